@@ -1,0 +1,4 @@
+export { createRedisCluster, type RedisClusterOptions } from './redis-cluster';
+export { CacheKeys, accountTag } from './keys';
+export { probeRedisCluster, type RedisProbeResult } from './redis-probe';
+export { CacheModule, REDIS_CLUSTER } from './cache.module';

@@ -1,0 +1,15 @@
+/**
+ * Key builders. Everything about one account shares the hash tag `{acct:<id>}` so it lands in one slot:
+ * multi-key commands, MULTI and Lua on an account's keys are then legal in a Redis Cluster.
+ */
+export const accountTag = (accountId: string): string => `{acct:${accountId}}`;
+
+export const CacheKeys = {
+  /** Bumped on every committed write batch; query-cache keys embed it, so a write makes stale entries unreachable. */
+  accountVersion: (accountId: string) => `${accountTag(accountId)}:v`,
+  query: (accountId: string, version: number, queryHash: string) =>
+    `${accountTag(accountId)}:q:${version}:${queryHash}`,
+  accountLock: (accountId: string, purpose: string) => `${accountTag(accountId)}:lock:${purpose}`,
+  oauthState: (state: string) => `oauth:state:{${state}}`,
+  rateLimit: (scope: string, subject: string) => `rl:{${scope}:${subject}}`,
+} as const;

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import {
+  booleanFlag,
+  hostPortList,
+  logLevel,
+  nodeEnv,
+  parseHostPort,
+  positiveInt,
+  postgresUrl,
+  type HostPort,
+} from './fields';
+
+/** Variables every stack-connected process (producer, consumer) reads. */
+export const infraEnvShape = {
+  NODE_ENV: nodeEnv,
+  LOG_LEVEL: logLevel,
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: postgresUrl,
+  DATABASE_READ_URL: postgresUrl.optional(),
+  DATABASE_POOL_SIZE: positiveInt(10),
+  MIGRATIONS_RUN: booleanFlag(true),
+  KAFKA_BROKERS: hostPortList,
+  KAFKA_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash, underscore')
+    .default('email-core'),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, dash, underscore only')
+    .default(''),
+  KAFKA_TOPIC_PARTITIONS: positiveInt(6),
+  KAFKA_REPLICATION_FACTOR: positiveInt(1),
+  REDIS_CLUSTER_NODES: hostPortList,
+  REDIS_KEY_PREFIX: z.string().default('ec:'),
+  REDIS_PASSWORD: z.string().optional(),
+  HEALTH_CHECK_TIMEOUT_MS: positiveInt(2000),
+} as const;
+
+type InfraEnv = z.output<z.ZodObject<typeof infraEnvShape>>;
+
+export interface InfraConfig {
+  nodeEnv: InfraEnv['NODE_ENV'];
+  logLevel: InfraEnv['LOG_LEVEL'];
+  host: string;
+  database: { url: string; readUrl?: string; poolSize: number; migrationsRun: boolean };
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    topicPrefix: string;
+    partitions: number;
+    replicationFactor: number;
+  };
+  redis: { nodes: HostPort[]; keyPrefix: string; password?: string };
+  healthCheckTimeoutMs: number;
+}
+
+export function toInfraConfig(env: InfraEnv): InfraConfig {
+  return {
+    nodeEnv: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    host: env.HOST,
+    database: {
+      url: env.DATABASE_URL,
+      readUrl: env.DATABASE_READ_URL,
+      poolSize: env.DATABASE_POOL_SIZE,
+      migrationsRun: env.MIGRATIONS_RUN,
+    },
+    kafka: {
+      brokers: env.KAFKA_BROKERS,
+      clientId: env.KAFKA_CLIENT_ID,
+      topicPrefix: env.KAFKA_TOPIC_PREFIX,
+      partitions: env.KAFKA_TOPIC_PARTITIONS,
+      replicationFactor: env.KAFKA_REPLICATION_FACTOR,
+    },
+    redis: {
+      nodes: env.REDIS_CLUSTER_NODES.map(parseHostPort),
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      password: env.REDIS_PASSWORD,
+    },
+    healthCheckTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { encryptionKeys, httpUrl, port, secret } from './fields';
+import { infraEnvShape, toInfraConfig, type InfraConfig } from './infra.config';
+import { loadConfig } from './load-config';
+import { microsoftEnvShape, toMicrosoftConfig, type MicrosoftConfig } from './microsoft.config';
+
+const producerEnv = z.object({
+  ...infraEnvShape,
+  ...microsoftEnvShape,
+  PRODUCER_PORT: port(3000),
+  PUBLIC_BASE_URL: httpUrl.default('http://127.0.0.1:3000'),
+  CORS_ORIGINS: z
+    .string()
+    .default('http://127.0.0.1:3000,http://localhost:3000,http://127.0.0.1:5173,http://localhost:5173'),
+  JWT_SECRET: secret(32, 'a random string used to sign access tokens'),
+  TOKEN_ENCRYPTION_KEYS: encryptionKeys,
+});
+
+export interface ProducerConfig extends InfraConfig {
+  app: 'producer';
+  port: number;
+  publicBaseUrl: string;
+  corsOrigins: string[];
+  jwtSecret: string;
+  tokenEncryptionKeys: Array<{ id: string; key: Buffer }>;
+  microsoft: MicrosoftConfig;
+}
+
+export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): ProducerConfig {
+  const e = loadConfig('producer', producerEnv, env);
+  return {
+    ...toInfraConfig(e),
+    app: 'producer',
+    port: e.PRODUCER_PORT,
+    publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+    corsOrigins: e.CORS_ORIGINS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    jwtSecret: e.JWT_SECRET,
+    tokenEncryptionKeys: e.TOKEN_ENCRYPTION_KEYS,
+    microsoft: toMicrosoftConfig(e),
+  };
+}

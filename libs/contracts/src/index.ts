@@ -1,0 +1,2 @@
+export { Topics, topicName, projectTopics, type TopicKey, type TopicName, type TopicSpec } from './topics';
+export { messageHeadersSchema, type MessageHeaders } from './envelope';

@@ -1,0 +1,1 @@
+export { TokenCipher, UnknownKeyError, type EncryptionKey, type SealedSecret } from './token-cipher';

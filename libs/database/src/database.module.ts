@@ -1,0 +1,94 @@
+import {
+  Global,
+  Inject,
+  Logger,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { createDataSource, type DataSourceOptions } from './data-source';
+import { runMigrationsLocked } from './migrate';
+import { OutboxRepository } from './outbox/outbox.repository';
+
+export interface DatabaseModuleOptions extends DataSourceOptions {
+  /** Run pending migrations (under the advisory lock) once connected. */
+  migrationsRun: boolean;
+  /** Delay between connection attempts while Postgres is unreachable. */
+  retryDelayMs?: number;
+}
+
+const DATABASE_OPTIONS = Symbol('DATABASE_OPTIONS');
+
+/** What the process knows about its database; the health check reports it. */
+export class DatabaseState {
+  connected = false;
+  migrated = false;
+  lastError: string | null = null;
+}
+
+/**
+ * Connects (and migrates) in the background, retrying while Postgres is away, so the process boots,
+ * its health endpoint answers and reports the database as down instead of the process hanging at start.
+ */
+class DatabaseConnector implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Database');
+  private stopped = false;
+  private connecting: Promise<void> | undefined;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly state: DatabaseState,
+    @Inject(DATABASE_OPTIONS) private readonly options: DatabaseModuleOptions,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.connecting = this.connectLoop();
+  }
+
+  private async connectLoop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        if (!this.dataSource.isInitialized) await this.dataSource.initialize();
+        this.state.connected = true;
+        if (this.options.migrationsRun) await runMigrationsLocked(this.dataSource, (m) => this.logger.log(m));
+        this.state.migrated = true;
+        this.state.lastError = null;
+        return;
+      } catch (err) {
+        this.state.lastError = (err as Error).message;
+        this.logger.warn(`database not ready: ${this.state.lastError}; retrying`);
+        await new Promise((r) => setTimeout(r, this.options.retryDelayMs ?? 2000).unref());
+      }
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    await this.connecting;
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+@Global()
+@Module({})
+export class DatabaseModule {
+  static forRoot(options: DatabaseModuleOptions): DynamicModule {
+    return {
+      module: DatabaseModule,
+      providers: [
+        { provide: DATABASE_OPTIONS, useValue: options },
+        { provide: DataSource, useFactory: () => createDataSource(options) },
+        DatabaseState,
+        DatabaseConnector,
+        {
+          provide: OutboxRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new OutboxRepository(ds),
+        },
+      ],
+      exports: [DataSource, DatabaseState, OutboxRepository],
+    };
+  }
+}

@@ -1,0 +1,4 @@
+export { resolveStackEndpoints, type EndpointSource, type ResolvedEndpoints } from './stack-endpoints';
+export { createTestRun, currentTestRun, disposeTestRun, testRunEnv, type TestRunInfo } from './test-run';
+export { spawnApp, type SpawnedApp } from './spawn-app';
+export { waitFor } from './wait-for';

@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+export type AppName = 'producer' | 'consumer' | 'outlook-emulator';
+
+export interface SpawnedApp {
+  child: ChildProcess;
+  /** stdout and stderr so far */
+  output: () => string;
+  /** resolves with the exit code (or signal) */
+  exited: Promise<number | string>;
+  stop: () => Promise<void>;
+}
+
+const root = path.resolve(__dirname, '../../..');
+
+/**
+ * Starts an app's real entry point (`apps/<name>/src/main.ts`) as its own process, compiled on the fly by
+ * @swc-node/register, with exactly the environment given (plus PATH), so tests see what an operator sees.
+ */
+export function spawnApp(name: AppName, env: Record<string, string>): SpawnedApp {
+  const child = spawn(
+    process.execPath,
+    ['-r', '@swc-node/register', path.join('apps', name, 'src', 'main.ts')],
+    {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
+  return {
+    child,
+    output: () => out,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import { Cluster, type Redis } from 'ioredis';
+import { Client } from 'pg';
+import { createKafka } from '@email-core/kafka';
+import type { StackEndpoints } from '@email-core/stack';
+
+/** Everything one test run owns: its database, its topic prefix and its Redis key prefix. */
+export interface TestRunInfo {
+  id: string;
+  databaseUrl: string;
+  databaseName: string;
+  adminDatabaseUrl: string;
+  kafkaBrokers: string[];
+  topicPrefix: string;
+  redisClusterNodes: Array<{ host: string; port: number }>;
+  redisKeyPrefix: string;
+}
+
+const DB_PREFIX = 'email_core_test_';
+const STALE_MS = 6 * 3600 * 1000;
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function withAdmin<T>(adminUrl: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates a fresh, empty database for this run; its name always contains "test" so nothing else is ever touched. */
+export async function createTestRun(endpoints: StackEndpoints): Promise<TestRunInfo> {
+  const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const databaseName = `${DB_PREFIX}${id}`;
+  const adminDatabaseUrl = withDatabase(endpoints.databaseUrl, 'postgres');
+  await withAdmin(adminDatabaseUrl, async (c) => {
+    await dropStaleDatabases(c);
+    await c.query(`CREATE DATABASE "${databaseName}"`);
+  });
+  return {
+    id,
+    databaseUrl: withDatabase(endpoints.databaseUrl, databaseName),
+    databaseName,
+    adminDatabaseUrl,
+    kafkaBrokers: endpoints.kafkaBrokers,
+    topicPrefix: `test.${id}.`,
+    redisClusterNodes: endpoints.redisClusterNodes,
+    redisKeyPrefix: `test:${id}:`,
+  };
+}
+
+/** Runs that crashed leave their database behind; the next run clears any older than six hours. */
+async function dropStaleDatabases(c: Client): Promise<void> {
+  const { rows } = await c.query<{ datname: string }>(
+    `SELECT datname FROM pg_database WHERE datname LIKE $1`,
+    [`${DB_PREFIX}%`],
+  );
+  for (const { datname } of rows) {
+    const created = parseInt(datname.slice(DB_PREFIX.length, DB_PREFIX.length + 8), 36);
+    if (Number.isFinite(created) && Date.now() - created > STALE_MS) {
+      await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    }
+  }
+}
+
+/** The environment a process under test gets: the run's own database, topic prefix and key prefix. */
+export function testRunEnv(run: TestRunInfo): Record<string, string> {
+  return {
+    DATABASE_URL: run.databaseUrl,
+    KAFKA_BROKERS: run.kafkaBrokers.join(','),
+    KAFKA_TOPIC_PREFIX: run.topicPrefix,
+    REDIS_CLUSTER_NODES: run.redisClusterNodes.map((n) => `${n.host}:${n.port}`).join(','),
+    REDIS_KEY_PREFIX: run.redisKeyPrefix,
+    TEST_RUN_ID: run.id,
+    TEST_ADMIN_DATABASE_URL: run.adminDatabaseUrl,
+  };
+}
+
+/** Reads the run a global setup published into the environment. */
+export function currentTestRun(): TestRunInfo {
+  const e = process.env;
+  if (
+    !e.TEST_RUN_ID ||
+    !e.DATABASE_URL ||
+    !e.KAFKA_BROKERS ||
+    !e.REDIS_CLUSTER_NODES ||
+    !e.TEST_ADMIN_DATABASE_URL
+  ) {
+    throw new Error(
+      'No test run in the environment: integration tests run through `npm test` (jest global setup)',
+    );
+  }
+  const databaseName = new URL(e.DATABASE_URL).pathname.slice(1);
+  if (!databaseName.includes('test')) throw new Error(`Refusing to run against database "${databaseName}"`);
+  return {
+    id: e.TEST_RUN_ID,
+    databaseUrl: e.DATABASE_URL,
+    databaseName,
+    adminDatabaseUrl: e.TEST_ADMIN_DATABASE_URL,
+    kafkaBrokers: e.KAFKA_BROKERS.split(','),
+    topicPrefix: e.KAFKA_TOPIC_PREFIX ?? '',
+    redisClusterNodes: e.REDIS_CLUSTER_NODES.split(',').map((x) => {
+      const i = x.lastIndexOf(':');
+      return { host: x.slice(0, i), port: Number(x.slice(i + 1)) };
+    }),
+    redisKeyPrefix: e.REDIS_KEY_PREFIX ?? '',
+  };
+}
+
+/** Drops the run's database, deletes its topics and its Redis keys. */
+export async function disposeTestRun(run: TestRunInfo): Promise<void> {
+  await withAdmin(run.adminDatabaseUrl, (c) =>
+    c.query(`DROP DATABASE IF EXISTS "${run.databaseName}" WITH (FORCE)`),
+  );
+
+  const admin = createKafka({ brokers: run.kafkaBrokers, clientId: 'email-core-test-cleanup' }).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(run.topicPrefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 10000 });
+    const groups = (await admin.listGroups()).groups
+      .map((g) => g.groupId)
+      .filter((g) => g.startsWith(run.topicPrefix));
+    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
+
+  const cluster = new Cluster(run.redisClusterNodes, { lazyConnect: true });
+  try {
+    await cluster.connect();
+    for (const node of cluster.nodes('master')) await deleteByPrefix(node, run.redisKeyPrefix);
+  } finally {
+    cluster.disconnect();
+  }
+}
+
+async function deleteByPrefix(node: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    cursor = next;
+    for (const key of keys) await node.del(key);
+  } while (cursor !== '0');
+}
