@@ -34,8 +34,8 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.int-spec.ts', '<rootDir>/test/e2e/**/*.e2e-spec.ts'],
-      globalSetup: '<rootDir>/libs/testing/src/jest/global-setup.ts',
-      globalTeardown: '<rootDir>/libs/testing/src/jest/global-teardown.ts',
+      globalSetup: '<rootDir>/libs/testing/src/jest/global-setup.cjs',
+      globalTeardown: '<rootDir>/libs/testing/src/jest/global-teardown.cjs',
     },
   ],
 };

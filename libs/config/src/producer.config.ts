@@ -12,6 +12,7 @@ const producerEnv = z.object({
   CORS_ORIGINS: z
     .string()
     .default('http://127.0.0.1:3000,http://localhost:3000,http://127.0.0.1:5173,http://localhost:5173'),
+  DASHBOARD_DIR: z.string().default('apps/dashboard/dist'),
   JWT_SECRET: secret(32, 'a random string used to sign access tokens'),
   TOKEN_ENCRYPTION_KEYS: encryptionKeys,
 });
@@ -21,6 +22,7 @@ export interface ProducerConfig extends InfraConfig {
   port: number;
   publicBaseUrl: string;
   corsOrigins: string[];
+  dashboardDir: string;
   jwtSecret: string;
   tokenEncryptionKeys: Array<{ id: string; key: Buffer }>;
   microsoft: MicrosoftConfig;
@@ -36,6 +38,7 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
     corsOrigins: e.CORS_ORIGINS.split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    dashboardDir: e.DASHBOARD_DIR,
     jwtSecret: e.JWT_SECRET,
     tokenEncryptionKeys: e.TOKEN_ENCRYPTION_KEYS,
     microsoft: toMicrosoftConfig(e),

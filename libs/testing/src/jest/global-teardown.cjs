@@ -1,0 +1,2 @@
+require('tsconfig-paths/register');
+module.exports = require('./global-teardown.ts').default;

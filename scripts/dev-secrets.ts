@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const FILE = path.resolve(__dirname, '..', '.stack', 'dev-secrets.env');
+
+/**
+ * Local-only secrets for `npm start`: generated once into .stack/dev-secrets.env (mode 0600, git-ignored)
+ * so a fresh machine runs with no setup, and reused so encrypted tokens stay readable across restarts.
+ * Values set in the environment always win. Production sets its own.
+ */
+export function loadDevSecrets(): Record<string, string> {
+  const generated: Record<string, string> = {
+    JWT_SECRET: randomBytes(48).toString('base64url'),
+    TOKEN_ENCRYPTION_KEYS: `dev1:${randomBytes(32).toString('base64')}`,
+    EMULATOR_DEMO_CLIENT_SECRET: randomBytes(24).toString('base64url'),
+  };
+  const stored: Record<string, string> = {};
+  if (existsSync(FILE)) {
+    for (const line of readFileSync(FILE, 'utf8').split('\n')) {
+      const i = line.indexOf('=');
+      if (i > 0) stored[line.slice(0, i)] = line.slice(i + 1);
+    }
+  }
+  const merged = { ...generated, ...stored };
+  if (Object.keys(merged).some((k) => !(k in stored))) {
+    mkdirSync(path.dirname(FILE), { recursive: true });
+    writeFileSync(
+      FILE,
+      Object.entries(merged)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n',
+      { mode: 0o600 },
+    );
+  }
+  for (const k of Object.keys(merged)) {
+    const fromEnv = process.env[k];
+    if (fromEnv) merged[k] = fromEnv;
+  }
+  return merged;
+}
