@@ -1,0 +1,11 @@
+# The dashboard as static files behind nginx, for deployments that serve it apart from the API.
+# (npm start and the producer image serve the same build from the producer itself.)
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY apps/dashboard apps/dashboard
+RUN npx vite build apps/dashboard
+
+FROM nginx:1.27-alpine
+COPY --from=build /src/apps/dashboard/dist /usr/share/nginx/html
