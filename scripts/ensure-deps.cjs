@@ -15,7 +15,9 @@ if (stale) {
   if (r.status !== 0) {
     // Some registries serve only some platforms' optional binaries, which makes `npm ci` reject the lock
     // as out of sync; `npm install` then installs the same locked versions (docs/development.md).
-    process.stdout.write('[deps] npm ci refused the lock file; installing the locked versions with npm install\n');
+    process.stdout.write(
+      '[deps] npm ci refused the lock file; installing the locked versions with npm install\n',
+    );
     r = spawnSync(npm, ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   }
   if (r.status !== 0) process.exit(r.status ?? 1);
