@@ -101,7 +101,13 @@ async function main(): Promise<void> {
   log('building the dashboard');
   const build = spawnSync(
     process.execPath,
-    [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'apps/dashboard', '--logLevel', 'warn'],
+    [
+      path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
+      'build',
+      'apps/dashboard',
+      '--logLevel',
+      'warn',
+    ],
     {
       cwd: root,
       stdio: 'inherit',

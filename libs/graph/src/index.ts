@@ -1,0 +1,1 @@
+export { isRetryableGraphStatus, retryAfterMs, RETRYABLE_GRAPH_STATUSES } from './retry-after';
