@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { probeKafka } from '@email-core/kafka';
 import { composeUp, dockerAvailable } from './docker';
 import {
   commandExists,
@@ -14,7 +14,6 @@ import {
   tcpAnswers,
   terminate,
   waitFor,
-  withTimeout,
   type Log,
 } from './process';
 import { StackUnavailableError, type ServiceHealth, type ServiceUp } from './service';
@@ -37,27 +36,9 @@ const LOG4J = path.join(DIR, 'log4j.properties');
 const CLUSTER_ID_FILE = path.join(DIR, 'cluster-id');
 const READY_TIMEOUT_MS = 90_000;
 
-/** Number of brokers reported by `describeCluster`; throws when no Kafka broker answers. */
-async function describeCluster(brokers: string[], timeoutMs = 3000): Promise<number> {
-  const kafka = new Kafka({
-    clientId: 'email-core-stack',
-    brokers,
-    connectionTimeout: 1000,
-    requestTimeout: timeoutMs,
-    retry: { retries: 0 },
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  const attempt = async (): Promise<number> => {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length;
-  };
-  try {
-    return await withTimeout(attempt(), timeoutMs + 2000, `describeCluster on ${brokers.join(',')}`);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+/** Number of brokers in the cluster; throws when no Kafka broker answers (the apps' health probe). */
+async function describeCluster(brokers: string[]): Promise<number> {
+  return (await probeKafka(brokers, 3000)).brokers;
 }
 
 function waitReady(brokers: string[], timeoutMs: number, abort?: () => string | undefined): Promise<number> {

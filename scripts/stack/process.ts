@@ -159,13 +159,3 @@ export function tailFile(file: string, lines = 30): string {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
-
-/** Rejects after ms if `p` has not settled; `p`'s own late rejection is swallowed. */
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  p.catch(() => undefined);
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}

@@ -1,2 +1,1 @@
 export { Topics, topicName, projectTopics, type TopicKey, type TopicName, type TopicSpec } from './topics';
-export { messageHeadersSchema, type MessageHeaders } from './envelope';

@@ -23,7 +23,6 @@ const DATABASE_OPTIONS = Symbol('DATABASE_OPTIONS');
 
 /** What the process knows about its database; the health check reports it. */
 export class DatabaseState {
-  connected = false;
   migrated = false;
   lastError: string | null = null;
 }
@@ -51,7 +50,6 @@ class DatabaseConnector implements OnApplicationBootstrap, OnApplicationShutdown
     while (!this.stopped) {
       try {
         if (!this.dataSource.isInitialized) await this.dataSource.initialize();
-        this.state.connected = true;
         if (this.options.migrationsRun) await runMigrationsLocked(this.dataSource, (m) => this.logger.log(m));
         this.state.migrated = true;
         this.state.lastError = null;
