@@ -5,8 +5,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import {
+  defaultCertDir,
+  ensureCertificates,
+  extraCaCertsFile,
+} from '../apps/outlook-emulator/src/tls/certificates';
 import { ensureStack } from './stack';
-import { loadDevSecrets } from './dev-secrets';
+import { loadDevSecrets } from '@email-core/config';
 
 const root = path.resolve(__dirname, '..');
 const children: ChildProcess[] = [];
@@ -71,9 +76,18 @@ async function main(): Promise<void> {
   const secrets = loadDevSecrets();
   const producerPort = process.env.PRODUCER_PORT ?? '3000';
   const emulatorPort = process.env.EMULATOR_PORT ?? '8443';
+  // The emulator serves HTTPS from its own local CA; every app trusts that CA (and still verifies TLS).
+  const certs = ensureCertificates({
+    certDir: defaultCertDir(),
+    hostnames: (process.env.EMULATOR_HOSTNAMES ?? 'localhost,127.0.0.1')
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean),
+  });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...secrets,
+    NODE_EXTRA_CA_CERTS: extraCaCertsFile(certs, process.env.NODE_EXTRA_CA_CERTS),
     DATABASE_URL: process.env.DATABASE_URL ?? endpoints.databaseUrl,
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? endpoints.kafkaBrokers.join(','),
     REDIS_CLUSTER_NODES:

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { currentTestRun, spawnApp, testRunEnv, waitFor, type SpawnedApp } from '@email-core/testing';
+import { defaultCertDir } from '../../apps/outlook-emulator/src/tls/certificates';
 
 /** A TCP server that accepts connections and never answers: the worst case for a health check. */
 function blackhole(): Promise<{ port: number; close: () => void }> {
@@ -111,17 +114,33 @@ describe('apps boot, validate their configuration and report their dependencies'
     expect(details.redis).toMatchObject({ status: 'up', masters: 3, slotsOk: 16384 });
   });
 
-  it('outlook-emulator boots and answers its health check', async () => {
+  it('outlook-emulator boots and answers its health check over HTTPS from its local CA', async () => {
+    // npm test (scripts/run-jest.ts) trusts the emulator's CA in every test process through NODE_EXTRA_CA_CERTS,
+    // so Node's fetch verifies the emulator's certificate like any other server's.
+    const certDir = defaultCertDir();
+    const read = (file: string | undefined) =>
+      file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    const ca = read(path.join(certDir, 'ca.pem')).trim();
+    if (!ca || !read(process.env.NODE_EXTRA_CA_CERTS).includes(ca)) {
+      throw new Error("NODE_EXTRA_CA_CERTS does not hold the emulator's CA: run the tests with npm test");
+    }
     const port = await freePort();
-    start('outlook-emulator', { ...secrets(), EMULATOR_PORT: String(port) });
+    const app = start('outlook-emulator', {
+      ...secrets(),
+      EMULATOR_PORT: String(port),
+      EMULATOR_CERT_DIR: certDir,
+    });
     const health = await waitFor(
       async () => {
-        const r = await getJson(`http://127.0.0.1:${port}/_emulator/health`);
+        const r = await getJson(`https://localhost:${port}/_emulator/health`);
         return r.status === 200 ? r : undefined;
       },
       { timeoutMs: 30000, intervalMs: 500, what: 'emulator health' },
     );
     expect(health.body.status).toBe('ok');
+    expect(app.output()).toContain(
+      `emulator listening on https://localhost:${port} (CA: ${path.join(certDir, 'ca.pem')})`,
+    );
   });
 
   it('with Kafka and Postgres unreachable (a silent peer), /health names them within a few seconds', async () => {

@@ -1,16 +1,34 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadEmulatorConfig, loadOrExit } from '@email-core/config';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { loadDevSecrets, loadEmulatorConfig, loadOrExit } from '@email-core/config';
 import { AppModule } from './app.module';
+import { ensureCertificates, resolveCertDir } from './tls/certificates';
 
 async function bootstrap(): Promise<void> {
+  // `npm run start:emulator` on its own: in development the demo app's secret comes from the same
+  // generated, git-ignored .stack/dev-secrets.env that `npm start` uses, unless the environment sets one.
+  if (!process.env.EMULATOR_DEMO_CLIENT_SECRET && (process.env.NODE_ENV ?? 'development') === 'development') {
+    process.env.EMULATOR_DEMO_CLIENT_SECRET = loadDevSecrets().EMULATOR_DEMO_CLIENT_SECRET;
+  }
   const config = loadOrExit(() => loadEmulatorConfig());
-  const app = await NestFactory.create(AppModule, { logger: [config.logLevel, 'error', 'warn', 'fatal'] });
+  // The emulator stands in for login.microsoftonline.com and graph.microsoft.com, so it speaks HTTPS only,
+  // with a certificate from its own local CA; clients trust that CA through NODE_EXTRA_CA_CERTS.
+  const tls = ensureCertificates({ certDir: resolveCertDir(config.certDir), hostnames: config.hostnames });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    logger: [config.logLevel, 'error', 'warn', 'fatal'],
+    httpsOptions: { key: tls.key, cert: tls.cert },
+    bodyParser: true,
+    rawBody: false,
+  });
+  // sendMail with attachments carries base64 content well beyond body-parser's 100 kB default.
+  app.useBodyParser('json', { limit: '10mb' });
+  app.useBodyParser('urlencoded', { extended: false, limit: '1mb' });
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);
   new Logger('outlook-emulator').log(
-    `emulator listening on http://${config.host}:${config.port} (health: /_emulator/health); HTTPS, identity and Graph arrive with issue 3`,
+    `emulator listening on https://localhost:${config.port} (CA: ${tls.caPath})`,
   );
 }
 

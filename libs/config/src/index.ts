@@ -7,3 +7,4 @@ export { loadProducerConfig, type ProducerConfig } from './producer.config';
 export { loadConsumerConfig, type ConsumerConfig } from './consumer.config';
 export { loadEmulatorConfig, type EmulatorConfig } from './emulator.config';
 export { loadOrExit } from './load-or-exit';
+export { loadDevSecrets } from './dev-secrets';

@@ -2,3 +2,4 @@ export { resolveStackEndpoints, type EndpointSource, type ResolvedEndpoints } fr
 export { createTestRun, currentTestRun, disposeTestRun, testRunEnv, type TestRunInfo } from './test-run';
 export { spawnApp, type SpawnedApp } from './spawn-app';
 export { waitFor } from './wait-for';
+export { freePort, startEmulator, type RunningEmulator } from './emulator';

@@ -16,7 +16,8 @@ const root = path.resolve(__dirname, '../../..');
 
 /**
  * Starts an app's real entry point (`apps/<name>/src/main.ts`) as its own process, compiled on the fly by
- * @swc-node/register, with exactly the environment given (plus PATH), so tests see what an operator sees.
+ * @swc-node/register, with exactly the environment given (plus PATH and NODE_EXTRA_CA_CERTS), so tests see what an
+ * operator sees.
  */
 export function spawnApp(name: AppName, env: Record<string, string>): SpawnedApp {
   const child = spawn(
@@ -24,7 +25,13 @@ export function spawnApp(name: AppName, env: Record<string, string>): SpawnedApp
     ['-r', '@swc-node/register', path.join('apps', name, 'src', 'main.ts')],
     {
       cwd: root,
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'test',
+        // the Outlook emulator's local CA (scripts/run-jest.ts sets it), so apps verify the emulator's HTTPS
+        ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

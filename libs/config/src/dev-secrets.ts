@@ -2,14 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-const FILE = path.resolve(__dirname, '..', '.stack', 'dev-secrets.env');
+/** the monorepo root: the nearest folder above this file with a package.json (sources and bundles alike) */
+function repoRoot(): string {
+  for (let dir = path.resolve(__dirname, '../../..'); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return process.cwd();
+  }
+}
 
 /**
- * Local-only secrets for `npm start`: generated once into .stack/dev-secrets.env (mode 0600, git-ignored)
+ * Local-only secrets for `npm start` and `npm run start:emulator`: generated once into .stack/dev-secrets.env (mode 0600, git-ignored)
  * so a fresh machine runs with no setup, and reused so encrypted tokens stay readable across restarts.
  * Values set in the environment always win. Production sets its own.
  */
 export function loadDevSecrets(): Record<string, string> {
+  const FILE = path.join(repoRoot(), '.stack', 'dev-secrets.env');
   const generated: Record<string, string> = {
     JWT_SECRET: randomBytes(48).toString('base64url'),
     TOKEN_ENCRYPTION_KEYS: `dev1:${randomBytes(32).toString('base64')}`,

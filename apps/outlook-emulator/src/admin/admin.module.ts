@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { GraphModule } from '../graph/graph.module';
+import { ActivityService } from './activity.service';
+import { AdminFaultsController } from './admin-faults.controller';
+import { AdminMailboxesController } from './admin-mailboxes.controller';
+
+/** the loopback-only admin API under /_emulator */
+@Module({
+  imports: [GraphModule],
+  controllers: [AdminMailboxesController, AdminFaultsController],
+  providers: [ActivityService],
+})
+export class AdminModule {}

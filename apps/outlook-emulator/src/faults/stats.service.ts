@@ -1,0 +1,97 @@
+import { Injectable } from '@nestjs/common';
+
+export interface MailboxStats {
+  requests: number;
+  concurrent: number;
+  maxConcurrency: number;
+  throttled: number;
+  /** responses by status code */
+  statuses: Record<string, number>;
+}
+
+export interface NotificationDelivery {
+  kind: 'change' | 'lifecycle' | 'validation';
+  url: string;
+  subscriptionIds: string[];
+  items: number;
+  /** 0 when the request failed before a status (timeout, refused) */
+  status: number;
+  latencyMs: number;
+  attempt: number;
+  outcome: 'delivered' | 'failed' | 'slow' | 'dropped';
+}
+
+/** counters for `GET /_emulator/stats`: what tests assert on (request counts, concurrency, deliveries) */
+@Injectable()
+export class StatsService {
+  private mailboxes = new Map<string, MailboxStats>();
+  private deliveries: NotificationDelivery[] = [];
+  private deliveredItems = 0;
+
+  private entry(address: string): MailboxStats {
+    let s = this.mailboxes.get(address);
+    if (!s) {
+      s = { requests: 0, concurrent: 0, maxConcurrency: 0, throttled: 0, statuses: {} };
+      this.mailboxes.set(address, s);
+    }
+    return s;
+  }
+
+  /** a request for the mailbox starts (after admission); returns the function that ends it */
+  begin(address: string): () => void {
+    const s = this.entry(address);
+    s.requests++;
+    s.concurrent++;
+    if (s.concurrent > s.maxConcurrency) s.maxConcurrency = s.concurrent;
+    return () => {
+      s.concurrent--;
+    };
+  }
+
+  status(address: string, status: number): void {
+    const s = this.entry(address);
+    s.statuses[status] = (s.statuses[status] ?? 0) + 1;
+    if (status === 429) s.throttled++;
+  }
+
+  rejected(address: string): void {
+    const s = this.entry(address);
+    s.requests++;
+  }
+
+  recordDelivery(d: NotificationDelivery): void {
+    if (d.outcome === 'delivered' && d.kind === 'change') this.deliveredItems += d.items;
+    this.deliveries.push(d);
+    if (this.deliveries.length > 10000) this.deliveries.splice(0, this.deliveries.length - 10000);
+  }
+
+  snapshot(): Record<string, unknown> {
+    const byStatus: Record<string, number> = {};
+    const latencies = this.deliveries
+      .filter((d) => d.status > 0)
+      .map((d) => d.latencyMs)
+      .sort((a, b) => a - b);
+    for (const d of this.deliveries) byStatus[d.status] = (byStatus[d.status] ?? 0) + 1;
+    const pct = (p: number) =>
+      latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : null;
+    return {
+      mailboxes: Object.fromEntries(this.mailboxes),
+      notifications: {
+        attempts: this.deliveries.length,
+        deliveredItems: this.deliveredItems,
+        failed: this.deliveries.filter((d) => d.outcome === 'failed').length,
+        slow: this.deliveries.filter((d) => d.outcome === 'slow').length,
+        dropped: this.deliveries.filter((d) => d.outcome === 'dropped').length,
+        byStatus,
+        latencyMs: { p50: pct(0.5), p95: pct(0.95), p99: pct(0.99) },
+        recent: this.deliveries.slice(-50),
+      },
+    };
+  }
+
+  reset(): void {
+    this.mailboxes = new Map();
+    this.deliveries = [];
+    this.deliveredItems = 0;
+  }
+}

@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { IdentityModule } from '../identity/identity.module';
+import { BatchRoutes } from './batch.routes';
+import { GraphController } from './graph.controller';
+import { GraphDispatcher } from './graph-dispatcher';
+import { MailFoldersRoutes } from './mail-folders.routes';
+import { MeRoutes } from './me.routes';
+import { MessageDeltaRoutes } from './message-delta.routes';
+import { MessagesRoutes } from './messages.routes';
+import { SendMailRoutes } from './send-mail.routes';
+import { Throttle } from './throttle';
+
+@Module({
+  imports: [IdentityModule],
+  controllers: [GraphController],
+  providers: [
+    GraphDispatcher,
+    Throttle,
+    MeRoutes,
+    MailFoldersRoutes,
+    MessagesRoutes,
+    MessageDeltaRoutes,
+    SendMailRoutes,
+    BatchRoutes,
+  ],
+  exports: [GraphDispatcher, Throttle],
+})
+export class GraphModule {}

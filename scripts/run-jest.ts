@@ -1,0 +1,47 @@
+/**
+ * `npm test`: Jest, with the bundled Outlook emulator's local CA trusted. It makes sure the CA and the
+ * emulator's certificate exist (apps/outlook-emulator/src/tls/certificates.ts), then runs Jest with
+ * NODE_EXTRA_CA_CERTS naming the CA (added to any extra CAs the environment already names), so every test
+ * process and every app a test spawns (libs/testing's spawnApp passes it on) verifies the emulator's HTTPS like
+ * any other server's. Arguments go to Jest as-is.
+ */
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  defaultCertDir,
+  ensureCertificates,
+  extraCaCertsFile,
+} from '../apps/outlook-emulator/src/tls/certificates';
+
+const root = path.resolve(__dirname, '..');
+
+const hostnames = (process.env.EMULATOR_HOSTNAMES ?? 'localhost,127.0.0.1')
+  .split(',')
+  .map((h) => h.trim())
+  .filter(Boolean);
+const certs = ensureCertificates({ certDir: defaultCertDir(), hostnames });
+
+const child = spawn(
+  process.execPath,
+  [path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'), ...process.argv.slice(2)],
+  {
+    cwd: root,
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: extraCaCertsFile(certs, process.env.NODE_EXTRA_CA_CERTS) },
+    stdio: 'inherit',
+  },
+);
+
+const forward = (signal: NodeJS.Signals) => () => {
+  if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+};
+process.on('SIGINT', forward('SIGINT'));
+process.on('SIGTERM', forward('SIGTERM'));
+
+child.on('error', (err) => {
+  process.stderr.write(`[run-jest] could not start Jest: ${err.message}\n`);
+  process.exit(1);
+});
+child.on('exit', (code, signal) => {
+  process.exit(code ?? 128 + (signal ? os.constants.signals[signal] : 0));
+});
