@@ -137,6 +137,9 @@ function pick<T>(r: () => number, list: readonly T[]): T {
   return list[Math.floor(r() * list.length)];
 }
 
+const HTML_HEAD =
+  '<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"></head><body>';
+
 const people = new Map<number, EmailAddress>();
 
 /** someone from the fixed cast; the same draws give the same (shared, never mutated) object */
@@ -223,21 +226,24 @@ export function seededContent(owner: SeedOwner, serial: number): MessageContent 
   const ccCount = newsletter ? 0 : Math.floor(r() * 3);
   for (let i = 0; i < ccCount; i++) cc.push(person(r));
   const subject = pick(tr, SUBJECTS).replace('{t}', topic);
-  const paragraphs: string[] = [];
+  const greeting = `Hi ${(to[0]?.name ?? 'there').split(' ')[0] ?? 'there'},`;
+  // The cast and the sentences hold no markup characters and single spaces only, so the HTML, the text and
+  // the preview are assembled in one pass, without escaping or whitespace clean-up.
+  let htmlParas = '';
+  let textParas = '';
+  let flat = '';
   const pcount = 2 + Math.floor(r() * 4);
   for (let p = 0; p < pcount; p++) {
-    const s: string[] = [];
+    let para = pick(r, SENTENCES);
     const scount = 2 + Math.floor(r() * 4);
-    for (let i = 0; i < scount; i++) s.push(pick(r, SENTENCES));
-    paragraphs.push(s.join(' '));
+    for (let i = 1; i < scount; i++) para += ` ${pick(r, SENTENCES)}`;
+    htmlParas += `<p>${para}</p>`;
+    textParas += `${para}\n`;
+    if (flat.length < 300) flat += ` ${para}`;
   }
-  const greeting = `Hi ${(to[0]?.name ?? 'there').split(' ')[0] ?? 'there'},`;
-  // the cast and the sentences hold no markup characters, so the HTML is assembled without escaping
-  const html =
-    `<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"></head><body><p>${greeting}</p><p>` +
-    paragraphs.join('</p><p>') +
-    `</p><p>Best,<br>${from.name}</p></body></html>`;
-  const text = `${greeting}\n${paragraphs.join('\n')}\nBest,\n${from.name}`;
+  const html = `${HTML_HEAD}<p>${greeting}</p>${htmlParas}<p>Best,<br>${from.name}</p></body></html>`;
+  const text = `${greeting}\n${textParas}Best,\n${from.name}`;
+  const preview = `${greeting}${flat} Best, ${from.name}`.slice(0, 255).trimEnd();
   const importance: Importance = r() < 0.05 ? 'high' : r() < 0.03 ? 'low' : 'normal';
   const hasAttachments = r() < 0.12;
   return {
@@ -245,6 +251,7 @@ export function seededContent(owner: SeedOwner, serial: number): MessageContent 
     bodyContentType: 'html',
     body: html,
     text,
+    preview,
     from,
     sender: from,
     toRecipients: to,
@@ -285,6 +292,11 @@ export function seededAttachment(
     size: bytes.length,
     isInline: false,
   };
+}
+
+/** bodyPreview: the first 255 characters of the text, whitespace collapsed */
+export function bodyPreview(text: string): string {
+  return text.slice(0, 400).replace(/\s+/g, ' ').trim().slice(0, 255);
 }
 
 /** text of an HTML body, for bodyPreview and `Prefer: outlook.body-content-type="text"` */

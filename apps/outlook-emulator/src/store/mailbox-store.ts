@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { decodeId, guidFrom, IdKind } from './ids';
-import { hashSeed, SEED_FOLDER_SHARES, seedState, seededAttachment, seededContent } from './generator';
+import {
+  bodyPreview,
+  hashSeed,
+  htmlToText,
+  SEED_FOLDER_SHARES,
+  seedState,
+  seededAttachment,
+  seededContent,
+} from './generator';
 import type { AttachmentContent, EmailAddress, MessageContent } from './model';
 import { FolderRecord, Mailbox, MessageRecord, Removal } from './model';
 
@@ -278,10 +286,15 @@ export class MailboxStore {
     const from = input.from ?? { name: mailbox.displayName, address: mailbox.address };
     const attachments = input.attachments ?? [];
     const serial = mailbox.messages.length;
+    const bodyContentType = input.body?.contentType ?? 'html';
+    const body = input.body?.content ?? '';
+    const text = bodyContentType === 'html' ? htmlToText(body) : body;
     const content: MessageContent = {
       subject: input.subject ?? '',
-      bodyContentType: input.body?.contentType ?? 'html',
-      body: input.body?.content ?? '',
+      bodyContentType,
+      body,
+      text,
+      preview: bodyPreview(text),
       from,
       sender: from,
       toRecipients: input.toRecipients ?? [],
@@ -346,7 +359,8 @@ export class MailboxStore {
       if (patch.body !== undefined) {
         c.body = patch.body.content;
         c.bodyContentType = patch.body.contentType;
-        delete c.text;
+        c.text = patch.body.contentType === 'html' ? htmlToText(c.body) : c.body;
+        c.preview = bodyPreview(c.text);
       }
       if (patch.importance !== undefined) c.importance = patch.importance;
       if (patch.categories !== undefined) c.categories = patch.categories;

@@ -29,6 +29,8 @@ export interface MessageContent {
   body: string;
   /** the body as plain text, when known up front (seeded mail); otherwise derived from the HTML */
   text?: string;
+  /** bodyPreview, when known up front */
+  preview?: string;
   from: EmailAddress;
   sender: EmailAddress;
   toRecipients: EmailAddress[];
