@@ -4,6 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadDevSecrets, loadEmulatorConfig, loadOrExit } from '@email-core/config';
 import { AppModule } from './app.module';
+import { IdentitySettings } from './identity/identity-settings';
+import { loadSubscriptionSettings } from './subscriptions/subscription-settings';
 import { ensureCertificates, resolveCertDir } from './tls/certificates';
 
 async function bootstrap(): Promise<void> {
@@ -12,7 +14,13 @@ async function bootstrap(): Promise<void> {
   if (!process.env.EMULATOR_DEMO_CLIENT_SECRET && (process.env.NODE_ENV ?? 'development') === 'development') {
     process.env.EMULATOR_DEMO_CLIENT_SECRET = loadDevSecrets().EMULATOR_DEMO_CLIENT_SECRET;
   }
-  const config = loadOrExit(() => loadEmulatorConfig());
+  // every setting is checked before anything starts: a bad value exits 78 naming the variable
+  const config = loadOrExit(() => {
+    const c = loadEmulatorConfig();
+    IdentitySettings.fromEnv();
+    loadSubscriptionSettings(c.subscriptionMaxMinutes);
+    return c;
+  });
   // The emulator stands in for login.microsoftonline.com and graph.microsoft.com, so it speaks HTTPS only,
   // with a certificate from its own local CA; clients trust that CA through NODE_EXTRA_CA_CERTS.
   const tls = ensureCertificates({ certDir: resolveCertDir(config.certDir), hostnames: config.hostnames });

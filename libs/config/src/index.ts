@@ -1,6 +1,6 @@
 export { ConfigError } from './config-error';
 export { loadConfig } from './load-config';
-export { parseHostPort, type HostPort } from './fields';
+export { parseHostPort, positiveInt, type HostPort } from './fields';
 export { type InfraConfig } from './infra.config';
 export { type MicrosoftConfig } from './microsoft.config';
 export { loadProducerConfig, type ProducerConfig } from './producer.config';

@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import { loadConfig, positiveInt } from '@email-core/config';
+
 /**
  * Lifetimes of the identity platform's grants. Microsoft's values by default; tests shorten them through the
  * environment to reach expiry without waiting (an expired code, a refresh token past its inactivity window).
@@ -14,22 +17,23 @@ export class IdentitySettings {
     readonly deviceCodePollIntervalSeconds = 5,
   ) {}
 
+  /** from the environment; a bad value is a ConfigError naming the variable (the process exits 78) */
   static fromEnv(env: NodeJS.ProcessEnv = process.env): IdentitySettings {
     const d = new IdentitySettings();
+    const e = loadConfig(
+      'outlook-emulator',
+      z.object({
+        EMULATOR_AUTH_CODE_TTL_SECONDS: positiveInt(d.authCodeTtlSeconds),
+        EMULATOR_REFRESH_TOKEN_INACTIVE_SECONDS: positiveInt(d.refreshTokenInactiveSeconds),
+        EMULATOR_DEVICE_CODE_TTL_SECONDS: positiveInt(d.deviceCodeTtlSeconds),
+      }),
+      Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== '')),
+    );
     return new IdentitySettings(
-      positiveInt(env, 'EMULATOR_AUTH_CODE_TTL_SECONDS', d.authCodeTtlSeconds),
-      positiveInt(env, 'EMULATOR_REFRESH_TOKEN_INACTIVE_SECONDS', d.refreshTokenInactiveSeconds),
-      positiveInt(env, 'EMULATOR_DEVICE_CODE_TTL_SECONDS', d.deviceCodeTtlSeconds),
+      e.EMULATOR_AUTH_CODE_TTL_SECONDS,
+      e.EMULATOR_REFRESH_TOKEN_INACTIVE_SECONDS,
+      e.EMULATOR_DEVICE_CODE_TTL_SECONDS,
       d.deviceCodePollIntervalSeconds,
     );
   }
-}
-
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1) {
-    throw new Error(`${name}: must be a positive whole number of seconds (got "${raw}")`);
-  }
-  return Number(raw);
 }
