@@ -1,4 +1,10 @@
-import { Client, PageIterator, type PageCollection } from '@microsoft/microsoft-graph-client';
+import {
+  BatchRequestContent,
+  BatchResponseContent,
+  Client,
+  PageIterator,
+  type PageCollection,
+} from '@microsoft/microsoft-graph-client';
 import { startEmulator, type RunningEmulator } from '@email-core/testing';
 
 /**
@@ -166,6 +172,26 @@ describe('outlook emulator: Graph through @microsoft/microsoft-graph-client', ()
     expect(byId.get('2')?.body.displayName).toBe('Inbox');
     expect(byId.get('3')).toMatchObject({ status: 404, body: { error: { code: 'ErrorItemNotFound' } } });
     expect(byId.get('4')?.status).toBe(424);
+  });
+
+  it("the SDK's BatchRequestContent and BatchResponseContent round-trip through $batch", async () => {
+    const client = await clientFor(alice);
+    const batch = new BatchRequestContent([
+      { id: 'me', request: new Request(`${emu.origin}/v1.0/me`, { method: 'GET' }) },
+      {
+        id: 'inbox',
+        request: new Request(`${emu.origin}/v1.0/me/mailFolders/inbox/messages?$top=3&$select=subject`, {
+          method: 'GET',
+        }),
+        dependsOn: ['me'],
+      },
+    ]);
+    const parsed = new BatchResponseContent(await client.api('/$batch').post(await batch.getContent()));
+    const me = parsed.getResponseById('me');
+    const inbox = parsed.getResponseById('inbox');
+    expect(me.status).toBe(200);
+    expect(((await me.json()) as { mail: string }).mail).toBe(alice);
+    expect(((await inbox.json()) as { value: unknown[] }).value).toHaveLength(3);
   });
 
   it("the SDK's retry handler rides out 429s with Retry-After", async () => {

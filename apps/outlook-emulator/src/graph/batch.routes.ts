@@ -113,7 +113,12 @@ export class BatchRoutes implements OnModuleInit {
       }
       await slot();
       try {
-        const url = new URL(step.url.replace(/^\/?/, '/'), 'https://batch.invalid');
+        // relative to the version (`/me`); the JS SDK's BatchRequestContent sends `/v1.0/me` from absolute
+        // Request URLs, which is tolerated the same way
+        const url = new URL(
+          step.url.replace(/^\/?/, '/').replace(/^\/v1\.0\//i, '/'),
+          'https://batch.invalid',
+        );
         if (url.pathname.replace(/^\//, '').toLowerCase() === '$batch') {
           throw new GraphError(400, 'BadRequest', 'A batch cannot contain another batch.');
         }

@@ -90,7 +90,7 @@ export class GraphDispatcher {
           params: match.params,
         });
         this.stats.status(mailbox.address, res.status);
-        return { ...res, headers: { ...baseHeaders, ...res.headers } };
+        return { ...res, headers: { ...baseHeaders, ...contentType(res.body), ...res.headers } };
       } finally {
         end();
         release();
@@ -113,7 +113,7 @@ export class GraphDispatcher {
       }
       return {
         status: e.status,
-        headers: { ...baseHeaders, ...e.headers },
+        headers: { ...baseHeaders, 'Content-Type': GRAPH_JSON, ...e.headers },
         body: graphErrorBody(e, requestId, clientRequestId),
       };
     }
@@ -153,6 +153,15 @@ export class GraphDispatcher {
       throw new GraphError(status, 'ServiceUnavailable', 'Service Unavailable', retry);
     }
   }
+}
+
+/** Graph's JSON media type, on every JSON answer (also inside $batch, where the SDK reads it per response) */
+export const GRAPH_JSON =
+  'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+
+function contentType(body: unknown): Record<string, string> {
+  if (body === undefined) return {};
+  return { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : GRAPH_JSON };
 }
 
 function firstSegment(path: string): string {

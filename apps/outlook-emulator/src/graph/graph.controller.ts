@@ -3,9 +3,6 @@ import type { Request, Response } from 'express';
 import { originOf } from '../http/origin';
 import { GraphDispatcher } from './graph-dispatcher';
 
-const JSON_TYPE =
-  'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
-
 /** the HTTP face of Graph v1.0: everything under /v1.0 goes through the dispatcher */
 @Controller('v1.0')
 export class GraphController {
@@ -31,11 +28,8 @@ export class GraphController {
     for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
     if (out.body === undefined) {
       res.end();
-    } else if (typeof out.body === 'string') {
-      res.type('text/plain').send(out.body);
     } else {
-      res.setHeader('Content-Type', JSON_TYPE);
-      res.end(JSON.stringify(out.body));
+      res.end(typeof out.body === 'string' ? out.body : JSON.stringify(out.body));
     }
   }
 }
