@@ -186,7 +186,10 @@ describe('outlook emulator: Graph through @microsoft/microsoft-graph-client', ()
         dependsOn: ['me'],
       },
     ]);
-    const parsed = new BatchResponseContent(await client.api('/$batch').post(await batch.getContent()));
+    const body = (await client.api('/$batch').post(await batch.getContent())) as ConstructorParameters<
+      typeof BatchResponseContent
+    >[0];
+    const parsed = new BatchResponseContent(body);
     const me = parsed.getResponseById('me');
     const inbox = parsed.getResponseById('inbox');
     expect(me.status).toBe(200);
