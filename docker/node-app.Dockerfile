@@ -10,7 +10,9 @@ RUN npx nest build ${APP} && if [ "${APP}" = "producer" ]; then npx vite build a
 
 FROM node:20-bookworm-slim
 ARG APP
-ENV NODE_ENV=production HOST=0.0.0.0 APP=${APP}
+# The emulator writes its local CA and certificate on first start; /app is not writable by `node`, so they go to a
+# directory it owns (mount it to keep the CA across containers, and hand ca.pem to clients as NODE_EXTRA_CA_CERTS).
+ENV NODE_ENV=production HOST=0.0.0.0 APP=${APP} EMULATOR_CERT_DIR=/home/node/certs
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
