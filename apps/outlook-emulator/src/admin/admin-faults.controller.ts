@@ -127,8 +127,7 @@ export class AdminFaultsController {
     if (gc === 'true' && collect) collect();
     const mem = process.memoryUsage();
     return {
-      mailboxes: this.store.list().length,
-      messages: this.store.totalMessages(),
+      totals: { mailboxes: this.store.list().length, messages: this.store.totalMessages() },
       heapUsedBytes: mem.heapUsed,
       rssBytes: mem.rss,
       ...this.stats.snapshot(),

@@ -242,6 +242,15 @@ export class AdminMailboxesController {
     this.store.deleteMessage(this.message(addr, id));
   }
 
+  @Get(':address/activity/:id')
+  activityRun(@Param('address') addr: string, @Param('id') id: string): Record<string, unknown> {
+    const m = this.mailbox(addr);
+    const run = this.activity.get(Number(id));
+    if (!run || run.address !== m.address)
+      throw new AdminError(404, 'activity_not_found', `no activity run ${id}`);
+    return { id: run.id, total: run.total, done: run.done, counts: run.counts, state: run.state };
+  }
+
   @Post(':address/activity')
   async startActivity(
     @Param('address') addr: string,

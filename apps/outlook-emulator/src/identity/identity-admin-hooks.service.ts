@@ -56,8 +56,15 @@ export class IdentityAdminHooks implements OnModuleInit {
         throw new BadRequestException({ error: 'invalid_scope', message: err.message });
       throw err;
     }
+    const clientId = input.clientId ?? this.config.demoApp.clientId;
+    if (!this.apps.get(clientId)) {
+      throw new BadRequestException({
+        error: 'unauthorized_client',
+        message: `no app registered as ${clientId}`,
+      });
+    }
     const issued = this.tokens.issueAccessToken({
-      clientId: input.clientId ?? this.config.demoApp.clientId,
+      clientId,
       address: mailbox.address,
       userId: mailbox.userId,
       tenantId: mailbox.tenantId,
