@@ -94,10 +94,11 @@ async function main(): Promise<void> {
       addresses.push(address);
     }
     const seedSeconds = (performance.now() - seedStart) / 1000;
-    const stats = await emulator.admin<{ heapUsedBytes: number; messages: number }>(
+    const after = await emulator.admin<{ heapUsedBytes: number; totals: { messages: number } }>(
       'GET',
       '/_emulator/stats?gc=true',
     );
+    const stats = { heapUsedBytes: after.heapUsedBytes, messages: after.totals.messages };
 
     const delta: Run = { messages: 0, pages: 0, bytes: 0, seconds: 0 };
     const list: Run = { messages: 0, pages: 0, bytes: 0, seconds: 0 };
