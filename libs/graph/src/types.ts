@@ -1,0 +1,94 @@
+/**
+ * The shapes the rest of the product uses to talk to Microsoft (or the emulator). Implementations live beside
+ * this file; producer and consumer code depends on these names only.
+ */
+
+/** tokens as Microsoft returned them; held decrypted only in memory */
+export interface TokenSet {
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+}
+
+/** who signed in at Microsoft when an account was linked */
+export interface LinkedIdentity {
+  /** Graph user id (`/me` id) */
+  externalUserId: string;
+  email: string;
+  displayName: string;
+}
+
+export interface AuthorizationRequest {
+  /** where to send the browser */
+  url: string;
+  /** the PKCE verifier to keep (server side) until the callback */
+  codeVerifier: string;
+}
+
+export interface GraphRecipient {
+  name: string;
+  address: string;
+}
+
+export interface GraphFolder {
+  id: string;
+  parentFolderId: string | null;
+  displayName: string;
+  wellKnownName: string | null;
+  totalItemCount: number;
+  unreadItemCount: number;
+}
+
+/** a message as the mirror stores it (immutable ids: `Prefer: IdType="ImmutableId"`) */
+export interface GraphMessage {
+  id: string;
+  folderId: string;
+  changeKey: string;
+  subject: string;
+  from: GraphRecipient | null;
+  toRecipients: GraphRecipient[];
+  ccRecipients: GraphRecipient[];
+  bodyPreview: string;
+  body: { contentType: 'html' | 'text'; content: string };
+  receivedAt: string;
+  sentAt: string | null;
+  isRead: boolean;
+  flagStatus: 'notFlagged' | 'flagged' | 'complete';
+  importance: 'low' | 'normal' | 'high';
+  hasAttachments: boolean;
+  conversationId: string | null;
+  internetMessageId: string | null;
+}
+
+export interface DeltaPage {
+  messages: GraphMessage[];
+  /** immutable ids reported `@removed` from this folder */
+  removedIds: string[];
+  /** exactly one of nextLink / deltaLink is set */
+  nextLink?: string;
+  deltaLink?: string;
+}
+
+/** the refresh token was revoked, expired or is otherwise unusable: the user must sign in again */
+export class ReauthRequiredError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly aadCode?: string,
+  ) {
+    super(`re-authorization required: ${reason}`);
+  }
+}
+
+/** a folder's delta token is gone (410 SyncStateNotFound and friends): sync that folder from scratch */
+export class SyncStateNotFoundError extends Error {}
+
+/** Graph answered an error that retrying will not fix (4xx other than 429) */
+export class GraphRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
