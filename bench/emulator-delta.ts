@@ -16,20 +16,15 @@ import https from 'node:https';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startEmulator } from '../libs/testing/src/emulator';
-import { spawnSync } from 'node:child_process';
-import {
-  defaultCertDir,
-  ensureCertificates,
-  extraCaCertsFile,
-} from '../apps/outlook-emulator/src/tls/certificates';
+import { withEmulatorCa } from './with-emulator-ca';
 
 const MAILBOXES = Number(process.env.BENCH_MAILBOXES ?? 10);
 const PER_MAILBOX = Number(process.env.BENCH_MESSAGES_PER_MAILBOX ?? 100_000);
 const TARGET_MSGS_PER_S = 20_000;
 const HEAP_BUDGET_BYTES = 2 * 1024 ** 3;
 
-const certs = ensureCertificates({ certDir: defaultCertDir(), hostnames: ['localhost', '127.0.0.1'] });
-const agent = new https.Agent({ keepAlive: true, ca: certs.ca, maxSockets: 1 });
+const ca = withEmulatorCa();
+const agent = new https.Agent({ keepAlive: true, ca, maxSockets: 1 });
 
 function getJson(
   url: string,
@@ -183,16 +178,6 @@ async function main(): Promise<void> {
     agent.destroy();
     await emulator.stop();
   }
-}
-
-// Node reads NODE_EXTRA_CA_CERTS only at startup: without the emulator's CA in it, run again with it.
-const caFile = extraCaCertsFile(certs, process.env.NODE_EXTRA_CA_CERTS);
-if (process.env.NODE_EXTRA_CA_CERTS !== caFile) {
-  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile },
-  });
-  process.exit(child.status ?? 1);
 }
 
 main().catch((err: unknown) => {
