@@ -1,13 +1,35 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
 import type { ConsumerConfig } from '@email-core/config';
+import { GraphClientFactory, GraphLibModule } from '@email-core/graph';
 import { InfrastructureModule } from '@email-core/health';
+import { MessagingModule } from './messaging/messaging.module';
+import { GRAPH_MAIL_CLIENT_FACTORY } from './sync/graph-client.factory';
+import { SyncModule, type SyncModuleOptions } from './sync/sync.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: ConsumerConfig): DynamicModule {
+  static forRoot(config: ConsumerConfig, options: { sync?: SyncModuleOptions } = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [InfrastructureModule.forRoot(config, 'consumer')],
+      imports: [
+        InfrastructureModule.forRoot(config, 'consumer'),
+        GraphLibModule.forRoot({
+          microsoft: config.microsoft,
+          encryptionKeys: config.tokenEncryptionKeys,
+          maxConcurrencyPerMailbox: config.graphMaxConcurrencyPerMailbox,
+        }),
+        CqrsModule.forRoot(),
+        MessagingModule.forRoot(config),
+        SyncModule.forRoot(config, {
+          ...options.sync,
+          // Microsoft (or the emulator) through libs/graph, unless a test supplies its own mailbox
+          graph: options.sync?.graph ?? {
+            provide: GRAPH_MAIL_CLIENT_FACTORY,
+            useExisting: GraphClientFactory,
+          },
+        }),
+      ],
     };
   }
 }

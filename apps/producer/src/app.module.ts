@@ -1,8 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
 import type { ProducerConfig } from '@email-core/config';
+import { GraphLibModule } from '@email-core/graph';
 import { InfrastructureModule } from '@email-core/health';
+import { AccountsModule } from './accounts/accounts.module';
 import { AuthModule } from './auth/auth.module';
 import { ProducerConfigModule } from './config.module';
+import { MailModule } from './mail/mail.module';
+import { OutboxModule } from './outbox/outbox.module';
 
 @Module({})
 export class AppModule {
@@ -11,8 +16,14 @@ export class AppModule {
       module: AppModule,
       imports: [
         ProducerConfigModule.forRoot(config),
+        // one CommandBus and QueryBus for the process; feature modules import CqrsModule by class
+        CqrsModule.forRoot(),
         InfrastructureModule.forRoot(config, 'producer'),
+        GraphLibModule.forRoot({ microsoft: config.microsoft, encryptionKeys: config.tokenEncryptionKeys }),
         AuthModule,
+        MailModule,
+        AccountsModule,
+        OutboxModule,
       ],
     };
   }

@@ -2,10 +2,13 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import cookieParser from 'cookie-parser';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadOrExit, loadProducerConfig } from '@email-core/config';
 import { AppModule } from './app.module';
+import { ApiExceptionFilter } from './http/api-exception.filter';
 
 async function bootstrap(): Promise<void> {
   const config = loadOrExit(() => loadProducerConfig());
@@ -14,12 +17,26 @@ async function bootstrap(): Promise<void> {
   });
   app.setGlobalPrefix('api/v1', { exclude: ['health', 'health/live'] });
   app.enableCors({ origin: config.corsOrigins, credentials: true });
+  app.use(cookieParser());
+  app.useGlobalFilters(new ApiExceptionFilter());
   app.enableShutdownHooks();
   const dashboard = path.resolve(config.dashboardDir);
   if (existsSync(path.join(dashboard, 'index.html'))) app.useStaticAssets(dashboard, { index: 'index.html' });
   else new Logger('producer').warn(`no dashboard build at ${dashboard}; run \`npm run build:dashboard\``);
+  // OpenAPI: the UI at /api/docs, the document at /api/docs-json (built on first request, not at boot)
+  const openApi = new DocumentBuilder()
+    .setTitle('Email Core API')
+    .setDescription('Accounts, sign-in and the mirrored mailboxes. Errors are `{error: CODE, message}`.')
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi), {
+    jsonDocumentUrl: 'api/docs-json',
+  });
   await app.listen(config.port, config.host);
-  new Logger('producer').log(`API listening on http://${config.host}:${config.port} (health: /health)`);
+  new Logger('producer').log(
+    `API listening on http://${config.host}:${config.port} (health: /health, OpenAPI: /api/docs)`,
+  );
 }
 
 bootstrap().catch((err: unknown) => {

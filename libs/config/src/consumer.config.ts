@@ -4,6 +4,21 @@ import { infraEnvShape, toInfraConfig, type InfraConfig } from './infra.config';
 import { loadConfig } from './load-config';
 import { microsoftEnvShape, toMicrosoftConfig, type MicrosoftConfig } from './microsoft.config';
 
+/** `1000,5000,30000`: the wait before each retry, in ms; the last one repeats. */
+const backoffList = z
+  .string()
+  .default('5000,30000,120000,600000')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)
+      .map(Number),
+  )
+  .refine((list) => list.length > 0 && list.every((n) => Number.isInteger(n) && n >= 0), {
+    message: 'must be a comma-separated list of whole milliseconds, e.g. 5000,30000,120000',
+  });
+
 const consumerEnv = z.object({
   ...infraEnvShape,
   ...microsoftEnvShape,
@@ -12,7 +27,16 @@ const consumerEnv = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash, underscore')
     .default('email-core-workers'),
+  KAFKA_SESSION_TIMEOUT_MS: positiveInt(10000).pipe(
+    z.number().min(6000, 'must be at least 6000 (the broker minimum)'),
+  ),
+  KAFKA_RETRY_MAX_ATTEMPTS: positiveInt(5),
+  KAFKA_RETRY_BACKOFF_MS: backoffList,
   GRAPH_MAX_CONCURRENCY_PER_MAILBOX: positiveInt(4),
+  SYNC_PAGE_SIZE: positiveInt(200).pipe(z.number().max(1000, 'must be at most 1000')),
+  SYNC_FOLDER_PARALLELISM: positiveInt(4),
+  SYNC_PROGRESS_EVERY_PAGES: positiveInt(5),
+  SYNC_CONCURRENT_PARTITIONS: positiveInt(3),
   TOKEN_ENCRYPTION_KEYS: encryptionKeys,
 });
 
@@ -23,6 +47,21 @@ export interface ConsumerConfig extends InfraConfig {
   graphMaxConcurrencyPerMailbox: number;
   tokenEncryptionKeys: Array<{ id: string; key: Buffer }>;
   microsoft: MicrosoftConfig;
+  /** consumer-group behaviour shared by every worker of this process */
+  consumers: {
+    sessionTimeoutMs: number;
+    retry: { maxAttempts: number; backoffMs: number[] };
+  };
+  sync: {
+    /** `Prefer: odata.maxpagesize` of each delta page */
+    pageSize: number;
+    /** folders of one mailbox synced at once (the Graph client also caps requests per mailbox) */
+    folderParallelism: number;
+    /** a `sync.progress` event at most every this many committed pages */
+    progressEveryPages: number;
+    /** sync-request partitions (so mailboxes) this process works on at once */
+    concurrentPartitions: number;
+  };
 }
 
 export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): ConsumerConfig {
@@ -35,5 +74,15 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): Consum
     graphMaxConcurrencyPerMailbox: e.GRAPH_MAX_CONCURRENCY_PER_MAILBOX,
     tokenEncryptionKeys: e.TOKEN_ENCRYPTION_KEYS,
     microsoft: toMicrosoftConfig(e),
+    consumers: {
+      sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
+      retry: { maxAttempts: e.KAFKA_RETRY_MAX_ATTEMPTS, backoffMs: e.KAFKA_RETRY_BACKOFF_MS },
+    },
+    sync: {
+      pageSize: e.SYNC_PAGE_SIZE,
+      folderParallelism: e.SYNC_FOLDER_PARALLELISM,
+      progressEveryPages: e.SYNC_PROGRESS_EVERY_PAGES,
+      concurrentPartitions: e.SYNC_CONCURRENT_PARTITIONS,
+    },
   };
 }

@@ -10,7 +10,10 @@ import {
 import { DataSource } from 'typeorm';
 import { createDataSource, type DataSourceOptions } from './data-source';
 import { runMigrationsLocked } from './migrate';
+import { MailAccountTokensRepository } from './accounts/mail-account-tokens.repository';
 import { OutboxRepository } from './outbox/outbox.repository';
+import { RefreshSessionsRepository } from './users/refresh-sessions.repository';
+import { UsersRepository } from './users/users.repository';
 
 export interface DatabaseModuleOptions extends DataSourceOptions {
   /** Run pending migrations (under the advisory lock) once connected. */
@@ -85,8 +88,22 @@ export class DatabaseModule {
           inject: [DataSource],
           useFactory: (ds: DataSource) => new OutboxRepository(ds),
         },
+        {
+          provide: MailAccountTokensRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new MailAccountTokensRepository(ds),
+        },
+        UsersRepository,
+        RefreshSessionsRepository,
       ],
-      exports: [DataSource, DatabaseState, OutboxRepository],
+      exports: [
+        DataSource,
+        DatabaseState,
+        OutboxRepository,
+        MailAccountTokensRepository,
+        UsersRepository,
+        RefreshSessionsRepository,
+      ],
     };
   }
 }

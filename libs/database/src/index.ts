@@ -3,5 +3,63 @@ export { runMigrationsLocked } from './migrate';
 export { migrations } from './migrations';
 export { probePostgres } from './postgres-probe';
 export { OutboxEntity } from './outbox/outbox.entity';
-export { OutboxRepository, type OutboxMessage, type PendingOutboxMessage } from './outbox/outbox.repository';
+export {
+  OutboxRepository,
+  type OutboxMessage,
+  type OutboxPublishOutcome,
+  type PendingOutboxMessage,
+} from './outbox/outbox.repository';
+export {
+  MailAccountsRepository,
+  type LinkedAccountInput,
+  type MailAccountSummary,
+  type UpsertLinkedResult,
+} from './accounts/mail-accounts.repository';
+export {
+  UsersRepository,
+  type CreateUserResult,
+  type UserCredentials,
+  type UserRecord,
+} from './users/users.repository';
+export {
+  RefreshSessionsRepository,
+  type NewRefreshSession,
+  type RotateResult,
+} from './users/refresh-sessions.repository';
 export { DatabaseModule, DatabaseState, type DatabaseModuleOptions } from './database.module';
+export {
+  MailAccountTokensRepository,
+  type SealedTokenColumns,
+  type StoredAccountTokens,
+} from './accounts/mail-account-tokens.repository';
+export { MailReadRepository } from './mail-read/mail-read.repository';
+export { decodeMessageCursor, encodeMessageCursor } from './mail-read/message-cursor';
+export type { MessagePageRequest } from './mail-read/message-page-sql';
+export type {
+  FolderView,
+  MailReadError,
+  MailReadScope,
+  MessageBodyView,
+  MessageCursorKey,
+  MessageDetailView,
+  MessageListFilter,
+  MessagePageView,
+  MessageSummaryView,
+  ReadResult,
+  RecipientView,
+} from './mail-read/mail-read.types';
+export {
+  MailAccountSyncRepository,
+  MailFoldersRepository,
+  MessagesRepository,
+  type AccountForSync,
+  type AppliedPage,
+  type DeltaPageInput,
+  type FolderInput,
+  type FolderLinks,
+  type FolderSyncState,
+  type MailAccountStatus,
+  type MessageInput,
+  type RecipientInput,
+  type UpsertFoldersResult,
+} from './mail';

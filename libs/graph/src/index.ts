@@ -3,11 +3,52 @@ export {
   ReauthRequiredError,
   SyncStateNotFoundError,
   GraphRequestError,
+  GraphTransientError,
+  OutlookAuthError,
+  AccountTokensNotFoundError,
+  TokenRefreshTimeoutError,
   type TokenSet,
   type LinkedIdentity,
   type AuthorizationRequest,
   type GraphRecipient,
   type GraphFolder,
   type GraphMessage,
+  type GraphUser,
   type DeltaPage,
 } from './types';
+export {
+  KeyedSemaphore,
+  MAX_CONCURRENT_REQUESTS_PER_MAILBOX,
+  sharedMailboxLimiter,
+  type Release,
+} from './keyed-semaphore';
+export { type AccessTokenProvider, type FetchLike, type RetryPolicy } from './graph-middleware';
+export { MESSAGE_SELECT, mapDeltaResponse, mapGraphMessage, toGraphFailure } from './graph-mapping';
+export {
+  DEFAULT_RETRY_POLICY,
+  GraphMailClient,
+  WELL_KNOWN_FOLDERS,
+  type DeltaStart,
+  type GraphMailClientOptions,
+} from './graph-mail-client';
+export {
+  OutlookAuthClient,
+  mapMsalError,
+  refreshTokenFromCache,
+  type OutlookAuthClientOptions,
+} from './outlook-auth-client';
+export { RedisLock, type HeldLock } from './redis-lock';
+export {
+  DEFAULT_TOKEN_VAULT_OPTIONS,
+  TokenVault,
+  type ReauthRequiredEvent,
+  type ReauthRequiredListener,
+  type TokenRefresher,
+  type TokenVaultOptions,
+} from './token-vault';
+export {
+  GRAPH_LIB_OPTIONS,
+  GraphClientFactory,
+  GraphLibModule,
+  type GraphLibModuleOptions,
+} from './graph.module';

@@ -92,3 +92,58 @@ export class GraphRequestError extends Error {
     super(message);
   }
 }
+
+/** `GET /me`: who the access token belongs to */
+export interface GraphUser {
+  id: string;
+  displayName: string;
+  mail: string | null;
+  userPrincipalName: string;
+}
+
+/**
+ * Graph stayed unavailable or throttled after the bounded retries (429/503/504, a timeout or a network failure).
+ * Retrying later can fix it; `retryAfterMs` is Graph's own advice when it gave one.
+ */
+export class GraphTransientError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'GraphTransientError';
+  }
+}
+
+/**
+ * The identity platform refused a request for a reason other than an unusable refresh token: a bad or reused
+ * authorization code (`invalid_grant` at redemption), a wrong client secret, an unknown scope, or no answer.
+ * The message names the OAuth error and AADSTS code only, never a token or a code.
+ */
+export class OutlookAuthError extends Error {
+  constructor(
+    readonly code: string,
+    readonly aadCode?: string,
+  ) {
+    super(`Microsoft identity platform refused the request: ${code}${aadCode ? ` (AADSTS${aadCode})` : ''}`);
+    this.name = 'OutlookAuthError';
+  }
+}
+
+/** no mail account with that id (or it has no tokens yet) */
+export class AccountTokensNotFoundError extends Error {
+  constructor(readonly accountId: string) {
+    super(`mail account ${accountId} has no stored tokens`);
+    this.name = 'AccountTokensNotFoundError';
+  }
+}
+
+/** another process held the token-refresh lock and no fresh token appeared in time */
+export class TokenRefreshTimeoutError extends Error {
+  constructor(readonly accountId: string) {
+    super(`timed out waiting for the token refresh of mail account ${accountId}`);
+    this.name = 'TokenRefreshTimeoutError';
+  }
+}

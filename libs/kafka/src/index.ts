@@ -2,3 +2,31 @@ export { createKafka, type KafkaClientOptions } from './kafka-client';
 export { ensureTopics, type EnsureTopicsResult } from './topics-admin';
 export { probeKafka, type KafkaProbeResult } from './kafka-probe';
 export { withTimeout } from './with-timeout';
+export { KafkaPublisher, createPublisher, type PublishOptions, type PublisherOptions } from './publisher';
+export {
+  runConsumer,
+  type ConsumerLog,
+  type MessageContext,
+  type RunConsumerOptions,
+  type RunningConsumer,
+} from './consumer-runner';
+export {
+  runRetryConsumer,
+  retryAction,
+  type RetryAction,
+  type RunRetryConsumerOptions,
+} from './retry-consumer';
+export {
+  FAILURES_HEADER,
+  PermanentFailure,
+  backoffFor,
+  decideFailure,
+  deliveryAttempt,
+  describeError,
+  invalidMessageEnvelope,
+  parseMessage,
+  type FailedDelivery,
+  type FailureDecision,
+  type ParseResult,
+  type RetryPolicy,
+} from './failure-policy';

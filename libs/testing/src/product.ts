@@ -135,6 +135,11 @@ export async function linkOutlook(
     token,
   });
   if (auth.status !== 200) throw new Error(`authorize -> ${auth.status} ${JSON.stringify(auth.body)}`);
+  // the link is bound to this browser by a cookie, as a real browser would carry it back to the callback
+  const cookie = auth.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   const form = new URLSearchParams({ login, ...(password ? { password } : {}) });
   const signIn = await fetch(auth.body.url, {
     method: 'POST',
@@ -145,7 +150,7 @@ export async function linkOutlook(
   const callback = signIn.headers.get('location');
   if (signIn.status !== 302 || !callback)
     throw new Error(`sign-in -> ${signIn.status} ${await signIn.text()}`);
-  const back = await fetch(callback, { redirect: 'manual' });
+  const back = await fetch(callback, { redirect: 'manual', headers: { cookie } });
   const dashboard = back.headers.get('location');
   if (back.status !== 302 || !dashboard) throw new Error(`callback -> ${back.status} ${await back.text()}`);
   return dashboard;

@@ -13,6 +13,18 @@ export interface PendingOutboxMessage extends OutboxMessage {
   attempts: number;
 }
 
+/** What a relay did with the rows it claimed. */
+export interface OutboxPublishOutcome {
+  /** reached the broker */
+  published: string[];
+  /** did not, for a reason that may pass (broker down): retried next round */
+  failed: Array<{ id: string; error: string }>;
+  /** can never be published as they are (no such topic, payload breaks its contract): set aside, see below */
+  rejected: Array<{ id: string; error: string }>;
+}
+
+const REJECTED = 'rejected: ';
+
 /** Intent-level access to the outbox; handlers never see a raw TypeORM repository. */
 export class OutboxRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -50,6 +62,65 @@ export class OutboxRepository {
       payload: r.payload,
       attempts: r.attempts,
     }));
+  }
+
+  /**
+   * Claims up to `limit` unpublished rows, oldest first, with `FOR UPDATE SKIP LOCKED`, so relays in other
+   * processes skip them and claim the next ones; hands them to `publish` while the claim is held; then, in the
+   * same transaction, stamps the published rows and records the attempt and its error on the rest, which stay
+   * pending for the next round. Rejected rows stay unpublished but are no longer claimed, so one bad row cannot
+   * stall the relay; their `last_error` starts with "rejected: ", and clearing it releases the row again.
+   * Returns how many rows were claimed.
+   */
+  async publishPending(
+    limit: number,
+    publish: (rows: PendingOutboxMessage[]) => Promise<OutboxPublishOutcome>,
+  ): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows: Array<{
+        id: string;
+        topic: string;
+        message_key: string;
+        message_type: string;
+        payload: Record<string, unknown>;
+        attempts: number;
+      }> = await manager.query(
+        `SELECT id, topic, message_key, message_type, payload, attempts FROM outbox
+         WHERE published_at IS NULL AND (last_error IS NULL OR left(last_error, $2) <> $3)
+         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [limit, REJECTED.length, REJECTED],
+      );
+      if (rows.length === 0) return 0;
+      const outcome = await publish(
+        rows.map((r) => ({
+          id: String(r.id),
+          topic: r.topic,
+          key: r.message_key,
+          type: r.message_type,
+          payload: r.payload,
+          attempts: r.attempts,
+        })),
+      );
+      if (outcome.published.length > 0) {
+        await manager.query(
+          `UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL
+           WHERE id = ANY($1::bigint[])`,
+          [outcome.published],
+        );
+      }
+      const failed = [
+        ...outcome.failed,
+        ...outcome.rejected.map((r) => ({ id: r.id, error: `${REJECTED}${r.error}` })),
+      ];
+      if (failed.length > 0) {
+        await manager.query(
+          `UPDATE outbox o SET attempts = o.attempts + 1, last_error = f.error
+           FROM unnest($1::bigint[], $2::text[]) AS f(id, error) WHERE o.id = f.id`,
+          [failed.map((f) => f.id), failed.map((f) => f.error.slice(0, 2000))],
+        );
+      }
+      return rows.length;
+    });
   }
 
   async markPublished(ids: string[]): Promise<void> {

@@ -1,0 +1,49 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import { Topics } from '@email-core/contracts';
+import { KafkaPublisher, runRetryConsumer } from '@email-core/kafka';
+import { KafkaTopics } from './kafka-topics';
+import { KafkaWorker } from './kafka-worker';
+import { KAFKA } from './messaging.tokens';
+import { kafkaLog } from './kafka-log';
+
+export const RETRY_GROUP = 'email-core-retry';
+
+/** Sends failed messages back to their topic once their backoff has passed (one group for every topic). */
+@Injectable()
+export class RetryConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('RetryConsumer');
+  private readonly worker: KafkaWorker;
+
+  constructor(@Inject(KAFKA) kafka: Kafka, publisher: KafkaPublisher, topics: KafkaTopics) {
+    this.worker = new KafkaWorker({
+      name: 'retry consumer',
+      logger: this.logger,
+      ready: () => topics.ready(),
+      start: () =>
+        runRetryConsumer({
+          kafka,
+          groupId: topics.group(RETRY_GROUP),
+          retryTopic: topics.name(Topics.retry),
+          deadLetterTopic: topics.name(Topics.deadLetter),
+          publisher,
+          allowedTopics: topics.retryTargets(),
+          log: kafkaLog(this.logger),
+        }),
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.worker.begin();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.worker.stop();
+  }
+}

@@ -1,0 +1,321 @@
+import { Logger } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import type { DomainEvent, SyncRequested } from '@email-core/contracts';
+import type {
+  AccountForSync,
+  FolderLinks,
+  FolderSyncState,
+  MailAccountSyncRepository,
+  MailFoldersRepository,
+  MessagesRepository,
+} from '@email-core/database';
+import { PermanentFailure } from '@email-core/kafka';
+import {
+  AccountTokensNotFoundError,
+  ReauthRequiredError,
+  SyncStateNotFoundError,
+  type DeltaPage,
+  type GraphFolder,
+  type GraphMessage,
+} from '@email-core/graph';
+import type { DomainEventsPublisher } from '../../messaging/domain-events.publisher';
+import type { AccountCacheVersion } from '../account-cache-version';
+import type { DeltaStart, GraphMailClientFactory, MailboxGraphClient } from '../graph-client.factory';
+import { SyncMailboxCommand } from './sync-mailbox.command';
+import { SyncMailboxHandler } from './sync-mailbox.handler';
+
+const ACCOUNT = '7f0c1f7e-5d0a-4a53-9a53-2b8f7f9b8a11';
+const USER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
+
+const folder = (id: string): GraphFolder => ({
+  id,
+  parentFolderId: null,
+  displayName: id,
+  wellKnownName: null,
+  totalItemCount: 0,
+  unreadItemCount: 0,
+});
+const msg = (id: string): GraphMessage => ({ id }) as GraphMessage;
+
+/** Everything the handler touches, in memory, with one ordered log of what happened. */
+function harness(opts: { account?: AccountForSync | null; states?: Partial<FolderSyncState>[] } = {}) {
+  const log: string[] = [];
+  const events: DomainEvent[] = [];
+  const states = new Map<string, FolderSyncState>(
+    (opts.states ?? []).map((s) => [
+      s.graphId as string,
+      {
+        graphId: s.graphId as string,
+        parentGraphId: null,
+        displayName: '',
+        nextLink: null,
+        deltaLink: null,
+        ...s,
+      },
+    ]),
+  );
+  const account =
+    opts.account === undefined ? { id: ACCOUNT, userId: USER, status: 'syncing' as const } : opts.account;
+  let status = account?.status ?? null;
+  const accounts = {
+    findForSync: () => Promise.resolve(account),
+    markSyncStarted: () => {
+      const previous = status === 'reauth_required' ? null : status;
+      if (previous) status = 'syncing';
+      return Promise.resolve(previous);
+    },
+    markSynced: () => {
+      log.push('synced');
+      status = 'synced';
+      return Promise.resolve(true);
+    },
+    markReauthRequired: (_id: string, reason: string) => {
+      log.push(`reauth:${reason}`);
+      status = 'reauth_required';
+      return Promise.resolve();
+    },
+  };
+  const folders = {
+    upsertFolders: (_a: string, tree: GraphFolder[]) => {
+      for (const f of tree) {
+        if (!states.has(f.id)) {
+          states.set(f.id, {
+            graphId: f.id,
+            parentGraphId: null,
+            displayName: f.displayName,
+            nextLink: null,
+            deltaLink: null,
+          });
+        }
+      }
+      return Promise.resolve({ upserted: tree.length, removed: 0 });
+    },
+    listForSync: () => Promise.resolve([...states.values()].map((s) => ({ ...s }))),
+    saveLinks: (_m: unknown, _a: string, id: string, links: FolderLinks) => {
+      const s = states.get(id) as FolderSyncState;
+      s.nextLink = links.deltaLink ? null : (links.nextLink ?? null);
+      s.deltaLink = links.deltaLink ?? s.deltaLink;
+      log.push(`links:${id}:${links.nextLink ?? links.deltaLink}`);
+      return Promise.resolve();
+    },
+    resetFolder: (_m: unknown, _a: string, id: string) => {
+      const s = states.get(id) as FolderSyncState;
+      s.nextLink = null;
+      s.deltaLink = null;
+      log.push(`reset:${id}`);
+      return Promise.resolve();
+    },
+    recount: () => Promise.resolve(),
+  };
+  const messages = {
+    applyPage: (_m: unknown, _a: string, id: string, page: DeltaPage) => {
+      log.push(`page:${id}:${page.messages.length}`);
+      return Promise.resolve({ upserted: page.messages.length, removed: page.removedIds.length });
+    },
+    count: () => Promise.resolve(42),
+  };
+  const dataSource = {
+    transaction: async <T>(fn: (m: unknown) => Promise<T>) => {
+      const result = await fn({});
+      log.push('commit');
+      return result;
+    },
+  };
+  const publisher = {
+    publish: (e: DomainEvent) => {
+      events.push(e);
+      log.push(`event:${e.type}`);
+      return Promise.resolve();
+    },
+  };
+  const cache = { bump: () => Promise.resolve() };
+  const graph: { client: MailboxGraphClient; calls: DeltaStart[] } = {
+    calls: [],
+    client: {
+      listFolderTree: () => Promise.resolve([]),
+      deltaPage: () => Promise.reject(new Error('unscripted')),
+    },
+  };
+  const factory: GraphMailClientFactory = { forAccount: () => graph.client };
+  const handler = new SyncMailboxHandler(
+    dataSource as unknown as DataSource,
+    accounts as unknown as MailAccountSyncRepository,
+    folders as unknown as MailFoldersRepository,
+    messages as unknown as MessagesRepository,
+    publisher as unknown as DomainEventsPublisher,
+    cache as unknown as AccountCacheVersion,
+    factory,
+    { pageSize: 50, folderParallelism: 1, progressEveryPages: 2 },
+  );
+  /** Graph answers by start: a folder id or a link, each mapped to a page (or an error to throw). */
+  const script = (
+    tree: GraphFolder[],
+    pages: Record<string, DeltaPage | Error | Array<DeltaPage | Error>>,
+  ) => {
+    graph.client = {
+      listFolderTree: () => Promise.resolve(tree),
+      deltaPage: (start) => {
+        graph.calls.push(start);
+        const key = 'folderId' in start ? start.folderId : start.link;
+        const entry = pages[key];
+        const answer = Array.isArray(entry) ? entry.shift() : entry;
+        if (answer === undefined) return Promise.reject(new Error(`no page for ${key}`));
+        return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+      },
+    };
+  };
+  const request: SyncRequested = {
+    type: 'sync.requested',
+    v: 1,
+    accountId: ACCOUNT,
+    reason: 'linked',
+    requestedAt: new Date().toISOString(),
+  };
+  const run = (signal?: AbortSignal) => handler.execute(new SyncMailboxCommand(request, signal));
+  return { log, events, states, graph, script, run, status: () => status };
+}
+
+describe('SyncMailboxHandler', () => {
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+  it('resumes each folder from its nextLink, else its deltaLink, else from scratch, one transaction per page', async () => {
+    const h = harness({
+      states: [
+        { graphId: 'a', nextLink: 'next-a-2' },
+        { graphId: 'b', deltaLink: 'delta-b-1' },
+      ],
+    });
+    h.script([folder('a'), folder('b'), folder('c')], {
+      'next-a-2': { messages: [msg('1'), msg('2')], removedIds: [], deltaLink: 'delta-a-2' },
+      'delta-b-1': { messages: [], removedIds: ['x'], deltaLink: 'delta-b-2' },
+      c: { messages: [msg('3')], removedIds: [], nextLink: 'next-c-1' },
+      'next-c-1': { messages: [msg('4')], removedIds: [], deltaLink: 'delta-c-1' },
+    });
+
+    expect(await h.run()).toBe('completed');
+    expect(h.graph.calls).toEqual([
+      { link: 'next-a-2' },
+      { link: 'delta-b-1' },
+      { folderId: 'c' },
+      { link: 'next-c-1' },
+    ]);
+    expect(h.log).toEqual([
+      'page:a:2',
+      'links:a:delta-a-2',
+      'commit',
+      'page:b:0',
+      'links:b:delta-b-2',
+      'commit',
+      'event:sync.progress',
+      'page:c:1',
+      'links:c:next-c-1',
+      'commit',
+      'page:c:1',
+      'links:c:delta-c-1',
+      'commit',
+      'event:sync.progress',
+      'synced',
+      'event:sync.completed',
+    ]);
+    expect(h.events.at(-1)).toMatchObject({
+      type: 'sync.completed',
+      accountId: ACCOUNT,
+      userId: USER,
+      folders: 3,
+      messages: 42,
+    });
+    expect(h.events[0]).toMatchObject({
+      type: 'sync.progress',
+      foldersTotal: 3,
+      foldersDone: 2,
+      messagesSynced: 2,
+    });
+  });
+
+  it('an empty mailbox completes at once', async () => {
+    const h = harness();
+    h.script([], {});
+    expect(await h.run()).toBe('completed');
+    expect(h.events).toMatchObject([{ type: 'sync.completed', folders: 0 }]);
+  });
+
+  it('a lost delta state resets that folder and syncs it from scratch', async () => {
+    const h = harness({ states: [{ graphId: 'a', deltaLink: 'delta-a-old' }] });
+    h.script([folder('a')], {
+      'delta-a-old': new SyncStateNotFoundError('gone'),
+      a: { messages: [msg('1')], removedIds: [], deltaLink: 'delta-a-new' },
+    });
+    expect(await h.run()).toBe('completed');
+    expect(h.log.slice(0, 4)).toEqual(['reset:a', 'page:a:1', 'links:a:delta-a-new', 'commit']);
+    expect(h.states.get('a')).toMatchObject({ deltaLink: 'delta-a-new', nextLink: null });
+  });
+
+  it('gives up on a folder whose state keeps vanishing, leaving the message to the retry topic', async () => {
+    const h = harness();
+    h.script([folder('a')], {
+      a: [new SyncStateNotFoundError('1'), new SyncStateNotFoundError('2'), new SyncStateNotFoundError('3')],
+    });
+    await expect(h.run()).rejects.toBeInstanceOf(SyncStateNotFoundError);
+    expect(h.log.filter((l) => l.startsWith('reset'))).toHaveLength(2);
+    expect(h.events.some((e) => e.type === 'sync.completed')).toBe(false);
+  });
+
+  it('a revoked grant marks the account, announces it, and ends the message', async () => {
+    const h = harness();
+    h.script([folder('a')], { a: new ReauthRequiredError('invalid_grant', '70008') });
+    expect(await h.run()).toBe('reauth_required');
+    expect(h.status()).toBe('reauth_required');
+    expect(h.events).toMatchObject([
+      { type: 'account.status', status: 'reauth_required', reason: 'invalid_grant', userId: USER },
+    ]);
+  });
+
+  it('an account without stored tokens is a permanent failure (dead-lettered, not retried)', async () => {
+    const h = harness();
+    h.script([folder('a')], { a: new AccountTokensNotFoundError(ACCOUNT) });
+    await expect(h.run()).rejects.toBeInstanceOf(PermanentFailure);
+  });
+
+  it('skips a missing account and one that waits for re-authorization, without calling Graph', async () => {
+    const missing = harness({ account: null });
+    expect(await missing.run()).toBe('skipped');
+    const revoked = harness({ account: { id: ACCOUNT, userId: USER, status: 'reauth_required' } });
+    expect(await revoked.run()).toBe('skipped');
+    expect([...missing.graph.calls, ...revoked.graph.calls]).toEqual([]);
+    expect([...missing.events, ...revoked.events]).toEqual([]);
+  });
+
+  it('announces a synced account going back to syncing', async () => {
+    const h = harness({ account: { id: ACCOUNT, userId: USER, status: 'synced' } });
+    h.script([], {});
+    await h.run();
+    expect(h.events.map((e) => e.type)).toEqual(['account.status', 'sync.completed']);
+    expect(h.events[0]).toMatchObject({ status: 'syncing' });
+  });
+
+  it('refuses a page that carries neither link', async () => {
+    const h = harness();
+    h.script([folder('a')], { a: { messages: [], removedIds: [] } });
+    await expect(h.run()).rejects.toThrow(/GRAPH_BAD_DELTA_PAGE/);
+    expect(h.log).toEqual([]);
+  });
+
+  it('stops at the next page boundary once its signal aborts, committing nothing more', async () => {
+    const h = harness();
+    const stop = new AbortController();
+    h.script([folder('a')], {
+      a: { messages: [msg('1')], removedIds: [], nextLink: 'next-a-1' },
+      'next-a-1': { messages: [msg('2')], removedIds: [], deltaLink: 'delta-a' },
+    });
+    const first = h.graph.client.deltaPage.bind(h.graph.client);
+    h.graph.client.deltaPage = async (start, size) => {
+      const page = await first(start, size);
+      stop.abort(new Error('stopping'));
+      return page;
+    };
+    await expect(h.run(stop.signal)).rejects.toThrow('stopping');
+    expect(h.log).toEqual(['page:a:1', 'links:a:next-a-1', 'commit']);
+    expect(h.states.get('a')).toMatchObject({ nextLink: 'next-a-1', deltaLink: null });
+  });
+});

@@ -1,0 +1,51 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
+import type { ConsumerConfig } from '@email-core/config';
+import { MailAccountSyncRepository, MailFoldersRepository, MessagesRepository } from '@email-core/database';
+import { AccountCacheVersion } from './account-cache-version';
+import { SyncMailboxHandler } from './sync-mailbox/sync-mailbox.handler';
+import { GRAPH_MAIL_CLIENT_FACTORY, UnconfiguredGraphMailClientFactory } from './graph-client.factory';
+import { SyncRequestsConsumer } from './sync-requests.consumer';
+import { SYNC_SETTINGS, type SyncSettings } from './sync.settings';
+
+export interface SyncModuleOptions {
+  /**
+   * The provider of `GRAPH_MAIL_CLIENT_FACTORY` (a `GraphMailClientFactory`), e.g.
+   * `{ provide: GRAPH_MAIL_CLIENT_FACTORY, inject: [...], useFactory: (...) => ... }`. Without one, sync
+   * requests are dead-lettered with `GRAPH_NOT_CONFIGURED`.
+   */
+  graph?: Provider;
+}
+
+const repository = <T>(type: new (ds: DataSource) => T): Provider => ({
+  provide: type,
+  inject: [DataSource],
+  useFactory: (ds: DataSource) => new type(ds),
+});
+
+/** Mailbox sync: the `sync.requested` consumer and the SyncMailbox use case. */
+@Module({})
+export class SyncModule {
+  static forRoot(config: ConsumerConfig, options: SyncModuleOptions = {}): DynamicModule {
+    const settings: SyncSettings = {
+      pageSize: config.sync.pageSize,
+      folderParallelism: config.sync.folderParallelism,
+      progressEveryPages: config.sync.progressEveryPages,
+    };
+    return {
+      module: SyncModule,
+      imports: [CqrsModule],
+      providers: [
+        { provide: SYNC_SETTINGS, useValue: settings },
+        options.graph ?? { provide: GRAPH_MAIL_CLIENT_FACTORY, useClass: UnconfiguredGraphMailClientFactory },
+        repository(MailAccountSyncRepository),
+        repository(MailFoldersRepository),
+        repository(MessagesRepository),
+        AccountCacheVersion,
+        SyncMailboxHandler,
+        SyncRequestsConsumer,
+      ],
+    };
+  }
+}

@@ -1,0 +1,127 @@
+import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiFoundResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import type { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/current-user.decorator';
+import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { RateLimiter, type RateLimitRule } from '../auth/rate-limit/rate-limiter';
+import { AppError } from '../http/app-error';
+import { AccountDto, AccountListDto, AuthorizeUrlDto, ResyncAcceptedDto } from './account.dto';
+import { CompleteOutlookLinkCommand } from './commands/complete-outlook-link/complete-outlook-link.command';
+import { RequestResyncCommand } from './commands/request-resync/request-resync.command';
+import { StartOutlookLinkCommand } from './commands/start-outlook-link/start-outlook-link.command';
+import { UnlinkAccountCommand } from './commands/unlink-account/unlink-account.command';
+import { readLinkKey, readOrMintLinkKey, writeLinkCookie } from './link-browser-cookie';
+import { LinkUrls } from './link-urls';
+import { ListAccountsQuery } from './queries/list-accounts/list-accounts.query';
+
+const single = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** Each authorize parks a state in Redis for ten minutes; a user needs a handful, never hundreds. */
+const AUTHORIZE_RULE: RateLimitRule = { limit: 30, windowMs: 10 * 60_000 };
+
+@ApiTags('accounts')
+@Controller('accounts')
+export class AccountsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly urls: LinkUrls,
+    private readonly limiter: RateLimiter,
+  ) {}
+
+  /**
+   * Answers the sign-in URL as JSON rather than redirecting: the access token travels in a bearer header, which a
+   * plain browser navigation cannot carry, so the dashboard calls this with its token and then navigates itself.
+   * `?redirect=true` answers 302 to the same URL, for clients that send the bearer header and follow redirects.
+   */
+  @Get('outlook/authorize')
+  @UseGuards(JwtAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: "Start linking an Outlook mailbox: the URL of Microsoft's sign-in page" })
+  @ApiQuery({ name: 'redirect', required: false, enum: ['true', 'false'] })
+  @ApiOkResponse({ type: AuthorizeUrlDto })
+  async authorize(
+    @CurrentUser() user: AuthUser,
+    @Query('redirect') redirect: unknown,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const { count, retryAfterSeconds } = await this.limiter.consume('link', user.id, AUTHORIZE_RULE);
+    if (count > AUTHORIZE_RULE.limit) {
+      throw new AppError('RATE_LIMITED', 'rate_limited', 'too many link attempts; try again later', {
+        retryAfterSeconds,
+      });
+    }
+    const browserKey = readOrMintLinkKey(req);
+    const { url } = await this.commands.execute(new StartOutlookLinkCommand(user.id, browserKey));
+    writeLinkCookie(res, browserKey, this.urls.secureCookies);
+    res.setHeader('Cache-Control', 'no-store');
+    if (redirect === 'true') res.redirect(302, url);
+    else res.json({ url } satisfies AuthorizeUrlDto);
+  }
+
+  /** Where Microsoft sends the browser back; no bearer here: the single-use state names the user. */
+  @Get('outlook/callback')
+  @ApiOperation({ summary: 'OAuth callback from Microsoft: links the mailbox, then 302 to the dashboard' })
+  @ApiFoundResponse({ description: 'to `<PUBLIC_BASE_URL>/#/accounts?linked=<accountId>`' })
+  async callback(
+    @Query() query: Record<string, unknown>,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const { accountId } = await this.commands.execute(
+      new CompleteOutlookLinkCommand({
+        state: single(query.state),
+        code: single(query.code),
+        error: single(query.error),
+        browserKey: readLinkKey(req),
+      }),
+    );
+    // The URL that brought the browser here held the code: keep it out of caches and Referer headers.
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.redirect(302, this.urls.dashboardLinked(accountId));
+  }
+
+  @Get()
+  @UseGuards(JwtAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: "The signed-in user's linked accounts" })
+  @ApiOkResponse({ type: AccountListDto })
+  async list(@CurrentUser() user: AuthUser): Promise<AccountListDto> {
+    return {
+      items: (await this.queries.execute(new ListAccountsQuery(user.id))).map((a) => AccountDto.from(a)),
+    };
+  }
+
+  @Delete(':id')
+  @UseGuards(JwtAuthGuard)
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Unlink an account and delete everything mirrored from it' })
+  @ApiNoContentResponse()
+  async unlink(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<void> {
+    await this.commands.execute(new UnlinkAccountCommand(user.id, id));
+  }
+
+  @Post(':id/resync')
+  @UseGuards(JwtAuthGuard)
+  @HttpCode(202)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Sync the mailbox again (resumes from the stored delta links)' })
+  @ApiAcceptedResponse({ type: ResyncAcceptedDto })
+  resync(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<ResyncAcceptedDto> {
+    return this.commands.execute(new RequestResyncCommand(user.id, id));
+  }
+}

@@ -1,0 +1,40 @@
+import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
+import { MailAccountsRepository } from '@email-core/database';
+import { AuthModule } from '../auth/auth.module';
+import { OutboxModule } from '../outbox/outbox.module';
+import { AccountsController } from './accounts.controller';
+import { CompleteOutlookLinkHandler } from './commands/complete-outlook-link/complete-outlook-link.handler';
+import { RequestResyncHandler } from './commands/request-resync/request-resync.handler';
+import { StartOutlookLinkHandler } from './commands/start-outlook-link/start-outlook-link.handler';
+import { UnlinkAccountHandler } from './commands/unlink-account/unlink-account.handler';
+import { LinkUrls } from './link-urls';
+import { OAuthStateStore } from './oauth-state.store';
+import { ListAccountsQueryHandler } from './queries/list-accounts/list-accounts.query-handler';
+import { SyncRequestOutbox } from './sync-request-outbox';
+
+/**
+ * Linking Outlook mailboxes (authorize + callback), listing, unlinking and resyncing them. OutlookAuthClient and
+ * TokenVault come from GraphLibModule, which the application imports once (it is global).
+ */
+@Module({
+  imports: [CqrsModule, AuthModule, OutboxModule],
+  controllers: [AccountsController],
+  providers: [
+    OAuthStateStore,
+    LinkUrls,
+    SyncRequestOutbox,
+    {
+      provide: MailAccountsRepository,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new MailAccountsRepository(ds),
+    },
+    StartOutlookLinkHandler,
+    CompleteOutlookLinkHandler,
+    UnlinkAccountHandler,
+    RequestResyncHandler,
+    ListAccountsQueryHandler,
+  ],
+})
+export class AccountsModule {}

@@ -1,0 +1,35 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { UsersRepository } from '@email-core/database';
+import { AuthErrors } from '../../auth.errors';
+import { PasswordHasher } from '../../passwords/password-hasher';
+import { AuthThrottle } from '../../rate-limit/auth-throttle';
+import { SessionIssuer, type IssuedSession } from '../../session/session-issuer';
+import { SignInCommand } from './sign-in.command';
+
+@CommandHandler(SignInCommand)
+export class SignInHandler implements ICommandHandler<SignInCommand, IssuedSession> {
+  constructor(
+    private readonly throttle: AuthThrottle,
+    private readonly hasher: PasswordHasher,
+    private readonly users: UsersRepository,
+    private readonly sessions: SessionIssuer,
+  ) {}
+
+  async execute({ email, password, ip }: SignInCommand): Promise<IssuedSession> {
+    await this.throttle.admitSignIn(ip, email);
+    const user = await this.users.findCredentialsByEmail(email);
+    // An unknown address costs one argon2 verification too, so the answer's timing does not reveal accounts.
+    const valid = user
+      ? await this.hasher.verify(user.passwordHash, password)
+      : await this.hasher.verifyAgainstDummy(password).then(() => false);
+    if (!user || !valid) {
+      await this.throttle.recordSignInFailure(email);
+      throw AuthErrors.invalidCredentials();
+    }
+    await this.throttle.clearSignInFailures(email);
+    if (this.hasher.needsRehash(user.passwordHash)) {
+      await this.users.updatePasswordHash(user.id, await this.hasher.hash(password));
+    }
+    return this.sessions.startFamily({ id: user.id, email: user.email, createdAt: user.createdAt });
+  }
+}

@@ -1,0 +1,6 @@
+import { z } from 'zod';
+import { emailField, newPasswordField } from '../../credentials.schema';
+
+export const signUpRequestSchema = z.object({ email: emailField, password: newPasswordField });
+
+export type SignUpRequest = z.output<typeof signUpRequestSchema>;

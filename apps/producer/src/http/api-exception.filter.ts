@@ -1,0 +1,95 @@
+import {
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { AppError, ERROR_CODE, statusOfKind } from './app-error';
+
+/** The body of every error the API answers: a stable code, a human message, and sometimes machine detail. */
+export interface ApiErrorBody {
+  error: string;
+  message: string;
+  details?: unknown;
+}
+
+/** Codes for errors Nest or a library raised without one; 400s are all input problems. */
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  429: 'RATE_LIMITED',
+  500: 'INTERNAL_ERROR',
+};
+
+/**
+ * The producer's one error mapper (registered globally in main.ts):
+ * - `AppError` → `{error: code, message, details?}` with its kind's status, and `Retry-After` when set;
+ * - an `HttpException` whose body already carries a code (`{error: 'UNAUTHENTICATED', message}`) → that body;
+ * - any other `HttpException` with Nest's default body (routing 404, body-parser 400/413...) → a code from its status;
+ * - an `HttpException` with a custom body and no code (the health check's report) → that body, untouched;
+ * - anything else → 500 `INTERNAL_ERROR`, logged here with its stack, never sent.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ApiExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const res = host.switchToHttp().getResponse<Response>();
+    const { status, body, retryAfterSeconds } = this.toResponse(exception);
+    if (res.headersSent) return;
+    if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(retryAfterSeconds));
+    res.status(status).json(body);
+  }
+
+  toResponse(exception: unknown): { status: number; body: unknown; retryAfterSeconds?: number } {
+    if (exception instanceof AppError) {
+      const status = statusOfKind(exception.kind);
+      if (status >= 500) this.logger.error(`${exception.code}: ${exception.message}`, exception.stack);
+      const body: ApiErrorBody = { error: exception.code, message: exception.message };
+      if (exception.details !== undefined) body.details = exception.details;
+      const retry = exception.retryAfterSeconds;
+      return {
+        status,
+        body,
+        retryAfterSeconds: retry === undefined ? undefined : Math.max(1, Math.ceil(retry)),
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const raw = exception.getResponse();
+      if (typeof raw === 'object' && raw !== null) {
+        const r = raw as Record<string, unknown>;
+        if (typeof r.error === 'string' && ERROR_CODE.test(r.error)) {
+          const body: ApiErrorBody = { error: r.error, message: messageOf(r.message, exception.message) };
+          if (r.details !== undefined) body.details = r.details;
+          return { status, body };
+        }
+        if (!('statusCode' in r)) return { status, body: raw };
+        return { status, body: defaultBody(status, messageOf(r.message, exception.message)) };
+      }
+      return { status, body: defaultBody(status, messageOf(raw, exception.message)) };
+    }
+    this.logger.error(
+      `unhandled ${exception instanceof Error ? exception.name : typeof exception}`,
+      exception instanceof Error ? exception.stack : undefined,
+    );
+    return { status: 500, body: defaultBody(500, 'internal error') };
+  }
+}
+
+function defaultBody(status: number, message: string): ApiErrorBody {
+  const name = (HttpStatus as unknown as Record<number, string | undefined>)[status];
+  return { error: CODE_BY_STATUS[status] ?? name ?? `HTTP_${status}`, message };
+}
+
+function messageOf(value: unknown, fallback: string): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.join('; ');
+  return fallback;
+}

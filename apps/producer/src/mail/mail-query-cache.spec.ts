@@ -1,0 +1,112 @@
+import { Logger } from '@nestjs/common';
+import type { Cluster } from 'ioredis';
+import { canonicalJson, MailQueryCache, queryHash } from './mail-query-cache';
+
+/** the part of ioredis's Cluster the cache uses, over a Map */
+function fakeRedis(opts: { status?: string; failWith?: Error; hang?: boolean } = {}) {
+  const store = new Map<string, string>();
+  const calls: string[] = [];
+  const answer = <T>(value: T): Promise<T> => {
+    if (opts.hang) return new Promise<T>(() => undefined);
+    if (opts.failWith) return Promise.reject(opts.failWith);
+    return Promise.resolve(value);
+  };
+  const redis = {
+    status: opts.status ?? 'ready',
+    get: (key: string) => {
+      calls.push(`get ${key}`);
+      return answer(store.get(key) ?? null);
+    },
+    set: (key: string, value: string, _ex: 'EX', ttl: number) => {
+      calls.push(`set ${key} ${ttl}`);
+      store.set(key, value);
+      return answer('OK');
+    },
+  };
+  return { redis: redis as unknown as Cluster, store, calls };
+}
+
+const ACCOUNT = '6f1c1f1e-0000-4000-8000-000000000001';
+const query = { kind: 'folders', userId: 'u1' };
+
+describe('MailQueryCache', () => {
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+  afterAll(() => {
+    Logger.overrideLogger(true);
+  });
+
+  it('loads once, then serves the stored result under the account version (missing = 0)', async () => {
+    const { redis, store, calls } = fakeRedis();
+    const cache = new MailQueryCache(redis, { ttlSeconds: 60 });
+    const load = jest.fn(() => Promise.resolve({ items: [1, 2] }));
+    expect(await cache.getOrLoad(ACCOUNT, query, load)).toEqual({ items: [1, 2] });
+    expect(await cache.getOrLoad(ACCOUNT, query, load)).toEqual({ items: [1, 2] });
+    expect(load).toHaveBeenCalledTimes(1);
+    const key = `{acct:${ACCOUNT}}:q:0:${queryHash(query)}`;
+    expect(store.get(key)).toBe('{"items":[1,2]}');
+    expect(calls).toEqual([
+      `get {acct:${ACCOUNT}}:v`,
+      `get ${key}`,
+      `set ${key} 60`,
+      `get {acct:${ACCOUNT}}:v`,
+      `get ${key}`,
+    ]);
+  });
+
+  it('a bumped version makes the old entry unreachable', async () => {
+    const { redis, store } = fakeRedis();
+    const cache = new MailQueryCache(redis);
+    let n = 0;
+    const load = () => Promise.resolve(++n);
+    expect(await cache.getOrLoad(ACCOUNT, query, load)).toBe(1);
+    store.set(`{acct:${ACCOUNT}}:v`, '1');
+    expect(await cache.getOrLoad(ACCOUNT, query, load)).toBe(2);
+    expect(await cache.getOrLoad(ACCOUNT, query, load)).toBe(2);
+  });
+
+  it('keys differ by user and by every query field, not by key order', () => {
+    expect(queryHash({ kind: 'folders', userId: 'u1' })).not.toBe(
+      queryHash({ kind: 'folders', userId: 'u2' }),
+    );
+    expect(queryHash({ a: 1, b: { c: 2, d: 3 } })).toBe(queryHash({ b: { d: 3, c: 2 }, a: 1 }));
+    expect(queryHash({ a: 1, b: undefined })).toBe(queryHash({ a: 1 }));
+    expect(canonicalJson({ b: [1, { z: 1, y: null }], a: 'x' })).toBe('{"a":"x","b":[1,{"y":null,"z":1}]}');
+  });
+
+  it('does not cache a failed load (a 404 stays a database answer)', async () => {
+    const { redis, store } = fakeRedis();
+    const cache = new MailQueryCache(redis);
+    await expect(
+      cache.getOrLoad(ACCOUNT, query, () => Promise.reject(new Error('ACCOUNT_NOT_FOUND'))),
+    ).rejects.toThrow('ACCOUNT_NOT_FOUND');
+    expect(store.size).toBe(0);
+  });
+
+  it('does not cache results larger than maxEntryBytes', async () => {
+    const { redis, store } = fakeRedis();
+    const cache = new MailQueryCache(redis, { maxEntryBytes: 10 });
+    expect(await cache.getOrLoad(ACCOUNT, query, () => Promise.resolve('x'.repeat(50)))).toHaveLength(50);
+    expect(store.size).toBe(0);
+  });
+
+  it.each([
+    ['not connected', { status: 'reconnecting' }],
+    ['failing', { failWith: new Error('CLUSTERDOWN') }],
+    ['hanging', { hang: true }],
+  ])('falls back to the database when Redis is %s', async (_what, opts) => {
+    const { redis } = fakeRedis(opts);
+    const cache = new MailQueryCache(redis, { timeoutMs: 20 });
+    const started = Date.now();
+    expect(await cache.getOrLoad(ACCOUNT, query, () => Promise.resolve('from-db'))).toBe('from-db');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('treats an unreadable entry as a miss', async () => {
+    const { redis, store } = fakeRedis();
+    const cache = new MailQueryCache(redis);
+    store.set(`{acct:${ACCOUNT}}:q:0:${queryHash(query)}`, '{not json');
+    expect(await cache.getOrLoad(ACCOUNT, query, () => Promise.resolve('fresh'))).toBe('fresh');
+  });
+});

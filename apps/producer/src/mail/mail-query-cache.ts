@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { Cluster } from 'ioredis';
+import { CacheKeys, REDIS_CLUSTER } from '@email-core/cache';
+
+export const MAIL_QUERY_CACHE_OPTIONS = Symbol('MAIL_QUERY_CACHE_OPTIONS');
+
+export interface MailQueryCacheOptions {
+  /** how long an entry lives even if no write ever bumps the account's version */
+  ttlSeconds: number;
+  /** a Redis call slower than this counts as a failure: the request goes to Postgres instead */
+  timeoutMs: number;
+  /** results larger than this (serialised) are not cached: a huge body would crowd out many list pages */
+  maxEntryBytes: number;
+}
+
+const DEFAULTS: MailQueryCacheOptions = { ttlSeconds: 60, timeoutMs: 250, maxEntryBytes: 512 * 1024 };
+
+/** bump when the shape of a cached result changes, so a deploy never serves the old shape */
+const FORMAT = 1;
+const FAILED = Symbol('FAILED');
+const WARN_EVERY_MS = 30_000;
+
+/** JSON with object keys sorted and undefined members dropped: equal queries hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** sha256 (hex) of the canonical query; callers put the user id in it, so no entry is shared across users */
+export function queryHash(query: Record<string, unknown>): string {
+  return createHash('sha256')
+    .update(canonicalJson({ ...query, format: FORMAT }))
+    .digest('hex');
+}
+
+/**
+ * The versioned query cache of mail reads, in the Redis Cluster.
+ *
+ * - Key: `CacheKeys.query(accountId, version, sha256(query))`, where `version` is the account's counter the
+ *   consumer INCRs after each committed write batch (missing = 0): a write makes every older entry unreachable
+ *   at once, and the TTL reclaims them.
+ * - The version is read BEFORE the database: if a write lands meanwhile, the result is stored under the old
+ *   version, which nobody asks for any more, so a stale result can never be stored under the new version.
+ * - Ownership: the query always carries the user id, and only a successful (owner-checked) load is stored, so
+ *   an entry is reachable only by the user the database already said owns the account. Errors (404s) are never
+ *   cached. Account ids never change owner (an unlink deletes the account; the unlink must bump the version).
+ * - Redis is an optimisation: not connected, slow (over `timeoutMs`) or failing means the database answers;
+ *   a cache problem is logged (at most every 30 s) and never fails a request.
+ */
+@Injectable()
+export class MailQueryCache {
+  private readonly logger = new Logger('MailQueryCache');
+  private readonly options: MailQueryCacheOptions;
+  private lastWarnAt = 0;
+
+  constructor(
+    @Inject(REDIS_CLUSTER) private readonly redis: Cluster,
+    @Optional() @Inject(MAIL_QUERY_CACHE_OPTIONS) options?: Partial<MailQueryCacheOptions>,
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  async getOrLoad<T>(accountId: string, query: Record<string, unknown>, load: () => Promise<T>): Promise<T> {
+    const hash = queryHash(query);
+    const version = await this.attempt(() => this.redis.get(CacheKeys.accountVersion(accountId)));
+    if (version === FAILED) return load();
+    const key = CacheKeys.query(accountId, parseVersion(version), hash);
+    const cached = await this.attempt(() => this.redis.get(key));
+    if (typeof cached === 'string') {
+      try {
+        return JSON.parse(cached) as T;
+      } catch {
+        // an unreadable entry is a miss; the SET below replaces it
+      }
+    }
+    const value = await load();
+    const json = JSON.stringify(value);
+    if (cached !== FAILED && Buffer.byteLength(json) <= this.options.maxEntryBytes) {
+      await this.attempt(() => this.redis.set(key, json, 'EX', this.options.ttlSeconds));
+    }
+    return value;
+  }
+
+  private async attempt<R>(op: () => Promise<R>): Promise<R | typeof FAILED> {
+    // while the cluster is (re)connecting, commands would wait in ioredis's offline queue: skip Redis at once
+    if (this.redis.status !== 'ready') {
+      this.warn(`Redis Cluster is ${this.redis.status}`);
+      return FAILED;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<typeof FAILED>((resolve) => {
+      timer = setTimeout(() => {
+        this.warn(`Redis did not answer within ${this.options.timeoutMs} ms`);
+        resolve(FAILED);
+      }, this.options.timeoutMs);
+      timer.unref();
+    });
+    const call = op().catch((err: unknown): typeof FAILED => {
+      this.warn(err instanceof Error ? err.message : String(err));
+      return FAILED;
+    });
+    try {
+      return await Promise.race([call, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private warn(reason: string): void {
+    const now = Date.now();
+    if (now - this.lastWarnAt < WARN_EVERY_MS) return;
+    this.lastWarnAt = now;
+    this.logger.warn(`query cache unavailable, reading from Postgres: ${reason}`);
+  }
+}
+
+function parseVersion(raw: string | null): number {
+  if (raw === null) return 0;
+  const n = Number(raw);
+  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+}

@@ -1,0 +1,29 @@
+import { randomUUID } from 'node:crypto';
+import { Topics } from '@email-core/contracts';
+import { isKnownTopic, outboxPayloadProblem } from './outbox-schemas';
+
+describe('outbox payload checks', () => {
+  const valid = {
+    type: 'sync.requested',
+    v: 1,
+    accountId: randomUUID(),
+    reason: 'linked',
+    requestedAt: new Date().toISOString(),
+  };
+
+  it('accepts a message that satisfies its contract', () => {
+    expect(outboxPayloadProblem('sync.requested', valid)).toBeNull();
+  });
+
+  it('names the path and rule of what is wrong, never the value', () => {
+    const problem = outboxPayloadProblem('sync.requested', { ...valid, accountId: 'secret-ish-value' });
+    expect(problem).toBe('accountId: invalid_string');
+    expect(outboxPayloadProblem('sync.requested', { ...valid, extra: 1 })).toMatch(/unrecognized_keys/);
+    expect(outboxPayloadProblem('no.such.type', valid)).toMatch(/no schema/);
+  });
+
+  it('knows only the topics of the contracts', () => {
+    expect(isKnownTopic(Topics.syncRequests)).toBe(true);
+    expect(isKnownTopic('t')).toBe(false);
+  });
+});

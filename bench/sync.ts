@@ -1,0 +1,137 @@
+/**
+ * `npm run bench:sync`: the whole product syncing 100,000 seeded messages from the emulator into Postgres,
+ * end to end: link (sign-in form), outbox, Kafka, the consumer's folder tree and per-folder delta, bulk
+ * upserts with bodies and search vectors, until the account reports `synced`.
+ *
+ * Baseline, measured in the same run: the same rows (list columns and bodies) loaded with plain `COPY` into
+ * scratch tables of the same shape. `ratio` is our end-to-end messages/s divided by COPY's rows/s.
+ * Also reported: the consumer's peak RSS (VmHWM from /proc), against a 300 MB aim.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Client } from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import globalSetup from '../libs/testing/src/jest/global-setup';
+import globalTeardown from '../libs/testing/src/jest/global-teardown';
+import { apiCall, linkOutlook, signUp, startProduct } from '../libs/testing/src/product';
+import { currentTestRun } from '../libs/testing/src/test-run';
+import { withEmulatorCa } from './with-emulator-ca';
+
+const MESSAGES = Number(process.env.BENCH_SYNC_MESSAGES ?? 100_000);
+const RSS_AIM_BYTES = 300 * 1024 * 1024;
+const RATIO_AIM = 0.3;
+
+function peakRss(pid: number | undefined): number {
+  if (!pid) return 0;
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+async function copyBaseline(db: Client, accountId: string): Promise<{ rows: number; seconds: number }> {
+  // the rows as they are now, in COPY's text format (not timed), then loaded with COPY FROM (timed)
+  const dump = async (sql: string) => {
+    const chunks: Buffer[] = [];
+    for await (const c of db.query(copyTo(sql)) as AsyncIterable<Buffer>) chunks.push(c);
+    return Buffer.concat(chunks);
+  };
+  const messages = await dump(`COPY (SELECT * FROM messages WHERE account_id = '${accountId}') TO STDOUT`);
+  const bodies = await dump(
+    `COPY (SELECT * FROM message_bodies WHERE account_id = '${accountId}') TO STDOUT`,
+  );
+  await db.query('CREATE TEMP TABLE scratch_messages (LIKE messages INCLUDING DEFAULTS)');
+  await db.query('CREATE TEMP TABLE scratch_bodies (LIKE message_bodies INCLUDING DEFAULTS)');
+  const t0 = performance.now();
+  await pipeline(Readable.from([messages]), db.query(copyFrom('COPY scratch_messages FROM STDIN')));
+  await pipeline(Readable.from([bodies]), db.query(copyFrom('COPY scratch_bodies FROM STDIN')));
+  const seconds = (performance.now() - t0) / 1000;
+  const rows = Number(
+    (await db.query<{ n: string }>('SELECT count(*) AS n FROM scratch_messages')).rows[0]?.n,
+  );
+  return { rows, seconds };
+}
+
+async function main(): Promise<void> {
+  await globalSetup();
+  const product = await startProduct({ appEnv: { LOG_LEVEL: 'warn' } });
+  const db = new Client({ connectionString: currentTestRun().databaseUrl });
+  try {
+    await db.connect();
+    const address = 'bench-sync@contoso.example';
+    const seedStart = performance.now();
+    await product.emulator.admin('POST', '/_emulator/mailboxes', {
+      address,
+      seed: { messages: MESSAGES, folders: 3, seed: 4242 },
+    });
+    const seedSeconds = (performance.now() - seedStart) / 1000;
+    const { token } = await signUp(product.api);
+    const t0 = performance.now();
+    await linkOutlook(product, token, address);
+    let account: { id: string; status: string } | undefined;
+    while (!account) {
+      const res = await apiCall<
+        { id: string; status: string }[] | { items: { id: string; status: string }[] }
+      >(product.api, 'GET', '/api/v1/accounts', { token });
+      const rows = Array.isArray(res.body) ? res.body : res.body.items;
+      if (rows[0]?.status === 'synced') account = rows[0];
+      else await new Promise((r) => setTimeout(r, 250));
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const rss = peakRss(product.consumer.child.pid);
+    const synced = Number(
+      (
+        await db.query<{ n: string }>('SELECT count(*) AS n FROM messages WHERE account_id = $1', [
+          account.id,
+        ])
+      ).rows[0]?.n,
+    );
+    if (synced !== MESSAGES) throw new Error(`synced ${synced} messages, expected ${MESSAGES}`);
+    const copy = await copyBaseline(db, account.id);
+    const ours = synced / seconds;
+    const copyRate = copy.rows / copy.seconds;
+    const ratio = Number((ours / copyRate).toFixed(3));
+    const results = {
+      name: 'sync',
+      date: new Date().toISOString(),
+      messages: synced,
+      seedSeconds: Number(seedSeconds.toFixed(1)),
+      endToEnd: { seconds: Number(seconds.toFixed(1)), messagesPerSecond: Math.round(ours) },
+      consumerPeakRssBytes: rss,
+      consumerPeakRssAimBytes: RSS_AIM_BYTES,
+      baselineCopy: {
+        rows: copy.rows,
+        seconds: Number(copy.seconds.toFixed(2)),
+        rowsPerSecond: Math.round(copyRate),
+      },
+      ratio,
+      ratioAim: RATIO_AIM,
+    };
+    const rows = [
+      ['measure', 'value', 'aim'],
+      ['messages synced', String(synced), String(MESSAGES)],
+      ['end to end (link → synced)', `${seconds.toFixed(1)} s, ${Math.round(ours)} msg/s`, ''],
+      ['consumer peak RSS', `${(rss / 1048576).toFixed(0)} MB`, '< 300 MB'],
+      ['baseline: COPY of the same rows', `${copy.seconds.toFixed(2)} s, ${Math.round(copyRate)} rows/s`, ''],
+      ['ours / COPY', String(ratio), `>= ${RATIO_AIM}`],
+    ];
+    const w = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length)));
+    for (const r of rows) process.stdout.write(r.map((cell, c) => cell.padEnd(w[c])).join(' | ') + '\n');
+    const out = path.join(__dirname, 'results', 'sync.json');
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+    process.stdout.write(`written: ${path.relative(process.cwd(), out)}\n`);
+    process.stdout.write(`ratio: ${ratio}\n`);
+  } finally {
+    await db.end().catch(() => undefined);
+    await product.stop();
+    await globalTeardown();
+  }
+}
+
+withEmulatorCa();
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

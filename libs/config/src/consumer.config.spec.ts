@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from './config-error';
+import { loadConsumerConfig } from './consumer.config';
+
+const env = (extra: Record<string, string> = {}) => ({
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/email_core',
+  KAFKA_BROKERS: '127.0.0.1:9092',
+  REDIS_CLUSTER_NODES: '127.0.0.1:7000',
+  MS_CLIENT_ID: 'client',
+  MS_CLIENT_SECRET: 'client-secret-value',
+  TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+  ...extra,
+});
+
+const problem = (extra: Record<string, string>, variable: string): string | undefined => {
+  try {
+    loadConsumerConfig(env(extra));
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.find((p) => p.variable === variable)?.message;
+    throw err;
+  }
+  return undefined;
+};
+
+describe('consumer configuration: sync and retry settings', () => {
+  it('has defaults for the sync and the retry policy', () => {
+    const c = loadConsumerConfig(env());
+    expect(c.sync).toEqual({
+      pageSize: 200,
+      folderParallelism: 4,
+      progressEveryPages: 5,
+      concurrentPartitions: 3,
+    });
+    expect(c.consumers).toEqual({
+      sessionTimeoutMs: 10000,
+      retry: { maxAttempts: 5, backoffMs: [5000, 30000, 120000, 600000] },
+    });
+  });
+
+  it('reads them from the environment', () => {
+    const c = loadConsumerConfig(
+      env({ SYNC_PAGE_SIZE: '50', KAFKA_RETRY_BACKOFF_MS: '100, 200', KAFKA_RETRY_MAX_ATTEMPTS: '2' }),
+    );
+    expect(c.sync.pageSize).toBe(50);
+    expect(c.consumers.retry).toEqual({ maxAttempts: 2, backoffMs: [100, 200] });
+  });
+
+  it.each([
+    ['SYNC_PAGE_SIZE', '5000', /at most 1000/],
+    ['SYNC_FOLDER_PARALLELISM', '0', /greater than 0/],
+    ['KAFKA_RETRY_BACKOFF_MS', '1s,2s', /comma-separated list of whole milliseconds/],
+    ['KAFKA_SESSION_TIMEOUT_MS', '1000', /at least 6000/],
+  ])('names a bad %s', (name, value, message) => {
+    expect(problem({ [name]: value }, name)).toMatch(message);
+  });
+});

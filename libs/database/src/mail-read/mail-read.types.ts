@@ -1,0 +1,92 @@
+/**
+ * What the read side returns: plain JSON-ready values (ISO strings, no Date objects), so a result served from
+ * the Redis cache is byte-for-byte what the database path would have produced.
+ */
+
+/** who a read is for: every read is scoped to one signed-in user's account */
+export interface MailReadScope {
+  userId: string;
+  accountId: string;
+}
+
+export interface RecipientView {
+  name: string;
+  address: string;
+}
+
+export interface FolderView {
+  id: string;
+  /** null for a top-level folder (its Graph parent, the hidden mailbox root, is not a listed folder) */
+  parentId: string | null;
+  displayName: string;
+  wellKnownName: string | null;
+  /** counted from the mirrored messages, so exact once sync has applied them */
+  totalCount: number;
+  unreadCount: number;
+}
+
+export type FlagStatus = 'notFlagged' | 'flagged' | 'complete';
+export type Importance = 'low' | 'normal' | 'high';
+
+export interface MessageSummaryView {
+  id: string;
+  folderId: string;
+  subject: string;
+  /** null when the message has no sender (a draft) */
+  from: RecipientView | null;
+  toRecipients: RecipientView[];
+  ccRecipients: RecipientView[];
+  bodyPreview: string;
+  receivedAt: string;
+  sentAt: string | null;
+  isRead: boolean;
+  flagStatus: FlagStatus;
+  importance: Importance;
+  hasAttachments: boolean;
+  conversationId: string | null;
+}
+
+export interface MessageBodyView {
+  contentType: 'html' | 'text';
+  content: string;
+}
+
+export interface MessageDetailView extends MessageSummaryView {
+  /** null only if the body row has not landed (never after a completed sync) */
+  body: MessageBodyView | null;
+}
+
+export interface MessagePageView {
+  items: MessageSummaryView[];
+  /** opaque; null on the last page */
+  nextCursor: string | null;
+}
+
+/** the filters of a message list; every one is optional and they combine with AND */
+export interface MessageListFilter {
+  folderId?: string;
+  unread?: boolean;
+  /** true: flag_status = 'flagged'; false: anything else (not flagged or completed) */
+  flagged?: boolean;
+  hasAttachments?: boolean;
+  /** case-insensitive substring of the sender's name or address */
+  from?: string;
+  /** received at or after this instant (ISO 8601 with offset) */
+  after?: string;
+  /** received strictly before this instant */
+  before?: string;
+  /** websearch syntax ("phrase", -word, or) over subject, sender and body */
+  q?: string;
+}
+
+/** the position after which a page starts: the last row's (received_at, graph_id) */
+export interface MessageCursorKey {
+  /** received_at in UTC with microseconds, as Postgres holds it */
+  receivedAt: string;
+  id: string;
+}
+
+export type MailReadError = 'ACCOUNT_NOT_FOUND' | 'FOLDER_NOT_FOUND' | 'MESSAGE_NOT_FOUND';
+
+export type ReadResult<T, E extends MailReadError = MailReadError> =
+  { ok: true; value: T } | { ok: false; error: E };

@@ -1,0 +1,13 @@
+export {
+  MailFoldersRepository,
+  type FolderLinks,
+  type FolderSyncState,
+  type UpsertFoldersResult,
+} from './mail-folders.repository';
+export { MessagesRepository, type AppliedPage } from './messages.repository';
+export {
+  MailAccountSyncRepository,
+  type AccountForSync,
+  type MailAccountStatus,
+} from './mail-account-sync.repository';
+export { type DeltaPageInput, type FolderInput, type MessageInput, type RecipientInput } from './mail-rows';

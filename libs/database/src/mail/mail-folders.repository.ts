@@ -1,0 +1,169 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { dedupeById, pgText, type FolderInput } from './mail-rows';
+
+export interface FolderSyncState {
+  graphId: string;
+  parentGraphId: string | null;
+  displayName: string;
+  nextLink: string | null;
+  deltaLink: string | null;
+}
+
+export interface FolderLinks {
+  /** set while a delta round is in progress: where the next page starts */
+  nextLink?: string | null;
+  /** set when a delta round finished: where the next round starts */
+  deltaLink?: string | null;
+}
+
+export interface UpsertFoldersResult {
+  /** folders inserted or changed (name, parent, well-known name) */
+  upserted: number;
+  /** folders that are no longer in the mailbox, deleted with their messages */
+  removed: number;
+}
+
+export const UPSERT_FOLDERS_SQL = `
+WITH up AS (
+INSERT INTO mail_folders (account_id, graph_id, parent_graph_id, display_name, well_known_name)
+SELECT $1, t.graph_id, t.parent_graph_id, t.display_name, t.well_known_name
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS t(graph_id, parent_graph_id, display_name, well_known_name)
+ON CONFLICT (account_id, graph_id) DO UPDATE SET
+  parent_graph_id = EXCLUDED.parent_graph_id,
+  display_name = EXCLUDED.display_name,
+  well_known_name = EXCLUDED.well_known_name,
+  updated_at = now()
+WHERE (mail_folders.parent_graph_id, mail_folders.display_name, mail_folders.well_known_name)
+  IS DISTINCT FROM (EXCLUDED.parent_graph_id, EXCLUDED.display_name, EXCLUDED.well_known_name)
+RETURNING 1
+)
+SELECT count(*)::int AS n FROM up`;
+
+/** Total and unread counts recomputed from the mirror's rows, written only where they differ. */
+export const RECOUNT_SQL = (onlySome: boolean) => `
+UPDATE mail_folders f
+SET total_count = c.total, unread_count = c.unread, updated_at = now()
+FROM (
+  SELECT mf.graph_id,
+         count(m.graph_id)::int AS total,
+         (count(m.graph_id) FILTER (WHERE NOT m.is_read))::int AS unread
+  FROM mail_folders mf
+  LEFT JOIN messages m ON m.account_id = mf.account_id AND m.folder_graph_id = mf.graph_id
+  WHERE mf.account_id = $1${onlySome ? ' AND mf.graph_id = ANY($2::text[])' : ''}
+  GROUP BY mf.graph_id
+) c
+WHERE f.account_id = $1 AND f.graph_id = c.graph_id
+  AND (f.total_count <> c.total OR f.unread_count <> c.unread)`;
+
+/** Intent-level access to an account's folders and their delta state. */
+export class MailFoldersRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Makes the account's folders exactly `folders` (the whole tree, nested folders included): new ones inserted
+   * without links, renamed or moved ones updated, and folders gone from the mailbox deleted with their messages.
+   * Links and counts of existing folders are kept.
+   */
+  upsertFolders(accountId: string, folders: FolderInput[]): Promise<UpsertFoldersResult> {
+    const list = dedupeById(folders);
+    const ids = list.map((f) => f.id);
+    return this.dataSource.transaction(async (m) => {
+      let upserted = 0;
+      if (list.length > 0) {
+        const rows: Array<{ n: number }> = await m.query(UPSERT_FOLDERS_SQL, [
+          accountId,
+          ids,
+          list.map((f) => (f.parentFolderId == null ? null : pgText(f.parentFolderId))),
+          list.map((f) => pgText(f.displayName ?? '')),
+          list.map((f) => (f.wellKnownName == null ? null : pgText(f.wellKnownName))),
+        ]);
+        upserted = rows[0]?.n ?? 0;
+      }
+      await m.query(
+        `DELETE FROM messages WHERE account_id = $1 AND NOT (folder_graph_id = ANY($2::text[]))`,
+        [accountId, ids],
+      );
+      const gone: Array<{ n: number }> = await m.query(
+        `WITH gone AS (DELETE FROM mail_folders WHERE account_id = $1 AND NOT (graph_id = ANY($2::text[])) RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+        [accountId, ids],
+      );
+      return { upserted, removed: gone[0]?.n ?? 0 };
+    });
+  }
+
+  /** The account's folders with where each one's delta resumes, in a stable order. */
+  async listForSync(accountId: string): Promise<FolderSyncState[]> {
+    const rows: Array<{
+      graph_id: string;
+      parent_graph_id: string | null;
+      display_name: string;
+      next_link: string | null;
+      delta_link: string | null;
+    }> = await this.dataSource.query(
+      `SELECT graph_id, parent_graph_id, display_name, next_link, delta_link
+       FROM mail_folders WHERE account_id = $1 ORDER BY graph_id`,
+      [accountId],
+    );
+    return rows.map((r) => ({
+      graphId: r.graph_id,
+      parentGraphId: r.parent_graph_id,
+      displayName: r.display_name,
+      nextLink: r.next_link,
+      deltaLink: r.delta_link,
+    }));
+  }
+
+  /**
+   * Stores where the folder's delta goes on, in the transaction that wrote the page. A `nextLink` means the round
+   * is still going (the previous deltaLink is kept as a fallback); a `deltaLink` ends the round.
+   */
+  async saveLinks(
+    manager: EntityManager,
+    accountId: string,
+    folderId: string,
+    links: FolderLinks,
+  ): Promise<void> {
+    const deltaLink = links.deltaLink ?? null;
+    await manager.query(
+      `UPDATE mail_folders
+       SET next_link = $3,
+           delta_link = COALESCE($4, delta_link),
+           synced_at = CASE WHEN $4::text IS NULL THEN synced_at ELSE now() END,
+           updated_at = now()
+       WHERE account_id = $1 AND graph_id = $2`,
+      [accountId, folderId, deltaLink === null ? (links.nextLink ?? null) : null, deltaLink],
+    );
+  }
+
+  /**
+   * Forgets the folder's delta state (its token expired: 410 SyncStateNotFound) and its messages, in one
+   * transaction, so the from-scratch run that follows rebuilds it exactly: a full delta reports what exists, not
+   * what was deleted while the token was lost.
+   */
+  async resetFolder(manager: EntityManager | undefined, accountId: string, folderId: string): Promise<void> {
+    const run = async (m: EntityManager) => {
+      await m.query(`DELETE FROM messages WHERE account_id = $1 AND folder_graph_id = $2`, [
+        accountId,
+        folderId,
+      ]);
+      await m.query(
+        `UPDATE mail_folders
+         SET next_link = NULL, delta_link = NULL, synced_at = NULL, total_count = 0, unread_count = 0, updated_at = now()
+         WHERE account_id = $1 AND graph_id = $2`,
+        [accountId, folderId],
+      );
+    };
+    if (manager) await run(manager);
+    else await this.dataSource.transaction(run);
+  }
+
+  /** Recomputes total and unread counts of some folders (or all of the account's) from the mirror. */
+  async recount(manager: EntityManager | undefined, accountId: string, folderIds?: string[]): Promise<void> {
+    const q = manager ?? this.dataSource.manager;
+    await q.query(
+      RECOUNT_SQL(folderIds !== undefined),
+      folderIds === undefined ? [accountId] : [accountId, folderIds],
+    );
+  }
+}

@@ -1,0 +1,160 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import {
+  dedupeById,
+  messageColumnParams,
+  toMessageColumns,
+  type DeltaPageInput,
+  type MessageInput,
+} from './mail-rows';
+
+/** HTML read for the search vector; the stored body is always complete. Bounds the regex work per message. */
+export const SEARCH_BODY_HTML_CHARS = 262144;
+/** Body text indexed for full-text search (a tsvector must stay under 1 MB; 64 KB of text is far below). */
+export const SEARCH_BODY_TEXT_CHARS = 65536;
+
+/**
+ * The body as plain text for the search vector: style/script blocks, tags and entities become spaces. Runs in
+ * Postgres on the rows being written, so the text never makes a round trip.
+ */
+const searchBodyText = (type: string, content: string) => `left(
+  CASE WHEN ${type} = 'html' THEN
+    regexp_replace(
+      regexp_replace(
+        regexp_replace(left(${content}, ${SEARCH_BODY_HTML_CHARS}), '<(style|script)\\M.*?</\\1>', ' ', 'gi'),
+        '<[^>]*>', ' ', 'g'),
+      '&[#a-zA-Z0-9]{1,10};', ' ', 'g')
+  ELSE left(${content}, ${SEARCH_BODY_HTML_CHARS}) END, ${SEARCH_BODY_TEXT_CHARS})`;
+
+/** subject (A), sender name and address, including the address' parts (B), body text (D) */
+export const SEARCH_VECTOR_SQL = (row: string) => `
+  setweight(to_tsvector('simple', ${row}.subject), 'A') ||
+  setweight(to_tsvector('simple', ${row}.from_name || ' ' || ${row}.from_address || ' ' || translate(${row}.from_address, '@.', '  ')), 'B') ||
+  setweight(to_tsvector('simple', ${searchBodyText(`${row}.body_type`, `${row}.body_content`)}), 'D')`;
+
+/**
+ * One statement per page: decode the column arrays, keep the rows that are new or changed (change key or folder),
+ * upsert them with their search vector, and upsert the bodies of exactly the rows written. Re-applying a page is
+ * a no-op: nothing is rewritten, `updated_at` does not move.
+ */
+export const UPSERT_PAGE_SQL = `
+WITH input AS (
+  SELECT * FROM unnest(
+    $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::jsonb[], $10::text[],
+    $11::timestamptz[], $12::timestamptz[], $13::boolean[], $14::text[], $15::text[], $16::boolean[],
+    $17::text[], $18::text[], $19::text[], $20::text[]
+  ) AS t(graph_id, change_key, subject, from_name, from_address, to_recipients, cc_recipients, body_preview,
+         received_at, sent_at, is_read, flag_status, importance, has_attachments, conversation_id,
+         internet_message_id, body_type, body_content)
+), changed AS (
+  SELECT i.* FROM input i
+  LEFT JOIN messages m ON m.account_id = $1 AND m.graph_id = i.graph_id
+  WHERE m.graph_id IS NULL OR m.change_key IS DISTINCT FROM i.change_key OR m.folder_graph_id IS DISTINCT FROM $2
+), upserted AS (
+  INSERT INTO messages (
+    account_id, graph_id, folder_graph_id, change_key, subject, from_name, from_address, to_recipients,
+    cc_recipients, body_preview, received_at, sent_at, is_read, flag_status, importance, has_attachments,
+    conversation_id, internet_message_id, search, updated_at)
+  SELECT $1, c.graph_id, $2, c.change_key, c.subject, c.from_name, c.from_address, c.to_recipients,
+    c.cc_recipients, c.body_preview, c.received_at, c.sent_at, c.is_read, c.flag_status, c.importance,
+    c.has_attachments, c.conversation_id, c.internet_message_id, ${SEARCH_VECTOR_SQL('c')}, now()
+  FROM changed c
+  ON CONFLICT (account_id, graph_id) DO UPDATE SET
+    folder_graph_id = EXCLUDED.folder_graph_id,
+    change_key = EXCLUDED.change_key,
+    subject = EXCLUDED.subject,
+    from_name = EXCLUDED.from_name,
+    from_address = EXCLUDED.from_address,
+    to_recipients = EXCLUDED.to_recipients,
+    cc_recipients = EXCLUDED.cc_recipients,
+    body_preview = EXCLUDED.body_preview,
+    received_at = EXCLUDED.received_at,
+    sent_at = EXCLUDED.sent_at,
+    is_read = EXCLUDED.is_read,
+    flag_status = EXCLUDED.flag_status,
+    importance = EXCLUDED.importance,
+    has_attachments = EXCLUDED.has_attachments,
+    conversation_id = EXCLUDED.conversation_id,
+    internet_message_id = EXCLUDED.internet_message_id,
+    search = EXCLUDED.search,
+    updated_at = now()
+  WHERE messages.change_key IS DISTINCT FROM EXCLUDED.change_key
+     OR messages.folder_graph_id IS DISTINCT FROM EXCLUDED.folder_graph_id
+  RETURNING graph_id
+), bodies AS (
+  INSERT INTO message_bodies (account_id, graph_id, content_type, content)
+  SELECT $1, c.graph_id, c.body_type, c.body_content
+  FROM changed c JOIN upserted u ON u.graph_id = c.graph_id
+  ON CONFLICT (account_id, graph_id) DO UPDATE SET
+    content_type = EXCLUDED.content_type,
+    content = EXCLUDED.content
+  RETURNING graph_id
+)
+SELECT (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM bodies)::int AS bodies`;
+
+/**
+ * Only the folder that reported the removal loses the message: a message moved elsewhere shows as `@removed`
+ * in its old folder and must survive that. Bodies go with their message (foreign key, on delete cascade).
+ */
+export const REMOVE_SQL = `
+WITH removed AS (
+  DELETE FROM messages WHERE account_id = $1 AND graph_id = ANY($2::text[]) AND folder_graph_id = $3
+  RETURNING 1
+)
+SELECT count(*)::int AS removed FROM removed`;
+
+export interface AppliedPage {
+  /** messages inserted or changed (a re-applied page writes none) */
+  upserted: number;
+  removed: number;
+}
+
+/** Intent-level writes of the message mirror. */
+export class MessagesRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Applies one delta page of `folderId` inside the caller's transaction (which also stores the folder's link,
+   * so a crash resumes exactly after the last committed page): removals first, then one bulk upsert.
+   */
+  async applyPage(
+    manager: EntityManager,
+    accountId: string,
+    folderId: string,
+    page: DeltaPageInput,
+  ): Promise<AppliedPage> {
+    const messages: MessageInput[] = dedupeById(page.messages);
+    const kept = new Set(messages.map((m) => m.id));
+    // An id both removed and present in one page: the message's data is the later word.
+    const removedIds = [...new Set(page.removedIds)].filter((id) => !kept.has(id));
+    let removed = 0;
+    if (removedIds.length > 0) {
+      const rows: Array<{ removed: number }> = await manager.query(REMOVE_SQL, [
+        accountId,
+        removedIds,
+        folderId,
+      ]);
+      removed = rows[0]?.removed ?? 0;
+    }
+    let upserted = 0;
+    if (messages.length > 0) {
+      const rows: Array<{ upserted: number }> = await manager.query(UPSERT_PAGE_SQL, [
+        accountId,
+        folderId,
+        ...messageColumnParams(toMessageColumns(messages)),
+      ]);
+      upserted = rows[0]?.upserted ?? 0;
+    }
+    return { upserted, removed };
+  }
+
+  /** Messages of an account (or one folder) in the mirror. */
+  async count(accountId: string, folderId?: string): Promise<number> {
+    const rows: Array<{ n: number }> = await this.dataSource.query(
+      folderId === undefined
+        ? `SELECT count(*)::int AS n FROM messages WHERE account_id = $1`
+        : `SELECT count(*)::int AS n FROM messages WHERE account_id = $1 AND folder_graph_id = $2`,
+      folderId === undefined ? [accountId] : [accountId, folderId],
+    );
+    return rows[0]?.n ?? 0;
+  }
+}

@@ -1,0 +1,93 @@
+import { Global, Injectable, Module, type DynamicModule } from '@nestjs/common';
+import type { Cluster } from 'ioredis';
+import { REDIS_CLUSTER } from '@email-core/cache';
+import type { MicrosoftConfig } from '@email-core/config';
+import { TokenCipher, type EncryptionKey } from '@email-core/crypto';
+import { MailAccountTokensRepository } from '@email-core/database';
+import { GraphMailClient, type GraphMailClientOptions } from './graph-mail-client';
+import { KeyedSemaphore, MAX_CONCURRENT_REQUESTS_PER_MAILBOX, sharedMailboxLimiter } from './keyed-semaphore';
+import { OutlookAuthClient } from './outlook-auth-client';
+import { TokenVault, type TokenVaultOptions } from './token-vault';
+
+export interface GraphLibModuleOptions {
+  microsoft: MicrosoftConfig;
+  /** `tokenEncryptionKeys` of the producer/consumer config (TOKEN_ENCRYPTION_KEYS); the first one encrypts */
+  encryptionKeys: ReadonlyArray<EncryptionKey>;
+  /** concurrent Graph requests per mailbox in this process (default and maximum sensible value: 4) */
+  maxConcurrencyPerMailbox?: number;
+  vault?: Partial<TokenVaultOptions>;
+  graph?: Pick<GraphMailClientOptions, 'retry' | 'requestTimeoutMs'>;
+}
+
+export const GRAPH_LIB_OPTIONS = Symbol('GRAPH_LIB_OPTIONS');
+
+/** Builds Graph clients whose token comes from the vault: `factory.forAccount(accountId)`. */
+@Injectable()
+export class GraphClientFactory {
+  constructor(
+    private readonly vault: TokenVault,
+    private readonly graphBaseUrl: string,
+    private readonly limiter: KeyedSemaphore = sharedMailboxLimiter,
+    private readonly defaults: Pick<GraphMailClientOptions, 'retry' | 'requestTimeoutMs'> = {},
+  ) {}
+
+  /** A client for one mailbox; cheap to create, and all clients of one account share its concurrency limit. */
+  forAccount(accountId: string): GraphMailClient {
+    return new GraphMailClient({
+      ...this.defaults,
+      graphBaseUrl: this.graphBaseUrl,
+      mailboxKey: accountId,
+      limiter: this.limiter,
+      getAccessToken: (opts) => this.vault.getAccessToken(accountId, opts),
+    });
+  }
+}
+
+function limiterFor(max: number | undefined): KeyedSemaphore {
+  return max === undefined || max === MAX_CONCURRENT_REQUESTS_PER_MAILBOX
+    ? sharedMailboxLimiter
+    : new KeyedSemaphore(max);
+}
+
+/**
+ * Microsoft identity + Graph for producer and consumer. Needs `DatabaseModule` (for
+ * `MailAccountTokensRepository`) and `CacheModule` (`REDIS_CLUSTER`) in the application, as
+ * `InfrastructureModule` provides them. Exports `OutlookAuthClient`, `TokenVault`, `GraphClientFactory` and the
+ * `TokenCipher` built from the configured keys.
+ */
+@Global()
+@Module({})
+export class GraphLibModule {
+  static forRoot(options: GraphLibModuleOptions): DynamicModule {
+    const limiter = limiterFor(options.maxConcurrencyPerMailbox);
+    return {
+      module: GraphLibModule,
+      providers: [
+        { provide: GRAPH_LIB_OPTIONS, useValue: options },
+        { provide: TokenCipher, useFactory: () => new TokenCipher(options.encryptionKeys) },
+        {
+          provide: OutlookAuthClient,
+          useFactory: () =>
+            new OutlookAuthClient(options.microsoft, { graph: { ...options.graph, limiter } }),
+        },
+        {
+          provide: TokenVault,
+          inject: [MailAccountTokensRepository, REDIS_CLUSTER, OutlookAuthClient, TokenCipher],
+          useFactory: (
+            repo: MailAccountTokensRepository,
+            redis: Cluster,
+            auth: OutlookAuthClient,
+            cipher: TokenCipher,
+          ) => new TokenVault(repo, redis, auth, cipher, options.vault),
+        },
+        {
+          provide: GraphClientFactory,
+          inject: [TokenVault],
+          useFactory: (vault: TokenVault) =>
+            new GraphClientFactory(vault, options.microsoft.graphBaseUrl, limiter, options.graph),
+        },
+      ],
+      exports: [GRAPH_LIB_OPTIONS, TokenCipher, OutlookAuthClient, TokenVault, GraphClientFactory],
+    };
+  }
+}

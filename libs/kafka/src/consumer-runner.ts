@@ -1,0 +1,184 @@
+import { KafkaJSError, type Consumer, type IHeaders, type Kafka } from 'kafkajs';
+import type { z } from 'zod';
+import {
+  decideFailure,
+  deliveryAttempt,
+  describeError,
+  invalidMessageEnvelope,
+  parseMessage,
+  type RetryPolicy,
+} from './failure-policy';
+import type { KafkaPublisher } from './publisher';
+
+export type ConsumerLog = (level: 'error' | 'warn' | 'info' | 'debug', message: string) => void;
+
+export interface MessageContext {
+  topic: string;
+  partition: number;
+  offset: string;
+  /** the message key: the account id */
+  key: string;
+  /** 1-based delivery number (1 = first delivery, 2 = first retry, ...) */
+  attempt: number;
+  headers: IHeaders;
+  /**
+   * Aborted when the consumer stops or loses the partition in a rebalance. A long handler checks it between
+   * units of work and gives up; the message then stays uncommitted and is delivered again, so handlers must be
+   * idempotent and resumable (they are: every effect is an upsert keyed by ids, progress lives in Postgres).
+   */
+  signal: AbortSignal;
+}
+
+export interface RunConsumerOptions<T> {
+  kafka: Kafka;
+  groupId: string;
+  topic: string;
+  schema: z.ZodType<T, z.ZodTypeDef, unknown>;
+  handle: (message: T, ctx: MessageContext) => Promise<void>;
+  publisher: KafkaPublisher;
+  retryTopic: string;
+  deadLetterTopic: string;
+  retry: RetryPolicy;
+  /** partitions handled at once by this process (one message at a time within a partition); default 1 */
+  partitionsConsumedConcurrently?: number;
+  /** a new group starts at the oldest message (default), so nothing published before it existed is lost */
+  fromBeginning?: boolean;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  log?: ConsumerLog;
+  now?: () => Date;
+}
+
+export interface RunningConsumer {
+  consumer: Consumer;
+  stop(): Promise<void>;
+}
+
+/** kafkajs' own test for "the group moved on": rejoin, do not commit */
+const REBALANCE_TYPES = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+]);
+const isRebalance = (err: unknown): boolean =>
+  err instanceof KafkaJSError && REBALANCE_TYPES.has((err as KafkaJSError & { type?: string }).type ?? '');
+
+/** Thrown to kafkajs when a handler gave up because the consumer is stopping: no commit, no log noise. */
+class ConsumerStoppingError extends KafkaJSError {
+  constructor() {
+    super('consumer stopping; message left uncommitted for redelivery', { retriable: true });
+  }
+}
+
+const nextOffset = (offset: string): string => (BigInt(offset) + 1n).toString();
+
+/**
+ * A typed consumer: each message is validated against `schema` and handed to `handle`; its offset is committed
+ * only once `handle` resolved (its database writes are durable). A message that fails validation goes straight
+ * to the dead-letter topic; a handler error goes to the retry topic with backoff, and to the dead-letter topic
+ * after `retry.maxAttempts` deliveries. Either way the offset is then committed, so one bad message never
+ * blocks its partition. If publishing to retry/dead-letter fails, nothing is committed and kafkajs redelivers.
+ */
+export async function runConsumer<T>(opts: RunConsumerOptions<T>): Promise<RunningConsumer> {
+  const log: ConsumerLog = opts.log ?? (() => undefined);
+  const now = opts.now ?? (() => new Date());
+  const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 3000;
+  const consumer = opts.kafka.consumer({
+    groupId: opts.groupId,
+    sessionTimeout: opts.sessionTimeoutMs ?? 45000,
+    heartbeatInterval: heartbeatIntervalMs,
+    allowAutoTopicCreation: false,
+  });
+  const inFlight = new Set<AbortController>();
+  let stopping = false;
+
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
+      eachMessage: async (payload) => {
+        const { topic, partition, message } = payload;
+        const key = message.key?.toString('utf8') ?? '';
+        const raw = message.value?.toString('utf8') ?? null;
+        const commit = () =>
+          consumer.commitOffsets([{ topic, partition, offset: nextOffset(message.offset) }]);
+
+        const parsed = parseMessage(raw, opts.schema);
+        if (!parsed.ok) {
+          log('warn', `${topic}[${partition}]@${message.offset}: ${parsed.error}; sent to dead-letter`);
+          await opts.publisher.publish(
+            opts.deadLetterTopic,
+            key,
+            invalidMessageEnvelope(topic, key, raw, parsed.error, now()),
+          );
+          await commit();
+          return;
+        }
+
+        const attempt = deliveryAttempt(message.headers);
+        const controller = new AbortController();
+        inFlight.add(controller);
+        // kafkajs only heartbeats between messages; a long handler (a mailbox sync) keeps the membership alive
+        // here, and learns of a rebalance through its signal instead of holding a partition it lost.
+        const beat = setInterval(() => {
+          payload.heartbeat().catch((err: unknown) => {
+            if (isRebalance(err)) controller.abort(err);
+          });
+        }, heartbeatIntervalMs);
+        beat.unref();
+        try {
+          await opts.handle(parsed.value, {
+            topic,
+            partition,
+            offset: message.offset,
+            key,
+            attempt,
+            headers: message.headers ?? {},
+            signal: controller.signal,
+          });
+        } catch (err) {
+          if (controller.signal.aborted) {
+            const reason: unknown = controller.signal.reason;
+            throw reason instanceof KafkaJSError ? reason : new ConsumerStoppingError();
+          }
+          const decision = decideFailure(
+            { topic, key, value: raw ?? '', attempt, error: err, now: now() },
+            opts.retry,
+          );
+          log(
+            decision.route === 'retry' ? 'warn' : 'error',
+            `${topic}[${partition}]@${message.offset} key ${key} attempt ${attempt} failed: ${describeError(err)}; ` +
+              (decision.route === 'retry'
+                ? `retry after ${decision.envelope.notBefore}`
+                : 'sent to dead-letter'),
+          );
+          await opts.publisher.publish(
+            decision.route === 'retry' ? opts.retryTopic : opts.deadLetterTopic,
+            key,
+            decision.envelope,
+          );
+        } finally {
+          clearInterval(beat);
+          inFlight.delete(controller);
+        }
+        await commit();
+      },
+    });
+  } catch (err) {
+    await consumer.disconnect().catch(() => undefined);
+    throw err;
+  }
+
+  return {
+    consumer,
+    stop: async () => {
+      if (stopping) return;
+      stopping = true;
+      for (const c of inFlight) c.abort(new ConsumerStoppingError());
+      await consumer.disconnect();
+    },
+  };
+}
