@@ -1,4 +1,5 @@
 import { Kafka } from 'kafkajs';
+import { Client } from 'pg';
 import {
   apiCall,
   currentTestRun,
@@ -45,6 +46,7 @@ describe('link an Outlook account and mirror the whole mailbox', () => {
   let product: RunningProduct;
   const responses: string[] = [];
   const mailbox = 'mirror@contoso.example';
+  let linked: { token: string; accountId: string } | undefined;
 
   beforeAll(async () => {
     product = await startProduct();
@@ -93,6 +95,7 @@ describe('link an Outlook account and mirror the whole mailbox', () => {
     );
     const withMail = exp.folders.filter((f) => f.totalItemCount > 0);
     expect(withMail.length).toBeGreaterThanOrEqual(8);
+    linked = { token, accountId: account.id };
     // hidden folders (Scheduled, Sync Issues) are not listed by Graph without includeHiddenFolders, and not synced
     const visible = exp.folders.filter((f) => !f.isHidden);
     expect(folders.map((f) => f.id).sort()).toEqual(visible.map((f) => f.id).sort());
@@ -155,6 +158,37 @@ describe('link an Outlook account and mirror the whole mailbox', () => {
     };
     await Promise.all(Array.from({ length: 8 }, worker));
   }, 300000);
+
+  it('a revoked refresh token puts the account in reauth_required and keeps its mail', async () => {
+    if (!linked) throw new Error('needs the synced account of the previous test');
+    const { token, accountId } = linked;
+    await product.emulator.admin('POST', '/_emulator/faults', { revokeRefreshTokens: mailbox });
+    // the stored access token is due, so the next Graph call must refresh (a fresh consumer has no copy in memory)
+    const db = new Client({ connectionString: currentTestRun().databaseUrl });
+    await db.connect();
+    try {
+      await db.query(
+        `UPDATE mail_accounts SET access_token_expires_at = now() - interval '1 hour' WHERE id = $1`,
+        [accountId],
+      );
+    } finally {
+      await db.end();
+    }
+    await product.restartConsumer();
+    expect((await call('POST', `/api/v1/accounts/${accountId}/resync`, token)).status).toBe(202);
+    await waitFor(
+      async () => {
+        const res = await call<unknown>('GET', '/api/v1/accounts', token);
+        const acct = list<{ id: string; status: string }>(res.body).find((a) => a.id === accountId);
+        return acct?.status === 'reauth_required' ? acct : undefined;
+      },
+      { timeoutMs: 60000, intervalMs: 500, what: 'the account to need re-authorization' },
+    );
+    const folders = list<{ totalCount: number }>(
+      (await call('GET', `/api/v1/accounts/${accountId}/folders`, token)).body,
+    );
+    expect(folders.reduce((n, f) => n + f.totalCount, 0)).toBe(5000);
+  }, 120000);
 
   it('no token appears in a log line, a Kafka message or an API response', async () => {
     const output = product.producer.output() + product.consumer.output();
