@@ -55,7 +55,12 @@ async function copyBaseline(db: Client, accountId: string): Promise<{ rows: numb
 
 async function main(): Promise<void> {
   await globalSetup();
-  const product = await startProduct({ appEnv: { LOG_LEVEL: 'warn' } });
+  const product = await startProduct({
+    appEnv: {
+      LOG_LEVEL: 'warn',
+      ...(process.env.SYNC_PAGE_SIZE ? { SYNC_PAGE_SIZE: process.env.SYNC_PAGE_SIZE } : {}),
+    },
+  });
   const db = new Client({ connectionString: currentTestRun().databaseUrl });
   try {
     await db.connect();

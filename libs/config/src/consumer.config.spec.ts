@@ -26,7 +26,7 @@ describe('consumer configuration: sync and retry settings', () => {
   it('has defaults for the sync and the retry policy', () => {
     const c = loadConsumerConfig(env());
     expect(c.sync).toEqual({
-      pageSize: 200,
+      pageSize: 500,
       folderParallelism: 4,
       progressEveryPages: 5,
       concurrentPartitions: 3,

@@ -33,7 +33,7 @@ const consumerEnv = z.object({
   KAFKA_RETRY_MAX_ATTEMPTS: positiveInt(5),
   KAFKA_RETRY_BACKOFF_MS: backoffList,
   GRAPH_MAX_CONCURRENCY_PER_MAILBOX: positiveInt(4),
-  SYNC_PAGE_SIZE: positiveInt(200).pipe(z.number().max(1000, 'must be at most 1000')),
+  SYNC_PAGE_SIZE: positiveInt(500).pipe(z.number().max(1000, 'must be at most 1000')),
   SYNC_FOLDER_PARALLELISM: positiveInt(4),
   SYNC_PROGRESS_EVERY_PAGES: positiveInt(5),
   SYNC_CONCURRENT_PARTITIONS: positiveInt(3),
