@@ -11,11 +11,10 @@
  *   client without delta would read a folder.
  * `ratio` is delta throughput over the baseline's.
  */
-import fs from 'node:fs';
 import https from 'node:https';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startEmulator } from '../libs/testing/src/emulator';
+import { report } from './report';
 import { withEmulatorCa } from './with-emulator-ca';
 
 const MAILBOXES = Number(process.env.BENCH_MAILBOXES ?? 10);
@@ -167,13 +166,7 @@ async function main(): Promise<void> {
         '',
       ],
     ];
-    const w = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length)));
-    for (const r of rows) process.stdout.write(r.map((cell, c) => cell.padEnd(w[c])).join(' | ') + '\n');
-    const out = path.join(__dirname, 'results', 'emulator-delta.json');
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-    process.stdout.write(`written: ${path.relative(process.cwd(), out)}\n`);
-    process.stdout.write(`ratio: ${results.ratio}\n`);
+    report('emulator-delta', rows, results);
   } finally {
     agent.destroy();
     await emulator.stop();

@@ -8,7 +8,6 @@
  * Also reported: the consumer's peak RSS (VmHWM from /proc), against a 300 MB aim.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,8 +15,9 @@ import { Client } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import globalSetup from '../libs/testing/src/jest/global-setup';
 import globalTeardown from '../libs/testing/src/jest/global-teardown';
-import { apiCall, linkOutlook, signUp, startProduct } from '../libs/testing/src/product';
+import { linkOutlook, signUp, startProduct, waitForAccountStatus } from '../libs/testing/src/product';
 import { currentTestRun } from '../libs/testing/src/test-run';
+import { report } from './report';
 import { withEmulatorCa } from './with-emulator-ca';
 
 const MESSAGES = Number(process.env.BENCH_SYNC_MESSAGES ?? 100_000);
@@ -74,15 +74,10 @@ async function main(): Promise<void> {
     const { token } = await signUp(product.api);
     const t0 = performance.now();
     await linkOutlook(product, token, address);
-    let account: { id: string; status: string } | undefined;
-    while (!account) {
-      const res = await apiCall<
-        { id: string; status: string }[] | { items: { id: string; status: string }[] }
-      >(product.api, 'GET', '/api/v1/accounts', { token });
-      const rows = Array.isArray(res.body) ? res.body : res.body.items;
-      if (rows[0]?.status === 'synced') account = rows[0];
-      else await new Promise((r) => setTimeout(r, 250));
-    }
+    const account = await waitForAccountStatus(product.api, token, 'synced', {
+      timeoutMs: 600000,
+      intervalMs: 250,
+    });
     const seconds = (performance.now() - t0) / 1000;
     const rss = peakRss(product.consumer.child.pid);
     const synced = Number(
@@ -121,13 +116,7 @@ async function main(): Promise<void> {
       ['baseline: COPY of the same rows', `${copy.seconds.toFixed(2)} s, ${Math.round(copyRate)} rows/s`, ''],
       ['ours / COPY', String(ratio), `>= ${RATIO_AIM}`],
     ];
-    const w = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length)));
-    for (const r of rows) process.stdout.write(r.map((cell, c) => cell.padEnd(w[c])).join(' | ') + '\n');
-    const out = path.join(__dirname, 'results', 'sync.json');
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-    process.stdout.write(`written: ${path.relative(process.cwd(), out)}\n`);
-    process.stdout.write(`ratio: ${ratio}\n`);
+    report('sync', rows, results);
   } finally {
     await db.end().catch(() => undefined);
     await product.stop();

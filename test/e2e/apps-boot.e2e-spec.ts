@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { currentTestRun, spawnApp, testRunEnv, waitFor, type SpawnedApp } from '@email-core/testing';
+import {
+  currentTestRun,
+  freePort,
+  spawnApp,
+  testRunEnv,
+  waitFor,
+  type SpawnedApp,
+} from '@email-core/testing';
 import { defaultCertDir } from '../../apps/outlook-emulator/src/tls/certificates';
 
 /** A TCP server that accepts connections and never answers: the worst case for a health check. */
@@ -23,16 +30,6 @@ function blackhole(): Promise<{ port: number; close: () => void }> {
       });
     }),
   );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {

@@ -7,6 +7,7 @@ import {
   signUp,
   startProduct,
   waitFor,
+  waitForAccountStatus,
   type RunningProduct,
 } from '@email-core/testing';
 
@@ -77,14 +78,8 @@ describe('link an Outlook account and mirror the whole mailbox', () => {
     const landing = await linkOutlook(product, token, mailbox, 'mailbox-password');
     expect(landing).toContain('/#/accounts');
 
-    const account = await waitFor(
-      async () => {
-        const res = await call<unknown>('GET', '/api/v1/accounts', token);
-        const acct = list<{ id: string; status: string }>(res.body)[0];
-        return acct?.status === 'synced' ? acct : undefined;
-      },
-      { timeoutMs: 120000, intervalMs: 500, what: 'the account to be synced' },
-    );
+    const account = await waitForAccountStatus(product.api, token, 'synced');
+    await call('GET', '/api/v1/accounts', token); // scanned for tokens with every other response
 
     const exp = await product.emulator.admin<{
       folders: { id: string; totalItemCount: number; isHidden: boolean }[];
@@ -176,14 +171,8 @@ describe('link an Outlook account and mirror the whole mailbox', () => {
     }
     await product.restartConsumer();
     expect((await call('POST', `/api/v1/accounts/${accountId}/resync`, token)).status).toBe(202);
-    await waitFor(
-      async () => {
-        const res = await call<unknown>('GET', '/api/v1/accounts', token);
-        const acct = list<{ id: string; status: string }>(res.body).find((a) => a.id === accountId);
-        return acct?.status === 'reauth_required' ? acct : undefined;
-      },
-      { timeoutMs: 60000, intervalMs: 500, what: 'the account to need re-authorization' },
-    );
+    await waitForAccountStatus(product.api, token, 'reauth_required', { accountId, timeoutMs: 60000 });
+    await call('GET', '/api/v1/accounts', token);
     const folders = list<{ totalCount: number }>(
       (await call('GET', `/api/v1/accounts/${accountId}/folders`, token)).body,
     );

@@ -1,11 +1,11 @@
 import { Client } from 'pg';
 import {
-  apiCall,
   currentTestRun,
   linkOutlook,
   signUp,
   startProduct,
   waitFor,
+  waitForAccountStatus,
   type RunningProduct,
 } from '@email-core/testing';
 
@@ -57,16 +57,10 @@ describe('sync survives consumer crashes', () => {
       }
       expect(kills).toBeGreaterThanOrEqual(1);
 
-      const account = await waitFor(
-        async () => {
-          const res = await apiCall<
-            { id: string; status: string }[] | { items: { id: string; status: string }[] }
-          >(product.api, 'GET', '/api/v1/accounts', { token });
-          const rows = Array.isArray(res.body) ? res.body : res.body.items;
-          return rows[0]?.status === 'synced' ? rows[0] : undefined;
-        },
-        { timeoutMs: 180000, intervalMs: 1000, what: 'the sync to complete after the crashes' },
-      );
+      const account = await waitForAccountStatus(product.api, token, 'synced', {
+        timeoutMs: 180000,
+        intervalMs: 1000,
+      });
 
       const exp = await product.emulator.admin<{
         messages: { immutableId: string; parentFolderId: string; changeKey: string }[];

@@ -1,3 +1,5 @@
+import type { MessageInput, RecipientInput } from '@email-core/database';
+
 /**
  * The shapes the rest of the product uses to talk to Microsoft (or the emulator). Implementations live beside
  * this file; producer and consumer code depends on these names only.
@@ -25,10 +27,8 @@ export interface AuthorizationRequest {
   codeVerifier: string;
 }
 
-export interface GraphRecipient {
-  name: string;
-  address: string;
-}
+/** the mirror's recipient shape (libs/database), which Graph's maps onto one to one */
+export type GraphRecipient = RecipientInput;
 
 export interface GraphFolder {
   id: string;
@@ -39,26 +39,11 @@ export interface GraphFolder {
   unreadItemCount: number;
 }
 
-/** a message as the mirror stores it (immutable ids: `Prefer: IdType="ImmutableId"`) */
-export interface GraphMessage {
-  id: string;
-  folderId: string;
-  changeKey: string;
-  subject: string;
-  from: GraphRecipient | null;
-  toRecipients: GraphRecipient[];
-  ccRecipients: GraphRecipient[];
-  bodyPreview: string;
-  body: { contentType: 'html' | 'text'; content: string };
-  receivedAt: string;
-  sentAt: string | null;
-  isRead: boolean;
-  flagStatus: 'notFlagged' | 'flagged' | 'complete';
-  importance: 'low' | 'normal' | 'high';
-  hasAttachments: boolean;
-  conversationId: string | null;
-  internetMessageId: string | null;
-}
+/**
+ * a message as the mirror stores it (immutable ids: `Prefer: IdType="ImmutableId"`): the mail repositories' input,
+ * plus the folder Graph filed it in
+ */
+export type GraphMessage = MessageInput & { folderId: string };
 
 export interface DeltaPage {
   messages: GraphMessage[];

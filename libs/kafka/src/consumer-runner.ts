@@ -71,7 +71,8 @@ class ConsumerStoppingError extends KafkaJSError {
   }
 }
 
-const nextOffset = (offset: string): string => (BigInt(offset) + 1n).toString();
+/** the offset to commit once `offset` is done */
+export const nextOffset = (offset: string): string => (BigInt(offset) + 1n).toString();
 
 /**
  * A typed consumer: each message is validated against `schema` and handed to `handle`; its offset is committed

@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { failedMessageSchema, type FailedMessage } from '@email-core/contracts';
-import type { ConsumerLog, RunningConsumer } from './consumer-runner';
+import { nextOffset, type ConsumerLog, type RunningConsumer } from './consumer-runner';
 import { FAILURES_HEADER, invalidMessageEnvelope, parseMessage } from './failure-policy';
 import type { KafkaPublisher } from './publisher';
 
@@ -79,7 +79,7 @@ export async function runRetryConsumer(opts: RunRetryConsumerOptions): Promise<R
         const key = message.key?.toString('utf8') ?? '';
         const raw = message.value?.toString('utf8') ?? null;
         const commit = () =>
-          consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+          consumer.commitOffsets([{ topic, partition, offset: nextOffset(message.offset) }]);
 
         let action = retryAction(raw, allowed, now());
         if (action.kind === 'wait' && action.ms <= maxInlineWaitMs) {

@@ -3,4 +3,12 @@ export { createTestRun, currentTestRun, disposeTestRun, testRunEnv, type TestRun
 export { spawnApp, type SpawnedApp } from './spawn-app';
 export { waitFor } from './wait-for';
 export { freePort, startEmulator, type RunningEmulator } from './emulator';
-export { apiCall, linkOutlook, signUp, startProduct, type RunningProduct } from './product';
+export {
+  apiCall,
+  linkOutlook,
+  signUp,
+  startProduct,
+  waitForAccountStatus,
+  type LinkedAccount,
+  type RunningProduct,
+} from './product';

@@ -155,3 +155,30 @@ export async function linkOutlook(
   if (back.status !== 302 || !dashboard) throw new Error(`callback -> ${back.status} ${await back.text()}`);
   return dashboard;
 }
+
+export interface LinkedAccount {
+  id: string;
+  status: string;
+}
+
+/** polls `GET /api/v1/accounts` until the account (the first one, or `accountId`) reaches `status` */
+export async function waitForAccountStatus(
+  api: string,
+  token: string,
+  status: string,
+  opts: { accountId?: string; timeoutMs?: number; intervalMs?: number } = {},
+): Promise<LinkedAccount> {
+  return waitFor(
+    async () => {
+      const res = await apiCall<{ items: LinkedAccount[] }>(api, 'GET', '/api/v1/accounts', { token });
+      const items = res.body?.items ?? [];
+      const account = opts.accountId ? items.find((a) => a.id === opts.accountId) : items[0];
+      return account?.status === status ? account : undefined;
+    },
+    {
+      timeoutMs: opts.timeoutMs ?? 120000,
+      intervalMs: opts.intervalMs ?? 500,
+      what: `account ${opts.accountId ?? '(first)'} to be ${status}`,
+    },
+  );
+}

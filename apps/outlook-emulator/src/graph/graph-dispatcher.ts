@@ -3,7 +3,7 @@ import { AccessTokenInvalid, AccessTokenVerifier } from '../identity/access-clai
 import { FaultsService } from '../faults/faults.service';
 import { StatsService } from '../faults/stats.service';
 import { MailboxStore } from '../store/mailbox-store';
-import { GraphError, graphErrorBody, newRequestId } from './graph-error';
+import { GraphError, graphErrorBody, newRequestId, tooManyRequests } from './graph-error';
 import type { GraphRequest, GraphResponse } from './graph-router';
 import { GraphRouter } from './graph-router';
 import { Throttle } from './throttle';
@@ -143,11 +143,7 @@ export class GraphDispatcher {
     if (status !== undefined) {
       const retry = { 'Retry-After': String(retryAfterSeconds) };
       if (status === 429) {
-        throw new GraphError(429, 'TooManyRequests', 'Please retry again later.', retry, {
-          code: '429',
-          message: 'Please retry after',
-          status: '429',
-        });
+        throw tooManyRequests(retryAfterSeconds);
       }
       if (status === 504) throw new GraphError(504, 'UnknownError', 'Gateway Timeout', retry);
       throw new GraphError(status, 'ServiceUnavailable', 'Service Unavailable', retry);

@@ -16,6 +16,16 @@ export class GraphError extends Error {
 export const notFound = (): GraphError =>
   new GraphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
 
+/** Graph's documented 429 for an exhausted request budget (or an injected one), with its Retry-After */
+export const tooManyRequests = (retryAfterSeconds: number): GraphError =>
+  new GraphError(
+    429,
+    'TooManyRequests',
+    'Please retry again later.',
+    { 'Retry-After': String(retryAfterSeconds) },
+    { code: '429', message: 'Please retry after', status: '429' },
+  );
+
 export const invalidRequest = (message: string, code = 'ErrorInvalidRequest'): GraphError =>
   new GraphError(400, code, message);
 

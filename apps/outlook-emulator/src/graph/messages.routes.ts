@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { flagNumber, MailboxStore, type MessagePatch } from '../store/mailbox-store';
-import { messageView } from '../store/message-view';
+import { iso, messageView } from '../store/message-view';
 import type { EmailAddress, Mailbox, MessageRecord } from '../store/model';
 import { folderParam, jsonBody, messageParam } from './graph-context';
 import { GraphError, notFound } from './graph-error';
@@ -264,7 +264,7 @@ export class MessagesRoutes implements OnModuleInit {
       '@odata.type': '#microsoft.graph.fileAttachment',
       '@odata.mediaContentType': a.contentType,
       id: `${msg.immutableId}.${i}`,
-      lastModifiedDateTime: new Date(msg.createdAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      lastModifiedDateTime: iso(msg.createdAt),
       name: a.name,
       contentType: a.contentType,
       size: a.size,

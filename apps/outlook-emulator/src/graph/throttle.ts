@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { FaultsService } from '../faults/faults.service';
-import { GraphError } from './graph-error';
+import { GraphError, tooManyRequests } from './graph-error';
 
 interface Slot {
   concurrent: number;
@@ -45,17 +45,7 @@ export class Throttle {
     }
     if (slot.count >= t.budget) {
       const wait = Math.max(1, Math.ceil((slot.windowStart + t.windowSeconds * 1000 - now) / 1000));
-      throw new GraphError(
-        429,
-        'TooManyRequests',
-        'Please retry again later.',
-        { 'Retry-After': String(wait) },
-        {
-          code: '429',
-          message: 'Please retry after',
-          status: '429',
-        },
-      );
+      throw tooManyRequests(wait);
     }
     slot.count++;
     slot.concurrent++;

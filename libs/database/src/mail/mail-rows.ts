@@ -1,7 +1,7 @@
 /**
  * Input shapes of the mail repositories and their column-array encoding for `unnest(...)` bulk statements.
- * Structurally the same as libs/graph's GraphFolder and GraphMessage (the database lib does not depend on the
- * graph lib): a Graph object is passed in as is.
+ * libs/graph builds its GraphMessage on MessageInput (the graph lib depends on this one, not the other way), so a
+ * Graph object is passed in as is.
  */
 
 export interface FolderInput {
