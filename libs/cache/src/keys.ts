@@ -9,7 +9,9 @@ export const CacheKeys = {
   accountVersion: (accountId: string) => `${accountTag(accountId)}:v`,
   query: (accountId: string, version: number, queryHash: string) =>
     `${accountTag(accountId)}:q:${version}:${queryHash}`,
-  accountLock: (accountId: string, purpose: string) => `${accountTag(accountId)}:lock:${purpose}`,
+  /** purposes in use: `token` (refresh), `mailbox` (any write to the mirror), `subscription` (create/renew) */
+  accountLock: (accountId: string, purpose: 'token' | 'mailbox' | 'subscription' | (string & {})) =>
+    `${accountTag(accountId)}:lock:${purpose}`,
   oauthState: (state: string) => `oauth:state:{${state}}`,
   rateLimit: (scope: string, subject: string) => `rl:{${scope}:${subject}}`,
 } as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { encryptionKeys, port, positiveInt } from './fields';
+import { encryptionKeys, httpUrl, port, positiveInt } from './fields';
 import { infraEnvShape, toInfraConfig, type InfraConfig } from './infra.config';
 import { loadConfig } from './load-config';
 import { microsoftEnvShape, toMicrosoftConfig, type MicrosoftConfig } from './microsoft.config';
@@ -38,6 +38,13 @@ const consumerEnv = z.object({
   SYNC_PROGRESS_EVERY_PAGES: positiveInt(5),
   SYNC_CONCURRENT_PARTITIONS: positiveInt(3),
   TOKEN_ENCRYPTION_KEYS: encryptionKeys,
+  PUBLIC_BASE_URL: httpUrl.default('http://127.0.0.1:3000'),
+  SUBSCRIPTION_LIFETIME_MINUTES: positiveInt(4200),
+  SUBSCRIPTION_RENEW_BEFORE_MINUTES: positiveInt(720),
+  SUBSCRIPTION_CHECK_INTERVAL_MS: positiveInt(60000),
+  NOTIFY_CONCURRENT_PARTITIONS: positiveInt(6),
+  NOTIFY_MAX_BATCH_WAIT_MS: positiveInt(20),
+  CHANGES_RETENTION_HOURS: positiveInt(72),
 });
 
 export interface ConsumerConfig extends InfraConfig {
@@ -62,6 +69,28 @@ export interface ConsumerConfig extends InfraConfig {
     /** sync-request partitions (so mailboxes) this process works on at once */
     concurrentPartitions: number;
   };
+  subscriptions: {
+    /** `PUBLIC_BASE_URL`: where Graph reaches the producer (the ngrok URL against real Microsoft) */
+    publicBaseUrl: string;
+    /** `${publicBaseUrl}/api/v1/graph/notifications` */
+    notificationUrl: string;
+    /** `${publicBaseUrl}/api/v1/graph/lifecycle` */
+    lifecycleUrl: string;
+    /** asked-for lifetime of a subscription (Graph caps mail subscriptions at 4230 minutes; we ask for less) */
+    lifetimeMinutes: number;
+    /** renew a subscription once it expires within this many minutes */
+    renewBeforeMinutes: number;
+    /** how often each worker looks for subscriptions to renew and synced accounts without one */
+    checkIntervalMs: number;
+  };
+  notifications: {
+    /** notification partitions (so mailboxes) this process works on at once */
+    concurrentPartitions: number;
+    /** kafkajs `maxWaitTimeInMs` of the notifications consumer: how long a fetch waits to fill a batch */
+    maxBatchWaitMs: number;
+    /** how long the change log keeps changes for reconnecting clients */
+    changesRetentionHours: number;
+  };
 }
 
 export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): ConsumerConfig {
@@ -83,6 +112,19 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): Consum
       folderParallelism: e.SYNC_FOLDER_PARALLELISM,
       progressEveryPages: e.SYNC_PROGRESS_EVERY_PAGES,
       concurrentPartitions: e.SYNC_CONCURRENT_PARTITIONS,
+    },
+    subscriptions: {
+      publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+      notificationUrl: `${e.PUBLIC_BASE_URL.replace(/\/+$/, '')}/api/v1/graph/notifications`,
+      lifecycleUrl: `${e.PUBLIC_BASE_URL.replace(/\/+$/, '')}/api/v1/graph/lifecycle`,
+      lifetimeMinutes: e.SUBSCRIPTION_LIFETIME_MINUTES,
+      renewBeforeMinutes: e.SUBSCRIPTION_RENEW_BEFORE_MINUTES,
+      checkIntervalMs: e.SUBSCRIPTION_CHECK_INTERVAL_MS,
+    },
+    notifications: {
+      concurrentPartitions: e.NOTIFY_CONCURRENT_PARTITIONS,
+      maxBatchWaitMs: e.NOTIFY_MAX_BATCH_WAIT_MS,
+      changesRetentionHours: e.CHANGES_RETENTION_HOURS,
     },
   };
 }

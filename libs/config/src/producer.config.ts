@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { encryptionKeys, httpUrl, port, secret } from './fields';
+import { encryptionKeys, httpUrl, port, positiveInt, secret } from './fields';
 import { infraEnvShape, toInfraConfig, type InfraConfig } from './infra.config';
 import { loadConfig } from './load-config';
 import { microsoftEnvShape, toMicrosoftConfig, type MicrosoftConfig } from './microsoft.config';
@@ -15,6 +15,11 @@ const producerEnv = z.object({
   DASHBOARD_DIR: z.string().default('apps/dashboard/dist'),
   JWT_SECRET: secret(32, 'a random string used to sign access tokens'),
   TOKEN_ENCRYPTION_KEYS: encryptionKeys,
+  WEBHOOK_MAX_BODY_BYTES: positiveInt(1048576),
+  REALTIME_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore (at most 64)')
+    .optional(),
 });
 
 export interface ProducerConfig extends InfraConfig {
@@ -26,6 +31,17 @@ export interface ProducerConfig extends InfraConfig {
   jwtSecret: string;
   tokenEncryptionKeys: Array<{ id: string; key: Buffer }>;
   microsoft: MicrosoftConfig;
+  webhook: {
+    /** larger notification POSTs are answered 413 and not read further */
+    maxBodyBytes: number;
+  };
+  realtime: {
+    /**
+     * Names this instance's own consumer group on the events topic (every API instance reads every event and
+     * emits to the sockets it holds). Default: host name and process id.
+     */
+    instanceId: string | undefined;
+  };
 }
 
 export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): ProducerConfig {
@@ -42,5 +58,7 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
     jwtSecret: e.JWT_SECRET,
     tokenEncryptionKeys: e.TOKEN_ENCRYPTION_KEYS,
     microsoft: toMicrosoftConfig(e),
+    webhook: { maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES },
+    realtime: { instanceId: e.REALTIME_INSTANCE_ID },
   };
 }

@@ -62,12 +62,131 @@ export const accountStatusSchema = z
   .strict();
 export type AccountStatus = z.infer<typeof accountStatusSchema>;
 
+/**
+ * `events`: one committed write batch of live changes to a mailbox. `seq` numbers are per account, gapless and
+ * increasing; `GET /api/v1/accounts/:id/changes?since=<seq>` returns the same changes, so a client that missed
+ * events catches up instead of reloading. Message and folder ids are the Graph immutable ids the API exposes.
+ */
+export const mailChangeSchema = z
+  .object({
+    seq: z.number().int().min(1),
+    kind: z.enum(['upserted', 'removed']),
+    messageId: z.string().min(1).max(512),
+    folderId: z.string().min(1).max(512),
+  })
+  .strict();
+export type MailChange = z.infer<typeof mailChangeSchema>;
+
+export const folderCountsSchema = z
+  .object({
+    folderId: z.string().min(1).max(512),
+    totalCount: z.number().int().min(0),
+    unreadCount: z.number().int().min(0),
+  })
+  .strict();
+export type FolderCounts = z.infer<typeof folderCountsSchema>;
+
+export const mailChangedSchema = z
+  .object({
+    type: z.literal('mail.changed'),
+    v: z.literal(1),
+    accountId: uuid,
+    userId: uuid,
+    /** the highest seq in `changes` (the account's change sequence after this batch) */
+    seq: z.number().int().min(1),
+    changes: z.array(mailChangeSchema).min(1).max(5000),
+    /** current counts of every folder this batch touched */
+    folders: z.array(folderCountsSchema).max(1000),
+    /** when the webhook accepted the earliest notification this batch answers (absent for resyncs) */
+    notifiedAt: isoDate.optional(),
+    at: isoDate,
+  })
+  .strict();
+export type MailChanged = z.infer<typeof mailChangedSchema>;
+
 export const domainEventSchema = z.discriminatedUnion('type', [
   syncProgressSchema,
   syncCompletedSchema,
   accountStatusSchema,
+  mailChangedSchema,
 ]);
 export type DomainEvent = z.infer<typeof domainEventSchema>;
+
+/**
+ * `graphNotifications`: change notifications the webhook accepted (subscription known, clientState matched),
+ * one Kafka message per account per POST. They are pokes: the worker runs delta for the affected folders, so
+ * duplicates, reordering and losses converge on the mailbox's true state. No clientState, no tokens.
+ */
+export const graphNotificationItemSchema = z
+  .object({
+    changeType: z.enum(['created', 'updated', 'deleted']),
+    /** `resourceData.id` when Graph sent one */
+    messageId: z.string().min(1).max(512).optional(),
+    resource: z.string().max(2048),
+  })
+  .strict();
+export type GraphNotificationItem = z.infer<typeof graphNotificationItemSchema>;
+
+export const graphNotificationSchema = z
+  .object({
+    type: z.literal('graph.notification'),
+    v: z.literal(1),
+    accountId: uuid,
+    subscriptionId: z.string().min(1).max(256),
+    items: z.array(graphNotificationItemSchema).min(1).max(1000),
+    receivedAt: isoDate,
+  })
+  .strict();
+export type GraphNotification = z.infer<typeof graphNotificationSchema>;
+
+/**
+ * `subscriptions`: the subscription manager's work, keyed by account.
+ * - `subscription.ensure`: make sure the account has exactly one live subscription (create, or renew).
+ * - `subscription.lifecycle`: a lifecycle event the webhook accepted: `reauthorizationRequired` renews,
+ *   `subscriptionRemoved` recreates and resyncs, `missed` resyncs.
+ * - `subscription.delete`: the account was unlinked; delete its subscription at Microsoft. `removalId` names
+ *   the `subscription_removals` row that holds what the worker needs (never the token itself).
+ */
+export const subscriptionEnsureSchema = z
+  .object({
+    type: z.literal('subscription.ensure'),
+    v: z.literal(1),
+    accountId: uuid,
+    reason: z.enum(['synced', 'renewal', 'removed', 'reauthorization', 'manual']),
+    requestedAt: isoDate,
+  })
+  .strict();
+export type SubscriptionEnsure = z.infer<typeof subscriptionEnsureSchema>;
+
+export const subscriptionLifecycleSchema = z
+  .object({
+    type: z.literal('subscription.lifecycle'),
+    v: z.literal(1),
+    accountId: uuid,
+    subscriptionId: z.string().min(1).max(256),
+    lifecycleEvent: z.enum(['reauthorizationRequired', 'subscriptionRemoved', 'missed']),
+    receivedAt: isoDate,
+  })
+  .strict();
+export type SubscriptionLifecycle = z.infer<typeof subscriptionLifecycleSchema>;
+
+export const subscriptionDeleteSchema = z
+  .object({
+    type: z.literal('subscription.delete'),
+    v: z.literal(1),
+    accountId: uuid,
+    removalId: uuid,
+    requestedAt: isoDate,
+  })
+  .strict();
+export type SubscriptionDelete = z.infer<typeof subscriptionDeleteSchema>;
+
+export const subscriptionWorkSchema = z.discriminatedUnion('type', [
+  subscriptionEnsureSchema,
+  subscriptionLifecycleSchema,
+  subscriptionDeleteSchema,
+]);
+export type SubscriptionWork = z.infer<typeof subscriptionWorkSchema>;
 
 /**
  * `retry` and `deadLetter`: a failed message, wrapped with where it came from and how often it failed.

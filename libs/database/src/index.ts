@@ -63,3 +63,10 @@ export {
   type RecipientInput,
   type UpsertFoldersResult,
 } from './mail';
+export {
+  GraphSubscriptionsRepository,
+  type StoredSubscription,
+  type SubscriptionRemoval,
+  type SubscriptionRoute,
+} from './live/graph-subscriptions.repository';
+export { MailChangesRepository, type ChangesSince, type NewMailChange } from './live/mail-changes.repository';

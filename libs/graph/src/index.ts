@@ -37,7 +37,7 @@ export {
   refreshTokenFromCache,
   type OutlookAuthClientOptions,
 } from './outlook-auth-client';
-export { RedisLock, type HeldLock } from './redis-lock';
+export { RedisLock, type HeldLock } from '@email-core/cache';
 export {
   DEFAULT_TOKEN_VAULT_OPTIONS,
   TokenVault,

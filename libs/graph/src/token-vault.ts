@@ -8,7 +8,7 @@ import type {
   SealedTokenColumns,
   StoredAccountTokens,
 } from '@email-core/database';
-import { RedisLock } from './redis-lock';
+import { RedisLock } from '@email-core/cache';
 import {
   AccountTokensNotFoundError,
   ReauthRequiredError,

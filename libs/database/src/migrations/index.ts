@@ -1,5 +1,6 @@
 import { InitialSchema1763800000000 } from './1763800000000-initial-schema';
 import { UsersAccountsMail1763900000000 } from './1763900000000-users-accounts-mail';
+import { LiveMail1764000000000 } from './1764000000000-live-mail';
 
 /** Every migration, in order. Listed explicitly so bundled builds need no file globbing. */
-export const migrations = [InitialSchema1763800000000, UsersAccountsMail1763900000000];
+export const migrations = [InitialSchema1763800000000, UsersAccountsMail1763900000000, LiveMail1764000000000];
