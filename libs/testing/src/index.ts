@@ -12,3 +12,4 @@ export {
   type LinkedAccount,
   type RunningProduct,
 } from './product';
+export { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy';

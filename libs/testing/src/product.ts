@@ -1,32 +1,52 @@
 import { randomBytes } from 'node:crypto';
 import { startEmulator, freePort, type RunningEmulator } from './emulator';
+import { startRoundRobinProxy } from './round-robin-proxy';
 import { spawnApp, type SpawnedApp } from './spawn-app';
 import { currentTestRun, testRunEnv } from './test-run';
 import { waitFor } from './wait-for';
 
 export interface RunningProduct {
   emulator: RunningEmulator;
+  /** the first producer and consumer (most tests run one of each) */
   producer: SpawnedApp;
   consumer: SpawnedApp;
-  /** `http://127.0.0.1:<port>` */
+  /** every producer and consumer process, in start order (restarts replace their entry) */
+  producers: SpawnedApp[];
+  consumers: SpawnedApp[];
+  /**
+   * Where clients and Graph reach the API (`PUBLIC_BASE_URL`): the producer itself, or with several producers a
+   * round-robin proxy in front of them, as a load balancer would be.
+   */
   api: string;
+  /** each producer's own `http://127.0.0.1:<port>` */
+  apis: string[];
   /** the environment the apps run with (secrets included: for assertions that they never leak) */
   env: Record<string, string>;
-  /** restarts the consumer (e.g. after a SIGKILL) with the same environment */
-  restartConsumer(): Promise<SpawnedApp>;
+  /** restarts a consumer (the first by default), e.g. after a SIGKILL, with the same environment */
+  restartConsumer(index?: number): Promise<SpawnedApp>;
+  /** restarts a producer (the first by default) on the same port */
+  restartProducer(index?: number): Promise<SpawnedApp>;
   stop(): Promise<void>;
 }
 
 /**
  * The whole product on the test run's own database, topics and Redis prefix, talking to a fresh emulator:
- * the real producer and consumer processes, configured exactly as an operator would configure them.
+ * the real producer and consumer processes (one of each unless asked for more), configured exactly as an
+ * operator would configure them.
  */
 export async function startProduct(
-  opts: { emulatorEnv?: Record<string, string>; appEnv?: Record<string, string> } = {},
+  opts: {
+    emulatorEnv?: Record<string, string>;
+    appEnv?: Record<string, string>;
+    producers?: number;
+    consumers?: number;
+  } = {},
 ): Promise<RunningProduct> {
-  const port = await freePort();
-  const consumerPort = await freePort();
-  const api = `http://127.0.0.1:${port}`;
+  const producerPorts = await distinctPorts(opts.producers ?? 1);
+  const consumerPorts = await distinctPorts(opts.consumers ?? 1);
+  const apis = producerPorts.map((p) => `http://127.0.0.1:${p}`);
+  const proxy = apis.length > 1 ? await startRoundRobinProxy(() => apis) : undefined;
+  const api = proxy?.url ?? apis[0];
   const emulator = await startEmulator({
     EMULATOR_DEMO_REDIRECT_URIS: `${api}/api/v1/accounts/outlook/callback`,
     ...opts.emulatorEnv,
@@ -40,13 +60,19 @@ export async function startProduct(
     MS_AUTHORITY: `${emulator.origin}/common`,
     MS_GRAPH_BASE_URL: emulator.origin,
     PUBLIC_BASE_URL: api,
-    PRODUCER_PORT: String(port),
-    CONSUMER_PORT: String(consumerPort),
+    PRODUCER_PORT: String(producerPorts[0]),
+    CONSUMER_PORT: String(consumerPorts[0]),
     LOG_LEVEL: 'log',
     ...opts.appEnv,
   };
-  const producer = spawnApp('producer', env);
-  let consumer = spawnApp('consumer', env);
+  const producerEnv = (i: number) => ({
+    ...env,
+    PRODUCER_PORT: String(producerPorts[i]),
+    REALTIME_INSTANCE_ID: `producer-${i}-${randomBytes(3).toString('hex')}`,
+  });
+  const consumerEnv = (i: number) => ({ ...env, CONSUMER_PORT: String(consumerPorts[i]) });
+  const producers = producerPorts.map((_, i) => spawnApp('producer', producerEnv(i)));
+  const consumers = consumerPorts.map((_, i) => spawnApp('consumer', consumerEnv(i)));
   const healthy = async (url: string, app: () => SpawnedApp) =>
     waitFor(
       async () => {
@@ -56,28 +82,53 @@ export async function startProduct(
       },
       { timeoutMs: 60000, intervalMs: 300, what: url },
     );
+  const producerHealthy = (i: number) => healthy(`${apis[i]}/health`, () => producers[i]);
+  const consumerHealthy = (i: number) =>
+    healthy(`http://127.0.0.1:${consumerPorts[i]}/health`, () => consumers[i]);
   await Promise.all([
-    healthy(`${api}/health`, () => producer),
-    healthy(`http://127.0.0.1:${consumerPort}/health`, () => consumer),
+    ...producers.map((_, i) => producerHealthy(i)),
+    ...consumers.map((_, i) => consumerHealthy(i)),
   ]);
   return {
     emulator,
-    producer,
-    get consumer() {
-      return consumer;
+    get producer() {
+      return producers[0];
     },
+    get consumer() {
+      return consumers[0];
+    },
+    producers,
+    consumers,
     api,
+    apis,
     env,
-    async restartConsumer() {
-      await consumer.stop();
-      consumer = spawnApp('consumer', env);
-      await healthy(`http://127.0.0.1:${consumerPort}/health`, () => consumer);
-      return consumer;
+    async restartConsumer(index = 0) {
+      await consumers[index].stop();
+      consumers[index] = spawnApp('consumer', consumerEnv(index));
+      await consumerHealthy(index);
+      return consumers[index];
+    },
+    async restartProducer(index = 0) {
+      await producers[index].stop();
+      producers[index] = spawnApp('producer', producerEnv(index));
+      await producerHealthy(index);
+      return producers[index];
     },
     async stop() {
-      await Promise.all([producer.stop(), consumer.stop(), emulator.stop()]);
+      await Promise.all([
+        ...producers.map((p) => p.stop()),
+        ...consumers.map((c) => c.stop()),
+        emulator.stop(),
+      ]);
+      await proxy?.close();
     },
   };
+}
+
+async function distinctPorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
 }
 
 /** JSON over HTTP with an optional bearer token; returns status, body and headers */
