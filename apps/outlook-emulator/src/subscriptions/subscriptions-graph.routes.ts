@@ -1,5 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { GraphRouter, type GraphContext, type GraphResponse, type RouteOptions } from '../graph/graph-router';
+import { parsePrefer } from '../graph/odata';
 import { CreateSubscriptionHandler } from './commands/create-subscription.handler';
 import { DeleteSubscriptionHandler } from './commands/delete-subscription.handler';
 import { ReauthorizeSubscriptionHandler } from './commands/reauthorize-subscription.handler';
@@ -48,7 +49,15 @@ export class SubscriptionsGraphRoutes implements OnModuleInit {
     r.add(
       'POST',
       'subscriptions',
-      async (ctx) => entity(ctx, 201, await this.create.execute(callerOf(ctx), ctx.req.body)),
+      async (ctx) =>
+        entity(
+          ctx,
+          201,
+          await this.create.execute(callerOf(ctx), ctx.req.body, {
+            // as on Graph: the preference given at creation decides the ids of every notification it sends
+            immutableIds: parsePrefer(ctx.req.headers.prefer).immutableIds,
+          }),
+        ),
       ROUTE_OPTIONS,
     );
     r.add(

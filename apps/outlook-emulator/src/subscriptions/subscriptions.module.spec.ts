@@ -42,12 +42,18 @@ describe('SubscriptionsModule (Graph routes, delivery and lifecycle through Nest
   });
 
   /** one Graph request through the registered route, errors shaped as `{status, code, message}` */
-  async function graph(method: string, path: string, body?: unknown, appId = 'app-1') {
+  async function graph(
+    method: string,
+    path: string,
+    body?: unknown,
+    appId = 'app-1',
+    headers: Record<string, string> = {},
+  ) {
     const match = router.match(method, path);
     if (typeof match !== 'object') throw new Error(`no route for ${method} ${path}`);
     try {
       const res: GraphResponse = await match.route.handler({
-        req: { method, path, query: new URLSearchParams(), headers: {}, body },
+        req: { method, path, query: new URLSearchParams(), headers, body },
         claims: claimsFor(mailbox, appId),
         mailbox,
         origin: ORIGIN,
@@ -309,6 +315,38 @@ describe('SubscriptionsModule (Graph routes, delivery and lifecycle through Nest
           .list()
           .every((s) => s.delivered === 2),
       );
+    });
+
+    it('names messages by immutable id for a subscription created with Prefer: IdType="ImmutableId"', async () => {
+      const immutable = (
+        await graph('POST', 'subscriptions', createBody(), 'app-1', { prefer: 'IdType="ImmutableId"' })
+      ).body;
+      const regular = (await graph('POST', 'subscriptions', createBody())).body;
+      const msg = store.createMessage(store.resolveFolder(mailbox, 'inbox')!, { subject: 'hello' });
+      const regularIdBefore = msg.id;
+      store.moveMessage(msg, store.resolveFolder(mailbox, 'archive')!);
+      expect(msg.id).not.toBe(regularIdBefore);
+      await until('three changes for each subscription', () => items(HOOK).length === 6, 2000);
+      const seen = (sub: Record<string, unknown>) =>
+        items(HOOK)
+          .filter((i) => i.subscriptionId === sub.id)
+          .map((i) => [i.changeType, i.resource, i.resourceData.id, i.resourceData['@odata.id']]);
+      const at = (id: string) => `Users/${mailbox.userId}/Messages/${id}`;
+      // created, then the move: deleted in the folder it left, created in the one it reached
+      const immutableId = msg.immutableId;
+      expect(seen(immutable)).toEqual(
+        ['created', 'deleted', 'created'].map((kind) => [
+          kind,
+          at(immutableId),
+          immutableId,
+          at(immutableId),
+        ]),
+      );
+      expect(seen(regular)).toEqual([
+        ['created', at(regularIdBefore), regularIdBefore, at(regularIdBefore)],
+        ['deleted', at(regularIdBefore), regularIdBefore, at(regularIdBefore)],
+        ['created', at(msg.id), msg.id, at(msg.id)],
+      ]);
     });
 
     it('stops delivering once a subscription expires, and hides it from GET', async () => {

@@ -14,6 +14,12 @@ import { parseCreateRequest } from '../domain/subscription-rules';
 import { ValidationHandshake } from '../delivery/validation-handshake';
 import { SUBSCRIPTION_SETTINGS, type SubscriptionSettings } from '../subscription-settings';
 
+/** what `POST /subscriptions` took from its headers besides the body */
+export interface CreateSubscriptionOptions {
+  /** `Prefer: IdType="ImmutableId"` was sent: the subscription's notifications carry immutable ids */
+  immutableIds?: boolean;
+}
+
 /** `POST /subscriptions`: check the request, validate both endpoints, then store the subscription */
 @Injectable()
 export class CreateSubscriptionHandler {
@@ -24,7 +30,11 @@ export class CreateSubscriptionHandler {
     @Inject(SUBSCRIPTION_SETTINGS) private readonly settings: SubscriptionSettings,
   ) {}
 
-  async execute(caller: Caller, body: unknown): Promise<Subscription> {
+  async execute(
+    caller: Caller,
+    body: unknown,
+    options: CreateSubscriptionOptions = {},
+  ): Promise<Subscription> {
     const s = this.settings;
     const req = parseCreateRequest(body, {
       now: Date.now(),
@@ -59,6 +69,7 @@ export class CreateSubscriptionHandler {
       creatorId: caller.userId,
       tenantId: caller.tenantId,
       latestSupportedTlsVersion: req.latestSupportedTlsVersion,
+      immutableIds: options.immutableIds ?? false,
       needsReauthorization: false,
       reauthorizationSent: false,
       delivered: 0,

@@ -31,8 +31,10 @@ export interface LifecycleNotificationItem {
 export type NotificationItem = ChangeNotificationItem | LifecycleNotificationItem;
 
 export function changeNotification(sub: Subscription, change: MailboxChange): ChangeNotificationItem {
-  // the id as of the change: a move's `deleted` names the id the message had in the folder it left
-  const resource = `Users/${change.mailbox.userId}/Messages/${change.id}`;
+  // the regular id as of the change (a move's `deleted` names the id the message had in the folder it left), or
+  // the immutable id, which a move does not change, for a subscription created with IdType="ImmutableId"
+  const id = sub.immutableIds ? change.message.immutableId : change.id;
+  const resource = `Users/${change.mailbox.userId}/Messages/${id}`;
   return {
     id: randomUUID(),
     subscriptionId: sub.id,
@@ -45,7 +47,7 @@ export function changeNotification(sub: Subscription, change: MailboxChange): Ch
       '@odata.type': '#Microsoft.Graph.Message',
       '@odata.id': resource,
       '@odata.etag': change.message.etag,
-      id: change.id,
+      id,
     },
   };
 }

@@ -35,6 +35,11 @@ export interface Subscription {
   creatorId: string;
   tenantId: string;
   latestSupportedTlsVersion: string;
+  /**
+   * created with `Prefer: IdType="ImmutableId"`: its notifications name messages by their immutable ids
+   * (`resource` and `resourceData.id`), as Graph does; otherwise by the regular ids, which change on a move
+   */
+  immutableIds: boolean;
   /** a `reauthorizationRequired` is pending: cleared by `/reauthorize` or a renewal */
   needsReauthorization: boolean;
   /** the automatic `reauthorizationRequired` has been sent for the current expiry */

@@ -47,6 +47,7 @@ export const subscriptionFactory = (
   creatorId: mailbox.userId,
   tenantId: mailbox.tenantId,
   latestSupportedTlsVersion: 'v1_2',
+  immutableIds: false,
   needsReauthorization: false,
   reauthorizationSent: false,
   delivered: 0,
