@@ -278,6 +278,24 @@ describe('GraphMailClient', () => {
     });
   });
 
+  describe('getMessageFolderId', () => {
+    it("asks only for the message's parentFolderId, by its id", async () => {
+      const { graph, calls } = client(() => json(200, { id: 'AA+b/c=', parentFolderId: 'F9' }));
+      expect(await graph.getMessageFolderId('AA+b/c=')).toBe('F9');
+      const url = new URL(calls[0].url);
+      expect(url.pathname).toBe('/v1.0/me/messages/AA%2Bb%2Fc%3D');
+      expect(url.searchParams.get('$select')).toBe('parentFolderId');
+      expect(calls[0].headers.prefer).toContain('IdType="ImmutableId"');
+    });
+
+    it('a message that is gone (404) answers null; other errors are thrown', async () => {
+      const gone = client(() => graphError(404, 'ErrorItemNotFound'));
+      expect(await gone.graph.getMessageFolderId('m1')).toBeNull();
+      const denied = client(() => graphError(403, 'ErrorAccessDenied'));
+      await expect(denied.graph.getMessageFolderId('m1')).rejects.toBeInstanceOf(GraphRequestError);
+    });
+  });
+
   it('walks the folder tree breadth-first with nextLinks and labels well-known folders', async () => {
     const folder = (id: string, name: string, children = 0) => ({
       id,

@@ -168,6 +168,22 @@ export class GraphMailClient {
     return mapGraphMessage(raw);
   }
 
+  /**
+   * The folder a message is in now (its `parentFolderId`; ids are immutable, so a moved message keeps its id),
+   * or null when the message no longer exists (404). One small request through the mailbox's limit.
+   */
+  async getMessageFolderId(id: string): Promise<string | null> {
+    try {
+      const raw = await this.send<{ parentFolderId?: string | null }>(
+        this.sdk.api(`/me/messages/${encodeURIComponent(id)}`).select('parentFolderId'),
+      );
+      return raw.parentFolderId ?? null;
+    } catch (err) {
+      if (err instanceof GraphRequestError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
   private async listAll<T>(path: string): Promise<T[]> {
     const items: T[] = [];
     let page = await this.send<RawCollection<T>>(this.sdk.api(path));

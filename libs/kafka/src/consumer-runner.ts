@@ -61,7 +61,7 @@ const REBALANCE_TYPES = new Set([
   'ILLEGAL_GENERATION',
   'UNKNOWN_MEMBER_ID',
 ]);
-const isRebalance = (err: unknown): boolean =>
+export const isRebalance = (err: unknown): boolean =>
   err instanceof KafkaJSError && REBALANCE_TYPES.has((err as KafkaJSError & { type?: string }).type ?? '');
 
 /** Thrown to kafkajs when a handler gave up because the consumer is stopping: no commit, no log noise. */

@@ -30,3 +30,9 @@ export {
   type ParseResult,
   type RetryPolicy,
 } from './failure-policy';
+export {
+  runBatchConsumer,
+  type GroupContext,
+  type GroupedMessage,
+  type RunBatchConsumerOptions,
+} from './batch-consumer-runner';

@@ -1,7 +1,10 @@
 export {
   MailFoldersRepository,
+  type DroppedMessage,
+  type FolderCountsRow,
   type FolderLinks,
   type FolderSyncState,
+  type UpsertFoldersOptions,
   type UpsertFoldersResult,
 } from './mail-folders.repository';
 export { MessagesRepository, type AppliedPage } from './messages.repository';

@@ -6,6 +6,8 @@ export interface AccountForSync {
   id: string;
   userId: string;
   status: MailAccountStatus;
+  /** when a sync of the whole mailbox last completed; null until the first one did */
+  syncCompletedAt?: Date | null;
 }
 
 const STATUS_REASON_MAX = 500;
@@ -15,10 +17,17 @@ export class MailAccountSyncRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async findForSync(accountId: string): Promise<AccountForSync | null> {
-    const rows: Array<{ id: string; user_id: string; status: MailAccountStatus }> =
-      await this.dataSource.query(`SELECT id, user_id, status FROM mail_accounts WHERE id = $1`, [accountId]);
+    const rows: Array<{
+      id: string;
+      user_id: string;
+      status: MailAccountStatus;
+      sync_completed_at: Date | null;
+    }> = await this.dataSource.query(
+      `SELECT id, user_id, status, sync_completed_at FROM mail_accounts WHERE id = $1`,
+      [accountId],
+    );
     const r = rows[0];
-    return r ? { id: r.id, userId: r.user_id, status: r.status } : null;
+    return r ? { id: r.id, userId: r.user_id, status: r.status, syncCompletedAt: r.sync_completed_at } : null;
   }
 
   /**

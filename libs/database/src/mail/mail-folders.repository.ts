@@ -16,6 +16,27 @@ export interface FolderLinks {
   deltaLink?: string | null;
 }
 
+/** Current counts of a folder, as the mirror holds them. */
+export interface FolderCountsRow {
+  folderId: string;
+  totalCount: number;
+  unreadCount: number;
+}
+
+/** A message the mirror dropped with its folder (the folder is gone from the mailbox). */
+export interface DroppedMessage {
+  id: string;
+  folderId: string;
+}
+
+export interface UpsertFoldersOptions {
+  /**
+   * Runs inside the transaction that writes the tree, with the messages dropped because their folder is gone
+   * (e.g. to log them as changes, so the log and the mirror commit together). Without it the ids are not read.
+   */
+  beforeCommit?: (manager: EntityManager, dropped: DroppedMessage[]) => Promise<void>;
+}
+
 export interface UpsertFoldersResult {
   /** folders inserted or changed (name, parent, well-known name) */
   upserted: number;
@@ -64,7 +85,11 @@ export class MailFoldersRepository {
    * without links, renamed or moved ones updated, and folders gone from the mailbox deleted with their messages.
    * Links and counts of existing folders are kept.
    */
-  upsertFolders(accountId: string, folders: FolderInput[]): Promise<UpsertFoldersResult> {
+  upsertFolders(
+    accountId: string,
+    folders: FolderInput[],
+    options: UpsertFoldersOptions = {},
+  ): Promise<UpsertFoldersResult> {
     const list = dedupeById(folders);
     const ids = list.map((f) => f.id);
     return this.dataSource.transaction(async (m) => {
@@ -79,10 +104,24 @@ export class MailFoldersRepository {
         ]);
         upserted = rows[0]?.n ?? 0;
       }
-      await m.query(
-        `DELETE FROM messages WHERE account_id = $1 AND NOT (folder_graph_id = ANY($2::text[]))`,
-        [accountId, ids],
-      );
+      if (options.beforeCommit) {
+        const dropped: Array<{ graph_id: string; folder_graph_id: string }> = await m.query(
+          `WITH d AS (
+             DELETE FROM messages WHERE account_id = $1 AND NOT (folder_graph_id = ANY($2::text[]))
+             RETURNING graph_id, folder_graph_id)
+           SELECT graph_id, folder_graph_id FROM d`,
+          [accountId, ids],
+        );
+        await options.beforeCommit(
+          m,
+          dropped.map((r) => ({ id: r.graph_id, folderId: r.folder_graph_id })),
+        );
+      } else {
+        await m.query(
+          `DELETE FROM messages WHERE account_id = $1 AND NOT (folder_graph_id = ANY($2::text[]))`,
+          [accountId, ids],
+        );
+      }
       const gone: Array<{ n: number }> = await m.query(
         `WITH gone AS (DELETE FROM mail_folders WHERE account_id = $1 AND NOT (graph_id = ANY($2::text[])) RETURNING 1)
          SELECT count(*)::int AS n FROM gone`,
@@ -142,11 +181,35 @@ export class MailFoldersRepository {
    * what was deleted while the token was lost.
    */
   async resetFolder(manager: EntityManager | undefined, accountId: string, folderId: string): Promise<void> {
+    await this.resetFolderReturning(manager, accountId, folderId, false);
+  }
+
+  /** `resetFolder`, answering the ids of the messages it dropped (for the change log). */
+  async resetFolderDropping(manager: EntityManager, accountId: string, folderId: string): Promise<string[]> {
+    return this.resetFolderReturning(manager, accountId, folderId, true);
+  }
+
+  private async resetFolderReturning(
+    manager: EntityManager | undefined,
+    accountId: string,
+    folderId: string,
+    returning: boolean,
+  ): Promise<string[]> {
+    let dropped: string[] = [];
     const run = async (m: EntityManager) => {
-      await m.query(`DELETE FROM messages WHERE account_id = $1 AND folder_graph_id = $2`, [
-        accountId,
-        folderId,
-      ]);
+      if (returning) {
+        const rows: Array<{ graph_id: string }> = await m.query(
+          `WITH d AS (DELETE FROM messages WHERE account_id = $1 AND folder_graph_id = $2 RETURNING graph_id)
+           SELECT graph_id FROM d`,
+          [accountId, folderId],
+        );
+        dropped = rows.map((r) => r.graph_id);
+      } else {
+        await m.query(`DELETE FROM messages WHERE account_id = $1 AND folder_graph_id = $2`, [
+          accountId,
+          folderId,
+        ]);
+      }
       await m.query(
         `UPDATE mail_folders
          SET next_link = NULL, delta_link = NULL, synced_at = NULL, total_count = 0, unread_count = 0, updated_at = now()
@@ -156,6 +219,28 @@ export class MailFoldersRepository {
     };
     if (manager) await run(manager);
     else await this.dataSource.transaction(run);
+    return dropped;
+  }
+
+  /** The stored counts of some of the account's folders (unknown ids are absent), read with `manager`. */
+  async countsOf(
+    manager: EntityManager | undefined,
+    accountId: string,
+    folderIds: string[],
+  ): Promise<FolderCountsRow[]> {
+    if (folderIds.length === 0) return [];
+    const rows: Array<{ graph_id: string; total_count: number; unread_count: number }> = await (
+      manager ?? this.dataSource.manager
+    ).query(
+      `SELECT graph_id, total_count, unread_count FROM mail_folders
+       WHERE account_id = $1 AND graph_id = ANY($2::text[]) ORDER BY graph_id`,
+      [accountId, [...new Set(folderIds)]],
+    );
+    return rows.map((r) => ({
+      folderId: r.graph_id,
+      totalCount: Number(r.total_count),
+      unreadCount: Number(r.unread_count),
+    }));
   }
 
   /** Recomputes total and unread counts of some folders (or all of the account's) from the mirror. */

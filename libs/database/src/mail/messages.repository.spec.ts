@@ -28,7 +28,11 @@ function recordingManager() {
   const manager = {
     query: (sql: string, params: unknown[]) => {
       calls.push({ sql, params });
-      return Promise.resolve(sql === REMOVE_SQL ? [{ removed: 1 }] : [{ upserted: 2, bodies: 2 }]);
+      return Promise.resolve(
+        sql === REMOVE_SQL
+          ? [{ removed: 1, removed_ids: ['gone'] }]
+          : [{ upserted: 2, bodies: 2, upserted_ids: ['m1', 'm2'], moved_from: ['folder-b'] }],
+      );
     },
   } as unknown as EntityManager;
   return { calls, manager };
@@ -43,7 +47,14 @@ describe('MessagesRepository.applyPage', () => {
       messages: [message('m1'), message('m2')],
       removedIds: ['gone', 'gone'],
     });
-    expect(result).toEqual({ upserted: 2, removed: 1 });
+    // what changed, by id, for the change log; and the folder a moved message left, whose counts changed too
+    expect(result).toEqual({
+      upserted: 2,
+      removed: 1,
+      upsertedIds: ['m1', 'm2'],
+      removedIds: ['gone'],
+      movedFrom: ['folder-b'],
+    });
     expect(calls.map((c) => c.sql)).toEqual([REMOVE_SQL, UPSERT_PAGE_SQL]);
     expect(calls[0].params).toEqual(['acct', ['gone'], 'folder-a']);
     expect(calls[1].params.slice(0, 3)).toEqual(['acct', 'folder-a', ['m1', 'm2']]);
@@ -68,6 +79,9 @@ describe('MessagesRepository.applyPage', () => {
     expect(await repo.applyPage(manager, 'acct', 'f', { messages: [], removedIds: [] })).toEqual({
       upserted: 0,
       removed: 0,
+      upsertedIds: [],
+      removedIds: [],
+      movedFrom: [],
     });
     expect(calls).toEqual([]);
   });
@@ -82,6 +96,10 @@ describe('the page statements', () => {
     expect(UPSERT_PAGE_SQL).toContain('INSERT INTO message_bodies');
     expect(UPSERT_PAGE_SQL).toContain("setweight(to_tsvector('simple', c.subject), 'A')");
     expect(REMOVE_SQL).toContain('account_id = $1 AND graph_id = ANY($2::text[]) AND folder_graph_id = $3');
+    // the rows written and removed are reported by id, read from the statement itself (no second query)
+    expect(UPSERT_PAGE_SQL).toContain('array_agg(graph_id)');
+    expect(UPSERT_PAGE_SQL).toContain('AS moved_from');
+    expect(REMOVE_SQL).toContain('RETURNING graph_id');
   });
 });
 

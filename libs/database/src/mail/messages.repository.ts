@@ -34,7 +34,8 @@ export const SEARCH_VECTOR_SQL = (row: string) => `
 /**
  * One statement per page: decode the column arrays, keep the rows that are new or changed (change key or folder),
  * upsert them with their search vector, and upsert the bodies of exactly the rows written. Re-applying a page is
- * a no-op: nothing is rewritten, `updated_at` does not move.
+ * a no-op: nothing is rewritten, `updated_at` does not move. It answers the ids it wrote and the folders that lost
+ * a message to this one (a move seen from its destination first), whose counts changed too.
  */
 export const UPSERT_PAGE_SQL = `
 WITH input AS (
@@ -46,7 +47,7 @@ WITH input AS (
          received_at, sent_at, is_read, flag_status, importance, has_attachments, conversation_id,
          internet_message_id, body_type, body_content)
 ), changed AS (
-  SELECT i.* FROM input i
+  SELECT i.*, m.folder_graph_id AS previous_folder_graph_id FROM input i
   LEFT JOIN messages m ON m.account_id = $1 AND m.graph_id = i.graph_id
   WHERE m.graph_id IS NULL OR m.change_key IS DISTINCT FROM i.change_key OR m.folder_graph_id IS DISTINCT FROM $2
 ), upserted AS (
@@ -89,7 +90,11 @@ WITH input AS (
     content = EXCLUDED.content
   RETURNING graph_id
 )
-SELECT (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM bodies)::int AS bodies`;
+SELECT (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM bodies)::int AS bodies,
+  (SELECT coalesce(array_agg(graph_id), '{}') FROM upserted) AS upserted_ids,
+  (SELECT coalesce(array_agg(DISTINCT c.previous_folder_graph_id), '{}')
+     FROM changed c JOIN upserted u ON u.graph_id = c.graph_id
+     WHERE c.previous_folder_graph_id IS DISTINCT FROM $2 AND c.previous_folder_graph_id IS NOT NULL) AS moved_from`;
 
 /**
  * Only the folder that reported the removal loses the message: a message moved elsewhere shows as `@removed`
@@ -98,14 +103,20 @@ SELECT (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM b
 export const REMOVE_SQL = `
 WITH removed AS (
   DELETE FROM messages WHERE account_id = $1 AND graph_id = ANY($2::text[]) AND folder_graph_id = $3
-  RETURNING 1
+  RETURNING graph_id
 )
-SELECT count(*)::int AS removed FROM removed`;
+SELECT count(*)::int AS removed, coalesce(array_agg(graph_id), '{}') AS removed_ids FROM removed`;
 
 export interface AppliedPage {
   /** messages inserted or changed (a re-applied page writes none) */
   upserted: number;
   removed: number;
+  /** the ids of exactly the messages inserted or changed */
+  upsertedIds: string[];
+  /** the ids of exactly the messages removed from this folder */
+  removedIds: string[];
+  /** other folders that lost a message to this one (it moved here): their counts changed too */
+  movedFrom: string[];
 }
 
 /** Intent-level writes of the message mirror. */
@@ -126,25 +137,42 @@ export class MessagesRepository {
     const kept = new Set(messages.map((m) => m.id));
     // An id both removed and present in one page: the message's data is the later word.
     const removedIds = [...new Set(page.removedIds)].filter((id) => !kept.has(id));
-    let removed = 0;
+    const result: AppliedPage = { upserted: 0, removed: 0, upsertedIds: [], removedIds: [], movedFrom: [] };
     if (removedIds.length > 0) {
-      const rows: Array<{ removed: number }> = await manager.query(REMOVE_SQL, [
+      const rows: Array<{ removed: number; removed_ids?: string[] }> = await manager.query(REMOVE_SQL, [
         accountId,
         removedIds,
         folderId,
       ]);
-      removed = rows[0]?.removed ?? 0;
+      result.removed = rows[0]?.removed ?? 0;
+      result.removedIds = rows[0]?.removed_ids ?? [];
     }
-    let upserted = 0;
     if (messages.length > 0) {
-      const rows: Array<{ upserted: number }> = await manager.query(UPSERT_PAGE_SQL, [
-        accountId,
-        folderId,
-        ...messageColumnParams(toMessageColumns(messages)),
-      ]);
-      upserted = rows[0]?.upserted ?? 0;
+      const rows: Array<{ upserted: number; upserted_ids?: string[]; moved_from?: string[] }> =
+        await manager.query(UPSERT_PAGE_SQL, [
+          accountId,
+          folderId,
+          ...messageColumnParams(toMessageColumns(messages)),
+        ]);
+      result.upserted = rows[0]?.upserted ?? 0;
+      result.upsertedIds = rows[0]?.upserted_ids ?? [];
+      result.movedFrom = rows[0]?.moved_from ?? [];
     }
-    return { upserted, removed };
+    return result;
+  }
+
+  /**
+   * The mirror's folder of each of `ids` that it holds (ids it does not hold are absent from the map).
+   * Ids are immutable ids, so a message keeps its id when it moves.
+   */
+  async foldersOf(accountId: string, ids: string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return new Map();
+    const rows: Array<{ graph_id: string; folder_graph_id: string }> = await this.dataSource.query(
+      `SELECT graph_id, folder_graph_id FROM messages WHERE account_id = $1 AND graph_id = ANY($2::text[])`,
+      [accountId, unique],
+    );
+    return new Map(rows.map((r) => [r.graph_id, r.folder_graph_id]));
   }
 
   /** Messages of an account (or one folder) in the mirror. */
