@@ -5,6 +5,7 @@ import { GraphClientFactory, GraphLibModule } from '@email-core/graph';
 import { InfrastructureModule } from '@email-core/health';
 import { MessagingModule } from './messaging/messaging.module';
 import { GRAPH_MAIL_CLIENT_FACTORY } from './sync/graph-client.factory';
+import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { SyncModule, type SyncModuleOptions } from './sync/sync.module';
 
 @Module({})
@@ -29,6 +30,7 @@ export class AppModule {
             useExisting: GraphClientFactory,
           },
         }),
+        SubscriptionsModule.forRoot(config),
       ],
     };
   }

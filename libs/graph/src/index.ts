@@ -52,3 +52,10 @@ export {
   GraphLibModule,
   type GraphLibModuleOptions,
 } from './graph.module';
+export {
+  GraphSubscriptionsClient,
+  SubscriptionExpiryRejectedError,
+  type GraphSubscription,
+  type NewGraphSubscription,
+} from './graph-subscriptions-client';
+export { type UnlinkedSealedTokens } from './token-vault';

@@ -45,6 +45,14 @@ export interface TokenRefresher {
   refresh(refreshToken: string): Promise<TokenSet>;
 }
 
+/** Token columns as sealed for an account that may no longer exist (each may be missing). */
+export interface UnlinkedSealedTokens {
+  keyId: string | null;
+  accessTokenEnc: string | null;
+  accessTokenExpiresAt: Date | null;
+  refreshTokenEnc: string | null;
+}
+
 export interface ReauthRequiredEvent {
   accountId: string;
   userId: string;
@@ -139,6 +147,32 @@ export class TokenVault {
       return this.remember(row);
     }
     return this.singleFlight(accountId, () => this.refreshUnderLock(accountId, row.tokenVersion));
+  }
+
+  /**
+   * An access token from sealed token columns that outlived their account row (a subscription left to delete
+   * at Microsoft after unlinking): the sealed access token while it has more than `minFreshMs` left, otherwise
+   * (or with `forceRefresh`) a refresh with the sealed refresh token. Nothing is stored and no account changes
+   * status. Raises `ReauthRequiredError` when the refresh token is dead, `AccountTokensNotFoundError` when
+   * there is nothing to decrypt.
+   */
+  async accessTokenFromSealed(
+    accountId: string,
+    sealed: UnlinkedSealedTokens,
+    opts: { forceRefresh?: boolean } = {},
+  ): Promise<string> {
+    if (!sealed.keyId) throw new AccountTokensNotFoundError(accountId);
+    const access = sealed.accessTokenEnc;
+    const left = (sealed.accessTokenExpiresAt?.getTime() ?? 0) - Date.now();
+    if (access && left > this.options.minFreshMs && !opts.forceRefresh) {
+      return this.cipher.open({ keyId: sealed.keyId, data: access }, aad(accountId, 'access_token'));
+    }
+    if (!sealed.refreshTokenEnc) throw new AccountTokensNotFoundError(accountId);
+    const refreshToken = this.cipher.open(
+      { keyId: sealed.keyId, data: sealed.refreshTokenEnc },
+      aad(accountId, 'refresh_token'),
+    );
+    return (await this.auth.refresh(refreshToken)).accessToken;
   }
 
   /** Drops what this process holds in memory for the account (after unlinking it). */

@@ -22,6 +22,24 @@ describe('outbox payload checks', () => {
     expect(outboxPayloadProblem('no.such.type', valid)).toMatch(/no schema/);
   });
 
+  it('checks the subscription removal an unlink writes', () => {
+    const removal = {
+      type: 'subscription.delete',
+      v: 1,
+      accountId: randomUUID(),
+      removalId: randomUUID(),
+      requestedAt: new Date().toISOString(),
+    };
+    expect(outboxPayloadProblem('subscription.delete', removal)).toBeNull();
+    expect(outboxPayloadProblem('subscription.delete', { ...removal, removalId: undefined })).toBe(
+      'removalId: invalid_type',
+    );
+    // tokens never travel in the message: the removal row holds them, sealed
+    expect(outboxPayloadProblem('subscription.delete', { ...removal, accessToken: 'x' })).toMatch(
+      /unrecognized_keys/,
+    );
+  });
+
   it('knows only the topics of the contracts', () => {
     expect(isKnownTopic(Topics.syncRequests)).toBe(true);
     expect(isKnownTopic('t')).toBe(false);

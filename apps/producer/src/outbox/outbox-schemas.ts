@@ -1,6 +1,7 @@
 import type { ZodTypeAny } from 'zod';
 import {
   accountStatusSchema,
+  subscriptionDeleteSchema,
   syncCompletedSchema,
   syncProgressSchema,
   syncRequestedSchema,
@@ -14,6 +15,7 @@ const schemaByType: Record<string, ZodTypeAny> = {
   'sync.progress': syncProgressSchema,
   'sync.completed': syncCompletedSchema,
   'account.status': accountStatusSchema,
+  'subscription.delete': subscriptionDeleteSchema,
 };
 
 const knownTopics = new Set<string>(Object.values(Topics));

@@ -1,36 +1,64 @@
 import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { MailAccountsRepository } from '@email-core/database';
+import { subscriptionDeleteSchema, Topics, type SubscriptionDelete } from '@email-core/contracts';
+import { GraphSubscriptionsRepository, MailAccountsRepository, OutboxRepository } from '@email-core/database';
 import { TokenVault } from '@email-core/graph';
 import { AccountErrors } from '../../account-errors';
+import { SyncRequestOutbox } from '../../sync-request-outbox';
 import { UnlinkAccountCommand } from './unlink-account.command';
 
 /**
- * Deletes the account; its folders, messages and bodies go with it (ON DELETE CASCADE), and so do its tokens,
- * which live on the account row. Another user's account answers exactly like an unknown one.
+ * Deletes the account; its folders, messages and bodies go with it (ON DELETE CASCADE), and so do its tokens
+ * and its `graph_subscriptions` row. Another user's account answers exactly like an unknown one.
  *
- * The account's Graph subscription (issue 5) is removed from this transaction too: the subscription manager
- * hooks in here, before the row goes, by writing its outbox message with what the worker needs to delete the
- * subscription at Microsoft (its id, and a way to an access token that survives the row) in this same
- * transaction, so unlinking and the subscription's removal commit together.
+ * Its Graph subscription must still be deleted at Microsoft, which takes an access token the account row no
+ * longer holds: in the same transaction, before the row goes, the subscription's id and the account's sealed
+ * tokens move to `subscription_removals` and a `subscription.delete` outbox message names that row, so the
+ * unlink and the removal commit together. A consumer deletes the subscription and then the row.
  */
 @CommandHandler(UnlinkAccountCommand)
 export class UnlinkAccountHandler implements ICommandHandler<UnlinkAccountCommand> {
   private readonly logger = new Logger('UnlinkAccount');
+  private readonly subscriptions: GraphSubscriptionsRepository;
 
   constructor(
     private readonly accounts: MailAccountsRepository,
     private readonly vault: TokenVault,
     private readonly dataSource: DataSource,
-  ) {}
+    private readonly outbox: OutboxRepository,
+    /** the accounts feature's handle on the outbox relay: `committed()` wakes it */
+    private readonly relay: SyncRequestOutbox,
+  ) {
+    this.subscriptions = new GraphSubscriptionsRepository(dataSource);
+  }
 
   async execute({ userId, accountId }: UnlinkAccountCommand): Promise<void> {
-    const deleted = await this.dataSource.transaction((manager) =>
-      this.accounts.deleteForUser(userId, accountId, manager),
-    );
-    if (!deleted) throw AccountErrors.accountNotFound();
+    if (!(await this.accounts.findForUser(userId, accountId))) throw AccountErrors.accountNotFound();
+    const removalId = await this.dataSource.transaction(async (manager) => {
+      const removal = await this.subscriptions.addRemoval(manager, accountId);
+      if (!(await this.accounts.deleteForUser(userId, accountId, manager))) {
+        // removed meanwhile (a concurrent unlink): roll the removal back with it
+        throw AccountErrors.accountNotFound();
+      }
+      if (removal) {
+        const message = subscriptionDeleteSchema.parse({
+          type: 'subscription.delete',
+          v: 1,
+          accountId,
+          removalId: removal,
+          requestedAt: new Date().toISOString(),
+        } satisfies SubscriptionDelete);
+        await this.outbox.append(manager, [
+          { topic: Topics.subscriptions, key: accountId, type: message.type, payload: message },
+        ]);
+      }
+      return removal;
+    });
+    if (removalId) this.relay.committed();
     this.vault.forget(accountId);
-    this.logger.log(`user ${userId} unlinked mail account ${accountId}`);
+    this.logger.log(
+      `user ${userId} unlinked mail account ${accountId}${removalId ? '; its subscription is being deleted' : ''}`,
+    );
   }
 }

@@ -1,0 +1,97 @@
+import { Logger } from '@nestjs/common';
+import type { CommandBus } from '@nestjs/cqrs';
+import { GraphTransientError } from '@email-core/graph';
+import type { KafkaTopics } from '../messaging/kafka-topics';
+import type { EnsureSubscriptionCommand } from './commands/ensure-subscription/ensure-subscription.command';
+import { EnsureSubscriptionHandler } from './commands/ensure-subscription/ensure-subscription.handler';
+import { SubscriptionKeeper } from './subscription-keeper';
+import { SubscriptionRenewalJob } from './subscription-renewal.job';
+import { FakeGraph, FakeLock, FakeResync, FakeStore, MINUTE, SETTINGS } from './testing/subscription-fakes';
+
+function setup() {
+  let clock = Date.parse('2026-11-22T08:00:00.000Z');
+  const now = () => clock;
+  const graph = new FakeGraph(now);
+  const store = new FakeStore(now);
+  const resync = new FakeResync();
+  const lock = new FakeLock();
+  const keeper = new SubscriptionKeeper(store.accountsRepo, store.repo, graph, resync.port, SETTINGS);
+  keeper.now = now;
+  const handler = new EnsureSubscriptionHandler(lock.port, keeper);
+  const executed: EnsureSubscriptionCommand[] = [];
+  const bus = {
+    execute: (cmd: EnsureSubscriptionCommand) => {
+      executed.push(cmd);
+      return handler.execute(cmd);
+    },
+  } as unknown as CommandBus;
+  const job = new SubscriptionRenewalJob(store.repo, keeper, bus, {} as KafkaTopics, SETTINGS);
+  return { graph, store, lock, keeper, job, executed, now, advance: (ms: number) => (clock += ms) };
+}
+
+describe('SubscriptionRenewalJob.sweep', () => {
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+
+  it('creates subscriptions for synced accounts without one, and only for those', async () => {
+    const { store, graph, job, now } = setup();
+    store.accounts.set('a', 'synced');
+    store.accounts.set('b', 'synced');
+    store.accounts.set('syncing', 'syncing');
+    store.accounts.set('reauth', 'reauth_required');
+    await job.sweep(now());
+    expect(graph.of('a')).toHaveLength(1);
+    expect(graph.of('b')).toHaveLength(1);
+    expect(graph.of('syncing')).toHaveLength(0);
+    expect(graph.of('reauth')).toHaveLength(0);
+  });
+
+  it('renews what expires within the threshold, with the lock tried once (a renewal, never waiting)', async () => {
+    const { store, graph, job, executed, now, advance } = setup();
+    store.accounts.set('a', 'synced');
+    await job.sweep(now());
+    const id = graph.of('a')[0].id;
+    executed.length = 0;
+    await job.sweep(now());
+    expect(executed).toEqual([]); // nothing due
+    advance((SETTINGS.lifetimeMinutes - SETTINGS.renewBeforeMinutes + 1) * MINUTE);
+    await job.sweep(now());
+    expect(executed.map((c) => [c.accountId, c.reason, c.lockMode])).toEqual([['a', 'renewal', 'skip']]);
+    expect(graph.of('a').map((s) => s.id)).toEqual([id]);
+    expect(graph.of('a')[0].expirationDateTime.getTime()).toBe(now() + SETTINGS.lifetimeMinutes * MINUTE);
+  });
+
+  it('skips an account another worker holds, and acts on it next time', async () => {
+    const { store, graph, job, lock, now } = setup();
+    store.accounts.set('a', 'synced');
+    lock.held.add('a');
+    await job.sweep(now());
+    expect(graph.of('a')).toHaveLength(0);
+    lock.held.delete('a');
+    await job.sweep(now());
+    expect(graph.of('a')).toHaveLength(1);
+  });
+
+  it('backs off an account whose ensure keeps failing, without holding up the others', async () => {
+    const { store, graph, job, now, advance } = setup();
+    store.accounts.set('a', 'synced');
+    store.accounts.set('b', 'synced');
+    const forAccount = graph.forAccount.bind(graph);
+    let failing = true;
+    graph.forAccount = (id) => {
+      const mailbox = forAccount(id);
+      return id === 'a' && failing
+        ? { ...mailbox, list: () => Promise.reject(new GraphTransientError(503, 'ServiceUnavailable', 'x')) }
+        : mailbox;
+    };
+    await job.sweep(now());
+    expect(graph.of('b')).toHaveLength(1);
+    failing = false;
+    await job.sweep(now()); // still backing off
+    expect(graph.of('a')).toHaveLength(0);
+    advance(2 * SETTINGS.checkIntervalMs);
+    await job.sweep(now());
+    expect(graph.of('a')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,59 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
+import type { ConsumerConfig } from '@email-core/config';
+import { GraphSubscriptionsRepository, MailAccountSyncRepository } from '@email-core/database';
+import { DeleteSubscriptionHandler } from './commands/delete-subscription/delete-subscription.handler';
+import { EnsureSubscriptionHandler } from './commands/ensure-subscription/ensure-subscription.handler';
+import { HandleSubscriptionLifecycleHandler } from './commands/handle-subscription-lifecycle/handle-subscription-lifecycle.handler';
+import { PublicUrlCheck } from './public-url-check';
+import { ResyncRequests } from './resync-requests';
+import { SubscriptionKeeper } from './subscription-keeper';
+import { SubscriptionLock } from './subscription-lock';
+import { SubscriptionRenewalJob } from './subscription-renewal.job';
+import { SUBSCRIPTION_SETTINGS, type SubscriptionSettings } from './subscription.settings';
+import { LibSubscriptionsGraphFactory, SUBSCRIPTIONS_GRAPH } from './subscriptions-graph';
+import { SubscriptionsConsumer } from './subscriptions.consumer';
+
+const repository = <T>(type: new (ds: DataSource) => T): Provider => ({
+  provide: type,
+  inject: [DataSource],
+  useFactory: (ds: DataSource) => new type(ds),
+});
+
+/**
+ * Graph subscriptions: one per account, created, renewed and replaced under a per-account lock; lifecycle
+ * events; deletion after unlinking; the renewal sweep. Needs GraphLibModule, MessagingModule and the
+ * infrastructure (Postgres, Redis Cluster), which AppModule provides.
+ */
+@Module({})
+export class SubscriptionsModule {
+  static forRoot(config: ConsumerConfig): DynamicModule {
+    const settings: SubscriptionSettings = {
+      notificationUrl: config.subscriptions.notificationUrl,
+      lifecycleUrl: config.subscriptions.lifecycleUrl,
+      lifetimeMinutes: config.subscriptions.lifetimeMinutes,
+      renewBeforeMinutes: config.subscriptions.renewBeforeMinutes,
+      checkIntervalMs: config.subscriptions.checkIntervalMs,
+    };
+    return {
+      module: SubscriptionsModule,
+      imports: [CqrsModule],
+      providers: [
+        { provide: SUBSCRIPTION_SETTINGS, useValue: settings },
+        { provide: SUBSCRIPTIONS_GRAPH, useClass: LibSubscriptionsGraphFactory },
+        repository(GraphSubscriptionsRepository),
+        repository(MailAccountSyncRepository),
+        SubscriptionLock,
+        ResyncRequests,
+        SubscriptionKeeper,
+        EnsureSubscriptionHandler,
+        HandleSubscriptionLifecycleHandler,
+        DeleteSubscriptionHandler,
+        SubscriptionsConsumer,
+        SubscriptionRenewalJob,
+        PublicUrlCheck,
+      ],
+    };
+  }
+}
