@@ -13,6 +13,8 @@ export interface MailboxGraphClient {
    * `ReauthRequiredError` when the account's refresh token no longer works.
    */
   deltaPage(start: DeltaStart, pageSize?: number): Promise<DeltaPage>;
+  /** the folder a message (by immutable id) is in now, or null when it no longer exists */
+  getMessageFolderId(messageId: string): Promise<string | null>;
 }
 
 /** Builds the Graph client of one mail account (its tokens come from the token vault, never from Kafka). */

@@ -97,6 +97,10 @@ class FakeMailbox implements MailboxGraphClient {
     this.log.set(folderId, list);
   }
 
+  getMessageFolderId(id: string): Promise<string | null> {
+    return Promise.resolve(this.messages.get(id)?.folderId ?? null);
+  }
+
   listFolderTree(): Promise<GraphFolder[]> {
     if (this.reauth) return Promise.reject(new ReauthRequiredError('invalid_grant', '70008'));
     if (this.alwaysFail) return Promise.reject(new Error('Graph is down'));
@@ -495,6 +499,47 @@ describe('sync worker (real Postgres, Kafka, Redis; Graph faked)', () => {
       ).rows[0].n,
     );
     expect(bodies).toBe(53);
+
+    // A resync of a synced mailbox is incremental: what it changed is logged, gapless, and announced.
+    const log = (
+      await db.query<{ seq: string; kind: string; message_graph_id: string; folder_graph_id: string }>(
+        `SELECT seq, kind, message_graph_id, folder_graph_id FROM mail_changes WHERE account_id = $1 ORDER BY seq`,
+        [accountId],
+      )
+    ).rows.map((r) => ({
+      seq: Number(r.seq),
+      kind: r.kind,
+      messageId: r.message_graph_id,
+      folderId: r.folder_graph_id,
+    }));
+    expect(log.map((c) => c.seq)).toEqual(log.map((_c, i) => i + 1));
+    expect(log).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'upserted', messageId: moved.id, folderId: 'f-archive' }),
+        expect.objectContaining({ kind: 'removed', messageId: deleted.id, folderId: 'f-inbox' }),
+        expect.objectContaining({ kind: 'upserted', messageId: readNow.id, folderId: 'f-inbox' }),
+      ]),
+    );
+    const changed = await waitFor(
+      () => {
+        const got = events.filter(
+          (e): e is Extract<DomainEvent, { type: 'mail.changed' }> =>
+            e.type === 'mail.changed' && e.accountId === accountId,
+        );
+        return Promise.resolve(got.flatMap((e) => e.changes).length >= log.length ? got : undefined);
+      },
+      { timeoutMs: 10000, intervalMs: 50, what: 'mail.changed events' },
+    );
+    expect(changed.flatMap((e) => e.changes).sort((a, b) => a.seq - b.seq)).toEqual(log);
+    const inboxCounts = changed
+      .flatMap((e) => e.folders)
+      .filter((f) => f.folderId === 'f-inbox')
+      .at(-1);
+    expect(inboxCounts).toEqual({
+      folderId: 'f-inbox',
+      totalCount: mailbox.inFolder('f-inbox').length,
+      unreadCount: mailbox.inFolder('f-inbox').filter((m) => !m.isRead).length,
+    });
   });
 
   it('an empty mailbox completes too', async () => {

@@ -2,8 +2,17 @@ import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import type { ConsumerConfig } from '@email-core/config';
-import { MailAccountSyncRepository, MailFoldersRepository, MessagesRepository } from '@email-core/database';
+import {
+  MailAccountSyncRepository,
+  MailChangesRepository,
+  MailFoldersRepository,
+  MessagesRepository,
+} from '@email-core/database';
 import { AccountCacheVersion } from './account-cache-version';
+import { AccountFailures } from './account-failures';
+import { FolderDeltaService } from './folder-delta/folder-delta.service';
+import { MailboxLock } from './mailbox-lock';
+import { SubscriptionRequests } from './subscription-requests';
 import { SyncMailboxHandler } from './sync-mailbox/sync-mailbox.handler';
 import { GRAPH_MAIL_CLIENT_FACTORY, UnconfiguredGraphMailClientFactory } from './graph-client.factory';
 import { SyncRequestsConsumer } from './sync-requests.consumer';
@@ -24,7 +33,10 @@ const repository = <T>(type: new (ds: DataSource) => T): Provider => ({
   useFactory: (ds: DataSource) => new type(ds),
 });
 
-/** Mailbox sync: the `sync.requested` consumer and the SyncMailbox use case. */
+/**
+ * Mailbox sync: the `sync.requested` consumer and the SyncMailbox use case, and the mirror's write path that the
+ * notification rounds share (folder delta, mailbox lock, change log; exported, so the module is global).
+ */
 @Module({})
 export class SyncModule {
   static forRoot(config: ConsumerConfig, options: SyncModuleOptions = {}): DynamicModule {
@@ -35,6 +47,7 @@ export class SyncModule {
     };
     return {
       module: SyncModule,
+      global: true,
       imports: [CqrsModule],
       providers: [
         { provide: SYNC_SETTINGS, useValue: settings },
@@ -42,9 +55,26 @@ export class SyncModule {
         repository(MailAccountSyncRepository),
         repository(MailFoldersRepository),
         repository(MessagesRepository),
+        repository(MailChangesRepository),
         AccountCacheVersion,
+        AccountFailures,
+        FolderDeltaService,
+        MailboxLock,
+        SubscriptionRequests,
         SyncMailboxHandler,
         SyncRequestsConsumer,
+      ],
+      exports: [
+        SYNC_SETTINGS,
+        GRAPH_MAIL_CLIENT_FACTORY,
+        MailAccountSyncRepository,
+        MailFoldersRepository,
+        MessagesRepository,
+        MailChangesRepository,
+        AccountCacheVersion,
+        AccountFailures,
+        FolderDeltaService,
+        MailboxLock,
       ],
     };
   }

@@ -1,13 +1,15 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import type { DomainEvent, SyncRequested } from '@email-core/contracts';
+import type { DomainEvent, MailChange, SyncRequested } from '@email-core/contracts';
 import type {
   AccountForSync,
   FolderLinks,
   FolderSyncState,
   MailAccountSyncRepository,
+  MailChangesRepository,
   MailFoldersRepository,
   MessagesRepository,
+  NewMailChange,
 } from '@email-core/database';
 import { PermanentFailure } from '@email-core/kafka';
 import {
@@ -20,7 +22,11 @@ import {
 } from '@email-core/graph';
 import type { DomainEventsPublisher } from '../../messaging/domain-events.publisher';
 import type { AccountCacheVersion } from '../account-cache-version';
+import { AccountFailures } from '../account-failures';
+import { FolderDeltaService } from '../folder-delta/folder-delta.service';
 import type { DeltaStart, GraphMailClientFactory, MailboxGraphClient } from '../graph-client.factory';
+import type { MailboxLock } from '../mailbox-lock';
+import type { SubscriptionRequests } from '../subscription-requests';
 import { SyncMailboxCommand } from './sync-mailbox.command';
 import { SyncMailboxHandler } from './sync-mailbox.handler';
 
@@ -105,12 +111,27 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
       log.push(`reset:${id}`);
       return Promise.resolve();
     },
+    resetFolderDropping: (_m: unknown, _a: string, id: string) => {
+      const s = states.get(id) as FolderSyncState;
+      s.nextLink = null;
+      s.deltaLink = null;
+      log.push(`reset:${id}`);
+      return Promise.resolve([`old-of-${id}`]);
+    },
     recount: () => Promise.resolve(),
+    countsOf: (_m: unknown, _a: string, ids: string[]) =>
+      Promise.resolve(ids.map((folderId) => ({ folderId, totalCount: 1, unreadCount: 0 }))),
   };
   const messages = {
     applyPage: (_m: unknown, _a: string, id: string, page: DeltaPage) => {
       log.push(`page:${id}:${page.messages.length}`);
-      return Promise.resolve({ upserted: page.messages.length, removed: page.removedIds.length });
+      return Promise.resolve({
+        upserted: page.messages.length,
+        removed: page.removedIds.length,
+        upsertedIds: page.messages.map((m) => m.id),
+        removedIds: page.removedIds,
+        movedFrom: [],
+      });
     },
     count: () => Promise.resolve(42),
   };
@@ -129,23 +150,57 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
     },
   };
   const cache = { bump: () => Promise.resolve() };
+  let seq = 0;
+  const changes = {
+    record: (_m: unknown, _a: string, list: NewMailChange[]): Promise<MailChange[]> => {
+      log.push(`record:${list.length}`);
+      return Promise.resolve(list.map((c) => ({ ...c, seq: ++seq })));
+    },
+  };
+  const lock = {
+    run: (_a: string, _w: number, signal: AbortSignal, work: (s: AbortSignal) => Promise<unknown>) => {
+      log.push('lock');
+      return work(signal).finally(() => log.push('unlock'));
+    },
+  };
+  const subscriptions = {
+    ensure: (_a: string, reason: string) => {
+      log.push(`ensure:${reason}`);
+      return Promise.resolve();
+    },
+  };
   const graph: { client: MailboxGraphClient; calls: DeltaStart[] } = {
     calls: [],
     client: {
       listFolderTree: () => Promise.resolve([]),
       deltaPage: () => Promise.reject(new Error('unscripted')),
+      getMessageFolderId: () => Promise.resolve(null),
     },
   };
   const factory: GraphMailClientFactory = { forAccount: () => graph.client };
+  const settings = { pageSize: 50, folderParallelism: 1, progressEveryPages: 2 };
   const handler = new SyncMailboxHandler(
-    dataSource as unknown as DataSource,
     accounts as unknown as MailAccountSyncRepository,
     folders as unknown as MailFoldersRepository,
     messages as unknown as MessagesRepository,
     publisher as unknown as DomainEventsPublisher,
     cache as unknown as AccountCacheVersion,
     factory,
-    { pageSize: 50, folderParallelism: 1, progressEveryPages: 2 },
+    settings,
+    new FolderDeltaService(
+      dataSource as unknown as DataSource,
+      folders as unknown as MailFoldersRepository,
+      messages as unknown as MessagesRepository,
+      changes as unknown as MailChangesRepository,
+      cache as unknown as AccountCacheVersion,
+      settings,
+    ),
+    lock as unknown as MailboxLock,
+    new AccountFailures(
+      accounts as unknown as MailAccountSyncRepository,
+      publisher as unknown as DomainEventsPublisher,
+    ),
+    subscriptions as unknown as SubscriptionRequests,
   );
   /** Graph answers by start: a folder id or a link, each mapped to a page (or an error to throw). */
   const script = (
@@ -153,6 +208,7 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
     pages: Record<string, DeltaPage | Error | Array<DeltaPage | Error>>,
   ) => {
     graph.client = {
+      getMessageFolderId: () => Promise.resolve(null),
       listFolderTree: () => Promise.resolve(tree),
       deltaPage: (start) => {
         graph.calls.push(start);
@@ -201,13 +257,17 @@ describe('SyncMailboxHandler', () => {
       { link: 'next-c-1' },
     ]);
     expect(h.log).toEqual([
+      'lock',
       'page:a:2',
       'links:a:delta-a-2',
       'commit',
+      // b resumes from its deltaLink: incremental, so what it changed is logged and announced
       'page:b:0',
       'links:b:delta-b-2',
+      'record:1',
       'commit',
       'event:sync.progress',
+      'event:mail.changed',
       'page:c:1',
       'links:c:next-c-1',
       'commit',
@@ -217,6 +277,9 @@ describe('SyncMailboxHandler', () => {
       'event:sync.progress',
       'synced',
       'event:sync.completed',
+      // the subscription manager is asked for the account's subscription once the mirror is complete
+      'ensure:synced',
+      'unlock',
     ]);
     expect(h.events.at(-1)).toMatchObject({
       type: 'sync.completed',
@@ -233,6 +296,48 @@ describe('SyncMailboxHandler', () => {
     });
   });
 
+  it('a resync of a synced mailbox logs every change it applies and announces it with seqs and counts', async () => {
+    const h = harness({
+      account: { id: ACCOUNT, userId: USER, status: 'synced', syncCompletedAt: new Date() },
+      states: [{ graphId: 'a', deltaLink: 'delta-a-1' }],
+    });
+    // b is new since the last sync: a full delta, but still news for the dashboards
+    h.script([folder('a'), folder('b')], {
+      'delta-a-1': { messages: [msg('1')], removedIds: ['x', 'y'], deltaLink: 'delta-a-2' },
+      b: { messages: [msg('2')], removedIds: [], deltaLink: 'delta-b-1' },
+    });
+    expect(await h.run()).toBe('completed');
+    const changed = h.events.filter((e) => e.type === 'mail.changed');
+    expect(changed).toEqual([
+      expect.objectContaining({
+        accountId: ACCOUNT,
+        userId: USER,
+        seq: 3,
+        changes: [
+          { seq: 1, kind: 'removed', messageId: 'x', folderId: 'a' },
+          { seq: 2, kind: 'removed', messageId: 'y', folderId: 'a' },
+          { seq: 3, kind: 'upserted', messageId: '1', folderId: 'a' },
+        ],
+        folders: [{ folderId: 'a', totalCount: 1, unreadCount: 0 }],
+      }),
+      expect.objectContaining({
+        seq: 4,
+        changes: [{ seq: 4, kind: 'upserted', messageId: '2', folderId: 'b' }],
+      }),
+    ]);
+    expect(changed[0]).not.toHaveProperty('notifiedAt');
+    // announced before the sync says it completed
+    expect(h.events.map((e) => e.type).slice(-1)).toEqual(['sync.completed']);
+  });
+
+  it('a first sync logs nothing: it is not live news', async () => {
+    const h = harness();
+    h.script([folder('a')], { a: { messages: [msg('1')], removedIds: [], deltaLink: 'delta-a-1' } });
+    expect(await h.run()).toBe('completed');
+    expect(h.log.filter((l) => l.startsWith('record'))).toEqual([]);
+    expect(h.events.some((e) => e.type === 'mail.changed')).toBe(false);
+  });
+
   it('an empty mailbox completes at once', async () => {
     const h = harness();
     h.script([], {});
@@ -247,7 +352,18 @@ describe('SyncMailboxHandler', () => {
       a: { messages: [msg('1')], removedIds: [], deltaLink: 'delta-a-new' },
     });
     expect(await h.run()).toBe('completed');
-    expect(h.log.slice(0, 4)).toEqual(['reset:a', 'page:a:1', 'links:a:delta-a-new', 'commit']);
+    // a resumed from its deltaLink: the messages dropped with its lost state are logged as removed
+    expect(h.log.slice(0, 9)).toEqual([
+      'lock',
+      'reset:a',
+      'record:1',
+      'commit',
+      'event:mail.changed',
+      'page:a:1',
+      'links:a:delta-a-new',
+      'record:1',
+      'commit',
+    ]);
     expect(h.states.get('a')).toMatchObject({ deltaLink: 'delta-a-new', nextLink: null });
   });
 
@@ -298,7 +414,7 @@ describe('SyncMailboxHandler', () => {
     const h = harness();
     h.script([folder('a')], { a: { messages: [], removedIds: [] } });
     await expect(h.run()).rejects.toThrow(/GRAPH_BAD_DELTA_PAGE/);
-    expect(h.log).toEqual([]);
+    expect(h.log).toEqual(['lock', 'unlock']);
   });
 
   it('stops at the next page boundary once its signal aborts, committing nothing more', async () => {
@@ -315,7 +431,7 @@ describe('SyncMailboxHandler', () => {
       return page;
     };
     await expect(h.run(stop.signal)).rejects.toThrow('stopping');
-    expect(h.log).toEqual(['page:a:1', 'links:a:next-a-1', 'commit']);
+    expect(h.log).toEqual(['lock', 'page:a:1', 'links:a:next-a-1', 'commit', 'unlock']);
     expect(h.states.get('a')).toMatchObject({ nextLink: 'next-a-1', deltaLink: null });
   });
 });

@@ -1,0 +1,213 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { FolderCounts, MailChange } from '@email-core/contracts';
+import {
+  MailChangesRepository,
+  MailFoldersRepository,
+  MessagesRepository,
+  type AccountForSync,
+  type AppliedPage,
+  type FolderSyncState,
+  type NewMailChange,
+  type UpsertFoldersResult,
+} from '@email-core/database';
+import { SyncStateNotFoundError, type DeltaPage } from '@email-core/graph';
+import { AccountCacheVersion } from '../account-cache-version';
+import type { DeltaStart, MailboxGraphClient } from '../graph-client.factory';
+import { SYNC_SETTINGS, type SyncSettings } from '../sync.settings';
+import type { ChangeFeed } from './change-feed';
+
+/** A folder whose token keeps expiring right after a reset is not reset forever: the message is retried later. */
+export const MAX_RESETS_PER_FOLDER = 2;
+
+export interface FolderDeltaRun {
+  account: AccountForSync;
+  client: MailboxGraphClient;
+  folder: FolderSyncState;
+  signal: AbortSignal;
+  /**
+   * Incremental rounds only (notifications, resyncs of a synced mailbox): each page transaction also logs what
+   * it changed (`mail_changes`) and recounts the folders it touched, and the feed announces it after commit.
+   */
+  feed?: ChangeFeed;
+  /** called after each committed page with its message count and whether the folder reached its deltaLink */
+  onPage?: (messages: number, done: boolean) => Promise<void>;
+}
+
+export interface FolderDeltaResult {
+  pages: number;
+  /** with a feed: ids this run removed from the folder's mirror (a folder reset not included) */
+  removedIds: string[];
+  /** the folder's delta state was lost (410 SyncStateNotFound) and it was synced again from scratch */
+  reset: boolean;
+}
+
+interface PageOutcome {
+  applied: AppliedPage;
+  logged: MailChange[];
+  counts: FolderCounts[];
+}
+
+/**
+ * The one per-folder delta loop, shared by the mailbox sync and the notification rounds: from the folder's stored
+ * nextLink, else its deltaLink, else from scratch; each page applied in one transaction together with the folder's
+ * next link, so a crash resumes after the last committed page and a replayed page changes nothing. `@removed`
+ * only removes from the folder that reports it (a moved message survives its old folder's delta).
+ * `SyncStateNotFound` forgets the folder and syncs it again from scratch.
+ */
+@Injectable()
+export class FolderDeltaService {
+  private readonly logger = new Logger('FolderDelta');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly folders: MailFoldersRepository,
+    private readonly messages: MessagesRepository,
+    private readonly changes: MailChangesRepository,
+    private readonly cacheVersion: AccountCacheVersion,
+    @Inject(SYNC_SETTINGS) private readonly settings: SyncSettings,
+  ) {}
+
+  /**
+   * Makes the mirror's folders the mailbox's tree. With a feed, the messages dropped with folders that are gone
+   * are logged as removed in the same transaction.
+   */
+  async refreshFolders(
+    account: AccountForSync,
+    client: MailboxGraphClient,
+    feed?: ChangeFeed,
+  ): Promise<UpsertFoldersResult> {
+    const tree = await client.listFolderTree();
+    let logged: MailChange[] = [];
+    const changed = await this.folders.upsertFolders(
+      account.id,
+      tree,
+      feed
+        ? {
+            beforeCommit: async (m, dropped) => {
+              logged = await this.changes.record(
+                m,
+                account.id,
+                dropped.map((d) => ({ kind: 'removed', messageId: d.id, folderId: d.folderId })),
+              );
+            },
+          }
+        : {},
+    );
+    if (changed.upserted + changed.removed > 0) await this.cacheVersion.bump(account.id);
+    feed?.announce(logged, []);
+    return changed;
+  }
+
+  async syncFolder(run: FolderDeltaRun): Promise<FolderDeltaResult> {
+    const { account, folder, feed, signal } = run;
+    // The next page is fetched while the current one is written (Graph and Postgres overlap); its link is only
+    // stored with its own page, so a crash still resumes after the last committed page.
+    const fetchPage = (start: DeltaStart): Promise<DeltaPage> => {
+      const page = run.client.deltaPage(start, this.settings.pageSize);
+      page.catch(() => undefined); // awaited below, or abandoned when the folder stops early
+      return page;
+    };
+    let pending = fetchPage(
+      folder.nextLink
+        ? { link: folder.nextLink }
+        : folder.deltaLink
+          ? { link: folder.deltaLink }
+          : { folderId: folder.graphId },
+    );
+    const result: FolderDeltaResult = { pages: 0, removedIds: [], reset: false };
+    let resets = 0;
+    let pages = 0;
+    for (;;) {
+      signal.throwIfAborted();
+      let page: DeltaPage;
+      try {
+        page = await pending;
+      } catch (err) {
+        if (!(err instanceof SyncStateNotFoundError) || resets >= MAX_RESETS_PER_FOLDER) throw err;
+        resets += 1;
+        result.reset = true;
+        this.logger.warn(
+          `folder ${folder.graphId} of account ${account.id}: delta state lost; syncing it again`,
+        );
+        await this.resetFolder(account, folder.graphId, feed);
+        await this.cacheVersion.bump(account.id);
+        pending = fetchPage({ folderId: folder.graphId });
+        pages = 0;
+        continue;
+      }
+      const nextLink = page.nextLink ?? null;
+      const deltaLink = page.deltaLink ?? null;
+      if (deltaLink === null && nextLink === null) {
+        throw new Error('GRAPH_BAD_DELTA_PAGE: neither a nextLink nor a deltaLink');
+      }
+      if (deltaLink === null && nextLink !== null) pending = fetchPage({ link: nextLink });
+      const done = deltaLink !== null;
+      pages += 1;
+      result.pages += 1;
+      const recount = done || pages % this.settings.progressEveryPages === 0;
+      const outcome = await this.dataSource.transaction(async (m): Promise<PageOutcome> => {
+        const applied = await this.messages.applyPage(m, account.id, folder.graphId, page);
+        await this.folders.saveLinks(m, account.id, folder.graphId, { nextLink, deltaLink });
+        if (!feed) {
+          if (recount) await this.folders.recount(m, account.id, [folder.graphId]);
+          return { applied, logged: [], counts: [] };
+        }
+        return { applied, ...(await this.logPage(m, account.id, folder.graphId, applied, recount)) };
+      });
+      const { applied, logged, counts } = outcome;
+      if (applied.upserted + applied.removed > 0 || recount) await this.cacheVersion.bump(account.id);
+      if (feed) {
+        result.removedIds.push(...applied.removedIds);
+        feed.announce(logged, counts);
+      }
+      await run.onPage?.(page.messages.length, done);
+      if (done) return result;
+    }
+  }
+
+  /**
+   * In the page's transaction: numbers and logs what the page actually changed (rows written because their
+   * change key or folder differed, rows removed), and recounts the folders it touched: its own, and any folder a
+   * moved message left.
+   */
+  private async logPage(
+    m: EntityManager,
+    accountId: string,
+    folderId: string,
+    applied: AppliedPage,
+    recount: boolean,
+  ): Promise<{ logged: MailChange[]; counts: FolderCounts[] }> {
+    const changes: NewMailChange[] = [
+      ...applied.removedIds.map((id) => ({ kind: 'removed' as const, messageId: id, folderId })),
+      ...applied.upsertedIds.map((id) => ({ kind: 'upserted' as const, messageId: id, folderId })),
+    ];
+    if (changes.length === 0) {
+      if (recount) await this.folders.recount(m, accountId, [folderId]);
+      return { logged: [], counts: [] };
+    }
+    const touched = [folderId, ...applied.movedFrom.filter((f) => f !== folderId)];
+    const logged = await this.changes.record(m, accountId, changes);
+    await this.folders.recount(m, accountId, touched);
+    const counts = await this.folders.countsOf(m, accountId, touched);
+    return { logged, counts };
+  }
+
+  /** Forgets the folder's delta state and messages; with a feed, the dropped messages are logged as removed. */
+  private async resetFolder(account: AccountForSync, folderId: string, feed?: ChangeFeed): Promise<void> {
+    if (!feed) {
+      await this.folders.resetFolder(undefined, account.id, folderId);
+      return;
+    }
+    const { logged, counts } = await this.dataSource.transaction(async (m) => {
+      const dropped = await this.folders.resetFolderDropping(m, account.id, folderId);
+      const numbered = await this.changes.record(
+        m,
+        account.id,
+        dropped.map((id) => ({ kind: 'removed', messageId: id, folderId })),
+      );
+      return { logged: numbered, counts: await this.folders.countsOf(m, account.id, [folderId]) };
+    });
+    feed.announce(logged, counts);
+  }
+}
