@@ -166,6 +166,40 @@ describe('batch consumer runner (real broker)', () => {
     }
   });
 
+  it('groupOf groups by what the value names; a failed group keeps each message under its own key', async () => {
+    const t = await setup();
+    await t.send([
+      { key: 'k1', value: JSON.stringify({ n: 1 }) },
+      { key: 'k2', value: JSON.stringify({ n: 11 }) },
+      { key: 'k3', value: JSON.stringify({ n: 2 }) },
+    ]);
+    const calls: Array<{ group: string; ns: number[] }> = [];
+    const consumer = await t.start(
+      (group, messages) => {
+        calls.push({ group, ns: messages.map((m) => m.value.n) });
+        return group === 'tens' ? Promise.reject(new Error('no')) : Promise.resolve();
+      },
+      { groupOf: (value) => (value.n >= 10 ? 'tens' : 'ones') },
+    );
+    try {
+      await waitFor(async () => ((await t.committed()) === '3' && t.failed.length >= 1 ? true : undefined), {
+        timeoutMs: 20000,
+        intervalMs: 100,
+        what: 'the committed batch',
+      });
+      expect(calls.sort((x, y) => x.group.localeCompare(y.group))).toEqual([
+        { group: 'ones', ns: [1, 2] },
+        { group: 'tens', ns: [11] },
+      ]);
+      expect(t.failed.map((f) => [f.topic, f.envelope.key, f.envelope.attempt])).toEqual([
+        [t.names.retry, 'k2', 1],
+      ]);
+    } finally {
+      await consumer.stop();
+      await t.observer.disconnect();
+    }
+  });
+
   it('a stop during a round abandons the batch uncommitted and unretried; the next member gets it again', async () => {
     const t = await setup();
     await t.send([{ key: 'a', value: JSON.stringify({ n: 1 }) }]);

@@ -26,7 +26,7 @@ export interface GroupedMessage<T> {
 export interface GroupContext {
   topic: string;
   partition: number;
-  /** the messages' key: the account id */
+  /** the group's key (`groupOf`; by default the messages' Kafka key, the account id) */
   key: string;
   /**
    * Aborted when the consumer stops or loses the partition. The batch is then left uncommitted and delivered
@@ -42,6 +42,8 @@ export interface RunBatchConsumerOptions<T> extends Omit<RunConsumerOptions<T>, 
    * attempt), exactly as `runConsumer` routes a single message.
    */
   handleGroup: (key: string, messages: Array<GroupedMessage<T>>, ctx: GroupContext) => Promise<void>;
+  /** what groups a message (default: its Kafka key), e.g. the account id its value names */
+  groupOf?: (value: T, key: string) => string;
   /** keys of one batch handled at once (default 4) */
   groupsConcurrently?: number;
   /** how long a fetch waits for more messages to fill a batch (kafkajs `maxWaitTimeInMs`, default 5000) */
@@ -105,7 +107,8 @@ export async function runBatchConsumer<T>(opts: RunBatchConsumerOptions<T>): Pro
             invalid.push({ message, key, raw, error: parsed.error });
             continue;
           }
-          const list = groups.get(key) ?? [];
+          const group = opts.groupOf ? opts.groupOf(parsed.value, key) : key;
+          const list = groups.get(group) ?? [];
           list.push({
             key,
             raw: raw ?? '',
@@ -114,7 +117,7 @@ export async function runBatchConsumer<T>(opts: RunBatchConsumerOptions<T>): Pro
             attempt: deliveryAttempt(message.headers),
             headers: message.headers ?? {},
           });
-          groups.set(key, list);
+          groups.set(group, list);
         }
 
         for (const bad of invalid) {
@@ -185,29 +188,34 @@ export async function runBatchConsumer<T>(opts: RunBatchConsumerOptions<T>): Pro
   async function routeFailure(
     topic: string,
     partition: number,
-    key: string,
+    group: string,
     messages: Array<ParsedMessage<T>>,
     err: unknown,
   ): Promise<void> {
     const at = now();
-    const decisions = messages.map((m) =>
-      decideFailure({ topic, key, value: m.raw, attempt: m.attempt, error: err, now: at }, opts.retry),
-    );
-    const retried = decisions.filter((d) => d.route === 'retry');
-    const dead = decisions.filter((d) => d.route === 'dead-letter');
+    // each message keeps its own Kafka key, so its retry lands on the same partition as the original
+    const decisions = messages.map((m) => ({
+      key: m.key,
+      decision: decideFailure(
+        { topic, key: m.key, value: m.raw, attempt: m.attempt, error: err, now: at },
+        opts.retry,
+      ),
+    }));
+    const retried = decisions.filter((d) => d.decision.route === 'retry');
+    const dead = decisions.filter((d) => d.decision.route === 'dead-letter');
     log(
       dead.length > 0 ? 'error' : 'warn',
-      `${topic}[${partition}] key ${key}: ${messages.length} message(s) at ${messages[0]?.offset ?? '?'}..` +
+      `${topic}[${partition}] group ${group}: ${messages.length} message(s) at ${messages[0]?.offset ?? '?'}..` +
         `${messages.at(-1)?.offset ?? '?'} failed: ${describeError(err)}; ` +
         `${retried.length} to retry, ${dead.length} to dead-letter`,
     );
     await opts.publisher.publishMany(
       opts.retryTopic,
-      retried.map((d) => ({ key, value: d.envelope })),
+      retried.map((d) => ({ key: d.key, value: d.decision.envelope })),
     );
     await opts.publisher.publishMany(
       opts.deadLetterTopic,
-      dead.map((d) => ({ key, value: d.envelope })),
+      dead.map((d) => ({ key: d.key, value: d.decision.envelope })),
     );
   }
 
