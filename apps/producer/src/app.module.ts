@@ -6,6 +6,7 @@ import { InfrastructureModule } from '@email-core/health';
 import { AccountsModule } from './accounts/accounts.module';
 import { AuthModule } from './auth/auth.module';
 import { ProducerConfigModule } from './config.module';
+import { GraphWebhookModule } from './graph-webhook/graph-webhook.module';
 import { MailModule } from './mail/mail.module';
 import { OutboxModule } from './outbox/outbox.module';
 
@@ -24,6 +25,7 @@ export class AppModule {
         MailModule,
         AccountsModule,
         OutboxModule,
+        GraphWebhookModule,
       ],
     };
   }

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadOrExit, loadProducerConfig } from '@email-core/config';
 import { AppModule } from './app.module';
+import { GRAPH_WEBHOOK_ROUTES, graphWebhookBody } from './graph-webhook/graph-webhook-body';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 
 async function bootstrap(): Promise<void> {
@@ -16,6 +17,12 @@ async function bootstrap(): Promise<void> {
     logger: [config.logLevel, 'error', 'warn', 'fatal'],
   });
   app.setGlobalPrefix('api/v1', { exclude: ['health', 'health/live'] });
+  // Before Nest's own body parsers (registered at listen): the Graph webhook reads its bodies itself, with its
+  // own size limit and whatever the Content-Type; every other route keeps Nest's JSON parsing unchanged.
+  app.use(
+    GRAPH_WEBHOOK_ROUTES.map((route) => `/api/v1/${route}`),
+    graphWebhookBody(config.webhook.maxBodyBytes),
+  );
   app.enableCors({ origin: config.corsOrigins, credentials: true });
   app.use(cookieParser());
   app.useGlobalFilters(new ApiExceptionFilter());

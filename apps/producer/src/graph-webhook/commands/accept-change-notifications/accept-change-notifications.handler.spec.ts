@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { graphNotificationSchema, type GraphNotification } from '@email-core/contracts';
+import type { SubscriptionRoute } from '@email-core/database';
+import { hashClientState } from '../../client-state';
+import type { ChangeItem } from '../../notification-payload';
+import { SubscriptionRoutes } from '../../subscription-routes';
+import { WebhookDropLog } from '../../webhook-drop-log';
+import type { WebhookPublisher } from '../../webhook-publisher';
+import { AcceptChangeNotificationsCommand } from './accept-change-notifications.command';
+import { AcceptChangeNotificationsHandler, toMessages } from './accept-change-notifications.handler';
+
+describe('AcceptChangeNotificationsHandler', () => {
+  const accountA = randomUUID();
+  const accountB = randomUUID();
+  const routesById: Record<string, SubscriptionRoute> = {
+    'sub-a': { accountId: accountA, userId: randomUUID(), clientStateHash: hashClientState('state-a') },
+    'sub-b': { accountId: accountB, userId: randomUUID(), clientStateHash: hashClientState('state-b') },
+  };
+  const receivedAt = '2026-03-01T10:00:00.000Z';
+  const item = (subscriptionId: string, clientState: string, n: number): ChangeItem => ({
+    subscriptionId,
+    clientState,
+    changeType: n % 2 ? 'updated' : 'created',
+    resource: `Users/u/Messages/m${n}`,
+    resourceData: { id: `m${n}` },
+  });
+
+  let published: GraphNotification[][];
+  let kafkaFails: boolean;
+  let warnings: string[];
+  let handler: AcceptChangeNotificationsHandler;
+
+  beforeEach(() => {
+    published = [];
+    kafkaFails = false;
+    warnings = [];
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation((m: unknown) => void warnings.push(String(m)));
+    const publisher = {
+      publishNotifications: (messages: GraphNotification[]) => {
+        if (kafkaFails) return Promise.reject(new Error('Kafka did not acknowledge within 2000 ms'));
+        published.push(messages);
+        return Promise.resolve();
+      },
+    } as unknown as WebhookPublisher;
+    const routes = new SubscriptionRoutes({
+      findRoute: (id) => Promise.resolve(routesById[id] ?? null),
+    });
+    handler = new AcceptChangeNotificationsHandler(routes, publisher, new WebhookDropLog());
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  it('publishes the accepted items grouped per account, in order, as valid graph.notification messages', async () => {
+    const items = [item('sub-a', 'state-a', 1), item('sub-b', 'state-b', 2), item('sub-a', 'state-a', 3)];
+    const result = await handler.execute(new AcceptChangeNotificationsCommand(items, receivedAt));
+    expect(result).toEqual({ accepted: 3, dropped: 0 });
+    expect(published).toEqual([
+      [
+        {
+          type: 'graph.notification',
+          v: 1,
+          accountId: accountA,
+          subscriptionId: 'sub-a',
+          items: [
+            { changeType: 'updated', messageId: 'm1', resource: 'Users/u/Messages/m1' },
+            { changeType: 'updated', messageId: 'm3', resource: 'Users/u/Messages/m3' },
+          ],
+          receivedAt,
+        },
+        {
+          type: 'graph.notification',
+          v: 1,
+          accountId: accountB,
+          subscriptionId: 'sub-b',
+          items: [{ changeType: 'created', messageId: 'm2', resource: 'Users/u/Messages/m2' }],
+          receivedAt,
+        },
+      ],
+    ]);
+    for (const m of published[0]) expect(graphNotificationSchema.parse(m)).toEqual(m);
+    expect(JSON.stringify(published)).not.toContain('state-');
+  });
+
+  it('drops unknown subscriptions and wrong clientStates, counts them in the log without secrets', async () => {
+    const items = [
+      item('sub-a', 'forged', 1),
+      item('sub-unknown', 'state-a', 2),
+      item('sub-b', 'state-b', 3),
+      { ...item('sub-a', 'x', 4), clientState: undefined },
+    ];
+    const result = await handler.execute(new AcceptChangeNotificationsCommand(items, receivedAt));
+    expect(result).toEqual({ accepted: 1, dropped: 3 });
+    expect(published).toHaveLength(1);
+    expect(published[0].map((m) => m.accountId)).toEqual([accountB]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/1 for unknown subscriptions, 2 with a clientState that does not match/);
+    expect(warnings.join()).not.toMatch(/forged|sub-|state-/);
+  });
+
+  it('publishes nothing when nothing is accepted', async () => {
+    const result = await handler.execute(
+      new AcceptChangeNotificationsCommand([item('sub-a', 'nope', 1)], receivedAt),
+    );
+    expect(result).toEqual({ accepted: 0, dropped: 1 });
+    expect(published).toEqual([]);
+  });
+
+  it('fails with NOTIFICATIONS_UNAVAILABLE (503) when Kafka does not acknowledge, so Graph retries', async () => {
+    kafkaFails = true;
+    const run = handler.execute(
+      new AcceptChangeNotificationsCommand([item('sub-a', 'state-a', 1)], receivedAt),
+    );
+    await expect(run).rejects.toMatchObject({
+      name: 'AppError',
+      code: 'NOTIFICATIONS_UNAVAILABLE',
+      kind: 'unavailable',
+    });
+  });
+});
+
+describe('toMessages', () => {
+  const accountId = randomUUID();
+  it('splits one subscription over several messages at 1,000 items and at about 256 KB', () => {
+    const many = Array.from({ length: 2500 }, (_, n) => ({
+      accountId,
+      item: {
+        subscriptionId: 's',
+        changeType: 'created' as const,
+        resource: `r${n}`,
+        resourceData: { id: `m${n}` },
+      },
+    }));
+    expect(toMessages(many, 'x').messages.map((m) => m.items.length)).toEqual([1000, 1000, 500]);
+    const big = Array.from({ length: 300 }, () => ({
+      accountId,
+      item: { subscriptionId: 's', changeType: 'deleted' as const, resource: 'r'.repeat(2000) },
+    }));
+    const split = toMessages(big, 'x');
+    expect(split.messages.length).toBe(3);
+    expect(split.messages.every((m) => JSON.stringify(m).length < 300 * 1024)).toBe(true);
+    expect(split.bytes).toBeGreaterThan(300 * 2000);
+  });
+});

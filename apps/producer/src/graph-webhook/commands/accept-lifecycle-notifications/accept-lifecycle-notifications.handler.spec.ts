@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { subscriptionLifecycleSchema, type SubscriptionLifecycle } from '@email-core/contracts';
+import { hashClientState } from '../../client-state';
+import { SubscriptionRoutes } from '../../subscription-routes';
+import { WebhookDropLog } from '../../webhook-drop-log';
+import type { WebhookPublisher } from '../../webhook-publisher';
+import { AcceptLifecycleNotificationsCommand } from './accept-lifecycle-notifications.command';
+import { AcceptLifecycleNotificationsHandler } from './accept-lifecycle-notifications.handler';
+
+describe('AcceptLifecycleNotificationsHandler', () => {
+  const accountId = randomUUID();
+  const receivedAt = '2026-03-01T10:00:00.000Z';
+  let published: SubscriptionLifecycle[][];
+  let handler: AcceptLifecycleNotificationsHandler;
+
+  beforeEach(() => {
+    published = [];
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const publisher = {
+      publishLifecycle: (messages: SubscriptionLifecycle[]) => {
+        published.push(messages);
+        return Promise.resolve();
+      },
+    } as unknown as WebhookPublisher;
+    const routes = new SubscriptionRoutes({
+      findRoute: (id) =>
+        Promise.resolve(
+          id === 'sub-1' ? { accountId, userId: randomUUID(), clientStateHash: hashClientState('s1') } : null,
+        ),
+    });
+    handler = new AcceptLifecycleNotificationsHandler(routes, publisher, new WebhookDropLog());
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  it('turns each accepted event into one subscription.lifecycle message keyed by account', async () => {
+    const result = await handler.execute(
+      new AcceptLifecycleNotificationsCommand(
+        [
+          { subscriptionId: 'sub-1', clientState: 's1', lifecycleEvent: 'missed' },
+          { subscriptionId: 'sub-1', clientState: 's1', lifecycleEvent: 'missed' },
+          { subscriptionId: 'sub-1', clientState: 's1', lifecycleEvent: 'reauthorizationRequired' },
+          { subscriptionId: 'sub-1', clientState: 'forged', lifecycleEvent: 'subscriptionRemoved' },
+          { subscriptionId: 'sub-2', clientState: 's1', lifecycleEvent: 'subscriptionRemoved' },
+        ],
+        receivedAt,
+      ),
+    );
+    expect(result).toEqual({ accepted: 3, dropped: 2 });
+    expect(published).toEqual([
+      [
+        {
+          type: 'subscription.lifecycle',
+          v: 1,
+          accountId,
+          subscriptionId: 'sub-1',
+          lifecycleEvent: 'missed',
+          receivedAt,
+        },
+        {
+          type: 'subscription.lifecycle',
+          v: 1,
+          accountId,
+          subscriptionId: 'sub-1',
+          lifecycleEvent: 'reauthorizationRequired',
+          receivedAt,
+        },
+      ],
+    ]);
+    for (const m of published[0]) expect(subscriptionLifecycleSchema.parse(m)).toEqual(m);
+  });
+
+  it('publishes nothing for forged events', async () => {
+    await handler.execute(
+      new AcceptLifecycleNotificationsCommand(
+        [{ subscriptionId: 'sub-1', clientState: 'forged', lifecycleEvent: 'subscriptionRemoved' }],
+        receivedAt,
+      ),
+    );
+    expect(published).toEqual([]);
+  });
+});

@@ -1,0 +1,48 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import type { SubscriptionLifecycle } from '@email-core/contracts';
+import { SubscriptionRoutes } from '../../subscription-routes';
+import { verifyItems } from '../../verify-items';
+import { WebhookDropLog } from '../../webhook-drop-log';
+import { WebhookErrors } from '../../webhook-errors';
+import { WebhookPublisher } from '../../webhook-publisher';
+import type { AcceptNotificationsResult } from '../accept-change-notifications/accept-change-notifications.command';
+import { AcceptLifecycleNotificationsCommand } from './accept-lifecycle-notifications.command';
+
+/**
+ * Each accepted lifecycle item becomes a `subscription.lifecycle` message on `Topics.subscriptions`, keyed by
+ * account id (the same event twice in one POST is sent once). Resolves only after Kafka acknowledged them.
+ */
+@CommandHandler(AcceptLifecycleNotificationsCommand)
+export class AcceptLifecycleNotificationsHandler implements ICommandHandler<AcceptLifecycleNotificationsCommand> {
+  constructor(
+    private readonly routes: SubscriptionRoutes,
+    private readonly publisher: WebhookPublisher,
+    private readonly drops: WebhookDropLog,
+  ) {}
+
+  async execute({
+    items,
+    receivedAt,
+  }: AcceptLifecycleNotificationsCommand): Promise<AcceptNotificationsResult> {
+    const { accepted, dropped } = await verifyItems(this.routes, this.drops, items);
+    const messages = new Map<string, SubscriptionLifecycle>();
+    for (const { item, accountId } of accepted) {
+      messages.set(`${item.subscriptionId} ${item.lifecycleEvent}`, {
+        type: 'subscription.lifecycle',
+        v: 1,
+        accountId,
+        subscriptionId: item.subscriptionId,
+        lifecycleEvent: item.lifecycleEvent,
+        receivedAt,
+      });
+    }
+    if (messages.size > 0) {
+      try {
+        await this.publisher.publishLifecycle([...messages.values()]);
+      } catch (err) {
+        throw WebhookErrors.unavailable(err);
+      }
+    }
+    return { accepted: accepted.length, dropped };
+  }
+}

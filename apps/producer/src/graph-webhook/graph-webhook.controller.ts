@@ -1,0 +1,84 @@
+import { Controller, Post, Query, Req, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiQuery,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { AcceptChangeNotificationsCommand } from './commands/accept-change-notifications/accept-change-notifications.command';
+import { AcceptLifecycleNotificationsCommand } from './commands/accept-lifecycle-notifications/accept-lifecycle-notifications.command';
+import { parseNotificationBody } from './notification-payload';
+import { answerValidation, validationTokenOf } from './validation-token';
+
+/**
+ * Microsoft Graph's calls to us (no bearer: Graph proves itself per item with the subscription's clientState).
+ * Validation request → 200 text/plain with the token; notifications → verified, published to Kafka, then 202.
+ */
+@ApiTags('graph webhook')
+@Controller('graph')
+export class GraphWebhookController {
+  constructor(private readonly commands: CommandBus) {}
+
+  @Post('notifications')
+  @ApiOperation({
+    summary: "Graph's change notifications (and lifecycle events of subscriptions without their own URL)",
+  })
+  @ApiQuery({ name: 'validationToken', required: false, description: 'the validation handshake' })
+  @ApiOkResponse({ description: 'the validation token, as text/plain' })
+  @ApiAcceptedResponse({ description: 'stored in Kafka (unknown or forged items are dropped, not refused)' })
+  @ApiBadRequestResponse({
+    description: '`INVALID_JSON`, `INVALID_NOTIFICATION`, `INVALID_VALIDATION_TOKEN`',
+  })
+  @ApiPayloadTooLargeResponse({ description: '`PAYLOAD_TOO_LARGE`' })
+  @ApiServiceUnavailableResponse({ description: '`NOTIFICATIONS_UNAVAILABLE`: Graph delivers again' })
+  async notifications(
+    @Query() query: Record<string, unknown>,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const token = validationTokenOf(query);
+    if (token !== undefined) return answerValidation(res, token);
+    const { changes, lifecycle } = parseNotificationBody(req.body, 'notifications');
+    const receivedAt = new Date().toISOString();
+    await Promise.all([
+      changes.length > 0 && this.commands.execute(new AcceptChangeNotificationsCommand(changes, receivedAt)),
+      lifecycle.length > 0 &&
+        this.commands.execute(new AcceptLifecycleNotificationsCommand(lifecycle, receivedAt)),
+    ]);
+    res.status(202).end();
+  }
+
+  @Post('lifecycle')
+  @ApiOperation({
+    summary: "Graph's lifecycle notifications: reauthorizationRequired, subscriptionRemoved, missed",
+  })
+  @ApiQuery({ name: 'validationToken', required: false, description: 'the validation handshake' })
+  @ApiOkResponse({ description: 'the validation token, as text/plain' })
+  @ApiAcceptedResponse({ description: 'stored in Kafka (unknown or forged items are dropped, not refused)' })
+  @ApiBadRequestResponse({
+    description: '`INVALID_JSON`, `INVALID_NOTIFICATION`, `INVALID_VALIDATION_TOKEN`',
+  })
+  @ApiPayloadTooLargeResponse({ description: '`PAYLOAD_TOO_LARGE`' })
+  @ApiServiceUnavailableResponse({ description: '`NOTIFICATIONS_UNAVAILABLE`: Graph delivers again' })
+  async lifecycle(
+    @Query() query: Record<string, unknown>,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const token = validationTokenOf(query);
+    if (token !== undefined) return answerValidation(res, token);
+    const { lifecycle } = parseNotificationBody(req.body, 'lifecycle');
+    if (lifecycle.length > 0) {
+      await this.commands.execute(
+        new AcceptLifecycleNotificationsCommand(lifecycle, new Date().toISOString()),
+      );
+    }
+    res.status(202).end();
+  }
+}

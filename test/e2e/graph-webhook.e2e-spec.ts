@@ -1,0 +1,520 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Consumer, Kafka } from 'kafkajs';
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import { projectTopics, topicName, Topics } from '@email-core/contracts';
+import {
+  createDataSource,
+  GraphSubscriptionsRepository,
+  MailAccountsRepository,
+  UsersRepository,
+} from '@email-core/database';
+import { createKafka, ensureTopics } from '@email-core/kafka';
+import {
+  currentTestRun,
+  freePort,
+  spawnApp,
+  testRunEnv,
+  waitFor,
+  type SpawnedApp,
+} from '@email-core/testing';
+import { hashClientState } from '../../apps/producer/src/graph-webhook/client-state';
+
+interface Received {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string;
+  value: Record<string, unknown>;
+}
+
+interface Linked {
+  accountId: string;
+  subscriptionId: string;
+  clientState: string;
+}
+
+const MAX_BODY = 64 * 1024;
+const run = currentTestRun();
+/**
+ * This suite's own topic prefix, database and key prefix (all under the run's, so the run's teardown removes
+ * them): nothing else publishes to these topics, so "nothing published" means nothing, and this producer's
+ * outbox relay never picks up (and misroutes) outbox rows that other suites' producers wrote.
+ */
+const prefix = `${run.topicPrefix}webhook.`;
+const databaseName = `${run.databaseName}_webhook`;
+const databaseUrl = (() => {
+  const u = new URL(run.databaseUrl);
+  u.pathname = `/${databaseName}`;
+  return u.toString();
+})();
+const ownEnv = {
+  DATABASE_URL: databaseUrl,
+  KAFKA_TOPIC_PREFIX: prefix,
+  REDIS_KEY_PREFIX: `${run.redisKeyPrefix}webhook:`,
+};
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new Client({ connectionString: run.adminDatabaseUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+const notificationsTopic = topicName(prefix, Topics.graphNotifications);
+const subscriptionsTopic = topicName(prefix, Topics.subscriptions);
+
+const secrets = {
+  MS_CLIENT_ID: 'email-core-test',
+  MS_CLIENT_SECRET: randomBytes(16).toString('hex'),
+  JWT_SECRET: randomBytes(32).toString('hex'),
+  TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+};
+
+/** a change notification item exactly as Graph (and the emulator) sends it */
+const changeItem = (sub: Linked, messageId: string, overrides: Record<string, unknown> = {}) => ({
+  id: randomUUID(),
+  subscriptionId: sub.subscriptionId,
+  subscriptionExpirationDateTime: new Date(Date.now() + 3600e3).toISOString(),
+  changeType: 'created',
+  resource: `Users/u-1/Messages/${messageId}`,
+  tenantId: '9188040d-6c67-4c5b-b112-36a304b66dad',
+  clientState: sub.clientState,
+  resourceData: {
+    '@odata.type': '#Microsoft.Graph.Message',
+    '@odata.id': `Users/u-1/Messages/${messageId}`,
+    '@odata.etag': 'W/"CQAAABYAAAD"',
+    id: messageId,
+  },
+  ...overrides,
+});
+
+const lifecycleItem = (sub: Linked, lifecycleEvent: string, overrides: Record<string, unknown> = {}) => ({
+  subscriptionId: sub.subscriptionId,
+  subscriptionExpirationDateTime: new Date(Date.now() + 3600e3).toISOString(),
+  tenantId: '9188040d-6c67-4c5b-b112-36a304b66dad',
+  clientState: sub.clientState,
+  lifecycleEvent,
+  ...overrides,
+});
+
+/**
+ * Issue 5, the Graph webhook on the real stack: the real producer process, its subscriptions in the run's
+ * Postgres, and what it publishes read back from Kafka. Every rejected request is shown to publish nothing.
+ */
+describe('the Graph notification webhook', () => {
+  let producer: SpawnedApp;
+  let api: string;
+  let kafka: Kafka;
+  let consumer: Consumer;
+  let dataSource: DataSource;
+  let a: Linked;
+  let b: Linked;
+  const received: Received[] = [];
+  const responses: string[] = [];
+
+  async function post(
+    path: string,
+    body: string | Buffer,
+    opts: { query?: string; contentType?: string; base?: string } = {},
+  ): Promise<{ status: number; headers: Headers; bytes: Buffer; json: () => Record<string, unknown> }> {
+    const res = await fetch(`${opts.base ?? api}/api/v1/graph/${path}${opts.query ? `?${opts.query}` : ''}`, {
+      method: 'POST',
+      headers: { 'content-type': opts.contentType ?? 'application/json' },
+      body,
+      signal: AbortSignal.timeout(15000),
+    });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    responses.push(bytes.toString('utf8'));
+    return {
+      status: res.status,
+      headers: res.headers,
+      bytes,
+      json: () => JSON.parse(bytes.toString('utf8')) as Record<string, unknown>,
+    };
+  }
+  const notify = (items: unknown[], path = 'notifications') => post(path, JSON.stringify({ value: items }));
+
+  /** every message of both topics up to their current end is in `received` */
+  async function caughtUp(): Promise<void> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const ends = await Promise.all(
+        [notificationsTopic, subscriptionsTopic].map(async (topic) => ({
+          topic,
+          offsets: await admin.fetchTopicOffsets(topic),
+        })),
+      );
+      await waitFor(
+        () =>
+          Promise.resolve(
+            ends.every(({ topic, offsets }) =>
+              offsets.every(
+                (p) =>
+                  p.high === '0' ||
+                  received.some(
+                    (r) =>
+                      r.topic === topic &&
+                      r.partition === p.partition &&
+                      BigInt(r.offset) + 1n >= BigInt(p.high),
+                  ),
+              ),
+            )
+              ? true
+              : undefined,
+          ),
+        { timeoutMs: 20000, intervalMs: 50, what: 'the test consumer to reach the end of both topics' },
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async function link(n: number, userId: string): Promise<Linked> {
+    const accounts = new MailAccountsRepository(dataSource);
+    const { id: accountId } = await accounts.upsertLinked(dataSource.manager, {
+      userId,
+      provider: 'outlook',
+      externalUserId: `external-${n}-${randomUUID()}`,
+      email: `mailbox-${n}@contoso.example`,
+      displayName: `Mailbox ${n}`,
+    });
+    const linked = {
+      accountId,
+      subscriptionId: randomUUID(),
+      clientState: randomBytes(32).toString('base64url'),
+    };
+    const saved = await new GraphSubscriptionsRepository(dataSource).save({
+      accountId,
+      subscriptionId: linked.subscriptionId,
+      clientStateHash: hashClientState(linked.clientState),
+      resource: 'me/messages',
+      expiresAt: new Date(Date.now() + 3 * 24 * 3600e3),
+    });
+    expect(saved).toBe(true);
+    return linked;
+  }
+
+  beforeAll(async () => {
+    await adminQuery(`CREATE DATABASE "${databaseName}"`);
+    kafka = createKafka({ brokers: run.kafkaBrokers, clientId: 'email-core-test-webhook' });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, projectTopics({ prefix, partitions: 3, replicationFactor: 1 }));
+    } finally {
+      await admin.disconnect();
+    }
+    consumer = kafka.consumer({ groupId: `${prefix}e2e-${randomUUID()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [notificationsTopic, subscriptionsTopic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: ({ topic, partition, message }) => {
+        received.push({
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? '',
+          value: JSON.parse(message.value?.toString() ?? 'null') as Record<string, unknown>,
+        });
+        return Promise.resolve();
+      },
+    });
+
+    const port = await freePort();
+    api = `http://127.0.0.1:${port}`;
+    producer = spawnApp('producer', {
+      ...testRunEnv(run),
+      ...secrets,
+      ...ownEnv,
+      PRODUCER_PORT: String(port),
+      PUBLIC_BASE_URL: api,
+      WEBHOOK_MAX_BODY_BYTES: String(MAX_BODY),
+      LOG_LEVEL: 'log',
+    });
+    await waitFor(
+      async () => {
+        if (producer.child.exitCode !== null) throw new Error(`producer exited: ${producer.output()}`);
+        const r = await fetch(`${api}/health`, { signal: AbortSignal.timeout(3000) }).catch(() => undefined);
+        return r?.status === 200 ? true : undefined;
+      },
+      { timeoutMs: 60000, intervalMs: 300, what: 'the producer to be healthy' },
+    );
+
+    dataSource = createDataSource({ url: databaseUrl, poolSize: 2 });
+    await dataSource.initialize();
+    const userId = randomUUID();
+    const created = await new UsersRepository(dataSource).createUser({
+      id: userId,
+      email: `webhook-${userId}@example.test`,
+      passwordHash: 'not-a-real-hash',
+    });
+    expect(created.ok).toBe(true);
+    a = await link(1, userId);
+    b = await link(2, userId);
+  }, 120000);
+
+  afterAll(async () => {
+    await consumer?.disconnect();
+    await producer?.stop();
+    await dataSource?.destroy();
+    await adminQuery(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
+  });
+
+  it('answers the validation handshake with the token as text/plain, byte for byte, on both URLs', async () => {
+    const token =
+      'Validation: Testing client application reachability for subscription Request-Id: ' +
+      '<script>alert("x")</script><b>ü & %41 +</b>';
+    for (const path of ['notifications', 'lifecycle']) {
+      // as Graph sends it: form encoding (spaces as '+'), Content-Type text/plain, no body
+      const res = await post(path, '', {
+        query: new URLSearchParams({ validationToken: token }).toString(),
+        contentType: 'text/plain; charset=utf-8',
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.bytes.equals(Buffer.from(token, 'utf8'))).toBe(true);
+    }
+    // percent-encoded spaces decode the same way
+    const plain = await post('notifications', '', { query: `validationToken=${encodeURIComponent(token)}` });
+    expect(plain.bytes.toString('utf8')).toBe(token);
+
+    const long = await post('notifications', '', { query: `validationToken=${'x'.repeat(1025)}` });
+    expect(long.status).toBe(400);
+    expect(long.json()).toEqual({
+      error: 'INVALID_VALIDATION_TOKEN',
+      message: 'validationToken must be given once and have at most 1024 characters',
+    });
+  });
+
+  it('publishes accepted changes grouped per account (acks all) before answering 202', async () => {
+    const before = Date.now();
+    const res = await notify([
+      changeItem(a, 'msg-a1'),
+      changeItem(b, 'msg-b1'),
+      changeItem(a, 'msg-a2', { changeType: 'updated' }),
+    ]);
+    expect(res.status).toBe(202);
+    expect(res.bytes.length).toBe(0);
+    await caughtUp();
+    const mine = received.filter((r) => r.topic === notificationsTopic);
+    expect(mine).toHaveLength(2);
+    const at = (m: Received) => Date.parse(String(m.value.receivedAt));
+    for (const m of mine) expect(at(m)).toBeGreaterThanOrEqual(before - 1000);
+    const receivedAt = mine[0].value.receivedAt;
+    expect(mine.map((m) => [m.key, m.value]).sort()).toEqual(
+      [
+        [
+          a.accountId,
+          {
+            type: 'graph.notification',
+            v: 1,
+            accountId: a.accountId,
+            subscriptionId: a.subscriptionId,
+            items: [
+              { changeType: 'created', messageId: 'msg-a1', resource: 'Users/u-1/Messages/msg-a1' },
+              { changeType: 'updated', messageId: 'msg-a2', resource: 'Users/u-1/Messages/msg-a2' },
+            ],
+            receivedAt,
+          },
+        ],
+        [
+          b.accountId,
+          {
+            type: 'graph.notification',
+            v: 1,
+            accountId: b.accountId,
+            subscriptionId: b.subscriptionId,
+            items: [{ changeType: 'created', messageId: 'msg-b1', resource: 'Users/u-1/Messages/msg-b1' }],
+            receivedAt,
+          },
+        ],
+      ].sort(),
+    );
+  });
+
+  it('answers forged, unknown, oversized, malformed and misshapen requests as specified, and publishes none of them', async () => {
+    const start = received.length;
+    const unknown: Linked = { ...a, subscriptionId: randomUUID() };
+
+    // well-formed but not ours: 202, dropped (one POST may mix subscriptions)
+    const forged = await notify([
+      changeItem({ ...a, clientState: 'guessed-client-state' }, 'forged-1'),
+      changeItem(unknown, 'unknown-1'),
+    ]);
+    expect(forged.status).toBe(202);
+    expect((await notify([changeItem({ ...a, clientState: `${a.clientState}x` }, 'forged-2')])).status).toBe(
+      202,
+    );
+    expect((await notify([changeItem(a, 'forged-3', { clientState: null })])).status).toBe(202);
+    expect((await notify([changeItem(unknown, 'unknown-2')])).status).toBe(202);
+    expect(
+      (await notify([lifecycleItem({ ...b, clientState: 'guessed' }, 'subscriptionRemoved')], 'lifecycle'))
+        .status,
+    ).toBe(202);
+
+    // oversized: a valid notification padded past the limit (announced by Content-Length)
+    const padded = JSON.stringify({
+      value: [changeItem(a, 'too-big', { padding: 'x'.repeat(MAX_BODY) })],
+    });
+    const big = await post('notifications', padded);
+    expect(big.status).toBe(413);
+    expect(big.json()).toEqual({
+      error: 'PAYLOAD_TOO_LARGE',
+      message: `a notification body may have at most ${MAX_BODY} bytes`,
+    });
+
+    // malformed JSON: a valid notification, cut short
+    const valid = JSON.stringify({ value: [changeItem(a, 'malformed')] });
+    const malformed = await post('notifications', valid.slice(0, -2));
+    expect(malformed.status).toBe(400);
+    expect(malformed.json()).toEqual({ error: 'INVALID_JSON', message: 'the body is not valid JSON' });
+
+    // wrong shapes: an item that is not a Graph change, a body that is not {value: [...]}
+    const shapes: Array<[string, unknown, string]> = [
+      [
+        'notifications',
+        { value: [changeItem(a, 'bad-type', { changeType: 'exfiltrated' })] },
+        'value.0.changeType: invalid_enum_value',
+      ],
+      ['notifications', { value: changeItem(a, 'not-an-array') }, 'value: invalid_type'],
+      ['notifications', [changeItem(a, 'bare-array')], '(root): invalid_type'],
+      [
+        'lifecycle',
+        { value: [changeItem(a, 'change-on-lifecycle-url')] },
+        'value.0: not a lifecycle notification',
+      ],
+    ];
+    for (const [path, body, problem] of shapes) {
+      const res = await post(path, JSON.stringify(body));
+      expect(res.status).toBe(400);
+      expect(res.json()).toEqual({
+        error: 'INVALID_NOTIFICATION',
+        message: `not a Graph notification payload: ${problem}`,
+      });
+    }
+
+    // a marker after all of them: once it is read, everything published before it has been read too
+    expect((await notify([changeItem(a, 'marker')])).status).toBe(202);
+    await waitFor(
+      () =>
+        Promise.resolve(
+          received.some((r) => JSON.stringify(r.value).includes('"messageId":"marker"')) ? true : undefined,
+        ),
+      { timeoutMs: 20000, intervalMs: 50, what: 'the marker notification' },
+    );
+    await caughtUp();
+    const after = received.slice(start);
+    expect(after.map((r) => [r.topic, r.key, r.value.items])).toEqual([
+      [
+        notificationsTopic,
+        a.accountId,
+        [{ changeType: 'created', messageId: 'marker', resource: 'Users/u-1/Messages/marker' }],
+      ],
+    ]);
+
+    // the drops are counted in the producer's log, without ids or secrets
+    await waitFor(
+      () =>
+        Promise.resolve(
+          /dropped notification items: 1 for unknown subscriptions, 1 with a clientState that does not match/.test(
+            producer.output(),
+          )
+            ? true
+            : undefined,
+        ),
+      { timeoutMs: 5000, intervalMs: 50, what: 'the drop count in the log' },
+    );
+  });
+
+  it('publishes a lifecycle event as subscription.lifecycle, from either URL', async () => {
+    const start = received.length;
+    expect((await notify([lifecycleItem(a, 'missed')], 'lifecycle')).status).toBe(202);
+    // a subscription without its own lifecycle URL gets its lifecycle events on the notification URL
+    expect((await notify([lifecycleItem(b, 'reauthorizationRequired')])).status).toBe(202);
+    await caughtUp();
+    const after = received.slice(start);
+    expect(after.map((r) => ({ topic: r.topic, key: r.key, value: r.value }))).toEqual([
+      {
+        topic: subscriptionsTopic,
+        key: a.accountId,
+        value: {
+          type: 'subscription.lifecycle',
+          v: 1,
+          accountId: a.accountId,
+          subscriptionId: a.subscriptionId,
+          lifecycleEvent: 'missed',
+          receivedAt: expect.any(String) as unknown,
+        },
+      },
+      {
+        topic: subscriptionsTopic,
+        key: b.accountId,
+        value: {
+          type: 'subscription.lifecycle',
+          v: 1,
+          accountId: b.accountId,
+          subscriptionId: b.subscriptionId,
+          lifecycleEvent: 'reauthorizationRequired',
+          receivedAt: expect.any(String) as unknown,
+        },
+      },
+    ]);
+  });
+
+  it('answers 503, never 202, when Kafka cannot take the notification', async () => {
+    const port = await freePort();
+    const deadKafka = await freePort(); // nothing listens there
+    const base = `http://127.0.0.1:${port}`;
+    const cut = spawnApp('producer', {
+      ...testRunEnv(run),
+      ...secrets,
+      ...ownEnv,
+      KAFKA_BROKERS: `127.0.0.1:${deadKafka}`,
+      PRODUCER_PORT: String(port),
+      PUBLIC_BASE_URL: base,
+      MIGRATIONS_RUN: 'false',
+    });
+    try {
+      await waitFor(
+        async () => {
+          if (cut.child.exitCode !== null) throw new Error(`producer exited: ${cut.output()}`);
+          const r = await fetch(`${base}/health/live`, { signal: AbortSignal.timeout(3000) }).catch(
+            () => undefined,
+          );
+          return r?.status === 200 ? true : undefined;
+        },
+        { timeoutMs: 60000, intervalMs: 300, what: 'the producer without Kafka to listen' },
+      );
+      const t0 = Date.now();
+      const res = await post('notifications', JSON.stringify({ value: [changeItem(a, 'no-kafka')] }), {
+        base,
+      });
+      expect(res.status).toBe(503);
+      expect(Date.now() - t0).toBeLessThan(3000);
+      expect(res.json()).toEqual({
+        error: 'NOTIFICATIONS_UNAVAILABLE',
+        message: 'the notifications could not be stored right now; deliver them again',
+      });
+      // the handshake needs no Kafka
+      const token = await post('notifications', '', { base, query: 'validationToken=abc' });
+      expect(token.bytes.toString()).toBe('abc');
+    } finally {
+      await cut.stop();
+    }
+  });
+
+  it('never lets a clientState or a secret out: logs, Kafka messages, responses', () => {
+    const leaks = [a.clientState, b.clientState, secrets.JWT_SECRET, secrets.MS_CLIENT_SECRET];
+    leaks.push(secrets.TOKEN_ENCRYPTION_KEYS.slice(3));
+    const everything = [producer.output(), JSON.stringify(received), ...responses].join('\n');
+    expect(received.length).toBeGreaterThan(0);
+    expect(responses.length).toBeGreaterThan(10);
+    for (const secret of leaks) expect(everything).not.toContain(secret);
+    expect(everything).not.toContain('guessed-client-state');
+  });
+});
