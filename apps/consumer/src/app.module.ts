@@ -4,6 +4,7 @@ import type { ConsumerConfig } from '@email-core/config';
 import { GraphClientFactory, GraphLibModule } from '@email-core/graph';
 import { InfrastructureModule } from '@email-core/health';
 import { MessagingModule } from './messaging/messaging.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { GRAPH_MAIL_CLIENT_FACTORY } from './sync/graph-client.factory';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { SyncModule, type SyncModuleOptions } from './sync/sync.module';
@@ -31,6 +32,7 @@ export class AppModule {
           },
         }),
         SubscriptionsModule.forRoot(config),
+        NotificationsModule.forRoot(config),
       ],
     };
   }

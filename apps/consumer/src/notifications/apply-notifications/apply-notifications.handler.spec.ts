@@ -1,0 +1,268 @@
+import { Logger } from '@nestjs/common';
+import type { DomainEvent, GraphNotification, GraphNotificationItem } from '@email-core/contracts';
+import type {
+  AccountForSync,
+  FolderSyncState,
+  MailAccountSyncRepository,
+  MailFoldersRepository,
+  MessagesRepository,
+} from '@email-core/database';
+import { ReauthRequiredError } from '@email-core/graph';
+import type { DomainEventsPublisher } from '../../messaging/domain-events.publisher';
+import { AccountFailures } from '../../sync/account-failures';
+import type { ChangeFeed } from '../../sync/folder-delta/change-feed';
+import type {
+  FolderDeltaResult,
+  FolderDeltaRun,
+  FolderDeltaService,
+} from '../../sync/folder-delta/folder-delta.service';
+import type { GraphMailClientFactory, MailboxGraphClient } from '../../sync/graph-client.factory';
+import type { MailboxLock } from '../../sync/mailbox-lock';
+import { ApplyNotificationsCommand } from './apply-notifications.command';
+import { ApplyNotificationsHandler } from './apply-notifications.handler';
+
+const ACCOUNT = '7f0c1f7e-5d0a-4a53-9a53-2b8f7f9b8a11';
+const USER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
+
+const note = (
+  items: Array<[GraphNotificationItem['changeType'], string]>,
+  receivedAt = '2026-01-01T00:00:00.000Z',
+): GraphNotification => ({
+  type: 'graph.notification',
+  v: 1,
+  accountId: ACCOUNT,
+  subscriptionId: 'sub',
+  items: items.map(([changeType, messageId]) => ({
+    changeType,
+    messageId,
+    resource: `Users/u/Messages/${messageId}`,
+  })),
+  receivedAt,
+});
+
+/**
+ * The round's collaborators in memory: folders with links, the mirror's message→folder map, Graph's current
+ * message→folder map, and a folder delta whose results are scripted per folder (in call order).
+ */
+function harness(opts: { account?: AccountForSync | null } = {}) {
+  const log: string[] = [];
+  const events: DomainEvent[] = [];
+  const account: AccountForSync | null =
+    opts.account === undefined
+      ? { id: ACCOUNT, userId: USER, status: 'synced', syncCompletedAt: new Date() }
+      : opts.account;
+  const folderIds = new Set(['inbox', 'archive', 'drafts']);
+  /** folders Graph has that the mirror learns at the next tree refresh */
+  const graphFolders = new Set(folderIds);
+  const mirror = new Map<string, string>();
+  const graphNow = new Map<string, string | null>();
+  const deltaResults = new Map<string, Array<Partial<FolderDeltaResult>>>();
+  let reauth = false;
+  const state = (id: string): FolderSyncState => ({
+    graphId: id,
+    parentGraphId: null,
+    displayName: id,
+    nextLink: null,
+    deltaLink: `delta-${id}`,
+  });
+  const accounts = {
+    findForSync: () => Promise.resolve(account),
+    markReauthRequired: (_id: string, reason: string) => {
+      log.push(`reauth:${reason}`);
+      return Promise.resolve();
+    },
+  };
+  const folders = { listForSync: () => Promise.resolve([...folderIds].sort().map(state)) };
+  const messages = {
+    foldersOf: (_a: string, ids: string[]) =>
+      Promise.resolve(
+        new Map(ids.filter((id) => mirror.has(id)).map((id) => [id, mirror.get(id) as string])),
+      ),
+  };
+  let feedSeen: ChangeFeed | undefined;
+  const delta = {
+    refreshFolders: (_a: AccountForSync, _c: MailboxGraphClient, feed: ChangeFeed) => {
+      feedSeen = feed;
+      log.push('refresh');
+      for (const f of graphFolders) folderIds.add(f);
+      return Promise.resolve({ upserted: 1, removed: 0 });
+    },
+    syncFolder: (run: FolderDeltaRun) => {
+      if (reauth) return Promise.reject(new ReauthRequiredError('invalid_grant'));
+      feedSeen = run.feed;
+      log.push(`delta:${run.folder.graphId}`);
+      const next = deltaResults.get(run.folder.graphId)?.shift() ?? {};
+      return Promise.resolve({ pages: 1, removedIds: [], reset: false, ...next });
+    },
+  };
+  const lock = {
+    run: (_a: string, _w: number, signal: AbortSignal, work: (s: AbortSignal) => Promise<unknown>) => {
+      log.push('lock');
+      return work(signal).finally(() => log.push('unlock'));
+    },
+  };
+  const publisher = {
+    publish: (e: DomainEvent) => {
+      events.push(e);
+      return Promise.resolve();
+    },
+  };
+  const lookups: string[] = [];
+  const client: MailboxGraphClient = {
+    listFolderTree: () => Promise.reject(new Error('not used')),
+    deltaPage: () => Promise.reject(new Error('not used')),
+    getMessageFolderId: (id) => {
+      lookups.push(id);
+      return Promise.resolve(graphNow.get(id) ?? null);
+    },
+  };
+  const factory: GraphMailClientFactory = { forAccount: () => client };
+  const handler = new ApplyNotificationsHandler(
+    accounts as unknown as MailAccountSyncRepository,
+    folders as unknown as MailFoldersRepository,
+    messages as unknown as MessagesRepository,
+    delta as unknown as FolderDeltaService,
+    lock as unknown as MailboxLock,
+    new AccountFailures(
+      accounts as unknown as MailAccountSyncRepository,
+      publisher as unknown as DomainEventsPublisher,
+    ),
+    publisher as unknown as DomainEventsPublisher,
+    factory,
+    { pageSize: 50, folderParallelism: 1, progressEveryPages: 5 },
+    { lockWaitMs: 1000, maxLookups: 3, changesRetentionHours: 72, pruneIntervalMs: 1000 },
+  );
+  const run = (...notifications: GraphNotification[]) =>
+    handler.execute(new ApplyNotificationsCommand(ACCOUNT, notifications));
+  return {
+    log,
+    events,
+    mirror,
+    graphNow,
+    graphFolders,
+    deltaResults,
+    lookups,
+    run,
+    feed: () => feedSeen,
+    failAuth: () => (reauth = true),
+    deltas: () => log.filter((l) => l.startsWith('delta:')).map((l) => l.slice(6)),
+  };
+}
+
+describe('ApplyNotificationsHandler', () => {
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+
+  it('runs each affected folder once for the union of the notifications, under the mailbox lock', async () => {
+    const h = harness();
+    h.mirror.set('m1', 'inbox').set('m2', 'inbox');
+    expect(
+      await h.run(
+        note([['updated', 'm1']], '2026-01-01T00:00:05.000Z'),
+        note(
+          [
+            ['updated', 'm2'],
+            ['updated', 'm1'],
+          ],
+          '2026-01-01T00:00:01.000Z',
+        ),
+      ),
+    ).toBe('applied');
+    expect(h.log).toEqual(['lock', 'delta:inbox', 'unlock']);
+    expect(h.lookups).toEqual([]);
+    // the round's announcements carry when the earliest of its notifications was accepted
+    expect(h.feed()?.notifiedAt).toBe('2026-01-01T00:00:01.000Z');
+  });
+
+  it('a move runs the old folder and the new one', async () => {
+    const h = harness();
+    h.mirror.set('m1', 'inbox');
+    h.graphNow.set('m1', 'archive');
+    await h.run(note([['deleted', 'm1']]), note([['created', 'm1']]));
+    expect(h.deltas().sort()).toEqual(['archive', 'inbox']);
+  });
+
+  it('a message in a folder the mirror does not know yet refreshes the folder tree first', async () => {
+    const h = harness();
+    h.graphFolders.add('projects');
+    h.graphNow.set('n1', 'projects');
+    await h.run(note([['created', 'n1']]));
+    expect(h.log).toEqual(['lock', 'refresh', 'delta:projects', 'unlock']);
+  });
+
+  it('follows a removed message that only moved (its created notification is late or lost) to its new folder', async () => {
+    const h = harness();
+    h.mirror.set('m1', 'inbox');
+    h.graphNow.set('m1', 'drafts');
+    h.deltaResults.set('inbox', [{ removedIds: ['m1', 'gone'] }]);
+    await h.run(note([['deleted', 'm1']]));
+    expect(h.deltas()).toEqual(['inbox', 'drafts']);
+    expect(h.lookups.sort()).toEqual(['gone', 'm1']);
+  });
+
+  it('stops following after a bounded number of passes', async () => {
+    const h = harness();
+    h.mirror.set('m1', 'inbox');
+    h.graphNow.set('m1', 'inbox'); // Graph keeps saying it is back where it was removed from
+    h.deltaResults.set('inbox', [
+      { removedIds: ['m1'] },
+      { removedIds: ['m1'] },
+      { removedIds: ['m1'] },
+      { removedIds: ['m1'] },
+    ]);
+    await h.run(note([['updated', 'm1']]));
+    expect(h.deltas()).toEqual(['inbox', 'inbox', 'inbox']);
+  });
+
+  it('a folder rebuilt from scratch (lost delta state) makes the round run every other folder', async () => {
+    const h = harness();
+    h.mirror.set('m1', 'inbox');
+    h.deltaResults.set('inbox', [{ reset: true }]);
+    await h.run(note([['updated', 'm1']]));
+    expect(h.deltas()).toEqual(['inbox', 'archive', 'drafts']);
+  });
+
+  it('an item that names no message, or too many look-ups, runs every folder', async () => {
+    const h = harness();
+    const unnamed: GraphNotification = {
+      ...note([]),
+      items: [{ changeType: 'updated', resource: 'Users/u/mailFolders/x' }],
+    };
+    await h.run(unnamed);
+    expect(h.deltas()).toEqual(['archive', 'drafts', 'inbox']);
+
+    const many = harness();
+    await many.run(
+      note([
+        ['created', 'a'],
+        ['created', 'b'],
+        ['created', 'c'],
+        ['created', 'd'],
+      ]),
+    );
+    expect(many.deltas()).toEqual(['archive', 'drafts', 'inbox']);
+    expect(many.lookups).toEqual([]);
+  });
+
+  it('skips an account that is gone, waits for re-authorization, or has not finished its first sync', async () => {
+    for (const account of [
+      null,
+      { id: ACCOUNT, userId: USER, status: 'reauth_required' as const, syncCompletedAt: new Date() },
+      { id: ACCOUNT, userId: USER, status: 'syncing' as const, syncCompletedAt: null },
+    ]) {
+      const h = harness({ account });
+      expect(await h.run(note([['created', 'x']]))).toBe('skipped');
+      expect(h.log).toEqual([]);
+    }
+  });
+
+  it('a revoked grant marks the account and ends the round without a retry', async () => {
+    const h = harness();
+    h.mirror.set('m1', 'inbox');
+    h.failAuth();
+    expect(await h.run(note([['updated', 'm1']]))).toBe('reauth_required');
+    expect(h.log).toEqual(['lock', 'reauth:invalid_grant', 'unlock']);
+    expect(h.events).toMatchObject([{ type: 'account.status', status: 'reauth_required', userId: USER }]);
+  });
+});
