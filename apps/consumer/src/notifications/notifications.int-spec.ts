@@ -1,0 +1,550 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { ConsoleLogger } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
+import type { Consumer, Kafka } from 'kafkajs';
+import { Client } from 'pg';
+import { loadConsumerConfig } from '@email-core/config';
+import {
+  failedMessageSchema,
+  projectTopics,
+  Topics,
+  topicName,
+  type DomainEvent,
+  type FailedMessage,
+  type GraphNotification,
+  type GraphNotificationItem,
+  type MailChange,
+  type MailChanged,
+  type SubscriptionWork,
+} from '@email-core/contracts';
+import { GraphMailClient } from '@email-core/graph';
+import { createKafka, ensureTopics, KafkaPublisher } from '@email-core/kafka';
+import {
+  currentTestRun,
+  startEmulator,
+  testRunEnv,
+  waitFor,
+  type RunningEmulator,
+} from '@email-core/testing';
+import { AppModule } from '../app.module';
+import { GRAPH_MAIL_CLIENT_FACTORY, type GraphMailClientFactory } from '../sync/graph-client.factory';
+
+/**
+ * Change processing on the real Postgres, Kafka and Redis Cluster against the real emulator: the consumer app
+ * runs in-process under a topic prefix of its own, syncs two mailboxes, then gets `graph.notification` messages
+ * (duplicated, out of order, mixed with a malformed one) for creates, updates, moves and deletes made through the
+ * emulator's admin API. The mirror must equal the emulator's export, the change log must be gapless, and the
+ * `mail.changed` events must carry exactly the logged changes with the right seqs.
+ */
+
+interface ExportFolder {
+  id: string;
+  isHidden?: boolean;
+  wellKnownName: string | null;
+  path: string;
+  totalItemCount: number;
+  unreadItemCount: number;
+}
+interface ExportMessage {
+  id: string;
+  immutableId: string;
+  parentFolderId: string;
+  changeKey: string;
+  subject: string;
+  isRead: boolean;
+  flag: { flagStatus: string };
+}
+interface Export {
+  userId: string;
+  folders: ExportFolder[];
+  messages: ExportMessage[];
+}
+interface Written {
+  id: string;
+  immutableId: string;
+  parentFolderId: string;
+}
+
+const run = currentTestRun();
+const prefix = `${run.topicPrefix}notify-it.`;
+const topic = (t: (typeof Topics)[keyof typeof Topics]) => topicName(prefix, t);
+
+/** A small deterministic PRNG, so a failure replays the same shuffle. */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)', () => {
+  let emulator: RunningEmulator;
+  let app: TestingModule;
+  let kafka: Kafka;
+  let publisher: KafkaPublisher;
+  let observer: Consumer;
+  let db: Client;
+  const events: DomainEvent[] = [];
+  const subscriptionWork: SubscriptionWork[] = [];
+  const failed: Array<{ topic: string; envelope: FailedMessage }> = [];
+  const userId = randomUUID();
+  const tokens = new Map<string, string>();
+  const mailboxes = new Map<string, { address: string; graphUserId: string }>();
+  const random = rng(2026);
+
+  const factory: GraphMailClientFactory = {
+    forAccount: (accountId) => {
+      const mailbox = mailboxes.get(accountId);
+      if (!mailbox) throw new Error(`no mailbox for ${accountId}`);
+      return new GraphMailClient({
+        graphBaseUrl: emulator.origin,
+        mailboxKey: accountId,
+        getAccessToken: async (opts) => {
+          let token = tokens.get(mailbox.address);
+          if (!token || opts?.forceRefresh) {
+            token = (
+              await emulator.admin<{ access_token: string }>('POST', '/_emulator/tokens', {
+                address: mailbox.address,
+              })
+            ).access_token;
+            tokens.set(mailbox.address, token);
+          }
+          return token;
+        },
+      });
+    },
+  };
+
+  const exportOf = (address: string) =>
+    emulator.admin<Export>('GET', `/_emulator/mailboxes/${address}/export?bodies=false`);
+
+  const link = async (address: string, messages: number, seed: number): Promise<string> => {
+    const created = await emulator.admin<{ userId: string }>('POST', '/_emulator/mailboxes', {
+      address,
+      seed: { messages, folders: 3, seed },
+    });
+    const id = randomUUID();
+    await db.query(
+      `INSERT INTO mail_accounts (id, user_id, external_user_id, email) VALUES ($1, $2, $3, $4)`,
+      [id, userId, created.userId, address],
+    );
+    mailboxes.set(id, { address, graphUserId: created.userId });
+    return id;
+  };
+
+  const syncAndWait = async (accountId: string) => {
+    await publisher.publish(topic(Topics.syncRequests), accountId, {
+      type: 'sync.requested',
+      v: 1,
+      accountId,
+      reason: 'linked',
+      requestedAt: new Date().toISOString(),
+    });
+    return waitFor(
+      () => Promise.resolve(events.find((e) => e.type === 'sync.completed' && e.accountId === accountId)),
+      { timeoutMs: 60000, intervalMs: 100, what: `sync.completed of ${accountId}` },
+    );
+  };
+
+  /** The mirror and the export, projected onto what both hold. */
+  const mirrorOf = async (accountId: string) => ({
+    messages: (
+      await db.query<{
+        graph_id: string;
+        folder_graph_id: string;
+        change_key: string;
+        subject: string;
+        is_read: boolean;
+        flag_status: string;
+      }>(
+        `SELECT graph_id, folder_graph_id, change_key, subject, is_read, flag_status
+         FROM messages WHERE account_id = $1 ORDER BY graph_id`,
+        [accountId],
+      )
+    ).rows,
+    folders: (
+      await db.query<{ graph_id: string; total_count: number; unread_count: number }>(
+        `SELECT graph_id, total_count, unread_count FROM mail_folders WHERE account_id = $1 ORDER BY graph_id`,
+        [accountId],
+      )
+    ).rows,
+  });
+  const truthOf = async (accountId: string) => {
+    const exp = await exportOf(mailboxes.get(accountId)?.address ?? '');
+    return {
+      messages: exp.messages
+        .map((m) => ({
+          graph_id: m.immutableId,
+          folder_graph_id: m.parentFolderId,
+          change_key: m.changeKey,
+          subject: m.subject,
+          is_read: m.isRead,
+          flag_status: m.flag.flagStatus,
+        }))
+        .sort((a, b) => (a.graph_id < b.graph_id ? -1 : a.graph_id > b.graph_id ? 1 : 0)),
+      folders: exp.folders
+        .filter((f) => !f.isHidden)
+        .map((f) => ({ graph_id: f.id, total_count: f.totalItemCount, unread_count: f.unreadItemCount }))
+        .sort((a, b) => (a.graph_id < b.graph_id ? -1 : a.graph_id > b.graph_id ? 1 : 0)),
+    };
+  };
+
+  /** Waits until the mirror equals the export, then asserts it (so a mismatch shows as a diff). */
+  const expectConverged = async (accountId: string) => {
+    const truth = await truthOf(accountId);
+    await waitFor(
+      async () => (JSON.stringify(await mirrorOf(accountId)) === JSON.stringify(truth) ? true : undefined),
+      { timeoutMs: 30000, intervalMs: 200, what: `the mirror of ${accountId} to equal the export` },
+    ).catch(() => undefined);
+    expect(await mirrorOf(accountId)).toEqual(truth);
+  };
+
+  const changeLog = async (accountId: string) => {
+    const rows = (
+      await db.query<{
+        seq: string;
+        kind: MailChange['kind'];
+        message_graph_id: string;
+        folder_graph_id: string;
+      }>(
+        `SELECT seq, kind, message_graph_id, folder_graph_id FROM mail_changes WHERE account_id = $1 ORDER BY seq`,
+        [accountId],
+      )
+    ).rows.map((r): MailChange => ({
+      seq: Number(r.seq),
+      kind: r.kind,
+      messageId: r.message_graph_id,
+      folderId: r.folder_graph_id,
+    }));
+    const latest = Number(
+      (
+        await db.query<{ change_seq: string }>(`SELECT change_seq FROM mail_accounts WHERE id = $1`, [
+          accountId,
+        ])
+      ).rows[0].change_seq,
+    );
+    return { rows, latest };
+  };
+
+  const mailChanged = (accountId: string) =>
+    events.filter((e): e is MailChanged => e.type === 'mail.changed' && e.accountId === accountId);
+
+  /**
+   * The change log is gapless (1..change_seq), and the mail.changed events carry exactly its changes: each event
+   * a contiguous run whose last seq is the event's seq, in increasing order, none twice.
+   */
+  const expectLogAnnounced = async (accountId: string) => {
+    const log = await changeLog(accountId);
+    expect(log.rows.map((c) => c.seq)).toEqual(log.rows.map((_c, i) => i + 1));
+    expect(log.latest).toBe(log.rows.length);
+    const announced = await waitFor(
+      () => {
+        const got = mailChanged(accountId);
+        return Promise.resolve(got.flatMap((e) => e.changes).length >= log.rows.length ? got : undefined);
+      },
+      { timeoutMs: 15000, intervalMs: 100, what: `mail.changed events up to seq ${log.latest}` },
+    );
+    for (const e of announced) {
+      expect(e.userId).toBe(userId);
+      expect(e.seq).toBe(e.changes[e.changes.length - 1].seq);
+      e.changes.forEach((c, i) => expect(c.seq).toBe(e.changes[0].seq + i));
+    }
+    expect(announced.map((e) => e.seq)).toEqual([...announced.map((e) => e.seq)].sort((a, b) => a - b));
+    expect(announced.flatMap((e) => e.changes)).toEqual(log.rows);
+    return { log: log.rows, announced };
+  };
+
+  /** Graph-shaped notification items, as the webhook publishes them. */
+  const item = (
+    accountId: string,
+    changeType: GraphNotificationItem['changeType'],
+    messageId: string,
+  ): GraphNotificationItem => ({
+    changeType,
+    messageId,
+    resource: `Users/${mailboxes.get(accountId)?.graphUserId}/Messages/${messageId}`,
+  });
+
+  /** Publishes the items as notifications of 1-3 items, shuffled, a third of them twice; answers the earliest receipt. */
+  const notify = async (accountId: string, items: GraphNotificationItem[]): Promise<string> => {
+    const base = Date.now() - 5000;
+    const notes: GraphNotification[] = [];
+    for (let i = 0; i < items.length;) {
+      const n = 1 + Math.floor(random() * 3);
+      notes.push({
+        type: 'graph.notification',
+        v: 1,
+        accountId,
+        subscriptionId: `sub-${accountId}`,
+        items: items.slice(i, i + n),
+        receivedAt: new Date(base + notes.length * 10).toISOString(),
+      });
+      i += n;
+    }
+    const sends = [...notes, ...notes.filter(() => random() < 0.35)];
+    for (let i = sends.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [sends[i], sends[j]] = [sends[j], sends[i]];
+    }
+    for (const n of sends) await publisher.publish(topic(Topics.graphNotifications), accountId, n);
+    return notes[0].receivedAt;
+  };
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ EMULATOR_THROTTLING: 'true' });
+    kafka = createKafka({ brokers: run.kafkaBrokers, clientId: `${prefix}it` });
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, projectTopics({ prefix, partitions: 3, replicationFactor: 1 }));
+    await admin.disconnect();
+
+    db = new Client({ connectionString: run.databaseUrl });
+    await db.connect();
+    await db.query(`INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'x')`, [
+      userId,
+      `${userId}@example.test`,
+    ]);
+
+    observer = kafka.consumer({
+      groupId: `${prefix}observer`,
+      sessionTimeout: 10000,
+      heartbeatInterval: 1000,
+    });
+    await observer.connect();
+    await observer.subscribe({
+      topics: [
+        topic(Topics.events),
+        topic(Topics.subscriptions),
+        topic(Topics.retry),
+        topic(Topics.deadLetter),
+      ],
+      fromBeginning: true,
+    });
+    await observer.run({
+      eachMessage: ({ topic: t, message }) => {
+        const value: unknown = JSON.parse(message.value?.toString() ?? 'null');
+        if (t === topic(Topics.events)) events.push(value as DomainEvent);
+        else if (t === topic(Topics.subscriptions)) subscriptionWork.push(value as SubscriptionWork);
+        else failed.push({ topic: t, envelope: failedMessageSchema.parse(value) });
+        return Promise.resolve();
+      },
+    });
+
+    const config = loadConsumerConfig({
+      ...testRunEnv(run),
+      KAFKA_TOPIC_PREFIX: prefix,
+      KAFKA_TOPIC_PARTITIONS: '3',
+      KAFKA_RETRY_MAX_ATTEMPTS: '3',
+      KAFKA_RETRY_BACKOFF_MS: '200,400',
+      SYNC_PAGE_SIZE: '50',
+      MS_CLIENT_ID: 'it',
+      MS_CLIENT_SECRET: 'it-client-secret',
+      TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      // the subscription manager's sweep is another engineer's concern, and these accounts have no stored tokens
+      SUBSCRIPTION_CHECK_INTERVAL_MS: '3600000',
+    });
+    app = await Test.createTestingModule({
+      imports: [
+        AppModule.forRoot(config, {
+          sync: { graph: { provide: GRAPH_MAIL_CLIENT_FACTORY, useValue: factory } },
+        }),
+      ],
+    })
+      .setLogger(new ConsoleLogger({ logLevels: ['error', 'warn'] }))
+      .compile();
+    await app.init();
+    publisher = new KafkaPublisher(kafka);
+  }, 120000);
+
+  afterAll(async () => {
+    await app?.close();
+    await publisher?.disconnect();
+    await observer?.disconnect();
+    await db?.end();
+    await emulator?.stop();
+  });
+
+  let alice = '';
+  let bob = '';
+  const aliceAddress = 'live-alice@contoso.example';
+  const bobAddress = 'live-bob@contoso.example';
+
+  it('syncs the mailboxes (nothing logged: a first sync is not live news) and asks for their subscriptions', async () => {
+    alice = await link(aliceAddress, 120, 11);
+    bob = await link(bobAddress, 40, 12);
+    await Promise.all([syncAndWait(alice), syncAndWait(bob)]);
+    await expectConverged(alice);
+    await expectConverged(bob);
+    for (const id of [alice, bob]) expect((await changeLog(id)).rows).toEqual([]);
+    await waitFor(
+      () =>
+        Promise.resolve(
+          [alice, bob].every((id) =>
+            subscriptionWork.some(
+              (w) => w.type === 'subscription.ensure' && w.accountId === id && w.reason === 'synced',
+            ),
+          )
+            ? true
+            : undefined,
+        ),
+      { timeoutMs: 10000, intervalMs: 100, what: 'subscription.ensure for both accounts' },
+    );
+  }, 120000);
+
+  it('applies creates, updates, moves and deletes from duplicated, reordered notifications; logs and announces them', async () => {
+    const before = await exportOf(aliceAddress);
+    const folderId = (name: string) =>
+      before.folders.find((f) => f.wellKnownName === name || f.path === name)?.id;
+    const inbox = folderId('inbox') as string;
+    const archive = folderId('archive') as string;
+    const custom = before.folders.find((f) => f.path.startsWith('Inbox/'))?.id as string;
+    expect(custom).toBeDefined();
+    const inInbox = before.messages.filter((m) => m.parentFolderId === inbox);
+    const elsewhere = before.messages.filter((m) => m.parentFolderId !== inbox);
+    const a = (method: string, path: string, body?: unknown) =>
+      emulator.admin<Written>(method, `/_emulator/mailboxes/${aliceAddress}${path}`, body);
+    const items: GraphNotificationItem[] = [];
+    const expected = { upserted: new Set<string>(), removed: new Set<string>() };
+
+    // new mail, into the Inbox and into a nested folder
+    for (let i = 0; i < 6; i++) {
+      const w = await a('POST', '/messages', {
+        subject: `live ${i}`,
+        folder: i % 3 === 2 ? custom : 'inbox',
+        body: { contentType: 'text', content: `body ${i}` },
+        from: { emailAddress: { name: 'Carol', address: 'carol@contoso.example' } },
+      });
+      items.push(item(alice, 'created', w.immutableId));
+      expected.upserted.add(w.immutableId);
+    }
+    // read, flagged, renamed; one changed twice
+    for (const [i, m] of inInbox.slice(0, 5).entries()) {
+      await a(
+        'PATCH',
+        `/messages/${m.id}`,
+        i % 2 ? { isRead: !m.isRead } : { flag: { flagStatus: 'flagged' } },
+      );
+      items.push(item(alice, 'updated', m.immutableId));
+      expected.upserted.add(m.immutableId);
+    }
+    await a('PATCH', `/messages/${inInbox[0].id}`, { subject: 'renamed twice' });
+    items.push(item(alice, 'updated', inInbox[0].immutableId));
+    // moves: a move is `deleted` + `created` of the same immutable id
+    for (const [i, m] of inInbox.slice(5, 9).entries()) {
+      await a('POST', `/messages/${m.id}/move`, { destinationId: i % 2 ? archive : custom });
+      items.push(item(alice, 'deleted', m.immutableId), item(alice, 'created', m.immutableId));
+      expected.upserted.add(m.immutableId);
+    }
+    // deletes, from the Inbox and elsewhere
+    for (const m of [...inInbox.slice(9, 12), ...elsewhere.slice(0, 2)]) {
+      await a('DELETE', `/messages/${m.id}`);
+      items.push(item(alice, 'deleted', m.immutableId));
+      expected.removed.add(m.immutableId);
+    }
+    // created then deleted before the round: nothing to apply, nothing to log
+    const ephemeral = await a('POST', '/messages', { subject: 'gone at once' });
+    await a('DELETE', `/messages/${ephemeral.id}`);
+    items.push(item(alice, 'created', ephemeral.immutableId), item(alice, 'deleted', ephemeral.immutableId));
+    // a move whose `created` never comes: the round follows the removed message to its new folder
+    const lostCreate = inInbox[12];
+    const untouched = before.folders.find(
+      (f) =>
+        !f.isHidden &&
+        ![inbox, archive, custom, ...elsewhere.slice(0, 2).map((m) => m.parentFolderId)].includes(f.id),
+    )?.id as string;
+    expect(untouched).toBeDefined();
+    await a('POST', `/messages/${lostCreate.id}/move`, { destinationId: untouched });
+    items.push(item(alice, 'deleted', lostCreate.immutableId));
+    expected.upserted.add(lostCreate.immutableId);
+
+    // Bob's mailbox changes in the same batch: rounds are per account
+    const bobNew = await emulator.admin<Written>('POST', `/_emulator/mailboxes/${bobAddress}/messages`, {
+      subject: 'for bob',
+    });
+
+    const invalid = `{"type":"graph.notification","v":1,"accountId":"${alice}"`; // cut short
+    await publisher.publish(topic(Topics.graphNotifications), alice, invalid);
+    const notifiedAt = await notify(alice, items);
+    await notify(bob, [item(bob, 'created', bobNew.immutableId)]);
+
+    await expectConverged(alice);
+    await expectConverged(bob);
+    const { log, announced } = await expectLogAnnounced(alice);
+    const latest = new Map(log.map((c) => [c.messageId, c]));
+    for (const id of expected.upserted) expect(latest.get(id)?.kind).toBe('upserted');
+    for (const id of expected.removed) expect(latest.get(id)?.kind).toBe('removed');
+    expect(latest.has(ephemeral.immutableId)).toBe(false);
+    // duplicates changed nothing twice: each message is logged once per folder it was written to or removed from
+    const perMessage = new Map<string, number>();
+    for (const c of log) perMessage.set(c.messageId, (perMessage.get(c.messageId) ?? 0) + 1);
+    for (const [id, n] of perMessage) expect(n).toBeLessThanOrEqual(expected.upserted.has(id) ? 2 : 1);
+    // each event answers the earliest notification of its round, and carries the touched folders' counts
+    expect(announced.every((e) => e.notifiedAt !== undefined && e.notifiedAt >= notifiedAt)).toBe(true);
+    const truth = await truthOf(alice);
+    const lastCounts = new Map(announced.flatMap((e) => e.folders).map((f) => [f.folderId, f]));
+    for (const [id, f] of lastCounts) {
+      const t = truth.folders.find((x) => x.graph_id === id);
+      expect({ total: f.totalCount, unread: f.unreadCount }).toEqual({
+        total: t?.total_count,
+        unread: t?.unread_count,
+      });
+    }
+    const bobLog = await expectLogAnnounced(bob);
+    expect(bobLog.log).toEqual([
+      expect.objectContaining({ seq: 1, kind: 'upserted', messageId: bobNew.immutableId }),
+    ]);
+
+    // the malformed message was dead-lettered, without blocking the partition
+    const dead = await waitFor(
+      () =>
+        Promise.resolve(
+          failed.find((f) => f.topic === topic(Topics.deadLetter) && f.envelope.value === invalid),
+        ),
+      { timeoutMs: 10000, intervalMs: 100, what: 'the dead-lettered notification' },
+    );
+    expect(dead.envelope.error).toBe('INVALID_MESSAGE: value is not JSON');
+    expect(
+      failed.filter(
+        (f) => f.envelope.topic === topic(Topics.graphNotifications) && f.envelope.value !== invalid,
+      ),
+    ).toEqual([]);
+  }, 120000);
+
+  it('a notification that names no message runs every folder, catching changes nobody notified', async () => {
+    const seqBefore = (await changeLog(alice)).latest;
+    await emulator.admin('POST', `/_emulator/mailboxes/${aliceAddress}/activity`, {
+      creates: 8,
+      updates: 8,
+      moves: 4,
+      deletes: 4,
+      seed: 5,
+      wait: true,
+    });
+    await notify(alice, [
+      { changeType: 'updated', resource: `Users/${mailboxes.get(alice)?.graphUserId}/mailFolders/inbox` },
+    ]);
+    await expectConverged(alice);
+    const { log } = await expectLogAnnounced(alice);
+    expect(log.length).toBeGreaterThan(seqBefore);
+  }, 120000);
+
+  it('a lost delta state (410 SyncStateNotFound) rebuilds the folders from scratch and still converges, gaplessly', async () => {
+    await emulator.admin('POST', '/_emulator/faults', { expireDeltaTokens: aliceAddress });
+    const w = await emulator.admin<Written>('POST', `/_emulator/mailboxes/${aliceAddress}/messages`, {
+      subject: 'after the tokens expired',
+    });
+    await notify(alice, [item(alice, 'created', w.immutableId)]);
+    await expectConverged(alice);
+    const { log } = await expectLogAnnounced(alice);
+    expect(log.at(-1)).toBeDefined();
+    expect(log.some((c) => c.messageId === w.immutableId && c.kind === 'upserted')).toBe(true);
+    const links = (
+      await db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM mail_folders WHERE account_id = $1 AND (delta_link IS NULL OR next_link IS NOT NULL)`,
+        [alice],
+      )
+    ).rows[0].n;
+    expect(links).toBe('0');
+  }, 120000);
+});
