@@ -9,6 +9,7 @@ import { ProducerConfigModule } from './config.module';
 import { GraphWebhookModule } from './graph-webhook/graph-webhook.module';
 import { MailModule } from './mail/mail.module';
 import { OutboxModule } from './outbox/outbox.module';
+import { RealtimeModule } from './realtime/realtime.module';
 
 @Module({})
 export class AppModule {
@@ -25,6 +26,7 @@ export class AppModule {
         MailModule,
         AccountsModule,
         OutboxModule,
+        RealtimeModule,
         GraphWebhookModule,
       ],
     };

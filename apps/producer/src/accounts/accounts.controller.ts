@@ -1,14 +1,30 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  applyDecorators,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
   ApiAcceptedResponse,
+  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiFoundResponse,
+  ApiGoneResponse,
   ApiNoContentResponse,
+  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiQuery,
   ApiTags,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { AuthUser } from '../auth/auth-user';
@@ -16,6 +32,7 @@ import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { RateLimiter, type RateLimitRule } from '../auth/rate-limit/rate-limiter';
 import { AppError } from '../http/app-error';
+import { ZodValidationPipe } from '../http/zod-validation.pipe';
 import { AccountDto, AccountListDto, AuthorizeUrlDto, ResyncAcceptedDto } from './account.dto';
 import { CompleteOutlookLinkCommand } from './commands/complete-outlook-link/complete-outlook-link.command';
 import { RequestResyncCommand } from './commands/request-resync/request-resync.command';
@@ -24,6 +41,13 @@ import { UnlinkAccountCommand } from './commands/unlink-account/unlink-account.c
 import { readLinkKey, readOrMintLinkKey, writeLinkCookie } from './link-browser-cookie';
 import { LinkUrls } from './link-urls';
 import { ListAccountsQuery } from './queries/list-accounts/list-accounts.query';
+import {
+  ChangesPageDto,
+  LIST_CHANGES_QUERY_DOCS,
+  listChangesQuerySchema,
+  type ListChangesParams,
+} from './queries/list-changes/list-changes.dto';
+import { ListChangesQuery } from './queries/list-changes/list-changes.query';
 
 const single = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
@@ -103,6 +127,32 @@ export class AccountsController {
     return {
       items: (await this.queries.execute(new ListAccountsQuery(user.id))).map((a) => AccountDto.from(a)),
     };
+  }
+
+  @Get(':id/changes')
+  @UseGuards(JwtAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: "The account's live changes after a change sequence number: catch-up after a reconnect",
+    description:
+      'Every `mail.changed` event on the real-time socket carries the seq of its changes. A dashboard keeps the ' +
+      'last seq it applied per account and, after a reconnect, asks for what followed it (page with `hasMore`). ' +
+      '410 `CHANGES_EXPIRED`: the log no longer reaches back that far; reload the account. See docs/realtime.md.',
+  })
+  @applyDecorators(...LIST_CHANGES_QUERY_DOCS.map((doc) => ApiQuery(doc)))
+  @ApiOkResponse({ type: ChangesPageDto })
+  @ApiBadRequestResponse({
+    description: 'VALIDATION_FAILED: `since` missing or not a whole number, bad `limit`',
+  })
+  @ApiUnauthorizedResponse({ description: 'UNAUTHENTICATED: no valid access token' })
+  @ApiNotFoundResponse({ description: 'ACCOUNT_NOT_FOUND' })
+  @ApiGoneResponse({ description: 'CHANGES_EXPIRED: reload the account instead of catching up' })
+  changes(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Query(new ZodValidationPipe(listChangesQuerySchema)) params: ListChangesParams,
+  ): Promise<ChangesPageDto> {
+    return this.queries.execute(new ListChangesQuery(user.id, id, params.since, params.limit));
   }
 
   @Delete(':id')

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { MailAccountsRepository } from '@email-core/database';
+import { MailAccountsRepository, MailChangesRepository } from '@email-core/database';
 import { AuthModule } from '../auth/auth.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { AccountsController } from './accounts.controller';
@@ -12,11 +12,13 @@ import { UnlinkAccountHandler } from './commands/unlink-account/unlink-account.h
 import { LinkUrls } from './link-urls';
 import { OAuthStateStore } from './oauth-state.store';
 import { ListAccountsQueryHandler } from './queries/list-accounts/list-accounts.query-handler';
+import { ListChangesQueryHandler } from './queries/list-changes/list-changes.query-handler';
 import { SyncRequestOutbox } from './sync-request-outbox';
 
 /**
- * Linking Outlook mailboxes (authorize + callback), listing, unlinking and resyncing them. OutlookAuthClient and
- * TokenVault come from GraphLibModule, which the application imports once (it is global).
+ * Linking Outlook mailboxes (authorize + callback), listing, unlinking and resyncing them, and their change log
+ * (catch-up for dashboards). OutlookAuthClient and TokenVault come from GraphLibModule, which the application
+ * imports once (it is global).
  */
 @Module({
   imports: [CqrsModule, AuthModule, OutboxModule],
@@ -30,11 +32,17 @@ import { SyncRequestOutbox } from './sync-request-outbox';
       inject: [DataSource],
       useFactory: (ds: DataSource) => new MailAccountsRepository(ds),
     },
+    {
+      provide: MailChangesRepository,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new MailChangesRepository(ds),
+    },
     StartOutlookLinkHandler,
     CompleteOutlookLinkHandler,
     UnlinkAccountHandler,
     RequestResyncHandler,
     ListAccountsQueryHandler,
+    ListChangesQueryHandler,
   ],
 })
 export class AccountsModule {}

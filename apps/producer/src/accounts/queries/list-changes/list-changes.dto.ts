@@ -1,0 +1,73 @@
+import { ApiProperty, type ApiQueryOptions } from '@nestjs/swagger';
+import { z } from 'zod';
+import type { MailChange } from '@email-core/contracts';
+
+export const DEFAULT_CHANGES_LIMIT = 500;
+export const MAX_CHANGES_LIMIT = 1000;
+
+const wholeNumber = (what: string) =>
+  z
+    .string({ required_error: `${what} is required` })
+    .regex(/^\d+$/, `${what} must be a whole number, 0 or more`)
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER, `${what} is too large`));
+
+/** the query string of `GET /accounts/:id/changes`; unknown parameters are refused, not ignored */
+export const listChangesQuerySchema = z
+  .object({
+    since: wholeNumber('since'),
+    limit: z
+      .string()
+      .regex(/^\d+$/, `limit must be a whole number from 1 to ${MAX_CHANGES_LIMIT}`)
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(MAX_CHANGES_LIMIT))
+      .optional(),
+  })
+  .strict()
+  .transform(({ since, limit }) => ({ since, limit: limit ?? DEFAULT_CHANGES_LIMIT }));
+
+export type ListChangesParams = z.output<typeof listChangesQuerySchema>;
+
+export const LIST_CHANGES_QUERY_DOCS: ApiQueryOptions[] = [
+  {
+    name: 'since',
+    required: true,
+    type: Number,
+    description:
+      'the last change sequence number the client has applied for this account (0 for none); changes after it are returned',
+  },
+  {
+    name: 'limit',
+    required: false,
+    type: Number,
+    description: `at most this many changes (1 to ${MAX_CHANGES_LIMIT}, default ${DEFAULT_CHANGES_LIMIT}); follow \`hasMore\``,
+  },
+];
+
+export class ChangeDto {
+  @ApiProperty({ example: 42, description: "the change's number in the account's sequence" })
+  seq!: number;
+
+  @ApiProperty({ enum: ['upserted', 'removed'] })
+  kind!: MailChange['kind'];
+
+  @ApiProperty({ description: 'Graph immutable id of the message' })
+  messageId!: string;
+
+  @ApiProperty({ description: 'Graph id of the folder the message is (or was) in' })
+  folderId!: string;
+
+  @ApiProperty({ format: 'date-time', description: 'when the change was committed' })
+  at!: string;
+}
+
+export class ChangesPageDto {
+  @ApiProperty({ type: [ChangeDto], description: 'oldest first, gapless from `since + 1`' })
+  items!: ChangeDto[];
+
+  @ApiProperty({ example: 57, description: "the account's current change sequence number" })
+  latestSeq!: number;
+
+  @ApiProperty({ description: 'more changes follow: ask again with `since` = the last item’s `seq`' })
+  hasMore!: boolean;
+}

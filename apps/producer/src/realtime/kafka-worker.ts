@@ -1,0 +1,86 @@
+import type { Logger } from '@nestjs/common';
+import type { RunningConsumer } from '@email-core/kafka';
+
+/*
+ * A copy of apps/consumer/src/messaging/kafka-worker.ts (the producer cannot import from another app). Both
+ * processes now run background consumers the same way; the class belongs in libs/kafka, shared by both.
+ */
+
+export interface KafkaWorkerOptions {
+  name: string;
+  logger: Logger;
+  /** true once the worker may start */
+  ready: () => Promise<boolean>;
+  start: () => Promise<RunningConsumer>;
+  retryDelayMs?: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/**
+ * Runs a Kafka consumer in the background for the life of the process: it starts once its dependencies are
+ * ready, retries while Kafka is unreachable, and starts again after a crash kafkajs does not recover from
+ * itself. The process boots and serves meanwhile.
+ */
+export class KafkaWorker {
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private failures = 0;
+
+  constructor(private readonly opts: KafkaWorkerOptions) {}
+
+  begin(): void {
+    this.loop ??= this.runLoop();
+  }
+
+  private async runLoop(): Promise<void> {
+    const delay = this.opts.retryDelayMs ?? 2000;
+    // sleeps are short and bounded, so a stop is noticed within a second or two
+    while (!this.stopped) {
+      try {
+        if (!(await this.opts.ready())) {
+          await sleep(500);
+          continue;
+        }
+        const running = await this.opts.start();
+        if (this.stopped) {
+          await running.stop();
+          return;
+        }
+        this.failures = 0;
+        this.opts.logger.log(`${this.opts.name} consuming`);
+        // until kafkajs gives up on it (a crash it will not restart from) or the process stops
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          running.consumer.on(running.consumer.events.CRASH, (e) => {
+            if (!e.payload.restart) resolve();
+          });
+        });
+        this.wake = undefined;
+        await running.stop().catch(() => undefined);
+        if (!this.stopped) this.opts.logger.warn(`${this.opts.name} crashed; starting again`);
+      } catch (err) {
+        if (this.stopped) return;
+        this.failures += 1;
+        // once per outage, then every 10th attempt, so a long Kafka outage does not flood the log
+        if (this.failures === 1 || this.failures % 10 === 0) {
+          this.opts.logger.warn(
+            `${this.opts.name} not started (attempt ${this.failures}): ${(err as Error).message}; retrying`,
+          );
+        }
+      }
+      if (!this.stopped) await sleep(delay);
+    }
+  }
+
+  /** Stops consuming. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    // A start still waiting for an unreachable broker is not waited for: the loop stops it when it returns.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.loop, new Promise<void>((r) => (timer = setTimeout(r, 15000)))]);
+    clearTimeout(timer);
+  }
+}

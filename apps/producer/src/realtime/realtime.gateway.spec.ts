@@ -1,0 +1,31 @@
+import type { ProducerConfig } from '@email-core/config';
+import type { DomainEvent } from '@email-core/contracts';
+import { RealtimeGateway } from './realtime.gateway';
+import type { SocketAuthenticator } from './socket-auth';
+
+const config = {
+  corsOrigins: ['http://localhost:5173'],
+  publicBaseUrl: 'http://127.0.0.1:3000',
+} as unknown as ProducerConfig;
+
+describe('RealtimeGateway.emitToUser', () => {
+  it("emits to the event's user's room only, under the event's type", () => {
+    const emit = jest.fn();
+    const to = jest.fn(() => ({ emit }));
+    const server = { engine: { use: jest.fn() }, use: jest.fn(), to, emit: jest.fn() };
+    const gateway = new RealtimeGateway(config, {} as SocketAuthenticator);
+    gateway.afterInit(server as never);
+    const event = {
+      type: 'account.status',
+      v: 1,
+      accountId: '0b8a4c1e-5c64-4a36-9d1f-0b0d6a1e2f3a',
+      userId: '6f1c1a52-0f7e-4f39-9d55-3c1cbb2b8a10',
+      status: 'synced',
+      at: '2025-01-01T00:00:00.000Z',
+    } satisfies DomainEvent;
+    gateway.emitToUser(event);
+    expect(to).toHaveBeenCalledWith('user:6f1c1a52-0f7e-4f39-9d55-3c1cbb2b8a10');
+    expect(emit).toHaveBeenCalledWith('account.status', event);
+    expect(server.emit).not.toHaveBeenCalled();
+  });
+});
