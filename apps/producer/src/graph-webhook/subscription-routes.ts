@@ -25,7 +25,7 @@ interface Entry {
  *
  * Lookups go to `GraphSubscriptionsRepository.findRoute` through a small in-process cache, so a burst of
  * notifications costs one query per subscription, not one per item: known subscriptions are kept 30 s,
- * unknown ones 5 s, at most 10,000 entries, and concurrent lookups of one id share a single query. A stale
+ * unknown ones 1 s (a subscription saved a moment after Graph first posted for it is not ignored for long), at most 10,000 entries, and concurrent lookups of one id share a single query. A stale
  * positive entry is harmless: a subscription id never changes its clientState (a recreated subscription gets a
  * new id), and an unlinked account's last notifications are pokes the worker ignores. A forged clientState never
  * causes a query: it is compared with the cached hash.
@@ -43,7 +43,7 @@ export class SubscriptionRoutes {
     opts: SubscriptionRoutesOptions = {},
   ) {
     this.positiveTtlMs = opts.positiveTtlMs ?? 30_000;
-    this.negativeTtlMs = opts.negativeTtlMs ?? 5_000;
+    this.negativeTtlMs = opts.negativeTtlMs ?? 1_000;
     this.maxEntries = opts.maxEntries ?? 10_000;
     this.now = opts.now ?? Date.now;
   }
