@@ -85,10 +85,21 @@ export async function startProduct(
   const producerHealthy = (i: number) => healthy(`${apis[i]}/health`, () => producers[i]);
   const consumerHealthy = (i: number) =>
     healthy(`http://127.0.0.1:${consumerPorts[i]}/health`, () => consumers[i]);
-  await Promise.all([
-    ...producers.map((_, i) => producerHealthy(i)),
-    ...consumers.map((_, i) => consumerHealthy(i)),
-  ]);
+  try {
+    await Promise.all([
+      ...producers.map((_, i) => producerHealthy(i)),
+      ...consumers.map((_, i) => consumerHealthy(i)),
+    ]);
+  } catch (err) {
+    // a failed start leaves nothing running (Jest would otherwise wait on the survivors)
+    await Promise.all([
+      ...producers.map((p) => p.stop()),
+      ...consumers.map((c) => c.stop()),
+      emulator.stop(),
+    ]);
+    await proxy?.close();
+    throw err;
+  }
   return {
     emulator,
     get producer() {
