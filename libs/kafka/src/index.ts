@@ -36,3 +36,4 @@ export {
   type GroupedMessage,
   type RunBatchConsumerOptions,
 } from './batch-consumer-runner';
+export { KafkaWorker, type KafkaWorkerLogger, type KafkaWorkerOptions } from './kafka-worker';

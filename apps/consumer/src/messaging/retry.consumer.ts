@@ -7,9 +7,8 @@ import {
 } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { Topics } from '@email-core/contracts';
-import { KafkaPublisher, runRetryConsumer } from '@email-core/kafka';
+import { KafkaPublisher, KafkaWorker, runRetryConsumer } from '@email-core/kafka';
 import { KafkaTopics } from './kafka-topics';
-import { KafkaWorker } from './kafka-worker';
 import { KAFKA } from './messaging.tokens';
 import { kafkaLog } from './kafka-log';
 

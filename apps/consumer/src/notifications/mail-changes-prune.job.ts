@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { DatabaseState, MailChangesRepository } from '@email-core/database';
 import { describeError } from '@email-core/kafka';
+import { PeriodicTask } from '../messaging/periodic-task';
 import { NOTIFICATION_SETTINGS, type NotificationSettings } from './notifications.settings';
 
 /**
@@ -17,24 +18,22 @@ import { NOTIFICATION_SETTINGS, type NotificationSettings } from './notification
 @Injectable()
 export class MailChangesPruneJob implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('MailChangesPrune');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly changes: MailChangesRepository,
     private readonly database: DatabaseState,
     @Inject(NOTIFICATION_SETTINGS) private readonly settings: NotificationSettings,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(() => this.tick(), settings.pruneIntervalMs);
+  }
 
   onApplicationBootstrap(): void {
-    this.schedule(Math.min(60_000, this.settings.pruneIntervalMs));
+    this.task.start(Math.min(60_000, this.settings.pruneIntervalMs));
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.task.stop();
   }
 
   /** One prune; returns how many entries went. */
@@ -44,17 +43,6 @@ export class MailChangesPruneJob implements OnApplicationBootstrap, BeforeApplic
     if (removed > 0)
       this.logger.log(`pruned ${removed} change log entries older than ${cutoff.toISOString()}`);
     return removed;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick().finally(() => {
-        this.running = undefined;
-        this.schedule(this.settings.pruneIntervalMs);
-      });
-    }, delayMs);
-    this.timer.unref();
   }
 
   private async tick(): Promise<void> {

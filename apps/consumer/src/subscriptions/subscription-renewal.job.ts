@@ -9,6 +9,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { GraphSubscriptionsRepository } from '@email-core/database';
 import { describeError } from '@email-core/kafka';
 import { KafkaTopics } from '../messaging/kafka-topics';
+import { PeriodicTask } from '../messaging/periodic-task';
 import { EnsureSubscriptionCommand } from './commands/ensure-subscription/ensure-subscription.command';
 import { SubscriptionKeeper } from './subscription-keeper';
 import { SUBSCRIPTION_SETTINGS, type SubscriptionSettings } from './subscription.settings';
@@ -31,8 +32,7 @@ const MAX_BACKOFF_MS = 15 * 60_000;
 @Injectable()
 export class SubscriptionRenewalJob implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('SubscriptionRenewal');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly task: PeriodicTask;
   private stopped = false;
   private readonly failures = new Map<string, { count: number; notBefore: number }>();
 
@@ -42,27 +42,17 @@ export class SubscriptionRenewalJob implements OnApplicationBootstrap, BeforeApp
     private readonly commandBus: CommandBus,
     private readonly topics: KafkaTopics,
     @Inject(SUBSCRIPTION_SETTINGS) private readonly settings: SubscriptionSettings,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(() => this.tick(), settings.checkIntervalMs);
+  }
 
   onApplicationBootstrap(): void {
-    this.schedule(0);
+    this.task.start(0);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick().finally(() => {
-        this.running = undefined;
-        this.schedule(this.settings.checkIntervalMs);
-      });
-    }, delayMs);
-    this.timer.unref();
+    await this.task.stop();
   }
 
   private async tick(): Promise<void> {

@@ -9,10 +9,9 @@ import { CommandBus } from '@nestjs/cqrs';
 import type { Kafka } from 'kafkajs';
 import type { ConsumerConfig } from '@email-core/config';
 import { syncRequestedSchema, Topics } from '@email-core/contracts';
-import { KafkaPublisher, runConsumer } from '@email-core/kafka';
+import { KafkaPublisher, KafkaWorker, runConsumer } from '@email-core/kafka';
 import { kafkaLog } from '../messaging/kafka-log';
 import { KafkaTopics } from '../messaging/kafka-topics';
-import { KafkaWorker } from '../messaging/kafka-worker';
 import { CONSUMER_CONFIG, KAFKA } from '../messaging/messaging.tokens';
 import { SyncMailboxCommand } from './sync-mailbox/sync-mailbox.command';
 

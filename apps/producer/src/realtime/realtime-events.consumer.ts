@@ -9,9 +9,8 @@ import type { Kafka } from 'kafkajs';
 import { hostname } from 'node:os';
 import type { ProducerConfig } from '@email-core/config';
 import { domainEventSchema, topicName, Topics } from '@email-core/contracts';
-import { createKafka, parseMessage, withTimeout, type RunningConsumer } from '@email-core/kafka';
+import { createKafka, KafkaWorker, parseMessage, withTimeout, type RunningConsumer } from '@email-core/kafka';
 import { PRODUCER_CONFIG } from '../config.module';
-import { KafkaWorker } from './kafka-worker';
 import { RealtimeGateway } from './realtime.gateway';
 
 /** This instance's own consumer group: every API instance must see every event, for the sockets it holds. */

@@ -1,10 +1,15 @@
-import type { Logger } from '@nestjs/common';
-import type { RunningConsumer } from '@email-core/kafka';
+import type { RunningConsumer } from './consumer-runner';
+
+/** What the worker logs through (a Nest `Logger` fits). */
+export interface KafkaWorkerLogger {
+  log(message: string): void;
+  warn(message: string): void;
+}
 
 export interface KafkaWorkerOptions {
   name: string;
-  logger: Logger;
-  /** true once the worker may start (the database migrated, the topics exist) */
+  logger: KafkaWorkerLogger;
+  /** true once the worker may start (e.g. the database migrated, the topics exist) */
   ready: () => Promise<boolean>;
   start: () => Promise<RunningConsumer>;
   retryDelayMs?: number;
@@ -15,12 +20,14 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
 /**
  * Runs a Kafka consumer in the background for the life of the process: it starts once its dependencies are
  * ready, retries while Kafka is unreachable, and starts again after a crash kafkajs does not recover from
- * itself. The process boots and answers its health check meanwhile, like the database connector does.
+ * itself. The process boots and serves (and answers its health check) meanwhile. Both apps run their background
+ * consumers through it.
  */
 export class KafkaWorker {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private failures = 0;
 
   constructor(private readonly opts: KafkaWorkerOptions) {}
 
@@ -42,6 +49,7 @@ export class KafkaWorker {
           await running.stop();
           return;
         }
+        this.failures = 0;
         this.opts.logger.log(`${this.opts.name} consuming`);
         // until kafkajs gives up on it (a crash it will not restart from) or the process stops
         await new Promise<void>((resolve) => {
@@ -55,7 +63,13 @@ export class KafkaWorker {
         if (!this.stopped) this.opts.logger.warn(`${this.opts.name} crashed; starting again`);
       } catch (err) {
         if (this.stopped) return;
-        this.opts.logger.warn(`${this.opts.name} not started: ${(err as Error).message}; retrying`);
+        this.failures += 1;
+        // once per outage, then every 10th attempt, so a long Kafka outage does not flood the log
+        if (this.failures === 1 || this.failures % 10 === 0) {
+          this.opts.logger.warn(
+            `${this.opts.name} not started (attempt ${this.failures}): ${(err as Error).message}; retrying`,
+          );
+        }
       }
       if (!this.stopped) await sleep(delay);
     }
