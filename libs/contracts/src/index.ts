@@ -32,3 +32,20 @@ export {
   type SyncRequested,
 } from './messages';
 export { REALTIME_PATH, RealtimeEvents, type RealtimeEventName } from './realtime';
+export {
+  attachmentUploadSchema,
+  commandStatusSchema,
+  mailCommandQueuedSchema,
+  mailCommandRequestSchema,
+  MAX_ATTACHMENTS,
+  MAX_BULK_IDS,
+  MAX_INLINE_ATTACHMENT_BYTES,
+  recipientSchema,
+  type AttachmentUpload,
+  type CommandStatus,
+  type MailCommandAction,
+  type MailCommandQueued,
+  type MailCommandRequest,
+  type MailCommandStatus,
+  type Recipient,
+} from './mail-commands';

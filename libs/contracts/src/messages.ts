@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { commandStatusSchema } from './mail-commands';
 
 /**
  * Every Kafka message shape, one zod schema per type with a version field `v`. Producers validate before they
@@ -109,6 +110,7 @@ export const domainEventSchema = z.discriminatedUnion('type', [
   syncCompletedSchema,
   accountStatusSchema,
   mailChangedSchema,
+  commandStatusSchema,
 ]);
 export type DomainEvent = z.infer<typeof domainEventSchema>;
 

@@ -13,6 +13,7 @@ export const RealtimeEvents = {
   syncCompleted: 'sync.completed',
   accountStatus: 'account.status',
   mailChanged: 'mail.changed',
+  commandStatus: 'command.status',
 } as const satisfies Record<string, DomainEvent['type']>;
 
 export type RealtimeEventName = (typeof RealtimeEvents)[keyof typeof RealtimeEvents];

@@ -70,3 +70,10 @@ export {
   type SubscriptionRoute,
 } from './live/graph-subscriptions.repository';
 export { MailChangesRepository, type ChangesSince, type NewMailChange } from './live/mail-changes.repository';
+export {
+  MailCommandsRepository,
+  type CreateCommandResult,
+  type MailCommandView,
+  type NewMailCommand,
+  type StoredMailCommand,
+} from './commands/mail-commands.repository';

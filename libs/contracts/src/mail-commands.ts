@@ -1,0 +1,126 @@
+import { z } from 'zod';
+
+/**
+ * User actions written back to Outlook (issue 6). The API validates a request against `mailCommandRequestSchema`,
+ * stores it as a command (`mail_commands`, with its attachments in `mail_command_attachments`) and publishes a
+ * `mail.command` message through the outbox; the worker loads the command by id, so Kafka never carries mail
+ * content or attachments. Statuses: `queued` (accepted) → `sent` (the worker is calling Graph) → `done`
+ * (Graph confirmed and the mirror is updated) or `failed` (with a reason).
+ */
+
+const uuid = z.string().uuid();
+const isoDate = z.string().datetime();
+const graphId = z.string().min(1).max(512);
+
+/** At most this many message ids in one bulk read/flag/move/delete. */
+export const MAX_BULK_IDS = 500;
+/** Attachments are sent inline up to this size each (Graph's limit for inline attachments). */
+export const MAX_INLINE_ATTACHMENT_BYTES = 3 * 1024 * 1024;
+/** At most this many attachments on one outgoing mail. */
+export const MAX_ATTACHMENTS = 10;
+
+export const recipientSchema = z
+  .object({ address: z.string().email().max(320), name: z.string().max(256).optional() })
+  .strict();
+export type Recipient = z.infer<typeof recipientSchema>;
+
+/** An attachment as the API receives it (base64 content); the size limit is checked on the decoded bytes. */
+export const attachmentUploadSchema = z
+  .object({
+    name: z.string().min(1).max(255),
+    contentType: z.string().min(1).max(255).default('application/octet-stream'),
+    contentBase64: z.string().min(1),
+  })
+  .strict();
+export type AttachmentUpload = z.infer<typeof attachmentUploadSchema>;
+
+const bodySchema = z
+  .object({ contentType: z.enum(['text', 'html']).default('text'), content: z.string().max(1_000_000) })
+  .strict();
+
+const ids = z.array(graphId).min(1).max(MAX_BULK_IDS);
+const base = {
+  /** the client's id for the command: the same id submitted again executes once */
+  id: uuid.optional(),
+  accountId: uuid,
+};
+
+export const mailCommandRequestSchema = z.discriminatedUnion('action', [
+  z.object({ ...base, action: z.literal('markRead'), messageIds: ids, isRead: z.boolean() }).strict(),
+  z
+    .object({
+      ...base,
+      action: z.literal('flag'),
+      messageIds: ids,
+      flagStatus: z.enum(['notFlagged', 'flagged', 'complete']),
+    })
+    .strict(),
+  z.object({ ...base, action: z.literal('move'), messageIds: ids, destinationFolderId: graphId }).strict(),
+  z.object({ ...base, action: z.literal('delete'), messageIds: ids }).strict(),
+  z
+    .object({
+      ...base,
+      action: z.literal('send'),
+      subject: z.string().max(998).default(''),
+      body: bodySchema,
+      toRecipients: z.array(recipientSchema).max(500).default([]),
+      ccRecipients: z.array(recipientSchema).max(500).default([]),
+      bccRecipients: z.array(recipientSchema).max(500).default([]),
+      attachments: z.array(attachmentUploadSchema).max(MAX_ATTACHMENTS).default([]),
+    })
+    .strict(),
+  z
+    .object({
+      ...base,
+      action: z.literal('reply'),
+      messageId: graphId,
+      replyAll: z.boolean().default(false),
+      comment: z.string().max(1_000_000).default(''),
+      attachments: z.array(attachmentUploadSchema).max(MAX_ATTACHMENTS).default([]),
+    })
+    .strict(),
+  z
+    .object({
+      ...base,
+      action: z.literal('forward'),
+      messageId: graphId,
+      toRecipients: z.array(recipientSchema).max(500),
+      comment: z.string().max(1_000_000).default(''),
+      attachments: z.array(attachmentUploadSchema).max(MAX_ATTACHMENTS).default([]),
+    })
+    .strict(),
+]);
+export type MailCommandRequest = z.infer<typeof mailCommandRequestSchema>;
+export type MailCommandAction = MailCommandRequest['action'];
+export type MailCommandStatus = 'queued' | 'sent' | 'done' | 'failed';
+
+/** `mailCommands`: "execute command `commandId`" (keyed by account). The command itself is in Postgres. */
+export const mailCommandQueuedSchema = z
+  .object({
+    type: z.literal('mail.command'),
+    v: z.literal(1),
+    commandId: uuid,
+    accountId: uuid,
+    action: z.enum(['markRead', 'flag', 'move', 'delete', 'send', 'reply', 'forward']),
+    queuedAt: isoDate,
+  })
+  .strict();
+export type MailCommandQueued = z.infer<typeof mailCommandQueuedSchema>;
+
+/** `events`: a command's status changed (routed to the owner's sockets by `userId`). */
+export const commandStatusSchema = z
+  .object({
+    type: z.literal('command.status'),
+    v: z.literal(1),
+    commandId: uuid,
+    accountId: uuid,
+    userId: uuid,
+    action: z.enum(['markRead', 'flag', 'move', 'delete', 'send', 'reply', 'forward']),
+    status: z.enum(['queued', 'sent', 'done', 'failed']),
+    /** machine-readable, with `failed` (e.g. `MESSAGE_GONE`) */
+    reasonCode: z.string().max(64).optional(),
+    reason: z.string().max(500).optional(),
+    at: isoDate,
+  })
+  .strict();
+export type CommandStatus = z.infer<typeof commandStatusSchema>;

@@ -1,0 +1,158 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { MailCommandAction, MailCommandStatus } from '@email-core/contracts';
+
+export interface NewMailCommand {
+  id: string;
+  userId: string;
+  accountId: string;
+  action: MailCommandAction;
+  /** the validated request without attachment content */
+  request: Record<string, unknown>;
+  /** SHA-256 of the whole request (attachments included): the same id with another request is a conflict */
+  requestHash: string;
+  attachments: Array<{ name: string; contentType: string; content: Buffer }>;
+}
+
+/** What the API shows of a command. */
+export interface MailCommandView {
+  id: string;
+  accountId: string;
+  action: MailCommandAction;
+  status: MailCommandStatus;
+  reasonCode: string | null;
+  reason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What the worker needs to execute a command. */
+export interface StoredMailCommand extends MailCommandView {
+  userId: string;
+  request: Record<string, unknown>;
+}
+
+export type CreateCommandResult =
+  | { created: true; command: MailCommandView }
+  /** the id exists: `sameRequest` false means it was used for another request (or by another user) */
+  | { created: false; sameRequest: boolean; command: MailCommandView | null };
+
+interface Row {
+  id: string;
+  user_id: string;
+  account_id: string;
+  action: MailCommandAction;
+  request: Record<string, unknown>;
+  request_hash: string;
+  status: MailCommandStatus;
+  reason_code: string | null;
+  reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const view = (r: Row): MailCommandView => ({
+  id: r.id,
+  accountId: r.account_id,
+  action: r.action,
+  status: r.status,
+  reasonCode: r.reason_code,
+  reason: r.reason,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
+});
+
+/**
+ * `mail_commands` and their attachments. Every statement ends in a SELECT or RETURNING read through `rowsOf`,
+ * because TypeORM answers a bare UPDATE with `[rows, count]`.
+ */
+export class MailCommandsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Inside the caller's transaction (which also writes the outbox row); idempotent on the id. */
+  async create(manager: EntityManager, c: NewMailCommand): Promise<CreateCommandResult> {
+    const inserted: Row[] = await manager.query(
+      `INSERT INTO mail_commands (id, user_id, account_id, action, request, request_hash)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING *`,
+      [c.id, c.userId, c.accountId, c.action, JSON.stringify(c.request), c.requestHash],
+    );
+    const row = inserted[0];
+    if (row) {
+      for (const [position, a] of c.attachments.entries()) {
+        await manager.query(
+          `INSERT INTO mail_command_attachments (command_id, position, name, content_type, size, content)
+           VALUES ($1, $2, $3, $4, $5, $6)`,
+          [c.id, position, a.name, a.contentType, a.content.length, a.content],
+        );
+      }
+      return { created: true, command: view(row) };
+    }
+    const existing: Row[] = await manager.query(`SELECT * FROM mail_commands WHERE id = $1`, [c.id]);
+    const e = existing[0];
+    const same = !!e && e.user_id === c.userId && e.request_hash === c.requestHash;
+    return { created: false, sameRequest: same, command: e && e.user_id === c.userId ? view(e) : null };
+  }
+
+  /** A user's command; null for another user's or an unknown id. */
+  async findForUser(userId: string, id: string): Promise<MailCommandView | null> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT * FROM mail_commands WHERE id = $1 AND user_id = $2`,
+      [id, userId],
+    );
+    return rows[0] ? view(rows[0]) : null;
+  }
+
+  async load(id: string): Promise<StoredMailCommand | null> {
+    const rows: Row[] = await this.dataSource.query(`SELECT * FROM mail_commands WHERE id = $1`, [id]);
+    const r = rows[0];
+    return r ? { ...view(r), userId: r.user_id, request: r.request } : null;
+  }
+
+  async loadAttachments(id: string): Promise<Array<{ name: string; contentType: string; content: Buffer }>> {
+    const rows: Array<{ name: string; content_type: string; content: Buffer }> = await this.dataSource.query(
+      `SELECT name, content_type, content FROM mail_command_attachments WHERE command_id = $1 ORDER BY position`,
+      [id],
+    );
+    return rows.map((r) => ({ name: r.name, contentType: r.content_type, content: r.content }));
+  }
+
+  /**
+   * Moves the command to `to` if its status is one of `from`; returns the updated view, or null when it was in
+   * another status (someone else moved it on: the caller must not act twice).
+   */
+  async transition(
+    id: string,
+    from: MailCommandStatus[],
+    to: MailCommandStatus,
+    reason?: { code: string; message: string },
+  ): Promise<MailCommandView | null> {
+    const rows: Row[] = await this.dataSource.query(
+      `WITH u AS (
+         UPDATE mail_commands
+            SET status = $3, reason_code = $4, reason = $5, updated_at = now()
+          WHERE id = $1 AND status = ANY($2::text[])
+          RETURNING *)
+       SELECT * FROM u`,
+      [id, from, to, reason?.code ?? null, reason?.message.slice(0, 500) ?? null],
+    );
+    return rows[0] ? view(rows[0]) : null;
+  }
+
+  /** Attachments are kept only until Graph has them. */
+  async dropAttachments(id: string): Promise<void> {
+    await this.dataSource.query(
+      `WITH d AS (DELETE FROM mail_command_attachments WHERE command_id = $1 RETURNING 1) SELECT count(*) FROM d`,
+      [id],
+    );
+  }
+
+  /** Commands stored for an account (tests and the Ops page). */
+  async countForAccount(accountId: string): Promise<number> {
+    const rows: Array<{ n: number }> = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM mail_commands WHERE account_id = $1`,
+      [accountId],
+    );
+    return rows[0]?.n ?? 0;
+  }
+}
