@@ -4,7 +4,9 @@ import type { ProducerConfig } from '@email-core/config';
 import { GraphLibModule } from '@email-core/graph';
 import { InfrastructureModule } from '@email-core/health';
 import { AccountsModule } from './accounts/accounts.module';
+import { AttachmentsModule } from './attachments/attachments.module';
 import { AuthModule } from './auth/auth.module';
+import { CommandsModule } from './commands/commands.module';
 import { ProducerConfigModule } from './config.module';
 import { GraphWebhookModule } from './graph-webhook/graph-webhook.module';
 import { MailModule } from './mail/mail.module';
@@ -28,6 +30,8 @@ export class AppModule {
         OutboxModule,
         RealtimeModule,
         GraphWebhookModule,
+        CommandsModule,
+        AttachmentsModule,
       ],
     };
   }

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadOrExit, loadProducerConfig } from '@email-core/config';
 import { AppModule } from './app.module';
+import { commandBody, COMMANDS_ROUTE } from './commands/command-body-limit';
 import { GRAPH_WEBHOOK_ROUTES, graphWebhookBody } from './graph-webhook/graph-webhook-body';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 
@@ -25,6 +26,9 @@ async function bootstrap(): Promise<void> {
   );
   app.enableCors({ origin: config.corsOrigins, credentials: true });
   app.use(cookieParser());
+  // `POST /commands` also gets its own JSON parser, also before Nest's (after CORS, so a browser can read its
+  // 413): outgoing mail carries attachments, so its limit is sized for the largest valid command, not 100 kB.
+  app.use(`/api/v1/${COMMANDS_ROUTE}`, commandBody());
   app.useGlobalFilters(new ApiExceptionFilter());
   app.enableShutdownHooks();
   const dashboard = path.resolve(config.dashboardDir);

@@ -59,3 +59,8 @@ export {
   type NewGraphSubscription,
 } from './graph-subscriptions-client';
 export { type UnlinkedSealedTokens } from './token-vault';
+export {
+  GraphAttachmentsClient,
+  type GraphAttachmentContent,
+  type GraphAttachmentInfo,
+} from './graph-attachments-client';

@@ -40,6 +40,23 @@ describe('outbox payload checks', () => {
     );
   });
 
+  it('checks the mail command a submitted action writes: ids only, never the request or its attachments', () => {
+    const queued = {
+      type: 'mail.command',
+      v: 1,
+      commandId: randomUUID(),
+      accountId: randomUUID(),
+      action: 'send',
+      queuedAt: new Date().toISOString(),
+    };
+    expect(outboxPayloadProblem('mail.command', queued)).toBeNull();
+    expect(outboxPayloadProblem('mail.command', { ...queued, action: 'archive' })).toBe(
+      'action: invalid_enum_value',
+    );
+    expect(outboxPayloadProblem('mail.command', { ...queued, attachments: [] })).toMatch(/unrecognized_keys/);
+    expect(isKnownTopic(Topics.mailCommands)).toBe(true);
+  });
+
   it('knows only the topics of the contracts', () => {
     expect(isKnownTopic(Topics.syncRequests)).toBe(true);
     expect(isKnownTopic('t')).toBe(false);

@@ -1,6 +1,7 @@
 import type { ZodTypeAny } from 'zod';
 import {
   accountStatusSchema,
+  mailCommandQueuedSchema,
   subscriptionDeleteSchema,
   syncCompletedSchema,
   syncProgressSchema,
@@ -16,6 +17,7 @@ const schemaByType: Record<string, ZodTypeAny> = {
   'sync.completed': syncCompletedSchema,
   'account.status': accountStatusSchema,
   'subscription.delete': subscriptionDeleteSchema,
+  'mail.command': mailCommandQueuedSchema,
 };
 
 const knownTopics = new Set<string>(Object.values(Topics));

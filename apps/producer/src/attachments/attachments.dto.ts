@@ -1,0 +1,29 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { GraphAttachmentInfo } from '@email-core/graph';
+
+/** One attachment as the API lists it: metadata only, never its content. */
+export class AttachmentDto {
+  @ApiProperty({ description: "Graph's attachment id (pass it URL-encoded to `/content`)" })
+  id!: string;
+
+  @ApiProperty({ example: 'q3.pdf' })
+  name!: string;
+
+  @ApiProperty({ example: 'application/pdf' })
+  contentType!: string;
+
+  @ApiProperty({ description: 'bytes, as Graph reports it' })
+  size!: number;
+
+  @ApiProperty({ description: 'shown in the body (an embedded image) rather than as a file' })
+  isInline!: boolean;
+
+  static from(a: GraphAttachmentInfo): AttachmentDto {
+    return { id: a.id, name: a.name, contentType: a.contentType, size: a.size, isInline: a.isInline };
+  }
+}
+
+export class AttachmentListDto {
+  @ApiProperty({ type: [AttachmentDto] })
+  items!: AttachmentDto[];
+}

@@ -1,0 +1,22 @@
+import { Query } from '@nestjs/cqrs';
+import type { Readable } from 'node:stream';
+
+export interface AttachmentDownload {
+  name: string;
+  /** Graph's, checked to be a well-formed media type */
+  contentType: string;
+  contentLength: number | null;
+  /** Graph's bytes as they arrive; the caller must read or destroy it (that ends the Graph request) */
+  body: Readable;
+}
+
+/** One attachment's bytes, streamed from Graph. */
+export class OpenAttachmentQuery extends Query<AttachmentDownload> {
+  constructor(
+    readonly userId: string,
+    readonly messageId: string,
+    readonly attachmentId: string,
+  ) {
+    super();
+  }
+}

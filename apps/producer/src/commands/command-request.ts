@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { MAX_INLINE_ATTACHMENT_BYTES, type MailCommandRequest } from '@email-core/contracts';
+import { CommandErrors } from './command-errors';
+
+/** An attachment decoded, as MailCommandsRepository stores it. */
+export interface DecodedAttachment {
+  name: string;
+  contentType: string;
+  content: Buffer;
+}
+
+/** Standard base64 (RFC 4648 §4) with its padding: what Graph's `contentBytes` takes. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** bytes that a valid base64 string decodes to, without decoding it */
+function decodedLength(b64: string): number {
+  const padding = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
+  return (b64.length / 4) * 3 - padding;
+}
+
+/** JSON with object keys sorted at every level, so equal requests give equal text whatever the key order */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * SHA-256 over the validated request (defaults filled in, so an omitted default and an explicit one are the same
+ * request), attachment content included, the client's `id` left out: the same id with another hash is another
+ * request, a conflict.
+ */
+export function requestHash(request: MailCommandRequest): string {
+  const { id: _id, ...rest } = request;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+}
+
+/** The outgoing mail's attachments, decoded; 400 for bad base64, 413 for one over the inline limit. */
+export function decodeAttachments(request: MailCommandRequest): DecodedAttachment[] {
+  if (request.action !== 'send' && request.action !== 'reply' && request.action !== 'forward') return [];
+  return request.attachments.map((a, index) => {
+    if (!BASE64.test(a.contentBase64)) throw CommandErrors.invalidAttachment(index, a.name);
+    // checked before decoding: an oversized attachment is never held twice
+    const size = decodedLength(a.contentBase64);
+    if (size > MAX_INLINE_ATTACHMENT_BYTES) throw CommandErrors.attachmentTooLarge(index, a.name, size);
+    return { name: a.name, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') };
+  });
+}
+
+/** The request as stored in `mail_commands.request`: no id (it is the row's), attachments without content. */
+export function storedRequest(request: MailCommandRequest): Record<string, unknown> {
+  const { id: _id, ...rest } = request;
+  if (rest.action !== 'send' && rest.action !== 'reply' && rest.action !== 'forward') return rest;
+  return {
+    ...rest,
+    attachments: rest.attachments.map((a) => ({
+      name: a.name,
+      contentType: a.contentType,
+      size: decodedLength(a.contentBase64),
+    })),
+  };
+}
+
+/** The messages a command acts on (each once), which must all be in the account's mirror. */
+export function targetMessageIds(request: MailCommandRequest): string[] {
+  switch (request.action) {
+    case 'markRead':
+    case 'flag':
+    case 'move':
+    case 'delete':
+      return [...new Set(request.messageIds)];
+    case 'reply':
+    case 'forward':
+      return [request.messageId];
+    case 'send':
+      return [];
+  }
+}
+
+/** 400 NO_RECIPIENTS for a new mail or a forward addressed to nobody (a reply goes to the original's sender). */
+export function checkRecipients(request: MailCommandRequest): void {
+  if (request.action === 'send') {
+    const count = request.toRecipients.length + request.ccRecipients.length + request.bccRecipients.length;
+    if (count === 0) throw CommandErrors.noRecipients();
+  }
+  if (request.action === 'forward' && request.toRecipients.length === 0) throw CommandErrors.noRecipients();
+}

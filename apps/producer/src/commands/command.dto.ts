@@ -1,0 +1,145 @@
+import { ApiProperty, type SchemaObject } from '@nestjs/swagger';
+import {
+  MAX_ATTACHMENTS,
+  MAX_BULK_IDS,
+  MAX_INLINE_ATTACHMENT_BYTES,
+  type MailCommandAction,
+  type MailCommandStatus,
+} from '@email-core/contracts';
+import type { MailCommandView } from '@email-core/database';
+
+const ACTIONS: MailCommandAction[] = ['markRead', 'flag', 'move', 'delete', 'send', 'reply', 'forward'];
+const STATUSES: MailCommandStatus[] = ['queued', 'sent', 'done', 'failed'];
+
+/** A command as the API shows it: an allow-list (never the request, never an attachment). */
+export class CommandDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ format: 'uuid' })
+  accountId!: string;
+
+  @ApiProperty({ enum: ACTIONS })
+  action!: MailCommandAction;
+
+  @ApiProperty({
+    enum: STATUSES,
+    description: '`queued` → `sent` (the worker is calling Graph) → `done`, or `failed` with a reason',
+  })
+  status!: MailCommandStatus;
+
+  @ApiProperty({ type: String, nullable: true, description: 'with `failed`: e.g. `MESSAGE_GONE`' })
+  reasonCode!: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  reason!: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt!: string;
+
+  static from(c: MailCommandView): CommandDto {
+    return {
+      id: c.id,
+      accountId: c.accountId,
+      action: c.action,
+      status: c.status,
+      reasonCode: c.reasonCode,
+      reason: c.reason,
+      createdAt: c.createdAt,
+      updatedAt: c.updatedAt,
+    };
+  }
+}
+
+const uuid: SchemaObject = { type: 'string', format: 'uuid' };
+const ids: SchemaObject = {
+  type: 'array',
+  items: { type: 'string', description: 'Graph immutable message id' },
+  minItems: 1,
+  maxItems: MAX_BULK_IDS,
+};
+const recipients: SchemaObject = {
+  type: 'array',
+  maxItems: 500,
+  items: {
+    type: 'object',
+    required: ['address'],
+    properties: { address: { type: 'string', format: 'email' }, name: { type: 'string' } },
+  },
+};
+const attachments: SchemaObject = {
+  type: 'array',
+  maxItems: MAX_ATTACHMENTS,
+  items: {
+    type: 'object',
+    required: ['name', 'contentBase64'],
+    properties: {
+      name: { type: 'string', maxLength: 255 },
+      contentType: { type: 'string', default: 'application/octet-stream' },
+      contentBase64: {
+        type: 'string',
+        format: 'byte',
+        description: `standard base64; at most ${MAX_INLINE_ATTACHMENT_BYTES} bytes once decoded (413 ATTACHMENT_TOO_LARGE)`,
+      },
+    },
+  },
+};
+const variant = (
+  action: MailCommandAction,
+  required: string[],
+  properties: Record<string, SchemaObject>,
+) => ({
+  type: 'object',
+  title: action,
+  required: ['accountId', 'action', ...required],
+  properties: {
+    id: { ...uuid, description: 'your id for the command: the same id again executes once' },
+    accountId: uuid,
+    action: { type: 'string', enum: [action] },
+    ...properties,
+  },
+});
+
+/** `mailCommandRequestSchema` (libs/contracts/src/mail-commands.ts) for the OpenAPI document */
+export const mailCommandRequestOpenApi: SchemaObject = {
+  oneOf: [
+    variant('markRead', ['messageIds', 'isRead'], { messageIds: ids, isRead: { type: 'boolean' } }),
+    variant('flag', ['messageIds', 'flagStatus'], {
+      messageIds: ids,
+      flagStatus: { type: 'string', enum: ['notFlagged', 'flagged', 'complete'] },
+    }),
+    variant('move', ['messageIds', 'destinationFolderId'], {
+      messageIds: ids,
+      destinationFolderId: { type: 'string', description: "a folder id or well-known name (e.g. 'archive')" },
+    }),
+    variant('delete', ['messageIds'], { messageIds: ids }),
+    variant('send', ['body'], {
+      subject: { type: 'string', maxLength: 998 },
+      body: {
+        type: 'object',
+        required: ['content'],
+        properties: { contentType: { type: 'string', enum: ['text', 'html'] }, content: { type: 'string' } },
+      },
+      toRecipients: recipients,
+      ccRecipients: recipients,
+      bccRecipients: recipients,
+      attachments,
+    }),
+    variant('reply', ['messageId'], {
+      messageId: { type: 'string' },
+      replyAll: { type: 'boolean', default: false },
+      comment: { type: 'string' },
+      attachments,
+    }),
+    variant('forward', ['messageId', 'toRecipients'], {
+      messageId: { type: 'string' },
+      toRecipients: { ...recipients, minItems: 1 },
+      comment: { type: 'string' },
+      attachments,
+    }),
+  ],
+  discriminator: { propertyName: 'action' },
+};

@@ -1,0 +1,42 @@
+import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
+import { MailAccountsRepository, MailCommandsRepository } from '@email-core/database';
+import { AuthModule } from '../auth/auth.module';
+import { OutboxModule } from '../outbox/outbox.module';
+import { CommandChecksRepository } from './command-checks.repository';
+import { CommandsController } from './commands.controller';
+import { SubmitMailCommandHandler } from './commands/submit-mail-command/submit-mail-command.handler';
+import { MailCommandOutbox } from './mail-command-outbox';
+import { GetCommandQueryHandler } from './queries/get-command/get-command.query-handler';
+
+/**
+ * Mail commands, the API side (issue 6, architecture data flow 8): `POST /commands` validates and stores a
+ * command with its `mail.command` outbox row; `GET /commands/:id` reads its status. The consumer's worker
+ * executes commands; nothing here calls Graph.
+ */
+@Module({
+  imports: [CqrsModule, AuthModule, OutboxModule],
+  controllers: [CommandsController],
+  providers: [
+    {
+      provide: MailAccountsRepository,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new MailAccountsRepository(ds),
+    },
+    {
+      provide: MailCommandsRepository,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new MailCommandsRepository(ds),
+    },
+    {
+      provide: CommandChecksRepository,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new CommandChecksRepository(ds),
+    },
+    MailCommandOutbox,
+    SubmitMailCommandHandler,
+    GetCommandQueryHandler,
+  ],
+})
+export class CommandsModule {}

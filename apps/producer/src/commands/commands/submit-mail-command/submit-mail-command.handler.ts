@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
+import type { MailCommandRequest } from '@email-core/contracts';
+import { MailAccountsRepository, MailCommandsRepository } from '@email-core/database';
+import { CommandChecksRepository } from '../../command-checks.repository';
+import { CommandErrors } from '../../command-errors';
+import {
+  checkRecipients,
+  decodeAttachments,
+  requestHash,
+  storedRequest,
+  targetMessageIds,
+} from '../../command-request';
+import { MailCommandOutbox } from '../../mail-command-outbox';
+import { SubmitMailCommand, type SubmitMailCommandResult } from './submit-mail-command.command';
+
+/**
+ * Validates a command against the user's account and its mirror, then stores it and its `mail.command` outbox
+ * row in one transaction. Every refusal comes before anything is written. A command id seen before answers the
+ * command's current state (same user, same request) or COMMAND_ID_CONFLICT, without validating again: a retry of
+ * a delete must not fail because the delete already happened.
+ */
+@CommandHandler(SubmitMailCommand)
+export class SubmitMailCommandHandler implements ICommandHandler<SubmitMailCommand> {
+  constructor(
+    private readonly accounts: MailAccountsRepository,
+    private readonly checks: CommandChecksRepository,
+    private readonly commands: MailCommandsRepository,
+    private readonly outbox: MailCommandOutbox,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  async execute({ userId, request }: SubmitMailCommand): Promise<SubmitMailCommandResult> {
+    const account = await this.accounts.findForUser(userId, request.accountId);
+    if (!account) throw CommandErrors.accountNotFound();
+    const hash = requestHash(request);
+    // Postgres answers uuids in lower case; so does the API, whatever case the client wrote
+    const clientId = request.id?.toLowerCase();
+    if (clientId) {
+      const seen = await this.seenBefore(userId, clientId, hash);
+      if (seen) return seen;
+    }
+
+    checkRecipients(request);
+    const attachments = decodeAttachments(request);
+    const missing = await this.checks.missingMessages(account.id, targetMessageIds(request));
+    if (missing.length > 0) throw CommandErrors.messageNotFound(missing);
+    const resolved = await this.resolveFolder(account.id, request);
+
+    const id = clientId ?? randomUUID();
+    const result = await this.dataSource.transaction(async (manager) => {
+      const created = await this.commands.create(manager, {
+        id,
+        userId,
+        accountId: account.id,
+        action: request.action,
+        request: storedRequest(resolved),
+        requestHash: hash,
+        attachments,
+      });
+      if (created.created)
+        await this.outbox.add(manager, { id, accountId: account.id, action: request.action });
+      return created;
+    });
+    if (result.created) {
+      this.outbox.committed();
+      return { created: true, command: result.command };
+    }
+    // the same id committed by a concurrent request between our check and our insert
+    if (!result.sameRequest || !result.command) throw CommandErrors.idConflict();
+    return { created: false, command: result.command };
+  }
+
+  private async seenBefore(
+    userId: string,
+    id: string,
+    hash: string,
+  ): Promise<SubmitMailCommandResult | null> {
+    const existing = await this.checks.fingerprint(id);
+    if (!existing) return null;
+    if (existing.userId !== userId || existing.requestHash !== hash) throw CommandErrors.idConflict();
+    const command = await this.commands.findForUser(userId, id);
+    // deleted in between (the account was unlinked): treat the id as new
+    return command ? { created: false, command } : null;
+  }
+
+  /** A move names its folder by id or well-known name; the stored command always carries the folder's id. */
+  private async resolveFolder(accountId: string, request: MailCommandRequest): Promise<MailCommandRequest> {
+    if (request.action !== 'move') return request;
+    const folderId = await this.checks.folderId(accountId, request.destinationFolderId);
+    if (!folderId) throw CommandErrors.unknownFolder();
+    return { ...request, destinationFolderId: folderId };
+  }
+}
