@@ -30,8 +30,10 @@ async function bootstrap(): Promise<void> {
     bodyParser: true,
     rawBody: false,
   });
-  // sendMail with attachments carries base64 content well beyond body-parser's 100 kB default.
-  app.useBodyParser('json', { limit: '10mb' });
+  // sendMail, drafts and attachments carry base64 content well beyond body-parser's 100 kB default; the limit
+  // is well above Graph's 3 MB per inline attachment so that an oversized one reaches the handler and gets
+  // Graph's own 413 ErrorRequestEntityTooLarge rather than the body parser's.
+  app.useBodyParser('json', { limit: '50mb' });
   app.useBodyParser('urlencoded', { extended: false, limit: '1mb' });
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);

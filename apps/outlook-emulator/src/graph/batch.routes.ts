@@ -132,7 +132,9 @@ export class BatchRoutes implements OnModuleInit {
           },
           ctx.origin,
         );
-        results.set(step.id, { id: step.id, status: res.status, headers: res.headers ?? {}, body: res.body });
+        // raw bytes (an attachment's $value) travel base64-encoded inside the batch's JSON, as on Graph
+        const body = Buffer.isBuffer(res.body) ? res.body.toString('base64') : res.body;
+        results.set(step.id, { id: step.id, status: res.status, headers: res.headers ?? {}, body });
       } catch (err) {
         const e =
           err instanceof GraphError ? err : new GraphError(500, 'InternalServerError', 'Batch step failed.');

@@ -156,7 +156,7 @@ export const GRAPH_JSON =
   'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
 function contentType(body: unknown): Record<string, string> {
-  if (body === undefined) return {};
+  if (body === undefined || Buffer.isBuffer(body)) return {};
   return { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : GRAPH_JSON };
 }
 

@@ -16,7 +16,7 @@ export interface GraphRequest {
 export interface GraphResponse {
   status: number;
   headers?: Record<string, string>;
-  /** JSON-serialisable, or a string sent as text/plain, or undefined for no body */
+  /** JSON-serialisable, a string sent as text/plain, raw bytes (a Buffer, typed by the handler's headers), or undefined for no body */
   body?: unknown;
 }
 

@@ -29,7 +29,9 @@ export class GraphController {
     if (out.body === undefined) {
       res.end();
     } else {
-      res.end(typeof out.body === 'string' ? out.body : JSON.stringify(out.body));
+      res.end(
+        typeof out.body === 'string' || Buffer.isBuffer(out.body) ? out.body : JSON.stringify(out.body),
+      );
     }
   }
 }

@@ -1,8 +1,11 @@
 import { Module } from '@nestjs/common';
 import { IdentityModule } from '../identity/identity.module';
+import { AttachmentsRoutes } from './attachments.routes';
 import { BatchRoutes } from './batch.routes';
 import { GraphController } from './graph.controller';
 import { GraphDispatcher } from './graph-dispatcher';
+import { MailActionsRoutes } from './mail-actions.routes';
+import { MailDelivery } from './mail-delivery';
 import { MailFoldersRoutes } from './mail-folders.routes';
 import { MeRoutes } from './me.routes';
 import { MessageDeltaRoutes } from './message-delta.routes';
@@ -19,6 +22,9 @@ import { Throttle } from './throttle';
     MeRoutes,
     MailFoldersRoutes,
     MessagesRoutes,
+    AttachmentsRoutes,
+    MailDelivery,
+    MailActionsRoutes,
     MessageDeltaRoutes,
     SendMailRoutes,
     BatchRoutes,

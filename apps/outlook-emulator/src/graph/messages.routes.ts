@@ -1,31 +1,18 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { flagNumber, MailboxStore, type MessagePatch } from '../store/mailbox-store';
-import { iso, messageView } from '../store/message-view';
-import type { EmailAddress, Mailbox, MessageRecord } from '../store/model';
-import { folderParam, jsonBody, messageParam } from './graph-context';
+import { MailboxStore } from '../store/mailbox-store';
+import { messageView } from '../store/message-view';
+import type { Mailbox, MessageRecord } from '../store/model';
+import { folderParam, jsonBody, messageEntity, messageInPath } from './graph-context';
 import { GraphError, notFound } from './graph-error';
 import type { GraphContext, GraphResponse } from './graph-router';
 import { GraphRouter } from './graph-router';
 import { filterProperties, matchesAll, parseMessageFilter } from './message-filter';
+import { DRAFT_ONLY, parseMessageWrite } from './message-input';
 import { linkWith, odataContext, parseIntParam, parsePrefer, parseSelect, preferenceHeaders } from './odata';
 
 const WRITE = ['Mail.ReadWrite'];
-const PATCHABLE = new Set([
-  'isread',
-  'flag',
-  'subject',
-  'body',
-  'importance',
-  'categories',
-  'inferenceclassification',
-  'torecipients',
-  'ccrecipients',
-  'bccrecipients',
-  'replyto',
-  'isreadreceiptrequested',
-]);
 
-/** message list (per folder and whole mailbox), get, patch, delete, move and attachments */
+/** message list (per folder and whole mailbox), get, patch, delete and move */
 @Injectable()
 export class MessagesRoutes implements OnModuleInit {
   private readonly allSorted = new WeakMap<Mailbox, { seq: number; list: MessageRecord[] }>();
@@ -53,8 +40,6 @@ export class MessagesRoutes implements OnModuleInit {
       r.add('PATCH', base, (ctx) => this.patch(ctx), { scopes: WRITE });
       r.add('DELETE', base, (ctx) => this.remove(ctx), { scopes: WRITE });
       r.add('POST', `${base}/move`, (ctx) => this.move(ctx), { scopes: WRITE });
-      r.add('GET', `${base}/attachments`, (ctx) => this.attachments(ctx));
-      r.add('GET', `${base}/attachments/:attachment`, (ctx) => this.attachment(ctx));
     }
   }
 
@@ -66,10 +51,6 @@ export class MessagesRoutes implements OnModuleInit {
     list.sort((a, b) => b.receivedAt - a.receivedAt || b.serial - a.serial);
     this.allSorted.set(mailbox, { seq: mailbox.seq, list });
     return list;
-  }
-
-  private inFolder(ctx: GraphContext, msg: MessageRecord): void {
-    if (ctx.params.folder !== undefined && folderParam(this.store, ctx) !== msg.folder) throw notFound();
   }
 
   private list(ctx: GraphContext, sorted: MessageRecord[], path: string): GraphResponse {
@@ -135,8 +116,7 @@ export class MessagesRoutes implements OnModuleInit {
   }
 
   private get(ctx: GraphContext): GraphResponse {
-    const msg = messageParam(this.store, ctx);
-    this.inFolder(ctx, msg);
+    const msg = messageInPath(this.store, ctx);
     const prefer = parsePrefer(ctx.req.headers.prefer);
     const select = parseSelect(ctx.req.query.get('$select'));
     return {
@@ -155,70 +135,16 @@ export class MessagesRoutes implements OnModuleInit {
   }
 
   private patch(ctx: GraphContext): GraphResponse {
-    const msg = messageParam(this.store, ctx);
-    this.inFolder(ctx, msg);
-    const body = jsonBody(ctx);
-    const patch: MessagePatch = {};
-    for (const [key, value] of Object.entries(body)) {
-      const k = key.toLowerCase();
-      if (!PATCHABLE.has(k)) {
+    const msg = messageInPath(this.store, ctx);
+    const { patch } = parseMessageWrite(jsonBody(ctx), 'patch');
+    if (!this.store.content(msg).isDraft) {
+      const key = Object.keys(jsonBody(ctx)).find((k) => DRAFT_ONLY.has(k.toLowerCase()));
+      if (key !== undefined) {
         throw new GraphError(
           400,
-          'ErrorInvalidProperty',
-          `The property '${key}' does not exist on type 'microsoft.graph.message' or cannot be updated.`,
+          'ErrorInvalidPropertyUpdateSentMessage',
+          `Update operation is invalid for property of a sent message: '${key}' can only be updated on a draft.`,
         );
-      }
-      const bad = () => new GraphError(400, 'ErrorInvalidRequest', `Invalid value for property '${key}'.`);
-      switch (k) {
-        case 'isread':
-          if (typeof value !== 'boolean') throw bad();
-          patch.isRead = value;
-          break;
-        case 'flag': {
-          const status = (value as { flagStatus?: unknown } | null)?.flagStatus;
-          if (status !== 'notFlagged' && status !== 'flagged' && status !== 'complete') throw bad();
-          patch.flag = flagNumber(status);
-          break;
-        }
-        case 'subject':
-          if (typeof value !== 'string') throw bad();
-          patch.subject = value;
-          break;
-        case 'body': {
-          const b = value as { contentType?: unknown; content?: unknown } | null;
-          if (!b || typeof b.content !== 'string') throw bad();
-          patch.body = { contentType: b.contentType === 'text' ? 'text' : 'html', content: b.content };
-          break;
-        }
-        case 'importance':
-          if (value !== 'low' && value !== 'normal' && value !== 'high') throw bad();
-          patch.importance = value;
-          break;
-        case 'categories':
-          if (!Array.isArray(value) || !value.every((c) => typeof c === 'string')) throw bad();
-          patch.categories = value;
-          break;
-        case 'inferenceclassification':
-          if (value !== 'focused' && value !== 'other') throw bad();
-          patch.inferenceClassification = value;
-          break;
-        case 'isreadreceiptrequested':
-          if (typeof value !== 'boolean') throw bad();
-          patch.isReadReceiptRequested = value;
-          break;
-        default: {
-          const list = recipients(value);
-          if (!list) throw bad();
-          const field = (
-            {
-              torecipients: 'toRecipients',
-              ccrecipients: 'ccRecipients',
-              bccrecipients: 'bccRecipients',
-              replyto: 'replyTo',
-            } as const
-          )[k as 'torecipients'];
-          patch[field] = list;
-        }
       }
     }
     this.store.updateMessage(msg, patch);
@@ -226,15 +152,13 @@ export class MessagesRoutes implements OnModuleInit {
   }
 
   private remove(ctx: GraphContext): GraphResponse {
-    const msg = messageParam(this.store, ctx);
-    this.inFolder(ctx, msg);
+    const msg = messageInPath(this.store, ctx);
     this.store.deleteMessage(msg);
     return { status: 204 };
   }
 
   private move(ctx: GraphContext): GraphResponse {
-    const msg = messageParam(this.store, ctx);
-    this.inFolder(ctx, msg);
+    const msg = messageInPath(this.store, ctx);
     const dest = jsonBody(ctx).destinationId;
     if (typeof dest !== 'string' || !dest) {
       throw new GraphError(400, 'ErrorInvalidRequest', "The parameter 'destinationId' is required.");
@@ -242,66 +166,6 @@ export class MessagesRoutes implements OnModuleInit {
     const folder = this.store.resolveFolder(ctx.mailbox, dest);
     if (!folder || folder === ctx.mailbox.root) throw notFound();
     this.store.moveMessage(msg, folder);
-    const prefer = parsePrefer(ctx.req.headers.prefer);
-    return {
-      status: 201,
-      headers: preferenceHeaders(prefer),
-      body: {
-        '@odata.context': odataContext(ctx, 'users/messages/$entity'),
-        ...messageView(this.store, msg, {
-          bodyType: prefer.bodyType,
-          immutableIds: prefer.immutableIds,
-          baseUrl: ctx.origin,
-        }),
-      },
-    };
+    return messageEntity(this.store, ctx, msg, 201);
   }
-
-  private attachmentList(ctx: GraphContext): { msg: MessageRecord; items: Record<string, unknown>[] } {
-    const msg = messageParam(this.store, ctx);
-    this.inFolder(ctx, msg);
-    const items = this.store.attachments(msg).map((a, i) => ({
-      '@odata.type': '#microsoft.graph.fileAttachment',
-      '@odata.mediaContentType': a.contentType,
-      id: `${msg.immutableId}.${i}`,
-      lastModifiedDateTime: iso(msg.createdAt),
-      name: a.name,
-      contentType: a.contentType,
-      size: a.size,
-      isInline: a.isInline,
-      contentId: null,
-      contentLocation: null,
-      contentBytes: a.contentBytes,
-    }));
-    return { msg, items };
-  }
-
-  private attachments(ctx: GraphContext): GraphResponse {
-    const { items } = this.attachmentList(ctx);
-    return {
-      status: 200,
-      body: { '@odata.context': odataContext(ctx, 'users/messages/attachments'), value: items },
-    };
-  }
-
-  private attachment(ctx: GraphContext): GraphResponse {
-    const { items } = this.attachmentList(ctx);
-    const found = items.find((a) => a.id === ctx.params.attachment);
-    if (!found) throw notFound();
-    return {
-      status: 200,
-      body: { '@odata.context': odataContext(ctx, 'users/messages/attachments/$entity'), ...found },
-    };
-  }
-}
-
-export function recipients(value: unknown): EmailAddress[] | undefined {
-  if (!Array.isArray(value)) return undefined;
-  const out: EmailAddress[] = [];
-  for (const r of value) {
-    const e = (r as { emailAddress?: { name?: unknown; address?: unknown } } | null)?.emailAddress;
-    if (!e || typeof e.address !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(e.address)) return undefined;
-    out.push({ name: typeof e.name === 'string' ? e.name : e.address, address: e.address });
-  }
-  return out;
 }

@@ -53,8 +53,13 @@ export interface NewMessageInput {
   isDraft?: boolean;
   flagStatus?: 'notFlagged' | 'flagged' | 'complete';
   receivedDateTime?: string;
+  /** defaults to receivedDateTime */
+  sentDateTime?: string;
   internetMessageId?: string;
   conversationId?: string;
+  conversationIndex?: string;
+  isReadReceiptRequested?: boolean;
+  inferenceClassification?: 'focused' | 'other';
   attachments?: AttachmentContent[];
 }
 
@@ -282,9 +287,12 @@ export class MailboxStore {
   createMessage(folder: FolderRecord, input: NewMessageInput): MessageRecord {
     const mailbox = folder.mailbox;
     const now = Date.now();
-    const received = input.receivedDateTime ? Date.parse(input.receivedDateTime) : now;
+    const parsed = input.receivedDateTime ? Date.parse(input.receivedDateTime) : now;
+    const received = Number.isFinite(parsed) ? parsed : now;
+    const sent = input.sentDateTime ? Date.parse(input.sentDateTime) : received;
     const from = input.from ?? { name: mailbox.displayName, address: mailbox.address };
-    const attachments = input.attachments ?? [];
+    // every message owns its attachments, keyed 0..n-1 (a copy made for a recipient is keyed afresh)
+    const attachments = (input.attachments ?? []).map((a, key) => ({ ...a, key }));
     const serial = mailbox.messages.length;
     const bodyContentType = input.body?.contentType ?? 'html';
     const body = input.body?.content ?? '';
@@ -306,13 +314,13 @@ export class MailboxStore {
         `<${mailbox.no}.${serial}.${now.toString(36)}@${mailbox.address.split('@')[1]}>`,
       conversationId:
         input.conversationId ?? `AAQkAG${Buffer.from(`${mailbox.no}:c${serial}`).toString('base64url')}=`,
-      conversationIndex: Buffer.from(`${now}:${serial}`).toString('base64'),
+      conversationIndex: input.conversationIndex ?? Buffer.from(`${now}:${serial}`).toString('base64'),
       importance: input.importance ?? 'normal',
       categories: input.categories ?? [],
       isDraft: input.isDraft ?? false,
-      isReadReceiptRequested: false,
-      inferenceClassification: 'focused',
-      sentAt: Number.isFinite(received) ? received : now,
+      isReadReceiptRequested: input.isReadReceiptRequested ?? false,
+      inferenceClassification: input.inferenceClassification ?? 'focused',
+      sentAt: Number.isFinite(sent) ? sent : received,
       hasAttachments: attachments.some((a) => !a.isInline),
       attachments,
     };
@@ -320,7 +328,7 @@ export class MailboxStore {
       mailbox,
       serial,
       folder,
-      Number.isFinite(received) ? received : now,
+      received,
       now,
       input.isRead ?? false,
       flagNumber(input.flagStatus),
@@ -353,8 +361,7 @@ export class MailboxStore {
       'isReadReceiptRequested',
     ];
     if (contentKeys.some((k) => patch[k] !== undefined)) {
-      const c = { ...this.content(msg) };
-      if (!msg.content && c.hasAttachments) c.attachments = this.attachments(msg);
+      const c = this.ownContent(msg);
       if (patch.subject !== undefined) c.subject = patch.subject;
       if (patch.body !== undefined) {
         c.body = patch.body.content;
@@ -373,6 +380,63 @@ export class MailboxStore {
       if (patch.isReadReceiptRequested !== undefined) c.isReadReceiptRequested = patch.isReadReceiptRequested;
       msg.content = c;
     }
+    this.changed(msg);
+    return msg;
+  }
+
+  /** a file attachment is added (to a draft, typically): an update of the message */
+  addAttachment(msg: MessageRecord, attachment: AttachmentContent): AttachmentContent {
+    const c = this.ownContent(msg);
+    const key = c.attachments.reduce((max, a, i) => Math.max(max, (a.key ?? i) + 1), 0);
+    const added = { ...attachment, key };
+    c.attachments = [...c.attachments, added];
+    c.hasAttachments = c.attachments.some((a) => !a.isInline);
+    msg.content = c;
+    this.changed(msg);
+    return added;
+  }
+
+  /** false when the message has no attachment with that key */
+  removeAttachment(msg: MessageRecord, key: number): boolean {
+    const c = this.ownContent(msg);
+    const kept = c.attachments.filter((a, i) => (a.key ?? i) !== key);
+    if (kept.length === c.attachments.length) return false;
+    c.attachments = kept;
+    c.hasAttachments = kept.some((a) => !a.isInline);
+    msg.content = c;
+    this.changed(msg);
+    return true;
+  }
+
+  /**
+   * A draft is sent: it stops being a draft, takes the sending time, and moves to Sent Items through the
+   * regular move (its immutable id stays, its regular id changes, as in Outlook).
+   */
+  markSent(msg: MessageRecord, sentItems: FolderRecord, at = Date.now()): MessageRecord {
+    const c = this.ownContent(msg);
+    c.isDraft = false;
+    c.sentAt = at;
+    msg.content = c;
+    msg.receivedAt = at;
+    msg.folder.sorted = null;
+    if (!msg.isRead) {
+      msg.folder.unreadCount--;
+      msg.isRead = true;
+    }
+    if (msg.folder === sentItems) return this.changed(msg);
+    return this.moveMessage(msg, sentItems);
+  }
+
+  /** a private, mutable copy of the message's content (seeded content and attachments materialised) */
+  private ownContent(msg: MessageRecord): MessageContent {
+    const c = { ...this.content(msg) };
+    if (!msg.content && c.hasAttachments) c.attachments = this.attachments(msg);
+    return c;
+  }
+
+  /** an update in place: a change-log entry in its folder and an `updated` notification */
+  private changed(msg: MessageRecord): MessageRecord {
+    const folder = msg.folder;
     this.touch(msg);
     folder.log.stale++;
     folder.log.append(msg.changeSeq, msg);

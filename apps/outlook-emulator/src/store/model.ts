@@ -16,6 +16,8 @@ export interface AttachmentContent {
   contentBytes: string;
   size: number;
   isInline: boolean;
+  /** stable within its message (the attachment id derives from it); seeded attachments have none */
+  key?: number;
 }
 
 /**
