@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import type { ConsumerConfig } from '@email-core/config';
 import { GraphClientFactory, GraphLibModule } from '@email-core/graph';
 import { InfrastructureModule } from '@email-core/health';
+import { CommandsModule, type CommandsModuleOptions } from './commands/commands.module';
 import { MessagingModule } from './messaging/messaging.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { GRAPH_MAIL_CLIENT_FACTORY } from './sync/graph-client.factory';
@@ -11,7 +12,10 @@ import { SyncModule, type SyncModuleOptions } from './sync/sync.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: ConsumerConfig, options: { sync?: SyncModuleOptions } = {}): DynamicModule {
+  static forRoot(
+    config: ConsumerConfig,
+    options: { sync?: SyncModuleOptions; commands?: CommandsModuleOptions } = {},
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -33,6 +37,7 @@ export class AppModule {
         }),
         SubscriptionsModule.forRoot(config),
         NotificationsModule.forRoot(config),
+        CommandsModule.forRoot(config, options.commands),
       ],
     };
   }

@@ -64,3 +64,10 @@ export {
   type GraphAttachmentContent,
   type GraphAttachmentInfo,
 } from './graph-attachments-client';
+export {
+  GraphMailActionsClient,
+  type GraphFlagStatus,
+  type OutgoingAttachment,
+  type OutgoingMail,
+  type OutgoingRecipient,
+} from './graph-mail-actions-client';

@@ -1,0 +1,119 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { GraphRequestError } from '@email-core/graph';
+import { COMMAND_SETTINGS, type CommandSettings } from '../commands.settings';
+import type { MailActionsGraph } from '../mail-actions-graph';
+import {
+  FOLDER_GONE,
+  MESSAGE_GONE,
+  type ActionOutcome,
+  type BulkRequest,
+  type IdFailure,
+  type MirrorTouch,
+} from './action-result';
+
+/**
+ * Mark read, flag, move and delete on up to 500 messages: one Graph request per id (`PATCH`, `POST move`,
+ * `DELETE`), a few in flight at once, each id with its own outcome. A 404 fails that id with `MESSAGE_GONE`
+ * (or, for a move whose destination folder has gone, every remaining id with `FOLDER_GONE`), except for a delete,
+ * where a message already gone is what was asked (and what a redone delete finds); another 4xx fails it with
+ * Graph's code. A transient error (throttled, 5xx, network, after the client's retries) stops the
+ * command and is thrown: every one of these requests is safe to send again, so the retry redoes the whole command.
+ */
+@Injectable()
+export class MessageActions {
+  constructor(@Inject(COMMAND_SETTINGS) private readonly settings: CommandSettings) {}
+
+  async run(graph: MailActionsGraph, request: BulkRequest, signal: AbortSignal): Promise<ActionOutcome> {
+    const ids = [...new Set(request.messageIds)];
+    const succeeded: string[] = [];
+    const failures: IdFailure[] = [];
+    let folderCheck: Promise<boolean> | undefined;
+    let folderGone = false;
+    let stop: Error | undefined;
+    const halt = (reason: unknown) => {
+      stop ??= reason instanceof Error ? reason : new Error(String(reason));
+    };
+
+    const apply = async (id: string): Promise<void> => {
+      switch (request.action) {
+        case 'markRead':
+          return graph.setRead(id, request.isRead);
+        case 'flag':
+          return graph.setFlag(id, request.flagStatus);
+        case 'move':
+          await graph.move(id, request.destinationFolderId);
+          return;
+        case 'delete':
+          return graph.delete(id);
+      }
+    };
+    // a move answers 404 for a missing destination as for a missing message: ask once which it is
+    const destinationExists = (folder: string) =>
+      (folderCheck ??= graph.folderId(folder).then(
+        (id) => id !== null,
+        () => true, // cannot tell: count it as the message's 404
+      ));
+
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length && stop === undefined && !folderGone) {
+        if (signal.aborted) {
+          halt(signal.reason);
+          return;
+        }
+        const id = ids[next++];
+        try {
+          await apply(id);
+          succeeded.push(id);
+        } catch (err) {
+          if (!(err instanceof GraphRequestError)) {
+            halt(err);
+            return;
+          }
+          if (err.status !== 404) {
+            failures.push({ id, code: err.code || `HTTP_${err.status}`, message: err.message });
+          } else if (request.action === 'delete') {
+            succeeded.push(id); // gone already: what a delete asks for (and what a redone delete finds)
+          } else if (request.action === 'move' && !(await destinationExists(request.destinationFolderId))) {
+            folderGone = true;
+          } else {
+            failures.push({ id, code: MESSAGE_GONE, message: 'The message no longer exists in Outlook.' });
+          }
+        }
+      }
+    };
+    const workers = Math.max(1, Math.min(this.settings.idConcurrency, ids.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    if (stop !== undefined) throw stop;
+    if (folderGone) {
+      const tried = new Set([...succeeded, ...failures.map((f) => f.id)]);
+      for (const id of ids) {
+        if (!tried.has(id)) {
+          failures.push({
+            id,
+            code: FOLDER_GONE,
+            message: 'The destination folder no longer exists in Outlook.',
+          });
+        }
+      }
+    }
+    return { total: ids.length, failures, touched: touched(request, succeeded, failures) };
+  }
+}
+
+/**
+ * What the mirror round re-reads, named as Graph's own notifications would: an `updated` item runs the delta of
+ * the folder the mirror holds the message in (so a PATCH or a move out of it lands); a `deleted` item does the
+ * same for a message that is gone (its folder's delta drops it). A move adds one `created` item: every moved
+ * message is in the same destination, and one look-up of where it is now names that folder for the round.
+ */
+function touched(request: BulkRequest, succeeded: string[], failures: IdFailure[]): MirrorTouch[] {
+  const gone = failures.filter((f) => f.code === MESSAGE_GONE).map((f) => f.id);
+  const items: MirrorTouch[] = gone.map((messageId) => ({ changeType: 'deleted', messageId }));
+  const changeType: MirrorTouch['changeType'] = request.action === 'delete' ? 'deleted' : 'updated';
+  items.push(...succeeded.map((messageId) => ({ changeType, messageId })));
+  if (request.action === 'move' && succeeded.length > 0) {
+    items.push({ changeType: 'created', messageId: succeeded[0] });
+  }
+  return items;
+}
