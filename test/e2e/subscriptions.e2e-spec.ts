@@ -303,9 +303,16 @@ describe('Graph subscriptions', () => {
     expect(all.value.find((s) => s.id === sub.id && s.state !== 'expired')).toBeUndefined();
     // the sealed tokens kept for the deletion are gone with it
     await waitFor(
-      async () => ((await db.query(`SELECT 1 FROM subscription_removals`)).rowCount === 0 ? true : undefined),
+      async () =>
+        (await db.query(`SELECT 1 FROM subscription_removals WHERE account_id = $1`, [accountId]))
+          .rowCount === 0
+          ? true
+          : undefined,
       { timeoutMs: 10000, what: 'the removal row to be dropped' },
     );
-    expect((await db.query(`SELECT 1 FROM graph_subscriptions`)).rowCount).toBe(0);
+    // (other test files share this run's database: only this account's rows are ours to count)
+    expect(
+      (await db.query(`SELECT 1 FROM graph_subscriptions WHERE account_id = $1`, [accountId])).rowCount,
+    ).toBe(0);
   }, 60000);
 });
