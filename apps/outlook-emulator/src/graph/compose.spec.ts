@@ -15,11 +15,12 @@ function content(overrides: Partial<MessageContent>): MessageContent {
 }
 
 describe('compose: replies and forwards as Outlook writes them', () => {
-  it('prefixes the normalized subject once', () => {
+  it('prefixes the subject without repeating the same prefix', () => {
     expect(responseSubject('reply', 'Offsite')).toBe('RE: Offsite');
     expect(responseSubject('replyAll', 're: Offsite')).toBe('RE: Offsite');
-    expect(responseSubject('forward', 'RE: Offsite')).toBe('FW: Offsite');
-    expect(responseSubject('reply', 'Fwd: Offsite')).toBe('RE: Offsite');
+    expect(responseSubject('forward', 'RE: Offsite')).toBe('FW: RE: Offsite');
+    expect(responseSubject('forward', 'Fwd: Offsite')).toBe('FW: Offsite');
+    expect(responseSubject('reply', 'FW: Offsite')).toBe('RE: FW: Offsite');
     expect(responseSubject('forward', '')).toBe('FW: ');
   });
 

@@ -6,12 +6,12 @@ const MAIL_HEAD =
   '<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"></head><body>';
 
 /**
- * `RE: ` or `FW: ` before the subject. Exchange prefixes the normalized subject, so replying to "RE: x" gives
- * "RE: x", not "RE: RE: x", and forwarding it gives "FW: x".
+ * `RE: ` or `FW: ` before the subject, without repeating the same prefix: replying to "RE: x" gives "RE: x",
+ * forwarding "FW: x" gives "FW: x", but replying to "FW: x" gives "RE: FW: x", as Outlook writes them.
  */
 export function responseSubject(kind: ResponseKind, subject: string): string {
-  const normalized = subject.replace(/^\s*(re|fw|fwd)\s*:\s*/i, '');
-  return `${kind === 'forward' ? 'FW' : 'RE'}: ${normalized}`;
+  const own = kind === 'forward' ? /^\s*(fw|fwd)\s*:\s*/i : /^\s*re\s*:\s*/i;
+  return `${kind === 'forward' ? 'FW' : 'RE'}: ${subject.replace(own, '')}`;
 }
 
 const same = (a: EmailAddress, b: EmailAddress) => a.address.toLowerCase() === b.address.toLowerCase();

