@@ -1,0 +1,478 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { io, type Socket } from 'socket.io-client';
+import { REALTIME_PATH, type DomainEvent } from '@email-core/contracts';
+import {
+  apiCall,
+  currentTestRun,
+  linkOutlook,
+  signUp,
+  startProduct,
+  waitFor,
+  waitForAccountStatus,
+  type RunningProduct,
+} from '@email-core/testing';
+
+interface ExportFolder {
+  id: string;
+  isHidden: boolean;
+  wellKnownName?: string | null;
+  totalItemCount: number;
+  unreadItemCount: number;
+}
+interface ExportMessage {
+  immutableId: string;
+  parentFolderId: string;
+  changeKey: string;
+  subject: string;
+  isRead: boolean;
+  flag: { flagStatus: string };
+}
+interface CommandView {
+  id: string;
+  status: 'queued' | 'sent' | 'done' | 'failed';
+  reasonCode: string | null;
+  reason: string | null;
+}
+interface Listener {
+  socket: Socket;
+  events: Array<{ name: string; event: DomainEvent }>;
+}
+interface MailboxStats {
+  requests: number;
+}
+
+const PASSWORD = 'mailbox-password';
+const SENDER = 'sender@actions.example';
+const RECEIVER = 'receiver@actions.example';
+
+const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * Issue 6, end to end on the real stack and the emulator: every action through the API reaches Outlook (the
+ * emulator's export) and Postgres; a mail with two attachments goes from account A to account B and reaches B's
+ * socket; a duplicate command id executes once; invalid input is refused with a code and queues nothing; a move of a
+ * mail deleted in Outlook fails with a reason and the mirror converges.
+ */
+describe('act on mail: commands written back to Outlook', () => {
+  let product: RunningProduct;
+  let db: Client;
+  const users: Record<'A' | 'B', { token: string; accountId: string; listener?: Listener }> = {
+    A: { token: '', accountId: '' },
+    B: { token: '', accountId: '' },
+  };
+
+  const connect = (token: string): Promise<Listener> =>
+    new Promise((resolve, reject) => {
+      const socket = io(product.api, { path: REALTIME_PATH, auth: { token }, transports: ['websocket'] });
+      const listener: Listener = { socket, events: [] };
+      socket.onAny((name: string, event: DomainEvent) => listener.events.push({ name, event }));
+      socket.once('connect', () => resolve(listener));
+      socket.once('connect_error', (err) => reject(err));
+    });
+
+  beforeAll(async () => {
+    product = await startProduct({ appEnv: { SUBSCRIPTION_CHECK_INTERVAL_MS: '2000', LOG_LEVEL: 'warn' } });
+    db = new Client({ connectionString: currentTestRun().databaseUrl });
+    await db.connect();
+    await product.emulator.admin('POST', '/_emulator/mailboxes', {
+      address: SENDER,
+      displayName: 'Sender',
+      password: PASSWORD,
+      seed: { messages: 120, folders: 2, seed: 61 },
+    });
+    await product.emulator.admin('POST', '/_emulator/mailboxes', {
+      address: RECEIVER,
+      displayName: 'Receiver',
+      password: PASSWORD,
+      seed: { messages: 40, folders: 1, seed: 62 },
+    });
+    for (const [key, address] of [
+      ['A', SENDER],
+      ['B', RECEIVER],
+    ] as const) {
+      const { token } = await signUp(product.api);
+      await linkOutlook(product, token, address, PASSWORD);
+      const account = await waitForAccountStatus(product.api, token, 'synced');
+      users[key] = { token, accountId: account.id };
+    }
+    // both mailboxes subscribed, so B hears about the mail A sends
+    await waitFor(
+      async () => {
+        const subs = await product.emulator.admin<{ value: Array<{ state: string }> }>(
+          'GET',
+          '/_emulator/subscriptions',
+        );
+        return subs.value.filter((s) => s.state === 'active').length >= 2 ? true : undefined;
+      },
+      { timeoutMs: 60000, what: 'two subscriptions' },
+    );
+    users.A.listener = await connect(users.A.token);
+    users.B.listener = await connect(users.B.token);
+  }, 240000);
+
+  afterAll(async () => {
+    users.A.listener?.socket.disconnect();
+    users.B.listener?.socket.disconnect();
+    await db?.end();
+    await product?.stop();
+  });
+
+  const submit = (who: 'A' | 'B', body: Record<string, unknown>) =>
+    apiCall<CommandView & { error?: string }>(product.api, 'POST', '/api/v1/commands', {
+      token: users[who].token,
+      body: { accountId: users[who].accountId, ...body },
+    });
+
+  const finished = (who: 'A' | 'B', id: string) =>
+    waitFor(
+      async () => {
+        const res = await apiCall<CommandView>(product.api, 'GET', `/api/v1/commands/${id}`, {
+          token: users[who].token,
+        });
+        return res.body.status === 'done' || res.body.status === 'failed' ? res.body : undefined;
+      },
+      { timeoutMs: 60000, intervalMs: 250, what: `command ${id} to finish` },
+    );
+
+  const run = async (who: 'A' | 'B', body: Record<string, unknown>): Promise<CommandView> => {
+    const res = await submit(who, body);
+    expect(res.status).toBe(202);
+    expect(res.body.status).toBe('queued');
+    return finished(who, res.body.id);
+  };
+
+  const exportOf = (address: string) =>
+    product.emulator.admin<{ folders: ExportFolder[]; messages: ExportMessage[] }>(
+      'GET',
+      `/_emulator/mailboxes/${address}/export?bodies=false`,
+    );
+
+  const project = (m: ExportMessage) => ({
+    id: m.immutableId,
+    folderId: m.parentFolderId,
+    changeKey: m.changeKey,
+    subject: m.subject,
+    isRead: m.isRead,
+    flagStatus: m.flag.flagStatus,
+  });
+
+  const mirror = async (accountId: string) =>
+    (
+      await db.query<{
+        graph_id: string;
+        folder_graph_id: string;
+        change_key: string;
+        subject: string;
+        is_read: boolean;
+        flag_status: string;
+      }>(
+        `SELECT graph_id, folder_graph_id, change_key, subject, is_read, flag_status FROM messages
+          WHERE account_id = $1`,
+        [accountId],
+      )
+    ).rows
+      .map((r) => ({
+        id: r.graph_id,
+        folderId: r.folder_graph_id,
+        changeKey: r.change_key,
+        subject: r.subject,
+        isRead: r.is_read,
+        flagStatus: r.flag_status,
+      }))
+      .sort(byId);
+
+  /** Postgres holds exactly what Outlook holds (the worker updates the mirror before `done`; allow a moment). */
+  const expectMirrorEqualsExport = async (who: 'A' | 'B') => {
+    const address = who === 'A' ? SENDER : RECEIVER;
+    const expected = async () => (await exportOf(address)).messages.map(project).sort(byId);
+    await waitFor(
+      async () =>
+        JSON.stringify(await mirror(users[who].accountId)) === JSON.stringify(await expected())
+          ? true
+          : undefined,
+      { timeoutMs: 20000, intervalMs: 250, what: `${address} in Postgres to equal the export` },
+    ).catch(() => undefined);
+    expect(await mirror(users[who].accountId)).toEqual(await expected());
+  };
+
+  const folderId = async (address: string, wellKnownName: string) => {
+    const f = (await exportOf(address)).folders.find((x) => x.wellKnownName === wellKnownName);
+    if (!f) throw new Error(`no ${wellKnownName} in ${address}`);
+    return f.id;
+  };
+
+  const inboxIds = async (address: string, n: number, filter: (m: ExportMessage) => boolean = () => true) => {
+    const inbox = await folderId(address, 'inbox');
+    const ids = (await exportOf(address)).messages
+      .filter((m) => m.parentFolderId === inbox && filter(m))
+      .map((m) => m.immutableId)
+      .slice(0, n);
+    expect(ids).toHaveLength(n);
+    return ids;
+  };
+
+  const exported = async (address: string, id: string) =>
+    (await exportOf(address)).messages.find((m) => m.immutableId === id);
+
+  const countRows = async (accountId: string) => {
+    const r = await db.query<{ commands: number; outbox: number }>(
+      `SELECT (SELECT count(*)::int FROM mail_commands WHERE account_id = $1::uuid) AS commands,
+              (SELECT count(*)::int FROM outbox WHERE message_key = $1::text AND topic LIKE '%mail.commands') AS outbox`,
+      [accountId],
+    );
+    return r.rows[0];
+  };
+
+  it('marks read and unread, flags, moves and deletes, in Outlook and in Postgres', async () => {
+    const unread = await inboxIds(SENDER, 3, (m) => !m.isRead);
+    expect((await run('A', { action: 'markRead', messageIds: unread, isRead: true })).status).toBe('done');
+    for (const id of unread) expect((await exported(SENDER, id))?.isRead).toBe(true);
+    expect((await run('A', { action: 'markRead', messageIds: [unread[0]], isRead: false })).status).toBe(
+      'done',
+    );
+    expect((await exported(SENDER, unread[0]))?.isRead).toBe(false);
+
+    const toFlag = await inboxIds(SENDER, 2, (m) => m.flag.flagStatus === 'notFlagged');
+    expect((await run('A', { action: 'flag', messageIds: toFlag, flagStatus: 'flagged' })).status).toBe(
+      'done',
+    );
+    for (const id of toFlag) expect((await exported(SENDER, id))?.flag.flagStatus).toBe('flagged');
+
+    const archive = await folderId(SENDER, 'archive');
+    const toMove = (await inboxIds(SENDER, 6)).slice(3, 5);
+    expect(
+      (await run('A', { action: 'move', messageIds: toMove, destinationFolderId: archive })).status,
+    ).toBe('done');
+    for (const id of toMove) expect((await exported(SENDER, id))?.parentFolderId).toBe(archive);
+
+    const toDelete = (await inboxIds(SENDER, 8)).slice(6, 8);
+    expect((await run('A', { action: 'delete', messageIds: toDelete })).status).toBe('done');
+    for (const id of toDelete) expect(await exported(SENDER, id)).toBeUndefined();
+
+    await expectMirrorEqualsExport('A');
+  }, 120000);
+
+  it('sends a mail with two attachments from A to B: A’s Sent Items, B’s Inbox and B’s socket', async () => {
+    const subject = `Quarterly numbers ${randomUUID().slice(0, 8)}`;
+    const files = [
+      { name: 'q3.csv', contentType: 'text/csv', bytes: Buffer.from('quarter,revenue\nQ3,1234\n') },
+      {
+        name: 'logo.bin',
+        contentType: 'application/octet-stream',
+        bytes: Buffer.from([0, 1, 2, 250, 251, 252]),
+      },
+    ];
+    const command = await run('A', {
+      action: 'send',
+      subject,
+      body: { contentType: 'html', content: '<p>Numbers attached.</p>' },
+      toRecipients: [{ address: RECEIVER, name: 'Receiver' }],
+      attachments: files.map((f) => ({
+        name: f.name,
+        contentType: f.contentType,
+        contentBase64: f.bytes.toString('base64'),
+      })),
+    });
+    expect(command.status).toBe('done');
+
+    const sentItems = await folderId(SENDER, 'sentitems');
+    const sent = (await exportOf(SENDER)).messages.find((m) => m.subject === subject);
+    expect(sent?.parentFolderId).toBe(sentItems);
+    const inbox = await folderId(RECEIVER, 'inbox');
+    const received = await waitFor(
+      async () => (await exportOf(RECEIVER)).messages.find((m) => m.subject === subject),
+      { timeoutMs: 10000, what: 'the mail in the receiver’s mailbox' },
+    );
+    expect(received.parentFolderId).toBe(inbox);
+
+    // B's dashboard socket hears of it (through B's subscription, the webhook and B's change processing)
+    const onBsSocket = () =>
+      users.B.listener!.events.some(
+        (e) =>
+          e.event.type === 'mail.changed' &&
+          e.event.changes.some((c) => c.messageId === received.immutableId && c.kind === 'upserted'),
+      );
+    await waitFor(() => Promise.resolve(onBsSocket() ? true : undefined), {
+      timeoutMs: 20000,
+      what: 'the mail on B’s socket',
+    });
+
+    // both attachments, byte for byte, through B's own API (streamed from Graph)
+    const list = await apiCall<{ items: Array<{ id: string; name: string; size: number }> }>(
+      product.api,
+      'GET',
+      `/api/v1/messages/${encodeURIComponent(received.immutableId)}/attachments`,
+      { token: users.B.token },
+    );
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((a) => a.name).sort()).toEqual(files.map((f) => f.name).sort());
+    for (const f of files) {
+      const a = list.body.items.find((x) => x.name === f.name)!;
+      const res = await fetch(
+        `${product.api}/api/v1/messages/${encodeURIComponent(received.immutableId)}/attachments/${encodeURIComponent(a.id)}/content`,
+        { headers: { authorization: `Bearer ${users.B.token}` } },
+      );
+      expect(res.status).toBe(200);
+      expect(Buffer.from(await res.arrayBuffer()).equals(f.bytes)).toBe(true);
+    }
+    // A cannot read B's attachments
+    expect(
+      (
+        await apiCall(
+          product.api,
+          'GET',
+          `/api/v1/messages/${encodeURIComponent(received.immutableId)}/attachments`,
+          { token: users.A.token },
+        )
+      ).status,
+    ).toBe(404);
+
+    // the staged attachment bytes are gone once Graph has them
+    expect(
+      (await db.query(`SELECT 1 FROM mail_command_attachments WHERE command_id = $1`, [command.id])).rowCount,
+    ).toBe(0);
+    await expectMirrorEqualsExport('A');
+    await expectMirrorEqualsExport('B');
+  }, 120000);
+
+  it('replies and forwards (with an attachment), landing in Sent Items and the recipient’s Inbox', async () => {
+    const [original] = await inboxIds(SENDER, 1);
+    const before = (await exportOf(SENDER)).messages.length;
+    expect((await run('A', { action: 'reply', messageId: original, comment: 'Thanks!' })).status).toBe(
+      'done',
+    );
+    const forward = await run('A', {
+      action: 'forward',
+      messageId: original,
+      comment: 'FYI',
+      toRecipients: [{ address: RECEIVER }],
+      attachments: [
+        { name: 'note.txt', contentType: 'text/plain', contentBase64: Buffer.from('hi').toString('base64') },
+      ],
+    });
+    expect(forward.status).toBe('done');
+    const sentItems = await folderId(SENDER, 'sentitems');
+    const after = await exportOf(SENDER);
+    expect(after.messages.length).toBe(before + 2);
+    const subjectOf = (await exported(SENDER, original))!.subject;
+    expect(after.messages.filter((m) => m.parentFolderId === sentItems).map((m) => m.subject)).toEqual(
+      expect.arrayContaining([`RE: ${subjectOf}`, `FW: ${subjectOf}`]),
+    );
+    await waitFor(
+      async () =>
+        (await exportOf(RECEIVER)).messages.some((m) => m.subject === `FW: ${subjectOf}`) ? true : undefined,
+      { timeoutMs: 10000, what: 'the forward in the receiver’s inbox' },
+    );
+    await expectMirrorEqualsExport('A');
+    await expectMirrorEqualsExport('B');
+  }, 120000);
+
+  it('a duplicate command id executes once: the second submission sends Graph nothing', async () => {
+    const [id] = await inboxIds(SENDER, 1, (m) => m.flag.flagStatus === 'notFlagged');
+    const body = { id: randomUUID(), action: 'flag', messageIds: [id], flagStatus: 'complete' };
+    const changeKeyBefore = (await exported(SENDER, id))!.changeKey;
+    // submitted twice at once: one is stored and queued, the other answers what is there
+    const [first, second] = await Promise.all([submit('A', body), submit('A', body)]);
+    expect([first.status, second.status].sort()).toEqual([200, 202]);
+    expect(first.body.id).toBe(body.id);
+    expect(second.body.id).toBe(body.id);
+    expect((await finished('A', body.id)).status).toBe('done');
+    await new Promise((r) => setTimeout(r, 1500)); // the notification round it caused settles
+    const stats = async () =>
+      (await product.emulator.admin<{ mailboxes: Record<string, MailboxStats> }>('GET', '/_emulator/stats'))
+        .mailboxes[SENDER].requests;
+    const requestsBefore = await stats();
+    const third = await submit('A', body);
+    expect(third.status).toBe(200);
+    expect(third.body.status).toBe('done');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await stats()).toBe(requestsBefore);
+    // exactly one PATCH reached Outlook: the message changed once
+    const after = (await exported(SENDER, id))!;
+    expect(after.flag.flagStatus).toBe('complete');
+    expect(after.changeKey).not.toBe(changeKeyBefore);
+    const version = (k: string) => Number(/(\d+)$/.exec(k)?.[1] ?? NaN);
+    expect(version(after.changeKey) - version(changeKeyBefore)).toBe(1);
+    // the same id with another request is a conflict, and queues nothing
+    const conflict = await submit('A', { ...body, flagStatus: 'flagged' });
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.error).toBe('COMMAND_ID_CONFLICT');
+    expect((await countRows(users.A.accountId)).commands).toBeGreaterThan(0);
+  }, 120000);
+
+  it('refuses invalid input with a code and queues nothing', async () => {
+    const before = await countRows(users.A.accountId);
+    const [mine] = await inboxIds(SENDER, 1);
+    const [theirs] = await inboxIds(RECEIVER, 1);
+    const cases: Array<[Record<string, unknown>, number, string]> = [
+      [
+        { action: 'move', messageIds: [mine], destinationFolderId: 'AAMkNoSuchFolder=' },
+        422,
+        'UNKNOWN_FOLDER',
+      ],
+      [{ action: 'send', subject: 'x', body: { content: 'x' }, toRecipients: [] }, 400, 'NO_RECIPIENTS'],
+      [
+        {
+          action: 'send',
+          subject: 'big',
+          body: { content: 'x' },
+          toRecipients: [{ address: RECEIVER }],
+          attachments: [
+            { name: 'big.bin', contentBase64: Buffer.alloc(3 * 1024 * 1024 + 1).toString('base64') },
+          ],
+        },
+        413,
+        'ATTACHMENT_TOO_LARGE',
+      ],
+      [{ action: 'markRead', messageIds: [theirs], isRead: true }, 404, 'MESSAGE_NOT_FOUND'],
+    ];
+    for (const [body, status, code] of cases) {
+      const res = await submit('A', body);
+      expect({ action: body.action, status: res.status, error: res.body.error }).toEqual({
+        action: body.action,
+        status,
+        error: code,
+      });
+    }
+    // B's account through A's session is not A's to act on
+    const foreign = await apiCall<{ error: string }>(product.api, 'POST', '/api/v1/commands', {
+      token: users.A.token,
+      body: { accountId: users.B.accountId, action: 'markRead', messageIds: [theirs], isRead: true },
+    });
+    expect(foreign.status).toBe(404);
+    expect(await countRows(users.A.accountId)).toEqual(before);
+    expect((await countRows(users.B.accountId)).commands).toBe(0);
+  }, 60000);
+
+  it('moving a mail already deleted in Outlook fails with a reason, and the mirror converges', async () => {
+    const [id] = await inboxIds(SENDER, 1);
+    await product.emulator.admin(
+      'DELETE',
+      `/_emulator/mailboxes/${SENDER}/messages/${encodeURIComponent(id)}`,
+    );
+    const archive = await folderId(SENDER, 'archive');
+    const result = await run('A', { action: 'move', messageIds: [id], destinationFolderId: archive });
+    expect(result.status).toBe('failed');
+    expect(result.reasonCode).toBe('MESSAGE_GONE');
+    expect(result.reason).toBeTruthy();
+    await expectMirrorEqualsExport('A');
+    expect((await mirror(users.A.accountId)).some((m) => m.id === id)).toBe(false);
+  }, 60000);
+
+  it('each user’s socket saw only their own account’s events; command outcomes reached A', () => {
+    const a = users.A.listener!.events;
+    const b = users.B.listener!.events;
+    expect(a.every((e) => e.event.accountId === users.A.accountId)).toBe(true);
+    expect(b.every((e) => e.event.accountId === users.B.accountId)).toBe(true);
+    expect(b.some((e) => e.event.type === 'command.status')).toBe(false);
+    const statuses = a.filter((e) => e.event.type === 'command.status').map((e) => e.event);
+    expect(statuses.some((e) => e.type === 'command.status' && e.status === 'done')).toBe(true);
+    expect(
+      statuses.some(
+        (e) => e.type === 'command.status' && e.status === 'failed' && e.reasonCode === 'MESSAGE_GONE',
+      ),
+    ).toBe(true);
+    expect(a.some((e) => e.event.type === 'mail.changed')).toBe(true);
+  });
+});
