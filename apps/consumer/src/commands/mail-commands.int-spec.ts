@@ -1,0 +1,573 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { ConsoleLogger } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
+import type { Consumer, Kafka } from 'kafkajs';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { loadConsumerConfig } from '@email-core/config';
+import {
+  failedMessageSchema,
+  projectTopics,
+  Topics,
+  topicName,
+  type CommandStatus,
+  type DomainEvent,
+  type FailedMessage,
+  type MailChanged,
+  type MailCommandAction,
+  type MailCommandQueued,
+} from '@email-core/contracts';
+import { MailCommandsRepository } from '@email-core/database';
+import { GraphMailActionsClient, GraphMailClient } from '@email-core/graph';
+import { createKafka, ensureTopics, KafkaPublisher } from '@email-core/kafka';
+import {
+  currentTestRun,
+  startEmulator,
+  testRunEnv,
+  waitFor,
+  type RunningEmulator,
+} from '@email-core/testing';
+import { AppModule } from '../app.module';
+import { GRAPH_MAIL_CLIENT_FACTORY, type GraphMailClientFactory } from '../sync/graph-client.factory';
+import { MAIL_ACTIONS_GRAPH_FACTORY, type MailActionsGraphFactory } from './mail-actions-graph';
+
+/**
+ * The mail-command worker on the real Postgres, Kafka and Redis Cluster against the real emulator: the consumer
+ * app runs in-process under a topic prefix of its own and syncs two mailboxes; commands are stored with
+ * MailCommandsRepository (as the API stores them) and announced on the mail-commands topic. Each action must
+ * show in the emulator's export and in Postgres, with its `command.status` events; a duplicate message must not
+ * reach Graph again; a move of a message deleted in Outlook must end MESSAGE_GONE with the mirror following.
+ */
+
+interface ExportFolder {
+  id: string;
+  isHidden?: boolean;
+  wellKnownName: string | null;
+  path: string;
+  totalItemCount: number;
+  unreadItemCount: number;
+}
+interface ExportMessage {
+  id: string;
+  immutableId: string;
+  parentFolderId: string;
+  changeKey: string;
+  subject: string;
+  isRead: boolean;
+  hasAttachments: boolean;
+  flag: { flagStatus: string };
+}
+interface Export {
+  userId: string;
+  folders: ExportFolder[];
+  messages: ExportMessage[];
+}
+interface Stats {
+  mailboxes: Record<string, { requests: number } | undefined>;
+}
+
+const run = currentTestRun();
+const prefix = `${run.topicPrefix}commands-it.`;
+const topic = (t: (typeof Topics)[keyof typeof Topics]) => topicName(prefix, t);
+
+describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', () => {
+  let emulator: RunningEmulator;
+  let app: TestingModule;
+  let kafka: Kafka;
+  let publisher: KafkaPublisher;
+  let observer: Consumer;
+  let db: Client;
+  let commands: MailCommandsRepository;
+  let dataSource: DataSource;
+  const events: DomainEvent[] = [];
+  const failed: Array<{ topic: string; envelope: FailedMessage }> = [];
+  const userId = randomUUID();
+  const tokens = new Map<string, string>();
+  const mailboxes = new Map<string, { address: string; graphUserId: string }>();
+
+  const tokenFor = async (address: string, forceRefresh = false) => {
+    let token = tokens.get(address);
+    if (!token || forceRefresh) {
+      token = (await emulator.admin<{ access_token: string }>('POST', '/_emulator/tokens', { address }))
+        .access_token;
+      tokens.set(address, token);
+    }
+    return token;
+  };
+  const clientFor = (accountId: string) => {
+    const mailbox = mailboxes.get(accountId);
+    if (!mailbox) throw new Error(`no mailbox for ${accountId}`);
+    return new GraphMailClient({
+      graphBaseUrl: emulator.origin,
+      mailboxKey: accountId,
+      getAccessToken: (opts) => tokenFor(mailbox.address, opts?.forceRefresh),
+    });
+  };
+  const syncGraph: GraphMailClientFactory = { forAccount: clientFor };
+  const actionsGraph: MailActionsGraphFactory = {
+    forAccount: (accountId) => new GraphMailActionsClient(clientFor(accountId).sdk),
+  };
+
+  const exportOf = (address: string) =>
+    emulator.admin<Export>('GET', `/_emulator/mailboxes/${address}/export?bodies=false`);
+  const requestsOf = async (address: string) =>
+    (await emulator.admin<Stats>('GET', '/_emulator/stats')).mailboxes[address]?.requests ?? 0;
+
+  const link = async (address: string, messages: number, seed: number): Promise<string> => {
+    const created = await emulator.admin<{ userId: string }>('POST', '/_emulator/mailboxes', {
+      address,
+      displayName: address.split('@')[0],
+      seed: { messages, folders: 3, seed },
+    });
+    const id = randomUUID();
+    await db.query(
+      `INSERT INTO mail_accounts (id, user_id, external_user_id, email) VALUES ($1, $2, $3, $4)`,
+      [id, userId, created.userId, address],
+    );
+    mailboxes.set(id, { address, graphUserId: created.userId });
+    return id;
+  };
+
+  const syncAndWait = async (accountId: string) => {
+    await publisher.publish(topic(Topics.syncRequests), accountId, {
+      type: 'sync.requested',
+      v: 1,
+      accountId,
+      reason: 'linked',
+      requestedAt: new Date().toISOString(),
+    });
+    return waitFor(
+      () => Promise.resolve(events.find((e) => e.type === 'sync.completed' && e.accountId === accountId)),
+      { timeoutMs: 60000, intervalMs: 100, what: `sync.completed of ${accountId}` },
+    );
+  };
+
+  /** The mirror and the export, projected onto what both hold. */
+  const mirrorOf = async (accountId: string) => ({
+    messages: (
+      await db.query<{
+        graph_id: string;
+        folder_graph_id: string;
+        change_key: string;
+        subject: string;
+        is_read: boolean;
+        flag_status: string;
+      }>(
+        `SELECT graph_id, folder_graph_id, change_key, subject, is_read, flag_status
+         FROM messages WHERE account_id = $1 ORDER BY graph_id`,
+        [accountId],
+      )
+    ).rows,
+    folders: (
+      await db.query<{ graph_id: string; total_count: number; unread_count: number }>(
+        `SELECT graph_id, total_count, unread_count FROM mail_folders WHERE account_id = $1 ORDER BY graph_id`,
+        [accountId],
+      )
+    ).rows,
+  });
+  const byId = <T extends { graph_id: string }>(a: T, b: T) =>
+    a.graph_id < b.graph_id ? -1 : a.graph_id > b.graph_id ? 1 : 0;
+  const truthOf = async (accountId: string) => {
+    const exp = await exportOf(mailboxes.get(accountId)?.address ?? '');
+    return {
+      messages: exp.messages
+        .map((m) => ({
+          graph_id: m.immutableId,
+          folder_graph_id: m.parentFolderId,
+          change_key: m.changeKey,
+          subject: m.subject,
+          is_read: m.isRead,
+          flag_status: m.flag.flagStatus,
+        }))
+        .sort(byId),
+      folders: exp.folders
+        .filter((f) => !f.isHidden)
+        .map((f) => ({ graph_id: f.id, total_count: f.totalItemCount, unread_count: f.unreadItemCount }))
+        .sort(byId),
+    };
+  };
+  /** The mirror equals the export right away: the command ended only after its mirror round. */
+  const expectMirrored = async (accountId: string) => {
+    expect(await mirrorOf(accountId)).toEqual(await truthOf(accountId));
+  };
+
+  /** Stores a command as the API does (request without attachment content) and announces it. */
+  const submit = async (
+    accountId: string,
+    request: Record<string, unknown> & { action: MailCommandAction },
+    attachments: Array<{ name: string; contentType: string; content: Buffer }> = [],
+  ): Promise<string> => {
+    const id = randomUUID();
+    const stored = {
+      ...request,
+      accountId,
+      ...(attachments.length > 0
+        ? {
+            attachments: attachments.map((a) => ({
+              name: a.name,
+              contentType: a.contentType,
+              size: a.content.length,
+            })),
+          }
+        : {}),
+    };
+    await dataSource.transaction((m) =>
+      commands.create(m, {
+        id,
+        userId,
+        accountId,
+        action: request.action,
+        request: stored,
+        requestHash: `hash-${id}`,
+        attachments,
+      }),
+    );
+    await announce(id, accountId, request.action);
+    return id;
+  };
+  const announce = (commandId: string, accountId: string, action: MailCommandAction) =>
+    publisher.publish<MailCommandQueued>(topic(Topics.mailCommands), accountId, {
+      type: 'mail.command',
+      v: 1,
+      commandId,
+      accountId,
+      action,
+      queuedAt: new Date().toISOString(),
+    });
+
+  const statuses = (commandId: string) =>
+    events.filter((e): e is CommandStatus => e.type === 'command.status' && e.commandId === commandId);
+  const finished = (commandId: string) =>
+    waitFor(
+      () => Promise.resolve(statuses(commandId).find((e) => e.status === 'done' || e.status === 'failed')),
+      { timeoutMs: 60000, intervalMs: 100, what: `the outcome of command ${commandId}` },
+    );
+  const commandRow = async (id: string) =>
+    (
+      await db.query<{ status: string; reason_code: string | null; reason: string | null }>(
+        `SELECT status, reason_code, reason FROM mail_commands WHERE id = $1`,
+        [id],
+      )
+    ).rows[0];
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ EMULATOR_THROTTLING: 'true' });
+    kafka = createKafka({ brokers: run.kafkaBrokers, clientId: `${prefix}it` });
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, projectTopics({ prefix, partitions: 3, replicationFactor: 1 }));
+    await admin.disconnect();
+
+    db = new Client({ connectionString: run.databaseUrl });
+    await db.connect();
+    await db.query(`INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'x')`, [
+      userId,
+      `${userId}@example.test`,
+    ]);
+
+    observer = kafka.consumer({
+      groupId: `${prefix}observer`,
+      sessionTimeout: 10000,
+      heartbeatInterval: 1000,
+    });
+    await observer.connect();
+    await observer.subscribe({
+      topics: [topic(Topics.events), topic(Topics.retry), topic(Topics.deadLetter)],
+      fromBeginning: true,
+    });
+    await observer.run({
+      eachMessage: ({ topic: t, message }) => {
+        const value: unknown = JSON.parse(message.value?.toString() ?? 'null');
+        if (t === topic(Topics.events)) events.push(value as DomainEvent);
+        else failed.push({ topic: t, envelope: failedMessageSchema.parse(value) });
+        return Promise.resolve();
+      },
+    });
+
+    const config = loadConsumerConfig({
+      ...testRunEnv(run),
+      KAFKA_TOPIC_PREFIX: prefix,
+      KAFKA_TOPIC_PARTITIONS: '3',
+      KAFKA_RETRY_MAX_ATTEMPTS: '3',
+      KAFKA_RETRY_BACKOFF_MS: '200,400',
+      SYNC_PAGE_SIZE: '50',
+      MS_CLIENT_ID: 'it',
+      MS_CLIENT_SECRET: 'it-client-secret',
+      TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      // these accounts have no stored tokens: the subscription manager stays out of the way
+      SUBSCRIPTION_CHECK_INTERVAL_MS: '3600000',
+    });
+    app = await Test.createTestingModule({
+      imports: [
+        AppModule.forRoot(config, {
+          sync: { graph: { provide: GRAPH_MAIL_CLIENT_FACTORY, useValue: syncGraph } },
+          commands: { graph: { provide: MAIL_ACTIONS_GRAPH_FACTORY, useValue: actionsGraph } },
+        }),
+      ],
+    })
+      .setLogger(new ConsoleLogger({ logLevels: ['error', 'warn'] }))
+      .compile();
+    await app.init();
+    dataSource = app.get(DataSource);
+    commands = new MailCommandsRepository(dataSource);
+    publisher = new KafkaPublisher(kafka);
+  }, 120000);
+
+  afterAll(async () => {
+    await app?.close();
+    await publisher?.disconnect();
+    await observer?.disconnect();
+    await db?.end();
+    await emulator?.stop();
+  });
+
+  let alice = '';
+  let bob = '';
+  const aliceAddress = 'cmd-alice@contoso.example';
+  const bobAddress = 'cmd-bob@contoso.example';
+  let before: Export;
+  const inboxOf = (exp: Export) => exp.folders.find((f) => f.wellKnownName === 'inbox')?.id as string;
+  const folderNamed = (exp: Export, name: string) =>
+    exp.folders.find((f) => f.wellKnownName === name)?.id as string;
+
+  it('syncs the mailboxes', async () => {
+    alice = await link(aliceAddress, 80, 21);
+    bob = await link(bobAddress, 10, 22);
+    await Promise.all([syncAndWait(alice), syncAndWait(bob)]);
+    before = await exportOf(aliceAddress);
+    await expectMirrored(alice);
+    await expectMirrored(bob);
+  }, 120000);
+
+  it('marks read, flags, moves and deletes in Outlook; the mirror follows and every status is announced', async () => {
+    const inbox = inboxOf(before);
+    const archive = folderNamed(before, 'archive');
+    const inInbox = before.messages.filter((m) => m.parentFolderId === inbox);
+    const unread = inInbox.filter((m) => !m.isRead).slice(0, 3);
+    const unflagged = inInbox
+      .filter((m) => m.flag.flagStatus === 'notFlagged' && !unread.includes(m))
+      .slice(0, 2);
+    const used = new Set([...unread, ...unflagged].map((m) => m.id));
+    const toMove = inInbox.filter((m) => !used.has(m.id)).slice(0, 2);
+    toMove.forEach((m) => used.add(m.id));
+    const toDelete = inInbox.filter((m) => !used.has(m.id)).slice(0, 2);
+    expect([unread.length, unflagged.length, toMove.length, toDelete.length]).toEqual([3, 2, 2, 2]);
+
+    const ids = {
+      read: await submit(alice, {
+        action: 'markRead',
+        messageIds: unread.map((m) => m.immutableId),
+        isRead: true,
+      }),
+      flag: await submit(alice, {
+        action: 'flag',
+        messageIds: unflagged.map((m) => m.immutableId),
+        flagStatus: 'flagged',
+      }),
+      move: await submit(alice, {
+        action: 'move',
+        messageIds: toMove.map((m) => m.immutableId),
+        destinationFolderId: archive,
+      }),
+      delete: await submit(alice, { action: 'delete', messageIds: toDelete.map((m) => m.immutableId) }),
+    };
+    for (const id of Object.values(ids)) {
+      await finished(id);
+      expect(statuses(id).map((e) => e.status)).toEqual(['sent', 'done']);
+      expect(statuses(id).every((e) => e.userId === userId && e.accountId === alice)).toBe(true);
+      expect(await commandRow(id)).toEqual({ status: 'done', reason_code: null, reason: null });
+    }
+
+    const after = await exportOf(aliceAddress);
+    const now = new Map(after.messages.map((m) => [m.immutableId, m]));
+    for (const m of unread) expect(now.get(m.immutableId)?.isRead).toBe(true);
+    for (const m of unflagged) expect(now.get(m.immutableId)?.flag.flagStatus).toBe('flagged');
+    for (const m of toMove) expect(now.get(m.immutableId)?.parentFolderId).toBe(archive);
+    for (const m of toDelete) expect(now.has(m.immutableId)).toBe(false);
+    await expectMirrored(alice);
+
+    // the mirror's changes were logged and announced like live ones
+    const announced = events
+      .filter((e): e is MailChanged => e.type === 'mail.changed' && e.accountId === alice)
+      .flatMap((e) => e.changes);
+    for (const m of [...unread, ...unflagged, ...toMove]) {
+      expect(announced.some((c) => c.messageId === m.immutableId && c.kind === 'upserted')).toBe(true);
+    }
+    for (const m of toDelete) {
+      expect(announced.some((c) => c.messageId === m.immutableId && c.kind === 'removed')).toBe(true);
+    }
+  }, 120000);
+
+  it('a duplicate mail.command executes once: the emulator sees no request for it', async () => {
+    const exp = await exportOf(aliceAddress);
+    const inbox = inboxOf(exp);
+    const [target, marker] = exp.messages.filter((m) => m.parentFolderId === inbox && !m.isRead);
+    expect(marker).toBeDefined();
+
+    const start = await requestsOf(aliceAddress);
+    const id = await submit(alice, { action: 'markRead', messageIds: [target.immutableId], isRead: true });
+    await finished(id);
+    const once = (await requestsOf(aliceAddress)) - start;
+    // the PATCH, and the Inbox's delta page in the mirror round
+    expect(once).toBe(2);
+
+    const mid = await requestsOf(aliceAddress);
+    await announce(id, alice, 'markRead');
+    await announce(id, alice, 'markRead');
+    // a marker on the same partition, after the duplicates: once it is done, they were consumed
+    const markerId = await submit(alice, {
+      action: 'markRead',
+      messageIds: [marker.immutableId],
+      isRead: true,
+    });
+    await finished(markerId);
+    expect((await requestsOf(aliceAddress)) - mid).toBe(2); // the marker's own two requests, nothing for the duplicates
+    expect(statuses(id).filter((e) => e.status === 'sent')).toHaveLength(1);
+    expect(statuses(id).filter((e) => e.status === 'done').length).toBeGreaterThanOrEqual(1);
+    expect(await commandRow(id)).toMatchObject({ status: 'done' });
+    await expectMirrored(alice);
+  }, 120000);
+
+  it('moving a message already deleted in Outlook ends failed MESSAGE_GONE, and the local copy goes', async () => {
+    const exp = await exportOf(aliceAddress);
+    const inbox = inboxOf(exp);
+    const victim = exp.messages.find((m) => m.parentFolderId === inbox) as ExportMessage;
+    // deleted "elsewhere" (no subscription here: the mirror still has it)
+    await emulator.admin('DELETE', `/_emulator/mailboxes/${aliceAddress}/messages/${victim.id}`);
+    const held = await db.query(`SELECT 1 FROM messages WHERE account_id = $1 AND graph_id = $2`, [
+      alice,
+      victim.immutableId,
+    ]);
+    expect(held.rowCount).toBe(1);
+
+    const id = await submit(alice, {
+      action: 'move',
+      messageIds: [victim.immutableId],
+      destinationFolderId: folderNamed(exp, 'archive'),
+    });
+    const outcome = await finished(id);
+    expect(outcome).toMatchObject({ status: 'failed', reasonCode: 'MESSAGE_GONE' });
+    expect(outcome.reason).toMatch(/no longer exists in Outlook/);
+    expect(await commandRow(id)).toMatchObject({ status: 'failed', reason_code: 'MESSAGE_GONE' });
+    const gone = await db.query(`SELECT 1 FROM messages WHERE account_id = $1 AND graph_id = $2`, [
+      alice,
+      victim.immutableId,
+    ]);
+    expect(gone.rowCount).toBe(0);
+    await expectMirrored(alice);
+  }, 120000);
+
+  it('sends a mail with two attachments: in the sender’s Sent Items and the recipient’s Inbox', async () => {
+    const files = [
+      { name: 'report.txt', contentType: 'text/plain', content: Buffer.from('quarterly numbers\n') },
+      { name: 'chart.bin', contentType: 'application/octet-stream', content: randomBytes(200_000) },
+    ];
+    const subject = `Report ${randomUUID()}`;
+    const id = await submit(
+      alice,
+      {
+        action: 'send',
+        subject,
+        body: { contentType: 'text', content: 'See the attachments.' },
+        toRecipients: [{ address: bobAddress, name: 'Bob' }],
+      },
+      files,
+    );
+    const outcome = await finished(id);
+    expect(outcome.status).toBe('done');
+    expect(statuses(id).map((e) => e.status)).toEqual(['sent', 'done']);
+    const left = await db.query(`SELECT 1 FROM mail_command_attachments WHERE command_id = $1`, [id]);
+    expect(left.rowCount).toBe(0);
+
+    const sender = await exportOf(aliceAddress);
+    const sent = sender.messages.find((m) => m.subject === subject);
+    expect(sent?.parentFolderId).toBe(folderNamed(sender, 'sentitems'));
+    expect(sent?.hasAttachments).toBe(true);
+    const mirrored = await db.query<{ folder_graph_id: string }>(
+      `SELECT folder_graph_id FROM messages WHERE account_id = $1 AND graph_id = $2`,
+      [alice, sent?.immutableId],
+    );
+    expect(mirrored.rows).toEqual([{ folder_graph_id: folderNamed(sender, 'sentitems') }]);
+    await expectMirrored(alice);
+
+    const recipient = await exportOf(bobAddress);
+    const received = recipient.messages.find((m) => m.subject === subject) as ExportMessage;
+    expect(received.parentFolderId).toBe(inboxOf(recipient));
+    const listed = (await clientFor(bob)
+      .sdk.api(`/me/messages/${encodeURIComponent(received.immutableId)}/attachments`)
+      .get()) as { value: Array<{ name: string; contentBytes: string }> };
+    expect(
+      listed.value.map((a) => [
+        a.name,
+        Buffer.from(a.contentBytes, 'base64').equals(
+          files.find((f) => f.name === a.name)?.content ?? Buffer.alloc(0),
+        ),
+      ]),
+    ).toEqual([
+      ['report.txt', true],
+      ['chart.bin', true],
+    ]);
+
+    // the recipient's mirror learns of it as of any new mail: from its subscription's notification
+    await publisher.publish(topic(Topics.graphNotifications), bob, {
+      type: 'graph.notification',
+      v: 1,
+      accountId: bob,
+      subscriptionId: 'sub-bob',
+      items: [
+        {
+          changeType: 'created',
+          messageId: received.immutableId,
+          resource: `me/messages/${received.immutableId}`,
+        },
+      ],
+      receivedAt: new Date().toISOString(),
+    });
+    await waitFor(
+      async () =>
+        (
+          await db.query(`SELECT 1 FROM messages WHERE account_id = $1 AND graph_id = $2`, [
+            bob,
+            received.immutableId,
+          ])
+        ).rowCount === 1
+          ? true
+          : undefined,
+      { timeoutMs: 30000, intervalMs: 100, what: 'the received mail in the recipient’s mirror' },
+    );
+    await expectMirrored(bob);
+  }, 120000);
+
+  it('replies with an attachment through a draft: the reply is in Sent Items (mirrored) and the other Inbox', async () => {
+    const recipient = await exportOf(bobAddress);
+    const original = recipient.messages.find((m) => m.subject.startsWith('Report ')) as ExportMessage;
+    const id = await submit(
+      bob,
+      { action: 'reply', messageId: original.immutableId, comment: 'Thanks, notes attached.' },
+      [{ name: 'notes.txt', contentType: 'text/plain', content: Buffer.from('looks good') }],
+    );
+    expect((await finished(id)).status).toBe('done');
+    const bobNow = await exportOf(bobAddress);
+    const reply = bobNow.messages.find((m) => m.subject === `RE: ${original.subject}`);
+    expect(reply?.parentFolderId).toBe(folderNamed(bobNow, 'sentitems'));
+    expect(reply?.hasAttachments).toBe(true);
+    await expectMirrored(bob);
+    const aliceNow = await exportOf(aliceAddress);
+    expect(
+      aliceNow.messages.some(
+        (m) => m.subject === `RE: ${original.subject}` && m.parentFolderId === inboxOf(aliceNow),
+      ),
+    ).toBe(true);
+  }, 120000);
+
+  it('an account waiting for re-authorization fails its command REAUTH_REQUIRED without calling Graph', async () => {
+    await db.query(`UPDATE mail_accounts SET status = 'reauth_required' WHERE id = $1`, [bob]);
+    const start = await requestsOf(bobAddress);
+    const exp = await exportOf(bobAddress);
+    const id = await submit(bob, { action: 'delete', messageIds: [exp.messages[0].immutableId] });
+    expect(await finished(id)).toMatchObject({ status: 'failed', reasonCode: 'REAUTH_REQUIRED' });
+    expect(await requestsOf(bobAddress)).toBe(start);
+    // nothing was dead-lettered or retried along the way
+    expect(failed.filter((f) => f.envelope.topic === topic(Topics.mailCommands))).toEqual([]);
+  }, 60000);
+});
