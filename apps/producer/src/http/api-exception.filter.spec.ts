@@ -107,6 +107,27 @@ describe('ApiExceptionFilter', () => {
     });
   });
 
+  it("maps express's body-parser errors (not Nest exceptions) to 413 and 400 with codes", () => {
+    const parserError = (status: number, type: string) =>
+      Object.assign(new Error('request entity too large'), {
+        status,
+        statusCode: status,
+        type,
+        expose: true,
+      });
+    const tooLarge = send(parserError(413, 'entity.too.large'));
+    expect(tooLarge.statusCode).toBe(413);
+    expect(tooLarge.body).toEqual({ error: 'PAYLOAD_TOO_LARGE', message: 'the request body is too large' });
+    const badJson = send(parserError(400, 'entity.parse.failed'));
+    expect(badJson.statusCode).toBe(400);
+    expect(badJson.body).toEqual({
+      error: 'VALIDATION_FAILED',
+      message: 'the request body is not valid JSON',
+    });
+    // an ordinary error with a status field is still a 500
+    expect(send(Object.assign(new Error('boom'), { status: 400 })).statusCode).toBe(500);
+  });
+
   it("leaves a custom body without a code alone (the health check's report)", () => {
     const report = { status: 'error', info: {}, error: { kafka: { status: 'down' } }, details: {} };
     const res = send(new ServiceUnavailableException(report));

@@ -32,6 +32,8 @@ const CODE_BY_STATUS: Record<number, string> = {
  * - an `HttpException` whose body already carries a code (`{error: 'UNAUTHENTICATED', message}`) → that body;
  * - any other `HttpException` with Nest's default body (routing 404, body-parser 400/413...) → a code from its status;
  * - an `HttpException` with a custom body and no code (the health check's report) → that body, untouched;
+ * - express's body parser errors (plain `http-errors`, not Nest exceptions): an oversized body → 413
+ *   `PAYLOAD_TOO_LARGE`, malformed JSON → 400 `VALIDATION_FAILED` (as for every other input problem), another 4xx → its status;
  * - anything else → 500 `INTERNAL_ERROR`, logged here with its stack, never sent.
  */
 @Catch()
@@ -75,6 +77,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       }
       return { status, body: defaultBody(status, messageOf(raw, exception.message)) };
     }
+    const parser = bodyParserError(exception);
+    if (parser) return parser;
     this.logger.error(
       `unhandled ${exception instanceof Error ? exception.name : typeof exception}`,
       exception instanceof Error ? exception.stack : undefined,
@@ -92,4 +96,22 @@ function messageOf(value: unknown, fallback: string): string {
   if (typeof value === 'string') return value;
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.join('; ');
   return fallback;
+}
+
+/** express's body parser rejects a request with an `http-errors` error that carries `type`, `status` and `expose`. */
+function bodyParserError(exception: unknown): { status: number; body: ApiErrorBody } | undefined {
+  if (!(exception instanceof Error)) return undefined;
+  const e = exception as Error & { type?: unknown; status?: unknown; expose?: unknown };
+  if (typeof e.status !== 'number' || e.status < 400 || e.status >= 500 || e.expose !== true)
+    return undefined;
+  if (e.type === 'entity.too.large' || e.status === 413) {
+    return { status: 413, body: { error: 'PAYLOAD_TOO_LARGE', message: 'the request body is too large' } };
+  }
+  if (e.type === 'entity.parse.failed') {
+    return {
+      status: 400,
+      body: { error: 'VALIDATION_FAILED', message: 'the request body is not valid JSON' },
+    };
+  }
+  return { status: e.status, body: defaultBody(e.status, e.message) };
 }
