@@ -114,6 +114,30 @@ describe('GraphMailActionsClient', () => {
     });
   });
 
+  it('never repeats a POST Graph answered 504 (the mail may have gone); a PATCH is retried', async () => {
+    const sent = client(() => graphError(504, 'UnknownError', 'gateway timeout', { 'Retry-After': '0' }));
+    const err = await sent.graph
+      .sendMail({
+        subject: 's',
+        body: { contentType: 'text', content: 'x' },
+        toRecipients: [{ address: 'bob@contoso.example' }],
+        ccRecipients: [],
+        bccRecipients: [],
+        attachments: [],
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(sent.calls).toHaveLength(1);
+
+    const patched = client((_, n) =>
+      n === 1
+        ? graphError(504, 'UnknownError', 'gateway timeout', { 'Retry-After': '0' })
+        : json(200, { id: ID }),
+    );
+    await patched.graph.setRead(ID, true);
+    expect(patched.calls).toHaveLength(2);
+  });
+
   it('replies, replies to all and forwards in one call; or drafts, attaches and sends', async () => {
     const { graph, calls } = client((c) =>
       /create(Reply|ReplyAll|Forward)$/.test(c.url) ? json(201, { id: 'draft-1' }) : empty(202),

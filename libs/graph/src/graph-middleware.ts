@@ -55,7 +55,7 @@ export interface RetryPolicy {
 }
 
 /**
- * Outermost: retries 429/503/504 honouring `Retry-After` (bounded attempts), retries once with a fresh token
+ * Outermost: retries 429/503 (and 504, except for a POST) honouring `Retry-After` (bounded attempts), retries once with a fresh token
  * after a 401, and retries network failures of idempotent GETs with backoff. Nothing is held while it waits.
  */
 export class RetryAfterHandler implements Middleware {
@@ -91,7 +91,11 @@ export class RetryAfterHandler implements Middleware {
         attempt--; // a stale token is not a throttling attempt
         continue;
       }
-      if (!isRetryableGraphStatus(response.status) || attempt >= this.policy.maxAttempts) return;
+      // A 504 means the gateway gave up waiting, not that the work was not done: a POST (sendMail, reply, send,
+      // move) may already have happened, so only requests that are safe to repeat retry it.
+      const retryable =
+        isRetryableGraphStatus(response.status) && !(response.status === 504 && method === 'POST');
+      if (!retryable || attempt >= this.policy.maxAttempts) return;
       const delay = retryAfterMs(response.headers.get('retry-after'), {
         fallbackMs: this.backoff(attempt),
         maxMs: 24 * 3600 * 1000,
