@@ -79,7 +79,7 @@ describe('act on mail: commands written back to Outlook', () => {
       address: SENDER,
       displayName: 'Sender',
       password: PASSWORD,
-      seed: { messages: 120, folders: 2, seed: 61 },
+      seed: { messages: 700, folders: 2, seed: 61 },
     });
     await product.emulator.admin('POST', '/_emulator/mailboxes', {
       address: RECEIVER,
@@ -253,6 +253,25 @@ describe('act on mail: commands written back to Outlook', () => {
     await expectMirrorEqualsExport('A');
   }, 120000);
 
+  it('bulk: 500 messages marked read, then 500 moved, in one command each', async () => {
+    const all = (await exportOf(SENDER)).messages;
+    const archive = await folderId(SENDER, 'archive');
+    const ids = all
+      .filter((m) => m.parentFolderId !== archive)
+      .map((m) => m.immutableId)
+      .slice(0, 500);
+    expect(ids).toHaveLength(500);
+    expect((await run('A', { action: 'markRead', messageIds: ids, isRead: true })).status).toBe('done');
+    const read = new Set((await exportOf(SENDER)).messages.filter((m) => m.isRead).map((m) => m.immutableId));
+    expect(ids.every((id) => read.has(id))).toBe(true);
+    expect((await run('A', { action: 'move', messageIds: ids, destinationFolderId: archive })).status).toBe(
+      'done',
+    );
+    const moved = (await exportOf(SENDER)).messages.filter((m) => ids.includes(m.immutableId));
+    expect(moved.every((m) => m.parentFolderId === archive)).toBe(true);
+    await expectMirrorEqualsExport('A');
+  }, 180000);
+
   it('sends a mail with two attachments from A to B: A’s Sent Items, B’s Inbox and B’s socket', async () => {
     const subject = `Quarterly numbers ${randomUUID().slice(0, 8)}`;
     const files = [
@@ -337,7 +356,8 @@ describe('act on mail: commands written back to Outlook', () => {
   }, 120000);
 
   it('replies and forwards (with an attachment), landing in Sent Items and the recipient’s Inbox', async () => {
-    const [original] = await inboxIds(SENDER, 1);
+    // a subject without a prefix, so the expected "RE: " and "FW: " subjects are plain (Outlook does not stack them)
+    const [original] = await inboxIds(SENDER, 1, (m) => !/^(re|fw|fwd):/i.test(m.subject));
     const before = (await exportOf(SENDER)).messages.length;
     expect((await run('A', { action: 'reply', messageId: original, comment: 'Thanks!' })).status).toBe(
       'done',
