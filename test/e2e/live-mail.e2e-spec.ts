@@ -4,8 +4,9 @@ import { Client } from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import { REALTIME_PATH, type DomainEvent } from '@email-core/contracts';
 import {
-  currentTestRun,
+  exportedState,
   linkOutlook,
+  mirroredState,
   signUp,
   startProduct,
   waitFor,
@@ -13,20 +14,6 @@ import {
   type RunningProduct,
 } from '@email-core/testing';
 
-interface ExportFolder {
-  id: string;
-  isHidden: boolean;
-  totalItemCount: number;
-  unreadItemCount: number;
-}
-interface ExportMessage {
-  immutableId: string;
-  parentFolderId: string;
-  changeKey: string;
-  subject: string;
-  isRead: boolean;
-  flag: { flagStatus: string };
-}
 interface Activity {
   id: number;
   total: number;
@@ -98,11 +85,12 @@ describe('live mail: notifications keep the mirror current and reach only the ow
 
   beforeAll(async () => {
     product = await startProduct({
+      isolated: true,
       producers: 2,
       consumers: 2,
       appEnv: { SUBSCRIPTION_CHECK_INTERVAL_MS: '2000', LOG_LEVEL: 'warn' },
     });
-    db = new Client({ connectionString: currentTestRun().databaseUrl });
+    db = new Client({ connectionString: product.databaseUrl });
     await db.connect();
     for (const [i, address] of MAILBOXES.entries()) {
       await product.emulator.admin('POST', '/_emulator/mailboxes', {
@@ -120,62 +108,9 @@ describe('live mail: notifications keep the mirror current and reach only the ow
     await product?.stop();
   });
 
-  const exportOf = (address: string) =>
-    product.emulator.admin<{ folders: ExportFolder[]; messages: ExportMessage[] }>(
-      'GET',
-      `/_emulator/mailboxes/${address}/export?bodies=false`,
-    );
-
-  /** The mailbox as Postgres holds it, projected like the export; both sorted. */
-  const mirrorOf = async (accountId: string) => {
-    const messages = await db.query<{
-      graph_id: string;
-      folder_graph_id: string;
-      change_key: string;
-      subject: string;
-      is_read: boolean;
-      flag_status: string;
-    }>(
-      `SELECT graph_id, folder_graph_id, change_key, subject, is_read, flag_status FROM messages
-        WHERE account_id = $1 ORDER BY graph_id`,
-      [accountId],
-    );
-    const folders = await db.query<{ graph_id: string; total_count: number; unread_count: number }>(
-      `SELECT graph_id, total_count, unread_count FROM mail_folders WHERE account_id = $1 ORDER BY graph_id`,
-      [accountId],
-    );
-    return {
-      messages: messages.rows.map((r) => ({
-        id: r.graph_id,
-        folderId: r.folder_graph_id,
-        changeKey: r.change_key,
-        subject: r.subject,
-        isRead: r.is_read,
-        flagStatus: r.flag_status,
-      })),
-      folders: folders.rows.map((r) => ({ id: r.graph_id, total: r.total_count, unread: r.unread_count })),
-    };
-  };
-
-  const expectedOf = async (address: string) => {
-    const exp = await exportOf(address);
-    return {
-      messages: exp.messages
-        .map((m) => ({
-          id: m.immutableId,
-          folderId: m.parentFolderId,
-          changeKey: m.changeKey,
-          subject: m.subject,
-          isRead: m.isRead,
-          flagStatus: m.flag.flagStatus,
-        }))
-        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
-      folders: exp.folders
-        .filter((f) => !f.isHidden)
-        .map((f) => ({ id: f.id, total: f.totalItemCount, unread: f.unreadItemCount }))
-        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
-    };
-  };
+  /** The mailbox as Postgres holds it, and as the emulator's export holds it, projected alike. */
+  const mirrorOf = (accountId: string) => mirroredState(db, accountId);
+  const expectedOf = (address: string) => exportedState(product.emulator.admin, address);
 
   it('links three mailboxes (two for user A, one for user B) and subscribes each exactly once', async () => {
     const a = await signUp(product.api);

@@ -53,6 +53,8 @@ describe('Graph subscriptions', () => {
 
   beforeAll(async () => {
     product = await startProduct({
+      // the renewal sweep looks at every account: not at other test files' (their emulators are gone)
+      isolated: true,
       emulatorEnv: { EMULATOR_SUBSCRIPTION_MAX_MINUTES: String(CAP_MINUTES) },
       appEnv: {
         SUBSCRIPTION_CHECK_INTERVAL_MS: '500',
@@ -67,15 +69,23 @@ describe('Graph subscriptions', () => {
       password: 'mailbox-password',
       seed: { messages: 40, seed: 5 },
     });
-    db = new Client({ connectionString: currentTestRun().databaseUrl });
+    db = new Client({ connectionString: product.databaseUrl });
     await db.connect();
 
     const run = currentTestRun();
-    kafka = new Kafka({ clientId: 'subscriptions-e2e', brokers: run.kafkaBrokers, logLevel: 0 }).consumer({
-      groupId: `subscriptions-e2e-${Date.now()}`,
+    const client = new Kafka({ clientId: 'subscriptions-e2e', brokers: run.kafkaBrokers, logLevel: 0 });
+    const syncTopic = `${product.env.KAFKA_TOPIC_PREFIX}${Topics.syncRequests}`;
+    // the apps create the product's topics as they start
+    const admin = client.admin();
+    await admin.connect();
+    await waitFor(async () => ((await admin.listTopics()).includes(syncTopic) ? true : undefined), {
+      timeoutMs: 30000,
+      what: syncTopic,
     });
+    await admin.disconnect();
+    kafka = client.consumer({ groupId: `subscriptions-e2e-${Date.now()}` });
     await kafka.connect();
-    await kafka.subscribe({ topics: [`${run.topicPrefix}${Topics.syncRequests}`], fromBeginning: true });
+    await kafka.subscribe({ topics: [syncTopic], fromBeginning: true });
     await kafka.run({
       eachMessage: ({ message }) => {
         syncRequests.push({

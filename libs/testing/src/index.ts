@@ -13,3 +13,11 @@ export {
   type RunningProduct,
 } from './product';
 export { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy';
+export {
+  exportedState,
+  mirroredState,
+  settleMirror,
+  type EmulatorAdmin,
+  type MailboxState,
+  type Queryable,
+} from './mailbox-state';

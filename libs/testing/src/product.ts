@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { startEmulator, freePort, type RunningEmulator } from './emulator';
 import { startRoundRobinProxy } from './round-robin-proxy';
 import { spawnApp, type SpawnedApp } from './spawn-app';
-import { currentTestRun, testRunEnv } from './test-run';
+import { createChildRun, currentTestRun, testRunEnv } from './test-run';
 import { waitFor } from './wait-for';
 
 export interface RunningProduct {
@@ -22,6 +22,8 @@ export interface RunningProduct {
   apis: string[];
   /** the environment the apps run with (secrets included: for assertions that they never leak) */
   env: Record<string, string>;
+  /** the database the apps use (the run's, or with `isolated` one of the product's own) */
+  databaseUrl: string;
   /** restarts a consumer (the first by default), e.g. after a SIGKILL, with the same environment */
   restartConsumer(index?: number): Promise<SpawnedApp>;
   /** restarts a producer (the first by default) on the same port */
@@ -40,6 +42,11 @@ export async function startProduct(
     appEnv?: Record<string, string>;
     producers?: number;
     consumers?: number;
+    /**
+     * its own database, topic prefix and key prefix inside the run: for tests whose product's background work
+     * (the subscription sweep over every account, say) must not meet other test files' accounts
+     */
+    isolated?: boolean;
   } = {},
 ): Promise<RunningProduct> {
   const producerPorts = await distinctPorts(opts.producers ?? 1);
@@ -51,8 +58,9 @@ export async function startProduct(
     EMULATOR_DEMO_REDIRECT_URIS: `${api}/api/v1/accounts/outlook/callback`,
     ...opts.emulatorEnv,
   });
+  const run = opts.isolated ? await createChildRun(currentTestRun()) : undefined;
   const env: Record<string, string> = {
-    ...testRunEnv(currentTestRun()),
+    ...testRunEnv(run ?? currentTestRun()),
     JWT_SECRET: randomBytes(32).toString('hex'),
     TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     MS_CLIENT_ID: emulator.clientId,
@@ -98,6 +106,7 @@ export async function startProduct(
       emulator.stop(),
     ]);
     await proxy?.close();
+    await run?.drop();
     throw err;
   }
   return {
@@ -113,6 +122,7 @@ export async function startProduct(
     api,
     apis,
     env,
+    databaseUrl: env.DATABASE_URL ?? currentTestRun().databaseUrl,
     async restartConsumer(index = 0) {
       await consumers[index].stop();
       consumers[index] = spawnApp('consumer', consumerEnv(index));
@@ -132,6 +142,7 @@ export async function startProduct(
         emulator.stop(),
       ]);
       await proxy?.close();
+      await run?.drop();
     },
   };
 }

@@ -56,6 +56,30 @@ export async function createTestRun(endpoints: StackEndpoints): Promise<TestRunI
   };
 }
 
+/**
+ * A run of its own inside `run`: a fresh database (named after the run, so stale-run cleanup finds it) and topic
+ * and key prefixes under the run's (so the run's teardown removes them). For a product whose background work
+ * (sweeps over every account, consumer groups) must not see other test files' leftovers. `drop()` removes the
+ * database; call it after every process using it has stopped.
+ */
+export async function createChildRun(run: TestRunInfo): Promise<TestRunInfo & { drop(): Promise<void> }> {
+  const child = randomBytes(3).toString('hex');
+  const databaseName = `${run.databaseName}_${child}`;
+  await withAdmin(run.adminDatabaseUrl, (c) => c.query(`CREATE DATABASE "${databaseName}"`));
+  return {
+    ...run,
+    id: `${run.id}_${child}`,
+    databaseName,
+    databaseUrl: withDatabase(run.databaseUrl, databaseName),
+    topicPrefix: `${run.topicPrefix}${child}.`,
+    redisKeyPrefix: `${run.redisKeyPrefix}${child}:`,
+    drop: () =>
+      withAdmin(run.adminDatabaseUrl, async (c) => {
+        await c.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
+      }),
+  };
+}
+
 /** Runs that crashed leave their database behind; the next run clears any older than six hours. */
 async function dropStaleDatabases(c: Client): Promise<void> {
   const { rows } = await c.query<{ datname: string }>(

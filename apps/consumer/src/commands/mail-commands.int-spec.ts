@@ -24,6 +24,8 @@ import {
   currentTestRun,
   startEmulator,
   testRunEnv,
+  exportedState,
+  mirroredState,
   waitFor,
   type RunningEmulator,
 } from '@email-core/testing';
@@ -142,50 +144,10 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
     );
   };
 
-  /** The mirror and the export, projected onto what both hold. */
-  const mirrorOf = async (accountId: string) => ({
-    messages: (
-      await db.query<{
-        graph_id: string;
-        folder_graph_id: string;
-        change_key: string;
-        subject: string;
-        is_read: boolean;
-        flag_status: string;
-      }>(
-        `SELECT graph_id, folder_graph_id, change_key, subject, is_read, flag_status
-         FROM messages WHERE account_id = $1 ORDER BY graph_id`,
-        [accountId],
-      )
-    ).rows,
-    folders: (
-      await db.query<{ graph_id: string; total_count: number; unread_count: number }>(
-        `SELECT graph_id, total_count, unread_count FROM mail_folders WHERE account_id = $1 ORDER BY graph_id`,
-        [accountId],
-      )
-    ).rows,
-  });
-  const byId = <T extends { graph_id: string }>(a: T, b: T) =>
-    a.graph_id < b.graph_id ? -1 : a.graph_id > b.graph_id ? 1 : 0;
-  const truthOf = async (accountId: string) => {
-    const exp = await exportOf(mailboxes.get(accountId)?.address ?? '');
-    return {
-      messages: exp.messages
-        .map((m) => ({
-          graph_id: m.immutableId,
-          folder_graph_id: m.parentFolderId,
-          change_key: m.changeKey,
-          subject: m.subject,
-          is_read: m.isRead,
-          flag_status: m.flag.flagStatus,
-        }))
-        .sort(byId),
-      folders: exp.folders
-        .filter((f) => !f.isHidden)
-        .map((f) => ({ graph_id: f.id, total_count: f.totalItemCount, unread_count: f.unreadItemCount }))
-        .sort(byId),
-    };
-  };
+  /** The mirror and the export, projected onto what both hold (libs/testing). */
+  const mirrorOf = (accountId: string) => mirroredState(db, accountId);
+  const truthOf = (accountId: string) =>
+    exportedState(emulator.admin, mailboxes.get(accountId)?.address ?? '');
   /** The mirror equals the export right away: the command ended only after its mirror round. */
   const expectMirrored = async (accountId: string) => {
     expect(await mirrorOf(accountId)).toEqual(await truthOf(accountId));

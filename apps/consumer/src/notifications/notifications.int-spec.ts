@@ -23,6 +23,8 @@ import {
   currentTestRun,
   startEmulator,
   testRunEnv,
+  exportedState,
+  mirroredState,
   waitFor,
   type RunningEmulator,
 } from '@email-core/testing';
@@ -147,48 +149,10 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
     );
   };
 
-  /** The mirror and the export, projected onto what both hold. */
-  const mirrorOf = async (accountId: string) => ({
-    messages: (
-      await db.query<{
-        graph_id: string;
-        folder_graph_id: string;
-        change_key: string;
-        subject: string;
-        is_read: boolean;
-        flag_status: string;
-      }>(
-        `SELECT graph_id, folder_graph_id, change_key, subject, is_read, flag_status
-         FROM messages WHERE account_id = $1 ORDER BY graph_id`,
-        [accountId],
-      )
-    ).rows,
-    folders: (
-      await db.query<{ graph_id: string; total_count: number; unread_count: number }>(
-        `SELECT graph_id, total_count, unread_count FROM mail_folders WHERE account_id = $1 ORDER BY graph_id`,
-        [accountId],
-      )
-    ).rows,
-  });
-  const truthOf = async (accountId: string) => {
-    const exp = await exportOf(mailboxes.get(accountId)?.address ?? '');
-    return {
-      messages: exp.messages
-        .map((m) => ({
-          graph_id: m.immutableId,
-          folder_graph_id: m.parentFolderId,
-          change_key: m.changeKey,
-          subject: m.subject,
-          is_read: m.isRead,
-          flag_status: m.flag.flagStatus,
-        }))
-        .sort((a, b) => (a.graph_id < b.graph_id ? -1 : a.graph_id > b.graph_id ? 1 : 0)),
-      folders: exp.folders
-        .filter((f) => !f.isHidden)
-        .map((f) => ({ graph_id: f.id, total_count: f.totalItemCount, unread_count: f.unreadItemCount }))
-        .sort((a, b) => (a.graph_id < b.graph_id ? -1 : a.graph_id > b.graph_id ? 1 : 0)),
-    };
-  };
+  /** The mirror and the export, projected onto what both hold (libs/testing). */
+  const mirrorOf = (accountId: string) => mirroredState(db, accountId);
+  const truthOf = (accountId: string) =>
+    exportedState(emulator.admin, mailboxes.get(accountId)?.address ?? '');
 
   /** Waits until the mirror equals the export, then asserts it (so a mismatch shows as a diff). */
   const expectConverged = async (accountId: string) => {
@@ -484,10 +448,10 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
     const truth = await truthOf(alice);
     const lastCounts = new Map(announced.flatMap((e) => e.folders).map((f) => [f.folderId, f]));
     for (const [id, f] of lastCounts) {
-      const t = truth.folders.find((x) => x.graph_id === id);
+      const t = truth.folders.find((x) => x.id === id);
       expect({ total: f.totalCount, unread: f.unreadCount }).toEqual({
-        total: t?.total_count,
-        unread: t?.unread_count,
+        total: t?.total,
+        unread: t?.unread,
       });
     }
     const bobLog = await expectLogAnnounced(bob);
