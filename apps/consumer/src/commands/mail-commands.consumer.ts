@@ -6,13 +6,11 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import type { Kafka } from 'kafkajs';
 import type { ConsumerConfig } from '@email-core/config';
 import { mailCommandQueuedSchema, Topics } from '@email-core/contracts';
-import { KafkaPublisher, KafkaWorker, runConsumer } from '@email-core/kafka';
-import { kafkaLog } from '../messaging/kafka-log';
-import { KafkaTopics } from '../messaging/kafka-topics';
-import { CONSUMER_CONFIG, KAFKA } from '../messaging/messaging.tokens';
+import { runConsumer, type KafkaWorker } from '@email-core/kafka';
+import { TopicConsumers } from '../messaging/topic-consumers';
+import { CONSUMER_CONFIG } from '../messaging/messaging.tokens';
 import { COMMAND_SETTINGS, type CommandSettings } from './commands.settings';
 import { ExecuteMailCommandCommand } from './execute-mail-command/execute-mail-command.command';
 
@@ -28,22 +26,19 @@ export class MailCommandsConsumer implements OnApplicationBootstrap, BeforeAppli
   private readonly worker: KafkaWorker;
 
   constructor(
-    @Inject(KAFKA) kafka: Kafka,
+    consumers: TopicConsumers,
     @Inject(CONSUMER_CONFIG) config: ConsumerConfig,
     @Inject(COMMAND_SETTINGS) settings: CommandSettings,
-    publisher: KafkaPublisher,
-    topics: KafkaTopics,
     commandBus: CommandBus,
   ) {
-    this.worker = new KafkaWorker({
+    this.worker = consumers.worker({
       name: 'mail-commands consumer',
       logger: this.logger,
-      ready: () => topics.ready(),
-      start: () =>
+      group: MAIL_COMMANDS_GROUP,
+      topic: Topics.mailCommands,
+      start: (shared) =>
         runConsumer({
-          kafka,
-          groupId: topics.group(MAIL_COMMANDS_GROUP),
-          topic: topics.name(Topics.mailCommands),
+          ...shared,
           schema: mailCommandQueuedSchema,
           handle: async (message, ctx) => {
             await commandBus.execute(
@@ -54,13 +49,7 @@ export class MailCommandsConsumer implements OnApplicationBootstrap, BeforeAppli
               ),
             );
           },
-          publisher,
-          retryTopic: topics.name(Topics.retry),
-          deadLetterTopic: topics.name(Topics.deadLetter),
-          retry: config.consumers.retry,
-          sessionTimeoutMs: config.consumers.sessionTimeoutMs,
           partitionsConsumedConcurrently: settings.concurrentPartitions,
-          log: kafkaLog(this.logger),
         }),
     });
   }

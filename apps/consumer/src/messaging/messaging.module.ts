@@ -14,6 +14,7 @@ import { kafkaLog } from './kafka-log';
 import { KafkaTopics } from './kafka-topics';
 import { CONSUMER_CONFIG, KAFKA } from './messaging.tokens';
 import { RetryConsumer } from './retry.consumer';
+import { TopicConsumers } from './topic-consumers';
 
 /** After the workers stopped (they do in `beforeApplicationShutdown`), so their last publishes still go out. */
 class KafkaPublisherCloser implements OnApplicationShutdown {
@@ -49,9 +50,10 @@ export class MessagingModule {
         KafkaPublisherCloser,
         KafkaTopics,
         DomainEventsPublisher,
+        TopicConsumers,
         RetryConsumer,
       ],
-      exports: [CONSUMER_CONFIG, KAFKA, KafkaPublisher, KafkaTopics, DomainEventsPublisher],
+      exports: [CONSUMER_CONFIG, KAFKA, KafkaPublisher, KafkaTopics, DomainEventsPublisher, TopicConsumers],
     };
   }
 }

@@ -6,13 +6,11 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import type { Kafka } from 'kafkajs';
 import type { ConsumerConfig } from '@email-core/config';
 import { graphNotificationSchema, Topics } from '@email-core/contracts';
-import { KafkaPublisher, KafkaWorker, runBatchConsumer } from '@email-core/kafka';
-import { kafkaLog } from '../messaging/kafka-log';
-import { KafkaTopics } from '../messaging/kafka-topics';
-import { CONSUMER_CONFIG, KAFKA } from '../messaging/messaging.tokens';
+import { runBatchConsumer, type KafkaWorker } from '@email-core/kafka';
+import { TopicConsumers } from '../messaging/topic-consumers';
+import { CONSUMER_CONFIG } from '../messaging/messaging.tokens';
 import { ApplyNotificationsCommand } from './apply-notifications/apply-notifications.command';
 
 export const NOTIFICATIONS_GROUP = 'email-core-notifications';
@@ -28,21 +26,18 @@ export class GraphNotificationsConsumer implements OnApplicationBootstrap, Befor
   private readonly worker: KafkaWorker;
 
   constructor(
-    @Inject(KAFKA) kafka: Kafka,
+    consumers: TopicConsumers,
     @Inject(CONSUMER_CONFIG) config: ConsumerConfig,
-    publisher: KafkaPublisher,
-    topics: KafkaTopics,
     commandBus: CommandBus,
   ) {
-    this.worker = new KafkaWorker({
+    this.worker = consumers.worker({
       name: 'notifications consumer',
       logger: this.logger,
-      ready: () => topics.ready(),
-      start: () =>
+      group: NOTIFICATIONS_GROUP,
+      topic: Topics.graphNotifications,
+      start: (shared) =>
         runBatchConsumer({
-          kafka,
-          groupId: topics.group(NOTIFICATIONS_GROUP),
-          topic: topics.name(Topics.graphNotifications),
+          ...shared,
           schema: graphNotificationSchema,
           // the account the message names, whatever its key (the webhook keys by account too)
           groupOf: (notification) => notification.accountId,
@@ -55,14 +50,8 @@ export class GraphNotificationsConsumer implements OnApplicationBootstrap, Befor
               ),
             );
           },
-          publisher,
-          retryTopic: topics.name(Topics.retry),
-          deadLetterTopic: topics.name(Topics.deadLetter),
-          retry: config.consumers.retry,
-          sessionTimeoutMs: config.consumers.sessionTimeoutMs,
           partitionsConsumedConcurrently: config.notifications.concurrentPartitions,
           maxWaitTimeInMs: config.notifications.maxBatchWaitMs,
-          log: kafkaLog(this.logger),
         }),
     });
   }

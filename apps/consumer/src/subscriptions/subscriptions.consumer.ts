@@ -1,18 +1,13 @@
 import {
-  Inject,
   Injectable,
   Logger,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import type { Kafka } from 'kafkajs';
-import type { ConsumerConfig } from '@email-core/config';
 import { subscriptionWorkSchema, Topics, type SubscriptionWork } from '@email-core/contracts';
-import { KafkaPublisher, KafkaWorker, runConsumer } from '@email-core/kafka';
-import { kafkaLog } from '../messaging/kafka-log';
-import { KafkaTopics } from '../messaging/kafka-topics';
-import { CONSUMER_CONFIG, KAFKA } from '../messaging/messaging.tokens';
+import { runConsumer, type KafkaWorker } from '@email-core/kafka';
+import { TopicConsumers } from '../messaging/topic-consumers';
 import { DeleteSubscriptionCommand } from './commands/delete-subscription/delete-subscription.command';
 import { EnsureSubscriptionCommand } from './commands/ensure-subscription/ensure-subscription.command';
 import { HandleSubscriptionLifecycleCommand } from './commands/handle-subscription-lifecycle/handle-subscription-lifecycle.command';
@@ -42,33 +37,20 @@ export class SubscriptionsConsumer implements OnApplicationBootstrap, BeforeAppl
   private readonly logger = new Logger('SubscriptionsConsumer');
   private readonly worker: KafkaWorker;
 
-  constructor(
-    @Inject(KAFKA) kafka: Kafka,
-    @Inject(CONSUMER_CONFIG) config: ConsumerConfig,
-    publisher: KafkaPublisher,
-    topics: KafkaTopics,
-    commandBus: CommandBus,
-  ) {
-    this.worker = new KafkaWorker({
+  constructor(consumers: TopicConsumers, commandBus: CommandBus) {
+    this.worker = consumers.worker({
       name: 'subscriptions consumer',
       logger: this.logger,
-      ready: () => topics.ready(),
-      start: () =>
+      group: SUBSCRIPTIONS_GROUP,
+      topic: Topics.subscriptions,
+      start: (shared) =>
         runConsumer({
-          kafka,
-          groupId: topics.group(SUBSCRIPTIONS_GROUP),
-          topic: topics.name(Topics.subscriptions),
+          ...shared,
           schema: subscriptionWorkSchema,
           handle: async (work) => {
             await commandBus.execute(subscriptionCommand(work));
           },
-          publisher,
-          retryTopic: topics.name(Topics.retry),
-          deadLetterTopic: topics.name(Topics.deadLetter),
-          retry: config.consumers.retry,
-          sessionTimeoutMs: config.consumers.sessionTimeoutMs,
           partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
-          log: kafkaLog(this.logger),
         }),
     });
   }

@@ -6,13 +6,11 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import type { Kafka } from 'kafkajs';
 import type { ConsumerConfig } from '@email-core/config';
 import { syncRequestedSchema, Topics } from '@email-core/contracts';
-import { KafkaPublisher, KafkaWorker, runConsumer } from '@email-core/kafka';
-import { kafkaLog } from '../messaging/kafka-log';
-import { KafkaTopics } from '../messaging/kafka-topics';
-import { CONSUMER_CONFIG, KAFKA } from '../messaging/messaging.tokens';
+import { runConsumer, type KafkaWorker } from '@email-core/kafka';
+import { TopicConsumers } from '../messaging/topic-consumers';
+import { CONSUMER_CONFIG } from '../messaging/messaging.tokens';
 import { SyncMailboxCommand } from './sync-mailbox/sync-mailbox.command';
 
 export const SYNC_GROUP = 'email-core-sync';
@@ -24,32 +22,23 @@ export class SyncRequestsConsumer implements OnApplicationBootstrap, BeforeAppli
   private readonly worker: KafkaWorker;
 
   constructor(
-    @Inject(KAFKA) kafka: Kafka,
+    consumers: TopicConsumers,
     @Inject(CONSUMER_CONFIG) config: ConsumerConfig,
-    publisher: KafkaPublisher,
-    topics: KafkaTopics,
     commandBus: CommandBus,
   ) {
-    this.worker = new KafkaWorker({
+    this.worker = consumers.worker({
       name: 'sync-requests consumer',
       logger: this.logger,
-      ready: () => topics.ready(),
-      start: () =>
+      group: SYNC_GROUP,
+      topic: Topics.syncRequests,
+      start: (shared) =>
         runConsumer({
-          kafka,
-          groupId: topics.group(SYNC_GROUP),
-          topic: topics.name(Topics.syncRequests),
+          ...shared,
           schema: syncRequestedSchema,
           handle: async (request, ctx) => {
             await commandBus.execute(new SyncMailboxCommand(request, ctx.signal));
           },
-          publisher,
-          retryTopic: topics.name(Topics.retry),
-          deadLetterTopic: topics.name(Topics.deadLetter),
-          retry: config.consumers.retry,
-          sessionTimeoutMs: config.consumers.sessionTimeoutMs,
           partitionsConsumedConcurrently: config.sync.concurrentPartitions,
-          log: kafkaLog(this.logger),
         }),
     });
   }

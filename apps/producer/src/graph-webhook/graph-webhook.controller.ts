@@ -1,4 +1,4 @@
-import { Controller, Post, Query, Req, Res } from '@nestjs/common';
+import { applyDecorators, Controller, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import {
   ApiAcceptedResponse,
@@ -20,6 +20,21 @@ import { answerValidation, validationTokenOf } from './validation-token';
  * Microsoft Graph's calls to us (no bearer: Graph proves itself per item with the subscription's clientState).
  * Validation request → 200 text/plain with the token; notifications → verified, published to Kafka, then 202.
  */
+/** What both webhook URLs answer (the handshake, 202, and the refusals), for the OpenAPI document. */
+const WebhookResponses = () =>
+  applyDecorators(
+    ApiQuery({ name: 'validationToken', required: false, description: 'the validation handshake' }),
+    ApiOkResponse({ description: 'the validation token, as text/plain' }),
+    ApiAcceptedResponse({
+      description: 'stored in Kafka (unknown or forged items are dropped, not refused)',
+    }),
+    ApiBadRequestResponse({
+      description: '`INVALID_JSON`, `INVALID_NOTIFICATION`, `INVALID_VALIDATION_TOKEN`',
+    }),
+    ApiPayloadTooLargeResponse({ description: '`PAYLOAD_TOO_LARGE`' }),
+    ApiServiceUnavailableResponse({ description: '`NOTIFICATIONS_UNAVAILABLE`: Graph delivers again' }),
+  );
+
 @ApiTags('graph webhook')
 @Controller('graph')
 export class GraphWebhookController {
@@ -29,14 +44,7 @@ export class GraphWebhookController {
   @ApiOperation({
     summary: "Graph's change notifications (and lifecycle events of subscriptions without their own URL)",
   })
-  @ApiQuery({ name: 'validationToken', required: false, description: 'the validation handshake' })
-  @ApiOkResponse({ description: 'the validation token, as text/plain' })
-  @ApiAcceptedResponse({ description: 'stored in Kafka (unknown or forged items are dropped, not refused)' })
-  @ApiBadRequestResponse({
-    description: '`INVALID_JSON`, `INVALID_NOTIFICATION`, `INVALID_VALIDATION_TOKEN`',
-  })
-  @ApiPayloadTooLargeResponse({ description: '`PAYLOAD_TOO_LARGE`' })
-  @ApiServiceUnavailableResponse({ description: '`NOTIFICATIONS_UNAVAILABLE`: Graph delivers again' })
+  @WebhookResponses()
   async notifications(
     @Query() query: Record<string, unknown>,
     @Req() req: Request,
@@ -58,14 +66,7 @@ export class GraphWebhookController {
   @ApiOperation({
     summary: "Graph's lifecycle notifications: reauthorizationRequired, subscriptionRemoved, missed",
   })
-  @ApiQuery({ name: 'validationToken', required: false, description: 'the validation handshake' })
-  @ApiOkResponse({ description: 'the validation token, as text/plain' })
-  @ApiAcceptedResponse({ description: 'stored in Kafka (unknown or forged items are dropped, not refused)' })
-  @ApiBadRequestResponse({
-    description: '`INVALID_JSON`, `INVALID_NOTIFICATION`, `INVALID_VALIDATION_TOKEN`',
-  })
-  @ApiPayloadTooLargeResponse({ description: '`PAYLOAD_TOO_LARGE`' })
-  @ApiServiceUnavailableResponse({ description: '`NOTIFICATIONS_UNAVAILABLE`: Graph delivers again' })
+  @WebhookResponses()
   async lifecycle(
     @Query() query: Record<string, unknown>,
     @Req() req: Request,
