@@ -357,51 +357,52 @@ describe('act on mail: commands written back to Outlook', () => {
   }, 120000);
 
   it('a duplicate command id executes once: the second submission sends Graph nothing', async () => {
-    const [id] = await inboxIds(SENDER, 1, (m) => m.flag.flagStatus === 'notFlagged');
+    const [id] = await inboxIds(RECEIVER, 1, (m) => m.flag.flagStatus === 'notFlagged');
     const body = { id: randomUUID(), action: 'flag', messageIds: [id], flagStatus: 'complete' };
-    const changeKeyBefore = (await exported(SENDER, id))!.changeKey;
+    const changeKeyBefore = (await exported(RECEIVER, id))!.changeKey;
     // submitted twice at once: one is stored and queued, the other answers what is there
-    const [first, second] = await Promise.all([submit('A', body), submit('A', body)]);
+    const [first, second] = await Promise.all([submit('B', body), submit('B', body)]);
     expect([first.status, second.status].sort()).toEqual([200, 202]);
     expect(first.body.id).toBe(body.id);
     expect(second.body.id).toBe(body.id);
-    expect((await finished('A', body.id)).status).toBe('done');
+    expect((await finished('B', body.id)).status).toBe('done');
     const stats = async () =>
       (await product.emulator.admin<{ mailboxes: Record<string, MailboxStats> }>('GET', '/_emulator/stats'))
-        .mailboxes[SENDER].requests;
-    // the mailbox goes quiet first: the notification rounds of this and the earlier commands (the bulk move
-    // of 500 makes many) finish, so any request counted below would be the resubmission's
+        .mailboxes[RECEIVER].requests;
+    // on B's mailbox, which no earlier command touched (A's still hears of the bulk move's 1,000 changes), and
+    // only once it has gone quiet, so any request counted below would be the resubmission's
     let requestsBefore = await stats();
     await waitFor(
       async () => {
-        await new Promise((r) => setTimeout(r, 2000));
+        await new Promise((r) => setTimeout(r, 3000));
         const now = await stats();
         const quiet = now === requestsBefore;
         requestsBefore = now;
         return quiet ? true : undefined;
       },
-      { timeoutMs: 90000, intervalMs: 0, what: 'the sender’s mailbox to go quiet' },
+      { timeoutMs: 90000, intervalMs: 0, what: 'the receiver’s mailbox to go quiet' },
     );
-    const third = await submit('A', body);
+    const third = await submit('B', body);
     expect(third.status).toBe(200);
     expect(third.body.status).toBe('done');
     await new Promise((r) => setTimeout(r, 2000));
     expect(await stats()).toBe(requestsBefore);
     // exactly one PATCH reached Outlook: the message changed once
-    const after = (await exported(SENDER, id))!;
+    const after = (await exported(RECEIVER, id))!;
     expect(after.flag.flagStatus).toBe('complete');
     expect(after.changeKey).not.toBe(changeKeyBefore);
     const version = (k: string) => Number(/(\d+)$/.exec(k)?.[1] ?? NaN);
     expect(version(after.changeKey) - version(changeKeyBefore)).toBe(1);
     // the same id with another request is a conflict, and queues nothing
-    const conflict = await submit('A', { ...body, flagStatus: 'flagged' });
+    const conflict = await submit('B', { ...body, flagStatus: 'flagged' });
     expect(conflict.status).toBe(409);
     expect(conflict.body.error).toBe('COMMAND_ID_CONFLICT');
-    expect((await countRows(users.A.accountId)).commands).toBeGreaterThan(0);
+    expect((await countRows(users.B.accountId)).commands).toBeGreaterThan(0);
   }, 180000);
 
   it('refuses invalid input with a code and queues nothing', async () => {
     const before = await countRows(users.A.accountId);
+    const beforeB = await countRows(users.B.accountId);
     const [mine] = await inboxIds(SENDER, 1);
     const [theirs] = await inboxIds(RECEIVER, 1);
     const cases: Array<[Record<string, unknown>, number, string]> = [
@@ -441,7 +442,7 @@ describe('act on mail: commands written back to Outlook', () => {
     });
     expect(foreign.status).toBe(404);
     expect(await countRows(users.A.accountId)).toEqual(before);
-    expect((await countRows(users.B.accountId)).commands).toBe(0);
+    expect(await countRows(users.B.accountId)).toEqual(beforeB);
   }, 60000);
 
   it('moving a mail already deleted in Outlook fails with a reason, and the mirror converges', async () => {
@@ -464,7 +465,6 @@ describe('act on mail: commands written back to Outlook', () => {
     const b = users.B.listener!.events;
     expect(a.every((e) => e.event.accountId === users.A.accountId)).toBe(true);
     expect(b.every((e) => e.event.accountId === users.B.accountId)).toBe(true);
-    expect(b.some((e) => e.event.type === 'command.status')).toBe(false);
     const statuses = a.filter((e) => e.event.type === 'command.status').map((e) => e.event);
     expect(statuses.some((e) => e.type === 'command.status' && e.status === 'done')).toBe(true);
     expect(
