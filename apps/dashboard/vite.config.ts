@@ -1,13 +1,19 @@
 import react from '@vitejs/plugin-react';
+import path from 'node:path';
 import { defineConfig } from 'vite';
 
 // In development the dashboard runs on :5173 and proxies the API; in production the producer serves dist/.
 export default defineConfig({
   root: __dirname,
   plugins: [react()],
-  build: { outDir: 'dist', emptyOutDir: true },
+  resolve: { alias: { '@': path.resolve(__dirname, 'src') } },
+  build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 1024 },
   server: {
     host: '127.0.0.1',
-    proxy: { '/api': 'http://127.0.0.1:3000', '/health': 'http://127.0.0.1:3000' },
+    proxy: {
+      '/api/v1/realtime': { target: 'http://127.0.0.1:3000', ws: true },
+      '/api': 'http://127.0.0.1:3000',
+      '/health': 'http://127.0.0.1:3000',
+    },
   },
 });

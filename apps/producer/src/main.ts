@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -11,13 +11,14 @@ import { AppModule } from './app.module';
 import { commandBody, COMMANDS_ROUTE } from './commands/command-body-limit';
 import { GRAPH_WEBHOOK_ROUTES, graphWebhookBody } from './graph-webhook/graph-webhook-body';
 import { ApiExceptionFilter } from './http/api-exception.filter';
+import { applyApiPrefix, createApiDocument } from './http/api-document';
 
 async function bootstrap(): Promise<void> {
   const config = loadOrExit(() => loadProducerConfig());
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     logger: [config.logLevel, 'error', 'warn', 'fatal'],
   });
-  app.setGlobalPrefix('api/v1', { exclude: ['health', 'health/live'] });
+  applyApiPrefix(app);
   // Before Nest's own body parsers (registered at listen): the Graph webhook reads its bodies itself, with its
   // own size limit and whatever the Content-Type; every other route keeps Nest's JSON parsing unchanged.
   app.use(
@@ -35,13 +36,7 @@ async function bootstrap(): Promise<void> {
   if (existsSync(path.join(dashboard, 'index.html'))) app.useStaticAssets(dashboard, { index: 'index.html' });
   else new Logger('producer').warn(`no dashboard build at ${dashboard}; run \`npm run build:dashboard\``);
   // OpenAPI: the UI at /api/docs, the document at /api/docs-json (built on first request, not at boot)
-  const openApi = new DocumentBuilder()
-    .setTitle('Email Core API')
-    .setDescription('Accounts, sign-in and the mirrored mailboxes. Errors are `{error: CODE, message}`.')
-    .setVersion('1')
-    .addBearerAuth()
-    .build();
-  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi), {
+  SwaggerModule.setup('api/docs', app, () => createApiDocument(app), {
     jsonDocumentUrl: 'api/docs-json',
   });
   await app.listen(config.port, config.host);

@@ -21,3 +21,10 @@ export {
   type MailboxState,
   type Queryable,
 } from './mailbox-state';
+export {
+  CHROMIUM_PATH,
+  ensureDashboardBuild,
+  openBrowser,
+  SCREENSHOT_ROOT,
+  type BrowserSession,
+} from './browser';

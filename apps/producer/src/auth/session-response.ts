@@ -33,12 +33,14 @@ export function toSessionResponse(session: IssuedSession): SessionResponse {
 
 export const sessionResponseOpenApi: SchemaObject = {
   type: 'object',
+  required: ['accessToken', 'tokenType', 'expiresIn', 'user'],
   properties: {
     accessToken: { type: 'string' },
     tokenType: { type: 'string', enum: ['Bearer'] },
     expiresIn: { type: 'integer', example: 900 },
     user: {
       type: 'object',
+      required: ['id', 'email', 'createdAt'],
       properties: {
         id: { type: 'string', format: 'uuid' },
         email: { type: 'string', format: 'email' },

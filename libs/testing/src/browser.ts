@@ -1,0 +1,112 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+const root = path.resolve(__dirname, '../../..');
+const dashboard = path.join(root, 'apps', 'dashboard');
+
+/** Debian's chromium (`apt-get install chromium`); tests never download a browser. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const SCREENSHOT_ROOT = path.join(root, 'test-results', 'screenshots');
+
+export interface BrowserSession {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** console errors and uncaught page errors seen so far, in order */
+  consoleErrors: string[];
+  /** saves `test-results/screenshots/<name>/<NN>-<step>.png` and answers its path */
+  shot(step: string): Promise<string>;
+  /** fails with the list when any console error or page error was seen */
+  expectNoConsoleErrors(): void;
+  close(): Promise<void>;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The producer serves the dashboard's production build; build it when it is missing or older than its sources
+ * (CI's `npm run build` has done it already, so this is a no-op there).
+ */
+export function ensureDashboardBuild(): void {
+  const built = path.join(dashboard, 'dist', 'index.html');
+  let builtAt = 0;
+  try {
+    builtAt = statSync(built).mtimeMs;
+  } catch {
+    // not built yet
+  }
+  const sources = Math.max(
+    newestMtime(path.join(dashboard, 'src')),
+    statSync(path.join(dashboard, 'index.html')).mtimeMs,
+    statSync(path.join(dashboard, 'vite.config.ts')).mtimeMs,
+  );
+  if (builtAt > sources) return;
+  const run = spawnSync(
+    process.execPath,
+    [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', dashboard],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 180_000,
+    },
+  );
+  if (run.status !== 0) throw new Error(`dashboard build failed:\n${run.stdout}\n${run.stderr}`);
+}
+
+/**
+ * A fresh headless Chromium on `baseUrl` (the producer, which serves the dashboard). Every console error and
+ * uncaught exception is recorded, so a test can assert the run had none.
+ */
+export async function openBrowser(options: {
+  baseUrl: string;
+  /** screenshots go to test-results/screenshots/<name>/ */
+  name: string;
+  viewport?: { width: number; height: number };
+}): Promise<BrowserSession> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  // The emulator signs its HTTPS with the project's local CA, which this throwaway browser profile does not know.
+  const context = await browser.newContext({
+    baseURL: options.baseUrl,
+    viewport: options.viewport ?? { width: 1400, height: 900 },
+    ignoreHTTPSErrors: true,
+  });
+  const page = await context.newPage();
+  const consoleErrors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(`${message.text()} (${message.location().url})`);
+  });
+  page.on('pageerror', (error) => consoleErrors.push(`uncaught: ${error.message}`));
+  const dir = path.join(SCREENSHOT_ROOT, options.name);
+  mkdirSync(dir, { recursive: true });
+  let step = 0;
+  return {
+    browser,
+    context,
+    page,
+    consoleErrors,
+    async shot(name) {
+      step += 1;
+      const file = path.join(dir, `${String(step).padStart(2, '0')}-${name}.png`);
+      await page.screenshot({ path: file });
+      return file;
+    },
+    expectNoConsoleErrors() {
+      if (consoleErrors.length) throw new Error(`console errors:\n${consoleErrors.join('\n')}`);
+    },
+    async close() {
+      await browser.close();
+    },
+  };
+}
