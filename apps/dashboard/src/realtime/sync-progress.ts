@@ -1,0 +1,74 @@
+import { useSyncExternalStore } from 'react';
+import type { SyncCompletedEvent, SyncProgressEvent } from './events';
+
+/**
+ * The latest sync progress per account, as the socket reports it. `GET /accounts` carries only the status, so the
+ * counts of a running sync come from `sync.progress` events (a snapshot each: the latest wins) and the final total
+ * from `sync.completed`. Lost on reload: a sync that is running then shows without counts until its next event.
+ */
+export interface SyncProgressState {
+  foldersTotal: number;
+  foldersDone: number;
+  messagesSynced: number;
+  /** set by `sync.completed` */
+  completed: boolean;
+  at: string;
+}
+
+let state: ReadonlyMap<string, SyncProgressState> = new Map();
+const listeners = new Set<() => void>();
+
+function publish(next: ReadonlyMap<string, SyncProgressState>): void {
+  state = next;
+  for (const l of listeners) l();
+}
+
+export const syncProgressStore = {
+  progress(e: SyncProgressEvent): void {
+    const previous = state.get(e.accountId);
+    // snapshots can arrive out of order after a reconnect: keep the newest
+    if (previous && previous.at > e.at) return;
+    const next = new Map(state);
+    next.set(e.accountId, {
+      foldersTotal: e.foldersTotal,
+      foldersDone: e.foldersDone,
+      messagesSynced: e.messagesSynced,
+      completed: false,
+      at: e.at,
+    });
+    publish(next);
+  },
+  completed(e: SyncCompletedEvent): void {
+    const next = new Map(state);
+    next.set(e.accountId, {
+      foldersTotal: e.folders,
+      foldersDone: e.folders,
+      messagesSynced: e.messages,
+      completed: true,
+      at: e.at,
+    });
+    publish(next);
+  },
+  /** a new sync started (account.status syncing): forget the previous run's figures */
+  restarted(accountId: string): void {
+    if (!state.has(accountId)) return;
+    const next = new Map(state);
+    next.delete(accountId);
+    publish(next);
+  },
+  clear(): void {
+    if (state.size) publish(new Map());
+  },
+};
+
+function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+const snapshot = (): ReadonlyMap<string, SyncProgressState> => state;
+
+/** Every account's latest progress, re-rendering on each event. */
+export function useSyncProgress(): ReadonlyMap<string, SyncProgressState> {
+  return useSyncExternalStore(subscribe, snapshot);
+}
