@@ -49,7 +49,8 @@ function shutdown(code: number): void {
   if (stopping) return;
   stopping = true;
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  setTimeout(() => process.exit(code), 5000).unref();
+  // the consumer stops its Kafka workers one module at a time (each waits for its in-flight fetch)
+  setTimeout(() => process.exit(code), 45_000).unref();
   Promise.all(
     children.map((c) => new Promise((r) => (c.exitCode === null ? c.on('exit', r) : r(null)))),
   ).then(

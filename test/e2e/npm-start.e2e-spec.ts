@@ -1,0 +1,87 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { freePort, openBrowser, waitFor, type BrowserSession } from '@email-core/testing';
+
+const root = path.resolve(__dirname, '../..');
+
+/**
+ * The README's first command, as a user runs it: `npm start` builds the dashboard, starts the emulator, the
+ * producer and the consumer, and the producer serves the production build (not a dev server).
+ */
+describe('npm start', () => {
+  let child: ChildProcess;
+  let output = '';
+  let port: number;
+  let browser: BrowserSession | undefined;
+
+  beforeAll(async () => {
+    port = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PRODUCER_PORT: String(port),
+      EMULATOR_PORT: String(await freePort()),
+      CONSUMER_PORT: String(await freePort()),
+    };
+    delete env.MS_CLIENT_ID; // the embedded default: the bundled Outlook emulator
+    child = spawn('npm', ['start', '--silent'], { cwd: root, env, detached: true, stdio: 'pipe' });
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    await waitFor(() => Promise.resolve(output.includes('ready. Dashboard:') ? true : undefined), {
+      timeoutMs: 180_000,
+      what: 'npm start to print its dashboard URL',
+    }).catch((err: unknown) => {
+      throw new Error(`${String(err)}\n${output}`);
+    });
+  }, 200_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // the group has exited already (the Ctrl-C test)
+    }
+  });
+
+  it('serves the production build of the dashboard', async () => {
+    expect(output).toContain(`Dashboard: http://127.0.0.1:${port}/`);
+    const index = await fetch(`http://127.0.0.1:${port}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await index.text();
+    // the built index references hashed bundles; a dev server would reference /src/main.tsx
+    expect(html).not.toContain('/src/main.tsx');
+    const bundle = /src="(\/assets\/index-[\w-]+\.js)"/.exec(html)?.[1];
+    expect(bundle).toBeDefined();
+    const built = readdirSync(path.join(root, 'apps/dashboard/dist/assets')).filter((f) => f.endsWith('.js'));
+    expect(built).toContain(path.basename(bundle!));
+    const js = await fetch(`http://127.0.0.1:${port}${bundle}`);
+    expect(js.status).toBe(200);
+    expect(await js.text()).toBe(
+      readFileSync(path.join(root, 'apps/dashboard/dist/assets', path.basename(bundle!)), 'utf8'),
+    );
+
+    browser = await openBrowser({ baseUrl: `http://127.0.0.1:${port}`, name: 'npm-start' });
+    await browser.page.goto('/');
+    await browser.page.waitForURL(/#\/signin$/);
+    await browser.shot('sign-in');
+    browser.expectNoConsoleErrors();
+  });
+
+  it('stops every app on Ctrl-C', async () => {
+    // what a terminal's Ctrl-C does: SIGINT to the whole foreground process group
+    process.kill(-child.pid!, 'SIGINT');
+    const groupGone = () => {
+      try {
+        process.kill(-child.pid!, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    };
+    // every process of the group (npm, the start script, emulator, producer, consumer) exits
+    await waitFor(() => Promise.resolve(groupGone()), { timeoutMs: 50_000, what: 'every app to exit' });
+    await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+  }, 60_000);
+});
