@@ -233,7 +233,7 @@ describe('auth: sign-up, sign-in, sessions (real producer, real stack)', () => {
     it('GET /api/v1/me answers the signed-in user', async () => {
       const r = await call('GET', '/api/v1/me', { token: accessToken });
       expect(r.status).toBe(200);
-      expect(Object.keys(r.body).sort()).toEqual(['createdAt', 'email', 'id']);
+      expect(Object.keys(r.body).sort()).toEqual(['createdAt', 'email', 'id', 'operator']);
       expect(r.body.email).toBe(address);
       expect(new Date(r.body.createdAt as string).getTime()).toBeLessThanOrEqual(Date.now());
     });

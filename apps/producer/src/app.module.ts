@@ -10,6 +10,7 @@ import { CommandsModule } from './commands/commands.module';
 import { ProducerConfigModule } from './config.module';
 import { GraphWebhookModule } from './graph-webhook/graph-webhook.module';
 import { MailModule } from './mail/mail.module';
+import { OpsModule } from './ops/ops.module';
 import { OutboxModule } from './outbox/outbox.module';
 import { RealtimeModule } from './realtime/realtime.module';
 
@@ -32,6 +33,7 @@ export class AppModule {
         GraphWebhookModule,
         CommandsModule,
         AttachmentsModule,
+        OpsModule,
       ],
     };
   }

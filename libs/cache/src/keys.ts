@@ -14,4 +14,10 @@ export const CacheKeys = {
     `${accountTag(accountId)}:lock:${purpose}`,
   oauthState: (state: string) => `oauth:state:{${state}}`,
   rateLimit: (scope: string, subject: string) => `rl:{${scope}:${subject}}`,
+  /**
+   * The Ops API's record that a dead letter was replayed. One hash tag for all of them, so a page of dead letters
+   * is one MGET; the message's timestamp is part of the key, so a recreated topic's reused offsets never match.
+   */
+  deadLetterReplay: (topic: string, partition: number, offset: string, timestampMs: string) =>
+    `ops:{dlq-replays}:${topic}:${partition}:${offset}:${timestampMs}`,
 } as const;

@@ -20,6 +20,18 @@ const producerEnv = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore (at most 64)')
     .optional(),
+  OPS_ADMIN_EMAILS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .refine((list) => list.every((x) => x === '*' || z.string().email().safeParse(x).success), {
+      message: 'a comma-separated list of email addresses, or * for every signed-in user',
+    }),
 });
 
 export interface ProducerConfig extends InfraConfig {
@@ -42,6 +54,12 @@ export interface ProducerConfig extends InfraConfig {
      */
     instanceId: string | undefined;
   };
+  ops: {
+    /** `OPS_ADMIN_EMAILS=*`: every signed-in user may use the Ops API */
+    everyone: boolean;
+    /** lower-cased; the users who may use the Ops API (none by default) */
+    adminEmails: string[];
+  };
 }
 
 export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): ProducerConfig {
@@ -60,5 +78,9 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
     microsoft: toMicrosoftConfig(e),
     webhook: { maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES },
     realtime: { instanceId: e.REALTIME_INSTANCE_ID },
+    ops: {
+      everyone: e.OPS_ADMIN_EMAILS.includes('*'),
+      adminEmails: e.OPS_ADMIN_EMAILS.filter((x) => x !== '*'),
+    },
   };
 }

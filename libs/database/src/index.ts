@@ -66,6 +66,7 @@ export {
 export {
   GraphSubscriptionsRepository,
   type StoredSubscription,
+  type SubscriptionOverview,
   type SubscriptionRemoval,
   type SubscriptionRoute,
 } from './live/graph-subscriptions.repository';

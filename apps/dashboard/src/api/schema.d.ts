@@ -355,6 +355,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ops/kafka": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project’s topics with partitions and offsets; its consumer groups with lag per partition */
+        get: operations["OpsController_kafka"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The newest messages on the dead-letter topic, newest first
+         * @description Read without committing any offset of any real consumer group.
+         */
+        get: operations["OpsController_deadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/dead-letters/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish a dead letter to its original topic again (same key, fresh attempt count)
+         * @description A second replay of the same dead letter answers 409 ALREADY_REPLAYED unless `force` is true.
+         */
+        post: operations["OpsController_replay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Graph subscriptions with their mailbox, expiry and state */
+        get: operations["OpsController_subscriptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -391,6 +465,16 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        MeDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: email */
+            email: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description named in OPS_ADMIN_EMAILS (or it is `*`): the Ops API answers them */
+            operator: boolean;
+        };
         FolderDto: {
             /** @description Graph folder id (immutable) */
             id: string;
@@ -564,6 +648,166 @@ export interface components {
         AttachmentListDto: {
             items: components["schemas"]["AttachmentDto"][];
         };
+        TopicPartitionDto: {
+            /** @example 0 */
+            partition: number;
+            /** @description the oldest offset still on the broker (retention removes older ones) */
+            lowOffset: number;
+            /** @description the end (high-water) offset: the offset the next message will get */
+            endOffset: number;
+            /** @description messages retained: endOffset - lowOffset */
+            messages: number;
+        };
+        KafkaTopicDto: {
+            /**
+             * @description the topic as libs/contracts `Topics` names it
+             * @enum {string}
+             */
+            key: "syncRequests" | "graphNotifications" | "subscriptions" | "mailCommands" | "events" | "retry" | "deadLetter";
+            /**
+             * @description the full name, prefix included
+             * @example email-core.sync.requests
+             */
+            name: string;
+            /** @description false when the broker does not have it (the consumer creates the topics) */
+            exists: boolean;
+            partitions: components["schemas"]["TopicPartitionDto"][];
+            /** @description sum of the partitions’ end offsets */
+            endOffsetTotal: number;
+        };
+        GroupPartitionLagDto: {
+            partition: number;
+            /** @description the group’s committed offset (the next message it will read); null when it has none */
+            committedOffset: number | null;
+            endOffset: number;
+            /** @description endOffset - committedOffset: messages not yet processed; null without a committed offset */
+            lag: number | null;
+        };
+        GroupTopicLagDto: {
+            /** @description the full topic name */
+            topic: string;
+            partitions: components["schemas"]["GroupPartitionLagDto"][];
+            /** @description sum of the partitions’ known lags */
+            lag: number;
+        };
+        ConsumerGroupDto: {
+            /**
+             * @description the full group id, prefix included
+             * @example email-core-sync
+             */
+            groupId: string;
+            /** @enum {string} */
+            state: "Stable" | "PreparingRebalance" | "CompletingRebalance" | "Empty" | "Dead" | "Unknown";
+            /** @description members (consumer processes) in the group now */
+            members: number;
+            /** @description the project topics the group is assigned or has committed offsets on */
+            topics: components["schemas"]["GroupTopicLagDto"][];
+            /** @description sum of the group’s known lags over every topic */
+            totalLag: number;
+        };
+        KafkaOverviewDto: {
+            /** @description KAFKA_TOPIC_PREFIX of this deployment (may be empty) */
+            topicPrefix: string;
+            /**
+             * Format: date-time
+             * @description when the broker was asked (nothing is cached)
+             */
+            fetchedAt: string;
+            topics: components["schemas"]["KafkaTopicDto"][];
+            groups: components["schemas"]["ConsumerGroupDto"][];
+            /** @description sum of every group’s total lag */
+            totalLag: number;
+        };
+        DeadLetterDto: {
+            /** @description partition of the dead-letter topic */
+            partition: number;
+            /** @description offset in that partition; with `partition`, what a replay names */
+            offset: number;
+            /** @description the message key: the account id */
+            key: string;
+            /**
+             * Format: date-time
+             * @description when it was written to the dead-letter topic
+             */
+            timestamp: string;
+            /** @description the topic it failed on (full name); null when the message is not a failure envelope */
+            originalTopic: string | null;
+            /** @description deliveries that failed before it was dead-lettered */
+            attempts: number | null;
+            /** @description the last error: name and message, never a stack */
+            error: string;
+            /** Format: date-time */
+            failedAt: string | null;
+            /** @description the original message value (JSON text as sent, or raw text when it was not JSON), token-like fields redacted, at most 8,192 characters */
+            payload: string;
+            /** @description true when `payload` was cut at 8,192 characters */
+            payloadTruncated: boolean;
+            /** @description false when it names no work topic of the project (then replay answers 409) */
+            replayable: boolean;
+            /**
+             * Format: date-time
+             * @description when it was last replayed
+             */
+            replayedAt: string | null;
+        };
+        DeadLetterListDto: {
+            /** @description the dead-letter topic (full name) */
+            topic: string;
+            /** Format: date-time */
+            fetchedAt: string;
+            /** @description newest first */
+            items: components["schemas"]["DeadLetterDto"][];
+        };
+        ReplayResultDto: {
+            partition: number;
+            offset: number;
+            /** @description the topic the message was published to again (full name) */
+            originalTopic: string;
+            /** @description its key (the account id), as before */
+            key: string;
+            /** Format: date-time */
+            replayedAt: string;
+            /**
+             * Format: date-time
+             * @description with `force`: when it had been replayed before
+             */
+            previouslyReplayedAt: string | null;
+        };
+        GraphSubscriptionDto: {
+            /** Format: uuid */
+            accountId: string;
+            /** @description the linked mailbox */
+            mailboxEmail: string;
+            /** @description Graph’s subscription id */
+            subscriptionId: string;
+            /** @example me/mailFolders('inbox')/messages */
+            resource: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description last renewal, if any
+             */
+            renewedAt: string | null;
+            /**
+             * @description `expiring_soon`: under an hour left (the renewal, due hours earlier, is late)
+             * @enum {string}
+             */
+            state: "active" | "expiring_soon" | "expired";
+        };
+        GraphSubscriptionListDto: {
+            /**
+             * Format: date-time
+             * @description the time the states were derived at
+             */
+            now: string;
+            /** @description subscriptions stored in all (the list holds at most 1,000) */
+            total: number;
+            /** @description soonest expiry first */
+            items: components["schemas"]["GraphSubscriptionDto"][];
+        };
     };
     responses: never;
     parameters: never;
@@ -720,12 +964,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {id, email, createdAt} */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MeDto"];
+                };
             };
         };
     };
@@ -1455,6 +1700,205 @@ export interface operations {
             };
             /** @description GRAPH_UNAVAILABLE: Outlook throttled or unreachable (Retry-After) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    OpsController_kafka: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KafkaOverviewDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description OPS_FORBIDDEN: the user is not named in OPS_ADMIN_EMAILS */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description OPS_KAFKA_UNAVAILABLE: Kafka did not answer in time (`Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    OpsController_deadLetters: {
+        parameters: {
+            query?: {
+                /** @description how many of the newest dead letters */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterListDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: limit is not 1–500 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHENTICATED: no valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description OPS_FORBIDDEN: the user is not named in OPS_ADMIN_EMAILS */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description OPS_KAFKA_UNAVAILABLE: Kafka did not answer in time (`Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    OpsController_replay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description partition of the dead-letter topic */
+                    partition: number;
+                    /** @description offset of the dead letter in that partition */
+                    offset: number;
+                    /**
+                     * @description replay even if it was replayed before (otherwise 409 ALREADY_REPLAYED)
+                     * @default false
+                     */
+                    force?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description published */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayResultDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHENTICATED: no valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description OPS_FORBIDDEN: the user is not named in OPS_ADMIN_EMAILS */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description DEAD_LETTER_NOT_FOUND: the topic holds no message there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description ALREADY_REPLAYED, DEAD_LETTER_NOT_REPLAYABLE */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description OPS_KAFKA_UNAVAILABLE: Kafka did not answer in time (`Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    OpsController_subscriptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphSubscriptionListDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description OPS_FORBIDDEN: the user is not named in OPS_ADMIN_EMAILS */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -30,6 +30,17 @@ export interface SubscriptionRemoval {
   refreshTokenEnc: string | null;
 }
 
+/** A subscription with its mailbox, for operators (no clientState hash). */
+export interface SubscriptionOverview {
+  accountId: string;
+  mailboxEmail: string;
+  subscriptionId: string;
+  resource: string;
+  expiresAt: Date;
+  createdAt: Date;
+  renewedAt: Date | null;
+}
+
 interface SubscriptionRow {
   account_id: string;
   subscription_id: string;
@@ -131,6 +142,40 @@ export class GraphSubscriptionsRepository {
       [before, limit],
     );
     return rows.map(toSubscription);
+  }
+
+  /** Every subscription with its mailbox's address, soonest expiry first (the Ops page), and how many there are. */
+  async listWithMailboxes(limit: number): Promise<{ total: number; items: SubscriptionOverview[] }> {
+    const rows: Array<{
+      account_id: string;
+      email: string;
+      subscription_id: string;
+      resource: string;
+      expires_at: Date;
+      created_at: Date;
+      renewed_at: Date | null;
+      total: string;
+    }> = await this.dataSource.query(
+      `SELECT s.account_id, a.email, s.subscription_id, s.resource, s.expires_at, s.created_at, s.renewed_at,
+              count(*) OVER () AS total
+         FROM graph_subscriptions s JOIN mail_accounts a ON a.id = s.account_id
+        ORDER BY s.expires_at, s.account_id
+        LIMIT $1`,
+      [limit],
+    );
+    const total = rows[0] ? Number(rows[0].total) : 0;
+    return {
+      total,
+      items: rows.map((r) => ({
+        accountId: r.account_id,
+        mailboxEmail: r.email,
+        subscriptionId: r.subscription_id,
+        resource: r.resource,
+        expiresAt: r.expires_at,
+        createdAt: r.created_at,
+        renewedAt: r.renewed_at,
+      })),
+    };
   }
 
   /** Synced accounts without a subscription (a lost `subscription.ensure`, or one removed and not recreated). */

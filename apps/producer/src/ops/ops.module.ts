@@ -1,0 +1,40 @@
+import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
+import { GraphSubscriptionsRepository } from '@email-core/database';
+import { AuthModule } from '../auth/auth.module';
+import { ReplayDeadLetterHandler } from './commands/replay-dead-letter/replay-dead-letter.handler';
+import { DeadLetterReader } from './dead-letters/dead-letter-reader';
+import { DeadLetterReplays } from './dead-letters/dead-letter-replays';
+import { OpsController } from './ops.controller';
+import { OpsKafka } from './ops-kafka';
+import { OpsOperatorGuard } from './ops-operator.guard';
+import { ListDeadLettersQueryHandler } from './queries/dead-letters/list-dead-letters.query-handler';
+import { GetKafkaOverviewQueryHandler } from './queries/kafka-overview/kafka-overview.query-handler';
+import { ListSubscriptionsQueryHandler } from './queries/subscriptions/list-subscriptions.query-handler';
+
+/**
+ * The Ops API (issue 7): Kafka topics and consumer-group lag, the dead-letter topic with replay, and Graph
+ * subscriptions, for the operators named in `OPS_ADMIN_EMAILS`. Kafka is read through its own client
+ * (OpsKafka); replays are remembered in the Redis Cluster (DeadLetterReplays). See docs/ops.md.
+ */
+@Module({
+  imports: [CqrsModule, AuthModule],
+  controllers: [OpsController],
+  providers: [
+    {
+      provide: GraphSubscriptionsRepository,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new GraphSubscriptionsRepository(ds),
+    },
+    OpsKafka,
+    OpsOperatorGuard,
+    DeadLetterReader,
+    DeadLetterReplays,
+    GetKafkaOverviewQueryHandler,
+    ListDeadLettersQueryHandler,
+    ListSubscriptionsQueryHandler,
+    ReplayDeadLetterHandler,
+  ],
+})
+export class OpsModule {}
