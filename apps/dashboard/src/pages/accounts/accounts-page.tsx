@@ -1,8 +1,348 @@
-/** Placeholder: this page is being built. */
+import { useEffect, useRef, useState } from 'react';
+import { Link, useSearchParams } from 'react-router';
+import { errorMessage } from '@/api/client';
+import { useToast } from '@/components/ui/toast';
+import {
+  useAccountFolders,
+  useAccounts,
+  useConnectOutlook,
+  useResync,
+  useUnlink,
+  type Account,
+} from '@/hooks/use-accounts';
+import { useDesktopNotifications } from '@/hooks/use-desktop-notifications';
+import { useSyncProgress, type SyncProgressState } from '@/realtime/sync-progress';
+import './accounts.css';
+
+const count = new Intl.NumberFormat();
+const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+const STATUS_LABEL: Record<Account['status'], string> = {
+  syncing: 'Syncing',
+  synced: 'Synced',
+  reauth_required: 'Needs re-authorization',
+  error: 'Sync failed',
+};
+
+/** Linked Outlook mailboxes: connect one, watch its first sync, reconnect, resync or unlink. */
 export function AccountsPage() {
+  const accounts = useAccounts();
+  const connect = useConnectOutlook();
+  const progress = useSyncProgress();
+  const toast = useToast();
+  const [params, setParams] = useSearchParams();
+  const [highlight, setHighlight] = useState<string | null>(null);
+  const linkedHandled = useRef<string | null>(null);
+
+  // back from Microsoft: `?linked=<id>` names the mailbox just linked (once; then the URL is tidied)
+  const linked = params.get('linked');
+  useEffect(() => {
+    if (!linked || linkedHandled.current === linked) return;
+    linkedHandled.current = linked;
+    setHighlight(linked);
+    toast.show({ title: 'Mailbox linked', body: 'Its mail is being synced now.', tone: 'success' });
+    setParams(
+      (p) => {
+        p.delete('linked');
+        return p;
+      },
+      { replace: true },
+    );
+  }, [linked, setParams, toast]);
+
+  const items = accounts.data?.items ?? [];
+
   return (
-    <main className="page">
-      <h1>Accounts</h1>
+    <main className="page accounts-page">
+      <div className="accounts-header">
+        <h1>Accounts</h1>
+        {items.length > 0 && (
+          <button
+            type="button"
+            className="primary"
+            onClick={() => connect.mutate()}
+            disabled={connect.isPending}
+          >
+            {connect.isPending ? 'Opening Microsoft sign-in…' : 'Connect Outlook'}
+          </button>
+        )}
+      </div>
+      {connect.isError && (
+        <p className="accounts-error" role="alert">
+          Could not start linking: {errorMessage(connect.error)}
+        </p>
+      )}
+
+      {accounts.isPending && (
+        <p className="muted" role="status">
+          Loading accounts…
+        </p>
+      )}
+      {accounts.isError && (
+        <p className="accounts-error" role="alert">
+          Could not load your accounts: {errorMessage(accounts.error)}{' '}
+          <button type="button" onClick={() => void accounts.refetch()}>
+            Try again
+          </button>
+        </p>
+      )}
+
+      {accounts.isSuccess && items.length === 0 && (
+        <section className="accounts-empty" aria-labelledby="accounts-empty-title">
+          <h2 id="accounts-empty-title">No mailbox linked yet</h2>
+          <p className="muted">
+            Connect an Outlook mailbox to read its mail here. You sign in at Microsoft; Email Core never sees
+            your password, and the first sync starts right away.
+          </p>
+          <button
+            type="button"
+            className="primary"
+            onClick={() => connect.mutate()}
+            disabled={connect.isPending}
+          >
+            {connect.isPending ? 'Opening Microsoft sign-in…' : 'Connect Outlook'}
+          </button>
+        </section>
+      )}
+
+      {items.length > 0 && (
+        <ul className="accounts-list" aria-label="Linked mailboxes">
+          {items.map((account) => (
+            <AccountCard
+              key={account.id}
+              account={account}
+              progress={progress.get(account.id)}
+              highlighted={account.id === highlight}
+              onReconnect={() => connect.mutate()}
+              reconnecting={connect.isPending}
+            />
+          ))}
+        </ul>
+      )}
+
+      <DesktopNotificationsSetting />
     </main>
+  );
+}
+
+function AccountCard({
+  account,
+  progress,
+  highlighted,
+  onReconnect,
+  reconnecting,
+}: {
+  account: Account;
+  progress: SyncProgressState | undefined;
+  highlighted: boolean;
+  onReconnect: () => void;
+  reconnecting: boolean;
+}) {
+  const toast = useToast();
+  const resync = useResync();
+  const unlink = useUnlink();
+  const [confirming, setConfirming] = useState(false);
+  const folders = useAccountFolders(account.id, account.status === 'synced');
+  const titleId = `account-${account.id}`;
+  const card = useRef<HTMLLIElement>(null);
+
+  useEffect(() => {
+    if (highlighted) card.current?.scrollIntoView({ block: 'nearest' });
+  }, [highlighted]);
+
+  const mirrored = folders.data?.items.reduce((sum, f) => sum + f.totalCount, 0);
+
+  return (
+    <li
+      ref={card}
+      className={`accounts-card${highlighted ? ' accounts-card-linked' : ''}`}
+      aria-labelledby={titleId}
+      data-status={account.status}
+      data-testid="account-card"
+    >
+      <div className="accounts-card-head">
+        <div className="accounts-identity">
+          <h2 id={titleId}>{account.displayName || account.email}</h2>
+          {account.displayName && <span className="muted">{account.email}</span>}
+        </div>
+        <span className={`accounts-status accounts-status-${account.status}`}>
+          {STATUS_LABEL[account.status]}
+        </span>
+        {highlighted && <span className="accounts-new">Just linked</span>}
+      </div>
+
+      {account.status === 'syncing' && <SyncProgressBar account={account} progress={progress} />}
+
+      {account.status === 'synced' && (
+        <p className="accounts-detail">
+          {mirrored !== undefined ? (
+            <>
+              {count.format(mirrored)} messages in {count.format(folders.data?.items.length ?? 0)} folders
+            </>
+          ) : progress?.completed ? (
+            <>{count.format(progress.messagesSynced)} messages</>
+          ) : null}
+          {account.syncCompletedAt && (
+            <span className="muted"> · last full sync {when.format(new Date(account.syncCompletedAt))}</span>
+          )}
+        </p>
+      )}
+
+      {account.status === 'reauth_required' && (
+        <p className="accounts-detail accounts-warning">
+          Microsoft no longer accepts this mailbox's sign-in
+          {account.statusReason ? ` (${account.statusReason})` : ''}. Mail stays readable but does not update
+          until you reconnect.
+        </p>
+      )}
+
+      {account.status === 'error' && (
+        <p className="accounts-detail accounts-warning">
+          The last sync failed{account.statusReason ? `: ${account.statusReason}` : ''}. Resync to try again.
+        </p>
+      )}
+
+      {(resync.isError || unlink.isError) && (
+        <p className="accounts-error" role="alert">
+          {errorMessage(resync.error ?? unlink.error)}
+        </p>
+      )}
+
+      <div className="accounts-actions">
+        {account.status === 'reauth_required' && (
+          <button type="button" className="primary" onClick={onReconnect} disabled={reconnecting}>
+            Reconnect
+          </button>
+        )}
+        {account.status !== 'reauth_required' && (
+          <Link className="accounts-open" to={`/mail/${encodeURIComponent(account.id)}`}>
+            Open mail
+          </Link>
+        )}
+        <button
+          type="button"
+          onClick={() =>
+            resync.mutate(account.id, {
+              onSuccess: () => toast.show({ title: 'Resync requested', body: account.email }),
+            })
+          }
+          disabled={resync.isPending || account.status === 'reauth_required'}
+          aria-label={`Resync ${account.email}`}
+        >
+          {resync.isPending ? 'Requesting…' : 'Resync'}
+        </button>
+        {!confirming && (
+          <button
+            type="button"
+            className="danger"
+            onClick={() => setConfirming(true)}
+            aria-label={`Unlink ${account.email}`}
+          >
+            Unlink
+          </button>
+        )}
+      </div>
+
+      {confirming && (
+        <div className="accounts-confirm" role="group" aria-label={`Confirm unlinking ${account.email}`}>
+          <p>
+            Unlink <strong>{account.email}</strong>? Its mirrored mail is deleted from Email Core (nothing is
+            deleted in Outlook).
+          </p>
+          <div className="accounts-actions">
+            <button
+              type="button"
+              className="danger"
+              onClick={() =>
+                unlink.mutate(account.id, {
+                  onSuccess: () => toast.show({ title: 'Mailbox unlinked', body: account.email }),
+                  onSettled: () => setConfirming(false),
+                })
+              }
+              disabled={unlink.isPending}
+              autoFocus
+            >
+              {unlink.isPending ? 'Unlinking…' : 'Yes, unlink'}
+            </button>
+            <button type="button" onClick={() => setConfirming(false)} disabled={unlink.isPending}>
+              Cancel
+            </button>
+          </div>
+        </div>
+      )}
+    </li>
+  );
+}
+
+/**
+ * A running sync. The API reports progress as folders done of folders total and messages synced so far (neither
+ * `GET /accounts` nor the events know the mailbox's total message count), so the bar measures folders and the
+ * text says how many messages are in.
+ */
+function SyncProgressBar({
+  account,
+  progress,
+}: {
+  account: Account;
+  progress: SyncProgressState | undefined;
+}) {
+  const known = progress && progress.foldersTotal > 0;
+  const percent = known ? Math.min(100, Math.round((progress.foldersDone / progress.foldersTotal) * 100)) : 0;
+  const label = `Sync of ${account.email}`;
+  return (
+    <div className="accounts-progress">
+      <div
+        className={`accounts-bar${known ? '' : ' accounts-bar-indeterminate'}`}
+        role="progressbar"
+        aria-label={label}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={known ? percent : undefined}
+        aria-valuetext={
+          known
+            ? `${percent}%: ${progress.foldersDone} of ${progress.foldersTotal} folders, ${progress.messagesSynced} messages`
+            : 'starting'
+        }
+      >
+        <div className="accounts-bar-fill" style={known ? { width: `${percent}%` } : undefined} />
+      </div>
+      <p className="accounts-detail" aria-live="polite">
+        {known ? (
+          <>
+            <span data-testid="sync-messages">{count.format(progress.messagesSynced)} messages</span> ·{' '}
+            {count.format(progress.foldersDone)} / {count.format(progress.foldersTotal)} folders
+          </>
+        ) : (
+          <span className="muted">Starting the first sync…</span>
+        )}
+        {account.syncStartedAt && (
+          <span className="muted"> · started {when.format(new Date(account.syncStartedAt))}</span>
+        )}
+      </p>
+    </div>
+  );
+}
+
+function DesktopNotificationsSetting() {
+  const { permission, request } = useDesktopNotifications();
+  if (permission === 'unsupported') return null;
+  return (
+    <section className="accounts-notifications" aria-labelledby="accounts-notify-title">
+      <h2 id="accounts-notify-title">Desktop notifications</h2>
+      {permission === 'default' && (
+        <>
+          <p className="muted">Get a desktop notification when new mail arrives in an inbox.</p>
+          <button type="button" onClick={() => void request()}>
+            Enable desktop notifications
+          </button>
+        </>
+      )}
+      {permission === 'granted' && <p className="muted">On: new mail shows a desktop notification.</p>}
+      {permission === 'denied' && (
+        <p className="muted">
+          Blocked by the browser. Allow notifications for this site in its settings to turn them on.
+        </p>
+      )}
+    </section>
   );
 }
