@@ -18,8 +18,9 @@ export function useDesktopNotifications(): { permission: DesktopPermission; requ
     return () => listeners.delete(listener);
   }, currentPermission);
   const request = useCallback(async () => {
-    if (currentPermission() !== 'default') return;
-    await Notification.requestPermission();
+    if (currentPermission() === 'unsupported') return;
+    if (currentPermission() === 'default') await Notification.requestPermission();
+    // the answer (or a change made in the browser's settings meanwhile) shows at once
     for (const l of listeners) l();
   }, []);
   return { permission, request };

@@ -59,6 +59,7 @@ export const syncProgressStore = {
   clear(): void {
     if (state.size) publish(new Map());
   },
+  snapshot,
 };
 
 function subscribe(listener: () => void): () => void {
@@ -66,7 +67,9 @@ function subscribe(listener: () => void): () => void {
   return () => listeners.delete(listener);
 }
 
-const snapshot = (): ReadonlyMap<string, SyncProgressState> => state;
+function snapshot(): ReadonlyMap<string, SyncProgressState> {
+  return state;
+}
 
 /** Every account's latest progress, re-rendering on each event. */
 export function useSyncProgress(): ReadonlyMap<string, SyncProgressState> {

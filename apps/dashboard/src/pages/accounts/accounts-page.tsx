@@ -304,7 +304,12 @@ function SyncProgressBar({
             : 'starting'
         }
       >
-        <div className="accounts-bar-fill" style={known ? { width: `${percent}%` } : undefined} />
+        {/* a new element when the figures arrive: the fill grows from 0, not back from the sliding stripe */}
+        <div
+          key={known ? 'known' : 'starting'}
+          className="accounts-bar-fill"
+          style={known ? { width: `${percent}%` } : undefined}
+        />
       </div>
       <p className="accounts-detail" aria-live="polite">
         {known ? (
