@@ -99,7 +99,12 @@ async function main(): Promise<void> {
 
   if (!process.env.MS_CLIENT_ID) {
     log('no MS_CLIENT_ID set: running against the bundled Outlook emulator');
+    // A local demo: every signed-in user may open the Ops page unless OPS_ADMIN_EMAILS says otherwise.
+    // With real Microsoft nobody is an operator until OPS_ADMIN_EMAILS names them.
+    if (env.OPS_ADMIN_EMAILS === undefined)
+      log('OPS_ADMIN_EMAILS unset: every signed-in user sees the Ops page');
     Object.assign(env, {
+      OPS_ADMIN_EMAILS: env.OPS_ADMIN_EMAILS ?? '*',
       EMULATOR_PORT: emulatorPort,
       MS_CLIENT_ID: env.EMULATOR_DEMO_CLIENT_ID ?? 'email-core-dev',
       MS_CLIENT_SECRET: secrets.EMULATOR_DEMO_CLIENT_SECRET,
