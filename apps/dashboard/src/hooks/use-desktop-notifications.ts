@@ -3,9 +3,27 @@ import { useCallback, useSyncExternalStore } from 'react';
 export type DesktopPermission = NotificationPermission | 'unsupported';
 
 const listeners = new Set<() => void>();
+let watching = false;
 
 function currentPermission(): DesktopPermission {
   return typeof window !== 'undefined' && 'Notification' in window ? Notification.permission : 'unsupported';
+}
+
+function changed(): void {
+  for (const l of listeners) l();
+}
+
+/** Re-renders on a change made in the browser's own settings too (where the Permissions API reports it). */
+function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  if (!watching && currentPermission() !== 'unsupported' && navigator.permissions) {
+    watching = true;
+    navigator.permissions.query({ name: 'notifications' }).then(
+      (status) => status.addEventListener('change', changed),
+      () => undefined, // not reported here: the permission still shows on the next render
+    );
+  }
+  return () => listeners.delete(listener);
 }
 
 /**
@@ -13,15 +31,11 @@ function currentPermission(): DesktopPermission {
  * user gesture (`request()` from a click handler), never on load.
  */
 export function useDesktopNotifications(): { permission: DesktopPermission; request: () => Promise<void> } {
-  const permission = useSyncExternalStore((listener) => {
-    listeners.add(listener);
-    return () => listeners.delete(listener);
-  }, currentPermission);
+  const permission = useSyncExternalStore(subscribe, currentPermission);
   const request = useCallback(async () => {
-    if (currentPermission() === 'unsupported') return;
-    if (currentPermission() === 'default') await Notification.requestPermission();
-    // the answer (or a change made in the browser's settings meanwhile) shows at once
-    for (const l of listeners) l();
+    if (currentPermission() !== 'default') return;
+    await Notification.requestPermission();
+    changed();
   }, []);
   return { permission, request };
 }
