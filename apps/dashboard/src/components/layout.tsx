@@ -22,7 +22,7 @@ export function Layout() {
   if (session.status === 'signedOut') {
     return <Navigate to="/signin" replace state={{ from: location.pathname }} />;
   }
-  const operator = (me.data as { operator?: boolean } | undefined)?.operator === true;
+  const operator = me.data?.operator === true;
 
   return (
     <div className="app">
