@@ -4,6 +4,7 @@
  * and the consumer, and prints the dashboard URL. Ctrl-C stops the apps (the stack stays up: `npm run stack:down`).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { request } from 'node:https';
 import path from 'node:path';
 import {
   defaultCertDir,
@@ -72,6 +73,46 @@ async function waitHealthy(url: string, timeoutMs: number): Promise<boolean> {
   return false;
 }
 
+const DEMO_MAILBOX = 'demo@contoso.example';
+
+/**
+ * On the emulator, a mailbox to connect: `demo@contoso.example` (any password) with 500 generated messages,
+ * unless EMULATOR_DEMO_MAILBOX=off. The emulator keeps mail in memory, so each start creates it afresh.
+ */
+async function createDemoMailbox(port: string, ca: string): Promise<void> {
+  const body = JSON.stringify({
+    address: DEMO_MAILBOX,
+    displayName: 'Demo User',
+    seed: { messages: 500, folders: 3, seed: 7 },
+  });
+  for (let attempt = 0; attempt < 60; attempt += 1) {
+    const status = await new Promise<number>((resolve) => {
+      const req = request(
+        {
+          host: 'localhost',
+          port: Number(port),
+          path: '/_emulator/mailboxes',
+          method: 'POST',
+          ca,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', () => resolve(0));
+      req.end(body);
+    });
+    if (status === 201 || status === 200 || status === 409) {
+      log(`demo mailbox: Connect Outlook in the dashboard and sign in as ${DEMO_MAILBOX} (any password)`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  log('could not create the demo mailbox (the emulator did not answer); create one with its admin API');
+}
+
 async function main(): Promise<void> {
   const endpoints = await ensureStack({ log });
   const secrets = loadDevSecrets();
@@ -95,6 +136,8 @@ async function main(): Promise<void> {
       process.env.REDIS_CLUSTER_NODES ??
       endpoints.redisClusterNodes.map((n) => `${n.host}:${n.port}`).join(','),
     PRODUCER_PORT: producerPort,
+    // the dashboard, the OAuth callback and the webhook all live on the producer's port unless told otherwise
+    PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${producerPort}`,
   };
 
   if (!process.env.MS_CLIENT_ID) {
@@ -105,6 +148,8 @@ async function main(): Promise<void> {
       log('OPS_ADMIN_EMAILS unset: every signed-in user sees the Ops page');
     Object.assign(env, {
       OPS_ADMIN_EMAILS: env.OPS_ADMIN_EMAILS ?? '*',
+      EMULATOR_DEMO_REDIRECT_URIS:
+        env.EMULATOR_DEMO_REDIRECT_URIS ?? `${env.PUBLIC_BASE_URL}/api/v1/accounts/outlook/callback`,
       EMULATOR_PORT: emulatorPort,
       MS_CLIENT_ID: env.EMULATOR_DEMO_CLIENT_ID ?? 'email-core-dev',
       MS_CLIENT_SECRET: secrets.EMULATOR_DEMO_CLIENT_SECRET,
@@ -112,6 +157,7 @@ async function main(): Promise<void> {
       MS_GRAPH_BASE_URL: `https://localhost:${emulatorPort}`,
     });
     run('outlook-emulator', env);
+    if (process.env.EMULATOR_DEMO_MAILBOX !== 'off') void createDemoMailbox(emulatorPort, certs.ca);
   } else {
     log(
       `using the Microsoft app ${process.env.MS_CLIENT_ID} at ${process.env.MS_AUTHORITY ?? 'login.microsoftonline.com'}`,

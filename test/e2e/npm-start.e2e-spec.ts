@@ -61,13 +61,38 @@ describe('npm start', () => {
     expect(await js.text()).toBe(
       readFileSync(path.join(root, 'apps/dashboard/dist/assets', path.basename(bundle!)), 'utf8'),
     );
-
-    browser = await openBrowser({ baseUrl: `http://127.0.0.1:${port}`, name: 'npm-start' });
-    await browser.page.goto('/');
-    await browser.page.waitForURL(/#\/signin$/);
-    await browser.shot('sign-in');
-    browser.expectNoConsoleErrors();
   });
+
+  it('lets a new user sign up and connect the demo mailbox on the emulator, out of the box', async () => {
+    await waitFor(() => Promise.resolve(output.includes('sign in as demo@contoso.example') || undefined), {
+      timeoutMs: 30_000,
+      what: 'the demo mailbox',
+    });
+    browser = await openBrowser({ baseUrl: `http://127.0.0.1:${port}`, name: 'npm-start' });
+    const { page } = browser;
+    await page.goto('/');
+    await page.waitForURL(/#\/signin$/);
+    await browser.shot('sign-in');
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Email').fill('first.user@example.org');
+    await page.getByLabel('Password').fill('a long demo password');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(/#\/mail/);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
+    // the local demo makes every user an operator
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Ops' }).waitFor();
+    await page.getByRole('button', { name: 'Connect Outlook' }).click();
+    await page.waitForURL((url) => url.protocol === 'https:');
+    await page.getByLabel('Email').fill('demo@contoso.example');
+    await page.getByLabel('Password').fill('anything');
+    await browser.shot('emulator-sign-in');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.waitForURL(/#\/accounts/);
+    await page.locator('[data-testid="account-card"][data-status="synced"]').waitFor({ timeout: 90_000 });
+    await expect(page.getByTestId('account-card').textContent()).resolves.toContain('demo@contoso.example');
+    await browser.shot('demo-synced');
+    browser.expectNoConsoleErrors();
+  }, 150_000);
 
   it('stops every app on Ctrl-C', async () => {
     // what a terminal's Ctrl-C does: SIGINT to the whole foreground process group
