@@ -17,6 +17,8 @@ import { syncProgressStore } from './sync-progress';
 export type NewMailHandler = (accountId: string, messages: Schemas['MessageSummaryDto'][]) => void;
 
 const RETRY_MIN_MS = 2_000;
+/** how long the first event of a batch waits for others (see `queueMail`) */
+const MAIL_BATCH_MS = 150;
 const RETRY_MAX_MS = 60_000;
 
 /**
@@ -34,6 +36,9 @@ export class RealtimeConnection {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private retryDelay = RETRY_MIN_MS;
   private stopped = false;
+  private pending = new Map<string, Map<string, 'upserted' | 'removed'>>();
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private flushing = false;
 
   constructor(
     private readonly queryClient: QueryClient,
@@ -76,6 +81,7 @@ export class RealtimeConnection {
   stop(): void {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
     this.socket.removeAllListeners();
     this.socket.offAny();
     this.socket.disconnect();
@@ -112,14 +118,14 @@ export class RealtimeConnection {
         syncProgressStore.progress(e);
         this.invalidateAccountList();
         // the first sync sends no mail.changed: the mail view fills from these refetches
-        this.invalidateMail(e.accountId);
+        this.queueMail(e.accountId);
         break;
       }
       case RealtimeEvents.syncCompleted: {
         const e = payload as SyncCompletedEvent;
         syncProgressStore.completed(e);
         this.invalidateAccountList();
-        this.invalidateMail(e.accountId);
+        this.queueMail(e.accountId);
         break;
       }
       case RealtimeEvents.accountStatus: {
@@ -136,8 +142,7 @@ export class RealtimeConnection {
   private mailChanged(e: MailChangedEvent): void {
     this.lastSeq.set(e.accountId, Math.max(this.lastSeq.get(e.accountId) ?? 0, e.seq));
     // Each event refetches what it touched, whole: events that arrive out of seq order or twice change nothing.
-    this.invalidateMail(e.accountId);
-    this.invalidateMessages(e.accountId, e.changes);
+    this.queueMail(e.accountId, e.changes);
     void this.newMail
       .detect(e)
       .then((messages) => {
@@ -150,18 +155,52 @@ export class RealtimeConnection {
     void this.queryClient.invalidateQueries({ queryKey: queryKeys.accounts(), exact: true });
   }
 
-  private invalidateMail(accountId: string): void {
-    void this.queryClient.invalidateQueries({ queryKey: queryKeys.folders(accountId) });
-    void this.queryClient.invalidateQueries({ queryKey: queryKeys.allMessages(accountId) });
+  /**
+   * Refetches of an account's folders, lists and changed messages are batched: events that arrive while a batch
+   * waits (MAIL_BATCH_MS) or while its refetches run join the next one. A burst of events then costs one refetch of
+   * a long, deeply scrolled list instead of restarting it for each event, and no change is lost: each batch starts
+   * after the previous one finished.
+   */
+  private queueMail(accountId: string, changes: readonly { kind: string; messageId: string }[] = []): void {
+    let batch = this.pending.get(accountId);
+    if (!batch) {
+      batch = new Map();
+      this.pending.set(accountId, batch);
+    }
+    for (const c of changes) {
+      // an upsert after a removal (a move) refetches; a removal after an upsert (deleted) must not
+      batch.set(c.messageId, c.kind === 'removed' ? 'removed' : 'upserted');
+    }
+    this.scheduleFlush();
   }
 
-  private invalidateMessages(accountId: string, changes: { kind: string; messageId: string }[]): void {
-    for (const c of changes) {
-      void this.queryClient.invalidateQueries({
-        queryKey: queryKeys.message(accountId, c.messageId),
-        // a removed message would answer 404: mark it stale, never refetch it
-        refetchType: c.kind === 'removed' ? 'none' : 'active',
-      });
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.flushing || this.stopped) return;
+    this.flushTimer = setTimeout(() => void this.flush(), MAIL_BATCH_MS);
+  }
+
+  private async flush(): Promise<void> {
+    this.flushTimer = null;
+    const batches = this.pending;
+    this.pending = new Map();
+    this.flushing = true;
+    try {
+      await Promise.all(
+        [...batches].flatMap(([accountId, messages]) => [
+          this.queryClient.invalidateQueries({ queryKey: queryKeys.folders(accountId) }),
+          this.queryClient.invalidateQueries({ queryKey: queryKeys.allMessages(accountId) }),
+          ...[...messages].map(([messageId, kind]) =>
+            this.queryClient.invalidateQueries({
+              queryKey: queryKeys.message(accountId, messageId),
+              // a removed message would answer 404: mark it stale, never refetch it
+              refetchType: kind === 'removed' ? 'none' : 'active',
+            }),
+          ),
+        ]),
+      );
+    } finally {
+      this.flushing = false;
+      if (this.pending.size) this.scheduleFlush();
     }
   }
 
@@ -176,8 +215,7 @@ export class RealtimeConnection {
         try {
           const missed = await this.changesSince(accountId, since);
           if (missed.length) {
-            this.invalidateMail(accountId);
-            this.invalidateMessages(accountId, missed);
+            this.queueMail(accountId, missed);
           }
           caughtUp.add(accountId);
         } catch {
