@@ -1,0 +1,305 @@
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { errorMessage } from '@/api/client';
+import { useToast } from '@/components/ui/toast';
+import { MAX_ATTACHMENTS, MAX_INLINE_ATTACHMENT_BYTES, type Command } from '@/hooks/use-commands';
+import type { MessageDetail } from '@/hooks/use-mail';
+import { fileSize, longDate, parseRecipients, personFull, prefixed, recipientList } from './format';
+import { Icon } from './icons';
+
+export type ComposeMode = 'new' | 'reply' | 'replyAll' | 'forward';
+
+export interface ComposeState {
+  mode: ComposeMode;
+  /** the message replied to or forwarded */
+  original?: MessageDetail;
+}
+
+interface Upload {
+  name: string;
+  contentType: string;
+  size: number;
+  contentBase64: string;
+}
+type WireAttachment = Omit<Upload, 'size'>;
+
+type SendRequest =
+  | {
+      action: 'send';
+      subject: string;
+      body: { contentType: 'text'; content: string };
+      toRecipients: { address: string; name?: string }[];
+      ccRecipients: { address: string; name?: string }[];
+      attachments: WireAttachment[];
+    }
+  | { action: 'reply'; messageId: string; replyAll: boolean; comment: string; attachments: WireAttachment[] }
+  | {
+      action: 'forward';
+      messageId: string;
+      toRecipients: { address: string; name?: string }[];
+      comment: string;
+      attachments: WireAttachment[];
+    };
+
+interface Props {
+  state: ComposeState;
+  ownAddress: string | undefined;
+  onSend: (request: SendRequest) => Promise<Command>;
+  onClose: () => void;
+}
+
+function readBase64(file: File): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => {
+      const url = typeof reader.result === 'string' ? reader.result : '';
+      resolve(url.slice(url.indexOf(',') + 1));
+    };
+    reader.onerror = () => reject(reader.error ?? new Error(`could not read ${file.name}`));
+    reader.readAsDataURL(file);
+  });
+}
+
+const TITLES: Record<ComposeMode, string> = {
+  new: 'New message',
+  reply: 'Reply',
+  replyAll: 'Reply all',
+  forward: 'Forward',
+};
+
+const toRequestRecipient = (r: { address: string; name: string }) =>
+  r.name && r.name !== r.address ? { address: r.address, name: r.name } : { address: r.address };
+
+/**
+ * New mail, reply, reply all and forward, with attachments. Attachments travel inline in the command (base64), up
+ * to the API's limit per file; a larger file is refused here with the reason, before anything is sent.
+ */
+export function Compose({ state, ownAddress, onSend, onClose }: Props) {
+  const { mode, original } = state;
+  const toast = useToast();
+  const formId = useId();
+  const replying = mode === 'reply' || mode === 'replyAll';
+  const [to, setTo] = useState('');
+  const [cc, setCc] = useState('');
+  const [subject, setSubject] = useState('');
+  const [body, setBody] = useState('');
+  const [files, setFiles] = useState<Upload[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [sending, setSending] = useState(false);
+  const first = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    first.current?.focus();
+  }, []);
+
+  const replyTo = (() => {
+    if (!original || !replying) return [];
+    const sender = original.from ? [original.from] : [];
+    if (mode === 'reply') return sender;
+    const all = [...sender, ...original.toRecipients, ...original.ccRecipients];
+    const seen = new Set<string>();
+    return all.filter((r) => {
+      const key = r.address.toLowerCase();
+      if (seen.has(key) || key === ownAddress?.toLowerCase()) return false;
+      seen.add(key);
+      return true;
+    });
+  })();
+  const fixedSubject = original ? prefixed(mode === 'forward' ? 'Fw' : 'Re', original.subject) : '';
+
+  const addFiles = async (list: FileList | null) => {
+    if (!list) return;
+    const next = [...files];
+    const problems: string[] = [];
+    for (const file of Array.from(list)) {
+      if (next.length >= MAX_ATTACHMENTS) {
+        problems.push(`At most ${MAX_ATTACHMENTS} attachments per mail: ${file.name} was not added.`);
+        continue;
+      }
+      if (file.size > MAX_INLINE_ATTACHMENT_BYTES) {
+        problems.push(
+          `${file.name} is ${fileSize(file.size)}: attachments can be at most ${fileSize(MAX_INLINE_ATTACHMENT_BYTES)} each.`,
+        );
+        continue;
+      }
+      try {
+        next.push({
+          name: file.name,
+          contentType: file.type || 'application/octet-stream',
+          size: file.size,
+          contentBase64: await readBase64(file),
+        });
+      } catch (err) {
+        problems.push(errorMessage(err));
+      }
+    }
+    setFiles(next);
+    setError(problems.length ? problems.join(' ') : null);
+  };
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    // the API takes {name, contentType, contentBase64}
+    const attachments = files.map(({ name, contentType, contentBase64 }) => ({
+      name,
+      contentType,
+      contentBase64,
+    }));
+    let request: SendRequest;
+    if (mode === 'new' || mode === 'forward') {
+      const toList = parseRecipients(to);
+      const ccList = parseRecipients(cc);
+      const invalid = [...toList.invalid, ...ccList.invalid];
+      if (invalid.length) return setError(`Not an email address: ${invalid.join(', ')}`);
+      if (!toList.valid.length && !(mode === 'new' && ccList.valid.length))
+        return setError('Add at least one recipient.');
+      request =
+        mode === 'new'
+          ? {
+              action: 'send',
+              subject,
+              body: { contentType: 'text', content: body },
+              toRecipients: toList.valid.map(toRequestRecipient),
+              ccRecipients: ccList.valid.map(toRequestRecipient),
+              attachments,
+            }
+          : {
+              action: 'forward',
+              messageId: original!.id,
+              toRecipients: toList.valid.map(toRequestRecipient),
+              comment: body,
+              attachments,
+            };
+    } else {
+      request = {
+        action: 'reply',
+        messageId: original!.id,
+        replyAll: mode === 'replyAll',
+        comment: body,
+        attachments,
+      };
+    }
+    setSending(true);
+    setError(null);
+    try {
+      await onSend(request);
+      toast.show({ title: 'Sending…' });
+      onClose();
+    } catch (err) {
+      setError(errorMessage(err));
+      setSending(false);
+    }
+  };
+
+  return (
+    <div className="mail-compose" role="dialog" aria-label={TITLES[mode]} aria-modal="false">
+      <div className="mail-compose-head">
+        <h2>{TITLES[mode]}</h2>
+        <button
+          type="button"
+          className="icon-button"
+          onClick={onClose}
+          aria-label="Discard draft"
+          title="Discard (Esc)"
+        >
+          <Icon name="close" />
+        </button>
+      </div>
+      <form id={formId} className="mail-compose-form" onSubmit={(e) => void submit(e)}>
+        {replying ? (
+          <div className="mail-compose-fixed">
+            <span className="muted">To</span> {recipientList(replyTo) || '(the sender)'}
+          </div>
+        ) : (
+          <label>
+            <span>To</span>
+            <input
+              ref={first}
+              type="text"
+              inputMode="email"
+              autoComplete="email"
+              value={to}
+              onChange={(e) => setTo(e.target.value)}
+              placeholder="name@example.com, …"
+            />
+          </label>
+        )}
+        {mode === 'new' && (
+          <label>
+            <span>Cc</span>
+            <input type="text" inputMode="email" value={cc} onChange={(e) => setCc(e.target.value)} />
+          </label>
+        )}
+        {mode === 'new' ? (
+          <label>
+            <span>Subject</span>
+            <input type="text" value={subject} onChange={(e) => setSubject(e.target.value)} />
+          </label>
+        ) : (
+          <div className="mail-compose-fixed">
+            <span className="muted">Subject</span> {fixedSubject}
+          </div>
+        )}
+        <div className="mail-compose-body">
+          <textarea
+            ref={replying ? first : undefined}
+            value={body}
+            onChange={(e) => setBody(e.target.value)}
+            aria-label="Message"
+            rows={10}
+          />
+        </div>
+        {original && !replying && mode === 'forward' && (
+          <p className="mail-compose-quote muted">
+            Forwarding “{original.subject}” from {original.from ? personFull(original.from) : '(no sender)'},{' '}
+            {longDate(original.receivedAt)}, with its attachments.
+          </p>
+        )}
+        {files.length > 0 && (
+          <ul className="mail-compose-files" aria-label="Attachments">
+            {files.map((f, i) => (
+              <li key={`${f.name}-${i}`}>
+                <Icon name="paperclip" size={14} /> <span>{f.name}</span>{' '}
+                <span className="muted">{fileSize(f.size)}</span>
+                <button
+                  type="button"
+                  className="icon-button"
+                  aria-label={`Remove ${f.name}`}
+                  onClick={() => setFiles(files.filter((_, j) => j !== i))}
+                >
+                  <Icon name="close" size={14} />
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        {error && (
+          <p className="mail-compose-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="mail-compose-actions">
+          <button type="submit" className="primary" disabled={sending}>
+            {sending ? 'Sending…' : 'Send'}
+          </button>
+          <label className="mail-compose-attach">
+            <input
+              type="file"
+              multiple
+              aria-label="Attach files"
+              onChange={(e) => {
+                void addFiles(e.target.files);
+                e.target.value = '';
+              }}
+            />
+            <span aria-hidden="true">
+              <Icon name="paperclip" size={15} /> Attach
+            </span>
+          </label>
+          <span className="muted mail-compose-hint">
+            up to {MAX_ATTACHMENTS} files, {fileSize(MAX_INLINE_ATTACHMENT_BYTES)} each
+          </span>
+        </div>
+      </form>
+    </div>
+  );
+}
