@@ -168,7 +168,7 @@ body{margin:0;padding:16px 20px;font:14px/1.5 system-ui,-apple-system,'Segoe UI'
 img{max-width:100%;height:auto}
 table{max-width:100%}
 pre{white-space:pre-wrap}
-a{color:#2f6fde}
+a[href]{color:#2f6fde}
 blockquote{margin:0 0 0 .5em;padding-left:.75em;border-left:3px solid #d8dde4;color:#5b6472}
 </style></head><body>${bodyHtml}</body></html>`;
 }

@@ -305,6 +305,7 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
             messages={messages}
             selectedId={messageId}
             onOpen={openRow}
+            onStep={step}
             hasNextPage={list.hasNextPage}
             isFetchingNextPage={list.isFetchingNextPage}
             fetchNextPage={fetchNext}

@@ -13,6 +13,8 @@ interface Props {
   messages: MessageSummary[];
   selectedId: string | undefined;
   onOpen: (message: MessageSummary) => void;
+  /** the arrow keys on the focused list: the next (1) or previous (-1) message */
+  onStep: (delta: 1 | -1) => void;
   hasNextPage: boolean;
   isFetchingNextPage: boolean;
   fetchNextPage: () => void;
@@ -76,6 +78,13 @@ export function MessageList(props: Props) {
       aria-busy={isFetchingNextPage}
       data-loaded-count={messages.length}
       tabIndex={0}
+      aria-activedescendant={selectedIndex >= 0 ? rowId(selectedIndex) : undefined}
+      onKeyDown={(e) => {
+        if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+          e.preventDefault();
+          props.onStep(e.key === 'ArrowDown' ? 1 : -1);
+        }
+      }}
     >
       <div className="mail-list-canvas" style={{ height: virtualizer.getTotalSize() }}>
         {items.map((item) => {
@@ -109,6 +118,9 @@ export function MessageList(props: Props) {
   );
 }
 
+/** a row's element id, for the list's aria-activedescendant (rows outside the window are not in the DOM) */
+const rowId = (index: number) => `mail-row-${index}`;
+
 interface RowProps {
   message: MessageSummary;
   index: number;
@@ -134,6 +146,7 @@ const MessageRow = memo(function MessageRow({
   const flagged = message.flagStatus === 'flagged';
   return (
     <div
+      id={rowId(index)}
       role="option"
       aria-selected={selected}
       aria-posinset={index + 1}
@@ -142,7 +155,11 @@ const MessageRow = memo(function MessageRow({
       className={`mail-row${message.isRead ? '' : ' mail-row-unread'}${selected ? ' mail-row-selected' : ''}`}
       onClick={() => onOpen(message)}
     >
-      <span className="mail-row-dot" aria-label={message.isRead ? undefined : 'Unread'} />
+      {message.isRead ? (
+        <span className="mail-row-dot" />
+      ) : (
+        <span className="mail-row-dot" role="img" aria-label="Unread" />
+      )}
       <div className="mail-row-main">
         <div className="mail-row-top">
           <span className="mail-row-from">{who}</span>
