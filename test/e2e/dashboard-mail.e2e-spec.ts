@@ -370,6 +370,18 @@ describe('dashboard mail view (headless Chromium)', () => {
     await dialog.getByLabel('To').fill('Olga Novak <olga.novak@litware.org>');
     await dialog.getByLabel('Subject').fill(subject);
     await dialog.getByLabel('Message').fill('Hi Olga,\n\nThe weekly numbers are attached.\n\nMaya');
+    // a file over the API's 3 MB inline limit is refused in the form, with the reason, and not attached
+    await dialog.getByLabel('Attach files').setInputFiles({
+      name: 'too-big.bin',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.alloc(3 * 1024 * 1024 + 1),
+    });
+    await dialog
+      .getByRole('alert')
+      .getByText('too-big.bin is 3.0 MB: attachments can be at most 3.0 MB each.')
+      .waitFor();
+    expect(await dialog.getByText('too-big.bin', { exact: true }).count()).toBe(0);
+    await s.shot('compose-too-big');
     await dialog.getByLabel('Attach files').setInputFiles({
       name: 'weekly.csv',
       mimeType: 'text/csv',
@@ -421,7 +433,7 @@ describe('dashboard mail view (headless Chromium)', () => {
       .getByRole('button', { name: 'Reply', exact: true })
       .click();
     const reply = page.getByRole('dialog', { name: 'Reply' });
-    await reply.getByText(`Re: ${original.subject}`).waitFor();
+    await reply.getByText(`RE: ${original.subject}`).waitFor();
     await reply.getByLabel('Message').fill('Thanks, see you in Lisbon.');
     await s.shot('reply');
     await reply.getByRole('button', { name: 'Send' }).click();

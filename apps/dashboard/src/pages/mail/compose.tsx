@@ -104,7 +104,7 @@ export function Compose({ state, ownAddress, onSend, onClose }: Props) {
       return true;
     });
   })();
-  const fixedSubject = original ? prefixed(mode === 'forward' ? 'Fw' : 'Re', original.subject) : '';
+  const fixedSubject = original ? prefixed(mode === 'forward' ? 'FW' : 'RE', original.subject) : '';
 
   const addFiles = async (list: FileList | null) => {
     if (!list) return;

@@ -87,10 +87,10 @@ export function folderDepths(folders: Folder[]): Map<string, number> {
   return depth;
 }
 
-/** `Re: subject` unless it already says so */
-export function prefixed(prefix: 'Re' | 'Fw', subject: string): string {
-  const re = new RegExp(`^${prefix}:`, 'i');
-  return re.test(subject.trim()) ? subject : `${prefix}: ${subject}`;
+/** `RE: subject` as Outlook writes it, unless the subject already starts so (any case, `Re:`/`FW:`/`Fwd:`) */
+export function prefixed(prefix: 'RE' | 'FW', subject: string): string {
+  const already = prefix === 'RE' ? /^re:/i : /^(fw|fwd):/i;
+  return already.test(subject.trim()) ? subject : `${prefix}: ${subject}`;
 }
 
 /** "a@b.c, Name <d@e.f>; g@h.i" → recipients; invalid entries are returned separately */
