@@ -318,7 +318,9 @@ function SyncProgressBar({
             {count.format(progress.foldersDone)} / {count.format(progress.foldersTotal)} folders
           </>
         ) : (
-          <span className="muted">Starting the first sync…</span>
+          <span className="muted">
+            {account.syncCompletedAt ? 'Fetching changes since the last sync…' : 'Starting the first sync…'}
+          </span>
         )}
         {account.syncStartedAt && (
           <span className="muted"> · started {when.format(new Date(account.syncStartedAt))}</span>
