@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
 import {
   apiCall,
   ensureDashboardBuild,
@@ -13,6 +12,7 @@ import {
   waitForAccountStatus,
   type BrowserSession,
   type RunningProduct,
+  signInThroughUi,
 } from '@email-core/testing';
 
 interface ExportedFolder {
@@ -109,14 +109,6 @@ const RECENT = [
   },
 ];
 
-async function signInThroughUi(page: Page, email: string): Promise<void> {
-  await page.goto('/#/signin');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL(/#\/mail\//);
-}
-
 /**
  * The mail view in real headless Chromium against the real stack and the emulator: search by a word of a body, read
  * on open, flag, move, delete (to Deleted Items, then for good), send a new mail with an attachment and a reply,
@@ -182,7 +174,7 @@ describe('dashboard mail view (headless Chromium)', () => {
 
   it('signs in and shows folders, the inbox and a message in three panes (the README screenshot)', async () => {
     const { page } = s;
-    await signInThroughUi(page, email);
+    await signInThroughUi(page, email, PASSWORD);
     await row(RECENT[0].subject).waitFor();
     const inboxLink = page.getByRole('navigation', { name: 'Folders' }).getByRole('link', { name: /Inbox/ });
     expect(await inboxLink.getAttribute('aria-current')).toBe('page');

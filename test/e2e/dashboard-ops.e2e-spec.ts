@@ -12,6 +12,7 @@ import {
   waitForAccountStatus,
   type BrowserSession,
   type RunningProduct,
+  signUpThroughUi,
 } from '@email-core/testing';
 
 const PASSWORD = 'correct horse battery staple';
@@ -68,11 +69,7 @@ describe('dashboard: the Ops page (headless Chromium)', () => {
 
   it('an operator signs up and sees topics, lag, dead letters (replayed from the UI) and subscriptions', async () => {
     const { page } = browser;
-    await page.goto('/#/signup');
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL(/#\/mail/);
+    await signUpThroughUi(page, email, PASSWORD);
 
     // link a mailbox through the API as this user, so there is a subscription to show
     const signIn = await apiCall<{ accessToken: string }>(product.api, 'POST', '/api/v1/auth/signin', {
@@ -226,11 +223,7 @@ describe('dashboard: the Ops page (headless Chromium)', () => {
       page.on('request', (r) => {
         if (r.url().includes('/api/v1/ops/')) requests.push(r.url());
       });
-      await page.goto('/#/signup');
-      await page.getByLabel('Email').fill(`user-${randomBytes(4).toString('hex')}@example.test`);
-      await page.getByLabel('Password').fill(PASSWORD);
-      await page.getByRole('button', { name: 'Create account' }).click();
-      await page.waitForURL(/#\/mail/);
+      await signUpThroughUi(page, `user-${randomBytes(4).toString('hex')}@example.test`, PASSWORD);
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Mail' }).waitFor();
       expect(
         await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Ops' }).count(),

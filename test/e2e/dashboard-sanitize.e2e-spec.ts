@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Page } from 'playwright-core';
 import {
   ensureDashboardBuild,
   linkOutlook,
@@ -11,6 +10,7 @@ import {
   waitForAccountStatus,
   type BrowserSession,
   type RunningProduct,
+  signInThroughUi,
 } from '@email-core/testing';
 
 const MAILBOX = 'sam.sentinel@contoso.example';
@@ -59,14 +59,6 @@ function hostileHtml(origin: string): string {
 <video poster="${beacon('poster')}" src="${beacon('video')}"></video>
 <p onmouseover="window.top.__pwned = 'mouseover'" id="hover-target">Move the mouse here</p>
 </body></html>`;
-}
-
-async function signInThroughUi(page: Page, email: string): Promise<void> {
-  await page.goto('/#/signin');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL(/#\/mail\//);
 }
 
 /**
@@ -144,7 +136,7 @@ describe('dashboard: hostile HTML mail (headless Chromium)', () => {
 
   it('opens the mail: nothing runs, nothing is fetched, the javascript: link is gone', async () => {
     const { page } = s;
-    await signInThroughUi(page, email);
+    await signInThroughUi(page, email, PASSWORD);
     const row = page
       .locator('[aria-label="Messages"]')
       .getByRole('option')

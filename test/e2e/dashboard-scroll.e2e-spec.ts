@@ -8,6 +8,7 @@ import {
   waitForAccountStatus,
   type BrowserSession,
   type RunningProduct,
+  signInThroughUi,
 } from '@email-core/testing';
 
 const MAILBOX = 'hoarder@tailspin.example';
@@ -130,11 +131,7 @@ describe('dashboard: a folder of 10,000 messages (headless Chromium)', () => {
   it('loads thousands of rows by scrolling with a bounded DOM and no long task', async () => {
     const { page } = s;
     expect(inboxTotal).toBeGreaterThanOrEqual(10_000);
-    await page.goto('/#/signin');
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.waitForURL(/#\/mail\//);
+    await signInThroughUi(page, email, PASSWORD);
     const list = page.locator('[aria-label="Messages"]');
     await list.getByRole('option').first().waitFor();
     await page.getByText(`${inboxTotal.toLocaleString('en-US')} messages`).waitFor();

@@ -110,3 +110,21 @@ export async function openBrowser(options: {
     },
   };
 }
+
+/** Signs in through the dashboard's form, as a user does, and waits for the mail view. */
+export async function signInThroughUi(page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/#/signin');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(/#\/mail/);
+}
+
+/** Creates an account through the dashboard's sign-up form and waits for the mail view. */
+export async function signUpThroughUi(page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/#/signup');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(/#\/mail/);
+}

@@ -26,5 +26,7 @@ export {
   ensureDashboardBuild,
   openBrowser,
   SCREENSHOT_ROOT,
+  signInThroughUi,
+  signUpThroughUi,
   type BrowserSession,
 } from './browser';
