@@ -6,7 +6,13 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: __dirname,
   plugins: [react()],
-  resolve: { alias: { '@': path.resolve(__dirname, 'src') } },
+  resolve: {
+    alias: {
+      '@': path.resolve(__dirname, 'src'),
+      // realtime names come from the contracts library (type-only imports for payloads: no zod in the bundle)
+      '@email-core/contracts': path.resolve(__dirname, '../../libs/contracts/src'),
+    },
+  },
   build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 1024 },
   server: {
     host: '127.0.0.1',

@@ -1,64 +1,20 @@
 /**
- * The real-time socket's names and payloads, mirrored from `libs/contracts/src/realtime.ts` and
- * `libs/contracts/src/messages.ts` (the dashboard's bundler does not resolve `@email-core/contracts`). Keep them in
- * step with the contracts: the payload is the domain event exactly as the worker published it.
+ * The real-time socket's names and payloads, straight from `libs/contracts` (the one place they are written).
+ * Payload types are type-only imports, so none of the contracts' zod schemas is bundled into the dashboard; the
+ * payload is the domain event exactly as the worker published it.
  */
-export const REALTIME_PATH = '/api/v1/realtime';
+import type {
+  AccountStatus,
+  MailChange as ContractMailChange,
+  MailChanged,
+  SyncCompleted,
+  SyncProgress,
+} from '@email-core/contracts/messages';
 
-export const RealtimeEvents = {
-  syncProgress: 'sync.progress',
-  syncCompleted: 'sync.completed',
-  accountStatus: 'account.status',
-  mailChanged: 'mail.changed',
-  commandStatus: 'command.status',
-} as const;
+export { REALTIME_PATH, RealtimeEvents, type RealtimeEventName } from '@email-core/contracts/realtime';
 
-export type RealtimeEventName = (typeof RealtimeEvents)[keyof typeof RealtimeEvents];
-
-export interface SyncProgressEvent {
-  type: 'sync.progress';
-  accountId: string;
-  userId: string;
-  foldersTotal: number;
-  foldersDone: number;
-  messagesSynced: number;
-  at: string;
-}
-
-export interface SyncCompletedEvent {
-  type: 'sync.completed';
-  accountId: string;
-  userId: string;
-  folders: number;
-  messages: number;
-  at: string;
-}
-
-export interface AccountStatusEvent {
-  type: 'account.status';
-  accountId: string;
-  userId: string;
-  status: 'syncing' | 'synced' | 'reauth_required' | 'error';
-  reason?: string;
-  at: string;
-}
-
-export interface MailChange {
-  seq: number;
-  kind: 'upserted' | 'removed';
-  messageId: string;
-  folderId: string;
-}
-
-export interface MailChangedEvent {
-  type: 'mail.changed';
-  accountId: string;
-  userId: string;
-  /** the highest seq in `changes` */
-  seq: number;
-  changes: MailChange[];
-  /** current counts of every folder the batch touched */
-  folders: { folderId: string; totalCount: number; unreadCount: number }[];
-  notifiedAt?: string;
-  at: string;
-}
+export type SyncProgressEvent = SyncProgress;
+export type SyncCompletedEvent = SyncCompleted;
+export type AccountStatusEvent = AccountStatus;
+export type MailChange = ContractMailChange;
+export type MailChangedEvent = MailChanged;
