@@ -29,6 +29,7 @@ describe('consumer configuration: sync and retry settings', () => {
       pageSize: 500,
       folderParallelism: 4,
       progressEveryPages: 5,
+      progressMinIntervalMs: 500,
       concurrentPartitions: 3,
     });
     expect(c.consumers).toEqual({
@@ -39,15 +40,22 @@ describe('consumer configuration: sync and retry settings', () => {
 
   it('reads them from the environment', () => {
     const c = loadConsumerConfig(
-      env({ SYNC_PAGE_SIZE: '50', KAFKA_RETRY_BACKOFF_MS: '100, 200', KAFKA_RETRY_MAX_ATTEMPTS: '2' }),
+      env({
+        SYNC_PAGE_SIZE: '50',
+        SYNC_PROGRESS_MIN_INTERVAL_MS: '250',
+        KAFKA_RETRY_BACKOFF_MS: '100, 200',
+        KAFKA_RETRY_MAX_ATTEMPTS: '2',
+      }),
     );
     expect(c.sync.pageSize).toBe(50);
+    expect(c.sync.progressMinIntervalMs).toBe(250);
     expect(c.consumers.retry).toEqual({ maxAttempts: 2, backoffMs: [100, 200] });
   });
 
   it.each([
     ['SYNC_PAGE_SIZE', '5000', /at most 1000/],
     ['SYNC_FOLDER_PARALLELISM', '0', /greater than 0/],
+    ['SYNC_PROGRESS_MIN_INTERVAL_MS', '0', /greater than 0/],
     ['KAFKA_RETRY_BACKOFF_MS', '1s,2s', /comma-separated list of whole milliseconds/],
     ['KAFKA_SESSION_TIMEOUT_MS', '1000', /at least 6000/],
   ])('names a bad %s', (name, value, message) => {

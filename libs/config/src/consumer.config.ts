@@ -36,6 +36,7 @@ const consumerEnv = z.object({
   SYNC_PAGE_SIZE: positiveInt(500).pipe(z.number().max(1000, 'must be at most 1000')),
   SYNC_FOLDER_PARALLELISM: positiveInt(4),
   SYNC_PROGRESS_EVERY_PAGES: positiveInt(5),
+  SYNC_PROGRESS_MIN_INTERVAL_MS: positiveInt(500),
   SYNC_CONCURRENT_PARTITIONS: positiveInt(3),
   TOKEN_ENCRYPTION_KEYS: encryptionKeys,
   PUBLIC_BASE_URL: httpUrl.default('http://127.0.0.1:3000'),
@@ -64,8 +65,10 @@ export interface ConsumerConfig extends InfraConfig {
     pageSize: number;
     /** folders of one mailbox synced at once (the Graph client also caps requests per mailbox) */
     folderParallelism: number;
-    /** a `sync.progress` event at most every this many committed pages */
+    /** a `sync.progress` event after this many committed pages since the last one... */
     progressEveryPages: number;
+    /** ...or after a page committed at least this many ms after the last one (small mailboxes report too) */
+    progressMinIntervalMs: number;
     /** sync-request partitions (so mailboxes) this process works on at once */
     concurrentPartitions: number;
   };
@@ -111,6 +114,7 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): Consum
       pageSize: e.SYNC_PAGE_SIZE,
       folderParallelism: e.SYNC_FOLDER_PARALLELISM,
       progressEveryPages: e.SYNC_PROGRESS_EVERY_PAGES,
+      progressMinIntervalMs: e.SYNC_PROGRESS_MIN_INTERVAL_MS,
       concurrentPartitions: e.SYNC_CONCURRENT_PARTITIONS,
     },
     subscriptions: {

@@ -44,6 +44,7 @@ export class SyncModule {
       pageSize: config.sync.pageSize,
       folderParallelism: config.sync.folderParallelism,
       progressEveryPages: config.sync.progressEveryPages,
+      progressMinIntervalMs: config.sync.progressMinIntervalMs,
     };
     return {
       module: SyncModule,

@@ -3,6 +3,7 @@ export interface SyncSettings {
   pageSize: number;
   folderParallelism: number;
   progressEveryPages: number;
+  progressMinIntervalMs: number;
 }
 
 export const SYNC_SETTINGS = Symbol('SYNC_SETTINGS');

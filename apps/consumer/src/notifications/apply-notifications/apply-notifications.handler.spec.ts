@@ -129,7 +129,7 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
     ),
     publisher as unknown as DomainEventsPublisher,
     factory,
-    { pageSize: 50, folderParallelism: 1, progressEveryPages: 5 },
+    { pageSize: 50, folderParallelism: 1, progressEveryPages: 5, progressMinIntervalMs: 500 },
     { lockWaitMs: 1000, maxLookups: 3, changesRetentionHours: 72, pruneIntervalMs: 1000 },
   );
   const run = (...notifications: GraphNotification[]) =>

@@ -178,7 +178,12 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
     },
   };
   const factory: GraphMailClientFactory = { forAccount: () => graph.client };
-  const settings = { pageSize: 50, folderParallelism: 1, progressEveryPages: 2 };
+  const settings = {
+    pageSize: 50,
+    folderParallelism: 1,
+    progressEveryPages: 2,
+    progressMinIntervalMs: 60_000,
+  };
   const handler = new SyncMailboxHandler(
     accounts as unknown as MailAccountSyncRepository,
     folders as unknown as MailFoldersRepository,

@@ -82,7 +82,11 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
     signal.throwIfAborted();
 
     const folders = await this.folders.listForSync(account.id);
-    const progress = new SyncProgress(folders.length, this.settings.progressEveryPages, (p) =>
+    const rule = {
+      everyPages: this.settings.progressEveryPages,
+      minIntervalMs: this.settings.progressMinIntervalMs,
+    };
+    const progress = new SyncProgress(folders.length, rule, (p) =>
       this.announce({
         type: 'sync.progress',
         v: 1,

@@ -1,9 +1,17 @@
 import { forEachLimit, SyncProgress, type SyncProgressSnapshot } from './sync-progress';
 
 describe('SyncProgress', () => {
-  it('reports at most every N committed pages, counting messages and finished folders', async () => {
+  const clock = () => {
+    let t = 1_000;
+    return { now: () => t, advance: (ms: number) => void (t += ms) };
+  };
+
+  it('reports every N committed pages when they come fast, counting messages and finished folders', async () => {
     const reports: SyncProgressSnapshot[] = [];
-    const progress = new SyncProgress(3, 2, (s) => Promise.resolve(void reports.push(s)));
+    const c = clock();
+    const progress = new SyncProgress(3, { everyPages: 2, minIntervalMs: 500, now: c.now }, (s) =>
+      Promise.resolve(void reports.push(s)),
+    );
     await progress.pageCommitted(10, false);
     expect(reports).toEqual([]);
     await progress.pageCommitted(5, true);
@@ -13,6 +21,54 @@ describe('SyncProgress', () => {
       { foldersTotal: 3, foldersDone: 1, messagesSynced: 15 },
       { foldersTotal: 3, foldersDone: 2, messagesSynced: 22 },
     ]);
+  });
+
+  it('reports a page that commits once the interval passed since the start or the last report, however few pages', async () => {
+    const reports: number[] = [];
+    const c = clock();
+    const progress = new SyncProgress(1, { everyPages: 5, minIntervalMs: 500, now: c.now }, (s) =>
+      Promise.resolve(void reports.push(s.messagesSynced)),
+    );
+    c.advance(499);
+    await progress.pageCommitted(500, false); // 499 ms after the start: not yet
+    expect(reports).toEqual([]);
+    c.advance(1);
+    await progress.pageCommitted(500, false); // 500 ms: reported
+    expect(reports).toEqual([1000]);
+    c.advance(300);
+    await progress.pageCommitted(500, false); // 300 ms after that report: not yet
+    c.advance(250);
+    await progress.pageCommitted(400, true); // 550 ms after it: reported
+    expect(reports).toEqual([1000, 1900]);
+  });
+
+  it('never reports more than once per page, even when pages are slower than the interval', async () => {
+    const reports: number[] = [];
+    const c = clock();
+    const progress = new SyncProgress(2, { everyPages: 5, minIntervalMs: 500, now: c.now }, (s) =>
+      Promise.resolve(void reports.push(s.messagesSynced)),
+    );
+    for (let i = 0; i < 3; i++) {
+      c.advance(5_000);
+      await progress.pageCommitted(100, false);
+    }
+    expect(reports).toEqual([100, 200, 300]);
+  });
+
+  it('the page count resets with a time-based report', async () => {
+    const reports: number[] = [];
+    const c = clock();
+    const progress = new SyncProgress(1, { everyPages: 3, minIntervalMs: 500, now: c.now }, (s) =>
+      Promise.resolve(void reports.push(s.messagesSynced)),
+    );
+    await progress.pageCommitted(1, false);
+    c.advance(600);
+    await progress.pageCommitted(1, false); // by time
+    await progress.pageCommitted(1, false);
+    await progress.pageCommitted(1, false); // 2 pages since: not yet
+    expect(reports).toEqual([2]);
+    await progress.pageCommitted(1, false); // 3 pages since: by count
+    expect(reports).toEqual([2, 5]);
   });
 });
 

@@ -4,20 +4,38 @@ export interface SyncProgressSnapshot {
   messagesSynced: number;
 }
 
+export interface SyncProgressRule {
+  /** report after this many committed pages since the last report */
+  everyPages: number;
+  /** or after the first page committed at least this many ms after the last report (or the start) */
+  minIntervalMs: number;
+  /** the clock (ms); tests pass their own */
+  now?: () => number;
+}
+
 /**
- * Counts committed pages across the folders synced in parallel and reports at most every `everyPages` pages.
+ * Counts committed pages across the folders synced in parallel and reports after a committed page when either
+ * `everyPages` pages committed since the last report or `minIntervalMs` passed since it (or since the sync's
+ * start): a small mailbox that never reaches `everyPages` pages still reports about twice a second while its
+ * pages commit, a fast one is not flooded (at most one report per `everyPages` pages or per interval), and there
+ * is never more than one report per page. No report is sent without a page: nothing changed since the last one.
  * A report that fails is logged by the caller and never fails the sync: progress is advisory.
  */
 export class SyncProgress {
   private pagesSinceReport = 0;
   private foldersDone = 0;
   private messagesSynced = 0;
+  private lastReportAt: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly foldersTotal: number,
-    private readonly everyPages: number,
+    private readonly rule: SyncProgressRule,
     private readonly report: (snapshot: SyncProgressSnapshot) => Promise<void>,
-  ) {}
+  ) {
+    this.now = rule.now ?? Date.now;
+    this.lastReportAt = this.now();
+  }
 
   snapshot(): SyncProgressSnapshot {
     return {
@@ -32,8 +50,12 @@ export class SyncProgress {
     this.messagesSynced += messages;
     if (folderDone) this.foldersDone += 1;
     this.pagesSinceReport += 1;
-    if (this.pagesSinceReport < this.everyPages) return;
+    const at = this.now();
+    if (this.pagesSinceReport < this.rule.everyPages && at - this.lastReportAt < this.rule.minIntervalMs) {
+      return;
+    }
     this.pagesSinceReport = 0;
+    this.lastReportAt = at;
     await this.report(this.snapshot());
   }
 }
