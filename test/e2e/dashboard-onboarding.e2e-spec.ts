@@ -36,19 +36,25 @@ const USER_EMAIL = `onboarding-${randomBytes(3).toString('hex')}@example.test`;
 const USER_PASSWORD = 'correct horse battery staple';
 
 /**
- * Records, in every document the tab loads, each value the sync progress bar shows and each desktop notification
- * the page creates: the test reads them back to prove the bar moved below 100% and a notification went out.
+ * Records, in every document the tab loads, each value the sync progress bar shows, each message count it writes
+ * beside it, and each desktop notification the page creates: the test reads them back to prove the bar moved below
+ * 100% against the mailbox's total and a notification went out.
  */
 const RECORDER = `
 (() => {
   const seen = (window.__progressSeen = []);
+  const texts = (window.__progressTexts = []);
   const record = () => {
     for (const bar of document.querySelectorAll('[role="progressbar"]')) {
       const v = bar.getAttribute('aria-valuenow');
       if (v !== null && seen[seen.length - 1] !== Number(v)) seen.push(Number(v));
     }
+    for (const el of document.querySelectorAll('[data-testid="sync-messages"]')) {
+      const t = el.textContent;
+      if (t && texts[texts.length - 1] !== t) texts.push(t);
+    }
   };
-  new MutationObserver(record).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+  new MutationObserver(record).observe(document, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['aria-valuenow'] });
   window.__notifications = [];
   const Real = window.Notification;
   if (Real) {
@@ -215,9 +221,24 @@ describe('dashboard onboarding (headless Chromium)', () => {
     const firstSync = seen.slice(0, seen.indexOf(100) + 1);
     expect(firstSync.at(-1)).toBe(100);
     expect([...firstSync].sort((a, b) => a - b)).toEqual(firstSync);
-    // and it showed what the server reported: the last progress event's share of folders
+    // and it showed what the server reported: messages synced of the mailbox's total (Graph's folder totals)
     const progress = eventsOf('sync.progress').filter((e) => e.accountId === accountId);
     expect(progress.length).toBeGreaterThan(3);
+    expect(progress[0].messagesTotal).toBe(SEEDED);
+    const shares = new Set([
+      100,
+      ...progress.map((e) => Math.min(100, Math.round((e.messagesSynced / e.messagesTotal) * 100))),
+    ]);
+    expect(firstSync.filter((v) => !shares.has(v))).toEqual([]);
+    const texts = await page.evaluate(
+      () => (globalThis as unknown as { __progressTexts: string[] }).__progressTexts,
+    );
+    const partial = texts.filter((t) => /^\d+ \/ 500 messages$/.test(t) && t !== '500 / 500 messages');
+    expect(partial.length).toBeGreaterThan(0);
+    for (const t of partial) {
+      const synced = Number(t.split(' ')[0]);
+      expect(progress.some((e) => e.messagesSynced === synced)).toBe(true);
+    }
 
     // the mirror holds every message of the mailbox, and the card says so
     const total = truth.folders.reduce((sum, f) => sum + f.totalItemCount, 0);

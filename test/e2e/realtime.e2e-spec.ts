@@ -145,6 +145,7 @@ describe('real-time push to dashboards, and catch-up', () => {
     foldersTotal: 3,
     foldersDone: 1,
     messagesSynced,
+    messagesTotal: 500_000,
     at: new Date().toISOString(),
   });
 

@@ -32,6 +32,11 @@ export const syncProgressSchema = z
     foldersTotal: z.number().int().min(0),
     foldersDone: z.number().int().min(0),
     messagesSynced: z.number().int().min(0),
+    /**
+     * the mailbox's message count when this sync started: the sum of Graph's `totalItemCount` over the folder
+     * tree the sync fetched (mail that arrives meanwhile can take `messagesSynced` past it)
+     */
+    messagesTotal: z.number().int().min(0),
     at: isoDate,
   })
   .strict();

@@ -10,6 +10,8 @@ export interface SyncProgressState {
   foldersTotal: number;
   foldersDone: number;
   messagesSynced: number;
+  /** the mailbox's message count when the sync started (0 when unknown, e.g. an empty mailbox) */
+  messagesTotal: number;
   /** set by `sync.completed` */
   completed: boolean;
   at: string;
@@ -33,6 +35,7 @@ export const syncProgressStore = {
       foldersTotal: e.foldersTotal,
       foldersDone: e.foldersDone,
       messagesSynced: e.messagesSynced,
+      messagesTotal: e.messagesTotal,
       completed: false,
       at: e.at,
     });
@@ -44,6 +47,7 @@ export const syncProgressStore = {
       foldersTotal: e.folders,
       foldersDone: e.folders,
       messagesSynced: e.messages,
+      messagesTotal: e.messages,
       completed: true,
       at: e.at,
     });

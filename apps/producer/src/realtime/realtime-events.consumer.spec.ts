@@ -22,6 +22,7 @@ const event: DomainEvent = {
   foldersTotal: 3,
   foldersDone: 1,
   messagesSynced: 120,
+  messagesTotal: 480,
   at: '2025-01-01T00:00:00.000Z',
 };
 

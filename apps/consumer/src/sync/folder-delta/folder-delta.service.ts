@@ -34,6 +34,11 @@ export interface FolderDeltaRun {
   onPage?: (messages: number, done: boolean) => Promise<void>;
 }
 
+export interface RefreshedFolders extends UpsertFoldersResult {
+  /** the mailbox's message count: the sum of Graph's `totalItemCount` over the tree just fetched */
+  messagesTotal: number;
+}
+
 export interface FolderDeltaResult {
   pages: number;
   /** with a feed: ids this run removed from the folder's mirror (a folder reset not included) */
@@ -76,7 +81,7 @@ export class FolderDeltaService {
     account: AccountForSync,
     client: MailboxGraphClient,
     feed?: ChangeFeed,
-  ): Promise<UpsertFoldersResult> {
+  ): Promise<RefreshedFolders> {
     const tree = await client.listFolderTree();
     let logged: MailChange[] = [];
     const changed = await this.folders.upsertFolders(
@@ -96,7 +101,10 @@ export class FolderDeltaService {
     );
     if (changed.upserted + changed.removed > 0) await this.cacheVersion.bump(account.id);
     feed?.announce(logged, []);
-    return changed;
+    const totals = new Map(tree.map((f) => [f.id, f.totalItemCount]));
+    let messagesTotal = 0;
+    for (const n of totals.values()) messagesTotal += n;
+    return { ...changed, messagesTotal };
   }
 
   async syncFolder(run: FolderDeltaRun): Promise<FolderDeltaResult> {

@@ -33,12 +33,12 @@ import { SyncMailboxHandler } from './sync-mailbox.handler';
 const ACCOUNT = '7f0c1f7e-5d0a-4a53-9a53-2b8f7f9b8a11';
 const USER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
 
-const folder = (id: string): GraphFolder => ({
+const folder = (id: string, totalItemCount = 0): GraphFolder => ({
   id,
   parentFolderId: null,
   displayName: id,
   wellKnownName: null,
-  totalItemCount: 0,
+  totalItemCount,
   unreadItemCount: 0,
 });
 const msg = (id: string): GraphMessage => ({ id }) as GraphMessage;
@@ -247,7 +247,7 @@ describe('SyncMailboxHandler', () => {
         { graphId: 'b', deltaLink: 'delta-b-1' },
       ],
     });
-    h.script([folder('a'), folder('b'), folder('c')], {
+    h.script([folder('a', 4), folder('b', 1), folder('c', 2)], {
       'next-a-2': { messages: [msg('1'), msg('2')], removedIds: [], deltaLink: 'delta-a-2' },
       'delta-b-1': { messages: [], removedIds: ['x'], deltaLink: 'delta-b-2' },
       c: { messages: [msg('3')], removedIds: [], nextLink: 'next-c-1' },
@@ -298,6 +298,13 @@ describe('SyncMailboxHandler', () => {
       foldersTotal: 3,
       foldersDone: 2,
       messagesSynced: 2,
+      // Graph's folder totals, as the tree fetched at the start of this sync reported them
+      messagesTotal: 7,
+    });
+    expect(h.events.filter((e) => e.type === 'sync.progress').at(-1)).toMatchObject({
+      foldersDone: 3,
+      messagesSynced: 4,
+      messagesTotal: 7,
     });
   });
 

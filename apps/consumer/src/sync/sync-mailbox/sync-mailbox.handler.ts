@@ -78,7 +78,7 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
     // a folder resumed from its deltaLink while the mailbox's first sync is still going on.
     const synced = Boolean(account.syncCompletedAt);
     const feed = new ChangeFeed(account, (e) => this.events.publish(e), this.logger);
-    await this.delta.refreshFolders(account, client, synced ? feed : undefined);
+    const { messagesTotal } = await this.delta.refreshFolders(account, client, synced ? feed : undefined);
     signal.throwIfAborted();
 
     const folders = await this.folders.listForSync(account.id);
@@ -86,7 +86,7 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
       everyPages: this.settings.progressEveryPages,
       minIntervalMs: this.settings.progressMinIntervalMs,
     };
-    const progress = new SyncProgress(folders.length, rule, (p) =>
+    const progress = new SyncProgress({ foldersTotal: folders.length, messagesTotal }, rule, (p) =>
       this.announce({
         type: 'sync.progress',
         v: 1,

@@ -6,11 +6,13 @@ describe('SyncProgress', () => {
     return { now: () => t, advance: (ms: number) => void (t += ms) };
   };
 
-  it('reports every N committed pages when they come fast, counting messages and finished folders', async () => {
+  it('reports every N committed pages when they come fast, counting messages and finished folders, with the totals', async () => {
     const reports: SyncProgressSnapshot[] = [];
     const c = clock();
-    const progress = new SyncProgress(3, { everyPages: 2, minIntervalMs: 500, now: c.now }, (s) =>
-      Promise.resolve(void reports.push(s)),
+    const progress = new SyncProgress(
+      { foldersTotal: 3, messagesTotal: 40 },
+      { everyPages: 2, minIntervalMs: 500, now: c.now },
+      (s) => Promise.resolve(void reports.push(s)),
     );
     await progress.pageCommitted(10, false);
     expect(reports).toEqual([]);
@@ -18,16 +20,18 @@ describe('SyncProgress', () => {
     await progress.pageCommitted(7, false);
     await progress.pageCommitted(0, true);
     expect(reports).toEqual([
-      { foldersTotal: 3, foldersDone: 1, messagesSynced: 15 },
-      { foldersTotal: 3, foldersDone: 2, messagesSynced: 22 },
+      { foldersTotal: 3, foldersDone: 1, messagesSynced: 15, messagesTotal: 40 },
+      { foldersTotal: 3, foldersDone: 2, messagesSynced: 22, messagesTotal: 40 },
     ]);
   });
 
   it('reports a page that commits once the interval passed since the start or the last report, however few pages', async () => {
     const reports: number[] = [];
     const c = clock();
-    const progress = new SyncProgress(1, { everyPages: 5, minIntervalMs: 500, now: c.now }, (s) =>
-      Promise.resolve(void reports.push(s.messagesSynced)),
+    const progress = new SyncProgress(
+      { foldersTotal: 1, messagesTotal: 1900 },
+      { everyPages: 5, minIntervalMs: 500, now: c.now },
+      (s) => Promise.resolve(void reports.push(s.messagesSynced)),
     );
     c.advance(499);
     await progress.pageCommitted(500, false); // 499 ms after the start: not yet
@@ -45,8 +49,10 @@ describe('SyncProgress', () => {
   it('never reports more than once per page, even when pages are slower than the interval', async () => {
     const reports: number[] = [];
     const c = clock();
-    const progress = new SyncProgress(2, { everyPages: 5, minIntervalMs: 500, now: c.now }, (s) =>
-      Promise.resolve(void reports.push(s.messagesSynced)),
+    const progress = new SyncProgress(
+      { foldersTotal: 2, messagesTotal: 300 },
+      { everyPages: 5, minIntervalMs: 500, now: c.now },
+      (s) => Promise.resolve(void reports.push(s.messagesSynced)),
     );
     for (let i = 0; i < 3; i++) {
       c.advance(5_000);
@@ -58,8 +64,10 @@ describe('SyncProgress', () => {
   it('the page count resets with a time-based report', async () => {
     const reports: number[] = [];
     const c = clock();
-    const progress = new SyncProgress(1, { everyPages: 3, minIntervalMs: 500, now: c.now }, (s) =>
-      Promise.resolve(void reports.push(s.messagesSynced)),
+    const progress = new SyncProgress(
+      { foldersTotal: 1, messagesTotal: 1900 },
+      { everyPages: 3, minIntervalMs: 500, now: c.now },
+      (s) => Promise.resolve(void reports.push(s.messagesSynced)),
     );
     await progress.pageCommitted(1, false);
     c.advance(600);

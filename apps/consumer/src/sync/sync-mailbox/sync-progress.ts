@@ -2,6 +2,13 @@ export interface SyncProgressSnapshot {
   foldersTotal: number;
   foldersDone: number;
   messagesSynced: number;
+  /** the mailbox's message count at the sync's start (Graph's folder totals) */
+  messagesTotal: number;
+}
+
+export interface SyncTotals {
+  foldersTotal: number;
+  messagesTotal: number;
 }
 
 export interface SyncProgressRule {
@@ -29,7 +36,7 @@ export class SyncProgress {
   private readonly now: () => number;
 
   constructor(
-    private readonly foldersTotal: number,
+    private readonly totals: SyncTotals,
     private readonly rule: SyncProgressRule,
     private readonly report: (snapshot: SyncProgressSnapshot) => Promise<void>,
   ) {
@@ -39,9 +46,10 @@ export class SyncProgress {
 
   snapshot(): SyncProgressSnapshot {
     return {
-      foldersTotal: this.foldersTotal,
+      foldersTotal: this.totals.foldersTotal,
       foldersDone: this.foldersDone,
       messagesSynced: this.messagesSynced,
+      messagesTotal: this.totals.messagesTotal,
     };
   }
 

@@ -274,10 +274,28 @@ function AccountCard({
   );
 }
 
+/** What the bar of a running sync measures, from the latest `sync.progress`; null before the first one. */
+function syncMeter(
+  progress: SyncProgressState | undefined,
+  firstSync: boolean,
+): { percent: number; byMessages: boolean } | null {
+  if (!progress || progress.foldersTotal === 0) return null;
+  const folders = Math.round((progress.foldersDone / progress.foldersTotal) * 100);
+  // A first sync fetches the whole mailbox, so messages in / the mailbox's total is the honest share. A sync of a
+  // mailbox synced before fetches only changes, a handful of the total: it measures folders, as does a mailbox
+  // whose total is unknown (0). Mail arriving meanwhile can take the count past the total: capped at 100.
+  if (firstSync && progress.messagesTotal > 0) {
+    const done = progress.foldersDone === progress.foldersTotal;
+    const messages = Math.round((progress.messagesSynced / progress.messagesTotal) * 100);
+    return { percent: done ? 100 : Math.min(100, messages), byMessages: true };
+  }
+  return { percent: Math.min(100, folders), byMessages: false };
+}
+
 /**
- * A running sync. The API reports progress as folders done of folders total and messages synced so far (neither
- * `GET /accounts` nor the events know the mailbox's total message count), so the bar measures folders and the
- * text says how many messages are in.
+ * A running sync. Each `sync.progress` carries messages synced so far, the mailbox's total when the sync started
+ * and folders done of folders total: a first sync's bar measures messages ("1,234 / 5,000 messages"), a sync of
+ * changes measures folders. `GET /accounts` carries no figures, so after a reload the bar waits for the next event.
  */
 function SyncProgressBar({
   account,
@@ -286,9 +304,18 @@ function SyncProgressBar({
   account: Account;
   progress: SyncProgressState | undefined;
 }) {
-  const known = progress && progress.foldersTotal > 0;
-  const percent = known ? Math.min(100, Math.round((progress.foldersDone / progress.foldersTotal) * 100)) : 0;
+  const meter = syncMeter(progress, !account.syncCompletedAt);
+  const known = progress !== undefined && meter !== null;
+  const percent = meter?.percent ?? 0;
   const label = `Sync of ${account.email}`;
+  const messages = known
+    ? meter.byMessages
+      ? `${count.format(progress.messagesSynced)} / ${count.format(progress.messagesTotal)} messages`
+      : `${count.format(progress.messagesSynced)} ${account.syncCompletedAt ? 'changes' : 'messages'}`
+    : '';
+  const folders = known
+    ? `${count.format(progress.foldersDone)} / ${count.format(progress.foldersTotal)} folders`
+    : '';
   return (
     <div className="accounts-progress">
       <div
@@ -298,11 +325,7 @@ function SyncProgressBar({
         aria-valuemin={0}
         aria-valuemax={100}
         aria-valuenow={known ? percent : undefined}
-        aria-valuetext={
-          known
-            ? `${percent}%: ${progress.foldersDone} of ${progress.foldersTotal} folders, ${progress.messagesSynced} messages`
-            : 'starting'
-        }
+        aria-valuetext={known ? `${percent}%: ${messages}, ${folders}` : 'starting'}
       >
         {/* a new element when the figures arrive: the fill grows from 0, not back from the sliding stripe */}
         <div
@@ -314,8 +337,7 @@ function SyncProgressBar({
       <p className="accounts-detail" aria-live="polite">
         {known ? (
           <>
-            <span data-testid="sync-messages">{count.format(progress.messagesSynced)} messages</span> ·{' '}
-            {count.format(progress.foldersDone)} / {count.format(progress.foldersTotal)} folders
+            <span data-testid="sync-messages">{messages}</span> · {folders}
           </>
         ) : (
           <span className="muted">
