@@ -8,10 +8,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadOrExit, loadProducerConfig } from '@email-core/config';
 import { AppModule } from './app.module';
+import { RateLimiter } from './auth/rate-limit/rate-limiter';
 import { commandBody, COMMANDS_ROUTE } from './commands/command-body-limit';
 import { GRAPH_WEBHOOK_ROUTES, graphWebhookBody } from './graph-webhook/graph-webhook-body';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { applyApiPrefix, createApiDocument } from './http/api-document';
+import { bodyParseErrors } from './security/body-errors';
+import { ipRateLimit } from './security/ip-rate-limit';
+import { securityHeaders } from './security/security-headers';
 
 async function bootstrap(): Promise<void> {
   const config = loadOrExit(() => loadProducerConfig());
@@ -19,6 +23,21 @@ async function bootstrap(): Promise<void> {
     logger: [config.logLevel, 'error', 'warn', 'fatal'],
   });
   applyApiPrefix(app);
+  // Security headers (helmet, with the dashboard's CSP; docs/security.md) on every response, errors included.
+  app.disable('x-powered-by');
+  app.use(securityHeaders(config.publicBaseUrl));
+  const limiter = app.get(RateLimiter);
+  // Per source IP, before the body is read; generous (Graph delivers in bursts), and a Redis outage lets
+  // notifications through rather than lose them.
+  app.use(
+    GRAPH_WEBHOOK_ROUTES.map((route) => `/api/v1/${route}`),
+    ipRateLimit(limiter, {
+      scope: 'webhook-ip',
+      rule: { limit: config.webhook.ratePerMinute, windowMs: 60_000 },
+      methods: ['POST'],
+      failOpen: true,
+    }),
+  );
   // Before Nest's own body parsers (registered at listen): the Graph webhook reads its bodies itself, with its
   // own size limit and whatever the Content-Type; every other route keeps Nest's JSON parsing unchanged.
   app.use(
@@ -27,9 +46,23 @@ async function bootstrap(): Promise<void> {
   );
   app.enableCors({ origin: config.corsOrigins, credentials: true });
   app.use(cookieParser());
+  // sign-up and sign-in have their own limits (AuthThrottle); a refresh is limited per address here
+  app.use(
+    '/api/v1/auth/refresh',
+    ipRateLimit(limiter, {
+      scope: 'refresh-ip',
+      rule: { limit: config.limits.refreshPerMinute, windowMs: 60_000 },
+      methods: ['POST'],
+      failOpen: false,
+    }),
+  );
   // `POST /commands` also gets its own JSON parser, also before Nest's (after CORS, so a browser can read its
   // 413): outgoing mail carries attachments, so its limit is sized for the largest valid command, not 100 kB.
   app.use(`/api/v1/${COMMANDS_ROUTE}`, commandBody());
+  // every other route: JSON (and form) bodies up to JSON_BODY_LIMIT_BYTES, instead of Nest's default parsers
+  app.useBodyParser('json', { limit: config.limits.jsonBodyBytes });
+  app.useBodyParser('urlencoded', { limit: config.limits.jsonBodyBytes, extended: false });
+  app.use(bodyParseErrors);
   app.useGlobalFilters(new ApiExceptionFilter());
   app.enableShutdownHooks();
   const dashboard = path.resolve(config.dashboardDir);

@@ -48,3 +48,28 @@ describe('OPS_ADMIN_EMAILS', () => {
     }
   });
 });
+
+describe('security limits', () => {
+  it('defaults: 120,000 webhook POSTs and 120 refreshes per IP per minute, 100 kB JSON bodies', () => {
+    const config = loadProducerConfig(env());
+    expect(config.webhook.ratePerMinute).toBe(120_000);
+    expect(config.limits).toEqual({ refreshPerMinute: 120, jsonBodyBytes: 102_400 });
+  });
+
+  it('reads them from the environment', () => {
+    const config = loadProducerConfig(
+      env({
+        WEBHOOK_RATE_LIMIT_PER_MINUTE: '30',
+        AUTH_REFRESH_RATE_LIMIT_PER_MINUTE: '5',
+        JSON_BODY_LIMIT_BYTES: '2048',
+      }),
+    );
+    expect(config.webhook.ratePerMinute).toBe(30);
+    expect(config.limits).toEqual({ refreshPerMinute: 5, jsonBodyBytes: 2048 });
+  });
+
+  it('refuses a limit that is not a positive whole number', () => {
+    expect(() => loadProducerConfig(env({ WEBHOOK_RATE_LIMIT_PER_MINUTE: '0' }))).toThrow(ConfigError);
+    expect(() => loadProducerConfig(env({ JSON_BODY_LIMIT_BYTES: '1.5' }))).toThrow(ConfigError);
+  });
+});

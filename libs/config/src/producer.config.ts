@@ -16,6 +16,9 @@ const producerEnv = z.object({
   JWT_SECRET: secret(32, 'a random string used to sign access tokens'),
   TOKEN_ENCRYPTION_KEYS: encryptionKeys,
   WEBHOOK_MAX_BODY_BYTES: positiveInt(1048576),
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: positiveInt(120_000),
+  AUTH_REFRESH_RATE_LIMIT_PER_MINUTE: positiveInt(120),
+  JSON_BODY_LIMIT_BYTES: positiveInt(102_400),
   REALTIME_INSTANCE_ID: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore (at most 64)')
@@ -46,6 +49,17 @@ export interface ProducerConfig extends InfraConfig {
   webhook: {
     /** larger notification POSTs are answered 413 and not read further */
     maxBodyBytes: number;
+    /**
+     * POSTs per source IP per minute (both webhook URLs together); more are answered 429 with Retry-After.
+     * Generous by default: Graph delivers from a few addresses, in bursts.
+     */
+    ratePerMinute: number;
+  };
+  limits: {
+    /** `POST /auth/refresh` per source IP per minute */
+    refreshPerMinute: number;
+    /** the JSON body limit of every route without its own (the commands and the webhook have theirs) */
+    jsonBodyBytes: number;
   };
   realtime: {
     /**
@@ -76,7 +90,11 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
     jwtSecret: e.JWT_SECRET,
     tokenEncryptionKeys: e.TOKEN_ENCRYPTION_KEYS,
     microsoft: toMicrosoftConfig(e),
-    webhook: { maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES },
+    webhook: { maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES, ratePerMinute: e.WEBHOOK_RATE_LIMIT_PER_MINUTE },
+    limits: {
+      refreshPerMinute: e.AUTH_REFRESH_RATE_LIMIT_PER_MINUTE,
+      jsonBodyBytes: e.JSON_BODY_LIMIT_BYTES,
+    },
     realtime: { instanceId: e.REALTIME_INSTANCE_ID },
     ops: {
       everyone: e.OPS_ADMIN_EMAILS.includes('*'),

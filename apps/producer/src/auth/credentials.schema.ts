@@ -26,6 +26,7 @@ export const passwordField = z
 export const credentialsOpenApi: SchemaObject = {
   type: 'object',
   required: ['email', 'password'],
+  additionalProperties: false,
   properties: {
     email: { type: 'string', format: 'email', maxLength: 254 },
     password: { type: 'string', format: 'password', minLength: 10, maxLength: 256 },
