@@ -15,6 +15,7 @@ import { ApiExceptionFilter } from './http/api-exception.filter';
 import { applyApiPrefix, createApiDocument } from './http/api-document';
 import { bodyParseErrors } from './security/body-errors';
 import { ipRateLimit } from './security/ip-rate-limit';
+import { rejectNul } from './security/reject-nul';
 import { securityHeaders } from './security/security-headers';
 
 async function bootstrap(): Promise<void> {
@@ -63,6 +64,7 @@ async function bootstrap(): Promise<void> {
   app.useBodyParser('json', { limit: config.limits.jsonBodyBytes });
   app.useBodyParser('urlencoded', { limit: config.limits.jsonBodyBytes, extended: false });
   app.use(bodyParseErrors);
+  app.use(rejectNul);
   app.useGlobalFilters(new ApiExceptionFilter());
   app.enableShutdownHooks();
   const dashboard = path.resolve(config.dashboardDir);
