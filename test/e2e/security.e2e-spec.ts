@@ -289,6 +289,27 @@ describe('security pass (real producer, real stack)', () => {
       expect(r.body.error).toBe('VALIDATION_FAILED');
       expect(r.body.message).toContain('debug');
     });
+
+    it('so is one on a route that takes none, and a body on a route that takes no body', async () => {
+      const signUp = await call('POST', '/api/v1/auth/signup', {
+        json: { email: email(), password: 'correct horse battery' },
+      });
+      const auth = { authorization: `Bearer ${signUp.body.accessToken as string}` };
+      const list = await call('GET', '/api/v1/accounts?debug=1', { headers: auth });
+      expect(list.status).toBe(400);
+      expect(list.body).toMatchObject({
+        error: 'VALIDATION_FAILED',
+        details: [{ path: 'debug', code: 'unrecognized_keys', message: 'unknown query parameter' }],
+      });
+      const resync = await call('POST', '/api/v1/accounts/00000000-0000-4000-8000-000000000000/resync', {
+        json: { force: true },
+        headers: auth,
+      });
+      expect(resync.status).toBe(400);
+      expect(resync.body.message).toContain('force');
+      // the routes still work without them
+      expect((await call('GET', '/api/v1/accounts', { headers: auth })).status).toBe(200);
+    });
   });
 
   describe('no stack traces, no banners', () => {

@@ -13,6 +13,7 @@ import { commandBody, COMMANDS_ROUTE } from './commands/command-body-limit';
 import { GRAPH_WEBHOOK_ROUTES, graphWebhookBody } from './graph-webhook/graph-webhook-body';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { applyApiPrefix, createApiDocument } from './http/api-document';
+import { StrictInputsGuard } from './http/strict-inputs.guard';
 import { bodyParseErrors } from './security/body-errors';
 import { ipRateLimit } from './security/ip-rate-limit';
 import { rejectNul } from './security/reject-nul';
@@ -66,6 +67,8 @@ async function bootstrap(): Promise<void> {
   app.use(bodyParseErrors);
   app.use(rejectNul);
   app.useGlobalFilters(new ApiExceptionFilter());
+  // unknown query parameters and body fields are refused on every route, not ignored
+  app.useGlobalGuards(new StrictInputsGuard());
   app.enableShutdownHooks();
   const dashboard = path.resolve(config.dashboardDir);
   if (existsSync(path.join(dashboard, 'index.html'))) app.useStaticAssets(dashboard, { index: 'index.html' });
