@@ -391,16 +391,31 @@ describe('dashboard onboarding (headless Chromium)', () => {
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
     const card = page.getByTestId('account-card').filter({ hasText: MAILBOX });
+    await card.waitFor();
+    expect(await card.getAttribute('data-status')).toBe('synced');
+    const statusEventsBefore = eventsOf('account.status').length;
     await card.getByRole('button', { name: `Resync ${MAILBOX}` }).click();
     await page.getByTestId('toast').filter({ hasText: 'Resync requested' }).waitFor();
-    await waitForAccountStatus(product.api, token, 'reauth_required', { accountId, timeoutMs: 60_000 });
-    // The worker publishes no account.status event for this (the refresh failure reaches the sync as a transient
-    // Graph error, and the retry finds the account already marked): the page learns it from GET /accounts.
-    await page.reload();
+    // The worker announces it live (Microsoft's refusal reaches the sync as the token vault's own error): the open
+    // page turns the card without a reload.
+    const announced = await waitFor(
+      () =>
+        Promise.resolve(
+          eventsOf('account.status')
+            .slice(statusEventsBefore)
+            .find((e) => e.accountId === accountId && e.status === 'reauth_required'),
+        ),
+      { timeoutMs: 60_000, what: 'the live account.status reauth_required' },
+    );
+    expect(announced.reason).toMatch(/invalid_grant/);
     await page
       .locator('[data-testid="account-card"][data-status="reauth_required"]')
       .waitFor({ timeout: 30_000 });
     await card.getByText('Needs re-authorization').waitFor();
+    expect(
+      await page.evaluate(() => (globalThis as unknown as { __sameDocument?: boolean }).__sameDocument),
+    ).toBe(true);
+    await waitForAccountStatus(product.api, token, 'reauth_required', { accountId });
     await s.shot('reauth-required');
 
     const syncsBefore = eventsOf('sync.completed').length;

@@ -1,7 +1,12 @@
 import { GraphError, type Client, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { Readable } from 'node:stream';
 import { DEFAULT_RETRY_POLICY, GraphMailClient, type GraphMailClientOptions } from './graph-mail-client';
-import { GraphRequestPolicyHandler, RetryAfterHandler, type FetchLike } from './graph-middleware';
+import {
+  AccessTokenFailure,
+  GraphRequestPolicyHandler,
+  RetryAfterHandler,
+  type FetchLike,
+} from './graph-middleware';
 import { toGraphFailure, type RawCollection } from './graph-mapping';
 import { sharedMailboxLimiter, type KeyedSemaphore, type Release } from './keyed-semaphore';
 
@@ -165,7 +170,7 @@ function streamed(body: Response['body']): Readable | null {
 
 /** A network failure or timeout before Graph answered: the SDK's shape for it, so toGraphFailure maps it. */
 function networkFailure(err: unknown): unknown {
-  if (err instanceof GraphError) return err;
+  if (err instanceof GraphError || err instanceof AccessTokenFailure) return err;
   const failure = new GraphError(-1, err instanceof Error ? err.message : String(err));
   failure.code = err instanceof Error && err.name === 'TimeoutError' ? 'Timeout' : 'NetworkError';
   return failure;

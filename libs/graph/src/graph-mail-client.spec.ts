@@ -1,6 +1,12 @@
 import { GraphMailClient, type GraphMailClientOptions } from './graph-mail-client';
 import { KeyedSemaphore } from './keyed-semaphore';
-import { GraphRequestError, GraphTransientError, SyncStateNotFoundError } from './types';
+import {
+  GraphRequestError,
+  GraphTransientError,
+  OutlookAuthError,
+  ReauthRequiredError,
+  SyncStateNotFoundError,
+} from './types';
 
 const BASE = 'https://graph.test:8443';
 
@@ -182,6 +188,36 @@ describe('GraphMailClient', () => {
       /outside https:\/\/graph\.test:8443/,
     );
     expect(calls).toHaveLength(0);
+  });
+
+  describe('token failures', () => {
+    it("a refresh token Microsoft refused reaches the caller as the vault's ReauthRequiredError, through the SDK, with no request sent and no retry", async () => {
+      const dead = new ReauthRequiredError('invalid_grant (AADSTS70008)', '70008');
+      const { graph, calls, sleeps } = client(() => json(200, me), {
+        getAccessToken: () => Promise.reject(dead),
+      });
+      const failure = await graph.listFolderTree().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).toBe(dead);
+      await expect(graph.me()).rejects.toBe(dead);
+      expect(calls).toHaveLength(0);
+      expect(sleeps).toEqual([]);
+    });
+
+    it('other token trouble stays a transient failure named after it', async () => {
+      const { graph, calls } = client(() => json(200, me), {
+        getAccessToken: () => Promise.reject(new OutlookAuthError('temporarily_unavailable')),
+      });
+      const failure = await graph.me().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).toBeInstanceOf(GraphTransientError);
+      expect(failure).toMatchObject({ status: 0, code: 'OutlookAuthError' });
+      expect(calls).toHaveLength(0);
+    });
   });
 
   describe('per-mailbox concurrency', () => {

@@ -1,6 +1,15 @@
 import { GraphError } from '@microsoft/microsoft-graph-client';
 import { mapDeltaResponse, mapGraphMessage, toGraphFailure, type RawMessage } from './graph-mapping';
-import { GraphRequestError, GraphTransientError, SyncStateNotFoundError } from './types';
+import { AccessTokenFailure } from './graph-middleware';
+import {
+  AccountTokensNotFoundError,
+  GraphRequestError,
+  GraphTransientError,
+  OutlookAuthError,
+  ReauthRequiredError,
+  SyncStateNotFoundError,
+  TokenRefreshTimeoutError,
+} from './types';
 
 const full: RawMessage = {
   id: 'AAMkImmutable1=',
@@ -146,6 +155,19 @@ describe('error mapping', () => {
       retryAfterMs: undefined,
     });
     expect(toGraphFailure(graphError(500, 'InternalServerError'))).toBeInstanceOf(GraphTransientError);
+  });
+
+  it("a token failure is the vault's own error when it concerns the account, else transient", () => {
+    const dead = new ReauthRequiredError('invalid_grant (AADSTS70008)', '70008');
+    expect(toGraphFailure(new AccessTokenFailure(dead))).toBe(dead);
+    const none = new AccountTokensNotFoundError('a1');
+    expect(toGraphFailure(new AccessTokenFailure(none))).toBe(none);
+    const timeout = toGraphFailure(new AccessTokenFailure(new TokenRefreshTimeoutError('a1')));
+    expect(timeout).toBeInstanceOf(GraphTransientError);
+    expect(timeout).toMatchObject({ status: 0, code: 'TokenRefreshTimeoutError' });
+    expect(
+      toGraphFailure(new AccessTokenFailure(new OutlookAuthError('temporarily_unavailable'))),
+    ).toMatchObject({ status: 0, code: 'OutlookAuthError' });
   });
 
   it('a network failure (no status) is transient; other errors pass through', () => {

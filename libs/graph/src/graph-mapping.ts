@@ -1,6 +1,8 @@
 import { GraphError } from '@microsoft/microsoft-graph-client';
+import { AccessTokenFailure } from './graph-middleware';
 import { isRetryableGraphStatus, retryAfterMs } from './retry-after';
 import {
+  AccountTokensNotFoundError,
   GraphRequestError,
   GraphTransientError,
   SyncStateNotFoundError,
@@ -8,6 +10,7 @@ import {
   type GraphFolder,
   type GraphMessage,
   type GraphRecipient,
+  ReauthRequiredError,
 } from './types';
 
 /** Graph's wire shapes, as far as the mirror reads them (graph-contract §2, §3). */
@@ -165,9 +168,19 @@ const SYNC_STATE_GONE = /syncstatenotfound|resyncrequired|invalidsyncstatedata/i
 /**
  * Turns what the Graph SDK throws into the product's errors: a lost delta state (410 or a sync-state code) into
  * `SyncStateNotFoundError`; 429, 5xx, timeouts and network failures (after the client's retries) into
- * `GraphTransientError`; any other error answer (4xx) into `GraphRequestError`. Other errors pass through.
+ * `GraphTransientError`; any other error answer (4xx) into `GraphRequestError`. A failure of the token provider
+ * is the account's own when the vault says so (`ReauthRequiredError`, `AccountTokensNotFoundError`, as raised,
+ * so workers mark the account and tell its user); any other token failure is transient (status 0, named after
+ * the original). Other errors pass through.
  */
 export function toGraphFailure(err: unknown): Error {
+  if (err instanceof AccessTokenFailure) {
+    const original = err.original;
+    if (original instanceof ReauthRequiredError || original instanceof AccountTokensNotFoundError) {
+      return original;
+    }
+    return new GraphTransientError(0, original.name || 'TokenUnavailable', original.message);
+  }
   if (
     err instanceof SyncStateNotFoundError ||
     err instanceof GraphRequestError ||

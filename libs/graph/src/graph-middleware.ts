@@ -1,4 +1,4 @@
-import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
+import { GraphClientError, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import type { KeyedSemaphore } from './keyed-semaphore';
 import { isRetryableGraphStatus, retryAfterMs } from './retry-after';
 
@@ -13,6 +13,21 @@ interface PolicyContext extends Context {
 }
 
 const IMMUTABLE_ID = 'IdType="ImmutableId"';
+
+/**
+ * The token provider failed (the vault's `ReauthRequiredError`, `AccountTokensNotFoundError`, a refresh timeout,
+ * the identity platform's trouble): no request left the process. It travels through the SDK as a
+ * `GraphClientError`, the one kind the SDK rethrows as it is (anything else becomes a status -1 `GraphError` that
+ * keeps only the message and the name), so `toGraphFailure` can hand the caller the original error.
+ */
+export class AccessTokenFailure extends GraphClientError {
+  constructor(readonly original: Error) {
+    super(original.message);
+    // the SDK's constructor pins its own prototype: restore this subclass's
+    Object.setPrototypeOf(this, AccessTokenFailure.prototype);
+    this.name = 'AccessTokenFailure';
+  }
+}
 
 function requestUrl(context: Context): string {
   // `RequestInfo` (a DOM type) does not resolve under this project's libs: read it structurally
@@ -78,6 +93,8 @@ export class RetryAfterHandler implements Middleware {
       try {
         await this.next.execute(context);
       } catch (err) {
+        // no token, no request: asking the token provider again at once would not help (a dead grant stays dead)
+        if (err instanceof AccessTokenFailure) throw err;
         // network failure or timeout: only a GET is safe to send again
         if (method !== 'GET' || attempt >= this.policy.maxAttempts) throw err;
         await this.wait(this.backoff(attempt));
@@ -134,7 +151,12 @@ export class GraphRequestPolicyHandler implements Middleware {
     }
     const forceRefresh = context.forceTokenRefresh === true;
     context.forceTokenRefresh = false;
-    const token = await this.getAccessToken(forceRefresh ? { forceRefresh: true } : undefined);
+    let token: string;
+    try {
+      token = await this.getAccessToken(forceRefresh ? { forceRefresh: true } : undefined);
+    } catch (err) {
+      throw new AccessTokenFailure(err instanceof Error ? err : new Error(String(err)));
+    }
     setHeader(context, 'Authorization', `Bearer ${token}`);
     const prefer = getHeader(context, 'Prefer');
     if (!prefer) setHeader(context, 'Prefer', IMMUTABLE_ID);

@@ -1,5 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { GraphRequestError, GraphTransientError, type OutgoingAttachment } from '@email-core/graph';
+import {
+  AccountTokensNotFoundError,
+  GraphRequestError,
+  GraphTransientError,
+  ReauthRequiredError,
+  type OutgoingAttachment,
+} from '@email-core/graph';
 import type { MailActionsGraph } from '../mail-actions-graph';
 import { MESSAGE_GONE, type ActionOutcome, type MirrorTouch, type OutgoingRequest } from './action-result';
 
@@ -33,8 +39,9 @@ export class OutcomeUnknownError extends Error {
 /** Answers Graph gives before doing anything: throttled (429) or unavailable (503) requests are not executed. */
 const REFUSED_BEFORE_WORK = new Set([429, 503]);
 /**
- * Failures of the token provider, which the SDK reports as a status-less error named after the original one:
- * no request left the process.
+ * Failures of the token provider, which the Graph client reports as a status-less transient error named after
+ * the original one (or as the vault's own `ReauthRequiredError` / `AccountTokensNotFoundError`): no request left
+ * the process.
  */
 const TOKEN_FAILURES = new Set([
   'TokenRefreshTimeoutError',
@@ -44,6 +51,7 @@ const TOKEN_FAILURES = new Set([
 
 /** Whether a failed sending request certainly sent nothing. */
 export function certainlyNotSent(err: unknown): boolean {
+  if (err instanceof ReauthRequiredError || err instanceof AccountTokensNotFoundError) return true;
   if (!(err instanceof GraphTransientError)) return false;
   return REFUSED_BEFORE_WORK.has(err.status) || (err.status === 0 && TOKEN_FAILURES.has(err.code));
 }
