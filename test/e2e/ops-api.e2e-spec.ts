@@ -190,8 +190,16 @@ describe('Ops API', () => {
     syncPartition = used[0].partition;
     expect(sync?.endOffsetTotal).toBe(used[0].endOffset);
 
-    // the consumer's groups and this API instance's real-time group, each under the prefix; nobody else's
-    const names = o.groups.map((g) => g.groupId.slice(prefix.length));
+    // the consumer's groups and this API instance's real-time group, each under the prefix; nobody else's.
+    // The real-time group joins in the background after the API is healthy: wait until the broker lists it.
+    const groups = await waitFor(
+      async () => {
+        const listed = (await overview()).groups;
+        return listed.some((g) => g.groupId.startsWith(`${prefix}email-core-realtime-`)) ? listed : undefined;
+      },
+      { timeoutMs: 30000, intervalMs: 300, what: "the API instance's real-time group to join" },
+    );
+    const names = groups.map((g) => g.groupId.slice(prefix.length));
     expect(names).toEqual(
       expect.arrayContaining([
         'email-core-sync',
@@ -202,7 +210,7 @@ describe('Ops API', () => {
         expect.stringMatching(/^email-core-realtime-producer-0-/) as unknown,
       ]),
     );
-    for (const g of o.groups) expect(g.groupId.startsWith(`${prefix}email-core-`)).toBe(true);
+    for (const g of groups) expect(g.groupId.startsWith(`${prefix}email-core-`)).toBe(true);
     // the sync group processed the link's request: committed up to the end, lag 0
     const settled = await waitFor(
       async () => {
