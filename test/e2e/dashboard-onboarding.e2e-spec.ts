@@ -168,6 +168,34 @@ describe('dashboard onboarding (headless Chromium)', () => {
     s.expectNoConsoleErrors();
   });
 
+  it('a sign-in cancelled at Microsoft comes back to Accounts with a clear message, and links nothing', async () => {
+    const { page } = s;
+    await page.getByRole('button', { name: 'Connect Outlook' }).click();
+    await page.waitForURL((url) => url.origin === product.emulator.origin);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+
+    // the callback answers the refusal with a redirect to the dashboard, which explains it
+    await page.waitForURL(
+      (url) => url.origin === new URL(product.api).origin && url.hash.startsWith('#/accounts'),
+    );
+    const alert = page.getByTestId('link-error');
+    await alert.waitFor();
+    expect(await alert.getAttribute('role')).toBe('alert');
+    expect(await alert.textContent()).toContain('Access to the mailbox was not granted at Microsoft');
+    await page.getByRole('heading', { name: 'No mailbox linked yet' }).waitFor();
+    expect(page.url()).not.toContain('linkError');
+    await s.shot('link-cancelled');
+    const accounts = await apiCall<{ items: AccountBody[] }>(product.api, 'GET', '/api/v1/accounts', {
+      token,
+    });
+    expect(accounts.body.items).toEqual([]);
+
+    await alert.getByRole('button', { name: 'Dismiss' }).click();
+    await alert.waitFor({ state: 'detached' });
+    s.expectNoConsoleErrors();
+  });
+
   it("connects Outlook through the emulator's sign-in page and watches the first sync complete", async () => {
     const { page } = s;
     await page.getByRole('button', { name: 'Connect Outlook' }).click();

@@ -161,6 +161,15 @@ describe('linking an Outlook account (producer + emulator + Postgres + Kafka)', 
   const callback = (url: URL, browser: Browser) =>
     http<{ error: string; message: string }>('GET', `${url.pathname}${url.search}`, { browser });
 
+  /** A failed callback sends the browser to the dashboard's accounts page with the code; returns that code. */
+  const linkError = (res: Awaited<ReturnType<typeof callback>>): string | null => {
+    expect(res.status).toBe(302);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const m = /^(.*)\/#\/accounts\?linkError=([A-Z_]+)$/.exec(res.headers.get('location') ?? '');
+    expect(m?.[1]).toBe(api);
+    return m?.[2] ?? null;
+  };
+
   /** the whole flow a user goes through; returns the linked account id */
   const link = async (token: string, address: string, browser = new Browser()): Promise<string> => {
     const back = await callback(
@@ -466,7 +475,7 @@ describe('linking an Outlook account (producer + emulator + Postgres + Kafka)', 
     expect(list.body.items.map((a) => a.id).sort()).toEqual([aliceAccount, bobAccount].sort());
   });
 
-  it('a tampered state: 400 INVALID_STATE and nothing linked', async () => {
+  it('a tampered state: back to the dashboard with INVALID_STATE, nothing linked', async () => {
     const { userId, token } = await signUp();
     const browser = new Browser();
     const url = await signInAtMicrosoft(token, browser, { login: alice, password: MAILBOX_PASSWORD });
@@ -476,53 +485,49 @@ describe('linking an Outlook account (producer + emulator + Postgres + Kafka)', 
       const tampered = new URL(url);
       tampered.searchParams.set('state', bad);
       const res = await callback(tampered, browser);
-      expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({ error: 'INVALID_STATE' });
+      expect(linkError(res)).toBe('INVALID_STATE');
     }
     const noState = new URL(url);
     noState.searchParams.delete('state');
-    expect((await callback(noState, browser)).body).toMatchObject({ error: 'INVALID_STATE' });
+    expect(linkError(await callback(noState, browser))).toBe('INVALID_STATE');
     const owned = await db.query('SELECT 1 FROM mail_accounts WHERE user_id = $1', [userId]);
     expect(owned.rowCount).toBe(0);
   });
 
-  it('a replayed state: 400 INVALID_STATE, whether the first use succeeded or not', async () => {
+  it('a replayed state: INVALID_STATE, whether the first use succeeded or not', async () => {
     const { userId, token } = await signUp();
     const browser = new Browser();
     const url = await signInAtMicrosoft(token, browser, { login: alice, password: MAILBOX_PASSWORD });
     expect((await callback(url, browser)).status).toBe(302);
     const again = await callback(url, browser);
-    expect(again.status).toBe(400);
-    expect(again.body).toMatchObject({ error: 'INVALID_STATE' });
+    expect(linkError(again)).toBe('INVALID_STATE');
     expect((await db.query('SELECT 1 FROM mail_accounts WHERE user_id = $1', [userId])).rowCount).toBe(1);
 
     // a state spent by a failed callback (no code) cannot be used afterwards with the code either
     const url2 = await signInAtMicrosoft(token, browser, { login: bob, password: MAILBOX_PASSWORD });
     const withoutCode = new URL(url2);
     withoutCode.searchParams.delete('code');
-    expect((await callback(withoutCode, browser)).body).toMatchObject({ error: 'MISSING_CODE' });
-    expect((await callback(url2, browser)).body).toMatchObject({ error: 'INVALID_STATE' });
+    expect(linkError(await callback(withoutCode, browser))).toBe('MISSING_CODE');
+    expect(linkError(await callback(url2, browser))).toBe('INVALID_STATE');
     expect((await db.query('SELECT 1 FROM mail_accounts WHERE user_id = $1', [userId])).rowCount).toBe(1);
   });
 
-  it('a missing code: 400 MISSING_CODE; consent refused at Microsoft: 400 CONSENT_DENIED; nothing linked', async () => {
+  it('a missing code: MISSING_CODE; consent refused at Microsoft: CONSENT_DENIED; nothing linked', async () => {
     const { userId, token } = await signUp();
     const browser = new Browser();
     const url = await signInAtMicrosoft(token, browser, { login: alice, password: MAILBOX_PASSWORD });
     url.searchParams.delete('code');
     const missing = await callback(url, browser);
-    expect(missing.status).toBe(400);
-    expect(missing.body).toMatchObject({ error: 'MISSING_CODE' });
+    expect(linkError(missing)).toBe('MISSING_CODE');
 
     const cancelled = await signInAtMicrosoft(token, browser, { cancel: '1' });
     expect(cancelled.searchParams.get('error')).toBe('access_denied');
     const denied = await callback(cancelled, browser);
-    expect(denied.status).toBe(400);
-    expect(denied.body).toMatchObject({ error: 'CONSENT_DENIED' });
+    expect(linkError(denied)).toBe('CONSENT_DENIED');
     expect((await db.query('SELECT 1 FROM mail_accounts WHERE user_id = $1', [userId])).rowCount).toBe(0);
   });
 
-  it("another user's state, completed in another browser: 400 INVALID_STATE and nothing linked", async () => {
+  it("another user's state, completed in another browser: INVALID_STATE and nothing linked", async () => {
     // A starts a link and gets the sign-in URL; B (another browser, signed in to their own mailbox) completes it.
     // Without the browser binding, B's mailbox would land in A's account.
     const { userId, token } = await signUp();
@@ -530,12 +535,11 @@ describe('linking an Outlook account (producer + emulator + Postgres + Kafka)', 
     const url = await signInAtMicrosoft(token, attackerBrowser, { login: bob, password: MAILBOX_PASSWORD });
     const victimBrowser = new Browser();
     const res = await callback(url, victimBrowser);
-    expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ error: 'INVALID_STATE' });
+    expect(linkError(res)).toBe('INVALID_STATE');
     // B's own link cookie does not help either
     await http('GET', '/api/v1/accounts/outlook/authorize', { token: userB.token, browser: victimBrowser });
     const url2 = await signInAtMicrosoft(token, attackerBrowser, { login: bob, password: MAILBOX_PASSWORD });
-    expect((await callback(url2, victimBrowser)).body).toMatchObject({ error: 'INVALID_STATE' });
+    expect(linkError(await callback(url2, victimBrowser))).toBe('INVALID_STATE');
     expect((await db.query('SELECT 1 FROM mail_accounts WHERE user_id = $1', [userId])).rowCount).toBe(0);
     expect((await db.query('SELECT 1 FROM mail_accounts WHERE user_id = $1', [userB.userId])).rowCount).toBe(
       0,

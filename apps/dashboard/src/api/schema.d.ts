@@ -1135,7 +1135,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description to `<PUBLIC_BASE_URL>/#/accounts?linked=<accountId>` */
+            /** @description to `<PUBLIC_BASE_URL>/#/accounts?linked=<accountId>`; when linking failed, to `<PUBLIC_BASE_URL>/#/accounts?linkError=<CODE>` (INVALID_STATE, CONSENT_DENIED, AUTHORIZATION_FAILED, MISSING_CODE, CODE_REJECTED, IDENTITY_PROVIDER_ERROR), where the dashboard explains it */
             302: {
                 headers: {
                     [name: string]: unknown;

@@ -1,4 +1,4 @@
-import { BadGatewayException, BadRequestException, NotFoundException } from '@nestjs/common';
+import { BadGatewayException, BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
 
 /**
  * The errors of linking and managing accounts, each with a stable code in the API's `{error, message}` body.
@@ -37,3 +37,26 @@ export const AccountErrors = {
     }),
   accountNotFound: () => new NotFoundException({ error: 'ACCOUNT_NOT_FOUND', message: 'no such account' }),
 } as const;
+
+/**
+ * The codes a failed OAuth callback can end with. The callback is a browser's stop on its way back from
+ * Microsoft, so it answers them with a redirect to the dashboard (`/#/accounts?linkError=<CODE>`), which explains
+ * each one, rather than with a JSON page.
+ */
+export const LINK_ERROR_CODES = [
+  'INVALID_STATE',
+  'CONSENT_DENIED',
+  'AUTHORIZATION_FAILED',
+  'MISSING_CODE',
+  'CODE_REJECTED',
+  'IDENTITY_PROVIDER_ERROR',
+] as const;
+export type LinkErrorCode = (typeof LINK_ERROR_CODES)[number];
+
+/** The link error an exception of the callback stands for, if it is one. */
+export function linkErrorCodeOf(err: unknown): LinkErrorCode | undefined {
+  if (!(err instanceof HttpException)) return undefined;
+  const body = err.getResponse();
+  const code = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
+  return LINK_ERROR_CODES.find((c) => c === code);
+}

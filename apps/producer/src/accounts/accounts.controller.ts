@@ -33,6 +33,7 @@ import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { RateLimiter, type RateLimitRule } from '../auth/rate-limit/rate-limiter';
 import { AppError } from '../http/app-error';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
+import { linkErrorCodeOf } from './account-errors';
 import { AccountDto, AccountListDto, AuthorizeUrlDto, ResyncAcceptedDto } from './account.dto';
 import { CompleteOutlookLinkCommand } from './commands/complete-outlook-link/complete-outlook-link.command';
 import { RequestResyncCommand } from './commands/request-resync/request-resync.command';
@@ -98,24 +99,38 @@ export class AccountsController {
   /** Where Microsoft sends the browser back; no bearer here: the single-use state names the user. */
   @Get('outlook/callback')
   @ApiOperation({ summary: 'OAuth callback from Microsoft: links the mailbox, then 302 to the dashboard' })
-  @ApiFoundResponse({ description: 'to `<PUBLIC_BASE_URL>/#/accounts?linked=<accountId>`' })
+  @ApiFoundResponse({
+    description:
+      'to `<PUBLIC_BASE_URL>/#/accounts?linked=<accountId>`; when linking failed, to ' +
+      '`<PUBLIC_BASE_URL>/#/accounts?linkError=<CODE>` (INVALID_STATE, CONSENT_DENIED, AUTHORIZATION_FAILED, ' +
+      'MISSING_CODE, CODE_REJECTED, IDENTITY_PROVIDER_ERROR), where the dashboard explains it',
+  })
   async callback(
     @Query() query: Record<string, unknown>,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const { accountId } = await this.commands.execute(
-      new CompleteOutlookLinkCommand({
-        state: single(query.state),
-        code: single(query.code),
-        error: single(query.error),
-        browserKey: readLinkKey(req),
-      }),
-    );
+    let target: string;
+    try {
+      const { accountId } = await this.commands.execute(
+        new CompleteOutlookLinkCommand({
+          state: single(query.state),
+          code: single(query.code),
+          error: single(query.error),
+          browserKey: readLinkKey(req),
+        }),
+      );
+      target = this.urls.dashboardLinked(accountId);
+    } catch (err) {
+      // A browser is on its way back from Microsoft: a failure sends it to the page that explains it.
+      const code = linkErrorCodeOf(err);
+      if (!code) throw err;
+      target = this.urls.dashboardLinkError(code);
+    }
     // The URL that brought the browser here held the code: keep it out of caches and Referer headers.
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Referrer-Policy', 'no-referrer');
-    res.redirect(302, this.urls.dashboardLinked(accountId));
+    res.redirect(302, target);
   }
 
   @Get()

@@ -17,6 +17,11 @@ export class LinkUrls {
     return `${this.config.publicBaseUrl}/#/accounts?linked=${encodeURIComponent(accountId)}`;
   }
 
+  /** The dashboard's accounts page, told why linking failed (a stable code, explained by the page). */
+  dashboardLinkError(code: string): string {
+    return `${this.config.publicBaseUrl}/#/accounts?linkError=${encodeURIComponent(code)}`;
+  }
+
   /** cookies of the flow are `Secure` when the API is served over HTTPS */
   get secureCookies(): boolean {
     return this.config.publicBaseUrl.startsWith('https:');

@@ -17,6 +17,28 @@ import './accounts.css';
 const count = new Intl.NumberFormat();
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
+/** Why linking failed, by the code the OAuth callback sent the browser back with (`?linkError=<CODE>`). */
+const LINK_ERRORS: Record<string, string> = {
+  CONSENT_DENIED:
+    'Access to the mailbox was not granted at Microsoft, so nothing was linked. To link it, connect again and accept the permissions Email Core asks for.',
+  INVALID_STATE:
+    'That sign-in expired, was already used, or was started in another browser, so nothing was linked. Start again with Connect Outlook.',
+  AUTHORIZATION_FAILED:
+    'Microsoft did not authorize the request, so nothing was linked. Try connecting again.',
+  MISSING_CODE: 'Microsoft sent no sign-in back, so nothing was linked. Try connecting again.',
+  CODE_REJECTED:
+    'Microsoft no longer accepted the sign-in (it expired or was already used), so nothing was linked. Start again with Connect Outlook.',
+  IDENTITY_PROVIDER_ERROR:
+    "Microsoft's sign-in service could not complete the request, so nothing was linked. Try again in a moment.",
+};
+
+function linkErrorMessage(code: string): string {
+  return (
+    LINK_ERRORS[code] ??
+    `Linking the mailbox failed${/^[A-Z_]{1,40}$/.test(code) ? ` (${code})` : ''}, so nothing was linked. Try connecting again.`
+  );
+}
+
 const STATUS_LABEL: Record<Account['status'], string> = {
   syncing: 'Syncing',
   synced: 'Synced',
@@ -32,6 +54,7 @@ export function AccountsPage() {
   const toast = useToast();
   const [params, setParams] = useSearchParams();
   const [highlight, setHighlight] = useState<string | null>(null);
+  const [linkError, setLinkError] = useState<string | null>(null);
   const linkedHandled = useRef<string | null>(null);
 
   // back from Microsoft: `?linked=<id>` names the mailbox just linked (once; then the URL is tidied)
@@ -50,6 +73,20 @@ export function AccountsPage() {
     );
   }, [linked, setParams, toast]);
 
+  // back from Microsoft without a mailbox: `?linkError=<CODE>` says why (kept on screen until dismissed)
+  const failed = params.get('linkError');
+  useEffect(() => {
+    if (!failed) return;
+    setLinkError(failed);
+    setParams(
+      (p) => {
+        p.delete('linkError');
+        return p;
+      },
+      { replace: true },
+    );
+  }, [failed, setParams]);
+
   const items = accounts.data?.items ?? [];
 
   return (
@@ -67,6 +104,16 @@ export function AccountsPage() {
           </button>
         )}
       </div>
+      {linkError && (
+        <div className="accounts-error accounts-link-error" role="alert" data-testid="link-error">
+          <p>
+            <strong>The mailbox was not linked.</strong> {linkErrorMessage(linkError)}
+          </p>
+          <button type="button" onClick={() => setLinkError(null)}>
+            Dismiss
+          </button>
+        </div>
+      )}
       {connect.isError && (
         <p className="accounts-error" role="alert">
           Could not start linking: {errorMessage(connect.error)}
