@@ -27,12 +27,19 @@ describe('npm start', () => {
     child = spawn('npm', ['start', '--silent'], { cwd: root, env, detached: true, stdio: 'pipe' });
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    await waitFor(() => Promise.resolve(output.includes('ready. Dashboard:') ? true : undefined), {
-      timeoutMs: 180_000,
-      what: 'npm start to print its dashboard URL',
-    }).catch((err: unknown) => {
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code, signal) => reject(new Error(`npm start exited early (${code ?? signal})`))),
+    );
+    await Promise.race([
+      waitFor(() => Promise.resolve(output.includes('ready. Dashboard:') ? true : undefined), {
+        timeoutMs: 180_000,
+        what: 'npm start to print its dashboard URL',
+      }),
+      exited,
+    ]).catch((err: unknown) => {
       throw new Error(`${String(err)}\n${output}`);
     });
+    exited.catch(() => undefined); // from here on, the exit is the Ctrl-C test's business
   }, 200_000);
 
   afterAll(async () => {
