@@ -61,6 +61,46 @@ describe('SyncProgress', () => {
     expect(reports).toEqual([100, 200, 300]);
   });
 
+  it('publishes one report at a time, in order, when folders commit pages in parallel', async () => {
+    const log: string[] = [];
+    let releaseFirst: () => void = () => undefined;
+    const c = clock();
+    const progress = new SyncProgress(
+      { foldersTotal: 2, messagesTotal: 20 },
+      { everyPages: 1, minIntervalMs: 500, now: c.now },
+      (s) => {
+        log.push(`start ${s.messagesSynced}`);
+        const done = () => void log.push(`end ${s.messagesSynced}`);
+        if (s.messagesSynced === 5) return new Promise<void>((r) => (releaseFirst = () => r(done())));
+        done();
+        return Promise.resolve();
+      },
+    );
+    const first = progress.pageCommitted(5, false); // folder A: its publish is slow
+    const second = progress.pageCommitted(7, true); // folder B commits meanwhile
+    await new Promise((r) => setTimeout(r, 5));
+    expect(log).toEqual(['start 5']);
+    releaseFirst();
+    await Promise.all([first, second]);
+    expect(log).toEqual(['start 5', 'end 5', 'start 12', 'end 12']);
+  });
+
+  it('a failed report fails its own page only; the next one still goes out', async () => {
+    const sent: number[] = [];
+    const c = clock();
+    const progress = new SyncProgress(
+      { foldersTotal: 1, messagesTotal: 3 },
+      { everyPages: 1, minIntervalMs: 500, now: c.now },
+      (s) =>
+        s.messagesSynced === 1
+          ? Promise.reject(new Error('kafka down'))
+          : Promise.resolve(void sent.push(s.messagesSynced)),
+    );
+    await expect(progress.pageCommitted(1, false)).rejects.toThrow('kafka down');
+    await progress.pageCommitted(2, true);
+    expect(sent).toEqual([3]);
+  });
+
   it('the page count resets with a time-based report', async () => {
     const reports: number[] = [];
     const c = clock();

@@ -26,13 +26,18 @@ export interface SyncProgressRule {
  * start): a small mailbox that never reaches `everyPages` pages still reports about twice a second while its
  * pages commit, a fast one is not flooded (at most one report per `everyPages` pages or per interval), and there
  * is never more than one report per page. No report is sent without a page: nothing changed since the last one.
- * A report that fails is logged by the caller and never fails the sync: progress is advisory.
+ * Reports go out one at a time, in order (folders commit in parallel): a later snapshot is never published before
+ * an earlier one, so a dashboard's bar never steps back. A report that fails is logged by the caller and never
+ * fails the sync: progress is advisory.
  */
 export class SyncProgress {
   private pagesSinceReport = 0;
   private foldersDone = 0;
   private messagesSynced = 0;
   private lastReportAt: number;
+  /** the report in flight, if any: the next one waits for it */
+  private reporting: Promise<void> = Promise.resolve();
+  private inFlight = 0;
   private readonly now: () => number;
 
   constructor(
@@ -64,7 +69,17 @@ export class SyncProgress {
     }
     this.pagesSinceReport = 0;
     this.lastReportAt = at;
-    await this.report(this.snapshot());
+    const snapshot = this.snapshot();
+    const send = () => this.report(snapshot);
+    // at once when none is in flight (as the page's own events go out), else after the one in flight
+    const sent = this.inFlight === 0 ? send() : this.reporting.then(send);
+    this.inFlight += 1;
+    this.reporting = sent
+      .catch(() => undefined)
+      .finally(() => {
+        this.inFlight -= 1;
+      });
+    await sent;
   }
 }
 
