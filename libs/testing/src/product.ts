@@ -226,6 +226,8 @@ export async function linkOutlook(
   const back = await fetch(callback, { redirect: 'manual', headers: { cookie } });
   const dashboard = back.headers.get('location');
   if (back.status !== 302 || !dashboard) throw new Error(`callback -> ${back.status} ${await back.text()}`);
+  const failed = /linkError=([A-Z_]+)/.exec(dashboard)?.[1];
+  if (failed) throw new Error(`callback -> the link failed: ${failed}`);
   return dashboard;
 }
 

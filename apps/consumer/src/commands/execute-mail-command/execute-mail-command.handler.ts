@@ -155,7 +155,8 @@ export class ExecuteMailCommandHandler implements ICommandHandler<
     finalAttempt: boolean,
     signal: AbortSignal,
   ): Promise<ExecuteMailCommandResult> {
-    // the token vault marks the account before its error reaches us (the SDK hides the error's type)
+    // the token vault marks the account before its error reaches us; checking the row also covers a command
+    // queued before the account needed re-authorization
     const account = await this.accounts.findForSync(command.accountId);
     if (account?.status === 'reauth_required') return this.fail(command, 'REAUTH_REQUIRED', REAUTH_REASON);
     const outgoing = isOutgoing(command.action);
