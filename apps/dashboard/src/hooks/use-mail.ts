@@ -1,9 +1,9 @@
 import { useInfiniteQuery, useQuery, type InfiniteData, type QueryClient } from '@tanstack/react-query';
 import { api, unwrap, type Schemas } from '@/api/client';
 import { queryKeys } from '@/api/query-keys';
-import { useSession } from '@/auth/session';
 
-export type Account = Schemas['AccountDto'];
+/** accounts come from `@/hooks/use-accounts` (one query for the Accounts page and the mail view) */
+export { useAccounts, type Account } from '@/hooks/use-accounts';
 export type Folder = Schemas['FolderDto'];
 export type MessageSummary = Schemas['MessageSummaryDto'];
 export type MessageDetail = Schemas['MessageDetailDto'];
@@ -22,15 +22,6 @@ export interface MessageFilters {
   hasAttachments?: boolean;
   from?: string;
   after?: string;
-}
-
-export function useAccounts() {
-  const { status } = useSession();
-  return useQuery({
-    queryKey: queryKeys.accounts(),
-    queryFn: () => unwrap(api.GET('/api/v1/accounts')),
-    enabled: status === 'signedIn',
-  });
 }
 
 export function useFolders(accountId: string | undefined) {
