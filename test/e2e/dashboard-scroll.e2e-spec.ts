@@ -5,6 +5,7 @@ import {
   openBrowser,
   signUp,
   startProduct,
+  waitFor,
   waitForAccountStatus,
   type BrowserSession,
   type RunningProduct,
@@ -139,7 +140,12 @@ describe('dashboard: a folder of 10,000 messages (headless Chromium)', () => {
 
     // the probe sees long tasks (a deliberate 120 ms one), then measures from here: the user scrolling
     await page.evaluate('{ const t = performance.now(); while (performance.now() - t < 120) {} }');
-    await page.waitForFunction('window.__longTasks.some((t) => t.duration >= 100)');
+    // predicates as functions, not strings: the dashboard's CSP forbids eval, which a string predicate needs
+    await page.waitForFunction(() =>
+      (globalThis as unknown as { __longTasks: { duration: number }[] }).__longTasks.some(
+        (t) => t.duration >= 100,
+      ),
+    );
     const started = Date.now();
     await page.evaluate('window.__longTasks.length = 0; window.__startFrames()');
     const loaded = () => list.getAttribute('data-loaded-count').then(Number);
@@ -150,8 +156,10 @@ describe('dashboard: a folder of 10,000 messages (headless Chromium)', () => {
       // to the end of what is loaded, as a fast fling would: the next page is asked for on the way
       await page.evaluate(`${LIST}.scrollTop = ${LIST}.scrollHeight`);
       scrolls += 1;
-      await page.waitForFunction(`Number(${LIST}.dataset.loadedCount) > ${before}`, undefined, {
-        timeout: 15_000,
+      await waitFor(async () => ((await loaded()) > before ? true : undefined), {
+        timeoutMs: 15_000,
+        intervalMs: 50,
+        what: 'the next page of the list',
       });
       rowsInDom = Math.max(rowsInDom, await list.getByRole('option').count());
     }
