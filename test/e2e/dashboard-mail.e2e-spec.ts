@@ -273,7 +273,24 @@ describe('dashboard mail view (headless Chromium)', () => {
       timeoutMs: 30_000,
       what: 'Outlook to have the mail unread again',
     });
+    // Let the mirror catch up before toggling back: until it does, a refetch caused by the earlier change can
+    // still show the message read (a known window of the dashboard's optimistic updates, docs/dashboard.md).
+    const messageId = await row(subject).getAttribute('data-message-id');
+    await waitFor(
+      async () => {
+        const m = await apiCall<{ isRead: boolean }>(
+          product.api,
+          'GET',
+          `/api/v1/accounts/${accountId}/messages/${messageId}`,
+          { token },
+        );
+        return m.body.isRead === false ? true : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the mirror to have the mail unread' },
+    );
+    await page.getByRole('button', { name: 'Mark read', exact: true }).waitFor();
     await page.keyboard.press('u');
+    await page.getByRole('button', { name: 'Mark unread', exact: true }).waitFor();
     await waitFor(async () => ((await exportedBySubject(subject))?.isRead ? true : undefined), {
       timeoutMs: 30_000,
       what: 'Outlook to have the mail read again',
