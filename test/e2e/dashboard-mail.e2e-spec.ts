@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Client } from 'pg';
 import {
   apiCall,
   ensureDashboardBuild,
@@ -13,6 +14,7 @@ import {
   type BrowserSession,
   type RunningProduct,
   signInThroughUi,
+  settleMirror,
 } from '@email-core/testing';
 
 interface ExportedFolder {
@@ -117,6 +119,7 @@ const RECENT = [
 describe('dashboard mail view (headless Chromium)', () => {
   let product: RunningProduct;
   let s: BrowserSession;
+  let db: Client;
   let token: string;
   let email: string;
   let accountId: string;
@@ -160,6 +163,8 @@ describe('dashboard mail view (headless Chromium)', () => {
     ({ token, email } = await signUp(product.api, 'maya@example.test'));
     await linkOutlook(product, token, MAILBOX, MAILBOX_PASSWORD);
     accountId = (await waitForAccountStatus(product.api, token, 'synced')).id;
+    db = new Client({ connectionString: product.databaseUrl });
+    await db.connect();
     s = await openBrowser({
       baseUrl: product.api,
       name: 'dashboard-mail',
@@ -167,7 +172,18 @@ describe('dashboard mail view (headless Chromium)', () => {
     });
   }, 240_000);
 
+  // Each step starts from a settled mailbox: the previous step's changes reach the mirror (and the open list)
+  // through notifications, and a late refetch from them could otherwise land in the middle of the next step.
+  beforeEach(async () => {
+    if (!db) return;
+    const { mirror, exported } = await settleMirror(db, product.emulator.admin, accountId, MAILBOX, 30_000);
+    expect(mirror).toEqual(exported);
+    // the last events' refetch is batched (150 ms) in the dashboard: give it time to land
+    await new Promise((r) => setTimeout(r, 750));
+  });
+
   afterAll(async () => {
+    await db?.end();
     await s?.close();
     await product?.stop();
   });
