@@ -7,8 +7,8 @@ import {
   freePort,
   spawnApp,
   testRunEnv,
-  waitFor,
   type SpawnedApp,
+  waitForHealthy,
 } from '@email-core/testing';
 
 /**
@@ -96,19 +96,7 @@ describe('auth: sign-up, sign-in, sessions (real producer, real stack)', () => {
     redis = createRedisCluster({ nodes: run.redisClusterNodes, keyPrefix });
     db = new Client({ connectionString: run.databaseUrl });
     await db.connect();
-    await waitFor(
-      async () => {
-        if (app.child.exitCode !== null) return false;
-        return (await fetch(`${base}/health`, { signal: AbortSignal.timeout(5000) })).ok ? true : undefined;
-      },
-      { timeoutMs: 60000, intervalMs: 500, what: 'producer /health to be 200' },
-    )
-      .then((up) => {
-        if (!up) throw new Error('the producer exited');
-      })
-      .catch((err: unknown) => {
-        throw new Error(`${(err as Error).message}\nproducer output:\n${app.output()}`);
-      });
+    await waitForHealthy(() => app, `${base}/health`);
   }, 90000);
 
   afterAll(async () => {

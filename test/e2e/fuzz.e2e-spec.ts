@@ -5,8 +5,8 @@ import {
   freePort,
   spawnApp,
   testRunEnv,
-  waitFor,
   type SpawnedApp,
+  waitForHealthy,
 } from '@email-core/testing';
 
 /**
@@ -94,21 +94,7 @@ describe('fuzz: 5,000 random and malformed requests (real producer, real stack)'
       // the realistic deployment: the fuzzing user is an operator too, so the Ops routes are reached
       OPS_ADMIN_EMAILS: '*',
     });
-    await waitFor(
-      async () => {
-        if (app.child.exitCode !== null) return false;
-        return (await fetch(new URL('/health', base), { signal: AbortSignal.timeout(5000) })).ok
-          ? true
-          : undefined;
-      },
-      { timeoutMs: 60000, intervalMs: 500, what: 'producer /health to be 200' },
-    )
-      .then((up) => {
-        if (!up) throw new Error('the producer exited');
-      })
-      .catch((err: unknown) => {
-        throw new Error(`${(err as Error).message}\nproducer output:\n${app.output()}`);
-      });
+    await waitForHealthy(() => app, new URL('/health', base).href);
     const signUp = await fetch(new URL('/api/v1/auth/signup', base), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

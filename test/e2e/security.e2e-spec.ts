@@ -5,8 +5,8 @@ import {
   openBrowser,
   spawnApp,
   testRunEnv,
-  waitFor,
   type SpawnedApp,
+  waitForHealthy,
 } from '@email-core/testing';
 
 /**
@@ -82,19 +82,7 @@ describe('security pass (real producer, real stack)', () => {
       WEBHOOK_RATE_LIMIT_PER_MINUTE: String(WEBHOOK_LIMIT),
       AUTH_REFRESH_RATE_LIMIT_PER_MINUTE: String(REFRESH_LIMIT),
     });
-    await waitFor(
-      async () => {
-        if (app.child.exitCode !== null) return false;
-        return (await fetch(`${base}/health`, { signal: AbortSignal.timeout(5000) })).ok ? true : undefined;
-      },
-      { timeoutMs: 60000, intervalMs: 500, what: 'producer /health to be 200' },
-    )
-      .then((up) => {
-        if (!up) throw new Error('the producer exited');
-      })
-      .catch((err: unknown) => {
-        throw new Error(`${(err as Error).message}\nproducer output:\n${app.output()}`);
-      });
+    await waitForHealthy(() => app, `${base}/health`);
   }, 90000);
 
   afterAll(async () => {

@@ -1,6 +1,6 @@
 export { resolveStackEndpoints, type EndpointSource, type ResolvedEndpoints } from './stack-endpoints';
 export { createTestRun, currentTestRun, disposeTestRun, testRunEnv, type TestRunInfo } from './test-run';
-export { spawnApp, type SpawnedApp } from './spawn-app';
+export { spawnApp, waitForHealthy, type SpawnedApp } from './spawn-app';
 export { waitFor } from './wait-for';
 export { freePort, startEmulator, type RunningEmulator } from './emulator';
 export {

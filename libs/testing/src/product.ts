@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { startEmulator, freePort, type RunningEmulator } from './emulator';
 import { startRoundRobinProxy } from './round-robin-proxy';
-import { spawnApp, type SpawnedApp } from './spawn-app';
+import { spawnApp, waitForHealthy, type SpawnedApp } from './spawn-app';
 import { createChildRun, currentTestRun, testRunEnv } from './test-run';
 import { waitFor } from './wait-for';
 
@@ -81,15 +81,7 @@ export async function startProduct(
   const consumerEnv = (i: number) => ({ ...env, CONSUMER_PORT: String(consumerPorts[i]) });
   const producers = producerPorts.map((_, i) => spawnApp('producer', producerEnv(i)));
   const consumers = consumerPorts.map((_, i) => spawnApp('consumer', consumerEnv(i)));
-  const healthy = async (url: string, app: () => SpawnedApp) =>
-    waitFor(
-      async () => {
-        if (app().child.exitCode !== null) throw new Error(`exited: ${app().output()}`);
-        const r = await fetch(url, { signal: AbortSignal.timeout(3000) });
-        return r.status === 200 ? true : undefined;
-      },
-      { timeoutMs: 60000, intervalMs: 300, what: url },
-    );
+  const healthy = (url: string, app: () => SpawnedApp) => waitForHealthy(app, url);
   const producerHealthy = (i: number) => healthy(`${apis[i]}/health`, () => producers[i]);
   const consumerHealthy = (i: number) =>
     healthy(`http://127.0.0.1:${consumerPorts[i]}/health`, () => consumers[i]);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { waitFor } from './wait-for';
 import path from 'node:path';
 
 export type AppName = 'producer' | 'consumer' | 'outlook-emulator';
@@ -54,4 +55,22 @@ export function spawnApp(name: AppName, env: Record<string, string>): SpawnedApp
       }
     },
   };
+}
+
+/**
+ * Waits until `url` answers 200, failing at once (with the app's output) when the app exits first, and with its
+ * output when the time runs out. `app` is a getter, so a caller that respawns the app waits on the current one.
+ */
+export async function waitForHealthy(app: () => SpawnedApp, url: string, timeoutMs = 60_000): Promise<void> {
+  const up = await waitFor(
+    async () => {
+      if (app().child.exitCode !== null) return false;
+      const r = await fetch(url, { signal: AbortSignal.timeout(3000) });
+      return r.status === 200 ? true : undefined;
+    },
+    { timeoutMs, intervalMs: 300, what: `${url} to answer 200` },
+  ).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}\noutput:\n${app().output()}`);
+  });
+  if (!up) throw new Error(`the app exited before ${url} answered:\n${app().output()}`);
 }
