@@ -447,12 +447,18 @@ describe('act on mail: commands written back to Outlook', () => {
 
   it('moving a mail already deleted in Outlook fails with a reason, and the mirror converges', async () => {
     const [id] = await inboxIds(SENDER, 1);
+    // Hold the deletion's notification back while the move is submitted: otherwise the mirror can learn of the
+    // deletion first and the API rightly refuses the id (404) before any command exists (seen in a CI run).
+    await product.emulator.admin('POST', '/_emulator/faults', { notifications: { delayMs: 5000 } });
     await product.emulator.admin(
       'DELETE',
       `/_emulator/mailboxes/${SENDER}/messages/${encodeURIComponent(id)}`,
     );
     const archive = await folderId(SENDER, 'archive');
-    const result = await run('A', { action: 'move', messageIds: [id], destinationFolderId: archive });
+    const submitted = run('A', { action: 'move', messageIds: [id], destinationFolderId: archive });
+    const result = await submitted.finally(() =>
+      product.emulator.admin('POST', '/_emulator/faults', { notifications: { delayMs: 0 } }),
+    );
     expect(result.status).toBe('failed');
     expect(result.reasonCode).toBe('MESSAGE_GONE');
     expect(result.reason).toBeTruthy();
