@@ -50,7 +50,7 @@ function waitReady(brokers: string[], timeoutMs: number, abort?: () => string | 
 }
 
 /** Pid of the broker this checkout started, if it is still that process. */
-function ownPid(state: StackState): number | undefined {
+export function ownPid(state: StackState): number | undefined {
   const pid = state.kafka?.pid;
   if (!pid || !isPidAlive(pid)) return undefined;
   const cmd = pidCommandLine(pid);
@@ -201,7 +201,8 @@ async function formatStorage(log: Log): Promise<void> {
     throw new Error(`kafka: storage format failed:\n${(r.stdout + r.stderr).trim().slice(-3000)}`);
 }
 
-async function startLocal(log: Log): Promise<ServiceUp<string[]>> {
+/** Starts this checkout's own broker process (also how the fault suite brings it back after a SIGKILL). */
+export async function startLocal(log: Log): Promise<ServiceUp<string[]>> {
   if (!commandExists('java')) {
     throw new StackUnavailableError(
       'Kafka: nothing answers on 127.0.0.1:9092 and no Docker engine. ' +

@@ -96,7 +96,7 @@ function waitHealthy(nodes: HostPort[], timeoutMs: number): Promise<string> {
 }
 
 /** Pid of the node on `port` that this checkout started, if it is still that process. */
-function ownPid(state: StackState, port: number): number | undefined {
+export function ownPid(state: StackState, port: number): number | undefined {
   const pid = state.redis?.pids[String(port)];
   if (!pid || !isPidAlive(pid)) return undefined;
   const cmd = pidCommandLine(pid);
@@ -109,10 +109,14 @@ async function stopNode(port: number, pid: number): Promise<void> {
   if (isPidAlive(pid)) await terminate(pid, 5000);
 }
 
-async function startNode(port: number): Promise<number> {
+/**
+ * Starts the node on `port`. A fresh node (`--cluster create` needs its nodes.conf empty) by default; with
+ * `rejoin`, it keeps its nodes.conf and so comes back as the member it was (the fault suite's restart).
+ */
+export async function startNode(port: number, opts: { rejoin?: boolean } = {}): Promise<number> {
   const dir = nodeDir(port);
   fs.mkdirSync(dir, { recursive: true });
-  fs.rmSync(path.join(dir, 'nodes.conf'), { force: true }); // fresh node: `--cluster create` needs it empty
+  if (!opts.rejoin) fs.rmSync(path.join(dir, 'nodes.conf'), { force: true });
   const pidFile = path.join(dir, 'redis.pid');
   fs.rmSync(pidFile, { force: true });
   // prettier-ignore

@@ -30,3 +30,4 @@ export {
   signUpThroughUi,
   type BrowserSession,
 } from './browser';
+export * from './faults';

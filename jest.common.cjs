@@ -1,0 +1,28 @@
+// Shared by jest.config.cjs (unit, integration) and jest.faults.config.cjs (the fault suite).
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+  },
+];
+
+const moduleNameMapper = {
+  '^@email-core/stack$': '<rootDir>/scripts/stack',
+  '^@email-core/stack/(.*)$': '<rootDir>/scripts/stack/$1',
+  '^@email-core/([a-z-]+)$': '<rootDir>/libs/$1/src',
+};
+
+const common = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper,
+  modulePathIgnorePatterns: ['<rootDir>/dist', '<rootDir>/.stack'],
+};
+
+module.exports = { common };

@@ -1,0 +1,182 @@
+import { Redis } from 'ioredis';
+import { ownPid as kafkaPid, startLocal as startLocalKafka } from './kafka';
+import { isPidAlive, run, sleep, waitFor, type Log } from './process';
+import { checkRedisCluster, DEFAULT_REDIS_NODES, ownPid as redisPid, startNode } from './redis-cluster';
+import { readState } from './state';
+import type { HostPort } from './types';
+
+/**
+ * Real infrastructure faults for the fault suite (test/faults): SIGKILL this checkout's Kafka broker or a Redis
+ * Cluster master and bring it back, restart the local PostgreSQL cluster. They act only on what `stack:up`
+ * started here (or, for Postgres, the machine's local cluster) and refuse anything else with a clear error:
+ * a fault test must never silently pass without its fault.
+ */
+
+const quietLog: Log = () => undefined;
+
+async function waitGone(pid: number, what: string): Promise<void> {
+  await waitFor(what, () => Promise.resolve(isPidAlive(pid) ? undefined : true), {
+    timeoutMs: 15_000,
+    intervalMs: 50,
+  });
+}
+
+/** SIGKILLs the Kafka broker this checkout started; returns its pid. */
+export async function killKafkaBroker(): Promise<number> {
+  const pid = kafkaPid(readState());
+  if (!pid)
+    throw new Error('fault: no Kafka broker started by this checkout is running (run `npm run stack:up`)');
+  process.kill(pid, 'SIGKILL');
+  await waitGone(pid, `Kafka pid ${pid} to die`);
+  return pid;
+}
+
+/** Starts the broker again on its data directory (after a kill) and waits until it answers. */
+export async function startKafkaBroker(log: Log = quietLog): Promise<number> {
+  await startLocalKafka(log);
+  const pid = kafkaPid(readState());
+  if (!pid) throw new Error('fault: the Kafka broker did not come back');
+  return pid;
+}
+
+export interface RedisNodeInfo {
+  id: string;
+  port: number;
+  role: 'master' | 'replica';
+  /** for a replica, the id of its master */
+  masterId?: string;
+  /** for a master, its slot ranges */
+  slots: Array<[number, number]>;
+}
+
+function node(port: number): Redis {
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    connectTimeout: 2000,
+    commandTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
+  client.on('error', () => undefined);
+  return client;
+}
+
+/** The cluster's view (`CLUSTER NODES`) as seen by the first node that answers, failed nodes left out. */
+export async function redisClusterNodes(nodes: HostPort[] = DEFAULT_REDIS_NODES): Promise<RedisNodeInfo[]> {
+  for (const n of nodes) {
+    const client = node(n.port);
+    try {
+      await client.connect();
+      const text = String(await client.call('CLUSTER', 'NODES'));
+      return text
+        .split('\n')
+        .filter((l) => l.trim() && !/\bfail\b/.test(l.split(' ')[2] ?? ''))
+        .map((line) => {
+          const [id, addr, flags, masterId, , , , , ...slots] = line.trim().split(' ');
+          return {
+            id,
+            port: Number(addr.split('@')[0].split(':')[1]),
+            role: flags.includes('master') ? ('master' as const) : ('replica' as const),
+            masterId: masterId === '-' ? undefined : masterId,
+            slots: slots
+              .filter((s) => !s.startsWith('['))
+              .map((s) => {
+                const [a, b] = s.split('-').map(Number);
+                return [a, b ?? a] as [number, number];
+              }),
+          };
+        });
+    } catch {
+      // try the next node
+    } finally {
+      client.disconnect();
+    }
+  }
+  throw new Error('fault: no Redis Cluster node answers');
+}
+
+/** The port of the master serving `slot` now. */
+export async function redisMasterForSlot(slot: number): Promise<number> {
+  const nodes = await redisClusterNodes();
+  const master = nodes.find((n) => n.role === 'master' && n.slots.some(([a, b]) => slot >= a && slot <= b));
+  if (!master) throw new Error(`fault: no master serves slot ${slot}`);
+  return master.port;
+}
+
+/** SIGKILLs the Redis node on `port` (one this checkout started); returns its pid. */
+export async function killRedisNode(port: number): Promise<number> {
+  const pid = redisPid(readState(), port);
+  if (!pid)
+    throw new Error(
+      `fault: no Redis node started by this checkout runs on ${port} (run \`npm run stack:up\`)`,
+    );
+  process.kill(pid, 'SIGKILL');
+  await waitGone(pid, `Redis pid ${pid} to die`);
+  return pid;
+}
+
+/**
+ * Waits until the surviving nodes report a healthy cluster again (a replica promoted in place of the dead
+ * master): every slot served. Returns the milliseconds it took.
+ */
+export async function waitRedisFailover(deadPort: number, timeoutMs = 30_000): Promise<number> {
+  const started = Date.now();
+  const alive = DEFAULT_REDIS_NODES.filter((n) => n.port !== deadPort);
+  await waitFor(
+    'the Redis Cluster to fail over',
+    async () => {
+      const h = await checkRedisCluster(alive);
+      if (!h.healthy) throw new Error(h.detail);
+      const masters = (await redisClusterNodes(alive)).filter((n) => n.role === 'master');
+      return masters.every((m) => m.port !== deadPort) && masters.length === 3 ? true : undefined;
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
+  return Date.now() - started;
+}
+
+/** Restarts a killed node with its nodes.conf, so it rejoins (as a replica of whoever took its slots). */
+export async function restartRedisNode(port: number): Promise<number> {
+  const pid = await startNode(port, { rejoin: true });
+  await waitFor(
+    'the Redis Cluster to be whole again',
+    async () => {
+      const h = await checkRedisCluster(DEFAULT_REDIS_NODES);
+      if (!h.healthy) throw new Error(h.detail);
+      const nodes = await redisClusterNodes();
+      return nodes.length === DEFAULT_REDIS_NODES.length ? true : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 300 },
+  );
+  return pid;
+}
+
+/** The machine's local PostgreSQL cluster (pg_ctlcluster), stopped for `downMs` and started again. */
+export async function restartPostgres(downMs: number): Promise<{ version: string; name: string }> {
+  const list = await run('pg_lsclusters', ['--no-header'], { timeoutMs: 10_000 });
+  const line = list.stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .find((cols) => cols[2] === '5432');
+  if (list.code !== 0 || !line)
+    throw new Error(`fault: no local PostgreSQL cluster on 5432 (pg_lsclusters: ${list.stderr.trim()})`);
+  const [version, name] = line;
+  const ctl = async (action: string) => {
+    const r = await run(
+      'pg_ctlcluster',
+      ['--skip-systemctl-redirect', ...(action === 'stop' ? ['--mode', 'fast'] : []), version, name, action],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    if (r.code !== 0 && !(action === 'start' && /already running/.test(r.stderr)))
+      throw new Error(`fault: pg_ctlcluster ${version} ${name} ${action}: ${(r.stderr || r.stdout).trim()}`);
+  };
+  await ctl('stop');
+  await sleep(downMs);
+  await ctl('start');
+  return { version, name };
+}
