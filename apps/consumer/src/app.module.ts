@@ -6,6 +6,7 @@ import { InfrastructureModule } from '@email-core/health';
 import { CommandsModule, type CommandsModuleOptions } from './commands/commands.module';
 import { MessagingModule } from './messaging/messaging.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { ReconcileModule } from './reconcile/reconcile.module';
 import { GRAPH_MAIL_CLIENT_FACTORY } from './sync/graph-client.factory';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { SyncModule, type SyncModuleOptions } from './sync/sync.module';
@@ -37,6 +38,7 @@ export class AppModule {
         }),
         SubscriptionsModule.forRoot(config),
         NotificationsModule.forRoot(config),
+        ReconcileModule.forRoot(config),
         CommandsModule.forRoot(config, options.commands),
       ],
     };

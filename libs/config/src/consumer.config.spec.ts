@@ -62,3 +62,23 @@ describe('consumer configuration: sync and retry settings', () => {
     expect(problem({ [name]: value }, name)).toMatch(message);
   });
 });
+
+describe('consumer configuration: reconciliation', () => {
+  it('reconciles every 15 minutes by default', () => {
+    expect(loadConsumerConfig(env()).reconcile).toEqual({ intervalMs: 900_000 });
+  });
+
+  it('reads RECONCILE_INTERVAL_SECONDS, 0 turning it off', () => {
+    expect(loadConsumerConfig(env({ RECONCILE_INTERVAL_SECONDS: '5' })).reconcile.intervalMs).toBe(5000);
+    expect(loadConsumerConfig(env({ RECONCILE_INTERVAL_SECONDS: '0' })).reconcile.intervalMs).toBe(0);
+  });
+
+  it.each([
+    ['-1', /0 \(off\) or a positive number/],
+    ['1.5', /whole number/],
+    ['soon', /must be a number/],
+    ['999999999', /at most 604800/],
+  ])('names a bad RECONCILE_INTERVAL_SECONDS (%s)', (value, message) => {
+    expect(problem({ RECONCILE_INTERVAL_SECONDS: value }, 'RECONCILE_INTERVAL_SECONDS')).toMatch(message);
+  });
+});

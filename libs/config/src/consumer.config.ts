@@ -46,6 +46,13 @@ const consumerEnv = z.object({
   NOTIFY_CONCURRENT_PARTITIONS: positiveInt(6),
   NOTIFY_MAX_BATCH_WAIT_MS: positiveInt(20),
   CHANGES_RETENTION_HOURS: positiveInt(72),
+  /** seconds between reconciliation rounds (every folder's delta of every synced account); 0 turns it off */
+  RECONCILE_INTERVAL_SECONDS: z.coerce
+    .number({ invalid_type_error: 'must be a number of seconds (0 turns reconciliation off)' })
+    .int('must be a whole number of seconds')
+    .min(0, 'must be 0 (off) or a positive number of seconds')
+    .max(7 * 24 * 3600, 'must be at most 604800 (a week)')
+    .default(900),
 });
 
 export interface ConsumerConfig extends InfraConfig {
@@ -94,6 +101,13 @@ export interface ConsumerConfig extends InfraConfig {
     /** how long the change log keeps changes for reconnecting clients */
     changesRetentionHours: number;
   };
+  reconcile: {
+    /**
+     * every this many ms, one worker process (a shared claim) asks each synced account for a delta round over all
+     * of its folders from their stored deltaLinks, catching changes whose notifications were lost; 0: never
+     */
+    intervalMs: number;
+  };
 }
 
 export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): ConsumerConfig {
@@ -130,5 +144,6 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): Consum
       maxBatchWaitMs: e.NOTIFY_MAX_BATCH_WAIT_MS,
       changesRetentionHours: e.CHANGES_RETENTION_HOURS,
     },
+    reconcile: { intervalMs: e.RECONCILE_INTERVAL_SECONDS * 1000 },
   };
 }

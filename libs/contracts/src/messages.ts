@@ -147,6 +147,28 @@ export const graphNotificationSchema = z
 export type GraphNotification = z.infer<typeof graphNotificationSchema>;
 
 /**
+ * `graphNotifications`: the periodic reconciliation's poke (one per synced account, keyed by account): run every
+ * folder's incremental delta from its stored deltaLink, as if every folder had been notified. It catches what lost
+ * notifications never announced (Graph drops some without a `missed` lifecycle event); never a full resync.
+ */
+export const mailboxReconcileSchema = z
+  .object({
+    type: z.literal('mailbox.reconcile'),
+    v: z.literal(1),
+    accountId: uuid,
+    requestedAt: isoDate,
+  })
+  .strict();
+export type MailboxReconcile = z.infer<typeof mailboxReconcileSchema>;
+
+/** Everything on `graphNotifications`: Graph's change notifications and the reconciliation's pokes. */
+export const notificationWorkSchema = z.discriminatedUnion('type', [
+  graphNotificationSchema,
+  mailboxReconcileSchema,
+]);
+export type NotificationWork = z.infer<typeof notificationWorkSchema>;
+
+/**
  * `subscriptions`: the subscription manager's work, keyed by account.
  * - `subscription.ensure`: make sure the account has exactly one live subscription (create, or renew).
  * - `subscription.lifecycle`: a lifecycle event the webhook accepted: `reauthorizationRequired` renews,

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { ConsumerConfig } from '@email-core/config';
-import { graphNotificationSchema, Topics } from '@email-core/contracts';
+import { notificationWorkSchema, Topics, type GraphNotification } from '@email-core/contracts';
 import { runBatchConsumer, type KafkaWorker } from '@email-core/kafka';
 import { TopicConsumers } from '../messaging/topic-consumers';
 import { CONSUMER_CONFIG } from '../messaging/messaging.tokens';
@@ -16,8 +16,9 @@ import { ApplyNotificationsCommand } from './apply-notifications/apply-notificat
 export const NOTIFICATIONS_GROUP = 'email-core-notifications';
 
 /**
- * `graph.notification` from Kafka to ApplyNotifications, coalesced: each fetched batch is grouped by account and
- * each account gets one round for all of its notifications. The runner validates, routes a failed account's
+ * `graph.notification` (and the reconciliation's `mailbox.reconcile`) from Kafka to ApplyNotifications,
+ * coalesced: each fetched batch is grouped by account and each account gets one round for all of its
+ * notifications (every folder when a reconciliation is among them). The runner validates, routes a failed account's
  * messages to retry / dead-letter, and commits the batch only after every round is durable.
  */
 @Injectable()
@@ -38,16 +39,16 @@ export class GraphNotificationsConsumer implements OnApplicationBootstrap, Befor
       start: (shared) =>
         runBatchConsumer({
           ...shared,
-          schema: graphNotificationSchema,
+          schema: notificationWorkSchema,
           // the account the message names, whatever its key (the webhook keys by account too)
           groupOf: (notification) => notification.accountId,
           handleGroup: async (accountId, messages, ctx) => {
+            const notifications = messages
+              .map((m) => m.value)
+              .filter((v): v is GraphNotification => v.type === 'graph.notification');
+            const reconcile = messages.some((m) => m.value.type === 'mailbox.reconcile');
             await commandBus.execute(
-              new ApplyNotificationsCommand(
-                accountId,
-                messages.map((m) => m.value),
-                ctx.signal,
-              ),
+              new ApplyNotificationsCommand(accountId, notifications, ctx.signal, reconcile),
             );
           },
           partitionsConsumedConcurrently: config.notifications.concurrentPartitions,

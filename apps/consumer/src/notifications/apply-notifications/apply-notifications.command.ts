@@ -9,13 +9,18 @@ export type ApplyNotificationsOutcome =
   /** Microsoft refused the account's refresh token: the account is `reauth_required` */
   | 'reauth_required';
 
-/** One round for one mailbox: the union of its notifications in a fetched batch. */
+/**
+ * One round for one mailbox: the union of its notifications in a fetched batch, and/or a reconciliation (every
+ * folder's delta from its stored link, after a folder-tree refresh; `mailbox.reconcile`).
+ */
 export class ApplyNotificationsCommand extends Command<ApplyNotificationsOutcome> {
   constructor(
     readonly accountId: string,
     readonly notifications: readonly GraphNotification[],
     /** aborted when the worker stops or loses the partition: give up at the next page boundary */
     readonly signal: AbortSignal = new AbortController().signal,
+    /** run every folder, whatever the notifications name (the periodic reconciliation) */
+    readonly reconcile = false,
   ) {
     super();
   }

@@ -134,6 +134,8 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
   );
   const run = (...notifications: GraphNotification[]) =>
     handler.execute(new ApplyNotificationsCommand(ACCOUNT, notifications));
+  const reconcile = (...notifications: GraphNotification[]) =>
+    handler.execute(new ApplyNotificationsCommand(ACCOUNT, notifications, undefined, true));
   return {
     log,
     events,
@@ -143,6 +145,7 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
     deltaResults,
     lookups,
     run,
+    reconcile,
     feed: () => feedSeen,
     failAuth: () => (reauth = true),
     deltas: () => log.filter((l) => l.startsWith('delta:')).map((l) => l.slice(6)),
@@ -264,5 +267,49 @@ describe('ApplyNotificationsHandler', () => {
     expect(await h.run(note([['updated', 'm1']]))).toBe('reauth_required');
     expect(h.log).toEqual(['lock', 'reauth:invalid_grant', 'unlock']);
     expect(h.events).toMatchObject([{ type: 'account.status', status: 'reauth_required', userId: USER }]);
+  });
+
+  describe('a reconciliation (mailbox.reconcile)', () => {
+    it('refreshes the folder tree, then runs every folder, new ones included, with no notification time', async () => {
+      const h = harness();
+      h.graphFolders.add('projects');
+      expect(await h.reconcile()).toBe('applied');
+      expect(h.log.slice(0, 2)).toEqual(['lock', 'refresh']);
+      expect(h.deltas().sort()).toEqual(['archive', 'drafts', 'inbox', 'projects']);
+      expect(h.lookups).toEqual([]);
+      expect(h.feed()?.notifiedAt).toBeUndefined();
+    });
+
+    it('coalesced with notifications, still runs every folder once', async () => {
+      const h = harness();
+      h.mirror.set('m1', 'inbox');
+      await h.reconcile(note([['updated', 'm1']]));
+      expect(h.deltas().sort()).toEqual(['archive', 'drafts', 'inbox']);
+    });
+
+    it('follows a removed message that only moved, as any round does', async () => {
+      const h = harness();
+      h.graphNow.set('m1', 'archive');
+      h.deltaResults.set('inbox', [{ removedIds: ['m1'] }]);
+      await h.reconcile();
+      expect(h.deltas().sort()).toEqual(['archive', 'archive', 'drafts', 'inbox']);
+    });
+
+    it('skips an account that waits for re-authorization or has not finished its first sync', async () => {
+      for (const account of [
+        { id: ACCOUNT, userId: USER, status: 'reauth_required' as const, syncCompletedAt: new Date() },
+        { id: ACCOUNT, userId: USER, status: 'syncing' as const, syncCompletedAt: null },
+      ]) {
+        const h = harness({ account });
+        expect(await h.reconcile()).toBe('skipped');
+        expect(h.log).toEqual([]);
+      }
+    });
+
+    it('nothing to do without notifications nor a reconciliation', async () => {
+      const h = harness();
+      expect(await h.run()).toBe('applied');
+      expect(h.log).toEqual([]);
+    });
   });
 });

@@ -62,12 +62,13 @@ export class ApplyNotificationsHandler implements ICommandHandler<
     accountId,
     notifications,
     signal,
+    reconcile,
   }: ApplyNotificationsCommand): Promise<ApplyNotificationsOutcome> {
     const account = await this.accounts.findForSync(accountId);
     if (!account || account.status === 'reauth_required' || !account.syncCompletedAt) {
       // the first sync, still to complete, mirrors whatever these notifications are about
       this.logger.debug(
-        `${notifications.length} notification(s) of account ${accountId} skipped: ${
+        `${notifications.length} notification(s)${reconcile ? ' and a reconciliation' : ''} of account ${accountId} skipped: ${
           !account
             ? 'no such account'
             : account.syncCompletedAt
@@ -77,10 +78,11 @@ export class ApplyNotificationsHandler implements ICommandHandler<
       );
       return 'skipped';
     }
-    const round = coalesce(notifications);
+    if (notifications.length === 0 && !reconcile) return 'applied';
+    const round = notifications.length > 0 ? coalesce(notifications) : undefined;
     return this.lock.run(account.id, this.settings.lockWaitMs, signal, async (locked) => {
       try {
-        await this.apply(account, round, locked);
+        await this.apply(account, round, reconcile, locked);
         return 'applied';
       } catch (err) {
         return this.failures.settle(err, account);
@@ -88,23 +90,42 @@ export class ApplyNotificationsHandler implements ICommandHandler<
     });
   }
 
-  private async apply(account: AccountForSync, round: CoalescedRound, signal: AbortSignal): Promise<void> {
+  private async apply(
+    account: AccountForSync,
+    round: CoalescedRound | undefined,
+    reconcile: boolean,
+    signal: AbortSignal,
+  ): Promise<void> {
     const client = await this.graph.forAccount(account.id);
-    const feed = new ChangeFeed(account, (e) => this.events.publish(e), this.logger, round.notifiedAt);
+    // a reconciliation answers no notification: its announcements carry no notification time
+    const feed = new ChangeFeed(
+      account,
+      (e) => this.events.publish(e),
+      this.logger,
+      reconcile ? undefined : round?.notifiedAt,
+    );
     try {
-      let known = await this.knownFolders(account.id);
-      const affected = await resolveAffectedFolders(
-        round,
-        new Set(known.keys()),
-        {
-          mirrorFolders: (ids) => this.messages.foldersOf(account.id, ids),
-          graphFolderOf: (id) => client.getMessageFolderId(id),
-        },
-        { maxLookups: this.settings.maxLookups, concurrency: LOOKUP_CONCURRENCY },
-      );
-      signal.throwIfAborted();
-      if (affected.unknown.size > 0) known = await this.refreshFolders(account, client, feed);
-      let targets = affected.everyFolder ? new Set(known.keys()) : affected.folders;
+      let known: Folders;
+      let targets: Set<string>;
+      if (reconcile || !round) {
+        // every folder (and the tree itself, which a lost notification may also have changed)
+        known = await this.refreshFolders(account, client, feed);
+        targets = new Set(known.keys());
+      } else {
+        known = await this.knownFolders(account.id);
+        const affected = await resolveAffectedFolders(
+          round,
+          new Set(known.keys()),
+          {
+            mirrorFolders: (ids) => this.messages.foldersOf(account.id, ids),
+            graphFolderOf: (id) => client.getMessageFolderId(id),
+          },
+          { maxLookups: this.settings.maxLookups, concurrency: LOOKUP_CONCURRENCY },
+        );
+        signal.throwIfAborted();
+        if (affected.unknown.size > 0) known = await this.refreshFolders(account, client, feed);
+        targets = affected.everyFolder ? new Set(known.keys()) : affected.folders;
+      }
       for (let pass = 1; targets.size > 0; pass += 1) {
         if (pass > 1) known = await this.knownFolders(account.id); // the links the last pass stored
         // a folder still unknown after a refresh is one the mirror does not keep (hidden): nothing to run
@@ -120,8 +141,8 @@ export class ApplyNotificationsHandler implements ICommandHandler<
     }
     const { changes, lastSeq } = feed.totals;
     this.logger.debug(
-      `account ${account.id}: ${round.notifications} notification(s), ${round.items} item(s) -> ` +
-        `${changes} change(s)${changes > 0 ? ` up to seq ${lastSeq}` : ''}`,
+      `account ${account.id}: ${round?.notifications ?? 0} notification(s), ${round?.items ?? 0} item(s)` +
+        `${reconcile ? ', reconciliation' : ''} -> ${changes} change(s)${changes > 0 ? ` up to seq ${lastSeq}` : ''}`,
     );
   }
 

@@ -1,0 +1,32 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { ConsumerConfig } from '@email-core/config';
+import { RECONCILE_CLAIM, RedisReconcileClaim } from './reconcile-claim';
+import { ReconcileJob } from './reconcile.job';
+import { RECONCILE_SETTINGS, type ReconcileSettings } from './reconcile.settings';
+import { SYNCED_ACCOUNTS, SyncedAccounts } from './synced-accounts';
+
+/**
+ * The periodic reconciliation (`RECONCILE_INTERVAL_SECONDS`): one worker per interval asks every synced account
+ * for a delta round, which the notifications consumer runs. Needs MessagingModule and the infrastructure
+ * (Postgres, Redis Cluster), which AppModule provides.
+ */
+@Module({})
+export class ReconcileModule {
+  static forRoot(config: ConsumerConfig, overrides: Partial<ReconcileSettings> = {}): DynamicModule {
+    const settings: ReconcileSettings = {
+      intervalMs: config.reconcile.intervalMs,
+      claimKey: `jobs:{reconcile}:${config.kafka.topicPrefix}`,
+      pageSize: 500,
+      ...overrides,
+    };
+    return {
+      module: ReconcileModule,
+      providers: [
+        { provide: RECONCILE_SETTINGS, useValue: settings },
+        { provide: RECONCILE_CLAIM, useClass: RedisReconcileClaim },
+        { provide: SYNCED_ACCOUNTS, useClass: SyncedAccounts },
+        ReconcileJob,
+      ],
+    };
+  }
+}

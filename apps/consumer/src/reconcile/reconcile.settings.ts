@@ -1,0 +1,19 @@
+/** The periodic reconciliation's tunables. */
+export interface ReconcileSettings {
+  /** time between two reconciliations of the whole deployment (whichever worker claims it); 0: off */
+  intervalMs: number;
+  /** the claim's name, unique per deployment sharing the Redis Cluster (the Kafka topic prefix is part of it) */
+  claimKey: string;
+  /** accounts read (and pokes published) per page */
+  pageSize: number;
+}
+
+export const RECONCILE_SETTINGS = Symbol('RECONCILE_SETTINGS');
+
+/**
+ * How often each worker looks whether a reconciliation is due: a fraction of the interval (so a claim that just
+ * expired is taken soon after), at least 1 s and at most a minute.
+ */
+export function checkEveryMs(intervalMs: number): number {
+  return Math.min(60_000, Math.max(1000, Math.floor(intervalMs / 5)));
+}
