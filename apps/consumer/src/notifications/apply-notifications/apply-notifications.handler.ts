@@ -131,7 +131,10 @@ export class ApplyNotificationsHandler implements ICommandHandler<
         // a folder still unknown after a refresh is one the mirror does not keep (hidden): nothing to run
         const run = [...targets].flatMap((id) => known.get(id) ?? []);
         const results = await this.runFolders(account, client, run, feed, signal);
-        if (pass >= MAX_PASSES) break;
+        // A reconciliation just ran every folder, after every change it answers: a move's source and
+        // destination both reported it (a removal deletes only from the folder that reports it), so there is
+        // nothing to look up. What changes meanwhile is notified, or found by the next reconciliation.
+        if (pass >= MAX_PASSES || reconcile) break;
         const next = await this.followUp(account, client, run, results, known, feed);
         known = next.known;
         targets = next.targets;
