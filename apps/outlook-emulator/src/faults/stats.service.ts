@@ -7,6 +7,8 @@ export interface MailboxStats {
   throttled: number;
   /** responses by status code */
   statuses: Record<string, number>;
+  /** items served by message delta pages: messages and `@removed` entries (how much mail a client downloaded) */
+  deltaItems: number;
 }
 
 export interface NotificationDelivery {
@@ -31,7 +33,7 @@ export class StatsService {
   private entry(address: string): MailboxStats {
     let s = this.mailboxes.get(address);
     if (!s) {
-      s = { requests: 0, concurrent: 0, maxConcurrency: 0, throttled: 0, statuses: {} };
+      s = { requests: 0, concurrent: 0, maxConcurrency: 0, throttled: 0, statuses: {}, deltaItems: 0 };
       this.mailboxes.set(address, s);
     }
     return s;
@@ -52,6 +54,11 @@ export class StatsService {
     const s = this.entry(address);
     s.statuses[status] = (s.statuses[status] ?? 0) + 1;
     if (status === 429) s.throttled++;
+  }
+
+  /** a message delta page went out with `items` entries */
+  deltaServed(address: string, items: number): void {
+    this.entry(address).deltaItems += items;
   }
 
   rejected(address: string): void {

@@ -110,7 +110,7 @@ describe('Graph mail actions: drafts, attachments, send, reply and forward', () 
     new AttachmentsRoutes(router, store).onModuleInit();
     new MailActionsRoutes(router, store, delivery).onModuleInit();
     new SendMailRoutes(router, delivery).onModuleInit();
-    new MessageDeltaRoutes(router, store).onModuleInit();
+    new MessageDeltaRoutes(router, store, stats).onModuleInit();
     alice = store.createMailbox({ address: 'alice@contoso.example', displayName: 'Alice Adams' });
     bob = store.createMailbox({ address: 'bob@fabrikam.example', displayName: 'Bob Berg' });
     changes = [];
@@ -512,6 +512,9 @@ describe('Graph mail actions: drafts, attachments, send, reply and forward', () 
       expect(next.body.value).toEqual([
         { '@odata.type': '#microsoft.graph.message', id: msg.immutableId, '@removed': { reason: 'deleted' } },
       ]);
+      // the stats count what delta served: the message once, then its removal
+      const snapshot = stats.snapshot() as { mailboxes: Record<string, { deltaItems: number }> };
+      expect(snapshot.mailboxes[alice.address].deltaItems).toBe(2);
     });
   });
 });

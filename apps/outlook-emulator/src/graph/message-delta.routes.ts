@@ -1,5 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { decodeDeltaToken, deltaPage, encodeDeltaToken, startRound, type DeltaState } from '../store/delta';
+import { StatsService } from '../faults/stats.service';
 import { MailboxStore } from '../store/mailbox-store';
 import { messageView } from '../store/message-view';
 import { folderParam } from './graph-context';
@@ -27,6 +28,7 @@ export class MessageDeltaRoutes implements OnModuleInit {
   constructor(
     private readonly router: GraphRouter,
     private readonly store: MailboxStore,
+    private readonly stats: StatsService,
   ) {}
 
   onModuleInit(): void {
@@ -78,6 +80,7 @@ export class MessageDeltaRoutes implements OnModuleInit {
             '@removed': { reason: item.removal.reason },
           },
     );
+    this.stats.deltaServed(mailbox.address, value.length);
     const link = `${ctx.origin}/v1.0/${ctx.userPrefix}/mailFolders('${folder.id}')/messages/delta`;
     const body: Record<string, unknown> = {
       '@odata.context': odataContext(ctx, 'Collection(message)'),
