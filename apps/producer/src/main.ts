@@ -5,6 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import path from 'node:path';
 import { loadOrExit, loadProducerConfig } from '@email-core/config';
 import { AppModule } from './app.module';
@@ -25,6 +26,13 @@ async function bootstrap(): Promise<void> {
     logger: [config.logLevel, 'error', 'warn', 'fatal'],
   });
   applyApiPrefix(app);
+  // Once shutting down, every answer closes its connection, so a client (or load balancer) holding a keep-alive
+  // connection sends its next request to another instance instead of this one.
+  let draining = false;
+  app.use((_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
+    if (draining) res.setHeader('connection', 'close');
+    next();
+  });
   // Security headers (helmet, with the dashboard's CSP; docs/security.md) on every response, errors included.
   app.disable('x-powered-by');
   app.use(securityHeaders(config.publicBaseUrl));
@@ -69,7 +77,6 @@ async function bootstrap(): Promise<void> {
   app.useGlobalFilters(new ApiExceptionFilter());
   // unknown query parameters and body fields are refused on every route, not ignored
   app.useGlobalGuards(new StrictInputsGuard());
-  app.enableShutdownHooks();
   const dashboard = path.resolve(config.dashboardDir);
   if (existsSync(path.join(dashboard, 'index.html'))) app.useStaticAssets(dashboard, { index: 'index.html' });
   else new Logger('producer').warn(`no dashboard build at ${dashboard}; run \`npm run build:dashboard\``);
@@ -78,10 +85,47 @@ async function bootstrap(): Promise<void> {
     jsonDocumentUrl: 'api/docs-json',
   });
   await app.listen(config.port, config.host);
-  new Logger('producer').log(
-    `API listening on http://${config.host}:${config.port} (health: /health, OpenAPI: /api/docs)`,
-  );
+  const logger = new Logger('producer');
+  logger.log(`API listening on http://${config.host}:${config.port} (health: /health, OpenAPI: /api/docs)`);
+
+  // Graceful shutdown (SIGTERM, SIGINT): from the signal on, every answer closes its connection and idle
+  // keep-alive connections are closed, so clients and load balancers take their next requests elsewhere; then the
+  // app closes (Nest's hooks): the outbox relay and Kafka clients stop, the HTTP server stops listening and waits
+  // for the requests in flight (a 202 is only sent once its command and outbox row are committed), and Redis
+  // and Postgres close last. With Nest's own signal handling (enableShutdownHooks) a load balancer's keep-alive
+  // connections kept the server open as long as requests kept coming, 10 s and more.
+  const server: Server = app.getHttpServer();
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (closing) return;
+    closing = true;
+    const started = Date.now();
+    logger.log(`${signal}: draining requests, then shutting down`);
+    draining = true;
+    server.closeIdleConnections();
+    setTimeout(() => {
+      process.stderr.write(`producer: shutdown took over ${SHUTDOWN_TIMEOUT_MS} ms; exiting\n`);
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    app.close().then(
+      () => {
+        logger.log(`shut down in ${Date.now() - started} ms`);
+        process.exit(0);
+      },
+      (err: unknown) => {
+        process.stderr.write(
+          `producer: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`,
+        );
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
 }
+
+/** the whole shutdown's limit: past it the process exits anyway (an orchestrator would SIGKILL it) */
+const SHUTDOWN_TIMEOUT_MS = 25_000;
 
 bootstrap().catch((err: unknown) => {
   process.stderr.write(`producer failed to start: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -36,4 +36,9 @@ export {
   type GroupedMessage,
   type RunBatchConsumerOptions,
 } from './batch-consumer-runner';
-export { KafkaWorker, type KafkaWorkerLogger, type KafkaWorkerOptions } from './kafka-worker';
+export {
+  KafkaWorker,
+  KafkaWorkerGroup,
+  type KafkaWorkerLogger,
+  type KafkaWorkerOptions,
+} from './kafka-worker';

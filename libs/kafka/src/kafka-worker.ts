@@ -85,3 +85,29 @@ export class KafkaWorker {
     clearTimeout(timer);
   }
 }
+
+/**
+ * Every background worker of a process, stopped together. Each worker's stop waits for its consumer's fetch in
+ * progress (up to kafkajs' `maxWaitTimeInMs`) and its handler's give-up; stopped one after another (as Nest's
+ * shutdown hooks call them, module by module) those waits add up, and a worker still consuming keeps doing work
+ * that will be thrown away. `stopAll` asks every worker at once, so a shutdown takes as long as the slowest one.
+ */
+export class KafkaWorkerGroup {
+  private readonly workers = new Set<KafkaWorker>();
+  private stopping: Promise<void> | undefined;
+
+  add(worker: KafkaWorker): KafkaWorker {
+    this.workers.add(worker);
+    return worker;
+  }
+
+  get size(): number {
+    return this.workers.size;
+  }
+
+  /** Stops every worker in parallel; a second call waits for the first. */
+  stopAll(): Promise<void> {
+    this.stopping ??= Promise.all([...this.workers].map((w) => w.stop())).then(() => undefined);
+    return this.stopping;
+  }
+}

@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { failedMessageSchema, type FailedMessage } from '@email-core/contracts';
-import { nextOffset, type ConsumerLog, type RunningConsumer } from './consumer-runner';
+import { DEFAULT_MAX_WAIT_MS, nextOffset, type ConsumerLog, type RunningConsumer } from './consumer-runner';
 import { FAILURES_HEADER, invalidMessageEnvelope, parseMessage } from './failure-policy';
 import type { KafkaPublisher } from './publisher';
 
@@ -66,6 +66,8 @@ export async function runRetryConsumer(opts: RunRetryConsumerOptions): Promise<R
     sessionTimeout: 30000,
     heartbeatInterval: 3000,
     allowAutoTopicCreation: false,
+    // a stop waits for the fetch in progress: an idle one returns within a second
+    maxWaitTimeInMs: DEFAULT_MAX_WAIT_MS,
   });
 
   await consumer.connect();

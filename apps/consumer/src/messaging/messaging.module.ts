@@ -12,11 +12,12 @@ import { createKafka, KafkaPublisher } from '@email-core/kafka';
 import { DomainEventsPublisher } from './domain-events.publisher';
 import { kafkaLog } from './kafka-log';
 import { KafkaTopics } from './kafka-topics';
+import { KafkaWorkers } from './kafka-workers';
 import { CONSUMER_CONFIG, KAFKA } from './messaging.tokens';
 import { RetryConsumer } from './retry.consumer';
 import { TopicConsumers } from './topic-consumers';
 
-/** After the workers stopped (they do in `beforeApplicationShutdown`), so their last publishes still go out. */
+/** After the workers stopped (all at once, in KafkaWorkers' `onModuleDestroy`), so their last publishes still go out. */
 class KafkaPublisherCloser implements OnApplicationShutdown {
   constructor(@Inject(KafkaPublisher) private readonly publisher: KafkaPublisher) {}
 
@@ -49,6 +50,7 @@ export class MessagingModule {
         { provide: KafkaPublisher, inject: [KAFKA], useFactory: (kafka: Kafka) => new KafkaPublisher(kafka) },
         KafkaPublisherCloser,
         KafkaTopics,
+        KafkaWorkers,
         DomainEventsPublisher,
         TopicConsumers,
         RetryConsumer,

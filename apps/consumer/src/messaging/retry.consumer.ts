@@ -11,6 +11,7 @@ import { KafkaPublisher, KafkaWorker, runRetryConsumer } from '@email-core/kafka
 import { KafkaTopics } from './kafka-topics';
 import { KAFKA } from './messaging.tokens';
 import { kafkaLog } from './kafka-log';
+import { KafkaWorkers } from './kafka-workers';
 
 export const RETRY_GROUP = 'email-core-retry';
 
@@ -20,7 +21,12 @@ export class RetryConsumer implements OnApplicationBootstrap, BeforeApplicationS
   private readonly logger = new Logger('RetryConsumer');
   private readonly worker: KafkaWorker;
 
-  constructor(@Inject(KAFKA) kafka: Kafka, publisher: KafkaPublisher, topics: KafkaTopics) {
+  constructor(
+    @Inject(KAFKA) kafka: Kafka,
+    publisher: KafkaPublisher,
+    topics: KafkaTopics,
+    workers: KafkaWorkers,
+  ) {
     this.worker = new KafkaWorker({
       name: 'retry consumer',
       logger: this.logger,
@@ -36,6 +42,7 @@ export class RetryConsumer implements OnApplicationBootstrap, BeforeApplicationS
           log: kafkaLog(this.logger),
         }),
     });
+    workers.add(this.worker);
   }
 
   onApplicationBootstrap(): void {

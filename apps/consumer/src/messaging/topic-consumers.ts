@@ -9,6 +9,7 @@ import {
   type RunningConsumer,
 } from '@email-core/kafka';
 import { kafkaLog } from './kafka-log';
+import { KafkaWorkers } from './kafka-workers';
 import { KafkaTopics } from './kafka-topics';
 import { CONSUMER_CONFIG, KAFKA } from './messaging.tokens';
 
@@ -30,7 +31,8 @@ export type SharedConsumerOptions = Pick<
  * Builds the background worker of one topic consumer: started once the database is migrated and the topics
  * exist, under the deployment's prefix, with the process's retry topic, dead-letter topic, backoff and session
  * timeout. `start` adds what is particular to it (schema, handler, partitions) and picks the runner
- * (`runConsumer` or `runBatchConsumer`).
+ * (`runConsumer` or `runBatchConsumer`). Every worker is registered with KafkaWorkers, which stops them all
+ * at once on shutdown.
  */
 @Injectable()
 export class TopicConsumers {
@@ -39,6 +41,7 @@ export class TopicConsumers {
     @Inject(CONSUMER_CONFIG) private readonly config: ConsumerConfig,
     private readonly publisher: KafkaPublisher,
     private readonly topics: KafkaTopics,
+    private readonly workers: KafkaWorkers,
   ) {}
 
   worker(opts: {
@@ -48,22 +51,24 @@ export class TopicConsumers {
     topic: TopicName;
     start: (shared: SharedConsumerOptions) => Promise<RunningConsumer>;
   }): KafkaWorker {
-    return new KafkaWorker({
-      name: opts.name,
-      logger: opts.logger,
-      ready: () => this.topics.ready(),
-      start: () =>
-        opts.start({
-          kafka: this.kafka,
-          groupId: this.topics.group(opts.group),
-          topic: this.topics.name(opts.topic),
-          publisher: this.publisher,
-          retryTopic: this.topics.name(Topics.retry),
-          deadLetterTopic: this.topics.name(Topics.deadLetter),
-          retry: this.config.consumers.retry,
-          sessionTimeoutMs: this.config.consumers.sessionTimeoutMs,
-          log: kafkaLog(opts.logger),
-        }),
-    });
+    return this.workers.add(
+      new KafkaWorker({
+        name: opts.name,
+        logger: opts.logger,
+        ready: () => this.topics.ready(),
+        start: () =>
+          opts.start({
+            kafka: this.kafka,
+            groupId: this.topics.group(opts.group),
+            topic: this.topics.name(opts.topic),
+            publisher: this.publisher,
+            retryTopic: this.topics.name(Topics.retry),
+            deadLetterTopic: this.topics.name(Topics.deadLetter),
+            retry: this.config.consumers.retry,
+            sessionTimeoutMs: this.config.consumers.sessionTimeoutMs,
+            log: kafkaLog(opts.logger),
+          }),
+      }),
+    );
   }
 }
