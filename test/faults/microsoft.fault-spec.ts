@@ -18,6 +18,8 @@ interface MailboxStats {
   statuses: Record<string, number>;
   /** messages and `@removed` entries served by message delta pages */
   deltaItems: number;
+  /** requests sent again before the Retry-After of their last 429/503/504 ended */
+  earlyRetries: number;
 }
 
 interface Activity {
@@ -78,7 +80,9 @@ describe('Microsoft faults: throttling, 5xx, expired delta tokens, revoked grant
       '/_emulator/stats',
     );
     const m = s.mailboxes[address];
-    return m ?? { requests: 0, maxConcurrency: 0, throttled: 0, statuses: {}, deltaItems: 0 };
+    return (
+      m ?? { requests: 0, maxConcurrency: 0, throttled: 0, statuses: {}, deltaItems: 0, earlyRetries: 0 }
+    );
   };
 
   const faults = (body: Record<string, unknown>) => product.emulator.admin('POST', '/_emulator/faults', body);
@@ -164,6 +168,8 @@ describe('Microsoft faults: throttling, 5xx, expired delta tokens, revoked grant
     expect(during.throttled).toBeGreaterThan(0);
     expect(during.maxConcurrency).toBeGreaterThan(0);
     expect(during.maxConcurrency).toBeLessThanOrEqual(OUTLOOK_CONCURRENCY);
+    // no request was sent again before its Retry-After had passed
+    expect(during.earlyRetries).toBe(0);
     // Honouring Retry-After (the end of the window), a client meets at most one 429 per request it has in flight
     // per window; one that retried at once would collect several per request and window.
     const windows = Math.ceil(syncSeconds / windowSeconds) + 1;
@@ -184,6 +190,7 @@ describe('Microsoft faults: throttling, 5xx, expired delta tokens, revoked grant
         deadLetters: converged.deadLetters,
         graphRequests: after.requests,
         throttled429: during.throttled,
+        earlyRetries: during.earlyRetries,
         maxConcurrency: during.maxConcurrency,
         syncSeconds: Math.round(syncSeconds),
         throttledBound: windows * (OUTLOOK_CONCURRENCY + 1),
@@ -223,6 +230,7 @@ describe('Microsoft faults: throttling, 5xx, expired delta tokens, revoked grant
     expect(served(end, 503)).toBeGreaterThan(0);
     expect(served(end, 504)).toBeGreaterThan(0);
     expect(end.maxConcurrency).toBeLessThanOrEqual(OUTLOOK_CONCURRENCY);
+    expect(end.earlyRetries).toBe(0);
     recordScenario({
       scenario: 'random Graph 503/504 (25 % of requests) during a sync and 110 live changes',
       file: __filename,
@@ -244,6 +252,7 @@ describe('Microsoft faults: throttling, 5xx, expired delta tokens, revoked grant
         served503: served(end, 503),
         served504: served(end, 504),
         maxConcurrency: end.maxConcurrency,
+        earlyRetries: end.earlyRetries,
         graphRequestsWhileQuiet: converged.graphRequestsWhileQuiet,
       },
       durationMs: Date.now() - started,

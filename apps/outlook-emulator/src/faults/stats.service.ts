@@ -9,7 +9,16 @@ export interface MailboxStats {
   statuses: Record<string, number>;
   /** items served by message delta pages: messages and `@removed` entries (how much mail a client downloaded) */
   deltaItems: number;
+  /**
+   * requests sent again (same method and URL) before the Retry-After of their last 429/503/504 had passed: a
+   * client that honours Retry-After keeps this at 0
+   */
+  earlyRetries: number;
 }
+
+/** what a client sent again too early counts against: the Retry-After's end, per mailbox and request */
+const RETRY_AFTER_SLACK_MS = 20;
+const MAX_REMEMBERED_RETRY_AFTERS = 10_000;
 
 export interface NotificationDelivery {
   kind: 'change' | 'lifecycle' | 'validation';
@@ -27,13 +36,23 @@ export interface NotificationDelivery {
 @Injectable()
 export class StatsService {
   private mailboxes = new Map<string, MailboxStats>();
+  /** `address request` -> when its last Retry-After ends (ms) */
+  private retryAfterEnds = new Map<string, number>();
   private deliveries: NotificationDelivery[] = [];
   private deliveredItems = 0;
 
   private entry(address: string): MailboxStats {
     let s = this.mailboxes.get(address);
     if (!s) {
-      s = { requests: 0, concurrent: 0, maxConcurrency: 0, throttled: 0, statuses: {}, deltaItems: 0 };
+      s = {
+        requests: 0,
+        concurrent: 0,
+        maxConcurrency: 0,
+        throttled: 0,
+        statuses: {},
+        deltaItems: 0,
+        earlyRetries: 0,
+      };
       this.mailboxes.set(address, s);
     }
     return s;
@@ -59,6 +78,24 @@ export class StatsService {
   /** a message delta page went out with `items` entries */
   deltaServed(address: string, items: number): void {
     this.entry(address).deltaItems += items;
+  }
+
+  /** a request arrives: counted as an early retry when a Retry-After given to the same request still runs */
+  arrived(address: string, request: string, now = Date.now()): void {
+    const key = `${address} ${request}`;
+    const end = this.retryAfterEnds.get(key);
+    if (end === undefined) return;
+    this.retryAfterEnds.delete(key);
+    if (now + RETRY_AFTER_SLACK_MS < end) this.entry(address).earlyRetries++;
+  }
+
+  /** the request was answered with a Retry-After of `seconds` */
+  retryAfter(address: string, request: string, seconds: number, now = Date.now()): void {
+    if (!Number.isFinite(seconds) || seconds <= 0) return;
+    if (this.retryAfterEnds.size >= MAX_REMEMBERED_RETRY_AFTERS) {
+      for (const [k, end] of this.retryAfterEnds) if (end <= now) this.retryAfterEnds.delete(k);
+    }
+    this.retryAfterEnds.set(`${address} ${request}`, now + seconds * 1000);
   }
 
   rejected(address: string): void {
@@ -98,6 +135,7 @@ export class StatsService {
 
   reset(): void {
     this.mailboxes = new Map();
+    this.retryAfterEnds = new Map();
     this.deliveries = [];
     this.deliveredItems = 0;
   }

@@ -35,9 +35,11 @@ export class GraphDispatcher {
     };
     let address: string | undefined;
     let admitted = false;
+    const requestKey = `${req.method} ${req.path}?${req.query.toString()}`;
     try {
       const claims = this.authenticate(req.headers.authorization);
       address = claims.address;
+      this.stats.arrived(address, requestKey);
       const mailbox = this.store.findByAddress(claims.address);
       if (!mailbox) {
         throw new GraphError(404, 'ErrorInvalidUser', `The requested user '${claims.address}' is invalid.`);
@@ -110,6 +112,8 @@ export class GraphDispatcher {
       if (address) {
         if (!admitted) this.stats.rejected(address);
         this.stats.status(address, e.status);
+        const retryAfter = e.headers['Retry-After'];
+        if (retryAfter !== undefined) this.stats.retryAfter(address, requestKey, Number(retryAfter));
       }
       return {
         status: e.status,
