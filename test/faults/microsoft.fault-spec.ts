@@ -259,15 +259,42 @@ describe('Microsoft faults: throttling, 5xx, expired delta tokens, revoked grant
     });
   }, 240_000);
 
-  it('delta tokens expire mid-run during live changes: folders restart from scratch, no duplicates', async () => {
+  it('delta tokens expire mid-sync and during live changes: folders restart from scratch, no duplicates', async () => {
     const started = Date.now();
     const address = 'expired@delta.example';
     const size = 600;
     await createMailbox(address, size, 3, 803);
+    // First in the middle of the initial sync: 60 ms per request keeps it paginating long enough to expire the
+    // tokens (skiptokens included) once a third of the mailbox came down.
+    await faults({ latencyMs: 60 });
     const accountId = await link(address);
+    const atExpiry = await waitFor(
+      async () => {
+        const s = await stats(address);
+        return s.deltaItems >= size / 3 ? s : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 50, what: `a third of ${address} synced` },
+    );
+    await faults({ expireDeltaTokens: address });
+    const midSync = await apiCall<{ items: Array<{ id: string; status: string }> }>(
+      product.api,
+      'GET',
+      '/api/v1/accounts',
+      { token: user.token },
+    );
+    // the expiry did land mid-run, not after the sync
+    expect(midSync.body.items.find((a) => a.id === accountId)?.status).toBe('syncing');
+    await faults({ latencyMs: 0 });
     await synced(accountId);
-    await expectConverged(product, [{ accountId, address }], { timeoutMs: 120_000 });
+    const first = await expectConverged(product, [{ accountId, address }], { timeoutMs: 120_000 });
     const before = await stats(address);
+    const initial410 = before.statuses['410'] ?? 0;
+    expect(initial410).toBeGreaterThan(0);
+    expect(first.messages).toBe(size);
+    // the folders that met the 410 started again: more than the mailbox came down in all
+    expect(before.deltaItems).toBeGreaterThan(size);
+
+    // Then while mail changes: after a third of the changes, every stored deltaLink dies
 
     const changes = { creates: 30, updates: 30, moves: 10, deletes: 10 };
     const total = changes.creates + changes.updates + changes.moves + changes.deletes;
@@ -301,11 +328,11 @@ describe('Microsoft faults: throttling, 5xx, expired delta tokens, revoked grant
     expect(deltaItems).toBeGreaterThanOrEqual(converged.messages);
     expect(converged.duplicateRows).toBe(0);
     recordScenario({
-      scenario: 'delta tokens expired (410 SyncStateNotFound) mid-run during live changes',
+      scenario: 'delta tokens expired (410 SyncStateNotFound) mid-sync, then again during live changes',
       file: __filename,
       faults: [
-        `expireDeltaTokens after ${Math.floor(total / 3)} of ${total} live changes`,
-        'then a resync request',
+        `expireDeltaTokens during the initial sync (60 ms per request) after ${atExpiry.deltaItems} of ${size} messages came down`,
+        `expireDeltaTokens again after ${Math.floor(total / 3)} of ${total} live changes, then a resync request`,
       ],
       compared: {
         messages: converged.messages,
@@ -314,8 +341,10 @@ describe('Microsoft faults: throttling, 5xx, expired delta tokens, revoked grant
         bodiesMissing: converged.bodiesMissing,
         kafkaLag: converged.kafkaLag,
         deadLetters: converged.deadLetters,
+        served410DuringInitialSync: initial410,
+        initialSyncDeltaItems: before.deltaItems,
         served410ToNotificationRounds: roundsMet410,
-        served410: gone410,
+        served410AfterLiveExpiry: gone410,
         deltaItemsAfterExpiry: deltaItems,
         liveChanges: total,
         graphRequestsWhileQuiet: converged.graphRequestsWhileQuiet,
