@@ -10,10 +10,10 @@ import * as path from 'node:path';
 import { FAULTS_REPORT_DIR, FAULTS_SCENARIOS_FILE, readScenarios } from '../libs/testing/src/faults/report';
 
 const root = path.resolve(__dirname, '..');
-const jestJson = path.join(FAULTS_REPORT_DIR, 'jest.json');
 fs.mkdirSync(FAULTS_REPORT_DIR, { recursive: true });
-fs.rmSync(FAULTS_SCENARIOS_FILE, { force: true });
-fs.rmSync(jestJson, { force: true });
+// this run's own rows and Jest results (a second run side by side writes its own), renamed at the end
+const ownScenarios = path.join(FAULTS_REPORT_DIR, `scenarios.${process.pid}.jsonl`);
+const jestJson = path.join(FAULTS_REPORT_DIR, `jest.${process.pid}.json`);
 
 const started = Date.now();
 const jest = spawnSync(
@@ -28,7 +28,7 @@ const jest = spawnSync(
     jestJson,
     ...process.argv.slice(2),
   ],
-  { cwd: root, stdio: 'inherit', env: process.env },
+  { cwd: root, stdio: 'inherit', env: { ...process.env, FAULTS_SCENARIOS_FILE: ownScenarios } },
 );
 const seconds = Math.round((Date.now() - started) / 1000);
 
@@ -50,7 +50,10 @@ const failed = (results?.testResults ?? []).flatMap((f) =>
     .map((a) => `${a.status}: ${path.relative(root, f.name)} › ${a.fullName}`),
 );
 
-const scenarios = readScenarios();
+const scenarios = readScenarios(ownScenarios);
+if (fs.existsSync(ownScenarios)) fs.renameSync(ownScenarios, FAULTS_SCENARIOS_FILE);
+else fs.rmSync(FAULTS_SCENARIOS_FILE, { force: true });
+if (fs.existsSync(jestJson)) fs.renameSync(jestJson, path.join(FAULTS_REPORT_DIR, 'jest.json'));
 const fmt = (v: unknown) => (typeof v === 'number' ? v.toLocaleString('en-US') : String(v));
 const lines = [
   '# Fault suite report',

@@ -1,8 +1,10 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Redis } from 'ioredis';
 import { ownPid as kafkaPid, startLocal as startLocalKafka } from './kafka';
-import { isPidAlive, run, sleep, waitFor, type Log } from './process';
+import { isPidAlive, pidCommandLine, run, sleep, waitFor, type Log } from './process';
 import { checkRedisCluster, DEFAULT_REDIS_NODES, ownPid as redisPid, startNode } from './redis-cluster';
-import { readState } from './state';
+import { readState, STACK_DIR } from './state';
 import type { HostPort } from './types';
 
 /**
@@ -21,9 +23,23 @@ async function waitGone(pid: number, what: string): Promise<void> {
   });
 }
 
+/** This checkout's broker: from .stack/state.json, else the java process running its server.properties. */
+function ownKafkaPid(): number | undefined {
+  const known = kafkaPid(readState());
+  if (known) return known;
+  const props = path.join(STACK_DIR, 'kafka', 'server.properties');
+  for (const entry of fs.readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const cmd = pidCommandLine(pid);
+    if (cmd.includes('kafka.Kafka') && cmd.includes(props)) return pid;
+  }
+  return undefined;
+}
+
 /** SIGKILLs the Kafka broker this checkout started; returns its pid. */
 export async function killKafkaBroker(): Promise<number> {
-  const pid = kafkaPid(readState());
+  const pid = ownKafkaPid();
   if (!pid)
     throw new Error('fault: no Kafka broker started by this checkout is running (run `npm run stack:up`)');
   process.kill(pid, 'SIGKILL');
@@ -34,7 +50,7 @@ export async function killKafkaBroker(): Promise<number> {
 /** Starts the broker again on its data directory (after a kill) and waits until it answers. */
 export async function startKafkaBroker(log: Log = quietLog): Promise<number> {
   await startLocalKafka(log);
-  const pid = kafkaPid(readState());
+  const pid = ownKafkaPid();
   if (!pid) throw new Error('fault: the Kafka broker did not come back');
   return pid;
 }

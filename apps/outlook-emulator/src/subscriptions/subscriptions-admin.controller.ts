@@ -3,17 +3,27 @@ import { AdminError } from '../admin/admin-error';
 import { LoopbackGuard } from '../http/loopback.guard';
 import type { LifecycleResult } from './commands/fire-lifecycle.handler';
 import { LIFECYCLE_EVENTS, type LifecycleEvent, type SubscriptionSummary } from './domain/subscription';
+import { NotificationSender } from './delivery/notification-sender';
 import { SubscriptionsService } from './subscriptions.service';
 
-/** `GET /_emulator/subscriptions` and `POST /_emulator/subscriptions/{id}/lifecycle {event}` (loopback only) */
+/** `GET /_emulator/subscriptions`, `GET /_emulator/subscriptions/deliveries` and `POST /_emulator/subscriptions/{id}/lifecycle {event}` (loopback only) */
 @Controller('_emulator/subscriptions')
 @UseGuards(LoopbackGuard)
 export class SubscriptionsAdminController {
-  constructor(private readonly subscriptions: SubscriptionsService) {}
+  constructor(
+    private readonly subscriptions: SubscriptionsService,
+    private readonly sender: NotificationSender,
+  ) {}
 
   @Get()
   list(): { value: SubscriptionSummary[] } {
     return { value: this.subscriptions.list() };
+  }
+
+  /** `{outstanding}`: notification deliveries still collecting, held back, awaiting a retry or in flight */
+  @Get('deliveries')
+  deliveries(): { outstanding: number } {
+    return { outstanding: this.sender.outstanding() };
   }
 
   @Post(':id/lifecycle')

@@ -2,7 +2,7 @@ import type { Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import { Topics } from '@email-core/contracts';
 import { createKafka } from '@email-core/kafka';
-import { settleMirror, type MailboxState } from '../mailbox-state';
+import { exportedState, mirroredState, settleMirror, type MailboxState } from '../mailbox-state';
 import type { RunningProduct } from '../product';
 import { waitFor } from '../wait-for';
 
@@ -74,12 +74,15 @@ export interface Convergence {
   commandsInFlight: number;
   /** Graph requests the emulator got in `quietMs` once everything settled: no retry loop keeps calling (0) */
   graphRequestsWhileQuiet: number;
+  /** windows of `quietMs` watched until one was quiet (1 when nothing came late) */
+  quietWindows: number;
   /** retry-topic writes in that window (0) */
   retriesWhileQuiet: number;
 }
 
 /**
- * The end check of every fault scenario. Waits (up to `timeoutMs`) until, for each account, the mirror in
+ * The end check of every fault scenario. Waits (up to `timeoutMs`) until the emulator has no notification
+ * delivery outstanding (retries included) and, for each account, the mirror in
  * Postgres equals the emulator's export, the consumer's groups have no lag, the outbox is empty and no command
  * is in flight; then watches a quiet window in which nothing may call Graph or retry. Throws with a readable
  * diff when any of it does not hold, and returns the counts it compared for the report.
@@ -102,9 +105,23 @@ export async function expectConverged(
   await db.connect();
   const ids = accounts.map((a) => a.accountId);
   const count = async (sql: string): Promise<number> =>
-    Number((await db.query<{ n: string }>(sql, [ids])).rows[0]?.n ?? 0);
+    Number((await db.query<{ n: string }>(sql, sql.includes('$1') ? [ids] : [])).rows[0]?.n ?? 0);
   try {
     const deadline = Date.now() + timeoutMs;
+    // Graph's own redeliveries first: a notification refused during an outage comes back after a backoff, so
+    // the system is only quiet once the emulator has nothing left to deliver
+    await waitFor(
+      async () =>
+        (await product.emulator.admin<{ outstanding: number }>('GET', '/_emulator/subscriptions/deliveries'))
+          .outstanding === 0
+          ? true
+          : undefined,
+      {
+        timeoutMs: Math.max(5000, deadline - Date.now()),
+        intervalMs: 250,
+        what: 'Graph to deliver everything',
+      },
+    );
     const states: Array<{ mirror: MailboxState; exported: MailboxState }> = [];
     for (const a of accounts) {
       states.push(
@@ -131,17 +148,6 @@ export async function expectConverged(
         `SELECT count(*) AS n FROM mail_commands WHERE account_id = ANY($1) AND status IN ('queued','sent')`,
       ),
     });
-    let last = await busy();
-    await waitFor(
-      async () => {
-        last = await busy();
-        return last.backlog.lag === 0 && last.outbox === 0 && last.commands === 0 ? true : undefined;
-      },
-      { timeoutMs: Math.max(5000, deadline - Date.now()), intervalMs: 500, what: 'the work to drain' },
-    ).catch(() => {
-      throw new Error(`work left after the scenario: ${JSON.stringify(last)}`);
-    });
-
     const requests = async () => {
       const stats = await product.emulator.admin<{ mailboxes: Record<string, { requests: number }> }>(
         'GET',
@@ -149,9 +155,41 @@ export async function expectConverged(
       );
       return accounts.reduce((n, a) => n + (stats.mailboxes[a.address]?.requests ?? 0), 0);
     };
-    const before = { requests: await requests(), retried: last.backlog.retried };
-    await new Promise((r) => setTimeout(r, quietMs));
-    const after = { requests: await requests(), backlog: await kafkaBacklog(kafka, prefix) };
+    // Quiet means: nothing left to do, and then a whole window with no Graph call and no retry. Late but finite
+    // work (a redelivered message, a subscription created after an outage, a scheduled reconciliation) may
+    // break a window; a retry loop breaks every one until the deadline.
+    let last = await busy();
+    let windows = 0;
+    let before = { requests: 0, retried: 0 };
+    let after = { requests: 0, backlog: last.backlog };
+    for (;;) {
+      await waitFor(
+        async () => {
+          last = await busy();
+          return last.backlog.lag === 0 && last.outbox === 0 && last.commands === 0 ? true : undefined;
+        },
+        { timeoutMs: Math.max(5000, deadline - Date.now()), intervalMs: 500, what: 'the work to drain' },
+      ).catch(() => {
+        throw new Error(`work left after the scenario: ${JSON.stringify(last)}\n${appTails(product)}`);
+      });
+      windows++;
+      before = { requests: await requests(), retried: last.backlog.retried };
+      await new Promise((r) => setTimeout(r, quietMs));
+      after = { requests: await requests(), backlog: await kafkaBacklog(kafka, prefix) };
+      const quiet =
+        after.requests === before.requests &&
+        after.backlog.retried === before.retried &&
+        after.backlog.lag === 0;
+      if (quiet || Date.now() > deadline) break;
+    }
+    // and the mirror still equals the export once everything stopped
+    for (const [i, a] of accounts.entries()) {
+      const mirror = await mirroredState(db, a.accountId);
+      const exported = await exportedState((m, p, b) => product.emulator.admin(m, p, b), a.address);
+      if (JSON.stringify(mirror) !== JSON.stringify(exported))
+        throw new Error(`the mirror of ${a.address} drifted from the export:\n${diff(mirror, exported)}`);
+      states[i] = { mirror, exported };
+    }
 
     const duplicateRows =
       (await count(
@@ -183,6 +221,7 @@ export async function expectConverged(
       deadLetters: after.backlog.deadLetters,
       outboxUnpublished: last.outbox,
       commandsInFlight: last.commands,
+      quietWindows: windows,
       graphRequestsWhileQuiet: after.requests - before.requests,
       retriesWhileQuiet: after.backlog.retried - before.retried,
     };
@@ -194,11 +233,21 @@ export async function expectConverged(
         `${result.graphRequestsWhileQuiet} Graph requests in a quiet ${quietMs} ms window (a retry loop?)`,
       result.retriesWhileQuiet !== 0 && `${result.retriesWhileQuiet} retries in a quiet ${quietMs} ms window`,
     ].filter(Boolean);
-    if (problems.length) throw new Error(`not converged: ${problems.join('; ')}\n${JSON.stringify(result)}`);
+    if (problems.length)
+      throw new Error(
+        `not converged: ${problems.join('; ')}\n${JSON.stringify(result)}\n${appTails(product)}`,
+      );
     return result;
   } finally {
     await db.end().catch(() => undefined);
   }
+}
+
+/** the last lines each consumer printed, for a failure's message */
+function appTails(product: RunningProduct): string {
+  return product.consumers
+    .map((c, i) => `--- consumer ${i} (last 30 lines) ---\n${c.output().split('\n').slice(-30).join('\n')}`)
+    .join('\n');
 }
 
 /** A short account of how two mailbox states differ (ids missing on each side, then changed entries). */

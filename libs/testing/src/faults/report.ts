@@ -24,12 +24,14 @@ export const FAULTS_SCENARIOS_FILE = path.join(FAULTS_REPORT_DIR, 'scenarios.jso
  */
 export function recordScenario(record: Omit<ScenarioRecord, 'at' | 'file'> & { file: string }): void {
   fs.mkdirSync(FAULTS_REPORT_DIR, { recursive: true });
+  // each `npm run test:faults` names its own file, so runs side by side never mix their rows
+  const file = process.env.FAULTS_SCENARIOS_FILE ?? FAULTS_SCENARIOS_FILE;
   const line: ScenarioRecord = {
     ...record,
     file: path.relative(root, record.file),
     at: new Date().toISOString(),
   };
-  fs.appendFileSync(FAULTS_SCENARIOS_FILE, `${JSON.stringify(line)}\n`);
+  fs.appendFileSync(file, `${JSON.stringify(line)}\n`);
 }
 
 export function readScenarios(file = FAULTS_SCENARIOS_FILE): ScenarioRecord[] {

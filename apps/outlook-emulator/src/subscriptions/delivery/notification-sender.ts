@@ -31,6 +31,7 @@ export class NotificationSender implements OnModuleDestroy {
   private readonly log = new Logger('Notifications');
   private readonly pending = new Map<string, { items: ChangeNotificationItem[]; timer: NodeJS.Timeout }>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private inFlight = 0;
   /** aborted on reset: in-flight POSTs stop and schedule nothing further */
   private cancel = new AbortController();
   private undeliverable: (subscriptionIds: string[]) => void = () => undefined;
@@ -73,6 +74,14 @@ export class NotificationSender implements OnModuleDestroy {
   /** lifecycle notifications go out at once, one per POST, with the same retries */
   sendLifecycle(url: string, item: LifecycleNotificationItem): void {
     this.run({ kind: 'lifecycle', url, items: [item], attempt: 0 });
+  }
+
+  /**
+   * Deliveries not finished yet: batches being collected, held back (delay, reorder), waiting for a retry, or in
+   * flight. Tests wait for 0 before they call a system quiet: a retry can still arrive minutes later.
+   */
+  outstanding(): number {
+    return this.timers.size + this.inFlight;
   }
 
   /** drops everything queued or scheduled and aborts what is in flight */
@@ -122,9 +131,14 @@ export class NotificationSender implements OnModuleDestroy {
   }
 
   private run(batch: Batch): void {
-    this.attempt(batch).catch((err: unknown) =>
-      this.log.error(`delivery to ${batch.url} failed: ${err instanceof Error ? err.message : String(err)}`),
-    );
+    this.inFlight++;
+    this.attempt(batch)
+      .catch((err: unknown) =>
+        this.log.error(
+          `delivery to ${batch.url} failed: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+      )
+      .finally(() => this.inFlight--);
   }
 
   private async attempt(batch: Batch): Promise<void> {
