@@ -4,6 +4,7 @@ import { REDIS_CLUSTER } from '@email-core/cache';
 import type { MicrosoftConfig } from '@email-core/config';
 import { TokenCipher, type EncryptionKey } from '@email-core/crypto';
 import { MailAccountTokensRepository } from '@email-core/database';
+import { ClusterMailboxPermits } from './cluster-mailbox-permits';
 import { GraphMailClient, type GraphMailClientOptions } from './graph-mail-client';
 import { KeyedSemaphore, MAX_CONCURRENT_REQUESTS_PER_MAILBOX, sharedMailboxLimiter } from './keyed-semaphore';
 import { OutlookAuthClient } from './outlook-auth-client';
@@ -79,6 +80,16 @@ export class GraphLibModule {
             auth: OutlookAuthClient,
             cipher: TokenCipher,
           ) => new TokenVault(repo, redis, auth, cipher, options.vault),
+        },
+        {
+          // the per-mailbox limit counts every process of the deployment, not each one on its own
+          provide: ClusterMailboxPermits,
+          inject: [REDIS_CLUSTER],
+          useFactory: (redis: Cluster) => {
+            const permits = new ClusterMailboxPermits(redis);
+            limiter.useCluster(permits);
+            return permits;
+          },
         },
         {
           provide: GraphClientFactory,

@@ -20,8 +20,14 @@ export {
   KeyedSemaphore,
   MAX_CONCURRENT_REQUESTS_PER_MAILBOX,
   sharedMailboxLimiter,
+  type ClusterPermits,
   type Release,
 } from './keyed-semaphore';
+export {
+  ClusterMailboxPermits,
+  DEFAULT_CLUSTER_PERMITS_OPTIONS,
+  type ClusterMailboxPermitsOptions,
+} from './cluster-mailbox-permits';
 export { type AccessTokenProvider, type FetchLike, type RetryPolicy } from './graph-middleware';
 export { MESSAGE_SELECT, mapDeltaResponse, mapGraphMessage, toGraphFailure } from './graph-mapping';
 export {

@@ -1,4 +1,4 @@
-import { KeyedSemaphore, sharedMailboxLimiter } from './keyed-semaphore';
+import { KeyedSemaphore, sharedMailboxLimiter, type ClusterPermits } from './keyed-semaphore';
 
 const tick = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -67,6 +67,50 @@ describe('KeyedSemaphore', () => {
     const sem = new KeyedSemaphore(1);
     await expect(sem.run('k', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(sem.stats('k')).toEqual({ active: 0, waiting: 0 });
+  });
+
+  it('with a cluster stage, two processes together never exceed the limit', async () => {
+    // the deployment-wide permits, as Redis would count them: one pool shared by both "processes"
+    let held = 0;
+    const pool: ClusterPermits = {
+      acquire: async (_key, limit) => {
+        while (held >= limit) await tick(1);
+        held++;
+        let released = false;
+        return () => {
+          if (!released) {
+            released = true;
+            held--;
+          }
+        };
+      },
+    };
+    const processes = [new KeyedSemaphore(4), new KeyedSemaphore(4)];
+    for (const p of processes) p.useCluster(pool);
+    let running = 0;
+    let peak = 0;
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        processes[i % 2].run('acct-1', async () => {
+          running++;
+          peak = Math.max(peak, running);
+          await tick(1 + (i % 3));
+          running--;
+        }),
+      ),
+    );
+    expect(peak).toBe(4);
+    expect(held).toBe(0);
+    for (const p of processes) expect(p.stats('acct-1')).toEqual({ active: 0, waiting: 0 });
+  });
+
+  it('gives the local permit back when the cluster stage fails', async () => {
+    const sem = new KeyedSemaphore(1);
+    sem.useCluster({ acquire: () => Promise.reject(new Error('no cluster')) });
+    await expect(sem.acquire('k')).rejects.toThrow('no cluster');
+    expect(sem.stats('k')).toEqual({ active: 0, waiting: 0 });
+    sem.useCluster(undefined);
+    (await sem.acquire('k'))();
   });
 
   it('the process-wide limiter allows 4 per mailbox', () => {

@@ -1,6 +1,11 @@
 /** Gives a permit back; calling it more than once is harmless. */
 export type Release = () => void;
 
+/** A second, deployment-wide stage of the limit (see ClusterMailboxPermits): resolves once a permit is held. */
+export interface ClusterPermits {
+  acquire(key: string, limit: number): Promise<Release>;
+}
+
 interface Slot {
   active: number;
   waiters: Array<() => void>;
@@ -14,12 +19,42 @@ interface Slot {
  */
 export class KeyedSemaphore {
   private readonly slots = new Map<string, Slot>();
+  private cluster?: ClusterPermits;
 
   constructor(readonly limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`semaphore limit must be a positive integer`);
   }
 
+  /**
+   * Also counts the limit across processes: after its local permit, a holder waits for one of `limit` permits
+   * of `cluster` (every process of the deployment shares them). `undefined` goes back to this process alone.
+   */
+  useCluster(cluster: ClusterPermits | undefined): void {
+    this.cluster = cluster;
+  }
+
+  /** One permit of `key`: this process's, then (with `useCluster`) the deployment's. */
   async acquire(key: string): Promise<Release> {
+    const local = await this.acquireLocal(key);
+    const cluster = this.cluster;
+    if (!cluster) return local;
+    let shared: Release;
+    try {
+      shared = await cluster.acquire(key, this.limit);
+    } catch (err) {
+      local();
+      throw err;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      shared();
+      local();
+    };
+  }
+
+  private async acquireLocal(key: string): Promise<Release> {
     let slot = this.slots.get(key);
     if (!slot) {
       slot = { active: 0, waiters: [] };
