@@ -188,6 +188,12 @@ describe('graceful shutdown on SIGTERM', () => {
     // commands: moves of 5 messages each, flags, mark-read, and two sends to PEER
     const tag = randomUUID().slice(0, 8);
     const subjects = [`sigterm ${tag} one`, `sigterm ${tag} two`];
+    const send = (subject: string) => ({
+      action: 'send',
+      subject,
+      body: { contentType: 'text', content: 'sent while the consumer was stopping' },
+      toRecipients: [{ address: PEER }],
+    });
     const requests: Array<Record<string, unknown>> = [
       ...Array.from({ length: 8 }, (_, i) => ({
         action: 'move',
@@ -204,15 +210,13 @@ describe('graceful shutdown on SIGTERM', () => {
         messageIds: toRead.slice(i * 10, i * 10 + 10),
         isRead: true,
       })),
-      ...subjects.map((subject) => ({
-        action: 'send',
-        subject,
-        body: { contentType: 'text', content: 'sent while the consumer was stopping' },
-        toRecipients: [{ address: PEER }],
-      })),
     ];
-    const submitted = await Promise.all(requests.map((r) => submit(r)));
-    expect(submitted.map((s) => s.status)).toEqual(requests.map(() => 202));
+    // one account's commands run in order: a send first (the one likely in flight at the signal), the rest at
+    // once, a send last (queued across the restart)
+    const submitted = [await submit(send(subjects[0]))];
+    submitted.push(...(await Promise.all(requests.map((r) => submit(r)))));
+    submitted.push(await submit(send(subjects[1])));
+    expect(submitted.map((s) => s.status)).toEqual(submitted.map(() => 202));
     const ids = submitted.map((s) => s.id);
     // some commands have started (at least one claimed), then the consumer is told to stop
     await waitFor(
@@ -222,7 +226,18 @@ describe('graceful shutdown on SIGTERM', () => {
       },
       { timeoutMs: 60_000, intervalMs: 50, what: 'a command to be claimed' },
     );
-    const atSignal = { synced: await mirrored(), commands: await statusCounts(ids) };
+    const inFlight = async () =>
+      (
+        await db.query<{ action: string }>(
+          `SELECT action FROM mail_commands WHERE id = ANY($1::uuid[]) AND status = 'sent'`,
+          [ids],
+        )
+      ).rows.map((r) => r.action);
+    const atSignal = {
+      synced: await mirrored(),
+      commands: await statusCounts(ids),
+      inFlight: await inFlight(),
+    };
     const stopped = await terminate(product.consumer);
     const atExit = { synced: await mirrored(), commands: await statusCounts(ids) };
     shutdownMs.consumer = stopped.ms;
@@ -283,7 +298,8 @@ describe('graceful shutdown on SIGTERM', () => {
       file: __filename,
       faults: [
         `consumer SIGTERM at ${atSignal.synced.toLocaleString('en-US')} of ${BIG_MESSAGES.toLocaleString('en-US')} ` +
-          `messages synced, commands ${JSON.stringify(atSignal.commands)}; exited on its own in ${stopped.ms} ms`,
+          `messages synced, commands ${JSON.stringify(atSignal.commands)} (in flight: ${atSignal.inFlight.join(', ') || 'none'}); ` +
+          `exited on its own in ${stopped.ms} ms`,
       ],
       compared: {
         shutdownMs: stopped.ms,
