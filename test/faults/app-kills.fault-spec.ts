@@ -82,9 +82,13 @@ describe('apps killed at random during mixed sync and live load', () => {
   let db: Client;
   let token = '';
   const accounts = new Map<string, string>();
-  const seed = Number(process.env.FAULT_SEED ?? Math.floor(Math.random() * 1_000_000));
+  const seed = process.env.FAULT_SEED
+    ? Number.parseInt(process.env.FAULT_SEED, 10)
+    : Math.floor(Math.random() * 1_000_000);
 
   beforeAll(async () => {
+    if (!Number.isSafeInteger(seed))
+      throw new Error(`FAULT_SEED must be a whole number, not ${process.env.FAULT_SEED}`);
     process.stdout.write(`app-kills seed ${seed} (replay with FAULT_SEED=${seed})\n`);
     product = await startProduct({
       isolated: true,
