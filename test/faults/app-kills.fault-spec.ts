@@ -211,7 +211,13 @@ describe('apps killed at random during mixed sync and live load', () => {
     );
 
     // user commands: mark read, flag, move, on random messages of the live mailboxes, until the kills are over
-    const submitted: Array<{ id: string; status: number; error?: string; action: string }> = [];
+    const submitted: Array<{
+      id: string;
+      status: number;
+      error?: string;
+      action: string;
+      messageIds: string[];
+    }> = [];
     let killing = true;
     const commands = (async () => {
       const crnd = seeded(seed + 1000);
@@ -246,7 +252,7 @@ describe('apps killed at random during mixed sync and live load', () => {
                   destinationFolderId: picked[0].folder === archive ? inbox : archive,
                 };
         const res = await submit({ accountId: accounts.get(address), ...body });
-        submitted.push({ ...res, action: body.action });
+        submitted.push({ ...res, action: body.action, messageIds: ids });
         await sleep(500 + crnd() * 1000);
       }
     })();
@@ -340,6 +346,30 @@ describe('apps killed at random during mixed sync and live load', () => {
         /no longer exists? in Outlook/.test(r.reason ?? '') &&
         !/refused by Outlook|destination folder/.test(r.reason ?? ''));
     expect(failed.filter((r) => !goneOnly(r))).toEqual([]);
+    // and they really are gone: at least as many of the command's messages as its reason counts are missing from
+    // Outlook at the end (a message still there would have been failed wrongly)
+    const stillThere = new Set(
+      (
+        await Promise.all(
+          LIVE.map((a) =>
+            product.emulator.admin<{ messages: Array<{ immutableId: string }> }>(
+              'GET',
+              `/_emulator/mailboxes/${a}/export?bodies=false`,
+            ),
+          ),
+        )
+      ).flatMap((e) => e.messages.map((m) => m.immutableId)),
+    );
+    const wronglyGone = failed.flatMap((r) => {
+      const command = accepted.find((s) => s.id === r.id)!;
+      const gone =
+        r.reason_code === 'MESSAGE_GONE'
+          ? command.messageIds.length
+          : Number(/(\d+) no longer exists? in Outlook/.exec(r.reason ?? '')?.[1] ?? NaN);
+      const missing = command.messageIds.filter((id) => !stillThere.has(id)).length;
+      return missing >= gone ? [] : [{ ...r, messageIds: command.messageIds, missing }];
+    });
+    expect(wronglyGone).toEqual([]);
     for (const address of SYNCING) {
       await waitForAccountStatus(product.api, token, 'synced', {
         accountId: accounts.get(address),
@@ -380,6 +410,7 @@ describe('apps killed at random during mixed sync and live load', () => {
         commandsDone: results.filter((r) => r.status === 'done').length,
         commandsFailedMessageGone: failed.filter((r) => r.reason_code === 'MESSAGE_GONE').length,
         commandsFailedPartlyGone: failed.filter((r) => r.reason_code === 'PARTIAL_FAILURE').length,
+        failedMessagesMissingFromOutlook: failed.length - wronglyGone.length,
         mailboxes: converged.mailboxes.length,
         messages: converged.messages,
         folders: converged.folders,
