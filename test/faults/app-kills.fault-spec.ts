@@ -410,7 +410,7 @@ describe('apps killed at random during mixed sync and live load', () => {
         commandsDone: results.filter((r) => r.status === 'done').length,
         commandsFailedMessageGone: failed.filter((r) => r.reason_code === 'MESSAGE_GONE').length,
         commandsFailedPartlyGone: failed.filter((r) => r.reason_code === 'PARTIAL_FAILURE').length,
-        failedMessagesMissingFromOutlook: failed.length - wronglyGone.length,
+        failedCommandsConfirmedGone: failed.length - wronglyGone.length,
         mailboxes: converged.mailboxes.length,
         messages: converged.messages,
         folders: converged.folders,
