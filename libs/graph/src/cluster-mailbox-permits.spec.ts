@@ -26,6 +26,22 @@ describe('ClusterMailboxPermits when Redis is in trouble', () => {
     expect(zrem).toHaveBeenCalledTimes(1);
   });
 
+  it('tries a refused release again until Redis takes it', async () => {
+    jest.useFakeTimers();
+    try {
+      const { redis, zrem } = fakeRedis(() => Promise.resolve(1));
+      zrem.mockImplementationOnce(() => Promise.reject(new Error('failover')));
+      const release = await new ClusterMailboxPermits(redis).acquire('acct', 4);
+      release();
+      await jest.advanceTimersByTimeAsync(300);
+      expect(zrem).toHaveBeenCalledTimes(2);
+      await jest.advanceTimersByTimeAsync(5000);
+      expect(zrem).toHaveBeenCalledTimes(2);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('waits while every permit is taken, and gives its own back once', async () => {
     const answers = [0, 0, 1];
     const { redis, zrem } = fakeRedis(() => Promise.resolve(answers.shift()));

@@ -22,19 +22,22 @@ return 0`;
 export interface ClusterMailboxPermitsOptions {
   /**
    * How long a permit lives if its holder never gives it back (a crashed process). Longer than any Graph
-   * exchange (the clients time out after 60 s); an attachment streamed for longer loses its permit.
+   * exchange (the clients time out after 60 s); an attachment streamed for longer loses its permit early.
    */
   leaseMs: number;
   /** a Redis answer slower than this (a failover) lets the request go with its process's permit only */
   redisTimeoutMs: number;
+  /** a release Redis refused is tried again this many times in all (backing off from 250 ms) */
+  releaseAttempts: number;
   /** polling while every permit is taken: from `pollMinMs`, doubling, to `pollMaxMs` (plus jitter) */
   pollMinMs: number;
   pollMaxMs: number;
 }
 
 export const DEFAULT_CLUSTER_PERMITS_OPTIONS: ClusterMailboxPermitsOptions = {
-  leaseMs: 120_000,
+  leaseMs: 70_000,
   redisTimeoutMs: 2000,
+  releaseAttempts: 6,
   pollMinMs: 5,
   pollMaxMs: 50,
 };
@@ -72,12 +75,20 @@ export class ClusterMailboxPermits implements ClusterPermits {
         return () => {
           if (released) return;
           released = true;
-          void this.redis.zrem(redisKey, token).catch(() => undefined);
+          this.giveBack(redisKey, token, 0);
         };
       }
       await sleep(wait + Math.random() * wait);
       wait = Math.min(wait * 2, this.options.pollMaxMs);
     }
+  }
+
+  /** ZREM, tried again for a few seconds if Redis fails (a failover): a lost release would block the mailbox */
+  private giveBack(redisKey: string, token: string, attempt: number): void {
+    void this.redis.zrem(redisKey, token).catch(() => {
+      if (attempt >= this.options.releaseAttempts - 1) return;
+      setTimeout(() => this.giveBack(redisKey, token, attempt + 1), 250 * 2 ** attempt).unref();
+    });
   }
 
   private async take(redisKey: string, token: string, limit: number): Promise<boolean | 'degraded'> {
