@@ -50,8 +50,8 @@ function shutdown(code: number): void {
   if (stopping) return;
   stopping = true;
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  // the consumer stops its Kafka workers one module at a time (each waits for its in-flight fetch)
-  setTimeout(() => process.exit(code), 45_000).unref();
+  // the apps stop in about a second and exit on their own after 25 s at most (their shutdown watchdog)
+  setTimeout(() => process.exit(code), 30_000).unref();
   Promise.all(
     children.map((c) => new Promise((r) => (c.exitCode === null ? c.on('exit', r) : r(null)))),
   ).then(
