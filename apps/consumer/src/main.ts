@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConsumerConfig, loadOrExit } from '@email-core/config';
+import { exitOnSignals } from '@email-core/health';
 import { AppModule } from './app.module';
 
 async function bootstrap(): Promise<void> {
@@ -17,35 +18,8 @@ async function bootstrap(): Promise<void> {
   // Graceful shutdown (SIGTERM, SIGINT): close the app, whose KafkaWorkers stop every Kafka worker at once (each
   // handler in flight gives up at its next checkpoint, its message uncommitted for redelivery; a page being
   // written commits first), then the periodic jobs, the publisher, Redis and Postgres; then exit.
-  let closing = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (closing) return;
-    closing = true;
-    const started = Date.now();
-    logger.log(`${signal}: shutting down`);
-    setTimeout(() => {
-      process.stderr.write(`consumer: shutdown took over ${SHUTDOWN_TIMEOUT_MS} ms; exiting\n`);
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS).unref();
-    app.close().then(
-      () => {
-        logger.log(`shut down in ${Date.now() - started} ms`);
-        process.exit(0);
-      },
-      (err: unknown) => {
-        process.stderr.write(
-          `consumer: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`,
-        );
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  exitOnSignals(app, { name: 'consumer', logger });
 }
-
-/** the whole shutdown's limit: past it the process exits anyway (an orchestrator would SIGKILL it) */
-const SHUTDOWN_TIMEOUT_MS = 25_000;
 
 bootstrap().catch((err: unknown) => {
   process.stderr.write(`consumer failed to start: ${err instanceof Error ? err.message : String(err)}\n`);

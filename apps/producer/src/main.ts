@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { loadOrExit, loadProducerConfig } from '@email-core/config';
+import { exitOnSignals } from '@email-core/health';
 import { AppModule } from './app.module';
 import { RateLimiter } from './auth/rate-limit/rate-limiter';
 import { commandBody, COMMANDS_ROUTE } from './commands/command-body-limit';
@@ -95,37 +96,15 @@ async function bootstrap(): Promise<void> {
   // and Postgres close last. With Nest's own signal handling (enableShutdownHooks) a load balancer's keep-alive
   // connections kept the server open as long as requests kept coming, 10 s and more.
   const server: Server = app.getHttpServer();
-  let closing = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (closing) return;
-    closing = true;
-    const started = Date.now();
-    logger.log(`${signal}: draining requests, then shutting down`);
-    draining = true;
-    server.closeIdleConnections();
-    setTimeout(() => {
-      process.stderr.write(`producer: shutdown took over ${SHUTDOWN_TIMEOUT_MS} ms; exiting\n`);
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS).unref();
-    app.close().then(
-      () => {
-        logger.log(`shut down in ${Date.now() - started} ms`);
-        process.exit(0);
-      },
-      (err: unknown) => {
-        process.stderr.write(
-          `producer: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`,
-        );
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  exitOnSignals(app, {
+    name: 'producer',
+    logger,
+    beforeClose: () => {
+      draining = true;
+      server.closeIdleConnections();
+    },
+  });
 }
-
-/** the whole shutdown's limit: past it the process exits anyway (an orchestrator would SIGKILL it) */
-const SHUTDOWN_TIMEOUT_MS = 25_000;
 
 bootstrap().catch((err: unknown) => {
   process.stderr.write(`producer failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
