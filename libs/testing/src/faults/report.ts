@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Convergence } from './converge';
 
 /** One line of the fault suite's report: a scenario that passed, with the counts its checks compared. */
 export interface ScenarioRecord {
@@ -22,16 +23,41 @@ export const FAULTS_SCENARIOS_FILE = path.join(FAULTS_REPORT_DIR, 'scenarios.jso
  * Appends a passed scenario to `test-results/faults/scenarios.jsonl`; `npm run test:faults` prints the table and
  * writes report.md / report.json from it. Call it last, after the scenario's assertions held.
  */
-export function recordScenario(record: Omit<ScenarioRecord, 'at' | 'file'> & { file: string }): void {
+export function recordScenario(
+  record: Omit<ScenarioRecord, 'at' | 'file'> & {
+    file: string;
+    /** the scenario's end check: its standard counts join `compared` (so every row reports them alike) */
+    converged?: Convergence;
+  },
+): void {
   fs.mkdirSync(FAULTS_REPORT_DIR, { recursive: true });
   // each `npm run test:faults` names its own file, so runs side by side never mix their rows
   const file = process.env.FAULTS_SCENARIOS_FILE ?? FAULTS_SCENARIOS_FILE;
+  const { converged, ...rest } = record;
   const line: ScenarioRecord = {
-    ...record,
+    ...rest,
+    compared: { ...record.compared, ...(converged ? standardCounts(converged) : {}) },
     file: path.relative(root, record.file),
     at: new Date().toISOString(),
   };
   fs.appendFileSync(file, `${JSON.stringify(line)}\n`);
+}
+
+/** what every scenario's end check compared, in the report's order */
+function standardCounts(c: Convergence): Record<string, number> {
+  return {
+    messages: c.messages,
+    folders: c.folders,
+    duplicateRows: c.duplicateRows,
+    bodiesMissing: c.bodiesMissing,
+    kafkaLag: c.kafkaLag,
+    deadLetters: c.deadLetters,
+    outboxUnpublished: c.outboxUnpublished,
+    commandsInFlight: c.commandsInFlight,
+    graphRequestsWhileQuiet: c.graphRequestsWhileQuiet,
+    retriesWhileQuiet: c.retriesWhileQuiet,
+    quietWindows: c.quietWindows,
+  };
 }
 
 export function readScenarios(file = FAULTS_SCENARIOS_FILE): ScenarioRecord[] {
