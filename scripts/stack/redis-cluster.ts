@@ -116,7 +116,12 @@ async function stopNode(port: number, pid: number): Promise<void> {
 export async function startNode(port: number, opts: { rejoin?: boolean } = {}): Promise<number> {
   const dir = nodeDir(port);
   fs.mkdirSync(dir, { recursive: true });
-  if (!opts.rejoin) fs.rmSync(path.join(dir, 'nodes.conf'), { force: true });
+  if (!opts.rejoin) {
+    fs.rmSync(path.join(dir, 'nodes.conf'), { force: true });
+    // a replica's full resync leaves the master's data in dump.rdb (even with `save ''`), which a fresh node
+    // would load, and `--cluster create` refuses a node holding keys (seen after the fault suite's failover)
+    fs.rmSync(path.join(dir, 'dump.rdb'), { force: true });
+  }
   const pidFile = path.join(dir, 'redis.pid');
   fs.rmSync(pidFile, { force: true });
   // prettier-ignore
