@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { waitFor } from './wait-for';
+import * as fs from 'node:fs';
 import path from 'node:path';
 
 export type AppName = 'producer' | 'consumer' | 'outlook-emulator';
@@ -37,8 +38,16 @@ export function spawnApp(name: AppName, env: Record<string, string>): SpawnedApp
     },
   );
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  // TEST_APP_LOG_DIR keeps every app's output in a file of its own (for reading a failed run afterwards)
+  const logDir = process.env.TEST_APP_LOG_DIR;
+  const logFile = logDir ? path.join(logDir, `${name}-${child.pid ?? 'x'}.log`) : undefined;
+  if (logDir) fs.mkdirSync(logDir, { recursive: true });
+  const keep = (d: Buffer) => {
+    out += d.toString();
+    if (logFile) fs.appendFileSync(logFile, d);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const exited = new Promise<number | string>((resolve) =>
     child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
   );
