@@ -270,6 +270,9 @@ describe('subscriptions: a removed subscription, dropped notifications', () => {
       const roundsBefore = accountRounds();
       const accountId = await kit.linkAndSync(address);
       await kit.subscriptionOf(address);
+      // everything the link set off (the catch-up round after the subscription) is done first, so nothing but a
+      // reconciliation can bring in the changes below (clean-clone runs converged through that late round)
+      await expectConverged(product, [{ accountId, address }], { timeoutMs: 60_000 });
 
       await kit.faults({ notifications: { drop: 1 } });
       const before = await kit.notificationStats();
