@@ -397,10 +397,12 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
     await a('PATCH', `/messages/${inInbox[0].id}`, { subject: 'renamed twice' });
     items.push(item(alice, 'updated', inInbox[0].immutableId));
     // moves: a move is `deleted` + `created` of the same immutable id
+    const moved: string[] = [];
     for (const [i, m] of inInbox.slice(5, 9).entries()) {
       await a('POST', `/messages/${m.id}/move`, { destinationId: i % 2 ? archive : custom });
       items.push(item(alice, 'deleted', m.immutableId), item(alice, 'created', m.immutableId));
       expected.upserted.add(m.immutableId);
+      moved.push(m.immutableId);
     }
     // deletes, from the Inbox and elsewhere
     for (const m of [...inInbox.slice(9, 12), ...elsewhere.slice(0, 2)]) {
@@ -423,6 +425,7 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
     await a('POST', `/messages/${lostCreate.id}/move`, { destinationId: untouched });
     items.push(item(alice, 'deleted', lostCreate.immutableId));
     expected.upserted.add(lostCreate.immutableId);
+    moved.push(lostCreate.immutableId);
 
     // Bob's mailbox changes in the same batch: rounds are per account
     const bobNew = await emulator.admin<Written>('POST', `/_emulator/mailboxes/${bobAddress}/messages`, {
@@ -440,6 +443,9 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
     const latest = new Map(log.map((c) => [c.messageId, c]));
     for (const id of expected.upserted) expect(latest.get(id)?.kind).toBe('upserted');
     for (const id of expected.removed) expect(latest.get(id)?.kind).toBe('removed');
+    // a moved message is never missing from the mirror, whichever folder's delta runs first: its old folder's
+    // removal moves it straight to its new folder, so nothing logs it as removed
+    expect(log.filter((c) => moved.includes(c.messageId) && c.kind === 'removed')).toEqual([]);
     expect(latest.has(ephemeral.immutableId)).toBe(false);
     // duplicates changed nothing twice: each message is logged once per folder it was written to or removed from
     const perMessage = new Map<string, number>();
@@ -496,11 +502,25 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
   }, 120000);
 
   it('a lost delta state (410 SyncStateNotFound) rebuilds the folders from scratch and still converges, gaplessly', async () => {
+    const since = (await db.query<{ now: Date }>('SELECT now()')).rows[0].now;
     await emulator.admin('POST', '/_emulator/faults', { expireDeltaTokens: aliceAddress });
     const w = await emulator.admin<Written>('POST', `/_emulator/mailboxes/${aliceAddress}/messages`, {
       subject: 'after the tokens expired',
     });
     await notify(alice, [item(alice, 'created', w.immutableId)]);
+    // the mirror equals the export already once the notified folder is rebuilt, before the round goes on to
+    // rebuild every other folder: wait until each one has a deltaLink stored after the fault
+    await waitFor(
+      async () => {
+        const { rows } = await db.query<{ n: string }>(
+          `SELECT count(*) AS n FROM mail_folders
+            WHERE account_id = $1 AND (synced_at IS NULL OR synced_at <= $2 OR delta_link IS NULL)`,
+          [alice, since],
+        );
+        return rows[0].n === '0' ? true : undefined;
+      },
+      { timeoutMs: 30000, intervalMs: 200, what: 'every folder of alice rebuilt from scratch' },
+    );
     await expectConverged(alice);
     const { log } = await expectLogAnnounced(alice);
     expect(log.at(-1)).toBeDefined();
