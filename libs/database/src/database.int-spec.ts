@@ -1,14 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { currentTestRun } from '@email-core/testing';
 import { createDataSource } from './data-source';
 import { runMigrationsLocked } from './migrate';
 import { migrations } from './migrations';
+import { MessagesRepository } from './mail/messages.repository';
 import { OutboxRepository } from './outbox/outbox.repository';
 
 describe('Postgres (real server, migrated schema)', () => {
   const run = currentTestRun();
   const dataSource = createDataSource({ url: run.databaseUrl, poolSize: 4 });
   const outbox = new OutboxRepository(dataSource);
+  const messages = new MessagesRepository(dataSource);
 
   beforeAll(() => dataSource.initialize());
   afterAll(() => dataSource.destroy());
@@ -69,5 +72,59 @@ describe('Postgres (real server, migrated schema)', () => {
       await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await admin.end();
     }
+  });
+
+  it('a removal whose message is known to be in another kept folder moves it there; any other is removed', async () => {
+    const user = randomUUID();
+    const account = randomUUID();
+    await dataSource.query(`INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'x')`, [
+      user,
+      `${user}@example.test`,
+    ]);
+    await dataSource.query(
+      `INSERT INTO mail_accounts (id, user_id, external_user_id, email) VALUES ($1, $2, 'ext', 'a@example.test')`,
+      [account, user],
+    );
+    for (const f of ['inbox', 'archive']) {
+      await dataSource.query(
+        `INSERT INTO mail_folders (account_id, graph_id, display_name) VALUES ($1, $2, $2)`,
+        [account, f],
+      );
+    }
+    const put = (id: string, folder: string) =>
+      dataSource.query(
+        `INSERT INTO messages (account_id, graph_id, folder_graph_id, change_key, received_at)
+         VALUES ($1, $2, $3, 'ck', now())`,
+        [account, id, folder],
+      );
+    await put('moved', 'inbox');
+    await put('to-unknown', 'inbox');
+    await put('deleted', 'inbox');
+    await put('already-moved', 'archive');
+
+    const applied = await dataSource.transaction((m) =>
+      messages.applyPage(
+        m,
+        account,
+        'inbox',
+        { messages: [], removedIds: ['moved', 'to-unknown', 'deleted', 'already-moved'] },
+        new Map([
+          ['moved', 'archive'],
+          ['to-unknown', 'a-folder-the-mirror-does-not-keep'],
+          ['already-moved', 'archive'],
+        ]),
+      ),
+    );
+    expect(applied.relocated).toEqual([{ id: 'moved', folderId: 'archive' }]);
+    expect(applied.removedIds.sort()).toEqual(['deleted', 'to-unknown']);
+    const rows: Array<{ graph_id: string; folder_graph_id: string }> = await dataSource.query(
+      `SELECT graph_id, folder_graph_id FROM messages WHERE account_id = $1 ORDER BY graph_id`,
+      [account],
+    );
+    expect(rows).toEqual([
+      { graph_id: 'already-moved', folder_graph_id: 'archive' },
+      { graph_id: 'moved', folder_graph_id: 'archive' },
+    ]);
+    await dataSource.query('DELETE FROM users WHERE id = $1', [user]);
   });
 });

@@ -54,6 +54,7 @@ describe('MessagesRepository.applyPage', () => {
       upsertedIds: ['m1', 'm2'],
       removedIds: ['gone'],
       movedFrom: ['folder-b'],
+      relocated: [],
     });
     expect(calls.map((c) => c.sql)).toEqual([REMOVE_SQL, UPSERT_PAGE_SQL]);
     expect(calls[0].params).toEqual(['acct', ['gone'], 'folder-a']);
@@ -82,6 +83,7 @@ describe('MessagesRepository.applyPage', () => {
       upsertedIds: [],
       removedIds: [],
       movedFrom: [],
+      relocated: [],
     });
     expect(calls).toEqual([]);
   });

@@ -107,6 +107,21 @@ WITH removed AS (
 )
 SELECT count(*)::int AS removed, coalesce(array_agg(graph_id), '{}') AS removed_ids FROM removed`;
 
+/**
+ * A removal that is half of a move, its new folder known: the message moves there now (its data is refreshed
+ * when that folder's delta runs), so it is never missing from the mirror between the two folders' deltas. Only a
+ * message still in the reporting folder moves, and only into a folder the mirror keeps.
+ */
+export const RELOCATE_SQL = `
+WITH moved AS (
+  UPDATE messages m SET folder_graph_id = t.folder_graph_id, updated_at = now()
+  FROM unnest($3::text[], $4::text[]) AS t(graph_id, folder_graph_id)
+  JOIN mail_folders f ON f.account_id = $1 AND f.graph_id = t.folder_graph_id
+  WHERE m.account_id = $1 AND m.graph_id = t.graph_id AND m.folder_graph_id = $2 AND t.folder_graph_id <> $2
+  RETURNING m.graph_id, t.folder_graph_id
+)
+SELECT graph_id, folder_graph_id FROM moved`;
+
 export interface AppliedPage {
   /** messages inserted or changed (a re-applied page writes none) */
   upserted: number;
@@ -117,6 +132,8 @@ export interface AppliedPage {
   removedIds: string[];
   /** other folders that lost a message to this one (it moved here): their counts changed too */
   movedFrom: string[];
+  /** removed messages moved straight to their known new folder instead (see RELOCATE_SQL) */
+  relocated: Array<{ id: string; folderId: string }>;
 }
 
 /** Intent-level writes of the message mirror. */
@@ -125,19 +142,38 @@ export class MessagesRepository {
 
   /**
    * Applies one delta page of `folderId` inside the caller's transaction (which also stores the folder's link,
-   * so a crash resumes exactly after the last committed page): removals first, then one bulk upsert.
+   * so a crash resumes exactly after the last committed page): removals first (those in `relocate`, removed
+   * messages whose new folder is known, move there instead), then one bulk upsert.
    */
   async applyPage(
     manager: EntityManager,
     accountId: string,
     folderId: string,
     page: DeltaPageInput,
+    relocate: ReadonlyMap<string, string> = new Map(),
   ): Promise<AppliedPage> {
     const messages: MessageInput[] = dedupeById(page.messages);
     const kept = new Set(messages.map((m) => m.id));
     // An id both removed and present in one page: the message's data is the later word.
     const removedIds = [...new Set(page.removedIds)].filter((id) => !kept.has(id));
-    const result: AppliedPage = { upserted: 0, removed: 0, upsertedIds: [], removedIds: [], movedFrom: [] };
+    const result: AppliedPage = {
+      upserted: 0,
+      removed: 0,
+      upsertedIds: [],
+      removedIds: [],
+      movedFrom: [],
+      relocated: [],
+    };
+    const moving = removedIds.filter((id) => relocate.has(id));
+    if (moving.length > 0) {
+      const rows: Array<{ graph_id: string; folder_graph_id: string }> = await manager.query(RELOCATE_SQL, [
+        accountId,
+        folderId,
+        moving,
+        moving.map((id) => relocate.get(id)),
+      ]);
+      result.relocated = rows.map((r) => ({ id: r.graph_id, folderId: r.folder_graph_id }));
+    }
     if (removedIds.length > 0) {
       const rows: Array<{ removed: number; removed_ids?: string[] }> = await manager.query(REMOVE_SQL, [
         accountId,

@@ -87,12 +87,16 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
       for (const f of graphFolders) folderIds.add(f);
       return Promise.resolve({ upserted: 1, removed: 0 });
     },
-    syncFolder: (run: FolderDeltaRun) => {
-      if (reauth) return Promise.reject(new ReauthRequiredError('invalid_grant'));
+    // like the real service: the removed messages are located (through the handler) before they are removed
+    syncFolder: async (run: FolderDeltaRun) => {
+      if (reauth) throw new ReauthRequiredError('invalid_grant');
       feedSeen = run.feed;
       log.push(`delta:${run.folder.graphId}`);
       const next = deltaResults.get(run.folder.graphId)?.shift() ?? {};
-      return Promise.resolve({ pages: 1, removedIds: [], reset: false, ...next });
+      // only what the mirror still holds in this folder is looked up (a move its destination applied is not)
+      const removed = (next.removedIds ?? []).filter((id) => mirror.get(id) === run.folder.graphId);
+      const located = removed.length > 0 ? await run.locate?.(removed) : undefined;
+      return { pages: 1, removedIds: [], reset: false, locations: located ?? new Map(), ...next };
     },
   };
   const lock = {
@@ -295,6 +299,16 @@ describe('ApplyNotificationsHandler', () => {
       await h.reconcile();
       expect(h.deltas().sort()).toEqual(['archive', 'drafts', 'inbox']);
       expect(h.lookups).toEqual([]);
+    });
+
+    it('a removal its old folder reports first is looked up once, and no folder runs twice', async () => {
+      const h = harness();
+      h.mirror.set('m1', 'inbox');
+      h.graphNow.set('m1', 'archive');
+      h.deltaResults.set('inbox', [{ removedIds: ['m1'] }]);
+      await h.reconcile();
+      expect(h.deltas().sort()).toEqual(['archive', 'drafts', 'inbox']);
+      expect(h.lookups).toEqual(['m1']);
     });
 
     it('skips an account that waits for re-authorization or has not finished its first sync', async () => {

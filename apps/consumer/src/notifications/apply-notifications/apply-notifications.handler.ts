@@ -34,9 +34,10 @@ type Folders = Map<string, FolderSyncState>;
 /**
  * One notification round for one mailbox, under the mailbox lock: resolve the folders the notifications touch,
  * refresh the folder tree if one of them is new, and run each one's incremental delta from its stored link (the
- * same per-folder loop the sync runs), logging and announcing what actually changed. Messages a delta removed
- * are looked up once: one that still exists moved, and its new folder's delta runs in a next pass. Duplicates,
- * reordering and lost notifications all converge, because the deltas report the mailbox's true state.
+ * same per-folder loop the sync runs), logging and announcing what actually changed. Messages a delta removes
+ * are looked up once, before the removal: one that still exists moved, goes straight to its new folder in the
+ * mirror, and that folder's delta runs in a next pass. Duplicates, reordering and lost notifications all
+ * converge, because the deltas report the mailbox's true state.
  */
 @CommandHandler(ApplyNotificationsCommand)
 export class ApplyNotificationsHandler implements ICommandHandler<
@@ -157,10 +158,23 @@ export class ApplyNotificationsHandler implements ICommandHandler<
     signal: AbortSignal,
   ): Promise<FolderDeltaResult[]> {
     const results: FolderDeltaResult[] = [];
+    const locate = (ids: string[]) => this.locate(client, ids);
     await forEachLimit(folders, this.sync.folderParallelism, signal, async (folder, folderSignal) => {
-      results.push(await this.delta.syncFolder({ account, client, folder, signal: folderSignal, feed }));
+      results.push(
+        await this.delta.syncFolder({ account, client, folder, signal: folderSignal, feed, locate }),
+      );
     });
     return results;
+  }
+
+  /** where messages are now (null: gone); undefined when they outnumber the look-ups a round may make */
+  private async locate(
+    client: MailboxGraphClient,
+    ids: string[],
+  ): Promise<Map<string, string | null> | undefined> {
+    if (ids.length > this.settings.maxLookups) return undefined;
+    const found = await mapLimit(ids, LOOKUP_CONCURRENCY, (id) => client.getMessageFolderId(id));
+    return new Map(ids.map((id, i) => [id, found[i] ?? null]));
   }
 
   /**
@@ -179,10 +193,13 @@ export class ApplyNotificationsHandler implements ICommandHandler<
     const justRan = new Set(ran.map((f) => f.graphId));
     const everyOther = () => new Set([...known.keys()].filter((id) => !justRan.has(id)));
     if (results.some((r) => r.reset)) return { targets: everyOther(), known };
-    const removed = [...new Set(results.flatMap((r) => r.removedIds))];
-    if (removed.length === 0) return { targets: new Set(), known };
-    if (removed.length > this.settings.maxLookups) return { targets: everyOther(), known };
-    const now = await mapLimit(removed, LOOKUP_CONCURRENCY, (id) => client.getMessageFolderId(id));
+    const located = new Map(results.flatMap((r) => [...r.locations]));
+    const unknown = [...new Set(results.flatMap((r) => r.removedIds))].filter((id) => !located.has(id));
+    if (located.size === 0 && unknown.length === 0) return { targets: new Set(), known };
+    const more = await this.locate(client, unknown);
+    if (!more) return { targets: everyOther(), known };
+    const now = [...located.values(), ...more.values()];
+    // a message moved straight to its new folder still has its old data: that folder's delta refreshes it
     const targets = new Set(now.filter((f): f is string => f !== null));
     if ([...targets].some((f) => !known.has(f))) {
       return { targets, known: await this.refreshFolders(account, client, feed) };

@@ -30,6 +30,12 @@ export interface FolderDeltaRun {
    * it changed (`mail_changes`) and recounts the folders it touched, and the feed announces it after commit.
    */
   feed?: ChangeFeed;
+  /**
+   * With a feed: where removed messages are now (null: gone), or undefined when there are too many to look up.
+   * A removal is often half of a move; a message found in another folder the mirror keeps moves there in the
+   * page's transaction, so it is never missing from the mirror between its old folder's delta and its new one's.
+   */
+  locate?: (ids: string[]) => Promise<Map<string, string | null> | undefined>;
   /** called after each committed page with its message count and whether the folder reached its deltaLink */
   onPage?: (messages: number, done: boolean) => Promise<void>;
 }
@@ -41,8 +47,10 @@ export interface RefreshedFolders extends UpsertFoldersResult {
 
 export interface FolderDeltaResult {
   pages: number;
-  /** with a feed: ids this run removed from the folder's mirror (a folder reset not included) */
+  /** with a feed: ids this run removed from the folder's mirror, or moved out of it (a folder reset not included) */
   removedIds: string[];
+  /** where `locate` found removed messages: the folder each is in now, or null when it is gone */
+  locations: Map<string, string | null>;
   /** the folder's delta state was lost (410 SyncStateNotFound) and it was synced again from scratch */
   reset: boolean;
 }
@@ -123,7 +131,7 @@ export class FolderDeltaService {
           ? { link: folder.deltaLink }
           : { folderId: folder.graphId },
     );
-    const result: FolderDeltaResult = { pages: 0, removedIds: [], reset: false };
+    const result: FolderDeltaResult = { pages: 0, removedIds: [], locations: new Map(), reset: false };
     let resets = 0;
     let pages = 0;
     for (;;) {
@@ -154,8 +162,11 @@ export class FolderDeltaService {
       pages += 1;
       result.pages += 1;
       const recount = done || pages % this.settings.progressEveryPages === 0;
+      const relocate = feed
+        ? await this.locateRemoved(run, page, result.locations)
+        : new Map<string, string>();
       const outcome = await this.dataSource.transaction(async (m): Promise<PageOutcome> => {
-        const applied = await this.messages.applyPage(m, account.id, folder.graphId, page);
+        const applied = await this.messages.applyPage(m, account.id, folder.graphId, page, relocate);
         await this.folders.saveLinks(m, account.id, folder.graphId, { nextLink, deltaLink });
         if (!feed) {
           if (recount) await this.folders.recount(m, account.id, [folder.graphId]);
@@ -164,14 +175,42 @@ export class FolderDeltaService {
         return { applied, ...(await this.logPage(m, account.id, folder.graphId, applied, recount)) };
       });
       const { applied, logged, counts } = outcome;
-      if (applied.upserted + applied.removed > 0 || recount) await this.cacheVersion.bump(account.id);
+      if (applied.upserted + applied.removed + applied.relocated.length > 0 || recount) {
+        await this.cacheVersion.bump(account.id);
+      }
       if (feed) {
-        result.removedIds.push(...applied.removedIds);
+        result.removedIds.push(...applied.relocated.map((r) => r.id), ...applied.removedIds);
         feed.announce(logged, counts);
       }
       await run.onPage?.(page.messages.length, done);
       if (done) return result;
     }
+  }
+
+  /**
+   * The page's removals that the mirror holds in this folder, looked up: those now in another folder, by id
+   * (every answer is also kept in `locations`). Nothing to look up, or too much: an empty map, and they are removed.
+   */
+  private async locateRemoved(
+    run: FolderDeltaRun,
+    page: DeltaPage,
+    locations: Map<string, string | null>,
+  ): Promise<Map<string, string>> {
+    const relocate = new Map<string, string>();
+    if (!run.locate || page.removedIds.length === 0) return relocate;
+    const kept = new Set(page.messages.map((m) => m.id));
+    const held = await this.messages.foldersOf(
+      run.account.id,
+      page.removedIds.filter((id) => !kept.has(id)),
+    );
+    const ids = [...held].filter(([, f]) => f === run.folder.graphId).map(([id]) => id);
+    if (ids.length === 0) return relocate;
+    const found = await run.locate(ids);
+    for (const [id, folderId] of found ?? []) {
+      locations.set(id, folderId);
+      if (folderId !== null && folderId !== run.folder.graphId) relocate.set(id, folderId);
+    }
+    return relocate;
   }
 
   /**
@@ -188,13 +227,16 @@ export class FolderDeltaService {
   ): Promise<{ logged: MailChange[]; counts: FolderCounts[] }> {
     const changes: NewMailChange[] = [
       ...applied.removedIds.map((id) => ({ kind: 'removed' as const, messageId: id, folderId })),
+      ...applied.relocated.map((r) => ({ kind: 'upserted' as const, messageId: r.id, folderId: r.folderId })),
       ...applied.upsertedIds.map((id) => ({ kind: 'upserted' as const, messageId: id, folderId })),
     ];
     if (changes.length === 0) {
       if (recount) await this.folders.recount(m, accountId, [folderId]);
       return { logged: [], counts: [] };
     }
-    const touched = [folderId, ...applied.movedFrom.filter((f) => f !== folderId)];
+    const touched = [
+      ...new Set([folderId, ...applied.movedFrom, ...applied.relocated.map((r) => r.folderId)]),
+    ];
     const logged = await this.changes.record(m, accountId, changes);
     await this.folders.recount(m, accountId, touched);
     const counts = await this.folders.countsOf(m, accountId, touched);

@@ -131,6 +131,7 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
         upsertedIds: page.messages.map((m) => m.id),
         removedIds: page.removedIds,
         movedFrom: [],
+        relocated: [],
       });
     },
     count: () => Promise.resolve(42),
