@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef } from 'react';
 
 /** The mail view's keys (docs/dashboard.md lists them). `#` is Shift+3 on most layouts: matched by the character. */
 export type ShortcutKey = 'j' | 'k' | '/' | 'u' | 'e' | '#' | 's' | 'v' | 'r' | 'a' | 'f' | 'c' | 'Escape';
@@ -19,7 +19,9 @@ export function isTyping(target: EventTarget | null): boolean {
  */
 export function useMailShortcuts(handlers: Partial<Record<ShortcutKey, () => void>>, enabled = true): void {
   const latest = useRef(handlers);
-  useEffect(() => {
+  // A layout effect runs in the commit itself: a key pressed as soon as the page shows a change (j, then k at
+  // once) reaches the handlers of that render, not the ones before it (a passive effect can run after the paint).
+  useLayoutEffect(() => {
     latest.current = handlers;
   });
   useEffect(() => {

@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef } from 'react';
 import { useNavigate } from 'react-router';
 import { useSession } from '@/auth/session';
 import { useToast } from '@/components/ui/toast';
@@ -61,7 +61,8 @@ export function useRealtime(): void {
  */
 export function useRealtimeEvent<T = unknown>(event: string, handler: (payload: T) => void): void {
   const latest = useRef(handler);
-  useEffect(() => {
+  // updated in the commit (see use-mail-shortcuts): an event right after a render reaches that render's handler
+  useLayoutEffect(() => {
     latest.current = handler;
   });
   useEffect(() => subscribe(event, (payload) => latest.current(payload as T)), [event]);
