@@ -37,24 +37,53 @@ interface Activity {
 /** Each scenario's live changes: adds, updates, moves and deletes, made by the emulator's admin API. */
 const CHANGES = { creates: 15, updates: 15, moves: 10, deletes: 10 };
 
-/** Helpers bound to one running product and its user. */
-function productKit(product: RunningProduct, token: () => string, db: () => Client) {
-  const admin = product.emulator.admin;
+/**
+ * Starts an isolated product for a describe block (signed-up user, a Postgres client) and stops it after; resets
+ * the emulator's notification faults after each test. The helpers are bound to that product and its user.
+ */
+function productForSuite(options: Parameters<typeof startProduct>[0]) {
+  let product: RunningProduct | undefined;
+  let db: Client | undefined;
+  let token = '';
+  const running = () => {
+    if (!product || !db) throw new Error('the product is not started (beforeAll failed?)');
+    return { product, db, admin: product.emulator.admin };
+  };
+
+  beforeAll(async () => {
+    product = await startProduct(options);
+    db = new Client({ connectionString: product.databaseUrl });
+    await db.connect();
+    token = (await signUp(product.api)).token;
+  }, 180_000);
+
+  afterAll(async () => {
+    await db?.end();
+    await product?.stop();
+  });
+
+  afterEach(async () => {
+    await kit.faults({ notifications: { drop: 0, duplicate: 0, delayMs: 0, reorder: false } });
+  });
+
   const kit = {
+    get product(): RunningProduct {
+      return running().product;
+    },
     createMailbox: (address: string, messages: number, seed: number) =>
-      admin('POST', '/_emulator/mailboxes', { address, seed: { messages, folders: 3, seed } }),
+      running().admin('POST', '/_emulator/mailboxes', { address, seed: { messages, folders: 3, seed } }),
     /** Links the mailbox as its user would and waits for the first sync; resolves with the account id. */
     linkAndSync: async (address: string): Promise<string> => {
-      const dashboard = await linkOutlook(product, token(), address);
+      const dashboard = await linkOutlook(running().product, token, address);
       const accountId = /linked=([0-9a-f-]{36})/.exec(dashboard)?.[1];
       if (!accountId) throw new Error(`no linked=<id> in ${dashboard}`);
-      await waitForAccountStatus(product.api, token(), 'synced', { accountId, timeoutMs: 150_000 });
+      await waitForAccountStatus(running().product.api, token, 'synced', { accountId, timeoutMs: 150_000 });
       return accountId;
     },
     activeSubscriptions: async (address: string): Promise<EmulatorSubscription[]> =>
-      (await admin<{ value: EmulatorSubscription[] }>('GET', '/_emulator/subscriptions')).value.filter(
-        (s) => s.address === address && s.state === 'active',
-      ),
+      (
+        await running().admin<{ value: EmulatorSubscription[] }>('GET', '/_emulator/subscriptions')
+      ).value.filter((s) => s.address === address && s.state === 'active'),
     /** the mailbox's one live subscription, once the product created it */
     subscriptionOf: (address: string, other?: string) =>
       waitFor(
@@ -65,17 +94,23 @@ function productKit(product: RunningProduct, token: () => string, db: () => Clie
         { timeoutMs: 120_000, intervalMs: 250, what: `a ${other ? 'new ' : ''}subscription for ${address}` },
       ),
     notificationStats: async (): Promise<NotificationStats> =>
-      (await admin<{ notifications: NotificationStats }>('GET', '/_emulator/stats')).notifications,
+      (await running().admin<{ notifications: NotificationStats }>('GET', '/_emulator/stats')).notifications,
     /** adds, updates, moves and deletes mail, and resolves once all of it happened in the mailbox */
     changeMail: (address: string, seed: number) =>
-      admin<Activity>('POST', `/_emulator/mailboxes/${address}/activity`, { ...CHANGES, seed, wait: true }),
+      running().admin<Activity>('POST', `/_emulator/mailboxes/${address}/activity`, {
+        ...CHANGES,
+        seed,
+        wait: true,
+      }),
     fireLifecycle: (subscriptionId: string, event: 'subscriptionRemoved' | 'missed') =>
-      admin<{ sent: boolean }>('POST', `/_emulator/subscriptions/${subscriptionId}/lifecycle`, { event }),
-    faults: (body: Record<string, unknown>) => admin('POST', '/_emulator/faults', body),
+      running().admin<{ sent: boolean }>('POST', `/_emulator/subscriptions/${subscriptionId}/lifecycle`, {
+        event,
+      }),
+    faults: (body: Record<string, unknown>) => running().admin('POST', '/_emulator/faults', body),
     /** true when Postgres holds the mailbox exactly as the emulator's export does */
     inSync: async (accountId: string, address: string) =>
-      JSON.stringify(await mirroredState(db(), accountId)) ===
-      JSON.stringify(await exportedState(admin, address)),
+      JSON.stringify(await mirroredState(running().db, accountId)) ===
+      JSON.stringify(await exportedState(running().admin, address)),
   };
   return kit;
 }
@@ -88,33 +123,9 @@ function productKit(product: RunningProduct, token: () => string, db: () => Clie
  */
 describe('subscriptions: a removed subscription, dropped notifications', () => {
   describe('lifecycle events (reconciliation off, so only the lifecycle handling can recover)', () => {
-    let product: RunningProduct;
-    let db: Client;
-    let token = '';
-    let kit: ReturnType<typeof productKit>;
-
-    beforeAll(async () => {
-      product = await startProduct({
-        isolated: true,
-        appEnv: { LOG_LEVEL: 'warn', RECONCILE_INTERVAL_SECONDS: '0' },
-      });
-      db = new Client({ connectionString: product.databaseUrl });
-      await db.connect();
-      token = (await signUp(product.api)).token;
-      kit = productKit(
-        product,
-        () => token,
-        () => db,
-      );
-    }, 180_000);
-
-    afterAll(async () => {
-      await db?.end();
-      await product?.stop();
-    });
-
-    afterEach(async () => {
-      await kit.faults({ notifications: { drop: 0, duplicate: 0, delayMs: 0, reorder: false } });
+    const kit = productForSuite({
+      isolated: true,
+      appEnv: { LOG_LEVEL: 'warn', RECONCILE_INTERVAL_SECONDS: '0' },
     });
 
     it('subscriptionRemoved while mail changes: the product recreates the subscription and catches up', async () => {
@@ -127,7 +138,7 @@ describe('subscriptions: a removed subscription, dropped notifications', () => {
       // The consumer is paused (SIGSTOP) for the moment of the removal, so the product cannot recreate the
       // subscription before the mail has changed: these changes happen while the mailbox has no subscription at
       // all, and no notification can ever tell of them.
-      product.consumer.child.kill('SIGSTOP');
+      kit.product.consumer.child.kill('SIGSTOP');
       let activity: Activity;
       let goneWhileChanging: number;
       let staleMirror: boolean;
@@ -138,14 +149,14 @@ describe('subscriptions: a removed subscription, dropped notifications', () => {
         goneWhileChanging = (await kit.activeSubscriptions(address)).length;
         staleMirror = !(await kit.inSync(accountId, address));
       } finally {
-        product.consumer.child.kill('SIGCONT');
+        kit.product.consumer.child.kill('SIGCONT');
       }
       expect(goneWhileChanging).toBe(0);
       expect(activity.done).toBe(activity.total);
       expect(staleMirror).toBe(true);
 
       const recreated = await kit.subscriptionOf(address, old.id);
-      const converged = await expectConverged(product, [{ accountId, address }], { timeoutMs: 150_000 });
+      const converged = await expectConverged(kit.product, [{ accountId, address }], { timeoutMs: 150_000 });
       // exactly one live subscription for the mailbox, the new one
       const live = await kit.activeSubscriptions(address);
       expect(live.map((s) => s.id)).toEqual([recreated.id]);
@@ -190,7 +201,7 @@ describe('subscriptions: a removed subscription, dropped notifications', () => {
 
       const fired = await kit.fireLifecycle(sub.id, 'missed');
       expect(fired.sent).toBe(true);
-      const converged = await expectConverged(product, [{ accountId, address }], { timeoutMs: 150_000 });
+      const converged = await expectConverged(kit.product, [{ accountId, address }], { timeoutMs: 150_000 });
       // the same subscription goes on: `missed` resyncs, it does not replace anything
       expect((await kit.activeSubscriptions(address)).map((s) => s.id)).toEqual([sub.id]);
 
@@ -214,49 +225,27 @@ describe('subscriptions: a removed subscription, dropped notifications', () => {
 
   describe('periodic reconciliation (RECONCILE_INTERVAL_SECONDS=15, two consumers)', () => {
     const INTERVAL_SECONDS = 15;
-    let product: RunningProduct;
-    let db: Client;
-    let token = '';
-    let kit: ReturnType<typeof productKit>;
     let productStarted = 0;
-
-    beforeAll(async () => {
+    beforeAll(() => {
       productStarted = Date.now();
-      product = await startProduct({
-        isolated: true,
-        consumers: 2,
-        // `log`: each reconciliation logs one line, counted below
-        appEnv: { LOG_LEVEL: 'log', RECONCILE_INTERVAL_SECONDS: String(INTERVAL_SECONDS) },
-      });
-      db = new Client({ connectionString: product.databaseUrl });
-      await db.connect();
-      token = (await signUp(product.api)).token;
-      kit = productKit(
-        product,
-        () => token,
-        () => db,
-      );
-    }, 180_000);
-
-    afterAll(async () => {
-      await db?.end();
-      await product?.stop();
     });
-
-    afterEach(async () => {
-      await kit.faults({ notifications: { drop: 0, duplicate: 0, delayMs: 0, reorder: false } });
+    const kit = productForSuite({
+      isolated: true,
+      consumers: 2,
+      // `log`: each reconciliation logs one line, counted below
+      appEnv: { LOG_LEVEL: 'log', RECONCILE_INTERVAL_SECONDS: String(INTERVAL_SECONDS) },
     });
 
     /** reconciliations started, over every consumer process */
     const rounds = () =>
-      product.consumers.reduce(
+      kit.product.consumers.reduce(
         (n, c) => n + (c.output().match(/reconciliation: \d+ synced account\(s\)/g)?.length ?? 0),
         0,
       );
 
     /** reconciliations that asked at least one account for a round (the mailbox of the test is the only one) */
     const accountRounds = () =>
-      product.consumers.reduce(
+      kit.product.consumers.reduce(
         (n, c) => n + (c.output().match(/reconciliation: [1-9]\d* synced account\(s\)/g)?.length ?? 0),
         0,
       );
@@ -272,7 +261,7 @@ describe('subscriptions: a removed subscription, dropped notifications', () => {
       await kit.subscriptionOf(address);
       // everything the link set off (the catch-up round after the subscription) is done first, so nothing but a
       // reconciliation can bring in the changes below (clean-clone runs converged through that late round)
-      await expectConverged(product, [{ accountId, address }], { timeoutMs: 60_000 });
+      await expectConverged(kit.product, [{ accountId, address }], { timeoutMs: 60_000 });
 
       await kit.faults({ notifications: { drop: 1 } });
       const before = await kit.notificationStats();
@@ -289,7 +278,7 @@ describe('subscriptions: a removed subscription, dropped notifications', () => {
         what: `${address} to equal the export`,
       });
       const convergedSeconds = (Date.now() - changedAt) / 1000;
-      const converged = await expectConverged(product, [{ accountId, address }], { timeoutMs: 60_000 });
+      const converged = await expectConverged(kit.product, [{ accountId, address }], { timeoutMs: 60_000 });
       const after = await kit.notificationStats();
       const dropped = after.dropped - before.dropped;
       expect(dropped).toBeGreaterThan(0);
