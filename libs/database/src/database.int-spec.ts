@@ -4,6 +4,7 @@ import { currentTestRun } from '@email-core/testing';
 import { createDataSource } from './data-source';
 import { runMigrationsLocked } from './migrate';
 import { migrations } from './migrations';
+import { MailFoldersRepository } from './mail/mail-folders.repository';
 import { MessagesRepository } from './mail/messages.repository';
 import { OutboxRepository } from './outbox/outbox.repository';
 
@@ -12,6 +13,22 @@ describe('Postgres (real server, migrated schema)', () => {
   const dataSource = createDataSource({ url: run.databaseUrl, poolSize: 4 });
   const outbox = new OutboxRepository(dataSource);
   const messages = new MessagesRepository(dataSource);
+  const folders = new MailFoldersRepository(dataSource);
+
+  /** a user with one mail account, to hang folders and messages on (deleting the user removes it all) */
+  const newAccount = async () => {
+    const user = randomUUID();
+    const account = randomUUID();
+    await dataSource.query(`INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'x')`, [
+      user,
+      `${user}@example.test`,
+    ]);
+    await dataSource.query(
+      `INSERT INTO mail_accounts (id, user_id, external_user_id, email) VALUES ($1, $2, 'ext', $3)`,
+      [account, user, `${account}@example.test`],
+    );
+    return { user, account };
+  };
 
   beforeAll(() => dataSource.initialize());
   afterAll(() => dataSource.destroy());
@@ -75,16 +92,7 @@ describe('Postgres (real server, migrated schema)', () => {
   });
 
   it('a removal whose message is known to be in another kept folder moves it there; any other is removed', async () => {
-    const user = randomUUID();
-    const account = randomUUID();
-    await dataSource.query(`INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'x')`, [
-      user,
-      `${user}@example.test`,
-    ]);
-    await dataSource.query(
-      `INSERT INTO mail_accounts (id, user_id, external_user_id, email) VALUES ($1, $2, 'ext', 'a@example.test')`,
-      [account, user],
-    );
+    const { user, account } = await newAccount();
     for (const f of ['inbox', 'archive']) {
       await dataSource.query(
         `INSERT INTO mail_folders (account_id, graph_id, display_name) VALUES ($1, $2, $2)`,
@@ -125,6 +133,47 @@ describe('Postgres (real server, migrated schema)', () => {
       { graph_id: 'already-moved', folder_graph_id: 'archive' },
       { graph_id: 'moved', folder_graph_id: 'archive' },
     ]);
+    await dataSource.query('DELETE FROM users WHERE id = $1', [user]);
+  });
+
+  it('a folder rebuild keeps its messages until the last page, which removes only those no page listed', async () => {
+    const { user, account } = await newAccount();
+    await dataSource.query(
+      `INSERT INTO mail_folders (account_id, graph_id, display_name, delta_link) VALUES ($1, 'inbox', 'Inbox', 'old')`,
+      [account],
+    );
+    for (const id of ['kept-1', 'kept-2', 'deleted-meanwhile']) {
+      await dataSource.query(
+        `INSERT INTO messages (account_id, graph_id, folder_graph_id, change_key, received_at)
+         VALUES ($1, $2, 'inbox', 'ck', now())`,
+        [account, id],
+      );
+    }
+    const ids = async () =>
+      (
+        await dataSource.query<Array<{ graph_id: string }>>(
+          `SELECT graph_id FROM messages WHERE account_id = $1 ORDER BY graph_id`,
+          [account],
+        )
+      ).map((r) => r.graph_id);
+
+    await dataSource.transaction((m) => folders.startRebuild(m, account, 'inbox'));
+    expect((await folders.listForSync(account))[0]).toMatchObject({ deltaLink: null, rebuilding: true });
+    // two pages, each in its own transaction: nothing is removed before the last
+    await dataSource.transaction((m) => folders.markSeen(m, account, 'inbox', ['kept-1']));
+    expect(await ids()).toEqual(['deleted-meanwhile', 'kept-1', 'kept-2']);
+    const swept = await dataSource.transaction(async (m) => {
+      await folders.markSeen(m, account, 'inbox', ['kept-2', 'kept-2']);
+      return folders.finishRebuild(m, account, 'inbox');
+    });
+    expect(swept).toEqual(['deleted-meanwhile']);
+    expect(await ids()).toEqual(['kept-1', 'kept-2']);
+    expect((await folders.listForSync(account))[0]).toMatchObject({ rebuilding: false });
+    const seen: Array<{ n: string }> = await dataSource.query(
+      `SELECT count(*) AS n FROM folder_rebuild_seen WHERE account_id = $1`,
+      [account],
+    );
+    expect(seen[0].n).toBe('0');
     await dataSource.query('DELETE FROM users WHERE id = $1', [user]);
   });
 });

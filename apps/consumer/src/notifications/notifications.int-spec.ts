@@ -503,6 +503,21 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
 
   it('a lost delta state (410 SyncStateNotFound) rebuilds the folders from scratch and still converges, gaplessly', async () => {
     const since = (await db.query<{ now: Date }>('SELECT now()')).rows[0].now;
+    const seqBefore = (await changeLog(alice)).latest;
+    const messagesBefore = (await mirrorOf(alice)).messages.length;
+    // sampled while the folders are rebuilt: a rebuild keeps a folder's messages until its last page
+    let fewest = messagesBefore;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const { rows } = await db.query<{ n: string }>(
+          'SELECT count(*) AS n FROM messages WHERE account_id = $1',
+          [alice],
+        );
+        fewest = Math.min(fewest, Number(rows[0].n));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
     await emulator.admin('POST', '/_emulator/faults', { expireDeltaTokens: aliceAddress });
     const w = await emulator.admin<Written>('POST', `/_emulator/mailboxes/${aliceAddress}/messages`, {
       subject: 'after the tokens expired',
@@ -521,10 +536,15 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
       },
       { timeoutMs: 30000, intervalMs: 200, what: 'every folder of alice rebuilt from scratch' },
     );
+    sampling = false;
+    await sampler;
     await expectConverged(alice);
     const { log } = await expectLogAnnounced(alice);
     expect(log.at(-1)).toBeDefined();
     expect(log.some((c) => c.messageId === w.immutableId && c.kind === 'upserted')).toBe(true);
+    // nothing was deleted in Outlook: the rebuilds removed nothing, and no folder was ever empty meanwhile
+    expect(log.filter((c) => c.seq > seqBefore && c.kind === 'removed')).toEqual([]);
+    expect(fewest).toBe(messagesBefore);
     const links = (
       await db.query<{ n: string }>(
         `SELECT count(*) AS n FROM mail_folders WHERE account_id = $1 AND (delta_link IS NULL OR next_link IS NOT NULL)`,

@@ -7,6 +7,8 @@ export interface FolderSyncState {
   displayName: string;
   nextLink: string | null;
   deltaLink: string | null;
+  /** a lost delta state is being rebuilt from scratch (see `startRebuild`) */
+  rebuilding: boolean;
 }
 
 export interface FolderLinks {
@@ -139,8 +141,9 @@ export class MailFoldersRepository {
       display_name: string;
       next_link: string | null;
       delta_link: string | null;
+      rebuilding: boolean;
     }> = await this.dataSource.query(
-      `SELECT graph_id, parent_graph_id, display_name, next_link, delta_link
+      `SELECT graph_id, parent_graph_id, display_name, next_link, delta_link, rebuilding
        FROM mail_folders WHERE account_id = $1 ORDER BY graph_id`,
       [accountId],
     );
@@ -150,6 +153,7 @@ export class MailFoldersRepository {
       displayName: r.display_name,
       nextLink: r.next_link,
       deltaLink: r.delta_link,
+      rebuilding: r.rebuilding,
     }));
   }
 
@@ -176,50 +180,58 @@ export class MailFoldersRepository {
   }
 
   /**
-   * Forgets the folder's delta state (its token expired: 410 SyncStateNotFound) and its messages, in one
-   * transaction, so the from-scratch run that follows rebuilds it exactly: a full delta reports what exists, not
-   * what was deleted while the token was lost.
+   * Forgets the folder's delta state (its token expired: 410 SyncStateNotFound) and starts a rebuild from scratch
+   * that keeps the folder's messages meanwhile: a full delta reports what exists, not what was deleted while the
+   * token was lost, so each page records the ids it lists (`markSeen`) and the last one removes the rest
+   * (`finishRebuild`). The folder never shows empty, and a crash mid-rebuild resumes it from the stored nextLink.
    */
-  async resetFolder(manager: EntityManager | undefined, accountId: string, folderId: string): Promise<void> {
-    await this.resetFolderReturning(manager, accountId, folderId, false);
+  async startRebuild(manager: EntityManager, accountId: string, folderId: string): Promise<void> {
+    await manager.query(`DELETE FROM folder_rebuild_seen WHERE account_id = $1 AND folder_graph_id = $2`, [
+      accountId,
+      folderId,
+    ]);
+    await manager.query(
+      `UPDATE mail_folders
+       SET next_link = NULL, delta_link = NULL, synced_at = NULL, rebuilding = true, updated_at = now()
+       WHERE account_id = $1 AND graph_id = $2`,
+      [accountId, folderId],
+    );
   }
 
-  /** `resetFolder`, answering the ids of the messages it dropped (for the change log). */
-  async resetFolderDropping(manager: EntityManager, accountId: string, folderId: string): Promise<string[]> {
-    return this.resetFolderReturning(manager, accountId, folderId, true);
+  /** During a rebuild, in the page's transaction: the ids the page listed. */
+  async markSeen(manager: EntityManager, accountId: string, folderId: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await manager.query(
+      `INSERT INTO folder_rebuild_seen (account_id, folder_graph_id, graph_id)
+       SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`,
+      [accountId, folderId, ids],
+    );
   }
 
-  private async resetFolderReturning(
-    manager: EntityManager | undefined,
-    accountId: string,
-    folderId: string,
-    returning: boolean,
-  ): Promise<string[]> {
-    let dropped: string[] = [];
-    const run = async (m: EntityManager) => {
-      if (returning) {
-        const rows: Array<{ graph_id: string }> = await m.query(
-          `WITH d AS (DELETE FROM messages WHERE account_id = $1 AND folder_graph_id = $2 RETURNING graph_id)
-           SELECT graph_id FROM d`,
-          [accountId, folderId],
-        );
-        dropped = rows.map((r) => r.graph_id);
-      } else {
-        await m.query(`DELETE FROM messages WHERE account_id = $1 AND folder_graph_id = $2`, [
-          accountId,
-          folderId,
-        ]);
-      }
-      await m.query(
-        `UPDATE mail_folders
-         SET next_link = NULL, delta_link = NULL, synced_at = NULL, total_count = 0, unread_count = 0, updated_at = now()
-         WHERE account_id = $1 AND graph_id = $2`,
-        [accountId, folderId],
-      );
-    };
-    if (manager) await run(manager);
-    else await this.dataSource.transaction(run);
-    return dropped;
+  /**
+   * Ends a rebuild, in the last page's transaction: the folder's messages that no page listed are removed (they
+   * were deleted, or moved away, while the token was lost); answers their ids.
+   */
+  async finishRebuild(manager: EntityManager, accountId: string, folderId: string): Promise<string[]> {
+    const rows: Array<{ graph_id: string }> = await manager.query(
+      `WITH d AS (
+         DELETE FROM messages m WHERE m.account_id = $1 AND m.folder_graph_id = $2
+           AND NOT EXISTS (SELECT 1 FROM folder_rebuild_seen s
+                           WHERE s.account_id = $1 AND s.folder_graph_id = $2 AND s.graph_id = m.graph_id)
+         RETURNING m.graph_id
+       )
+       SELECT graph_id FROM d`,
+      [accountId, folderId],
+    );
+    await manager.query(`DELETE FROM folder_rebuild_seen WHERE account_id = $1 AND folder_graph_id = $2`, [
+      accountId,
+      folderId,
+    ]);
+    await manager.query(
+      `UPDATE mail_folders SET rebuilding = false WHERE account_id = $1 AND graph_id = $2`,
+      [accountId, folderId],
+    );
+    return rows.map((r) => r.graph_id);
   }
 
   /** The stored counts of some of the account's folders (unknown ids are absent), read with `manager`. */

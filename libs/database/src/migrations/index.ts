@@ -2,6 +2,7 @@ import { InitialSchema1763800000000 } from './1763800000000-initial-schema';
 import { UsersAccountsMail1763900000000 } from './1763900000000-users-accounts-mail';
 import { LiveMail1764000000000 } from './1764000000000-live-mail';
 import { MailCommands1764100000000 } from './1764100000000-mail-commands';
+import { FolderRebuild1764200000000 } from './1764200000000-folder-rebuild';
 
 /** Every migration, in order. Listed explicitly so bundled builds need no file globbing. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   UsersAccountsMail1763900000000,
   LiveMail1764000000000,
   MailCommands1764100000000,
+  FolderRebuild1764200000000,
 ];

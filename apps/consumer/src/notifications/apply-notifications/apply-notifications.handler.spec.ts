@@ -64,6 +64,7 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
     displayName: id,
     nextLink: null,
     deltaLink: `delta-${id}`,
+    rebuilding: false,
   });
   const accounts = {
     findForSync: () => Promise.resolve(account),

@@ -132,6 +132,8 @@ export class FolderDeltaService {
           : { folderId: folder.graphId },
     );
     const result: FolderDeltaResult = { pages: 0, removedIds: [], locations: new Map(), reset: false };
+    // a rebuild a crash interrupted goes on from its stored nextLink
+    let rebuilding = folder.rebuilding;
     let resets = 0;
     let pages = 0;
     for (;;) {
@@ -146,8 +148,8 @@ export class FolderDeltaService {
         this.logger.warn(
           `folder ${folder.graphId} of account ${account.id}: delta state lost; syncing it again`,
         );
-        await this.resetFolder(account, folder.graphId, feed);
-        await this.cacheVersion.bump(account.id);
+        await this.dataSource.transaction((m) => this.folders.startRebuild(m, account.id, folder.graphId));
+        rebuilding = true;
         pending = fetchPage({ folderId: folder.graphId });
         pages = 0;
         continue;
@@ -165,8 +167,25 @@ export class FolderDeltaService {
       const relocate = feed
         ? await this.locateRemoved(run, page, result.locations)
         : new Map<string, string>();
+      const finishing = rebuilding && done;
       const outcome = await this.dataSource.transaction(async (m): Promise<PageOutcome> => {
-        const applied = await this.messages.applyPage(m, account.id, folder.graphId, page, relocate);
+        let applied = await this.messages.applyPage(m, account.id, folder.graphId, page, relocate);
+        if (rebuilding) {
+          await this.folders.markSeen(
+            m,
+            account.id,
+            folder.graphId,
+            page.messages.map((msg) => msg.id),
+          );
+        }
+        if (finishing) {
+          const swept = await this.folders.finishRebuild(m, account.id, folder.graphId);
+          applied = {
+            ...applied,
+            removed: applied.removed + swept.length,
+            removedIds: [...applied.removedIds, ...swept],
+          };
+        }
         await this.folders.saveLinks(m, account.id, folder.graphId, { nextLink, deltaLink });
         if (!feed) {
           if (recount) await this.folders.recount(m, account.id, [folder.graphId]);
@@ -175,6 +194,7 @@ export class FolderDeltaService {
         return { applied, ...(await this.logPage(m, account.id, folder.graphId, applied, recount)) };
       });
       const { applied, logged, counts } = outcome;
+      if (finishing) rebuilding = false;
       if (applied.upserted + applied.removed + applied.relocated.length > 0 || recount) {
         await this.cacheVersion.bump(account.id);
       }
@@ -241,23 +261,5 @@ export class FolderDeltaService {
     await this.folders.recount(m, accountId, touched);
     const counts = await this.folders.countsOf(m, accountId, touched);
     return { logged, counts };
-  }
-
-  /** Forgets the folder's delta state and messages; with a feed, the dropped messages are logged as removed. */
-  private async resetFolder(account: AccountForSync, folderId: string, feed?: ChangeFeed): Promise<void> {
-    if (!feed) {
-      await this.folders.resetFolder(undefined, account.id, folderId);
-      return;
-    }
-    const { logged, counts } = await this.dataSource.transaction(async (m) => {
-      const dropped = await this.folders.resetFolderDropping(m, account.id, folderId);
-      const numbered = await this.changes.record(
-        m,
-        account.id,
-        dropped.map((id) => ({ kind: 'removed', messageId: id, folderId })),
-      );
-      return { logged: numbered, counts: await this.folders.countsOf(m, account.id, [folderId]) };
-    });
-    feed.announce(logged, counts);
   }
 }

@@ -56,6 +56,7 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
         displayName: '',
         nextLink: null,
         deltaLink: null,
+        rebuilding: false,
         ...s,
       },
     ]),
@@ -91,6 +92,7 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
             displayName: f.displayName,
             nextLink: null,
             deltaLink: null,
+            rebuilding: false,
           });
         }
       }
@@ -104,18 +106,22 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
       log.push(`links:${id}:${links.nextLink ?? links.deltaLink}`);
       return Promise.resolve();
     },
-    resetFolder: (_m: unknown, _a: string, id: string) => {
+    startRebuild: (_m: unknown, _a: string, id: string) => {
       const s = states.get(id) as FolderSyncState;
       s.nextLink = null;
       s.deltaLink = null;
+      s.rebuilding = true;
       log.push(`reset:${id}`);
       return Promise.resolve();
     },
-    resetFolderDropping: (_m: unknown, _a: string, id: string) => {
-      const s = states.get(id) as FolderSyncState;
-      s.nextLink = null;
-      s.deltaLink = null;
-      log.push(`reset:${id}`);
+    markSeen: (_m: unknown, _a: string, id: string, ids: string[]) => {
+      log.push(`seen:${id}:${ids.join(',')}`);
+      return Promise.resolve();
+    },
+    // the rebuild's last page removes what no page listed: here one old message of the folder
+    finishRebuild: (_m: unknown, _a: string, id: string) => {
+      (states.get(id) as FolderSyncState).rebuilding = false;
+      log.push(`sweep:${id}`);
       return Promise.resolve([`old-of-${id}`]);
     },
     recount: () => Promise.resolve(),
@@ -365,19 +371,20 @@ describe('SyncMailboxHandler', () => {
       a: { messages: [msg('1')], removedIds: [], deltaLink: 'delta-a-new' },
     });
     expect(await h.run()).toBe('completed');
-    // a resumed from its deltaLink: the messages dropped with its lost state are logged as removed
+    // a resumed from its deltaLink: the folder keeps its messages while it is fetched again, and its last page
+    // removes (and logs as removed) those no page listed, together with what the page wrote
     expect(h.log.slice(0, 9)).toEqual([
       'lock',
       'reset:a',
-      'record:1',
       'commit',
-      'event:mail.changed',
       'page:a:1',
+      'seen:a:1',
+      'sweep:a',
       'links:a:delta-a-new',
-      'record:1',
+      'record:2',
       'commit',
     ]);
-    expect(h.states.get('a')).toMatchObject({ deltaLink: 'delta-a-new', nextLink: null });
+    expect(h.states.get('a')).toMatchObject({ deltaLink: 'delta-a-new', nextLink: null, rebuilding: false });
   });
 
   it('gives up on a folder whose state keeps vanishing, leaving the message to the retry topic', async () => {
