@@ -1,4 +1,5 @@
-import { useEffect, useLayoutEffect, useRef } from 'react';
+import { useEffect } from 'react';
+import { useLatest } from '@/hooks/use-latest';
 
 /** The mail view's keys (docs/dashboard.md lists them). `#` is Shift+3 on most layouts: matched by the character. */
 export type ShortcutKey = 'j' | 'k' | '/' | 'u' | 'e' | '#' | 's' | 'v' | 'r' | 'a' | 'f' | 'c' | 'Escape';
@@ -18,12 +19,7 @@ export function isTyping(target: EventTarget | null): boolean {
  * Meta held (browser and OS shortcuts), and on repeated key-down events. The handlers may change every render.
  */
 export function useMailShortcuts(handlers: Partial<Record<ShortcutKey, () => void>>, enabled = true): void {
-  const latest = useRef(handlers);
-  // A layout effect runs in the commit itself: a key pressed as soon as the page shows a change (j, then k at
-  // once) reaches the handlers of that render, not the ones before it (a passive effect can run after the paint).
-  useLayoutEffect(() => {
-    latest.current = handlers;
-  });
+  const latest = useLatest(handlers);
   useEffect(() => {
     if (!enabled) return;
     const onKey = (e: KeyboardEvent) => {

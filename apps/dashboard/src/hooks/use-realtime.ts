@@ -1,9 +1,10 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useLayoutEffect, useRef } from 'react';
+import { useEffect, useRef } from 'react';
 import { useNavigate } from 'react-router';
 import { useSession } from '@/auth/session';
 import { useToast } from '@/components/ui/toast';
 import { notifyDesktop } from '@/hooks/use-desktop-notifications';
+import { useLatest } from '@/hooks/use-latest';
 import { RealtimeConnection, type NewMailHandler } from '@/realtime/connection';
 import { subscribe } from '@/realtime/emitter';
 import { describeMail } from '@/realtime/new-mail';
@@ -60,10 +61,6 @@ export function useRealtime(): void {
  * may change between renders without resubscribing. Payloads are the domain events as the server sent them.
  */
 export function useRealtimeEvent<T = unknown>(event: string, handler: (payload: T) => void): void {
-  const latest = useRef(handler);
-  // updated in the commit (see use-mail-shortcuts): an event right after a render reaches that render's handler
-  useLayoutEffect(() => {
-    latest.current = handler;
-  });
+  const latest = useLatest(handler);
   useEffect(() => subscribe(event, (payload) => latest.current(payload as T)), [event]);
 }
