@@ -11,11 +11,12 @@ import { loadOrExit, loadProducerConfig } from '@email-core/config';
 import { exitOnSignals } from '@email-core/health';
 import { AppModule } from './app.module';
 import { RateLimiter } from './auth/rate-limit/rate-limiter';
-import { commandBody, COMMANDS_ROUTE } from './commands/command-body-limit';
 import { GRAPH_WEBHOOK_ROUTES, graphWebhookBody } from './graph-webhook/graph-webhook-body';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { applyApiPrefix, createApiDocument } from './http/api-document';
 import { StrictInputsGuard } from './http/strict-inputs.guard';
+import { mountAuthenticatedBodies } from './security/authenticated-bodies';
+import { refuseOversizedBody } from './security/before-body';
 import { bodyParseErrors } from './security/body-errors';
 import { ipRateLimit } from './security/ip-rate-limit';
 import { rejectNul } from './security/reject-nul';
@@ -67,9 +68,12 @@ async function bootstrap(): Promise<void> {
       failOpen: false,
     }),
   );
-  // `POST /commands` also gets its own JSON parser, also before Nest's (after CORS, so a browser can read its
-  // 413): outgoing mail carries attachments, so its limit is sized for the largest valid command, not 100 kB.
-  app.use(`/api/v1/${COMMANDS_ROUTE}`, commandBody());
+  // `POST /commands` (4 MiB of JSON) and `POST /uploads` (3 MB attachments), and the resync: a per-IP limit, the
+  // bearer token and a per-user limit, all before a byte of the body is read; then each reads its own body
+  // (after CORS, so a browser can read the refusals). No anonymous caller gets past JSON_BODY_LIMIT_BYTES.
+  mountAuthenticatedBodies(app, config);
+  // every other route: a body over the global limit is refused (413) and its connection closed, never drained
+  app.use(refuseOversizedBody(config.limits.jsonBodyBytes));
   // every other route: JSON (and form) bodies up to JSON_BODY_LIMIT_BYTES, instead of Nest's default parsers
   app.useBodyParser('json', { limit: config.limits.jsonBodyBytes });
   app.useBodyParser('urlencoded', { limit: config.limits.jsonBodyBytes, extended: false });

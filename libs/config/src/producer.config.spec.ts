@@ -53,7 +53,30 @@ describe('security limits', () => {
   it('defaults: 120,000 webhook POSTs and 120 refreshes per IP per minute, 100 kB JSON bodies', () => {
     const config = loadProducerConfig(env());
     expect(config.webhook.ratePerMinute).toBe(120_000);
-    expect(config.limits).toEqual({ refreshPerMinute: 120, jsonBodyBytes: 102_400 });
+    expect(config.limits).toMatchObject({ refreshPerMinute: 120, jsonBodyBytes: 102_400 });
+  });
+
+  it('per-user limits on commands, uploads and resyncs, and a per-IP one on commands and uploads', () => {
+    expect(loadProducerConfig(env()).limits).toMatchObject({
+      commandsPerMinute: 120,
+      commandsPerIpPerMinute: 600,
+      uploadsPerMinute: 60,
+      resyncPerMinute: 10,
+    });
+    const config = loadProducerConfig(
+      env({
+        COMMANDS_RATE_LIMIT_PER_MINUTE: '3',
+        COMMANDS_IP_RATE_LIMIT_PER_MINUTE: '7',
+        UPLOADS_RATE_LIMIT_PER_MINUTE: '2',
+        RESYNC_RATE_LIMIT_PER_MINUTE: '1',
+      }),
+    );
+    expect(config.limits).toMatchObject({
+      commandsPerMinute: 3,
+      commandsPerIpPerMinute: 7,
+      uploadsPerMinute: 2,
+      resyncPerMinute: 1,
+    });
   });
 
   it('reads them from the environment', () => {
@@ -65,7 +88,7 @@ describe('security limits', () => {
       }),
     );
     expect(config.webhook.ratePerMinute).toBe(30);
-    expect(config.limits).toEqual({ refreshPerMinute: 5, jsonBodyBytes: 2048 });
+    expect(config.limits).toMatchObject({ refreshPerMinute: 5, jsonBodyBytes: 2048 });
   });
 
   it('refuses a limit that is not a positive whole number', () => {

@@ -19,6 +19,10 @@ const producerEnv = z.object({
   WEBHOOK_RATE_LIMIT_PER_MINUTE: positiveInt(120_000),
   AUTH_REFRESH_RATE_LIMIT_PER_MINUTE: positiveInt(120),
   JSON_BODY_LIMIT_BYTES: positiveInt(102_400),
+  COMMANDS_RATE_LIMIT_PER_MINUTE: positiveInt(120),
+  COMMANDS_IP_RATE_LIMIT_PER_MINUTE: positiveInt(600),
+  UPLOADS_RATE_LIMIT_PER_MINUTE: positiveInt(60),
+  RESYNC_RATE_LIMIT_PER_MINUTE: positiveInt(10),
   REALTIME_INSTANCE_ID: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore (at most 64)')
@@ -60,6 +64,14 @@ export interface ProducerConfig extends InfraConfig {
     refreshPerMinute: number;
     /** the JSON body limit of every route without its own (the commands and the webhook have theirs) */
     jsonBodyBytes: number;
+    /** `POST /commands` per signed-in user per minute (the limit is checked before the body is read) */
+    commandsPerMinute: number;
+    /** `POST /commands` and `POST /uploads` per source IP per minute, whoever is signed in */
+    commandsPerIpPerMinute: number;
+    /** `POST /uploads` (attachments) per signed-in user per minute */
+    uploadsPerMinute: number;
+    /** `POST /accounts/:id/resync` per signed-in user per minute */
+    resyncPerMinute: number;
   };
   realtime: {
     /**
@@ -94,6 +106,10 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
     limits: {
       refreshPerMinute: e.AUTH_REFRESH_RATE_LIMIT_PER_MINUTE,
       jsonBodyBytes: e.JSON_BODY_LIMIT_BYTES,
+      commandsPerMinute: e.COMMANDS_RATE_LIMIT_PER_MINUTE,
+      commandsPerIpPerMinute: e.COMMANDS_IP_RATE_LIMIT_PER_MINUTE,
+      uploadsPerMinute: e.UPLOADS_RATE_LIMIT_PER_MINUTE,
+      resyncPerMinute: e.RESYNC_RATE_LIMIT_PER_MINUTE,
     },
     realtime: { instanceId: e.REALTIME_INSTANCE_ID },
     ops: {

@@ -37,6 +37,7 @@ export {
 } from './messages';
 export { REALTIME_PATH, RealtimeEvents, type RealtimeEventName } from './realtime';
 export {
+  attachmentRefSchema,
   attachmentUploadSchema,
   commandStatusSchema,
   mailCommandQueuedSchema,
@@ -44,8 +45,13 @@ export {
   MAX_ATTACHMENTS,
   MAX_BULK_IDS,
   MAX_INLINE_ATTACHMENT_BYTES,
+  MAX_PENDING_UPLOADS,
+  outgoingAttachmentSchema,
   recipientSchema,
+  UPLOAD_TTL_HOURS,
+  type AttachmentRef,
   type AttachmentUpload,
+  type OutgoingAttachmentRequest,
   type CommandStatus,
   type MailCommandAction,
   type MailCommandQueued,

@@ -34,6 +34,23 @@ export const attachmentUploadSchema = z
   .strict();
 export type AttachmentUpload = z.infer<typeof attachmentUploadSchema>;
 
+/**
+ * An attachment uploaded beforehand (`POST /uploads`, its raw bytes streamed with a hard limit): the command names
+ * it, and the API moves its bytes into the command when the command is stored. The way to attach large files;
+ * inline base64 remains for small ones (counted against the command's JSON body limit, docs/mail-actions.md).
+ */
+export const attachmentRefSchema = z.object({ uploadId: uuid }).strict();
+export type AttachmentRef = z.infer<typeof attachmentRefSchema>;
+
+/** An outgoing mail's attachment: inline, or a reference to an upload. */
+export const outgoingAttachmentSchema = z.union([attachmentRefSchema, attachmentUploadSchema]);
+export type OutgoingAttachmentRequest = z.infer<typeof outgoingAttachmentSchema>;
+
+/** How long an upload waits for the command that attaches it. */
+export const UPLOAD_TTL_HOURS = 24;
+/** At most this many uploads of one user wait for their command at once. */
+export const MAX_PENDING_UPLOADS = 50;
+
 const bodySchema = z
   .object({ contentType: z.enum(['text', 'html']).default('text'), content: z.string().max(1_000_000) })
   .strict();
@@ -66,7 +83,7 @@ export const mailCommandRequestSchema = z.discriminatedUnion('action', [
       toRecipients: z.array(recipientSchema).max(500).default([]),
       ccRecipients: z.array(recipientSchema).max(500).default([]),
       bccRecipients: z.array(recipientSchema).max(500).default([]),
-      attachments: z.array(attachmentUploadSchema).max(MAX_ATTACHMENTS).default([]),
+      attachments: z.array(outgoingAttachmentSchema).max(MAX_ATTACHMENTS).default([]),
     })
     .strict(),
   z
@@ -76,7 +93,7 @@ export const mailCommandRequestSchema = z.discriminatedUnion('action', [
       messageId: graphId,
       replyAll: z.boolean().default(false),
       comment: z.string().max(1_000_000).default(''),
-      attachments: z.array(attachmentUploadSchema).max(MAX_ATTACHMENTS).default([]),
+      attachments: z.array(outgoingAttachmentSchema).max(MAX_ATTACHMENTS).default([]),
     })
     .strict(),
   z
@@ -86,7 +103,7 @@ export const mailCommandRequestSchema = z.discriminatedUnion('action', [
       messageId: graphId,
       toRecipients: z.array(recipientSchema).max(500),
       comment: z.string().max(1_000_000).default(''),
-      attachments: z.array(attachmentUploadSchema).max(MAX_ATTACHMENTS).default([]),
+      attachments: z.array(outgoingAttachmentSchema).max(MAX_ATTACHMENTS).default([]),
     })
     .strict(),
 ]);

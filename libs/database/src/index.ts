@@ -78,3 +78,8 @@ export {
   type NewMailCommand,
   type StoredMailCommand,
 } from './commands/mail-commands.repository';
+export {
+  CommandUploadsRepository,
+  type CommandUploadView,
+  type NewCommandUpload,
+} from './commands/command-uploads.repository';

@@ -74,9 +74,10 @@ describe('commandBody', () => {
     expect(await res.json()).toEqual({ error: 'FROM_NEXT' });
   });
 
-  it('is sized for the largest valid command: ten attachments at the inline limit, in base64, and the rest', () => {
-    const attachments = MAX_ATTACHMENTS * Math.ceil(MAX_INLINE_ATTACHMENT_BYTES / 3) * 4;
-    expect(COMMAND_BODY_LIMIT_BYTES).toBeGreaterThan(attachments + 4 * 1024 * 1024);
-    expect(COMMAND_BODY_LIMIT_BYTES).toBeLessThan(50 * 1024 * 1024);
+  it('is sized for the largest valid command without uploads: a 1,000,000-character body in UTF-8, and the rest', () => {
+    expect(COMMAND_BODY_LIMIT_BYTES).toBeGreaterThan(3 * 1_000_000 + 1024 * 1024 * 0.9);
+    // no longer room for ten inline attachments at 3 MB: those are uploaded apart (POST /uploads)
+    expect(COMMAND_BODY_LIMIT_BYTES).toBeLessThan(Math.ceil(MAX_INLINE_ATTACHMENT_BYTES / 3) * 4 + 4096);
+    expect(COMMAND_BODY_LIMIT_BYTES).toBeLessThan((MAX_ATTACHMENTS * MAX_INLINE_ATTACHMENT_BYTES) / 4);
   });
 });

@@ -1,23 +1,22 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { MAX_ATTACHMENTS, MAX_INLINE_ATTACHMENT_BYTES } from '@email-core/contracts';
 
-/** `POST /api/v1/commands`, the one route main.ts gives a larger JSON body limit */
+/** `POST /api/v1/commands`, the one JSON route main.ts gives a larger body limit (after authentication) */
 export const COMMANDS_ROUTE = 'commands';
 
-/** base64 of the largest inline attachment */
-const MAX_ATTACHMENT_BASE64 = Math.ceil(MAX_INLINE_ATTACHMENT_BYTES / 3) * 4;
-
 /**
- * The largest valid command: MAX_ATTACHMENTS attachments at the inline limit (base64, 4 MiB each) plus room for
- * the rest at the schema's maxima (a 1,000,000-character body or comment, up to 3 bytes a character in UTF-8,
- * 1,500 recipients, names, subject): about 45 MiB. Anything larger cannot be a valid command.
+ * The largest valid command without large attachments: a 1,000,000-character body or comment (up to 3 bytes a
+ * character in UTF-8: 3 MB), 1,500 recipients, names and subject, with room to spare: 4 MiB. Large attachments
+ * are uploaded apart (`POST /uploads`, streamed, 3 MB each) and named by `uploadId`; small inline base64 ones
+ * still fit, counted against this limit (docs/mail-actions.md). It used to be 45 MiB (ten 3 MB attachments in
+ * base64), read before the caller was authenticated (issue 16).
  */
-export const COMMAND_BODY_LIMIT_BYTES = MAX_ATTACHMENTS * (MAX_ATTACHMENT_BASE64 + 1024) + 5 * 1024 * 1024;
+export const COMMAND_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
 /**
- * The JSON parser for `POST /commands`, mounted in main.ts before Nest's own parsers (100 kB for every other
- * route, unchanged): it parses the body with COMMAND_BODY_LIMIT_BYTES, and Nest's parser then sees a body already
- * read and skips it. A larger body is 413 `PAYLOAD_TOO_LARGE` in the API's error shape, at once when
+ * The JSON parser for `POST /commands`, mounted in main.ts after the caller is authenticated and rate-limited
+ * (security/before-body.ts) and before Nest's own parsers (100 kB for every other route, unchanged): it parses
+ * the body with COMMAND_BODY_LIMIT_BYTES, and Nest's parser then sees a body already read and skips it. A larger
+ * body is 413 `PAYLOAD_TOO_LARGE` in the API's error shape, at once when
  * Content-Length announces it (without reading it). Malformed JSON goes on to Nest's exception filter (400).
  */
 export function commandBody(limitBytes: number = COMMAND_BODY_LIMIT_BYTES): RequestHandler {

@@ -52,6 +52,37 @@ export const CommandErrors = {
       },
       HttpStatus.PAYLOAD_TOO_LARGE,
     ),
+  /** an upload one byte over the limit: answered before the rest of it is read */
+  uploadTooLarge: () =>
+    new HttpException(
+      {
+        error: 'ATTACHMENT_TOO_LARGE',
+        message:
+          `an attachment may be at most ${MB(MAX_INLINE_ATTACHMENT_BYTES)} (${MAX_INLINE_ATTACHMENT_BYTES} bytes); ` +
+          'larger ones (Graph upload sessions) are not supported',
+        details: { maxBytes: MAX_INLINE_ATTACHMENT_BYTES },
+      },
+      HttpStatus.PAYLOAD_TOO_LARGE,
+    ),
+  emptyUpload: () => new AppError('VALIDATION_FAILED', 'invalid', 'an upload must hold at least one byte'),
+  tooManyUploads: (max: number) =>
+    new AppError(
+      'TOO_MANY_UPLOADS',
+      'conflict',
+      `at most ${max} uploads may wait for their command at once; send (or let expire) the ones waiting`,
+    ),
+  /** unknown, expired, already attached to another command, or someone else's */
+  uploadNotFound: (index: number, uploadId: string) =>
+    new AppError(
+      'UPLOAD_NOT_FOUND',
+      'not_found',
+      `attachment ${index} names no upload of yours (unknown, expired, or already sent with another command)`,
+      { details: { index, uploadId } },
+    ),
+  duplicateUpload: (index: number) =>
+    new AppError('INVALID_ATTACHMENT', 'invalid', `attachment ${index} names an upload named before`, {
+      details: { index },
+    }),
   idConflict: () =>
     new AppError(
       'COMMAND_ID_CONFLICT',

@@ -73,7 +73,7 @@ describe('command requests', () => {
   describe('decodeAttachments', () => {
     it('decodes to the bytes', () => {
       expect(decodeAttachments(send())).toEqual([
-        { name: 'a.txt', contentType: 'text/plain', content: Buffer.from('1234') },
+        { name: 'a.txt', contentType: 'text/plain', content: Buffer.from('1234'), position: 0 },
       ]);
       expect(decodeAttachments(parse({ action: 'delete', messageIds: ['m'] }))).toEqual([]);
     });

@@ -1,12 +1,30 @@
 import { createHash } from 'node:crypto';
-import { MAX_INLINE_ATTACHMENT_BYTES, type MailCommandRequest } from '@email-core/contracts';
+import {
+  MAX_INLINE_ATTACHMENT_BYTES,
+  type MailCommandRequest,
+  type OutgoingAttachmentRequest,
+} from '@email-core/contracts';
 import { CommandErrors } from './command-errors';
 
-/** An attachment decoded, as MailCommandsRepository stores it. */
+/** An inline attachment decoded, as MailCommandsRepository stores it, at its place among the mail's attachments. */
 export interface DecodedAttachment {
   name: string;
   contentType: string;
   content: Buffer;
+  position: number;
+}
+
+/** An attachment uploaded beforehand (`POST /uploads`), at its place among the mail's attachments. */
+export interface UploadedAttachmentRef {
+  uploadId: string;
+  position: number;
+}
+
+/** What the stored request keeps of an attachment (never its content). */
+export interface AttachmentMetadata {
+  name: string;
+  contentType: string;
+  size: number;
 }
 
 /** Standard base64 (RFC 4648 §4) with its padding: what Graph's `contentBytes` takes. */
@@ -40,29 +58,62 @@ export function requestHash(request: MailCommandRequest): string {
   return createHash('sha256').update(canonicalJson(rest)).digest('hex');
 }
 
-/** The outgoing mail's attachments, decoded; 400 for bad base64, 413 for one over the inline limit. */
-export function decodeAttachments(request: MailCommandRequest): DecodedAttachment[] {
+function attachmentsOf(request: MailCommandRequest): OutgoingAttachmentRequest[] {
   if (request.action !== 'send' && request.action !== 'reply' && request.action !== 'forward') return [];
-  return request.attachments.map((a, index) => {
+  return request.attachments;
+}
+
+/** The outgoing mail's inline attachments, decoded; 400 for bad base64, 413 for one over the inline limit. */
+export function decodeAttachments(request: MailCommandRequest): DecodedAttachment[] {
+  return attachmentsOf(request).flatMap((a, index) => {
+    if ('uploadId' in a) return [];
     if (!BASE64.test(a.contentBase64)) throw CommandErrors.invalidAttachment(index, a.name);
     // checked before decoding: an oversized attachment is never held twice
     const size = decodedLength(a.contentBase64);
     if (size > MAX_INLINE_ATTACHMENT_BYTES) throw CommandErrors.attachmentTooLarge(index, a.name, size);
-    return { name: a.name, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') };
+    return [
+      {
+        name: a.name,
+        contentType: a.contentType,
+        content: Buffer.from(a.contentBase64, 'base64'),
+        position: index,
+      },
+    ];
   });
 }
 
-/** The request as stored in `mail_commands.request`: no id (it is the row's), attachments without content. */
-export function storedRequest(request: MailCommandRequest): Record<string, unknown> {
+/** The outgoing mail's attachments that name an upload; 400 for an upload named twice. */
+export function uploadedAttachments(request: MailCommandRequest): UploadedAttachmentRef[] {
+  const seen = new Set<string>();
+  return attachmentsOf(request).flatMap((a, index) => {
+    if (!('uploadId' in a)) return [];
+    const uploadId = a.uploadId.toLowerCase();
+    if (seen.has(uploadId)) throw CommandErrors.duplicateUpload(index);
+    seen.add(uploadId);
+    return [{ uploadId, position: index }];
+  });
+}
+
+/**
+ * The request as stored in `mail_commands.request`: no id (it is the row's), attachments without content (an
+ * upload's metadata from `uploads`, by upload id).
+ */
+export function storedRequest(
+  request: MailCommandRequest,
+  uploads: ReadonlyMap<string, AttachmentMetadata> = new Map(),
+): Record<string, unknown> {
   const { id: _id, ...rest } = request;
   if (rest.action !== 'send' && rest.action !== 'reply' && rest.action !== 'forward') return rest;
   return {
     ...rest,
-    attachments: rest.attachments.map((a) => ({
-      name: a.name,
-      contentType: a.contentType,
-      size: decodedLength(a.contentBase64),
-    })),
+    attachments: rest.attachments.map((a): AttachmentMetadata => {
+      if (!('uploadId' in a)) {
+        return { name: a.name, contentType: a.contentType, size: decodedLength(a.contentBase64) };
+      }
+      const upload = uploads.get(a.uploadId.toLowerCase());
+      if (!upload) throw new Error(`upload ${a.uploadId} was not resolved before storing the request`);
+      return { name: upload.name, contentType: upload.contentType, size: upload.size };
+    }),
   };
 }
 

@@ -1,23 +1,29 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { MailAccountsRepository, MailCommandsRepository } from '@email-core/database';
+import {
+  CommandUploadsRepository,
+  MailAccountsRepository,
+  MailCommandsRepository,
+} from '@email-core/database';
 import { AuthModule } from '../auth/auth.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { CommandChecksRepository } from './command-checks.repository';
 import { CommandsController } from './commands.controller';
+import { CreateUploadHandler } from './commands/create-upload/create-upload.handler';
 import { SubmitMailCommandHandler } from './commands/submit-mail-command/submit-mail-command.handler';
 import { MailCommandOutbox } from './mail-command-outbox';
 import { GetCommandQueryHandler } from './queries/get-command/get-command.query-handler';
+import { UploadsController } from './uploads.controller';
 
 /**
  * Mail commands, the API side (issue 6, architecture data flow 8): `POST /commands` validates and stores a
- * command with its `mail.command` outbox row; `GET /commands/:id` reads its status. The consumer's worker
- * executes commands; nothing here calls Graph.
+ * command with its `mail.command` outbox row; `GET /commands/:id` reads its status; `POST /uploads` stores an
+ * attachment ahead of its command. The consumer's worker executes commands; nothing here calls Graph.
  */
 @Module({
   imports: [CqrsModule, AuthModule, OutboxModule],
-  controllers: [CommandsController],
+  controllers: [CommandsController, UploadsController],
   providers: [
     {
       provide: MailAccountsRepository,
@@ -30,12 +36,18 @@ import { GetCommandQueryHandler } from './queries/get-command/get-command.query-
       useFactory: (ds: DataSource) => new MailCommandsRepository(ds),
     },
     {
+      provide: CommandUploadsRepository,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new CommandUploadsRepository(ds),
+    },
+    {
       provide: CommandChecksRepository,
       inject: [DataSource],
       useFactory: (ds: DataSource) => new CommandChecksRepository(ds),
     },
     MailCommandOutbox,
     SubmitMailCommandHandler,
+    CreateUploadHandler,
     GetCommandQueryHandler,
   ],
 })

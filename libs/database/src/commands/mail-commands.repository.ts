@@ -10,7 +10,11 @@ export interface NewMailCommand {
   request: Record<string, unknown>;
   /** SHA-256 of the whole request (attachments included): the same id with another request is a conflict */
   requestHash: string;
-  attachments: Array<{ name: string; contentType: string; content: Buffer }>;
+  /**
+   * the inline attachments; `position` is the attachment's place in the mail (by default its index here), so
+   * the attachments moved in from uploads (CommandUploadsRepository.moveIntoCommand) can take the other places
+   */
+  attachments: Array<{ name: string; contentType: string; content: Buffer; position?: number }>;
 }
 
 /** What the API shows of a command. */
@@ -79,11 +83,11 @@ export class MailCommandsRepository {
     );
     const row = inserted[0];
     if (row) {
-      for (const [position, a] of c.attachments.entries()) {
+      for (const [index, a] of c.attachments.entries()) {
         await manager.query(
           `INSERT INTO mail_command_attachments (command_id, position, name, content_type, size, content)
            VALUES ($1, $2, $3, $4, $5, $6)`,
-          [c.id, position, a.name, a.contentType, a.content.length, a.content],
+          [c.id, a.position ?? index, a.name, a.contentType, a.content.length, a.content],
         );
       }
       return { created: true, command: view(row) };

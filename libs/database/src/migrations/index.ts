@@ -3,6 +3,7 @@ import { UsersAccountsMail1763900000000 } from './1763900000000-users-accounts-m
 import { LiveMail1764000000000 } from './1764000000000-live-mail';
 import { MailCommands1764100000000 } from './1764100000000-mail-commands';
 import { FolderRebuild1764200000000 } from './1764200000000-folder-rebuild';
+import { CommandUploads1764310000000 } from './1764310000000-command-uploads';
 
 /** Every migration, in order. Listed explicitly so bundled builds need no file globbing. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   LiveMail1764000000000,
   MailCommands1764100000000,
   FolderRebuild1764200000000,
+  CommandUploads1764310000000,
 ];

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { mailCommandRequestSchema } from '@email-core/contracts';
 import type {
+  CommandUploadsRepository,
+  CommandUploadView,
   CreateCommandResult,
   MailAccountsRepository,
   MailCommandsRepository,
@@ -38,6 +40,10 @@ function setup(
     fingerprint?: CommandFingerprint | null;
     existing?: MailCommandView | null;
     create?: (c: NewMailCommand) => CreateCommandResult;
+    /** the user's uploads, by id */
+    uploads?: CommandUploadView[];
+    /** the uploads a concurrent command takes between the check and the transaction */
+    takenMeanwhile?: string[];
   } = {},
 ) {
   const events: string[] = [];
@@ -72,24 +78,42 @@ function setup(
     }),
     committed: jest.fn(() => events.push('committed')),
   };
+  const uploads = {
+    findForUser: jest.fn((_u: string, ids: string[]) =>
+      Promise.resolve((opts.uploads ?? []).filter((u) => ids.includes(u.id))),
+    ),
+    moveIntoCommand: jest.fn(
+      (m: EntityManager, move: { uploadId: string; userId: string; commandId: string; position: number }) => {
+        expect(m).toBe(manager);
+        events.push(`move ${move.uploadId} to ${move.position}`);
+        return Promise.resolve(!opts.takenMeanwhile?.includes(move.uploadId));
+      },
+    ),
+  };
   const dataSource = {
     transaction: jest.fn(async (fn: (m: EntityManager) => Promise<unknown>) => {
       events.push('begin');
-      const result = await fn(manager);
-      events.push('commit');
-      return result;
+      try {
+        const result = await fn(manager);
+        events.push('commit');
+        return result;
+      } catch (err) {
+        events.push('rollback');
+        throw err;
+      }
     }),
   };
   const handler = new SubmitMailCommandHandler(
     accounts as unknown as MailAccountsRepository,
     checks as unknown as CommandChecksRepository,
     commands as unknown as MailCommandsRepository,
+    uploads as unknown as CommandUploadsRepository,
     outbox as unknown as MailCommandOutbox,
     dataSource as unknown as DataSource,
   );
   const submit = (body: Record<string, unknown>) =>
     handler.execute(new SubmitMailCommand(userId, mailCommandRequestSchema.parse({ accountId, ...body })));
-  return { submit, events, created, checks, commands, outbox };
+  return { submit, events, created, checks, commands, outbox, uploads };
 }
 
 const sendBody = (overrides: Record<string, unknown> = {}) => ({
@@ -136,9 +160,60 @@ describe('SubmitMailCommandHandler', () => {
     expect(created[0].id).toBe(id.toLowerCase());
     expect(created[0].requestHash).toBe(requestHash(mailCommandRequestSchema.parse({ accountId, ...body })));
     expect(created[0].attachments).toEqual([
-      { name: 'a.txt', contentType: 'text/plain', content: Buffer.from('abc') },
+      { name: 'a.txt', contentType: 'text/plain', content: Buffer.from('abc'), position: 0 },
     ]);
     expect(created[0].request.attachments).toEqual([{ name: 'a.txt', contentType: 'text/plain', size: 3 }]);
+  });
+
+  describe('attachments uploaded beforehand', () => {
+    const upload = (name: string): CommandUploadView => ({
+      id: randomUUID(),
+      name,
+      contentType: 'application/pdf',
+      size: 2_000_000,
+      expiresAt: '2025-01-02T00:00:00.000Z',
+    });
+
+    it('moves each into the command at its place, in the transaction of the command and its outbox row', async () => {
+      const report = upload('report.pdf');
+      const { submit, created, events } = setup({ uploads: [report] });
+      const inline = sendBody().attachments[0];
+      await submit(sendBody({ attachments: [{ uploadId: report.id.toUpperCase() }, inline] }));
+      expect(created[0].attachments).toEqual([
+        { name: 'a.txt', contentType: 'text/plain', content: Buffer.from('abc'), position: 1 },
+      ]);
+      expect(created[0].request.attachments).toEqual([
+        { name: 'report.pdf', contentType: 'application/pdf', size: 2_000_000 },
+        { name: 'a.txt', contentType: 'text/plain', size: 3 },
+      ]);
+      expect(events).toEqual(['begin', 'create', `move ${report.id} to 0`, 'outbox', 'commit', 'committed']);
+    });
+
+    it("an unknown, expired or someone else's upload: 404 UPLOAD_NOT_FOUND, nothing stored", async () => {
+      const { submit, commands, outbox } = setup({ uploads: [] });
+      expect(await refusal(submit(sendBody({ attachments: [{ uploadId: randomUUID() }] })))).toBe(
+        'UPLOAD_NOT_FOUND',
+      );
+      expect(commands.create).not.toHaveBeenCalled();
+      expect(outbox.add).not.toHaveBeenCalled();
+    });
+
+    it('an upload taken by a concurrent command meanwhile: 404, and the whole transaction rolls back', async () => {
+      const report = upload('report.pdf');
+      const { submit, events, outbox } = setup({ uploads: [report], takenMeanwhile: [report.id] });
+      expect(await refusal(submit(sendBody({ attachments: [{ uploadId: report.id }] })))).toBe(
+        'UPLOAD_NOT_FOUND',
+      );
+      expect(events).toEqual(['begin', 'create', `move ${report.id} to 0`, 'rollback']);
+      expect(outbox.committed).not.toHaveBeenCalled();
+    });
+
+    it('the same upload twice in one mail: 400 INVALID_ATTACHMENT', async () => {
+      const report = upload('report.pdf');
+      const { submit } = setup({ uploads: [report] });
+      const twice = [{ uploadId: report.id }, { uploadId: report.id }];
+      expect(await refusal(submit(sendBody({ attachments: twice })))).toBe('INVALID_ATTACHMENT');
+    });
   });
 
   it('stores a move with the folder id the well-known name stands for', async () => {

@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import type { MailCommandRequest } from '@email-core/contracts';
-import { MailAccountsRepository, MailCommandsRepository } from '@email-core/database';
+import {
+  CommandUploadsRepository,
+  MailAccountsRepository,
+  MailCommandsRepository,
+} from '@email-core/database';
 import { CommandChecksRepository } from '../../command-checks.repository';
 import { CommandErrors } from '../../command-errors';
 import {
@@ -11,13 +15,17 @@ import {
   requestHash,
   storedRequest,
   targetMessageIds,
+  uploadedAttachments,
+  type AttachmentMetadata,
+  type UploadedAttachmentRef,
 } from '../../command-request';
 import { MailCommandOutbox } from '../../mail-command-outbox';
 import { SubmitMailCommand, type SubmitMailCommandResult } from './submit-mail-command.command';
 
 /**
  * Validates a command against the user's account and its mirror, then stores it and its `mail.command` outbox
- * row in one transaction. Every refusal comes before anything is written. A command id seen before answers the
+ * row in one transaction; attachments uploaded beforehand (`POST /uploads`) move into the command in that same
+ * transaction (so the worker finds every attachment in `mail_command_attachments`, whichever way it came). Every refusal comes before anything is written. A command id seen before answers the
  * command's current state (same user, same request) or COMMAND_ID_CONFLICT, without validating again: a retry of
  * a delete must not fail because the delete already happened.
  */
@@ -27,6 +35,7 @@ export class SubmitMailCommandHandler implements ICommandHandler<SubmitMailComma
     private readonly accounts: MailAccountsRepository,
     private readonly checks: CommandChecksRepository,
     private readonly commands: MailCommandsRepository,
+    private readonly uploads: CommandUploadsRepository,
     private readonly outbox: MailCommandOutbox,
     private readonly dataSource: DataSource,
   ) {}
@@ -44,6 +53,8 @@ export class SubmitMailCommandHandler implements ICommandHandler<SubmitMailComma
 
     checkRecipients(request);
     const attachments = decodeAttachments(request);
+    const uploaded = uploadedAttachments(request);
+    const uploads = await this.resolveUploads(userId, uploaded);
     const missing = await this.checks.missingMessages(account.id, targetMessageIds(request));
     if (missing.length > 0) throw CommandErrors.messageNotFound(missing);
     const resolved = await this.resolveFolder(account.id, request);
@@ -55,12 +66,18 @@ export class SubmitMailCommandHandler implements ICommandHandler<SubmitMailComma
         userId,
         accountId: account.id,
         action: request.action,
-        request: storedRequest(resolved),
+        request: storedRequest(resolved, uploads),
         requestHash: hash,
         attachments,
       });
-      if (created.created)
+      if (created.created) {
+        for (const ref of uploaded) {
+          const moved = await this.uploads.moveIntoCommand(manager, { ...ref, userId, commandId: id });
+          // taken by a concurrent command, or expired, since resolveUploads: the whole command rolls back
+          if (!moved) throw CommandErrors.uploadNotFound(ref.position, ref.uploadId);
+        }
         await this.outbox.add(manager, { id, accountId: account.id, action: request.action });
+      }
       return created;
     });
     if (result.created) {
@@ -83,6 +100,21 @@ export class SubmitMailCommandHandler implements ICommandHandler<SubmitMailComma
     const command = await this.commands.findForUser(userId, id);
     // deleted in between (the account was unlinked): treat the id as new
     return command ? { created: false, command } : null;
+  }
+
+  /** The user's uploads that the command names; 404 UPLOAD_NOT_FOUND for one that is not (or no longer) theirs. */
+  private async resolveUploads(
+    userId: string,
+    refs: UploadedAttachmentRef[],
+  ): Promise<Map<string, AttachmentMetadata>> {
+    const found = await this.uploads.findForUser(
+      userId,
+      refs.map((r) => r.uploadId),
+    );
+    const byId = new Map<string, AttachmentMetadata>(found.map((u) => [u.id, u]));
+    const missing = refs.find((r) => !byId.has(r.uploadId));
+    if (missing) throw CommandErrors.uploadNotFound(missing.position, missing.uploadId);
+    return byId;
   }
 
   /** A move names its folder by id or well-known name; the stored command always carries the folder's id. */
