@@ -58,9 +58,11 @@ describe('auth: sign-up, sign-in, sessions (real producer, real stack)', () => {
   async function call(
     method: string,
     path: string,
-    opts: { json?: unknown; rawBody?: string; token?: string; refresh?: string } = {},
+    opts: { json?: unknown; rawBody?: string; token?: string; refresh?: string; from?: string } = {},
   ): Promise<Reply> {
     const headers: Record<string, string> = {};
+    // the client address the proxy in front reports (TRUST_PROXY=loopback below trusts it)
+    if (opts.from) headers['x-forwarded-for'] = opts.from;
     if (opts.json !== undefined || opts.rawBody !== undefined) headers['content-type'] = 'application/json';
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (opts.refresh !== undefined) headers.cookie = `ec_refresh=${opts.refresh}`;
@@ -81,8 +83,8 @@ describe('auth: sign-up, sign-in, sessions (real producer, real stack)', () => {
 
   const signUp = (e: string, password: string) =>
     call('POST', '/api/v1/auth/signup', { json: { email: e, password } });
-  const signIn = (e: string, password: string) =>
-    call('POST', '/api/v1/auth/signin', { json: { email: e, password } });
+  const signIn = (e: string, password: string, from?: string) =>
+    call('POST', '/api/v1/auth/signin', { json: { email: e, password }, from });
 
   beforeAll(async () => {
     const port = await freePort();
@@ -92,6 +94,8 @@ describe('auth: sign-up, sign-in, sessions (real producer, real stack)', () => {
       ...secrets,
       REDIS_KEY_PREFIX: keyPrefix,
       PRODUCER_PORT: String(port),
+      // as behind ngrok or a local load balancer: the proxy (this test, on loopback) names the client
+      TRUST_PROXY: 'loopback',
     });
     redis = createRedisCluster({ nodes: run.redisClusterNodes, keyPrefix });
     db = new Client({ connectionString: run.databaseUrl });
@@ -334,19 +338,57 @@ describe('auth: sign-up, sign-in, sessions (real producer, real stack)', () => {
     const ipKey = CacheKeys.rateLimit('signin-ip', '127.0.0.1');
     beforeEach(() => redis.del(ipKey));
 
-    it('five failed sign-ins lock the account for 15 minutes: 429 RATE_LIMITED with Retry-After, even with the right password', async () => {
+    it('8 concurrent wrong guesses for one account from one address: only the 5 free ones reach the password check', async () => {
       const address = email('heidi');
       const password = 'heidi has a long password';
       expect((await signUp(address, password)).status).toBe(201);
-      for (let i = 0; i < 5; i++) expect((await signIn(address, `wrong password ${i}`)).status).toBe(401);
-      const locked = await signIn(address, password);
-      expect(locked.status).toBe(429);
-      expect(locked.body).toEqual({ error: 'RATE_LIMITED', message: expect.any(String) as string });
-      const retryAfter = Number(locked.headers.get('retry-after'));
-      expect(retryAfter).toBeGreaterThan(14 * 60);
-      expect(retryAfter).toBeLessThanOrEqual(15 * 60);
-      expect(locked.refreshCookie).toBeUndefined();
+      const replies = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => signIn(address, `wrong password ${i}`, '203.0.113.8')),
+      );
+      const statuses = replies.map((r) => r.status).sort();
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+      for (const r of replies.filter((x) => x.status === 429)) {
+        expect(r.body).toEqual({ error: 'RATE_LIMITED', message: expect.any(String) as string });
+        expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        expect(r.refreshCookie).toBeUndefined();
+      }
     });
+
+    it("after an attacker's address has failed many times, the owner signs in from another address (200)", async () => {
+      const address = email('olivia');
+      const password = 'olivia has a long password';
+      expect((await signUp(address, password)).status).toBe(201);
+      const attacker: number[] = [];
+      for (let i = 0; i < 12; i++)
+        attacker.push((await signIn(address, `guess ${i}`, '203.0.113.66')).status);
+      expect(attacker.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+      expect(attacker).toContain(429);
+      // the attacker's own address is still refused with the right password: the delay is per address
+      expect((await signIn(address, password, '203.0.113.66')).status).toBe(429);
+      const owner = await signIn(address, password, '198.51.100.20');
+      expect(owner.status).toBe(200);
+      expect(owner.refreshCookie).toBeDefined();
+    });
+
+    it('each further failure from an address doubles its wait (Retry-After 1, 2, 4 s...)', async () => {
+      const address = email('judy');
+      expect((await signUp(address, 'judy has a long password')).status).toBe(201);
+      const from = '203.0.113.9';
+      for (let i = 0; i < 5; i++) expect((await signIn(address, `wrong ${i}`, from)).status).toBe(401);
+      const waits: number[] = [];
+      for (let i = 0; waits.length < 3 && i < 12; i++) {
+        const r = await signIn(address, `wrong again ${i}`, from);
+        if (r.status === 429) {
+          const wait = Number(r.headers.get('retry-after'));
+          waits.push(wait);
+          await new Promise((resolve) => setTimeout(resolve, wait * 1000 + 100));
+        } else expect(r.status).toBe(401);
+      }
+      expect(waits).toHaveLength(3);
+      expect(waits[0]).toBeLessThanOrEqual(2);
+      expect(waits[1]).toBe(2 * (waits[0] ?? 0));
+      expect(waits[2]).toBe(2 * (waits[1] ?? 0));
+    }, 30000);
 
     it('a successful sign-in clears the failures', async () => {
       const address = email('ivan');
@@ -374,6 +416,16 @@ describe('auth: sign-up, sign-in, sessions (real producer, real stack)', () => {
       const retryAfter = Number(limited.headers.get('retry-after'));
       expect(retryAfter).toBeGreaterThanOrEqual(1);
       expect(retryAfter).toBeLessThanOrEqual(60);
+    });
+
+    it('TRUST_PROXY: two clients behind the proxy (different X-Forwarded-For) have limits of their own', async () => {
+      for (let i = 0; i < 20; i++)
+        expect((await signIn(email(`trent${i}`), 'guessing a password', '192.0.2.10')).status).toBe(401);
+      expect((await signIn(email('trent'), 'guessing a password', '192.0.2.10')).status).toBe(429);
+      // another client of the same proxy is not held back by the first one's limit
+      expect((await signIn(email('trudy'), 'guessing a password', '192.0.2.11')).status).toBe(401);
+      expect(await redis.get(CacheKeys.rateLimit('signin-ip', '192.0.2.10'))).toBe('21');
+      expect(await redis.get(CacheKeys.rateLimit('signin-ip', '192.0.2.11'))).toBe('1');
     });
   });
 

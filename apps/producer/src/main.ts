@@ -37,6 +37,9 @@ async function bootstrap(): Promise<void> {
   });
   // Security headers (helmet, with the dashboard's CSP; docs/security.md) on every response, errors included.
   app.disable('x-powered-by');
+  // TRUST_PROXY (Express's own semantics; false by default, so X-Forwarded-For is ignored and cannot be spoofed):
+  // behind ngrok or a load balancer, each client's own address then feeds req.ip and every per-IP limit
+  app.set('trust proxy', config.trustProxy);
   app.use(securityHeaders(config.publicBaseUrl));
   const limiter = app.get(RateLimiter);
   // Per source IP, before the body is read; generous (Graph delivers in bursts), and a Redis outage lets

@@ -16,19 +16,13 @@ function repoRoot(): string {
  * Values set in the environment always win. Production sets its own.
  */
 export function loadDevSecrets(): Record<string, string> {
-  const FILE = path.join(repoRoot(), '.stack', 'dev-secrets.env');
+  const FILE = devSecretsFile();
   const generated: Record<string, string> = {
     JWT_SECRET: randomBytes(48).toString('base64url'),
     TOKEN_ENCRYPTION_KEYS: `dev1:${randomBytes(32).toString('base64')}`,
     EMULATOR_DEMO_CLIENT_SECRET: randomBytes(24).toString('base64url'),
   };
-  const stored: Record<string, string> = {};
-  if (existsSync(FILE)) {
-    for (const line of readFileSync(FILE, 'utf8').split('\n')) {
-      const i = line.indexOf('=');
-      if (i > 0) stored[line.slice(0, i)] = line.slice(i + 1);
-    }
-  }
+  const stored = storedDevSecrets();
   const merged = { ...generated, ...stored };
   if (Object.keys(merged).some((k) => !(k in stored))) {
     mkdirSync(path.dirname(FILE), { recursive: true });
@@ -45,4 +39,24 @@ export function loadDevSecrets(): Record<string, string> {
     if (fromEnv) merged[k] = fromEnv;
   }
   return merged;
+}
+
+function devSecretsFile(): string {
+  return path.join(repoRoot(), '.stack', 'dev-secrets.env');
+}
+
+/**
+ * The local secrets `npm start` generated on this machine, if any (read only, nothing generated): production
+ * refuses to run with one of them (production.ts).
+ */
+export function storedDevSecrets(): Record<string, string> {
+  const stored: Record<string, string> = {};
+  const file = devSecretsFile();
+  if (existsSync(file)) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const i = line.indexOf('=');
+      if (i > 0) stored[line.slice(0, i)] = line.slice(i + 1);
+    }
+  }
+  return stored;
 }

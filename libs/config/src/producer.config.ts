@@ -1,8 +1,11 @@
 import { z } from 'zod';
+import { ConfigError } from './config-error';
 import { encryptionKeys, httpUrl, port, positiveInt, secret } from './fields';
 import { infraEnvShape, toInfraConfig, type InfraConfig } from './infra.config';
 import { loadConfig } from './load-config';
 import { microsoftEnvShape, toMicrosoftConfig, type MicrosoftConfig } from './microsoft.config';
+import { productionProblems } from './production';
+import { trustProxy, type TrustProxy } from './trust-proxy';
 
 const producerEnv = z.object({
   ...infraEnvShape,
@@ -13,6 +16,7 @@ const producerEnv = z.object({
     .string()
     .default('http://127.0.0.1:3000,http://localhost:3000,http://127.0.0.1:5173,http://localhost:5173'),
   DASHBOARD_DIR: z.string().default('apps/dashboard/dist'),
+  TRUST_PROXY: trustProxy,
   JWT_SECRET: secret(32, 'a random string used to sign access tokens'),
   TOKEN_ENCRYPTION_KEYS: encryptionKeys,
   WEBHOOK_MAX_BODY_BYTES: positiveInt(1048576),
@@ -47,6 +51,8 @@ export interface ProducerConfig extends InfraConfig {
   publicBaseUrl: string;
   corsOrigins: string[];
   dashboardDir: string;
+  /** Express's `trust proxy` (trust-proxy.ts): which `X-Forwarded-For` hops name the client; false by default */
+  trustProxy: TrustProxy;
   jwtSecret: string;
   tokenEncryptionKeys: Array<{ id: string; key: Buffer }>;
   microsoft: MicrosoftConfig;
@@ -90,6 +96,11 @@ export interface ProducerConfig extends InfraConfig {
 
 export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): ProducerConfig {
   const e = loadConfig('producer', producerEnv, env);
+  // NODE_ENV=production refuses development settings (production.ts), named like any other bad variable
+  if (e.NODE_ENV === 'production') {
+    const problems = productionProblems(e);
+    if (problems.length > 0) throw new ConfigError('producer', problems);
+  }
   return {
     ...toInfraConfig(e),
     app: 'producer',
@@ -99,6 +110,7 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
       .map((s) => s.trim())
       .filter(Boolean),
     dashboardDir: e.DASHBOARD_DIR,
+    trustProxy: e.TRUST_PROXY,
     jwtSecret: e.JWT_SECRET,
     tokenEncryptionKeys: e.TOKEN_ENCRYPTION_KEYS,
     microsoft: toMicrosoftConfig(e),

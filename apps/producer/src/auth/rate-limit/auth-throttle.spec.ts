@@ -1,9 +1,16 @@
 import { AppError } from '../../http/app-error';
 import { accountSubject, AuthThrottle } from './auth-throttle';
-import { retryAfterSeconds, type RateLimiter, type RateLimitRule } from './rate-limiter';
+import { AuthPolicy } from '../auth.policy';
+import {
+  retryAfterSeconds,
+  type BackoffDecision,
+  type BackoffRule,
+  type RateLimiter,
+  type RateLimitRule,
+} from './rate-limiter';
 
-/** an in-memory RateLimiter: counts per scope+subject, every window 30 s from now */
-function fakeLimiter() {
+/** an in-memory RateLimiter: counts per scope+subject, every window 30 s from now; back-off answers are scripted */
+function fakeLimiter(backoffAnswer: BackoffDecision = { admitted: true, attempt: 1 }) {
   const counts = new Map<string, number>();
   const k = (scope: string, subject: string) => `${scope}|${subject}`;
   const limiter = {
@@ -11,13 +18,10 @@ function fakeLimiter() {
       counts.set(k(scope, subject), (counts.get(k(scope, subject)) ?? 0) + 1);
       return Promise.resolve({ count: counts.get(k(scope, subject)) ?? 0, retryAfterSeconds: 30 });
     }),
-    peek: jest.fn((scope: string, subject: string, _rule: RateLimitRule) =>
-      Promise.resolve({ count: counts.get(k(scope, subject)) ?? 0, retryAfterSeconds: 30 }),
+    backoff: jest.fn((_scope: string, _subject: string, _source: string, _rule: BackoffRule) =>
+      Promise.resolve(backoffAnswer),
     ),
-    reset: jest.fn((scope: string, subject: string) => {
-      counts.delete(k(scope, subject));
-      return Promise.resolve();
-    }),
+    clearBackoff: jest.fn((_scope: string, _subject: string, _source: string) => Promise.resolve()),
   };
   return { limiter, throttle: new AuthThrottle(limiter as unknown as RateLimiter) };
 }
@@ -40,24 +44,31 @@ describe('AuthThrottle', () => {
     expect(await codeOf(throttle.admitSignIn('10.0.0.2', 'u@x.io'))).toBeUndefined();
   });
 
-  it('refuses an account after 5 failures, before looking at the password, until the failures are cleared', async () => {
-    const { throttle } = fakeLimiter();
-    for (let i = 0; i < 5; i++) {
-      expect(await codeOf(throttle.admitSignIn(`10.0.1.${i}`, 'victim@x.io'))).toBeUndefined();
-      await throttle.recordSignInFailure('victim@x.io');
-    }
+  it('asks the back-off for this email from this address, and refuses with its Retry-After before any password work', async () => {
+    const { throttle, limiter } = fakeLimiter({ admitted: false, retryAfterSeconds: 8 });
     const err = await throttle.admitSignIn('10.0.2.1', 'victim@x.io').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('RATE_LIMITED');
-    expect((err as AppError).retryAfterSeconds).toBe(30);
-    await throttle.clearSignInFailures('victim@x.io');
+    expect((err as AppError).retryAfterSeconds).toBe(8);
+    expect(limiter.backoff).toHaveBeenCalledWith(
+      'signin',
+      accountSubject('victim@x.io'),
+      '10.0.2.1',
+      AuthPolicy.signInBackoff,
+    );
+  });
+
+  it("a success clears only that address's failures on that email", async () => {
+    const { throttle, limiter } = fakeLimiter();
     expect(await codeOf(throttle.admitSignIn('10.0.2.1', 'victim@x.io'))).toBeUndefined();
+    await throttle.clearSignInFailures('10.0.2.1', 'Victim@x.io');
+    expect(limiter.clearBackoff).toHaveBeenCalledWith('signin', accountSubject('victim@x.io'), '10.0.2.1');
   });
 
   it('keys accounts by a hash of the address, case-insensitively: Redis holds no address', async () => {
     const { throttle, limiter } = fakeLimiter();
-    await throttle.recordSignInFailure('Victim@X.io');
-    const subject = limiter.consume.mock.calls[0]?.[1];
+    await throttle.admitSignIn('10.0.0.1', 'Victim@X.io');
+    const subject = limiter.backoff.mock.calls[0]?.[1];
     expect(subject).toBe(accountSubject('victim@x.io'));
     expect(subject).toMatch(/^[0-9a-f]{32}$/);
   });

@@ -15,23 +15,25 @@ export class AuthThrottle {
   constructor(private readonly limiter: RateLimiter) {}
 
   /**
-   * Before any password work: counts the attempt against the address, and refuses an account that has had too
-   * many failures, without looking at the password, so guessing on a locked account learns nothing.
+   * Before any password work: counts the attempt against the client address, then against the email from that
+   * address (AuthPolicy.signInBackoff), counted as a failure until {@link clearSignInFailures} says otherwise, in
+   * one atomic step, so concurrent guesses cannot slip past the count. A refused attempt never sees the password.
    */
   async admitSignIn(ip: string, email: string): Promise<void> {
     const byIp = await this.limiter.consume('signin-ip', ip, AuthPolicy.signInPerIp);
     if (byIp.count > AuthPolicy.signInPerIp.limit) throw AuthErrors.rateLimited(byIp.retryAfterSeconds);
-    const rule = AuthPolicy.signInFailuresPerAccount;
-    const failures = await this.limiter.peek('signin-failures', accountSubject(email), rule);
-    if (failures.count >= rule.limit) throw AuthErrors.rateLimited(failures.retryAfterSeconds);
+    const decision = await this.limiter.backoff(
+      'signin',
+      accountSubject(email),
+      ip,
+      AuthPolicy.signInBackoff,
+    );
+    if (!decision.admitted) throw AuthErrors.rateLimited(decision.retryAfterSeconds);
   }
 
-  async recordSignInFailure(email: string): Promise<void> {
-    await this.limiter.consume('signin-failures', accountSubject(email), AuthPolicy.signInFailuresPerAccount);
-  }
-
-  async clearSignInFailures(email: string): Promise<void> {
-    await this.limiter.reset('signin-failures', accountSubject(email));
+  /** After the right password: this address's failures on this email are forgotten. */
+  async clearSignInFailures(ip: string, email: string): Promise<void> {
+    await this.limiter.clearBackoff('signin', accountSubject(email), ip);
   }
 
   async admitSignUp(ip: string): Promise<void> {

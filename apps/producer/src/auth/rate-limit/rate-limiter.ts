@@ -15,6 +15,62 @@ export interface RateLimitCount {
   retryAfterSeconds: number;
 }
 
+/**
+ * Exponential back-off of one source's failures against one subject (sign-in: an account and a client address).
+ * Every attempt is counted as a failure when it is admitted, before the password is checked, so concurrent
+ * guesses cannot all pass a check that runs before any of them has failed; a success clears the source's count.
+ */
+export interface BackoffRule {
+  /** attempts a source may make freely; from this one on, each admitted attempt closes the source for a delay */
+  freeAttempts: number;
+  /** the first delay; each further attempt doubles it */
+  baseDelayMs: number;
+  /** the longest delay */
+  maxDelayMs: number;
+  /** a source's failures are forgotten this long after its last attempt */
+  memoryMs: number;
+  /**
+   * Backstop: once the subject has had this many attempts from all sources in `ceilingWindowMs`, a source that
+   * has already failed against it is refused until the window ends; a source with no failure still gets through.
+   */
+  ceiling: number;
+  ceilingWindowMs: number;
+}
+
+export type BackoffDecision =
+  { admitted: true; attempt: number } | { admitted: false; retryAfterSeconds: number };
+
+/**
+ * KEYS: the source's attempt count, the source's closed-until marker, the subject's attempts from every source
+ * (one hash tag, so one cluster slot). ARGV: freeAttempts, baseDelayMs, maxDelayMs, memoryMs, ceiling,
+ * ceilingWindowMs. Answers {1, attempt} when admitted, {0, ms to wait} when refused (a refusal counts nothing).
+ */
+const BACKOFF_SCRIPT = `
+local closed = redis.call('PTTL', KEYS[2])
+if closed > 0 then return {0, closed} end
+local prior = tonumber(redis.call('GET', KEYS[1]) or '0')
+if prior > 0 then
+  local all = tonumber(redis.call('GET', KEYS[3]) or '0')
+  if all >= tonumber(ARGV[5]) then
+    local left = redis.call('PTTL', KEYS[3])
+    if left <= 0 then left = tonumber(ARGV[6]) end
+    return {0, left}
+  end
+end
+local n = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('INCR', KEYS[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[6], 'NX')
+local free = tonumber(ARGV[1])
+if n >= free then
+  local delay = tonumber(ARGV[3])
+  local k = n - free
+  if k < 40 then delay = math.min(delay, tonumber(ARGV[2]) * (2 ^ k)) end
+  redis.call('SET', KEYS[2], '1', 'PX', string.format('%d', math.floor(delay)))
+end
+return {1, n}
+`;
+
 /** Redis must answer a rate-limit check within this; otherwise the request fails with 503 rather than hang. */
 const REDIS_TIMEOUT_MS = 2000;
 
@@ -53,6 +109,38 @@ export class RateLimiter {
     await this.run(this.redis.del(CacheKeys.rateLimit(scope, subject)));
   }
 
+  /**
+   * Admits one attempt of `source` against `subject` under `rule` ({@link BackoffRule}), atomically (one Lua
+   * script): the count, the check and the delay it starts are one step, whatever the concurrency.
+   */
+  async backoff(scope: string, subject: string, source: string, rule: BackoffRule): Promise<BackoffDecision> {
+    const keys = backoffKeys(scope, subject, source);
+    const answer = await this.run(
+      this.redis.eval(
+        BACKOFF_SCRIPT,
+        3,
+        keys.attempts,
+        keys.closed,
+        keys.all,
+        String(rule.freeAttempts),
+        String(rule.baseDelayMs),
+        String(rule.maxDelayMs),
+        String(rule.memoryMs),
+        String(rule.ceiling),
+        String(rule.ceilingWindowMs),
+      ),
+    );
+    const [admitted, value] = (Array.isArray(answer) ? answer : []).map(Number);
+    if (admitted === 1) return { admitted: true, attempt: value ?? 0 };
+    return { admitted: false, retryAfterSeconds: retryAfterSeconds(value ?? Number.NaN, rule.baseDelayMs) };
+  }
+
+  /** Forgets `source`'s attempts against `subject` (after a success); the subject's backstop count stays. */
+  async clearBackoff(scope: string, subject: string, source: string): Promise<void> {
+    const keys = backoffKeys(scope, subject, source);
+    await this.run(this.redis.del(keys.attempts, keys.closed));
+  }
+
   private async run<T>(command: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -71,6 +159,12 @@ export class RateLimiter {
       clearTimeout(timer);
     }
   }
+}
+
+/** `rl:{scope:subject}:…`: the subject in the hash tag, so the script's keys share one cluster slot */
+export function backoffKeys(scope: string, subject: string, source: string) {
+  const base = CacheKeys.rateLimit(scope, subject);
+  return { attempts: `${base}:src:${source}`, closed: `${base}:closed:${source}`, all: `${base}:all` };
 }
 
 /** Seconds until a window with `pttl` milliseconds left ends; a key without expiry (-1, -2) waits a full window. */

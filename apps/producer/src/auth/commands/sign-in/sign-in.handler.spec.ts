@@ -16,7 +16,6 @@ const user: UserCredentials = {
 function setup(opts: { known?: boolean; valid?: boolean; admit?: Error; stale?: boolean } = {}) {
   const throttle = {
     admitSignIn: jest.fn(() => (opts.admit ? Promise.reject(opts.admit) : Promise.resolve())),
-    recordSignInFailure: jest.fn(() => Promise.resolve()),
     clearSignInFailures: jest.fn(() => Promise.resolve()),
   };
   const hasher = {
@@ -48,7 +47,7 @@ describe('SignInHandler', () => {
     await expect(s.handler.execute(command)).resolves.toBe(s.session);
     expect(s.throttle.admitSignIn).toHaveBeenCalledWith('10.0.0.1', 'ada@example.com');
     expect(s.hasher.verify).toHaveBeenCalledWith('$argon2id$stored', 'the password');
-    expect(s.throttle.clearSignInFailures).toHaveBeenCalledWith('ada@example.com');
+    expect(s.throttle.clearSignInFailures).toHaveBeenCalledWith('10.0.0.1', 'ada@example.com');
     expect(s.sessions.startFamily).toHaveBeenCalledWith({
       id: user.id,
       email: user.email,
@@ -57,13 +56,14 @@ describe('SignInHandler', () => {
     expect(s.users.updatePasswordHash).not.toHaveBeenCalled();
   });
 
-  it('a wrong password is INVALID_CREDENTIALS and counts a failure', async () => {
+  it('a wrong password is INVALID_CREDENTIALS and keeps the failure admitSignIn counted', async () => {
     const s = setup({ valid: false });
     await expect(s.handler.execute(command)).rejects.toMatchObject({
       code: 'INVALID_CREDENTIALS',
       kind: 'unauthenticated',
     });
-    expect(s.throttle.recordSignInFailure).toHaveBeenCalledWith('ada@example.com');
+    expect(s.throttle.admitSignIn).toHaveBeenCalledWith('10.0.0.1', 'ada@example.com');
+    expect(s.throttle.clearSignInFailures).not.toHaveBeenCalled();
     expect(s.sessions.startFamily).not.toHaveBeenCalled();
   });
 
@@ -72,7 +72,7 @@ describe('SignInHandler', () => {
     const err = await s.handler.execute(command).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'INVALID_CREDENTIALS', message: 'the email or password is incorrect' });
     expect(s.hasher.verifyAgainstDummy).toHaveBeenCalledWith('the password');
-    expect(s.throttle.recordSignInFailure).toHaveBeenCalledWith('ada@example.com');
+    expect(s.throttle.clearSignInFailures).not.toHaveBeenCalled();
   });
 
   it('a throttled attempt never reaches the password check', async () => {

@@ -22,11 +22,9 @@ export class SignInHandler implements ICommandHandler<SignInCommand, IssuedSessi
     const valid = user
       ? await this.hasher.verify(user.passwordHash, password)
       : await this.hasher.verifyAgainstDummy(password).then(() => false);
-    if (!user || !valid) {
-      await this.throttle.recordSignInFailure(email);
-      throw AuthErrors.invalidCredentials();
-    }
-    await this.throttle.clearSignInFailures(email);
+    // admitSignIn already counted this attempt as a failure: only a success has something to record
+    if (!user || !valid) throw AuthErrors.invalidCredentials();
+    await this.throttle.clearSignInFailures(ip, email);
     if (this.hasher.needsRehash(user.passwordHash)) {
       await this.users.updatePasswordHash(user.id, await this.hasher.hash(password));
     }
