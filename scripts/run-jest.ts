@@ -2,8 +2,9 @@
  * `npm test`: Jest, with the bundled Outlook emulator's local CA trusted. It makes sure the CA and the
  * emulator's certificate exist (apps/outlook-emulator/src/tls/certificates.ts), then runs Jest with
  * NODE_EXTRA_CA_CERTS naming the CA (added to any extra CAs the environment already names), so every test
- * process and every app a test spawns (libs/testing's spawnApp passes it on) verifies the emulator's HTTPS like
- * any other server's. Arguments go to Jest as-is.
+ * process (and the emulator a test spawns) verifies the emulator's HTTPS like any other server's, and with
+ * MS_CA_FILE naming it, which libs/testing's spawnApp hands the producer and consumer instead: as under
+ * `npm start`, they trust the CA for their Microsoft requests only. Arguments go to Jest as-is.
  */
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -27,7 +28,12 @@ const child = spawn(
   [path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'), ...process.argv.slice(2)],
   {
     cwd: root,
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: extraCaCertsFile(certs, process.env.NODE_EXTRA_CA_CERTS) },
+    env: {
+      ...process.env,
+      NODE_EXTRA_CA_CERTS: extraCaCertsFile(certs, process.env.NODE_EXTRA_CA_CERTS),
+      // what the producer and consumer that tests spawn trust the emulator by: for their Microsoft requests only
+      MS_CA_FILE: certs.caPath,
+    },
     stdio: 'inherit',
   },
 );

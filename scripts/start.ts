@@ -6,11 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:https';
 import path from 'node:path';
-import {
-  defaultCertDir,
-  ensureCertificates,
-  extraCaCertsFile,
-} from '../apps/outlook-emulator/src/tls/certificates';
+import { microsoftTrust } from './start-env';
 import { ensureStack } from './stack';
 import { loadDevSecrets } from '@email-core/config';
 
@@ -118,18 +114,12 @@ async function main(): Promise<void> {
   const secrets = loadDevSecrets();
   const producerPort = process.env.PRODUCER_PORT ?? '3000';
   const emulatorPort = process.env.EMULATOR_PORT ?? '8443';
-  // The emulator serves HTTPS from its own local CA; every app trusts that CA (and still verifies TLS).
-  const certs = ensureCertificates({
-    certDir: defaultCertDir(),
-    hostnames: (process.env.EMULATOR_HOSTNAMES ?? 'localhost,127.0.0.1')
-      .split(',')
-      .map((h) => h.trim())
-      .filter(Boolean),
-  });
+  // The emulator serves HTTPS from its own local CA; the apps trust that CA for their Microsoft requests only
+  // (MS_CA_FILE), and with a real Microsoft app not at all (scripts/start-env.ts). TLS is verified either way.
+  const trust = microsoftTrust(process.env);
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...trust.env,
     ...secrets,
-    NODE_EXTRA_CA_CERTS: extraCaCertsFile(certs, process.env.NODE_EXTRA_CA_CERTS),
     DATABASE_URL: process.env.DATABASE_URL ?? endpoints.databaseUrl,
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? endpoints.kafkaBrokers.join(','),
     REDIS_CLUSTER_NODES:
@@ -157,7 +147,8 @@ async function main(): Promise<void> {
       MS_GRAPH_BASE_URL: `https://localhost:${emulatorPort}`,
     });
     run('outlook-emulator', env);
-    if (process.env.EMULATOR_DEMO_MAILBOX !== 'off') void createDemoMailbox(emulatorPort, certs.ca);
+    if (process.env.EMULATOR_DEMO_MAILBOX !== 'off' && trust.certs)
+      void createDemoMailbox(emulatorPort, trust.certs.ca);
   } else {
     log(
       `using the Microsoft app ${process.env.MS_CLIENT_ID} at ${process.env.MS_AUTHORITY ?? 'login.microsoftonline.com'}`,

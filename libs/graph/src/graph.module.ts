@@ -7,6 +7,7 @@ import { MailAccountTokensRepository } from '@email-core/database';
 import { ClusterMailboxPermits } from './cluster-mailbox-permits';
 import { GraphMailClient, type GraphMailClientOptions } from './graph-mail-client';
 import { KeyedSemaphore, MAX_CONCURRENT_REQUESTS_PER_MAILBOX, sharedMailboxLimiter } from './keyed-semaphore';
+import { microsoftFetch } from './microsoft-http';
 import { OutlookAuthClient } from './outlook-auth-client';
 import { TokenVault, type TokenVaultOptions } from './token-vault';
 
@@ -17,7 +18,11 @@ export interface GraphLibModuleOptions {
   /** concurrent Graph requests per mailbox in this process (default and maximum sensible value: 4) */
   maxConcurrencyPerMailbox?: number;
   vault?: Partial<TokenVaultOptions>;
-  graph?: Pick<GraphMailClientOptions, 'retry' | 'requestTimeoutMs'>;
+  /**
+   * Settings of every Graph client built from this module. `fetch` defaults to {@link microsoftFetch} with
+   * `microsoft.extraCa` (MS_CA_FILE): the apps' clients built from GRAPH_LIB_OPTIONS get it too.
+   */
+  graph?: Pick<GraphMailClientOptions, 'retry' | 'requestTimeoutMs' | 'fetch'>;
 }
 
 export const GRAPH_LIB_OPTIONS = Symbol('GRAPH_LIB_OPTIONS');
@@ -29,7 +34,7 @@ export class GraphClientFactory {
     private readonly vault: TokenVault,
     private readonly graphBaseUrl: string,
     private readonly limiter: KeyedSemaphore = sharedMailboxLimiter,
-    private readonly defaults: Pick<GraphMailClientOptions, 'retry' | 'requestTimeoutMs'> = {},
+    private readonly defaults: Pick<GraphMailClientOptions, 'retry' | 'requestTimeoutMs' | 'fetch'> = {},
   ) {}
 
   /** A client for one mailbox; cheap to create, and all clients of one account share its concurrency limit. */
@@ -59,8 +64,11 @@ function limiterFor(max: number | undefined): KeyedSemaphore {
 @Global()
 @Module({})
 export class GraphLibModule {
-  static forRoot(options: GraphLibModuleOptions): DynamicModule {
-    const limiter = limiterFor(options.maxConcurrencyPerMailbox);
+  static forRoot(given: GraphLibModuleOptions): DynamicModule {
+    const limiter = limiterFor(given.maxConcurrencyPerMailbox);
+    // one transport for the authority and Graph: MS_CA_FILE's CAs are trusted there and nowhere else
+    const fetch = given.graph?.fetch ?? microsoftFetch(given.microsoft.extraCa?.pem);
+    const options: GraphLibModuleOptions = { ...given, graph: { ...given.graph, fetch } };
     return {
       module: GraphLibModule,
       providers: [
@@ -69,7 +77,7 @@ export class GraphLibModule {
         {
           provide: OutlookAuthClient,
           useFactory: () =>
-            new OutlookAuthClient(options.microsoft, { graph: { ...options.graph, limiter } }),
+            new OutlookAuthClient(options.microsoft, { fetch, graph: { ...options.graph, limiter } }),
         },
         {
           provide: TokenVault,

@@ -10,6 +10,8 @@ import {
 } from '@azure/msal-node';
 import type { MicrosoftConfig } from '@email-core/config';
 import { GraphMailClient, type GraphMailClientOptions } from './graph-mail-client';
+import type { FetchLike } from './graph-middleware';
+import { MicrosoftNetworkClient, microsoftFetch } from './microsoft-http';
 import {
   OutlookAuthError,
   ReauthRequiredError,
@@ -23,8 +25,11 @@ export interface OutlookAuthClientOptions {
   graph?: Omit<GraphMailClientOptions, 'graphBaseUrl' | 'mailboxKey' | 'getAccessToken'>;
   /** how long fetched OpenID metadata of the authority is reused (default 24 h) */
   metadataTtlMs?: number;
-  /** tests: replaces the global fetch for the metadata request */
-  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  /**
+   * How every request to the authority goes out (metadata, MSAL's token calls, and `/me` unless `graph.fetch` says
+   * otherwise); default: {@link microsoftFetch} with the config's `extraCa` (MS_CA_FILE)
+   */
+  fetch?: FetchLike;
 }
 
 /** OAuth errors at the token endpoint that mean the refresh token is dead: the user has to sign in again. */
@@ -104,6 +109,8 @@ export class OutlookAuthClient {
   private readonly pkce = new CryptoProvider();
   private readonly knownAuthority: string;
   private metadata?: { json: string; at: number };
+  private readonly fetch: FetchLike;
+  private readonly networkClient: MicrosoftNetworkClient;
 
   constructor(
     private readonly config: MicrosoftConfig,
@@ -111,6 +118,8 @@ export class OutlookAuthClient {
   ) {
     // host *and port*: MSAL compares both, and a known authority skips instance discovery on the internet
     this.knownAuthority = new URL(config.authority).host;
+    this.fetch = options.fetch ?? microsoftFetch(config.extraCa?.pem);
+    this.networkClient = new MicrosoftNetworkClient(this.fetch);
   }
 
   /** The scopes asked for: the configured ones plus `openid profile` (MSAL adds `offline_access` itself). */
@@ -173,6 +182,7 @@ export class OutlookAuthClient {
     const claims = (result.idTokenClaims ?? {}) as IdClaims;
     const graph = new GraphMailClient({
       ...this.options.graph,
+      fetch: this.options.graph?.fetch ?? this.fetch,
       graphBaseUrl: this.config.graphBaseUrl,
       mailboxKey: `link:${claims.oid ?? result.account?.homeAccountId ?? 'unknown'}`,
       getAccessToken: () => Promise.resolve(tokens.accessToken),
@@ -220,6 +230,8 @@ export class OutlookAuthClient {
         ...(authorityMetadata ? { authorityMetadata } : {}),
       },
       system: {
+        // the authority's requests trust what Graph's do (MS_CA_FILE), and nothing else does
+        networkClient: this.networkClient,
         loggerOptions: {
           logLevel: LogLevel.Error,
           piiLoggingEnabled: false,
@@ -234,8 +246,7 @@ export class OutlookAuthClient {
     const ttl = this.options.metadataTtlMs ?? 24 * 3600 * 1000;
     if (this.metadata && Date.now() - this.metadata.at < ttl) return this.metadata.json;
     try {
-      const doFetch = this.options.fetch ?? ((input: string, init?: RequestInit) => fetch(input, init));
-      const res = await doFetch(`${this.config.authority}/v2.0/.well-known/openid-configuration`, {
+      const res = await this.fetch(`${this.config.authority}/v2.0/.well-known/openid-configuration`, {
         signal: AbortSignal.timeout(10_000),
       });
       if (!res.ok) return undefined;

@@ -18,10 +18,17 @@ const root = path.resolve(__dirname, '../../..');
 
 /**
  * Starts an app's real entry point (`apps/<name>/src/main.ts`) as its own process, compiled on the fly by
- * @swc-node/register, with exactly the environment given (plus PATH and NODE_EXTRA_CA_CERTS), so tests see what an
- * operator sees.
+ * @swc-node/register, with exactly the environment given (plus PATH and the emulator's CA), so tests see what an
+ * operator sees. The producer and consumer get the CA as `npm start` gives it, for their Microsoft requests only
+ * (MS_CA_FILE, set by scripts/run-jest.ts), never as NODE_EXTRA_CA_CERTS; the emulator (whose webhook tests post
+ * to HTTPS receivers with certificates of the same CA) gets NODE_EXTRA_CA_CERTS. `env` may override either.
  */
 export function spawnApp(name: AppName, env: Record<string, string>): SpawnedApp {
+  // (Jest run without scripts/run-jest.ts, so without MS_CA_FILE: NODE_EXTRA_CA_CERTS as before, if any)
+  const trust =
+    name === 'outlook-emulator' || !process.env.MS_CA_FILE
+      ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS }
+      : { MS_CA_FILE: process.env.MS_CA_FILE };
   const child = spawn(
     process.execPath,
     ['-r', '@swc-node/register', path.join('apps', name, 'src', 'main.ts')],
@@ -30,8 +37,8 @@ export function spawnApp(name: AppName, env: Record<string, string>): SpawnedApp
       env: {
         PATH: process.env.PATH ?? '',
         NODE_ENV: 'test',
-        // the Outlook emulator's local CA (scripts/run-jest.ts sets it), so apps verify the emulator's HTTPS
-        ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}),
+        // the Outlook emulator's local CA (scripts/run-jest.ts), so apps verify the emulator's HTTPS
+        ...Object.fromEntries(Object.entries(trust).filter(([, v]) => v)),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,13 +1,56 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import forge from 'node-forge';
 import { __test, defaultCertDir, ensureCertificates, extraCaCertsFile } from './certificates';
 
 const repoRoot = path.resolve(__dirname, '../../../..');
+
+function sign(cert: forge.pki.Certificate, keyPem: string): string {
+  cert.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());
+  return forge.pki.certificateToPem(cert);
+}
+
+/** a CA as versions before the name constraint made it (the same key) */
+function selfSignedCa(caKeyPem: string): string {
+  const key = forge.pki.privateKeyFromPem(caKeyPem);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  cert.serialNumber = '0badca';
+  cert.validity.notBefore = new Date(Date.now() - 3600_000);
+  cert.validity.notAfter = new Date(Date.now() + 5 * 365 * 24 * 3600_000);
+  const name = [{ name: 'commonName', value: 'Email Core Outlook Emulator Local CA' }];
+  cert.setSubject(name);
+  cert.setIssuer(name);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+  ]);
+  return sign(cert, caKeyPem);
+}
+
+/** a server certificate for `host`, signed with the CA's key */
+function forgeLeaf(caKeyPem: string, caPem: string, host: string): string {
+  const keys = forge.pki.rsa.generateKeyPair(1024);
+  const ca = forge.pki.certificateFromPem(caPem);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = '0bad1eaf';
+  cert.validity.notBefore = new Date(Date.now() - 3600_000);
+  cert.validity.notAfter = new Date(Date.now() + 30 * 24 * 3600_000);
+  cert.setSubject([{ name: 'commonName', value: host }]);
+  cert.setIssuer(ca.subject.attributes);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'subjectAltName', altNames: [{ type: 2, value: host }] },
+  ]);
+  return sign(cert, caKeyPem);
+}
 
 describe('ensureCertificates', () => {
   let dir: string;
@@ -52,23 +95,104 @@ describe('ensureCertificates', () => {
     expect(leaf.checkHost('other.test')).toBeUndefined();
   });
 
-  it('reuses what it made, and reissues only the server certificate when the names change', () => {
-    const first = ensureCertificates({ certDir: dir, hostnames: ['localhost', '127.0.0.1'] });
+  it('reuses what it made, and reissues only the server certificate when the names change within the CA', () => {
+    const first = ensureCertificates({ certDir: dir, hostnames: ['localhost', '127.0.0.1', 'mail.test'] });
     const caKey = fs.readFileSync(path.join(dir, 'ca-key.pem'), 'utf8');
 
-    const again = ensureCertificates({ certDir: dir, hostnames: ['127.0.0.1', 'LOCALHOST', '::1'] });
+    const again = ensureCertificates({
+      certDir: dir,
+      hostnames: ['127.0.0.1', 'MAIL.test', 'LOCALHOST', '::1'],
+    });
     expect(again).toEqual(first);
 
-    const renamed = ensureCertificates({ certDir: dir, hostnames: ['localhost', 'mail.test'] });
+    // a subdomain of a permitted name is inside the CA's constraint: only the server certificate changes
+    const renamed = ensureCertificates({ certDir: dir, hostnames: ['localhost', 'eu.mail.test'] });
     expect(renamed.ca).toBe(first.ca);
     expect(fs.readFileSync(path.join(dir, 'ca-key.pem'), 'utf8')).toBe(caKey);
     expect(renamed.cert).not.toBe(first.cert);
     expect(renamed.key).not.toBe(first.key);
-    expect(new X509Certificate(renamed.cert).checkHost('mail.test')).toBe('mail.test');
+    expect(new X509Certificate(renamed.cert).checkHost('eu.mail.test')).toBe('eu.mail.test');
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'emulator.json'), 'utf8'))).toMatchObject({
-      dns: ['localhost', 'mail.test'],
+      dns: ['eu.mail.test', 'localhost'],
       ip: ['127.0.0.1', '::1'],
     });
+  });
+
+  it('puts a critical name constraint on the CA permitting only the emulator names, as openssl reads it', () => {
+    const r = ensureCertificates({ certDir: dir, hostnames: ['emulator.test', '10.1.2.3', 'fd00::5'] });
+    const text = execFileSync('openssl', ['x509', '-noout', '-text'], { input: r.ca }).toString();
+    expect(text).toMatch(/X509v3 Name Constraints: critical\s*\n\s*Permitted:\s*\n/);
+    const permitted = text
+      .slice(text.indexOf('Permitted:'))
+      .split('\n')
+      .slice(1, 7)
+      .map((l) => l.trim());
+    expect(permitted).toEqual([
+      'DNS:emulator.test',
+      'DNS:localhost',
+      'IP:10.1.2.3/255.255.255.255',
+      'IP:127.0.0.1/255.255.255.255',
+      'IP:0:0:0:0:0:0:0:1/FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF',
+      'IP:FD00:0:0:0:0:0:0:5/FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF',
+    ]);
+    expect(__test.permittedNames(forge.pki.certificateFromPem(r.ca))).toEqual({
+      dns: ['emulator.test', 'localhost'],
+      ip: ['10.1.2.3', '127.0.0.1', '::1', 'fd00::5'],
+    });
+  });
+
+  it('OpenSSL verifies the server certificate under the constrained CA, and refuses one it signs for another host', () => {
+    const r = ensureCertificates({ certDir: dir, hostnames: ['localhost', '127.0.0.1', 'emulator.test'] });
+    const caFile = path.join(dir, 'ca.pem');
+    const verify = (leafPem: string) =>
+      spawnSync('openssl', ['verify', '-CAfile', caFile, '-purpose', 'sslserver'], { input: leafPem });
+    const ok = verify(r.cert);
+    expect(ok.stdout.toString()).toContain('OK');
+    expect(ok.status).toBe(0);
+
+    // what someone holding ca-key.pem could mint: a certificate for a real host, properly signed by the CA
+    const outside = forgeLeaf(
+      fs.readFileSync(path.join(dir, 'ca-key.pem'), 'utf8'),
+      r.ca,
+      'login.microsoftonline.com',
+    );
+    expect(new X509Certificate(outside).verify(new X509Certificate(r.ca).publicKey)).toBe(true);
+    const refused = verify(outside);
+    expect(refused.status).not.toBe(0);
+    expect(`${refused.stdout.toString()}${refused.stderr.toString()}`).toMatch(/permitted subtree violation/);
+  });
+
+  it('replaces a CA without the name constraint (made by an older version), and the server certificate with it', () => {
+    const old = ensureCertificates({ certDir: dir, hostnames: ['localhost'] });
+    // rewrite the CA as older versions made it: same key, no nameConstraints extension
+    const caKeyPem = fs.readFileSync(path.join(dir, 'ca-key.pem'), 'utf8');
+    const unconstrained = selfSignedCa(caKeyPem);
+    fs.writeFileSync(path.join(dir, 'ca.pem'), unconstrained);
+    expect(__test.permittedNames(forge.pki.certificateFromPem(unconstrained))).toBeUndefined();
+
+    const renewed = ensureCertificates({ certDir: dir, hostnames: ['localhost'] });
+    expect(renewed.ca).not.toBe(unconstrained);
+    expect(renewed.ca).not.toBe(old.ca);
+    expect(__test.permittedNames(forge.pki.certificateFromPem(renewed.ca))).toEqual({
+      dns: ['localhost'],
+      ip: ['127.0.0.1', '::1'],
+    });
+    expect(new X509Certificate(renewed.cert).checkIssued(new X509Certificate(renewed.ca))).toBe(true);
+    expect(renewed.cert).not.toBe(old.cert);
+  });
+
+  it('replaces the CA, keeping its names, when asked for a name it does not permit', () => {
+    const first = ensureCertificates({ certDir: dir, hostnames: ['localhost', 'a.test'] });
+    const second = ensureCertificates({ certDir: dir, hostnames: ['localhost', 'b.test', '192.0.2.7'] });
+    expect(second.ca).not.toBe(first.ca);
+    expect(__test.permittedNames(forge.pki.certificateFromPem(second.ca))).toEqual({
+      dns: ['a.test', 'b.test', 'localhost'],
+      ip: ['127.0.0.1', '192.0.2.7', '::1'],
+    });
+    // back to the first names: the CA permits them, so it stays (no flip-flop between npm test and npm start)
+    const third = ensureCertificates({ certDir: dir, hostnames: ['localhost', 'a.test'] });
+    expect(third.ca).toBe(second.ca);
+    expect(new X509Certificate(third.cert).checkIssued(new X509Certificate(second.ca))).toBe(true);
   });
 
   it('reissues the server certificate when the CA is replaced, and repairs damaged files', () => {

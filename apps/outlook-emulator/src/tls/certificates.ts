@@ -1,9 +1,15 @@
 /**
  * The emulator's TLS material: a local CA (`ca.pem`, `ca-key.pem`, ten years) and a server certificate
- * (`emulator.pem`, `emulator-key.pem`) it signs. Every other process trusts the CA through
- * `NODE_EXTRA_CA_CERTS=<certDir>/ca.pem` (scripts/run-jest.ts and scripts/start.ts set it), so nothing ever
- * turns TLS verification off. The CA is created once and kept; the server certificate is reissued whenever
- * the requested names change, it nears expiry or the CA changed.
+ * (`emulator.pem`, `emulator-key.pem`) it signs. The apps trust the CA only for their Microsoft requests
+ * (`MS_CA_FILE=<certDir>/ca.pem`, which `npm start` sets when it runs the emulator; libs/graph), the test runner
+ * and the benchmarks trust it process-wide (`NODE_EXTRA_CA_CERTS`), so nothing ever turns TLS verification off.
+ *
+ * The CA carries a critical X.509 name constraint (RFC 5280 4.2.1.10) permitting only the emulator's names:
+ * localhost, 127.0.0.1, ::1 and `EMULATOR_HOSTNAMES`. Whoever gets hold of `ca-key.pem` can therefore not mint a
+ * certificate that a process or browser trusting the CA would accept for any other host. The CA is created once
+ * and kept while it covers the names asked for; asked for a name it does not permit (or found without the
+ * constraint, as CAs made before it were), it is replaced by one permitting its old names and the new ones. The
+ * server certificate is reissued whenever the requested names change, it nears expiry or the CA changed.
  *
  * Several processes may call this at once (the test runner and the emulator it spawns, `npm start`): the
  * work is done under a lock file in the directory and every file is written to a temporary name and renamed,
@@ -79,7 +85,11 @@ export function ensureCertificates(opts: EnsureCertificatesOptions): EmulatorCer
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 }); // only the certificate directory itself is private
   const wanted = sanSet(opts.hostnames);
   return withLock(path.join(dir, FILES.lock), () => {
-    const ca = loadCa(dir) ?? createCa(dir);
+    const existing = loadCa(dir);
+    const ca =
+      existing?.permitted && permits(existing.permitted, wanted)
+        ? existing
+        : createCa(dir, mergeSans(existing?.permitted, wanted));
     const leaf = loadLeaf(dir, ca, wanted) ?? createLeaf(dir, ca, wanted);
     return { key: leaf.keyPem, cert: leaf.certPem, ca: ca.certPem, caPath: path.join(dir, FILES.ca) };
   });
@@ -115,6 +125,8 @@ interface LoadedCa {
   x509: X509Certificate;
   forgeCert: forge.pki.Certificate;
   forgeKey: forge.pki.rsa.PrivateKey;
+  /** the names its critical name constraint permits; undefined for a CA without one (made before it existed) */
+  permitted?: SanSet;
 }
 
 function loadCa(dir: string): LoadedCa | undefined {
@@ -125,19 +137,21 @@ function loadCa(dir: string): LoadedCa | undefined {
     const x509 = new X509Certificate(certPem);
     if (!x509.ca || !x509.checkPrivateKey(createPrivateKey(keyPem)) || !currentlyValid(x509))
       return undefined;
+    const forgeCert = forge.pki.certificateFromPem(certPem);
     return {
       certPem,
       keyPem,
       x509,
-      forgeCert: forge.pki.certificateFromPem(certPem),
+      forgeCert,
       forgeKey: forge.pki.privateKeyFromPem(keyPem),
+      permitted: permittedNames(forgeCert),
     };
   } catch {
     return undefined; // unreadable: issue a new one
   }
 }
 
-function createCa(dir: string): LoadedCa {
+function createCa(dir: string, permitted: SanSet): LoadedCa {
   const keys = rsaKeyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.forgePublic;
@@ -156,6 +170,7 @@ function createCa(dir: string): LoadedCa {
     { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
+    nameConstraintsExtension(permitted),
   ]);
   cert.sign(keys.forgePrivate, forge.md.sha256.create());
   const certPem = forge.pki.certificateToPem(cert);
@@ -168,6 +183,92 @@ function createCa(dir: string): LoadedCa {
     x509: new X509Certificate(certPem),
     forgeCert: cert,
     forgeKey: keys.forgePrivate,
+    permitted,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Name constraints
+
+const NAME_CONSTRAINTS_OID = '2.5.29.30';
+const DNS_NAME = 2;
+const IP_ADDRESS = 7;
+
+/**
+ * `nameConstraints` (critical) with permittedSubtrees only: a dNSName per name (which RFC 5280 and OpenSSL also
+ * let cover its subdomains) and an iPAddress per address with an all-ones mask. Name types without a permitted
+ * subtree stay unconstrained, but a TLS client only ever checks DNS names and addresses.
+ */
+function nameConstraintsExtension(permitted: SanSet): {
+  id: string;
+  name: string;
+  critical: boolean;
+  value: forge.asn1.Asn1;
+} {
+  const { asn1 } = forge;
+  const subtree = (type: number, value: string) =>
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+      asn1.create(asn1.Class.CONTEXT_SPECIFIC, type, false, value),
+    ]);
+  const trees = [
+    // a wildcard name is permitted through its parent domain (a constraint is a domain, never a pattern)
+    ...[...new Set(permitted.dns.map(constraintBase))].map((name) => subtree(DNS_NAME, name)),
+    ...permitted.ip.map((ip) => {
+      const bytes = ipToBytes(ip);
+      return subtree(IP_ADDRESS, bytes + '\xff'.repeat(bytes.length));
+    }),
+  ];
+  return {
+    id: NAME_CONSTRAINTS_OID,
+    name: 'nameConstraints',
+    critical: true,
+    value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+      asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, trees),
+    ]),
+  };
+}
+
+/** What a CA's critical name constraint permits (DNS names, and addresses with a full mask), or undefined. */
+function permittedNames(cert: forge.pki.Certificate): SanSet | undefined {
+  // forge parses the extension into its subtrees (types as for subjectAltName, raw bytes for addresses)
+  const ext:
+    { id?: string; critical?: boolean; permittedSubtrees?: { type: number; value: unknown }[] } | undefined =
+    cert.getExtension('nameConstraints');
+  if (ext?.id !== NAME_CONSTRAINTS_OID || !ext.critical || !ext.permittedSubtrees?.length) return undefined;
+  const dns = new Set<string>();
+  const ip = new Set<string>();
+  for (const tree of ext.permittedSubtrees) {
+    if (typeof tree.value !== 'string') return undefined;
+    if (tree.type === DNS_NAME) dns.add(tree.value.toLowerCase());
+    else if (tree.type === IP_ADDRESS) {
+      const half = tree.value.length / 2;
+      if (tree.value.slice(half) !== '\xff'.repeat(half)) return undefined; // not one of ours
+      const parsed = bytesToIp(tree.value.slice(0, half));
+      if (!parsed) return undefined;
+      ip.add(parsed);
+    } else return undefined;
+  }
+  return { dns: [...dns].sort(), ip: [...ip].sort() };
+}
+
+/** Whether every name of `wanted` is inside `permitted` (a DNS name also inside a permitted parent domain). */
+function permits(permitted: SanSet, wanted: SanSet): boolean {
+  const dnsOk = (name: string) =>
+    permitted.dns.map(constraintBase).some((base) => {
+      const n = constraintBase(name);
+      return n === base || n.endsWith(`.${base}`);
+    });
+  return wanted.dns.every(dnsOk) && wanted.ip.every((ip) => permitted.ip.includes(ip));
+}
+
+function constraintBase(name: string): string {
+  return name.replace(/^\*\./, '').replace(/^\./, '');
+}
+
+function mergeSans(a: SanSet | undefined, b: SanSet): SanSet {
+  return {
+    dns: [...new Set([...(a?.dns ?? []), ...b.dns])].sort(),
+    ip: [...new Set([...(a?.ip ?? []), ...b.ip])].sort(),
   };
 }
 
@@ -431,4 +532,4 @@ function lockIsStale(lockPath: string): boolean {
 }
 
 // Exported for the unit tests.
-export const __test = { sanSet, canonicalIp, ipToBytes, bytesToIp };
+export const __test = { sanSet, canonicalIp, ipToBytes, bytesToIp, permittedNames, permits };
