@@ -80,6 +80,25 @@ describe('Mail commands API and attachments', () => {
 
   const post = (token: string, body: unknown) =>
     apiCall<CommandBody & ApiError>(product.api, 'POST', '/api/v1/commands', { token, body });
+  /** `POST /uploads`: the raw bytes, the name in the query */
+  const upload = async (token: string, name: string, contentType: string, bytes: Buffer) => {
+    const res = await fetch(`${product.api}/api/v1/uploads?name=${encodeURIComponent(name)}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+      body: bytes,
+    });
+    return {
+      status: res.status,
+      body: (await res.json()) as {
+        uploadId: string;
+        name: string;
+        contentType: string;
+        size: number;
+      } & ApiError,
+    };
+  };
+  const uploadRows = async (uploadId: string) =>
+    (await db.query<{ id: string }>(`SELECT id FROM command_uploads WHERE id = $1`, [uploadId])).rows;
   const get = (token: string, id: string) =>
     apiCall<CommandBody & ApiError>(product.api, 'GET', `/api/v1/commands/${encodeURIComponent(id)}`, {
       token,
@@ -283,7 +302,8 @@ describe('Mail commands API and attachments', () => {
         'NO_RECIPIENTS',
       ],
       [
-        'an attachment one byte over 3 MB',
+        // inline attachments count against the 4 MiB JSON limit: large ones are uploaded (POST /uploads)
+        'an inline attachment one byte over 3 MB (its base64 is over the JSON limit)',
         () =>
           send({
             attachments: [
@@ -292,7 +312,13 @@ describe('Mail commands API and attachments', () => {
             ],
           }),
         413,
-        'ATTACHMENT_TOO_LARGE',
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        'an attachment naming an unknown upload',
+        () => send({ attachments: [{ uploadId: randomUUID() }] }),
+        404,
+        'UPLOAD_NOT_FOUND',
       ],
       [
         'an attachment that is not base64',
@@ -329,18 +355,30 @@ describe('Mail commands API and attachments', () => {
       expect(await counts()).toEqual(before);
     });
 
-    it('says that larger attachments (upload sessions) are not supported', async () => {
-      const res = await post(
+    it('an upload over 3 MB: 413 ATTACHMENT_TOO_LARGE, larger attachments (upload sessions) not supported', async () => {
+      const res = await upload(
         user1.token,
-        send({ attachments: [{ name: 'huge.bin', contentBase64: big() }] }),
+        'huge.bin',
+        'application/octet-stream',
+        Buffer.alloc(MAX_INLINE_ATTACHMENT_BYTES + 1, 1),
       );
       expect(res.status).toBe(413);
+      expect(res.body.error).toBe('ATTACHMENT_TOO_LARGE');
       expect(res.body.message).toMatch(/upload sessions.*not supported/);
-      expect(res.body.details).toEqual({
-        index: 0,
-        size: MAX_INLINE_ATTACHMENT_BYTES + 1,
-        maxBytes: MAX_INLINE_ATTACHMENT_BYTES,
+      expect(res.body.details).toEqual({ maxBytes: MAX_INLINE_ATTACHMENT_BYTES });
+    });
+
+    it("another user's upload: 404 UPLOAD_NOT_FOUND, and the upload stays theirs", async () => {
+      const theirs = await upload(user2.token, 'theirs.txt', 'text/plain', Buffer.from('not yours'));
+      expect(theirs.status).toBe(201);
+      const before = await counts();
+      const res = await post(user1.token, send({ attachments: [{ uploadId: theirs.body.uploadId }] }));
+      expect({ status: res.status, error: res.body.error }).toEqual({
+        status: 404,
+        error: 'UPLOAD_NOT_FOUND',
       });
+      expect(await counts()).toEqual(before);
+      expect(await uploadRows(theirs.body.uploadId)).toHaveLength(1);
     });
 
     it('answers a body over the route limit 413 PAYLOAD_TOO_LARGE in the API error shape', async () => {
@@ -349,7 +387,7 @@ describe('Mail commands API and attachments', () => {
         method: 'POST',
         headers: { authorization: `Bearer ${user1.token}`, 'content-type': 'application/json' },
         body: JSON.stringify(
-          send({ attachments: [{ name: 'x', contentBase64: 'A'.repeat(48 * 1024 * 1024) }] }),
+          send({ attachments: [{ name: 'x', contentBase64: 'A'.repeat(5 * 1024 * 1024) }] }),
         ),
       });
       expect(res.status).toBe(413);
@@ -552,6 +590,65 @@ describe('Mail commands API and attachments', () => {
         expect(row.status).not.toBe('queued');
       }
       expect(await outboxRows(id2)).toHaveLength(1);
+    });
+  });
+
+  describe('a mail whose attachments were uploaded beforehand', () => {
+    it('moves the uploaded bytes into the command, beside an inline one, in order; the upload is gone', async () => {
+      const big = randomBytes(MAX_INLINE_ATTACHMENT_BYTES);
+      const up = await upload(user1.token, 'Große Datei.bin', 'application/octet-stream', big);
+      expect(up.status).toBe(201);
+      expect(up.body).toMatchObject({
+        name: 'Große Datei.bin',
+        contentType: 'application/octet-stream',
+        size: big.length,
+      });
+      const id = randomUUID();
+      const mail = {
+        id,
+        accountId: user1.accountId,
+        action: 'send',
+        subject: 'Uploaded',
+        body: { content: 'see attached' },
+        toRecipients: [{ address: MAILBOX_B }],
+        attachments: [
+          { name: 'note.txt', contentType: 'text/plain', contentBase64: b64(REPORT) },
+          { uploadId: up.body.uploadId },
+        ],
+      };
+      const res = await post(user1.token, mail);
+      expect(res.status).toBe(202);
+      const [row] = await stored(id);
+      expect(row.request.attachments).toEqual([
+        { name: 'note.txt', contentType: 'text/plain', size: REPORT.length },
+        { name: 'Große Datei.bin', contentType: 'application/octet-stream', size: big.length },
+      ]);
+      expect(row.request_hash).toBe(requestHash(mailCommandRequestSchema.parse(mail)));
+      expect(await uploadRows(up.body.uploadId)).toEqual([]);
+      const files = await db.query<{ position: number; name: string; content: Buffer }>(
+        `SELECT position, name, content FROM mail_command_attachments WHERE command_id = $1 ORDER BY position`,
+        [id],
+      );
+      if (files.rows.length > 0) {
+        expect(files.rows.map((f) => [f.position, f.name])).toEqual([
+          [0, 'note.txt'],
+          [1, 'Große Datei.bin'],
+        ]);
+        expect(files.rows[1].content.equals(big)).toBe(true);
+      } else {
+        // the worker has already handed them to Graph (it drops them then): the command must have moved on
+        expect(row.status).not.toBe('queued');
+      }
+      expect(await outboxRows(id)).toHaveLength(1);
+      // the same command again: 200, the same command (the upload, now spent, is not looked for again)
+      const again = await post(user1.token, mail);
+      expect(again.status).toBe(200);
+      // a new command naming the spent upload: 404
+      const reuse = await post(user1.token, { ...mail, id: randomUUID() });
+      expect({ status: reuse.status, error: reuse.body.error }).toEqual({
+        status: 404,
+        error: 'UPLOAD_NOT_FOUND',
+      });
     });
   });
 

@@ -250,16 +250,27 @@ describe('act on mail: commands written back to Outlook', () => {
         bytes: Buffer.from([0, 1, 2, 250, 251, 252]),
       },
     ];
+    // the first inline (base64 in the command), the second uploaded beforehand (POST /uploads, raw bytes)
+    const uploaded = await fetch(`${product.api}/api/v1/uploads?name=${encodeURIComponent(files[1].name)}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${users.A.token}`, 'content-type': files[1].contentType },
+      body: files[1].bytes,
+    });
+    expect(uploaded.status).toBe(201);
+    const { uploadId } = (await uploaded.json()) as { uploadId: string };
     const command = await run('A', {
       action: 'send',
       subject,
       body: { contentType: 'html', content: '<p>Numbers attached.</p>' },
       toRecipients: [{ address: RECEIVER, name: 'Receiver' }],
-      attachments: files.map((f) => ({
-        name: f.name,
-        contentType: f.contentType,
-        contentBase64: f.bytes.toString('base64'),
-      })),
+      attachments: [
+        {
+          name: files[0].name,
+          contentType: files[0].contentType,
+          contentBase64: files[0].bytes.toString('base64'),
+        },
+        { uploadId },
+      ],
     });
     expect(command.status).toBe('done');
 
@@ -418,12 +429,13 @@ describe('act on mail: commands written back to Outlook', () => {
           subject: 'big',
           body: { content: 'x' },
           toRecipients: [{ address: RECEIVER }],
+          // inline attachments count against the command's 4 MiB JSON limit: large files are uploaded
           attachments: [
             { name: 'big.bin', contentBase64: Buffer.alloc(3 * 1024 * 1024 + 1).toString('base64') },
           ],
         },
         413,
-        'ATTACHMENT_TOO_LARGE',
+        'PAYLOAD_TOO_LARGE',
       ],
       [{ action: 'markRead', messageIds: [theirs], isRead: true }, 404, 'MESSAGE_NOT_FOUND'],
     ];

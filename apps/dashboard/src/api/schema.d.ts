@@ -292,7 +292,7 @@ export interface paths {
         put?: never;
         /**
          * Act on mail: markRead, flag, move, delete, send, reply or forward
-         * @description Validated, stored and queued; a worker carries it out at Outlook and `command.status` events on the socket report the outcome. The same `id` with the same request answers 200 with the current status and queues nothing. Bodies up to about 45 MiB (ten 3 MB attachments in base64).
+         * @description Validated, stored and queued; a worker carries it out at Outlook and `command.status` events on the socket report the outcome. The same `id` with the same request answers 200 with the current status and queues nothing. Bodies up to 4 MiB of JSON; attach files by `uploadId` (`POST /uploads`). The token and the per-user limit are checked before the body is read.
          */
         post: operations["CommandsController_submit"];
         delete?: never;
@@ -312,6 +312,26 @@ export interface paths {
         get: operations["CommandsController_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload an attachment: its raw bytes as the body, its type as Content-Type
+         * @description At most 3145728 bytes. Answers an `uploadId`; a send, reply or forward then lists `{ "uploadId": "…" }` among its attachments. An upload is kept 24 hours, for one command: the command takes its bytes.
+         */
+        post: operations["UploadsController_upload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -472,7 +492,7 @@ export interface components {
             email: string;
             /** Format: date-time */
             createdAt: string;
-            /** @description named in OPS_ADMIN_EMAILS (or it is `*`): the Ops API answers them */
+            /** @description an operator (granted with `npm run ops:grant`, read from the database on every call): the Ops API answers them */
             operator: boolean;
         };
         FolderDto: {
@@ -632,6 +652,22 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        UploadDto: {
+            /**
+             * Format: uuid
+             * @description name it in a command's attachments as `{ uploadId }`
+             */
+            uploadId: string;
+            name: string;
+            contentType: string;
+            /** @description bytes */
+            size: number;
+            /**
+             * Format: date-time
+             * @description deleted then unless a command has taken it
+             */
+            expiresAt: string;
         };
         AttachmentDto: {
             /** @description Graph's attachment id (pass it URL-encoded to `/content`) */
@@ -1290,8 +1326,15 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `PAYLOAD_TOO_LARGE` */
+            /** @description `PAYLOAD_TOO_LARGE` (bytes), `TOO_MANY_NOTIFICATIONS` (more than `WEBHOOK_MAX_ITEMS` items) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `RATE_LIMITED`: too many POSTs, or too many unknown subscription ids, from this address */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1339,8 +1382,15 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `PAYLOAD_TOO_LARGE` */
+            /** @description `PAYLOAD_TOO_LARGE` (bytes), `TOO_MANY_NOTIFICATIONS` (more than `WEBHOOK_MAX_ITEMS` items) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `RATE_LIMITED`: too many POSTs, or too many unknown subscription ids, from this address */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1444,16 +1494,22 @@ export interface operations {
                         address: string;
                         name?: string;
                     }[];
-                    attachments?: {
+                    attachments?: ({
+                        /**
+                         * Format: uuid
+                         * @description from `POST /uploads` (raw bytes, streamed): the way to attach files (404 UPLOAD_NOT_FOUND)
+                         */
+                        uploadId: string;
+                    } | {
                         name: string;
                         /** @default application/octet-stream */
                         contentType?: string;
                         /**
                          * Format: byte
-                         * @description standard base64; at most 3145728 bytes once decoded (413 ATTACHMENT_TOO_LARGE)
+                         * @description standard base64; at most 3145728 bytes once decoded (413 ATTACHMENT_TOO_LARGE), and the whole command at most 4 MiB of JSON (413 PAYLOAD_TOO_LARGE): for small files only
                          */
                         contentBase64: string;
-                    }[];
+                    })[];
                 } | {
                     /**
                      * Format: uuid
@@ -1468,16 +1524,22 @@ export interface operations {
                     /** @default false */
                     replyAll?: boolean;
                     comment?: string;
-                    attachments?: {
+                    attachments?: ({
+                        /**
+                         * Format: uuid
+                         * @description from `POST /uploads` (raw bytes, streamed): the way to attach files (404 UPLOAD_NOT_FOUND)
+                         */
+                        uploadId: string;
+                    } | {
                         name: string;
                         /** @default application/octet-stream */
                         contentType?: string;
                         /**
                          * Format: byte
-                         * @description standard base64; at most 3145728 bytes once decoded (413 ATTACHMENT_TOO_LARGE)
+                         * @description standard base64; at most 3145728 bytes once decoded (413 ATTACHMENT_TOO_LARGE), and the whole command at most 4 MiB of JSON (413 PAYLOAD_TOO_LARGE): for small files only
                          */
                         contentBase64: string;
-                    }[];
+                    })[];
                 } | {
                     /**
                      * Format: uuid
@@ -1495,16 +1557,22 @@ export interface operations {
                         name?: string;
                     }[];
                     comment?: string;
-                    attachments?: {
+                    attachments?: ({
+                        /**
+                         * Format: uuid
+                         * @description from `POST /uploads` (raw bytes, streamed): the way to attach files (404 UPLOAD_NOT_FOUND)
+                         */
+                        uploadId: string;
+                    } | {
                         name: string;
                         /** @default application/octet-stream */
                         contentType?: string;
                         /**
                          * Format: byte
-                         * @description standard base64; at most 3145728 bytes once decoded (413 ATTACHMENT_TOO_LARGE)
+                         * @description standard base64; at most 3145728 bytes once decoded (413 ATTACHMENT_TOO_LARGE), and the whole command at most 4 MiB of JSON (413 PAYLOAD_TOO_LARGE): for small files only
                          */
                         contentBase64: string;
-                    }[];
+                    })[];
                 };
             };
         };
@@ -1541,7 +1609,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description ACCOUNT_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description ACCOUNT_NOT_FOUND, MESSAGE_NOT_FOUND, UPLOAD_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1555,7 +1623,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description ATTACHMENT_TOO_LARGE (over 3 MB), PAYLOAD_TOO_LARGE */
+            /** @description ATTACHMENT_TOO_LARGE (over 3 MB), PAYLOAD_TOO_LARGE (over 4 MiB) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1564,6 +1632,13 @@ export interface operations {
             };
             /** @description UNKNOWN_FOLDER */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description RATE_LIMITED (per user or per address), with Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1599,6 +1674,67 @@ export interface operations {
             };
             /** @description COMMAND_NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    UploadsController_upload: {
+        parameters: {
+            query: {
+                /** @description the file name the recipient sees */
+                name: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: no name, or an empty body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHENTICATED: no valid access token (the body is not read) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description TOO_MANY_UPLOADS: too many uploads wait for their command */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description ATTACHMENT_TOO_LARGE (answered before the rest is read) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description RATE_LIMITED, with Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1731,7 +1867,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description OPS_FORBIDDEN: the user is not named in OPS_ADMIN_EMAILS */
+            /** @description OPS_FORBIDDEN: the user is not an operator (granted with `npm run ops:grant -- <email>`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1781,7 +1917,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description OPS_FORBIDDEN: the user is not named in OPS_ADMIN_EMAILS */
+            /** @description OPS_FORBIDDEN: the user is not an operator (granted with `npm run ops:grant -- <email>`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1843,7 +1979,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description OPS_FORBIDDEN: the user is not named in OPS_ADMIN_EMAILS */
+            /** @description OPS_FORBIDDEN: the user is not an operator (granted with `npm run ops:grant -- <email>`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1897,7 +2033,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description OPS_FORBIDDEN: the user is not named in OPS_ADMIN_EMAILS */
+            /** @description OPS_FORBIDDEN: the user is not an operator (granted with `npm run ops:grant -- <email>`) */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -12,12 +12,31 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 export type CommandRequest = DistributiveOmit<CommandBody, 'id' | 'accountId'>;
 export type Command = Schemas['CommandDto'];
 
+export type Upload = Schemas['UploadDto'];
+
 /**
  * Mirrors of `libs/contracts` (the dashboard's bundler does not resolve `@email-core/contracts`): keep in step with
  * `MAX_INLINE_ATTACHMENT_BYTES` and `MAX_ATTACHMENTS` in libs/contracts/src/mail-commands.ts.
  */
 export const MAX_INLINE_ATTACHMENT_BYTES = 3 * 1024 * 1024;
 export const MAX_ATTACHMENTS = 10;
+
+/**
+ * Uploads a file for a later send, reply or forward (`POST /uploads`: the raw bytes, streamed, never base64 in a
+ * JSON command); the command then names it by `uploadId`. Rejects with the API's ApiError (413
+ * ATTACHMENT_TOO_LARGE, 429 RATE_LIMITED...).
+ */
+export function uploadAttachment(file: File): Promise<Upload> {
+  return unwrap(
+    api.POST('/api/v1/uploads', {
+      params: { query: { name: file.name } },
+      headers: { 'Content-Type': file.type || 'application/octet-stream' },
+      // the file itself is the body: the browser streams it with its Content-Length
+      body: file as unknown as string,
+      bodySerializer: (body) => body,
+    }),
+  );
+}
 
 /** `command.status` as the socket delivers it (commandStatusSchema in libs/contracts/src/mail-commands.ts) */
 interface CommandStatusEvent {

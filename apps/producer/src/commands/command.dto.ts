@@ -74,17 +74,36 @@ const attachments: SchemaObject = {
   type: 'array',
   maxItems: MAX_ATTACHMENTS,
   items: {
-    type: 'object',
-    required: ['name', 'contentBase64'],
-    properties: {
-      name: { type: 'string', maxLength: 255 },
-      contentType: { type: 'string', default: 'application/octet-stream' },
-      contentBase64: {
-        type: 'string',
-        format: 'byte',
-        description: `standard base64; at most ${MAX_INLINE_ATTACHMENT_BYTES} bytes once decoded (413 ATTACHMENT_TOO_LARGE)`,
+    oneOf: [
+      {
+        type: 'object',
+        title: 'uploaded',
+        required: ['uploadId'],
+        properties: {
+          uploadId: {
+            ...uuid,
+            description:
+              'from `POST /uploads` (raw bytes, streamed): the way to attach files (404 UPLOAD_NOT_FOUND)',
+          },
+        },
       },
-    },
+      {
+        type: 'object',
+        title: 'inline',
+        required: ['name', 'contentBase64'],
+        properties: {
+          name: { type: 'string', maxLength: 255 },
+          contentType: { type: 'string', default: 'application/octet-stream' },
+          contentBase64: {
+            type: 'string',
+            format: 'byte',
+            description:
+              `standard base64; at most ${MAX_INLINE_ATTACHMENT_BYTES} bytes once decoded (413 ATTACHMENT_TOO_LARGE), ` +
+              'and the whole command at most 4 MiB of JSON (413 PAYLOAD_TOO_LARGE): for small files only',
+          },
+        },
+      },
+    ],
   },
 };
 const variant = (

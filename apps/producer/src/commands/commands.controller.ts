@@ -11,6 +11,7 @@ import {
   ApiOperation,
   ApiPayloadTooLargeResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
@@ -43,15 +44,19 @@ export class CommandsController {
     description:
       'Validated, stored and queued; a worker carries it out at Outlook and `command.status` events on the ' +
       'socket report the outcome. The same `id` with the same request answers 200 with the current status ' +
-      'and queues nothing. Bodies up to about 45 MiB (ten 3 MB attachments in base64).',
+      'and queues nothing. Bodies up to 4 MiB of JSON; attach files by `uploadId` (`POST /uploads`). The token ' +
+      'and the per-user limit are checked before the body is read.',
   })
   @ApiBody({ schema: mailCommandRequestOpenApi })
   @ApiAcceptedResponse({ type: CommandDto, description: 'queued' })
   @ApiOkResponse({ type: CommandDto, description: 'this id was already submitted with this request' })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED, NO_RECIPIENTS, INVALID_ATTACHMENT' })
-  @ApiNotFoundResponse({ description: 'ACCOUNT_NOT_FOUND, MESSAGE_NOT_FOUND' })
+  @ApiNotFoundResponse({ description: 'ACCOUNT_NOT_FOUND, MESSAGE_NOT_FOUND, UPLOAD_NOT_FOUND' })
+  @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED (per user or per address), with Retry-After' })
   @ApiConflictResponse({ description: 'COMMAND_ID_CONFLICT: the id was used for another request' })
-  @ApiPayloadTooLargeResponse({ description: 'ATTACHMENT_TOO_LARGE (over 3 MB), PAYLOAD_TOO_LARGE' })
+  @ApiPayloadTooLargeResponse({
+    description: 'ATTACHMENT_TOO_LARGE (over 3 MB), PAYLOAD_TOO_LARGE (over 4 MiB)',
+  })
   @ApiUnprocessableEntityResponse({ description: 'UNKNOWN_FOLDER' })
   async submit(
     @CurrentUser() user: AuthUser,

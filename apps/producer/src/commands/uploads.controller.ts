@@ -42,7 +42,7 @@ export class UploadsController {
       `lists \`{ "uploadId": "…" }\` among its attachments. An upload is kept ${UPLOAD_TTL_HOURS} hours, for ` +
       'one command: the command takes its bytes.',
   })
-  @ApiQuery({ name: 'name', description: 'the file name the recipient sees', required: true })
+  @ApiQuery({ name: 'name', type: String, description: 'the file name the recipient sees', required: true })
   @ApiConsumes('application/octet-stream')
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
   @ApiCreatedResponse({ type: UploadDto })

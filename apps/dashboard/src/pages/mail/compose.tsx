@@ -1,7 +1,12 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { errorMessage } from '@/api/client';
 import { useToast } from '@/components/ui/toast';
-import { MAX_ATTACHMENTS, MAX_INLINE_ATTACHMENT_BYTES, type Command } from '@/hooks/use-commands';
+import {
+  MAX_ATTACHMENTS,
+  MAX_INLINE_ATTACHMENT_BYTES,
+  uploadAttachment,
+  type Command,
+} from '@/hooks/use-commands';
 import type { MessageDetail } from '@/hooks/use-mail';
 import { fileSize, longDate, parseRecipients, personFull, prefixed, recipientList } from './format';
 import { Icon } from './icons';
@@ -14,13 +19,15 @@ export interface ComposeState {
   original?: MessageDetail;
 }
 
-interface Upload {
+/** a file attached in the form: uploaded as soon as it is added, sent by its upload id */
+interface Attached {
+  key: number;
   name: string;
-  contentType: string;
   size: number;
-  contentBase64: string;
+  /** once `POST /uploads` has stored it */
+  uploadId?: string;
 }
-type WireAttachment = Omit<Upload, 'size'>;
+type WireAttachment = { uploadId: string };
 
 type SendRequest =
   | {
@@ -47,18 +54,6 @@ interface Props {
   onClose: () => void;
 }
 
-function readBase64(file: File): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => {
-      const url = typeof reader.result === 'string' ? reader.result : '';
-      resolve(url.slice(url.indexOf(',') + 1));
-    };
-    reader.onerror = () => reject(reader.error ?? new Error(`could not read ${file.name}`));
-    reader.readAsDataURL(file);
-  });
-}
-
 const TITLES: Record<ComposeMode, string> = {
   new: 'New message',
   reply: 'Reply',
@@ -70,8 +65,9 @@ const toRequestRecipient = (r: { address: string; name: string }) =>
   r.name && r.name !== r.address ? { address: r.address, name: r.name } : { address: r.address };
 
 /**
- * New mail, reply, reply all and forward, with attachments. Attachments travel inline in the command (base64), up
- * to the API's limit per file; a larger file is refused here with the reason, before anything is sent.
+ * New mail, reply, reply all and forward, with attachments. Each file is uploaded as soon as it is added
+ * (`POST /uploads`, its raw bytes) and the command names it by upload id; Send waits for the uploads. A file over
+ * the API's limit is refused here with the reason, before anything is sent.
  */
 export function Compose({ state, ownAddress, onSend, onClose }: Props) {
   const { mode, original } = state;
@@ -82,7 +78,8 @@ export function Compose({ state, ownAddress, onSend, onClose }: Props) {
   const [cc, setCc] = useState('');
   const [subject, setSubject] = useState('');
   const [body, setBody] = useState('');
-  const [files, setFiles] = useState<Upload[]>([]);
+  const [files, setFiles] = useState<Attached[]>([]);
+  const nextKey = useRef(0);
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
   const first = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
@@ -106,12 +103,12 @@ export function Compose({ state, ownAddress, onSend, onClose }: Props) {
   })();
   const fixedSubject = original ? prefixed(mode === 'forward' ? 'FW' : 'RE', original.subject) : '';
 
-  const addFiles = async (list: FileList | null) => {
+  const addFiles = (list: FileList | null) => {
     if (!list) return;
-    const next = [...files];
+    const added: Attached[] = [];
     const problems: string[] = [];
     for (const file of Array.from(list)) {
-      if (next.length >= MAX_ATTACHMENTS) {
+      if (files.length + added.length >= MAX_ATTACHMENTS) {
         problems.push(`At most ${MAX_ATTACHMENTS} attachments per mail: ${file.name} was not added.`);
         continue;
       }
@@ -121,29 +118,27 @@ export function Compose({ state, ownAddress, onSend, onClose }: Props) {
         );
         continue;
       }
-      try {
-        next.push({
-          name: file.name,
-          contentType: file.type || 'application/octet-stream',
-          size: file.size,
-          contentBase64: await readBase64(file),
-        });
-      } catch (err) {
-        problems.push(errorMessage(err));
-      }
+      const key = nextKey.current++;
+      added.push({ key, name: file.name, size: file.size });
+      uploadAttachment(file).then(
+        (upload) =>
+          setFiles((now) => now.map((f) => (f.key === key ? { ...f, uploadId: upload.uploadId } : f))),
+        (err: unknown) => {
+          setFiles((now) => now.filter((f) => f.key !== key));
+          setError(`${file.name} was not attached: ${errorMessage(err)}`);
+        },
+      );
     }
-    setFiles(next);
+    setFiles((now) => [...now, ...added]);
     setError(problems.length ? problems.join(' ') : null);
   };
+  const uploading = files.some((f) => !f.uploadId);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    // the API takes {name, contentType, contentBase64}
-    const attachments = files.map(({ name, contentType, contentBase64 }) => ({
-      name,
-      contentType,
-      contentBase64,
-    }));
+    if (uploading) return setError('Wait for the attachments to finish uploading.');
+    // the API takes each uploaded file by its id
+    const attachments = files.flatMap(({ uploadId }) => (uploadId ? [{ uploadId }] : []));
     let request: SendRequest;
     if (mode === 'new' || mode === 'forward') {
       const toList = parseRecipients(to);
@@ -256,15 +251,17 @@ export function Compose({ state, ownAddress, onSend, onClose }: Props) {
         )}
         {files.length > 0 && (
           <ul className="mail-compose-files" aria-label="Attachments">
-            {files.map((f, i) => (
-              <li key={`${f.name}-${i}`}>
+            {files.map((f) => (
+              <li key={f.key}>
                 <Icon name="paperclip" size={14} /> <span>{f.name}</span>{' '}
-                <span className="muted">{fileSize(f.size)}</span>
+                <span className="muted">
+                  {f.uploadId ? fileSize(f.size) : `uploading ${fileSize(f.size)}…`}
+                </span>
                 <button
                   type="button"
                   className="icon-button"
                   aria-label={`Remove ${f.name}`}
-                  onClick={() => setFiles(files.filter((_, j) => j !== i))}
+                  onClick={() => setFiles((now) => now.filter((g) => g.key !== f.key))}
                 >
                   <Icon name="close" size={14} />
                 </button>
@@ -278,8 +275,8 @@ export function Compose({ state, ownAddress, onSend, onClose }: Props) {
           </p>
         )}
         <div className="mail-compose-actions">
-          <button type="submit" className="primary" disabled={sending}>
-            {sending ? 'Sending…' : 'Send'}
+          <button type="submit" className="primary" disabled={sending || uploading}>
+            {sending ? 'Sending…' : uploading ? 'Uploading…' : 'Send'}
           </button>
           <label className="mail-compose-attach">
             <input
@@ -287,7 +284,7 @@ export function Compose({ state, ownAddress, onSend, onClose }: Props) {
               multiple
               aria-label="Attach files"
               onChange={(e) => {
-                void addFiles(e.target.files);
+                addFiles(e.target.files);
                 e.target.value = '';
               }}
             />
