@@ -21,6 +21,8 @@ const producerEnv = z.object({
   TOKEN_ENCRYPTION_KEYS: encryptionKeys,
   WEBHOOK_MAX_BODY_BYTES: positiveInt(1048576),
   WEBHOOK_RATE_LIMIT_PER_MINUTE: positiveInt(120_000),
+  WEBHOOK_MAX_ITEMS: positiveInt(1000),
+  WEBHOOK_UNKNOWN_IDS_PER_MINUTE: positiveInt(10_000),
   AUTH_REFRESH_RATE_LIMIT_PER_MINUTE: positiveInt(120),
   JSON_BODY_LIMIT_BYTES: positiveInt(102_400),
   COMMANDS_RATE_LIMIT_PER_MINUTE: positiveInt(120),
@@ -64,6 +66,13 @@ export interface ProducerConfig extends InfraConfig {
      * Generous by default: Graph delivers from a few addresses, in bursts.
      */
     ratePerMinute: number;
+    /** notification items one POST may hold; more are answered 413 `TOO_MANY_NOTIFICATIONS` before any lookup */
+    maxItems: number;
+    /**
+     * unknown subscription ids one source IP may send per minute (per instance); past it, its POSTs that need a
+     * lookup are answered 429 with Retry-After
+     */
+    unknownIdsPerMinute: number;
   };
   limits: {
     /** `POST /auth/refresh` per source IP per minute */
@@ -114,7 +123,12 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
     jwtSecret: e.JWT_SECRET,
     tokenEncryptionKeys: e.TOKEN_ENCRYPTION_KEYS,
     microsoft: toMicrosoftConfig(e),
-    webhook: { maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES, ratePerMinute: e.WEBHOOK_RATE_LIMIT_PER_MINUTE },
+    webhook: {
+      maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
+      ratePerMinute: e.WEBHOOK_RATE_LIMIT_PER_MINUTE,
+      maxItems: e.WEBHOOK_MAX_ITEMS,
+      unknownIdsPerMinute: e.WEBHOOK_UNKNOWN_IDS_PER_MINUTE,
+    },
     limits: {
       refreshPerMinute: e.AUTH_REFRESH_RATE_LIMIT_PER_MINUTE,
       jsonBodyBytes: e.JSON_BODY_LIMIT_BYTES,

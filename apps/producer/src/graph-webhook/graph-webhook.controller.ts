@@ -1,4 +1,4 @@
-import { applyDecorators, Controller, Post, Query, Req, Res } from '@nestjs/common';
+import { applyDecorators, Controller, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import {
   ApiAcceptedResponse,
@@ -9,8 +9,11 @@ import {
   ApiQuery,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import type { ProducerConfig } from '@email-core/config';
+import { PRODUCER_CONFIG } from '../config.module';
 import { AcceptChangeNotificationsCommand } from './commands/accept-change-notifications/accept-change-notifications.command';
 import { AcceptLifecycleNotificationsCommand } from './commands/accept-lifecycle-notifications/accept-lifecycle-notifications.command';
 import { parseNotificationBody } from './notification-payload';
@@ -31,14 +34,23 @@ const WebhookResponses = () =>
     ApiBadRequestResponse({
       description: '`INVALID_JSON`, `INVALID_NOTIFICATION`, `INVALID_VALIDATION_TOKEN`',
     }),
-    ApiPayloadTooLargeResponse({ description: '`PAYLOAD_TOO_LARGE`' }),
+    ApiPayloadTooLargeResponse({
+      description:
+        '`PAYLOAD_TOO_LARGE` (bytes), `TOO_MANY_NOTIFICATIONS` (more than `WEBHOOK_MAX_ITEMS` items)',
+    }),
+    ApiTooManyRequestsResponse({
+      description: '`RATE_LIMITED`: too many POSTs, or too many unknown subscription ids, from this address',
+    }),
     ApiServiceUnavailableResponse({ description: '`NOTIFICATIONS_UNAVAILABLE`: Graph delivers again' }),
   );
 
 @ApiTags('graph webhook')
 @Controller('graph')
 export class GraphWebhookController {
-  constructor(private readonly commands: CommandBus) {}
+  constructor(
+    private readonly commands: CommandBus,
+    @Inject(PRODUCER_CONFIG) private readonly config: ProducerConfig,
+  ) {}
 
   @Post('notifications')
   @ApiOperation({
@@ -52,12 +64,18 @@ export class GraphWebhookController {
   ): Promise<void> {
     const token = validationTokenOf(query);
     if (token !== undefined) return answerValidation(res, token);
-    const { changes, lifecycle } = parseNotificationBody(req.body, 'notifications');
+    const { changes, lifecycle } = parseNotificationBody(
+      req.body,
+      'notifications',
+      this.config.webhook.maxItems,
+    );
     const receivedAt = new Date().toISOString();
+    const source = sourceOf(req);
     await Promise.all([
-      changes.length > 0 && this.commands.execute(new AcceptChangeNotificationsCommand(changes, receivedAt)),
+      changes.length > 0 &&
+        this.commands.execute(new AcceptChangeNotificationsCommand(changes, receivedAt, source)),
       lifecycle.length > 0 &&
-        this.commands.execute(new AcceptLifecycleNotificationsCommand(lifecycle, receivedAt)),
+        this.commands.execute(new AcceptLifecycleNotificationsCommand(lifecycle, receivedAt, source)),
     ]);
     res.status(202).end();
   }
@@ -74,12 +92,17 @@ export class GraphWebhookController {
   ): Promise<void> {
     const token = validationTokenOf(query);
     if (token !== undefined) return answerValidation(res, token);
-    const { lifecycle } = parseNotificationBody(req.body, 'lifecycle');
+    const { lifecycle } = parseNotificationBody(req.body, 'lifecycle', this.config.webhook.maxItems);
     if (lifecycle.length > 0) {
       await this.commands.execute(
-        new AcceptLifecycleNotificationsCommand(lifecycle, new Date().toISOString()),
+        new AcceptLifecycleNotificationsCommand(lifecycle, new Date().toISOString(), sourceOf(req)),
       );
     }
     res.status(202).end();
   }
+}
+
+/** the address the unknown-id budget charges (Express's `req.ip`, so TRUST_PROXY semantics apply) */
+function sourceOf(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }

@@ -9,6 +9,7 @@ import { AcceptChangeNotificationsHandler } from './commands/accept-change-notif
 import { AcceptLifecycleNotificationsHandler } from './commands/accept-lifecycle-notifications/accept-lifecycle-notifications.handler';
 import { GraphWebhookController } from './graph-webhook.controller';
 import { SubscriptionRoutes } from './subscription-routes';
+import { UnknownIdBudget } from './unknown-id-budget';
 import { WebhookDropLog } from './webhook-drop-log';
 import { WEBHOOK_KAFKA_PUBLISHER, WebhookPublisher } from './webhook-publisher';
 
@@ -19,9 +20,12 @@ import { WEBHOOK_KAFKA_PUBLISHER, WebhookPublisher } from './webhook-publisher';
  *   and nothing else (never HTML); over 1,024 characters → 400.
  * - Body: read by `graphWebhookBody` (main.ts mounts it on these two routes only), at most
  *   `WEBHOOK_MAX_BODY_BYTES` → else 413 `PAYLOAD_TOO_LARGE`; not JSON → 400 `INVALID_JSON`; not Graph's
- *   `{value: [...]}` → 400 `INVALID_NOTIFICATION`.
- * - Each item: its subscription is looked up (SubscriptionRoutes: Postgres behind a 30 s / 5 s in-process cache)
- *   and its clientState's SHA-256 compared with the stored hash in constant time. An unknown subscription or a
+ *   `{value: [...]}` → 400 `INVALID_NOTIFICATION`; more than `WEBHOOK_MAX_ITEMS` items → 413
+ *   `TOO_MANY_NOTIFICATIONS`, before any lookup.
+ * - The POST's subscriptions are looked up together (SubscriptionRoutes: one Postgres query for whatever the
+ *   30 s / 1 s in-process cache does not hold), and each item's clientState's SHA-256 compared with the stored
+ *   hash in constant time. A source that has sent more than `WEBHOOK_UNKNOWN_IDS_PER_MINUTE` unknown ids gets 429
+ *   `RATE_LIMITED` before any lookup (UnknownIdBudget). An unknown subscription or a
  *   wrong clientState drops that item (counted in a log line, no secrets) and the well-formed request is still
  *   answered 202: Graph cannot do anything useful with a 4xx, an expired or deleted subscription's stragglers are
  *   expected, and a forger learns nothing from the answer. What is accepted is published to Kafka (acks all),
@@ -62,6 +66,12 @@ import { WEBHOOK_KAFKA_PUBLISHER, WebhookPublisher } from './webhook-publisher';
         });
         return new KafkaPublisher(kafka);
       },
+    },
+    {
+      provide: UnknownIdBudget,
+      inject: [PRODUCER_CONFIG],
+      useFactory: (config: ProducerConfig) =>
+        new UnknownIdBudget({ limit: config.webhook.unknownIdsPerMinute, windowMs: 60_000 }),
     },
     { provide: WebhookDropLog, useFactory: () => new WebhookDropLog() },
     WebhookPublisher,

@@ -1,3 +1,4 @@
+import { PayloadTooLargeException } from '@nestjs/common';
 import { AppError } from '../http/app-error';
 import { parseNotificationBody } from './notification-payload';
 
@@ -18,6 +19,7 @@ const change = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 const lifecycle = { subscriptionId: 'sub-1', clientState: 'secret-state', lifecycleEvent: 'missed' };
+const MAX = 1000;
 const bytes = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
 
 function errorOf(fn: () => unknown): { code: string; message: string } {
@@ -32,7 +34,7 @@ function errorOf(fn: () => unknown): { code: string; message: string } {
 
 describe('parseNotificationBody', () => {
   it("keeps only the fields we use of Graph's change notifications", () => {
-    expect(parseNotificationBody(bytes({ value: [change()] }), 'notifications')).toEqual({
+    expect(parseNotificationBody(bytes({ value: [change()] }), 'notifications', MAX)).toEqual({
       changes: [
         {
           subscriptionId: 'sub-1',
@@ -48,12 +50,14 @@ describe('parseNotificationBody', () => {
 
   it('separates lifecycle items on the notification endpoint; the lifecycle endpoint takes only those', () => {
     const body = bytes({ value: [change({ resourceData: undefined }), lifecycle] });
-    const parsed = parseNotificationBody(body, 'notifications');
+    const parsed = parseNotificationBody(body, 'notifications', MAX);
     expect(parsed.changes).toHaveLength(1);
     expect(parsed.changes[0].resourceData).toBeUndefined();
     expect(parsed.lifecycle).toEqual([lifecycle]);
-    expect(parseNotificationBody(bytes({ value: [lifecycle] }), 'lifecycle').lifecycle).toEqual([lifecycle]);
-    expect(errorOf(() => parseNotificationBody(body, 'lifecycle'))).toEqual({
+    expect(parseNotificationBody(bytes({ value: [lifecycle] }), 'lifecycle', MAX).lifecycle).toEqual([
+      lifecycle,
+    ]);
+    expect(errorOf(() => parseNotificationBody(body, 'lifecycle', MAX))).toEqual({
       code: 'INVALID_NOTIFICATION',
       message: 'not a Graph notification payload: value.0: not a lifecycle notification',
     });
@@ -61,7 +65,9 @@ describe('parseNotificationBody', () => {
 
   it('400 INVALID_JSON for bytes that are not JSON', () => {
     for (const raw of ['', '{', '{"value": [}', 'null x', '\u00ff']) {
-      expect(errorOf(() => parseNotificationBody(bytes(raw), 'notifications')).code).toBe('INVALID_JSON');
+      expect(errorOf(() => parseNotificationBody(bytes(raw), 'notifications', MAX)).code).toBe(
+        'INVALID_JSON',
+      );
     }
   });
 
@@ -77,7 +83,7 @@ describe('parseNotificationBody', () => {
       [{ value: [{ ...lifecycle, lifecycleEvent: 'other' }] }, 'value.0.lifecycleEvent: invalid_enum_value'],
     ];
     for (const [body, problem] of cases) {
-      const err = errorOf(() => parseNotificationBody(bytes(body), 'notifications'));
+      const err = errorOf(() => parseNotificationBody(bytes(body), 'notifications', MAX));
       expect(err).toEqual({
         code: 'INVALID_NOTIFICATION',
         message: `not a Graph notification payload: ${problem}`,
@@ -86,8 +92,30 @@ describe('parseNotificationBody', () => {
     }
   });
 
+  it('413 TOO_MANY_NOTIFICATIONS for more than the configured number of items, before checking any item', () => {
+    const items = (n: number) => ({ value: Array.from({ length: n }, () => ({ junk: true })) });
+    let thrown: unknown;
+    try {
+      parseNotificationBody(bytes(items(MAX + 1)), 'notifications', MAX);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(PayloadTooLargeException);
+    expect((thrown as PayloadTooLargeException).getResponse()).toEqual({
+      error: 'TOO_MANY_NOTIFICATIONS',
+      message: 'a notification body may hold at most 1000 items',
+    });
+    // exactly the cap is read (and its items checked)
+    expect(errorOf(() => parseNotificationBody(bytes(items(MAX)), 'lifecycle', MAX)).code).toBe(
+      'INVALID_NOTIFICATION',
+    );
+  });
+
   it('takes an already-parsed body as well, and an empty batch', () => {
-    expect(parseNotificationBody({ value: [] }, 'notifications')).toEqual({ changes: [], lifecycle: [] });
-    expect(parseNotificationBody({ value: [change()] }, 'notifications').changes).toHaveLength(1);
+    expect(parseNotificationBody({ value: [] }, 'notifications', MAX)).toEqual({
+      changes: [],
+      lifecycle: [],
+    });
+    expect(parseNotificationBody({ value: [change()] }, 'notifications', MAX).changes).toHaveLength(1);
   });
 });

@@ -26,10 +26,7 @@ export const lifecycleItemSchema = z.object({
 });
 export type LifecycleItem = z.infer<typeof lifecycleItemSchema>;
 
-/** far more than Graph puts in one POST; the body size limit bounds a request long before this does */
-export const MAX_ITEMS = 10_000;
-
-const envelopeSchema = z.object({ value: z.array(z.unknown()).max(MAX_ITEMS) });
+const envelopeSchema = z.object({ value: z.array(z.unknown()) });
 
 export interface NotificationBatch {
   changes: ChangeItem[];
@@ -40,15 +37,18 @@ export interface NotificationBatch {
  * The body as the webhook's body reader left it (the raw bytes), or as an already-parsed JSON value, checked
  * against the shapes above. `lifecycle` endpoints take only lifecycle items; the notification endpoint takes
  * both, because Graph sends lifecycle events to `notificationUrl` when a subscription has no
- * `lifecycleNotificationUrl`. Throws 400 `INVALID_JSON` or `INVALID_NOTIFICATION`.
+ * `lifecycleNotificationUrl`. Throws 400 `INVALID_JSON` or `INVALID_NOTIFICATION`, and 413
+ * `TOO_MANY_NOTIFICATIONS` for more than `maxItems` items (before any item is checked or looked up).
  */
 export function parseNotificationBody(
   body: unknown,
   endpoint: 'notifications' | 'lifecycle',
+  maxItems: number,
 ): NotificationBatch {
   const json = Buffer.isBuffer(body) ? parseJson(body) : body;
   const envelope = envelopeSchema.safeParse(json);
   if (!envelope.success) throw WebhookErrors.invalidNotification(describe(envelope.error));
+  if (envelope.data.value.length > maxItems) throw WebhookErrors.tooManyNotifications(maxItems);
   const batch: NotificationBatch = { changes: [], lifecycle: [] };
   envelope.data.value.forEach((item, i) => {
     const isLifecycle = typeof item === 'object' && item !== null && 'lifecycleEvent' in item;

@@ -1,3 +1,4 @@
+import { PayloadTooLargeException } from '@nestjs/common';
 import { AppError } from '../http/app-error';
 
 /**
@@ -9,6 +10,20 @@ export const WebhookErrors = {
     error: 'PAYLOAD_TOO_LARGE',
     message: `a notification body may have at most ${maxBytes} bytes`,
   }),
+  /** more items in one POST than WEBHOOK_MAX_ITEMS: refused before any lookup */
+  tooManyNotifications: (maxItems: number) =>
+    new PayloadTooLargeException({
+      error: 'TOO_MANY_NOTIFICATIONS',
+      message: `a notification body may hold at most ${maxItems} items`,
+    }),
+  /** the source sent more unknown subscription ids than its budget (WEBHOOK_UNKNOWN_IDS_PER_MINUTE) */
+  tooManyUnknownSubscriptions: (retryAfterSeconds: number) =>
+    new AppError(
+      'RATE_LIMITED',
+      'rate_limited',
+      'too many notifications for unknown subscriptions from this address; try again later',
+      { retryAfterSeconds },
+    ),
   invalidJson: () => new AppError('INVALID_JSON', 'invalid', 'the body is not valid JSON'),
   invalidNotification: (problem: string) =>
     new AppError('INVALID_NOTIFICATION', 'invalid', `not a Graph notification payload: ${problem}`),

@@ -94,6 +94,34 @@ export class GraphSubscriptionsRepository {
   }
 
   /**
+   * The webhook's lookup for a whole POST: the routes of those of `subscriptionIds` we know, in one query
+   * (an id absent from the map is unknown), so a batch of made-up ids costs one round trip, not one each.
+   */
+  async findRoutes(subscriptionIds: readonly string[]): Promise<Map<string, SubscriptionRoute>> {
+    const found = new Map<string, SubscriptionRoute>();
+    if (subscriptionIds.length === 0) return found;
+    const rows: Array<{
+      subscription_id: string;
+      account_id: string;
+      user_id: string;
+      client_state_hash: string;
+    }> = await this.dataSource.query(
+      `SELECT s.subscription_id, s.account_id, a.user_id, s.client_state_hash
+         FROM graph_subscriptions s JOIN mail_accounts a ON a.id = s.account_id
+        WHERE s.subscription_id = ANY($1::text[])`,
+      [subscriptionIds],
+    );
+    for (const r of rows) {
+      found.set(r.subscription_id, {
+        accountId: r.account_id,
+        userId: r.user_id,
+        clientStateHash: r.client_state_hash,
+      });
+    }
+    return found;
+  }
+
+  /**
    * Stores the account's subscription, replacing the one it had (the caller deleted or lost that one at
    * Microsoft). Returns false when the account no longer exists.
    */

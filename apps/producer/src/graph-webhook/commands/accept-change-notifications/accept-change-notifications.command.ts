@@ -14,6 +14,8 @@ export class AcceptChangeNotificationsCommand extends Command<AcceptNotification
     readonly items: ChangeItem[],
     /** when the webhook received them (ISO 8601) */
     readonly receivedAt: string,
+    /** the sending address (unknown ids are charged to its budget) */
+    readonly source: string,
   ) {
     super();
   }

@@ -5,6 +5,7 @@ import type { SubscriptionRoute } from '@email-core/database';
 import { hashClientState } from '../../client-state';
 import type { ChangeItem } from '../../notification-payload';
 import { SubscriptionRoutes } from '../../subscription-routes';
+import { UnknownIdBudget } from '../../unknown-id-budget';
 import { WebhookDropLog } from '../../webhook-drop-log';
 import type { WebhookPublisher } from '../../webhook-publisher';
 import { AcceptChangeNotificationsCommand } from './accept-change-notifications.command';
@@ -44,16 +45,24 @@ describe('AcceptChangeNotificationsHandler', () => {
       },
     } as unknown as WebhookPublisher;
     const routes = new SubscriptionRoutes({
-      findRoute: (id) => Promise.resolve(routesById[id] ?? null),
+      findRoutes: (ids) =>
+        Promise.resolve(new Map(ids.filter((id) => routesById[id]).map((id) => [id, routesById[id]]))),
     });
-    handler = new AcceptChangeNotificationsHandler(routes, publisher, new WebhookDropLog());
+    handler = new AcceptChangeNotificationsHandler(
+      routes,
+      new UnknownIdBudget({ limit: 100 }),
+      publisher,
+      new WebhookDropLog(),
+    );
   });
 
   afterEach(() => jest.restoreAllMocks());
 
   it('publishes the accepted items grouped per account, in order, as valid graph.notification messages', async () => {
     const items = [item('sub-a', 'state-a', 1), item('sub-b', 'state-b', 2), item('sub-a', 'state-a', 3)];
-    const result = await handler.execute(new AcceptChangeNotificationsCommand(items, receivedAt));
+    const result = await handler.execute(
+      new AcceptChangeNotificationsCommand(items, receivedAt, '203.0.113.7'),
+    );
     expect(result).toEqual({ accepted: 3, dropped: 0 });
     expect(published).toEqual([
       [
@@ -89,7 +98,9 @@ describe('AcceptChangeNotificationsHandler', () => {
       item('sub-b', 'state-b', 3),
       { ...item('sub-a', 'x', 4), clientState: undefined },
     ];
-    const result = await handler.execute(new AcceptChangeNotificationsCommand(items, receivedAt));
+    const result = await handler.execute(
+      new AcceptChangeNotificationsCommand(items, receivedAt, '203.0.113.7'),
+    );
     expect(result).toEqual({ accepted: 1, dropped: 3 });
     expect(published).toHaveLength(1);
     expect(published[0].map((m) => m.accountId)).toEqual([accountB]);
@@ -100,7 +111,7 @@ describe('AcceptChangeNotificationsHandler', () => {
 
   it('publishes nothing when nothing is accepted', async () => {
     const result = await handler.execute(
-      new AcceptChangeNotificationsCommand([item('sub-a', 'nope', 1)], receivedAt),
+      new AcceptChangeNotificationsCommand([item('sub-a', 'nope', 1)], receivedAt, '203.0.113.7'),
     );
     expect(result).toEqual({ accepted: 0, dropped: 1 });
     expect(published).toEqual([]);
@@ -109,7 +120,7 @@ describe('AcceptChangeNotificationsHandler', () => {
   it('fails with NOTIFICATIONS_UNAVAILABLE (503) when Kafka does not acknowledge, so Graph retries', async () => {
     kafkaFails = true;
     const run = handler.execute(
-      new AcceptChangeNotificationsCommand([item('sub-a', 'state-a', 1)], receivedAt),
+      new AcceptChangeNotificationsCommand([item('sub-a', 'state-a', 1)], receivedAt, '203.0.113.7'),
     );
     await expect(run).rejects.toMatchObject({
       name: 'AppError',

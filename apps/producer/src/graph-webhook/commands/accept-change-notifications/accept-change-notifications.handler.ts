@@ -3,6 +3,7 @@ import type { GraphNotification, GraphNotificationItem } from '@email-core/contr
 import type { ChangeItem } from '../../notification-payload';
 import { verifyItems } from '../../verify-items';
 import { SubscriptionRoutes } from '../../subscription-routes';
+import { UnknownIdBudget } from '../../unknown-id-budget';
 import { WebhookDropLog } from '../../webhook-drop-log';
 import { WebhookErrors } from '../../webhook-errors';
 import { WebhookPublisher } from '../../webhook-publisher';
@@ -27,12 +28,21 @@ const ITEM_OVERHEAD_BYTES = 64;
 export class AcceptChangeNotificationsHandler implements ICommandHandler<AcceptChangeNotificationsCommand> {
   constructor(
     private readonly routes: SubscriptionRoutes,
+    private readonly budget: UnknownIdBudget,
     private readonly publisher: WebhookPublisher,
     private readonly drops: WebhookDropLog,
   ) {}
 
-  async execute({ items, receivedAt }: AcceptChangeNotificationsCommand): Promise<AcceptNotificationsResult> {
-    const { accepted, dropped } = await verifyItems(this.routes, this.drops, items);
+  async execute({
+    items,
+    receivedAt,
+    source,
+  }: AcceptChangeNotificationsCommand): Promise<AcceptNotificationsResult> {
+    const { accepted, dropped } = await verifyItems(
+      { routes: this.routes, budget: this.budget, drops: this.drops },
+      items,
+      source,
+    );
     if (accepted.length === 0) return { accepted: 0, dropped };
     const { messages, bytes } = toMessages(accepted, receivedAt);
     try {

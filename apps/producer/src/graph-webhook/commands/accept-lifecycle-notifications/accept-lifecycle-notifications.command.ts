@@ -11,6 +11,8 @@ export class AcceptLifecycleNotificationsCommand extends Command<AcceptNotificat
     readonly items: LifecycleItem[],
     /** when the webhook received them (ISO 8601) */
     readonly receivedAt: string,
+    /** the sending address (unknown ids are charged to its budget) */
+    readonly source: string,
   ) {
     super();
   }

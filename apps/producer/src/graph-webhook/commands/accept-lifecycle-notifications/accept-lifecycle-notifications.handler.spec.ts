@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { subscriptionLifecycleSchema, type SubscriptionLifecycle } from '@email-core/contracts';
 import { hashClientState } from '../../client-state';
 import { SubscriptionRoutes } from '../../subscription-routes';
+import { UnknownIdBudget } from '../../unknown-id-budget';
 import { WebhookDropLog } from '../../webhook-drop-log';
 import type { WebhookPublisher } from '../../webhook-publisher';
 import { AcceptLifecycleNotificationsCommand } from './accept-lifecycle-notifications.command';
@@ -24,12 +25,21 @@ describe('AcceptLifecycleNotificationsHandler', () => {
       },
     } as unknown as WebhookPublisher;
     const routes = new SubscriptionRoutes({
-      findRoute: (id) =>
+      findRoutes: (ids) =>
         Promise.resolve(
-          id === 'sub-1' ? { accountId, userId: randomUUID(), clientStateHash: hashClientState('s1') } : null,
+          new Map(
+            ids
+              .filter((id) => id === 'sub-1')
+              .map((id) => [id, { accountId, userId: randomUUID(), clientStateHash: hashClientState('s1') }]),
+          ),
         ),
     });
-    handler = new AcceptLifecycleNotificationsHandler(routes, publisher, new WebhookDropLog());
+    handler = new AcceptLifecycleNotificationsHandler(
+      routes,
+      new UnknownIdBudget({ limit: 100 }),
+      publisher,
+      new WebhookDropLog(),
+    );
   });
 
   afterEach(() => jest.restoreAllMocks());
@@ -45,6 +55,7 @@ describe('AcceptLifecycleNotificationsHandler', () => {
           { subscriptionId: 'sub-2', clientState: 's1', lifecycleEvent: 'subscriptionRemoved' },
         ],
         receivedAt,
+        '203.0.113.7',
       ),
     );
     expect(result).toEqual({ accepted: 3, dropped: 2 });
@@ -76,6 +87,7 @@ describe('AcceptLifecycleNotificationsHandler', () => {
       new AcceptLifecycleNotificationsCommand(
         [{ subscriptionId: 'sub-1', clientState: 'forged', lifecycleEvent: 'subscriptionRemoved' }],
         receivedAt,
+        '203.0.113.7',
       ),
     );
     expect(published).toEqual([]);

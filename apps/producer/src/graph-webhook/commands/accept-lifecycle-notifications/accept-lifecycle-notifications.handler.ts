@@ -1,6 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { SubscriptionLifecycle } from '@email-core/contracts';
 import { SubscriptionRoutes } from '../../subscription-routes';
+import { UnknownIdBudget } from '../../unknown-id-budget';
 import { verifyItems } from '../../verify-items';
 import { WebhookDropLog } from '../../webhook-drop-log';
 import { WebhookErrors } from '../../webhook-errors';
@@ -16,6 +17,7 @@ import { AcceptLifecycleNotificationsCommand } from './accept-lifecycle-notifica
 export class AcceptLifecycleNotificationsHandler implements ICommandHandler<AcceptLifecycleNotificationsCommand> {
   constructor(
     private readonly routes: SubscriptionRoutes,
+    private readonly budget: UnknownIdBudget,
     private readonly publisher: WebhookPublisher,
     private readonly drops: WebhookDropLog,
   ) {}
@@ -23,8 +25,13 @@ export class AcceptLifecycleNotificationsHandler implements ICommandHandler<Acce
   async execute({
     items,
     receivedAt,
+    source,
   }: AcceptLifecycleNotificationsCommand): Promise<AcceptNotificationsResult> {
-    const { accepted, dropped } = await verifyItems(this.routes, this.drops, items);
+    const { accepted, dropped } = await verifyItems(
+      { routes: this.routes, budget: this.budget, drops: this.drops },
+      items,
+      source,
+    );
     const messages = new Map<string, SubscriptionLifecycle>();
     for (const { item, accountId } of accepted) {
       messages.set(`${item.subscriptionId} ${item.lifecycleEvent}`, {
