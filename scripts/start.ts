@@ -132,12 +132,7 @@ async function main(): Promise<void> {
 
   if (!process.env.MS_CLIENT_ID) {
     log('no MS_CLIENT_ID set: running against the bundled Outlook emulator');
-    // A local demo: every signed-in user may open the Ops page unless OPS_ADMIN_EMAILS says otherwise.
-    // With real Microsoft nobody is an operator until OPS_ADMIN_EMAILS names them.
-    if (env.OPS_ADMIN_EMAILS === undefined)
-      log('OPS_ADMIN_EMAILS unset: every signed-in user sees the Ops page');
     Object.assign(env, {
-      OPS_ADMIN_EMAILS: env.OPS_ADMIN_EMAILS ?? '*',
       EMULATOR_DEMO_REDIRECT_URIS:
         env.EMULATOR_DEMO_REDIRECT_URIS ?? `${env.PUBLIC_BASE_URL}/api/v1/accounts/outlook/callback`,
       EMULATOR_PORT: emulatorPort,
@@ -178,6 +173,8 @@ async function main(): Promise<void> {
   const url = `http://127.0.0.1:${producerPort}/`;
   if (await waitHealthy(`http://127.0.0.1:${producerPort}/health`, 90000)) {
     log(`ready. Dashboard: ${url}  (API: ${url}api/v1, health: ${url}health). Ctrl-C to stop.`);
+    // nobody is an operator by default, not even in the demo: the Ops page is granted per user
+    log('the Ops page is for operators: sign up, then run `npm run ops:grant -- <your email>`');
   } else {
     log(`the producer is up but not healthy yet; see ${url}health`);
   }

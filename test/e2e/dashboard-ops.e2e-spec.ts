@@ -5,6 +5,7 @@ import {
   apiCall,
   currentTestRun,
   ensureDashboardBuild,
+  grantOperator,
   linkOutlook,
   openBrowser,
   startProduct,
@@ -19,8 +20,9 @@ const PASSWORD = 'correct horse battery staple';
 const MAILBOX = 'ops-page@ops.example';
 
 /**
- * Issue 7, the Ops page in real headless Chromium against the real stack: an operator signs up in the UI, finds
- * the Ops tab, sees the project's topics with their end offsets and the consumer groups' lag, replays a dead
+ * Issue 7, the Ops page in real headless Chromium against the real stack: a user signs up in the UI on a product
+ * configured as `npm start` configures it (no OPS_ADMIN_EMAILS) and gets no Ops tab; `npm run ops:grant` (issue 16)
+ * makes them an operator, and after a reload (no new sign-in) they find the Ops tab, sees the project's topics with their end offsets and the consumer groups' lag, replays a dead
  * letter from the UI (it is sent again and, still poison, comes back as a new dead letter), sees the linked
  * mailbox's Graph subscription with its expiry; the page works at phone width and in the dark theme; a user who
  * is not an operator gets no tab and no data. No console errors; a screenshot per step.
@@ -36,7 +38,8 @@ describe('dashboard: the Ops page (headless Chromium)', () => {
     ensureDashboardBuild();
     product = await startProduct({
       isolated: true,
-      appEnv: { OPS_ADMIN_EMAILS: email, LOG_LEVEL: 'warn' },
+      // as `npm start` starts it: nobody is an operator until `npm run ops:grant` says so
+      appEnv: { LOG_LEVEL: 'warn' },
     });
     prefix = product.env.KAFKA_TOPIC_PREFIX;
 
@@ -85,7 +88,15 @@ describe('dashboard: the Ops page (headless Chromium)', () => {
     await linkOutlook(product, signIn.body.accessToken, MAILBOX, 'mailbox-password');
     await waitForAccountStatus(product.api, signIn.body.accessToken, 'synced');
 
+    // not an operator yet: no Ops link
     const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Mail' }).waitFor();
+    expect(await nav.getByRole('link', { name: 'Ops' }).count()).toBe(0);
+    await browser.shot('ops-before-grant');
+
+    // the real script, against this product's database; the same session, reloaded, now shows the link
+    await grantOperator(product.databaseUrl, email);
+    await page.reload();
     await nav.getByRole('link', { name: 'Ops' }).click();
     await page.waitForURL(/#\/ops$/);
     await page.getByRole('heading', { level: 1, name: 'Ops' }).waitFor();
@@ -229,7 +240,7 @@ describe('dashboard: the Ops page (headless Chromium)', () => {
         await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Ops' }).count(),
       ).toBe(0);
       await page.goto('/#/ops');
-      await page.getByRole('alert').filter({ hasText: 'OPS_ADMIN_EMAILS' }).waitFor();
+      await page.getByRole('alert').filter({ hasText: 'npm run ops:grant' }).waitFor();
       expect(await page.getByRole('table').count()).toBe(0);
       expect(requests).toEqual([]);
       await other.shot('ops-not-operator');

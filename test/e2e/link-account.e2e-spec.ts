@@ -47,6 +47,11 @@ class Browser {
     return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 
+  /** a cookie this browser got from elsewhere (e.g. planted by a sibling subdomain) */
+  plant(name: string, value: string): void {
+    this.jar.set(name, value);
+  }
+
   keep(res: Response): void {
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(';');
@@ -260,6 +265,8 @@ describe('linking an Outlook account (producer + emulator + Postgres + Kafka)', 
       PRODUCER_PORT: String(port),
       // what operators run with: the scan for leaked tokens covers the lines they would see
       LOG_LEVEL: 'log',
+      // the shared-outbox test sends 40 resyncs for one user in a burst: above the per-user resync limit
+      RESYNC_RATE_LIMIT_PER_MINUTE: '1000',
     };
     await db.connect();
     kafkaConsumer = createKafka({ brokers: run.kafkaBrokers, clientId: 'link-account-e2e' }).consumer({
@@ -544,6 +551,51 @@ describe('linking an Outlook account (producer + emulator + Postgres + Kafka)', 
     expect((await db.query('SELECT 1 FROM mail_accounts WHERE user_id = $1', [userB.userId])).rowCount).toBe(
       0,
     );
+  });
+
+  it('a callback without the right link cookie does not spend the state: the browser that started the link completes it', async () => {
+    const { userId, token } = await signUp();
+    const browser = new Browser();
+    const url = await signInAtMicrosoft(token, browser, { login: alice, password: MAILBOX_PASSWORD });
+    // another browser arrives first with the URL: without a cookie, then with a planted one
+    expect(linkError(await callback(url, new Browser()))).toBe('INVALID_STATE');
+    const planted = new Browser();
+    planted.plant('ec_link', 'P'.repeat(43));
+    expect(linkError(await callback(url, planted))).toBe('INVALID_STATE');
+    expect((await db.query('SELECT 1 FROM mail_accounts WHERE user_id = $1', [userId])).rowCount).toBe(0);
+    // the state is still there for the right browser
+    const back = await callback(url, browser);
+    expect(back.status).toBe(302);
+    expect(back.headers.get('location')).toMatch(/\/#\/accounts\?linked=[0-9a-f-]{36}$/);
+    expect((await db.query('SELECT 1 FROM mail_accounts WHERE user_id = $1', [userId])).rowCount).toBe(1);
+    // and spent by it
+    expect(linkError(await callback(url, browser))).toBe('INVALID_STATE');
+  });
+
+  it('over https the link cookie is __Host-ec_link: Secure, Path=/, no Domain', async () => {
+    const port = await freePort();
+    const httpsApp = await startProducer({
+      PRODUCER_PORT: String(port),
+      PUBLIC_BASE_URL: 'https://mail.example.test',
+    });
+    try {
+      const { token } = await signUp();
+      const res = await http<{ url: string }>('GET', '/api/v1/accounts/outlook/authorize', {
+        token,
+        base: `http://127.0.0.1:${port}`,
+      });
+      expect(res.status).toBe(200);
+      const cookies = res.headers.getSetCookie();
+      expect(cookies).toHaveLength(1);
+      const attrs = (cookies[0] ?? '').split(';').map((a) => a.trim());
+      expect(attrs[0]).toMatch(/^__Host-ec_link=[A-Za-z0-9_-]{43}$/);
+      expect(attrs).toEqual(
+        expect.arrayContaining(['Max-Age=600', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax']),
+      );
+      expect(attrs.some((a) => /^domain=/i.test(a))).toBe(false);
+    } finally {
+      await httpsApp.stop();
+    }
   });
 
   it("another user's account: not listed, and delete/resync answer 404 ACCOUNT_NOT_FOUND", async () => {

@@ -4,7 +4,9 @@ import { Topics } from '@email-core/contracts';
 import {
   apiCall,
   currentTestRun,
+  grantOperator,
   linkOutlook,
+  runOpsGrant,
   signUp,
   startProduct,
   waitFor,
@@ -82,6 +84,10 @@ const NOT_JSON = '{not json';
  * is exactly what was published while the consumer was down, poison messages reaching the dead-letter list, a
  * replay that republishes to the original topic (and, still poison, comes back to the dead-letter topic), 409 on
  * a second replay, Graph subscriptions with their expiry, and the access rules (401, 403 OPS_FORBIDDEN).
+ * Issue 16: operator rights come only from the role `npm run ops:grant` stores on the user (the real script, run as
+ * a child process against this product's database), never from the token's email claim, even for an address listed
+ * in OPS_ADMIN_EMAILS (no address is verified yet); grant and revoke take effect without a new sign-in, and every
+ * Ops answer is audit-logged.
  */
 describe('Ops API', () => {
   let product: RunningProduct;
@@ -121,8 +127,9 @@ describe('Ops API', () => {
     product = await startProduct({
       // its own topics and groups: the dead-letter list and the group list hold only this file's
       isolated: true,
-      // listed among others, in another case: matched case-insensitively
-      appEnv: { OPS_ADMIN_EMAILS: `someone@else.example, ${operatorEmail.toUpperCase()}`, LOG_LEVEL: 'warn' },
+      // listed among others, in another case: an unverified address, so this alone makes nobody an operator.
+      // LOG_LEVEL=log: the audit lines of 2xx answers are at log level
+      appEnv: { OPS_ADMIN_EMAILS: `someone@else.example, ${operatorEmail.toUpperCase()}`, LOG_LEVEL: 'log' },
     });
     prefix = product.env.KAFKA_TOPIC_PREFIX;
     operator = (await signUp(product.api, operatorEmail)).token;
@@ -150,28 +157,121 @@ describe('Ops API', () => {
     await product?.stop();
   });
 
-  it('answers 401 without a token and 403 OPS_FORBIDDEN to a user who is not an operator', async () => {
-    const routes: Array<[string, string, unknown]> = [
-      ['GET', '/kafka', undefined],
-      ['GET', '/dead-letters', undefined],
-      ['POST', '/dead-letters/replay', { partition: 0, offset: 0 }],
-      ['GET', '/subscriptions', undefined],
-    ];
-    for (const [method, path, body] of routes) {
+  const ROUTES: Array<[string, string, unknown]> = [
+    ['GET', '/kafka', undefined],
+    ['GET', '/dead-letters', undefined],
+    // an offset the topic does not hold: an operator gets 404, so the route is reached without replaying anything
+    ['POST', '/dead-letters/replay', { partition: 0, offset: 999_999_999 }],
+    ['GET', '/subscriptions', undefined],
+  ];
+  const statuses = async (token: string) => {
+    const seen: Array<[string, number, string | undefined]> = [];
+    for (const [method, path, body] of ROUTES) {
+      const res = await ops<ApiError>(method, path, body, token);
+      seen.push([path, res.status, res.status >= 400 ? res.body.error : undefined]);
+    }
+    return seen;
+  };
+  const denied = ROUTES.map(([, path]) => [path, 403, 'OPS_FORBIDDEN']);
+  const allowed = [
+    ['/kafka', 200, undefined],
+    ['/dead-letters', 200, undefined],
+    ['/dead-letters/replay', 404, 'DEAD_LETTER_NOT_FOUND'],
+    ['/subscriptions', 200, undefined],
+  ];
+  const meOperator = async (token: string) =>
+    (await apiCall<{ operator: boolean }>(product.api, 'GET', '/api/v1/me', { token })).body.operator;
+  // the producer's log lines: `... [OpsAudit] ops-audit {json}` (Nest may colour the line: parse up to the last brace)
+  const auditLines = (): Array<Record<string, unknown>> =>
+    product.producer
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('ops-audit {'))
+      .map((l) => {
+        const json = l.slice(l.indexOf('ops-audit {') + 'ops-audit '.length, l.lastIndexOf('}') + 1);
+        return JSON.parse(json) as Record<string, unknown>;
+      });
+
+  it('a fresh sign-up, even at an address OPS_ADMIN_EMAILS lists, gets 403 on every route until ops:grant makes them an operator; --revoke takes it back, all without a new sign-in', async () => {
+    for (const [method, path, body] of ROUTES) {
       const anonymous = await apiCall<ApiError>(product.api, method, `/api/v1/ops${path}`, { body });
       expect([path, anonymous.status, anonymous.body.error]).toEqual([path, 401, 'UNAUTHENTICATED']);
-      const denied = await ops<ApiError>(method, path, body, bystander);
-      expect([path, denied.status, denied.body.error]).toEqual([path, 403, 'OPS_FORBIDDEN']);
     }
-    // GET /me tells the dashboard whether to show the Ops tab
-    const me = await apiCall<{ email: string; operator: boolean }>(product.api, 'GET', '/api/v1/me', {
-      token: operator,
-    });
-    expect(me.body).toMatchObject({ email: operatorEmail, operator: true });
-    const other = await apiCall<{ operator: boolean }>(product.api, 'GET', '/api/v1/me', {
-      token: bystander,
-    });
-    expect(other.body.operator).toBe(false);
+    // the token's email claim is the listed address: not enough (nobody has verified it)
+    expect(await statuses(operator)).toEqual(denied);
+    expect(await statuses(bystander)).toEqual(denied);
+    expect(await meOperator(operator)).toBe(false);
+
+    // the real script, as whoever runs the deployment would run it
+    const unknown = await runOpsGrant(
+      product.databaseUrl,
+      `nobody-${randomBytes(3).toString('hex')}@example.test`,
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no user has the address nobody-.*; they sign up first/);
+    const granted = await runOpsGrant(product.databaseUrl, operatorEmail.toUpperCase());
+    expect([granted.code, granted.stderr]).toEqual([0, '']);
+    expect(granted.stdout).toMatch(
+      new RegExp(`granted: ${operatorEmail} \\(user [0-9a-f-]{36}\\) is now an operator`),
+    );
+    expect(granted.stdout).not.toMatch(/password/i);
+    const again = await runOpsGrant(product.databaseUrl, operatorEmail);
+    expect(again.stdout).toMatch(/unchanged: .* was already an operator/);
+
+    // the same access token as before the grant
+    expect(await statuses(operator)).toEqual(allowed);
+    expect(await meOperator(operator)).toBe(true);
+    expect(await statuses(bystander)).toEqual(denied);
+    expect(await meOperator(bystander)).toBe(false);
+
+    const revoked = await runOpsGrant(product.databaseUrl, operatorEmail, { revoke: true });
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toMatch(/revoked: .* is no longer an operator/);
+    expect(await statuses(operator)).toEqual(denied);
+    expect(await meOperator(operator)).toBe(false);
+
+    // an operator for the rest of this file
+    await grantOperator(product.databaseUrl, operatorEmail);
+    expect(await statuses(operator)).toEqual(allowed);
+  }, 60000);
+
+  it('audit-logs every Ops answer (who, route, when, status), never a token or a query string', async () => {
+    // lines are told apart by their time: the previous test's last lines may still be on their way from the process
+    const since = Date.now();
+    await ops('GET', '/dead-letters?limit=3');
+    await ops('GET', '/kafka', undefined, bystander);
+    await apiCall(product.api, 'GET', '/api/v1/ops/subscriptions');
+    const lines = await waitFor(
+      () => {
+        const mine = auditLines().filter((l) => Date.parse(String(l.at)) >= since);
+        return Promise.resolve(mine.length >= 3 ? mine : undefined);
+      },
+      { timeoutMs: 5000, what: 'three audit lines' },
+    );
+    const whoAmI = await apiCall<{ id: string }>(product.api, 'GET', '/api/v1/me', { token: operator });
+    expect(lines).toEqual([
+      expect.objectContaining({
+        userId: whoAmI.body.id,
+        operator: true,
+        method: 'GET',
+        route: '/api/v1/ops/dead-letters',
+        status: 200,
+      }),
+      expect.objectContaining({ operator: false, route: '/api/v1/ops/kafka', status: 403 }),
+      expect.objectContaining({ userId: null, route: '/api/v1/ops/subscriptions', status: 401 }),
+    ]);
+    for (const l of lines) expect(Date.parse(String(l.at))).toBeLessThanOrEqual(Date.now());
+    const text = product.producer.output();
+    for (const secret of [operator, bystander, product.env.JWT_SECRET]) expect(text).not.toContain(secret);
+  });
+
+  it("another user never sees the operator's mailbox address outside the Ops API", async () => {
+    const accounts = await apiCall(product.api, 'GET', '/api/v1/accounts', { token: bystander });
+    expect(accounts.status).toBe(200);
+    expect(JSON.stringify(accounts.body)).not.toContain(MAILBOX);
+    const subs = await ops('GET', '/subscriptions', undefined, bystander);
+    expect(subs.status).toBe(403);
+    expect(JSON.stringify(subs.body)).not.toContain(MAILBOX);
   });
 
   it("lists every project topic with its partitions and offsets, and the project's consumer groups", async () => {

@@ -16,24 +16,28 @@ const env = (extra: Record<string, string> = {}) => ({
 
 describe('OPS_ADMIN_EMAILS', () => {
   it('is nobody by default, and when empty', () => {
-    expect(loadProducerConfig(env()).ops).toEqual({ everyone: false, adminEmails: [] });
+    expect(loadProducerConfig(env()).ops).toEqual({ adminEmails: [], wildcardIgnored: false });
     expect(loadProducerConfig(env({ OPS_ADMIN_EMAILS: '' })).ops).toEqual({
-      everyone: false,
       adminEmails: [],
+      wildcardIgnored: false,
     });
   });
 
   it('lists lower-cased, trimmed addresses', () => {
     expect(loadProducerConfig(env({ OPS_ADMIN_EMAILS: ' Ops@Example.com, b@example.org ,' })).ops).toEqual({
-      everyone: false,
       adminEmails: ['ops@example.com', 'b@example.org'],
+      wildcardIgnored: false,
     });
   });
 
-  it('* lets every signed-in user in', () => {
+  it('ignores * (it no longer lets every signed-in user in: operators are granted one by one)', () => {
     expect(loadProducerConfig(env({ OPS_ADMIN_EMAILS: '*' })).ops).toEqual({
-      everyone: true,
       adminEmails: [],
+      wildcardIgnored: true,
+    });
+    expect(loadProducerConfig(env({ OPS_ADMIN_EMAILS: 'ops@example.com, *' })).ops).toEqual({
+      adminEmails: ['ops@example.com'],
+      wildcardIgnored: true,
     });
   });
 
@@ -44,7 +48,7 @@ describe('OPS_ADMIN_EMAILS', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as ConfigError).problems).toEqual([
-        { variable: 'OPS_ADMIN_EMAILS', message: expect.stringMatching(/email addresses, or \*/) as unknown },
+        { variable: 'OPS_ADMIN_EMAILS', message: expect.stringMatching(/email addresses/) as unknown },
       ]);
     }
   });

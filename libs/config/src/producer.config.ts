@@ -42,8 +42,10 @@ const producerEnv = z.object({
         .map((x) => x.trim().toLowerCase())
         .filter(Boolean),
     )
+    // `*` (formerly: every signed-in user) still parses but is ignored, with a warning at boot (OperatorRights);
+    // NODE_ENV=production refuses it outright
     .refine((list) => list.every((x) => x === '*' || z.string().email().safeParse(x).success), {
-      message: 'a comma-separated list of email addresses, or * for every signed-in user',
+      message: 'a comma-separated list of email addresses',
     }),
 });
 
@@ -96,10 +98,13 @@ export interface ProducerConfig extends InfraConfig {
     instanceId: string | undefined;
   };
   ops: {
-    /** `OPS_ADMIN_EMAILS=*`: every signed-in user may use the Ops API */
-    everyone: boolean;
-    /** lower-cased; the users who may use the Ops API (none by default) */
+    /**
+     * lower-cased; a user whose address is listed AND verified is an operator without a grant (none by default).
+     * Unverified addresses are never trusted: until verification exists, `npm run ops:grant` is the only way in.
+     */
     adminEmails: string[];
+    /** the list held `*`: it makes nobody an operator (the producer warns at boot) */
+    wildcardIgnored: boolean;
   };
 }
 
@@ -139,8 +144,8 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
     },
     realtime: { instanceId: e.REALTIME_INSTANCE_ID },
     ops: {
-      everyone: e.OPS_ADMIN_EMAILS.includes('*'),
       adminEmails: e.OPS_ADMIN_EMAILS.filter((x) => x !== '*'),
+      wildcardIgnored: e.OPS_ADMIN_EMAILS.includes('*'),
     },
   };
 }

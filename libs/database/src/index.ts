@@ -18,8 +18,11 @@ export {
 export {
   UsersRepository,
   type CreateUserResult,
+  type SetRoleResult,
+  type UserAuthority,
   type UserCredentials,
   type UserRecord,
+  type UserRole,
 } from './users/users.repository';
 export {
   RefreshSessionsRepository,

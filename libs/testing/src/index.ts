@@ -13,6 +13,7 @@ export {
   type RunningProduct,
 } from './product';
 export { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy';
+export { grantOperator, runOpsGrant, type OpsGrantRun } from './ops-grant';
 export {
   exportedState,
   mirroredState,

@@ -88,7 +88,7 @@ export class AccountsController {
         retryAfterSeconds,
       });
     }
-    const browserKey = readOrMintLinkKey(req);
+    const browserKey = readOrMintLinkKey(req, this.urls.secureCookies);
     const { url } = await this.commands.execute(new StartOutlookLinkCommand(user.id, browserKey));
     writeLinkCookie(res, browserKey, this.urls.secureCookies);
     res.setHeader('Cache-Control', 'no-store');
@@ -117,7 +117,7 @@ export class AccountsController {
           state: single(query.state),
           code: single(query.code),
           error: single(query.error),
-          browserKey: readLinkKey(req),
+          browserKey: readLinkKey(req, this.urls.secureCookies),
         }),
       );
       target = this.urls.dashboardLinked(accountId);

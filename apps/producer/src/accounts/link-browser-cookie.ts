@@ -8,21 +8,34 @@ import type { Request, Response } from 'express';
  * that person's mailbox (the mailbox would land in the first account). The authorize answer sets a random,
  * httpOnly cookie scoped to the callback path; the pending link stores its hash; the callback requires it.
  * SameSite=Lax, because the return from Microsoft is a cross-site top-level GET, which Lax lets through.
+ *
+ * Over https the cookie is `__Host-ec_link`: the browser accepts that name only with Secure, Path=/ and no Domain,
+ * so a sibling subdomain (which may set cookies for the parent domain) cannot plant its own binding key, and only
+ * that name is read. Over plain http (local development) it stays `ec_link` on the callback's path: browsers refuse
+ * a Secure cookie from an http page (localhost aside), and a `__Host-` cookie must be Secure.
  */
 export const LINK_COOKIE = 'ec_link';
+export const SECURE_LINK_COOKIE = '__Host-ec_link';
 const COOKIE_PATH = '/api/v1/accounts/outlook';
 const MAX_AGE_SECONDS = 600;
 const VALUE = /^[A-Za-z0-9_-]{43}$/;
 
-/** this browser's link key, or a fresh one (one key serves several links started in one browser) */
-export function readOrMintLinkKey(req: Request): string {
-  return readLinkKey(req) ?? randomBytes(32).toString('base64url');
+/** the cookie's name: `__Host-ec_link` when the API is served over https, `ec_link` otherwise */
+export function linkCookieName(secure: boolean): string {
+  return secure ? SECURE_LINK_COOKIE : LINK_COOKIE;
 }
 
-export function readLinkKey(req: Request): string | undefined {
+/** this browser's link key, or a fresh one (one key serves several links started in one browser) */
+export function readOrMintLinkKey(req: Request, secure: boolean): string {
+  return readLinkKey(req, secure) ?? randomBytes(32).toString('base64url');
+}
+
+/** the key of the cookie of this mode only: over https a plain `ec_link` (plantable) is ignored */
+export function readLinkKey(req: Request, secure: boolean): string | undefined {
+  const name = linkCookieName(secure);
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === LINK_COOKIE) {
+    if (i > 0 && part.slice(0, i).trim() === name) {
       const value = part.slice(i + 1).trim();
       return VALUE.test(value) ? value : undefined;
     }
@@ -31,11 +44,12 @@ export function readLinkKey(req: Request): string | undefined {
 }
 
 export function writeLinkCookie(res: Response, key: string, secure: boolean): void {
-  res.cookie(LINK_COOKIE, key, {
+  res.cookie(linkCookieName(secure), key, {
     httpOnly: true,
     sameSite: 'lax',
     secure,
-    path: COOKIE_PATH,
+    // a __Host- cookie must have Path=/ (and no Domain, which is never set here)
+    path: secure ? '/' : COOKIE_PATH,
     maxAge: MAX_AGE_SECONDS * 1000,
   });
 }

@@ -30,6 +30,7 @@ const STATE = /^[A-Za-z0-9_-]{43}$/;
 /**
  * The OAuth `state` of a link in progress: random, bound to the signed-in user, kept in the Redis Cluster for
  * ten minutes, and single use (taken with GETDEL, so of two concurrent callbacks with one state only one wins).
+ * The callback peeks first and takes only for the browser that started the link.
  */
 @Injectable()
 export class OAuthStateStore {
@@ -50,16 +51,28 @@ export class OAuthStateStore {
     if (ok !== 'OK') throw new Error('OAuth state collision');
   }
 
+  /**
+   * The pending link, left in place: the callback checks the browser binding with it first, so a request from
+   * another browser cannot spend the state the right browser is about to bring back.
+   */
+  async peek(state: string): Promise<PendingLink | null> {
+    if (!STATE.test(state)) return null;
+    return parsePending(await this.redis.get(CacheKeys.oauthState(state)));
+  }
+
   /** The pending link, removed as it is read; null when the state is malformed, unknown, expired or used. */
   async take(state: string): Promise<PendingLink | null> {
     if (!STATE.test(state)) return null;
-    const raw = await this.redis.getdel(CacheKeys.oauthState(state));
-    if (raw === null) return null;
-    const parsed = pendingLinkSchema.safeParse(safeJson(raw));
-    if (!parsed.success) return null;
-    const age = Date.now() - Date.parse(parsed.data.createdAt);
-    return age >= 0 && age <= OAUTH_STATE_TTL_SECONDS * 1000 ? parsed.data : null;
+    return parsePending(await this.redis.getdel(CacheKeys.oauthState(state)));
   }
+}
+
+function parsePending(raw: string | null): PendingLink | null {
+  if (raw === null) return null;
+  const parsed = pendingLinkSchema.safeParse(safeJson(raw));
+  if (!parsed.success) return null;
+  const age = Date.now() - Date.parse(parsed.data.createdAt);
+  return age >= 0 && age <= OAUTH_STATE_TTL_SECONDS * 1000 ? parsed.data : null;
 }
 
 function safeJson(raw: string): unknown {

@@ -11,6 +11,7 @@ import { SignInHandler } from './commands/sign-in/sign-in.handler';
 import { SignUpHandler } from './commands/sign-up/sign-up.handler';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { MeController } from './me.controller';
+import { OperatorRights } from './operator-rights';
 import { PasswordHasher } from './passwords/password-hasher';
 import { GetMeQueryHandler } from './queries/get-me/get-me.query-handler';
 import { AuthThrottle } from './rate-limit/auth-throttle';
@@ -51,7 +52,8 @@ import { AccessTokenIssuer } from './tokens/access-token-issuer';
     RefreshSessionHandler,
     LogOutHandler,
     GetMeQueryHandler,
+    OperatorRights,
   ],
-  exports: [JwtModule, JwtAuthGuard, RateLimiter],
+  exports: [JwtModule, JwtAuthGuard, RateLimiter, OperatorRights],
 })
 export class AuthModule {}

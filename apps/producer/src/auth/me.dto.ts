@@ -1,8 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { UserView } from './session-response';
+import type { MeView } from './queries/get-me/get-me.query';
 
 /** `GET /me`: the user, and whether they may use the Ops API (so the dashboard knows to show its tab). */
-export class MeDto implements UserView {
+export class MeDto implements MeView {
   @ApiProperty({ format: 'uuid' })
   id!: string;
 
@@ -12,6 +12,9 @@ export class MeDto implements UserView {
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
 
-  @ApiProperty({ description: 'named in OPS_ADMIN_EMAILS (or it is `*`): the Ops API answers them' })
+  @ApiProperty({
+    description:
+      'an operator (granted with `npm run ops:grant`, read from the database on every call): the Ops API answers them',
+  })
   operator!: boolean;
 }

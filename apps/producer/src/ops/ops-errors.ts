@@ -3,7 +3,11 @@ import { AppError } from '../http/app-error';
 /** The Ops API's errors; each code is stable and documented in docs/ops.md. */
 export const OpsErrors = {
   forbidden: () =>
-    new AppError('OPS_FORBIDDEN', 'forbidden', 'the Ops API is for the operators named in OPS_ADMIN_EMAILS'),
+    new AppError(
+      'OPS_FORBIDDEN',
+      'forbidden',
+      'the Ops API is for operators; whoever runs this deployment grants it with `npm run ops:grant -- <email>`',
+    ),
   kafkaUnavailable: (cause?: unknown) =>
     new AppError('OPS_KAFKA_UNAVAILABLE', 'unavailable', 'Kafka did not answer in time; try again', {
       retryAfterSeconds: 5,

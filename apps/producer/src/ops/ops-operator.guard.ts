@@ -1,19 +1,25 @@
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import type { ProducerConfig } from '@email-core/config';
 import type { AuthUser } from '../auth/auth-user';
-import { PRODUCER_CONFIG } from '../config.module';
-import { isOpsOperator } from './ops-access';
+import { OperatorRights } from '../auth/operator-rights';
+import type { OpsAuditRequest } from './ops-audit';
 import { OpsErrors } from './ops-errors';
 
-/** After JwtAuthGuard: a signed-in user who is not an operator gets 403 OPS_FORBIDDEN. */
+/**
+ * After JwtAuthGuard: a signed-in user who is not an operator gets 403 OPS_FORBIDDEN. The role comes from the
+ * database on every request (OperatorRights), never from the token.
+ */
 @Injectable()
 export class OpsOperatorGuard implements CanActivate {
-  constructor(@Inject(PRODUCER_CONFIG) private readonly config: ProducerConfig) {}
+  constructor(private readonly rights: OperatorRights) {}
 
-  canActivate(context: ExecutionContext): boolean {
-    const user = context.switchToHttp().getRequest<Request & { user?: AuthUser }>().user;
-    if (!user || !isOpsOperator(this.config.ops, user.email)) throw OpsErrors.forbidden();
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<Request & OpsAuditRequest & { user?: AuthUser }>();
+    if (!req.user) throw OpsErrors.forbidden();
+    const operator = await this.rights.isOperator(req.user.id);
+    // for the audit line: what the database said
+    req.opsActor = { userId: req.user.id, operator };
+    if (!operator) throw OpsErrors.forbidden();
     return true;
   }
 }

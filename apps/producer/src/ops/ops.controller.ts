@@ -43,7 +43,9 @@ const KAFKA_DOWN = 'OPS_KAFKA_UNAVAILABLE: Kafka did not answer in time (`Retry-
 @ApiTags('ops')
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ description: 'UNAUTHENTICATED: no valid access token' })
-@ApiForbiddenResponse({ description: 'OPS_FORBIDDEN: the user is not named in OPS_ADMIN_EMAILS' })
+@ApiForbiddenResponse({
+  description: 'OPS_FORBIDDEN: the user is not an operator (granted with `npm run ops:grant -- <email>`)',
+})
 @UseGuards(JwtAuthGuard, OpsOperatorGuard)
 @Controller('ops')
 export class OpsController {

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { GraphSubscriptionsRepository } from '@email-core/database';
@@ -6,6 +6,7 @@ import { AuthModule } from '../auth/auth.module';
 import { ReplayDeadLetterHandler } from './commands/replay-dead-letter/replay-dead-letter.handler';
 import { DeadLetterReader } from './dead-letters/dead-letter-reader';
 import { DeadLetterReplays } from './dead-letters/dead-letter-replays';
+import { OpsAuditMiddleware } from './ops-audit';
 import { OpsController } from './ops.controller';
 import { OpsKafka } from './ops-kafka';
 import { OpsOperatorGuard } from './ops-operator.guard';
@@ -15,8 +16,10 @@ import { ListSubscriptionsQueryHandler } from './queries/subscriptions/list-subs
 
 /**
  * The Ops API (issue 7): Kafka topics and consumer-group lag, the dead-letter topic with replay, and Graph
- * subscriptions, for the operators named in `OPS_ADMIN_EMAILS`. Kafka is read through its own client
- * (OpsKafka); replays are remembered in the Redis Cluster (DeadLetterReplays). See docs/ops.md.
+ * subscriptions, for operators only: users granted the role with `npm run ops:grant` (OpsOperatorGuard reads it from
+ * the database on every request). Every answer is audit-logged (OpsAuditMiddleware, `ops-audit` lines). Kafka is
+ * read through its own client (OpsKafka); replays are remembered in the Redis Cluster (DeadLetterReplays).
+ * See docs/ops.md.
  */
 @Module({
   imports: [CqrsModule, AuthModule],
@@ -37,4 +40,8 @@ import { ListSubscriptionsQueryHandler } from './queries/subscriptions/list-subs
     ReplayDeadLetterHandler,
   ],
 })
-export class OpsModule {}
+export class OpsModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(OpsAuditMiddleware).forRoutes(OpsController);
+  }
+}

@@ -3,6 +3,7 @@ import { UsersAccountsMail1763900000000 } from './1763900000000-users-accounts-m
 import { LiveMail1764000000000 } from './1764000000000-live-mail';
 import { MailCommands1764100000000 } from './1764100000000-mail-commands';
 import { FolderRebuild1764200000000 } from './1764200000000-folder-rebuild';
+import { UserRoles1764300000000 } from './1764300000000-user-roles';
 import { CommandUploads1764310000000 } from './1764310000000-command-uploads';
 
 /** Every migration, in order. Listed explicitly so bundled builds need no file globbing. */
@@ -12,5 +13,6 @@ export const migrations = [
   LiveMail1764000000000,
   MailCommands1764100000000,
   FolderRebuild1764200000000,
+  UserRoles1764300000000,
   CommandUploads1764310000000,
 ];

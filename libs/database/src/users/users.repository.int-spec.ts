@@ -89,6 +89,37 @@ describe('users and refresh sessions (real Postgres, migrated schema)', () => {
       expect(results.filter((r) => !r.ok)).toEqual(Array(4).fill({ ok: false, reason: 'email_taken' }));
     });
 
+    it('grants and revokes the operator role by address (any case), and reports an unknown address', async () => {
+      const user = await newUser();
+      expect(await users.findAuthority(user.id)).toEqual({
+        id: user.id,
+        email: user.email,
+        role: 'user',
+        emailVerifiedAt: null,
+      });
+      const granted = await users.setRoleByEmail(user.email.toUpperCase(), 'operator');
+      expect(granted).toEqual({
+        ok: true,
+        user: { id: user.id, email: user.email },
+        previousRole: 'user',
+        role: 'operator',
+        changed: true,
+      });
+      expect((await users.findAuthority(user.id))?.role).toBe('operator');
+      expect(await users.setRoleByEmail(user.email, 'operator')).toMatchObject({ ok: true, changed: false });
+      expect(await users.setRoleByEmail(user.email, 'user')).toMatchObject({
+        ok: true,
+        previousRole: 'operator',
+        changed: true,
+      });
+      expect((await users.findAuthority(user.id))?.role).toBe('user');
+      expect(await users.setRoleByEmail(address('nobody'), 'operator')).toEqual({
+        ok: false,
+        reason: 'unknown_email',
+      });
+      expect(await users.findAuthority(randomUUID())).toBeNull();
+    });
+
     it('replaces a password hash', async () => {
       const user = await newUser();
       await users.updatePasswordHash(user.id, 'h2');

@@ -15,6 +15,29 @@ export interface UserCredentials extends UserRecord {
 
 export type CreateUserResult = { ok: true; user: UserRecord } | { ok: false; reason: 'email_taken' };
 
+/** `user` by default; `operator` only through an explicit grant (`npm run ops:grant`). */
+export type UserRole = 'user' | 'operator';
+
+/** What decides a user's rights beyond their own data: read from the database on every check, never from a token. */
+export interface UserAuthority {
+  id: string;
+  email: string;
+  role: UserRole;
+  /** when the user proved they own `email`; null until then (nobody yet: verification comes with sign-in by code) */
+  emailVerifiedAt: Date | null;
+}
+
+/** What a role change did: `changed` is false when the user already had that role. */
+export type SetRoleResult =
+  | {
+      ok: true;
+      user: { id: string; email: string };
+      previousRole: UserRole;
+      role: UserRole;
+      changed: boolean;
+    }
+  | { ok: false; reason: 'unknown_email' };
+
 interface UserRow {
   id: string;
   email: string;
@@ -70,6 +93,41 @@ export class UsersRepository {
     );
     const row = rows[0];
     return row ? { ...toRecord(row), passwordHash: row.password_hash } : null;
+  }
+
+  /** The user's role and address verification, or null for an unknown (e.g. deleted) user. */
+  async findAuthority(id: string): Promise<UserAuthority | null> {
+    const rows: Array<{ id: string; email: string; role: UserRole; email_verified_at: Date | null }> =
+      await this.dataSource.query(`SELECT id, email, role, email_verified_at FROM users WHERE id = $1`, [id]);
+    const row = rows[0];
+    return row
+      ? { id: row.id, email: row.email, role: row.role, emailVerifiedAt: row.email_verified_at }
+      : null;
+  }
+
+  /**
+   * Gives the user with this address (any case) the role, in one statement that also reports the role they had;
+   * `unknown_email` when nobody has that address.
+   */
+  async setRoleByEmail(email: string, role: UserRole): Promise<SetRoleResult> {
+    // TypeORM answers an UPDATE with [rows, affected count]
+    const [rows]: [Array<{ id: string; email: string; previous_role: UserRole }>, number] =
+      await this.dataSource.query(
+        `UPDATE users u SET role = $2
+           FROM (SELECT id, role FROM users WHERE email = $1 FOR UPDATE) old
+          WHERE u.id = old.id
+          RETURNING u.id, u.email, old.role AS previous_role`,
+        [email, role],
+      );
+    const row = rows[0];
+    if (!row) return { ok: false, reason: 'unknown_email' };
+    return {
+      ok: true,
+      user: { id: row.id, email: row.email },
+      previousRole: row.previous_role,
+      role,
+      changed: row.previous_role !== role,
+    };
   }
 
   /** Replaces the hash, e.g. when sign-in finds one made with older argon2 parameters. */

@@ -11,7 +11,7 @@ import { TimeAgo } from './time-ago';
 import './ops.css';
 
 /**
- * What the pipeline is doing, for operators (`OPS_ADMIN_EMAILS`): Kafka topics and consumer-group lag (every
+ * What the pipeline is doing, for operators (granted with `npm run ops:grant`): Kafka topics and consumer-group lag (every
  * 5 s), the dead-letter topic with Replay, and Graph subscriptions with their expiry. See docs/ops.md.
  */
 export function OpsPage() {
@@ -36,8 +36,8 @@ export function OpsPage() {
       <main className="page ops-page">
         <h1>Ops</h1>
         <p role="alert">
-          The Ops page is for operators. Ask whoever runs this deployment to add your address to{' '}
-          <code>OPS_ADMIN_EMAILS</code>.
+          The Ops page is for operators. Ask whoever runs this deployment to run{' '}
+          <code>npm run ops:grant -- {me.data?.email ?? '<your email>'}</code>.
         </p>
       </main>
     );

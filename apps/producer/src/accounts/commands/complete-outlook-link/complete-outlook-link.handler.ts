@@ -32,11 +32,17 @@ export class CompleteOutlookLinkHandler implements ICommandHandler<CompleteOutlo
   ) {}
 
   async execute({ callback }: CompleteOutlookLinkCommand): Promise<CompleteOutlookLinkResult> {
-    // The state is taken (deleted) before anything else is looked at: whatever happens next, it is spent.
-    const pending = callback.state ? await this.states.take(callback.state) : null;
-    if (!pending || !linkKeyMatches(pending.browserBinding, callback.browserKey)) {
+    // The browser binding is checked before the state is spent: a callback from another browser (without the
+    // link cookie, or with a planted one) leaves the state for the browser that started the link.
+    const { state } = callback;
+    const seen = state ? await this.states.peek(state) : null;
+    if (!state || !seen || !linkKeyMatches(seen.browserBinding, callback.browserKey)) {
       throw AccountErrors.invalidState();
     }
+    // The right browser: the state is taken (deleted) before anything else is looked at, and whatever happens
+    // next, it is spent; of two concurrent callbacks, GETDEL gives it to one only.
+    const pending = await this.states.take(state);
+    if (!pending || pending.browserBinding !== seen.browserBinding) throw AccountErrors.invalidState();
     if (callback.error !== undefined) {
       if (callback.error === 'access_denied') throw AccountErrors.consentDenied();
       throw AccountErrors.authorizationFailed(

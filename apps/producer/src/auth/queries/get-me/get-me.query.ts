@@ -1,7 +1,12 @@
 import { Query } from '@nestjs/cqrs';
 import type { UserView } from '../../session-response';
 
-export class GetMeQuery extends Query<UserView> {
+/** `GET /me`: the user, and whether the users table makes them an operator (the dashboard's Ops tab). */
+export interface MeView extends UserView {
+  operator: boolean;
+}
+
+export class GetMeQuery extends Query<MeView> {
   constructor(readonly userId: string) {
     super();
   }
