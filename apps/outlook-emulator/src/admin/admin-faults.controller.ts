@@ -4,7 +4,7 @@ import { AdminHooks } from '../faults/admin-hooks';
 import { FaultsService, type FaultSettings } from '../faults/faults.service';
 import { StatsService } from '../faults/stats.service';
 import { Throttle } from '../graph/throttle';
-import { LoopbackGuard } from '../http/loopback.guard';
+import { AdminApiGuard } from '../http/admin-api.guard';
 import { MailboxStore } from '../store/mailbox-store';
 import { ActivityService } from './activity.service';
 import { AdminError, parseBody } from './admin-error';
@@ -76,7 +76,7 @@ const tokenBody = z
 
 /** faults, stats, reset, and a test convenience that mints an access token without the sign-in page */
 @Controller('_emulator')
-@UseGuards(LoopbackGuard)
+@UseGuards(AdminApiGuard)
 export class AdminFaultsController {
   constructor(
     private readonly faults: FaultsService,

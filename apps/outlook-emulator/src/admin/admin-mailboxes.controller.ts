@@ -13,7 +13,7 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { z } from 'zod';
-import { LoopbackGuard } from '../http/loopback.guard';
+import { AdminApiGuard } from '../http/admin-api.guard';
 import { originOf } from '../http/origin';
 import { flagNumber, MailboxStore, StoreError } from '../store/mailbox-store';
 import { folderView, messageView } from '../store/message-view';
@@ -95,7 +95,7 @@ const unwrap = (r: z.infer<typeof recipient>) => ({
 
 /** mailboxes for tests and demos: create (optionally seeded), inspect, export, and change them "elsewhere" */
 @Controller('_emulator/mailboxes')
-@UseGuards(LoopbackGuard)
+@UseGuards(AdminApiGuard)
 export class AdminMailboxesController {
   constructor(
     private readonly store: MailboxStore,

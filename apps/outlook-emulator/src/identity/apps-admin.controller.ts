@@ -9,7 +9,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { z } from 'zod';
-import { LoopbackGuard } from '../http/loopback.guard';
+import { AdminApiGuard } from '../http/admin-api.guard';
 import { AppRegistry, AppRegistryError, type ClientAppView } from './app-registry.service';
 
 function absoluteUri(value: string): boolean {
@@ -39,7 +39,7 @@ const registerAppBody = z
 
 /** `/_emulator/apps`: register client apps besides the demo app from configuration (loopback only) */
 @Controller('_emulator/apps')
-@UseGuards(LoopbackGuard)
+@UseGuards(AdminApiGuard)
 export class AppsAdminController {
   constructor(private readonly apps: AppRegistry) {}
 

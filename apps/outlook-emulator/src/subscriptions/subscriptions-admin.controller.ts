@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { AdminError } from '../admin/admin-error';
-import { LoopbackGuard } from '../http/loopback.guard';
+import { AdminApiGuard } from '../http/admin-api.guard';
 import type { LifecycleResult } from './commands/fire-lifecycle.handler';
 import { LIFECYCLE_EVENTS, type LifecycleEvent, type SubscriptionSummary } from './domain/subscription';
 import { NotificationSender } from './delivery/notification-sender';
@@ -8,7 +8,7 @@ import { SubscriptionsService } from './subscriptions.service';
 
 /** `GET /_emulator/subscriptions`, `GET /_emulator/subscriptions/deliveries` and `POST /_emulator/subscriptions/{id}/lifecycle {event}` (loopback only) */
 @Controller('_emulator/subscriptions')
-@UseGuards(LoopbackGuard)
+@UseGuards(AdminApiGuard)
 export class SubscriptionsAdminController {
   constructor(
     private readonly subscriptions: SubscriptionsService,
