@@ -127,9 +127,13 @@ describe('Ops API', () => {
     product = await startProduct({
       // its own topics and groups: the dead-letter list and the group list hold only this file's
       isolated: true,
-      // listed among others, in another case: an unverified address, so this alone makes nobody an operator.
+      // listed among others, in another case: an unverified address, so this alone makes nobody an operator; and
+      // `*`, which `npm start` used to set (every signed-in user an operator): now ignored, with a warning.
       // LOG_LEVEL=log: the audit lines of 2xx answers are at log level
-      appEnv: { OPS_ADMIN_EMAILS: `someone@else.example, ${operatorEmail.toUpperCase()}`, LOG_LEVEL: 'log' },
+      appEnv: {
+        OPS_ADMIN_EMAILS: `someone@else.example, *, ${operatorEmail.toUpperCase()}`,
+        LOG_LEVEL: 'log',
+      },
     });
     prefix = product.env.KAFKA_TOPIC_PREFIX;
     operator = (await signUp(product.api, operatorEmail)).token;
@@ -192,14 +196,15 @@ describe('Ops API', () => {
         return JSON.parse(json) as Record<string, unknown>;
       });
 
-  it('a fresh sign-up, even at an address OPS_ADMIN_EMAILS lists, gets 403 on every route until ops:grant makes them an operator; --revoke takes it back, all without a new sign-in', async () => {
+  it('a fresh sign-up, even at an address OPS_ADMIN_EMAILS lists (and with the * npm start used to set), gets 403 on every route until ops:grant makes them an operator; --revoke takes it back, all without a new sign-in', async () => {
     for (const [method, path, body] of ROUTES) {
       const anonymous = await apiCall<ApiError>(product.api, method, `/api/v1/ops${path}`, { body });
       expect([path, anonymous.status, anonymous.body.error]).toEqual([path, 401, 'UNAUTHENTICATED']);
     }
-    // the token's email claim is the listed address: not enough (nobody has verified it)
+    // the token's email claim is the listed address: not enough (nobody has verified it); `*` lets nobody in
     expect(await statuses(operator)).toEqual(denied);
     expect(await statuses(bystander)).toEqual(denied);
+    expect(product.producer.output()).toContain('OPS_ADMIN_EMAILS=* is ignored: it makes nobody an operator');
     expect(await meOperator(operator)).toBe(false);
 
     // the real script, as whoever runs the deployment would run it
