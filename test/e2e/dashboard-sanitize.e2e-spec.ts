@@ -33,6 +33,8 @@ function hostileHtml(origin: string): string {
 @import url("${origin}/import.css");
 @font-face { font-family: Spy; src: url(${origin}/font.woff); }
 .banner { background-image: url(${origin}/style-tag-bg.png); height: 20px; }
+.custom { --spy: url(${origin}/custom-style.png); background-image: var(--spy); height: 20px; }
+.escaped { --spy2: u\\72l(${origin}/custom-escaped.png); background-image: var(--spy2); height: 20px; }
 .escape { content: "</style><script>window.top.__pwned = 'style-escape'</script>"; }
 </style>
 <meta http-equiv="refresh" content="0;url=${beacon('refresh')}">
@@ -51,6 +53,9 @@ function hostileHtml(origin: string): string {
 <img src="${DATA_IMAGE}" alt="inline data image">
 <div class="banner">styled by a style tag</div>
 <div style="background: url('${origin}/inline-bg.png') no-repeat; height: 20px">styled inline</div>
+<div style="--pixel: url(${origin}/custom-inline.png); background-image: var(--pixel); height: 20px">custom property</div>
+<div class="custom">custom property in a style tag</div>
+<div class="escaped">escaped custom property</div>
 <table background="${origin}/table-bg.png"><tr><td>legacy background</td></tr></table>
 <form action="${beacon('form')}"><input name="q" value="secret"><button>Go</button></form>
 <iframe src="${beacon('iframe')}"></iframe>
@@ -64,7 +69,9 @@ function hostileHtml(origin: string): string {
 /**
  * HTML bodies are sanitized: a mail with a script, event handlers, a javascript: link, forms, frames and remote
  * images runs nothing and fetches nothing when opened (a local server counts every request it would make), and its
- * remote images load only after "Show images". No console errors on the way.
+ * remote images load only after "Show images" (in CSS custom properties too, however spelled, and counted in the
+ * banner). No console errors and no CSP violation on the way: the dashboard's own policy runs no inline handler and
+ * takes no <base>, and parsing the hostile mail (in a document of its own) reports nothing against it.
  */
 describe('dashboard: hostile HTML mail (headless Chromium)', () => {
   let product: RunningProduct;
@@ -119,6 +126,13 @@ describe('dashboard: hostile HTML mail (headless Chromium)', () => {
     await waitForAccountStatus(product.api, user.token, 'synced');
 
     s = await openBrowser({ baseUrl: product.api, name: 'dashboard-sanitize' });
+    // every CSP violation reported to the dashboard's document (a hostile mail parsed under its policy would report
+    // its onerror= and <base> here)
+    await s.context.addInitScript(`
+      window.__cspViolations = [];
+      document.addEventListener('securitypolicyviolation', (e) =>
+        window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
+    `);
     s.page.on('dialog', (dialog) => {
       dialogs.push(dialog.message());
       void dialog.dismiss();
@@ -133,6 +147,21 @@ describe('dashboard: hostile HTML mail (headless Chromium)', () => {
   });
 
   const pwned = () => s.page.evaluate('window.__pwned');
+  const violations = () => s.page.evaluate('window.__cspViolations');
+  const blockedCount = async () =>
+    Number(/(\d+) not loaded/.exec((await s.page.locator('.mail-remote-banner').textContent()) ?? '')?.[1]);
+
+  it("serves the dashboard with script-src-attr 'none' and base-uri 'none', the mail parser page with its own policy", async () => {
+    const res = await fetch(`${product.api}/`);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src-attr 'none'");
+    expect(csp).toContain("base-uri 'none'");
+    const parser = await fetch(`${product.api}/mail-parser.html`);
+    expect(parser.status).toBe(200);
+    const parserCsp = parser.headers.get('content-security-policy') ?? '';
+    expect(parserCsp).toContain("default-src 'none'");
+    expect(parserCsp).toContain("frame-ancestors 'self'");
+  });
 
   it('opens the mail: nothing runs, nothing is fetched, the javascript: link is gone', async () => {
     const { page } = s;
@@ -164,9 +193,19 @@ describe('dashboard: hostile HTML mail (headless Chromium)', () => {
 
     // the frame: sandboxed without scripts or same-origin, a CSP that allows no script
     expect(await frameElement.getAttribute('sandbox')).toBe('allow-popups allow-popups-to-escape-sandbox');
-    // every frame on the page (the body's hidden layout copy too) is sandboxed without scripts
-    const frames = page.locator('iframe');
+    // the banner counts every remote image it kept out: 6 in elements and ordinary CSS, 3 in custom properties
+    expect(await blockedCount()).toBe(9);
+    // no CSP violation on the dashboard: nothing of the mail was parsed under its policy
+    expect(await violations()).toEqual([]);
+
+    // every frame showing the mail (the body's hidden layout copy too) is sandboxed without scripts; the one other
+    // frame is the empty parser page, same-origin with a policy that lets nothing load or run
+    const frames = page.locator('iframe:not([title="Mail parser"])');
     expect(await frames.count()).toBeGreaterThan(0);
+    const parserFrame = page.locator('iframe[title="Mail parser"]');
+    expect(await parserFrame.count()).toBe(1);
+    expect(await parserFrame.getAttribute('src')).toBe('/mail-parser.html');
+    expect(await parserFrame.isHidden()).toBe(true);
     for (const f of await frames.all()) {
       const sandbox = await f.getAttribute('sandbox');
       expect(sandbox).not.toBeNull();
@@ -216,7 +255,12 @@ describe('dashboard: hostile HTML mail (headless Chromium)', () => {
     await waitFor(
       () =>
         Promise.resolve(
-          hitsOf('/pixel.png') > 0 && hitsOf('/inline-bg.png') > 0 && hitsOf('/style-tag-bg.png') > 0
+          hitsOf('/pixel.png') > 0 &&
+            hitsOf('/inline-bg.png') > 0 &&
+            hitsOf('/style-tag-bg.png') > 0 &&
+            hitsOf('/custom-inline.png') > 0 &&
+            hitsOf('/custom-style.png') > 0 &&
+            hitsOf('/custom-escaped.png') > 0
             ? true
             : undefined,
         ),
@@ -237,11 +281,15 @@ describe('dashboard: hostile HTML mail (headless Chromium)', () => {
       '/inline-bg.png',
       '/style-tag-bg.png',
       '/table-bg.png',
+      '/custom-inline.png',
+      '/custom-style.png',
+      '/custom-escaped.png',
     ]);
     expect(hits.filter((h) => !images.has(h))).toEqual([]);
     expect(await pwned()).toBeUndefined();
     expect(dialogs).toEqual([]);
     expect(popups).toEqual([]);
+    expect(await violations()).toEqual([]);
     s.expectNoConsoleErrors();
   });
 
@@ -259,6 +307,8 @@ describe('dashboard: hostile HTML mail (headless Chromium)', () => {
     await page.getByText('Remote images blocked').waitFor();
     await page.waitForTimeout(1000);
     expect(hits.length).toBe(before);
+    expect(await blockedCount()).toBe(9);
+    expect(await violations()).toEqual([]);
     await s.shot('blocked-again');
     s.expectNoConsoleErrors();
   });

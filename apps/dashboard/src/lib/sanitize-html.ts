@@ -15,6 +15,12 @@ import { imageUrlVerdict, sanitizeInlineStyle, sanitizeStylesheet } from './sani
  *
  * Remote content is removed by layer 1 rather than left for the CSP to refuse: a refused load still makes a console
  * error, and a tracking pixel must not even be attempted.
+ *
+ * The mail is parsed in a window of its own: a hidden same-origin frame of `/mail-parser.html`, whose DOMParser
+ * documents hold the hostile markup while DOMPurify works on it. A document made in the dashboard's own window would
+ * carry the dashboard's policy (`script-src-attr 'none'; base-uri 'none'`), under which every `onerror=` and
+ * `<base>` of a mail is reported as a violation; the parser page has a policy of its own that lets nothing run or
+ * load (apps/producer/src/security/security-headers.ts).
  */
 
 export interface SanitizedMail {
@@ -24,77 +30,13 @@ export interface SanitizedMail {
   blockedRemote: number;
 }
 
-const purifier = createDOMPurify(window);
+/** Sanitizes a mail's HTML body; remote images stay out unless `allowRemoteImages`. */
+export type MailSanitizer = (html: string, options: { allowRemoteImages: boolean }) => SanitizedMail;
 
-/** hooks are per instance; the options of the sanitize() call running now (sanitize is synchronous) */
-let current: { allowRemote: boolean; blocked: number } = { allowRemote: false, blocked: 0 };
+/** the page the parser frame loads (apps/dashboard/public), with the dashboard's base */
+export const MAIL_PARSER_URL = `${import.meta.env.BASE_URL}mail-parser.html`;
 
 const LINK = /^(?:https?:\/\/|mailto:)/i;
-
-function sanitizeSrcset(value: string, allowRemote: boolean): string | null {
-  const candidates = value
-    .split(',')
-    .map((c) => c.trim())
-    .filter(Boolean);
-  const urls = candidates.map((c) => c.split(/\s+/)[0] ?? '');
-  const verdicts = urls.map((u) => imageUrlVerdict(u, allowRemote));
-  if (verdicts.every((v) => v === 'keep')) return candidates.join(', ');
-  current.blocked += verdicts.filter((v) => v === 'blocked').length;
-  return null;
-}
-
-purifier.addHook('uponSanitizeElement', (node, event) => {
-  if (event.tagName === 'style' && node.textContent) {
-    const { css, blocked } = sanitizeStylesheet(node.textContent, current.allowRemote);
-    current.blocked += blocked;
-    node.textContent = css;
-  }
-});
-
-purifier.addHook('afterSanitizeAttributes', (element) => {
-  const tag = element.tagName.toLowerCase();
-
-  if (element.hasAttribute('href')) {
-    const href = element.getAttribute('href') ?? '';
-    if (LINK.test(href.trim())) {
-      element.setAttribute('target', '_blank');
-      element.setAttribute('rel', 'noopener noreferrer');
-    } else {
-      // javascript:, data:, relative and fragment links: the text stays, the link goes
-      element.removeAttribute('href');
-      element.removeAttribute('target');
-    }
-  }
-
-  if (element.hasAttribute('src')) {
-    const verdict =
-      tag === 'img' ? imageUrlVerdict(element.getAttribute('src') ?? '', current.allowRemote) : 'drop';
-    if (verdict !== 'keep') {
-      if (verdict === 'blocked') current.blocked += 1;
-      element.removeAttribute('src');
-    }
-  }
-
-  if (element.hasAttribute('srcset')) {
-    const srcset =
-      tag === 'img' ? sanitizeSrcset(element.getAttribute('srcset') ?? '', current.allowRemote) : null;
-    if (srcset === null) element.removeAttribute('srcset');
-    else element.setAttribute('srcset', srcset);
-  }
-
-  if (element.hasAttribute('background')) {
-    const verdict = imageUrlVerdict(element.getAttribute('background') ?? '', current.allowRemote);
-    if (verdict === 'blocked') current.blocked += 1;
-    if (verdict !== 'keep') element.removeAttribute('background');
-  }
-
-  if (element.hasAttribute('style') && element instanceof HTMLElement) {
-    const { css, blocked } = sanitizeInlineStyle(element, current.allowRemote);
-    current.blocked += blocked;
-    if (css) element.setAttribute('style', css);
-    else element.removeAttribute('style');
-  }
-});
 
 const CONFIG: Config = {
   USE_PROFILES: { html: true },
@@ -137,15 +79,125 @@ const CONFIG: Config = {
   ALLOW_DATA_ATTR: false,
 };
 
-/** Sanitizes a mail's HTML body; remote images stay out unless `allowRemoteImages`. */
-export function sanitizeMailHtml(html: string, options: { allowRemoteImages: boolean }): SanitizedMail {
-  current = { allowRemote: options.allowRemoteImages, blocked: 0 };
-  try {
-    const clean = purifier.sanitize(html, CONFIG);
-    return { html: clean, blockedRemote: current.blocked };
-  } finally {
-    current = { allowRemote: false, blocked: 0 };
+/**
+ * A sanitizer working in `parserWindow` (the parser frame's window; tests may pass the page's own). DOMPurify's
+ * hooks belong to its instance and read the options of the call running now (sanitize is synchronous).
+ */
+export function createMailSanitizer(parserWindow: Window & typeof globalThis): MailSanitizer {
+  const purifier = createDOMPurify(parserWindow);
+  let current: { allowRemote: boolean; blocked: number } = { allowRemote: false, blocked: 0 };
+
+  function sanitizeSrcset(value: string, allowRemote: boolean): string | null {
+    const candidates = value
+      .split(',')
+      .map((c) => c.trim())
+      .filter(Boolean);
+    const urls = candidates.map((c) => c.split(/\s+/)[0] ?? '');
+    const verdicts = urls.map((u) => imageUrlVerdict(u, allowRemote));
+    if (verdicts.every((v) => v === 'keep')) return candidates.join(', ');
+    current.blocked += verdicts.filter((v) => v === 'blocked').length;
+    return null;
   }
+
+  purifier.addHook('uponSanitizeElement', (node, event) => {
+    if (event.tagName === 'style' && node.textContent) {
+      const { css, blocked } = sanitizeStylesheet(node.textContent, current.allowRemote);
+      current.blocked += blocked;
+      node.textContent = css;
+    }
+  });
+
+  purifier.addHook('afterSanitizeAttributes', (element) => {
+    const tag = element.tagName.toLowerCase();
+
+    if (element.hasAttribute('href')) {
+      const href = element.getAttribute('href') ?? '';
+      if (LINK.test(href.trim())) {
+        element.setAttribute('target', '_blank');
+        element.setAttribute('rel', 'noopener noreferrer');
+      } else {
+        // javascript:, data:, relative and fragment links: the text stays, the link goes
+        element.removeAttribute('href');
+        element.removeAttribute('target');
+      }
+    }
+
+    if (element.hasAttribute('src')) {
+      const verdict =
+        tag === 'img' ? imageUrlVerdict(element.getAttribute('src') ?? '', current.allowRemote) : 'drop';
+      if (verdict !== 'keep') {
+        if (verdict === 'blocked') current.blocked += 1;
+        element.removeAttribute('src');
+      }
+    }
+
+    if (element.hasAttribute('srcset')) {
+      const srcset =
+        tag === 'img' ? sanitizeSrcset(element.getAttribute('srcset') ?? '', current.allowRemote) : null;
+      if (srcset === null) element.removeAttribute('srcset');
+      else element.setAttribute('srcset', srcset);
+    }
+
+    if (element.hasAttribute('background')) {
+      const verdict = imageUrlVerdict(element.getAttribute('background') ?? '', current.allowRemote);
+      if (verdict === 'blocked') current.blocked += 1;
+      if (verdict !== 'keep') element.removeAttribute('background');
+    }
+
+    if (element.hasAttribute('style')) {
+      // an element of the parser's window (instanceof is per window); anything else loses its style unread
+      const sanitized =
+        element instanceof parserWindow.HTMLElement
+          ? sanitizeInlineStyle(element, current.allowRemote)
+          : { css: '', blocked: 0 };
+      current.blocked += sanitized.blocked;
+      if (sanitized.css) element.setAttribute('style', sanitized.css);
+      else element.removeAttribute('style');
+    }
+  });
+
+  return (html, options) => {
+    current = { allowRemote: options.allowRemoteImages, blocked: 0 };
+    try {
+      const clean = purifier.sanitize(html, CONFIG);
+      return { html: clean, blockedRemote: current.blocked };
+    } finally {
+      current = { allowRemote: false, blocked: 0 };
+    }
+  };
+}
+
+let parser: Promise<MailSanitizer> | undefined;
+
+/**
+ * The dashboard's mail sanitizer, once its parser frame (a hidden iframe of {@link MAIL_PARSER_URL}, made on first
+ * use and kept) has loaded.
+ */
+export function mailSanitizer(): Promise<MailSanitizer> {
+  parser ??= new Promise<MailSanitizer>((resolve, reject) => {
+    const frame = document.createElement('iframe');
+    frame.src = MAIL_PARSER_URL;
+    frame.title = 'Mail parser';
+    frame.hidden = true;
+    frame.tabIndex = -1;
+    frame.setAttribute('aria-hidden', 'true');
+    frame.addEventListener(
+      'load',
+      () => {
+        const win = frame.contentWindow as (Window & typeof globalThis) | null;
+        // the page itself, not an error answer in its place
+        if (win?.document.title === 'Mail parser') resolve(createMailSanitizer(win));
+        else {
+          parser = undefined;
+          frame.remove();
+          reject(new Error(`the mail parser page ${MAIL_PARSER_URL} did not load`));
+        }
+      },
+      { once: true },
+    );
+    document.body.append(frame);
+  });
+  return parser;
 }
 
 /** The frame's own policy: no script, nothing fetched but the images the sanitizer let through, inline CSS only. */

@@ -13,11 +13,10 @@ import helmet from 'helmet';
  * - `connect-src 'self'` plus the socket.io WebSocket on the public origin (`ws:` or `wss:`; old browsers do not
  *   count a WebSocket as 'self').
  * - no frame may embed the dashboard (`frame-ancestors 'none'`); the reader's frames are `about:srcdoc`.
- * - `script-src-attr 'unsafe-inline'` and no `base-uri`: the mail sanitizer (DOMPurify) parses a hostile mail with
- *   DOMParser, whose inert document inherits this policy in Chromium; its `onerror=` attributes and `<base>` never
- *   run or apply there, but a stricter policy reports each one as a console error. Script elements and script
- *   URLs stay `'self'` only, and the mail's frame forbids every script by its sandbox and its own policy. To
- *   restore `script-src-attr 'none'`, the dashboard would parse mail in a document of its own (docs/security.md).
+ * - `script-src-attr 'none'` and `base-uri 'none'`: no inline event handler and no `<base>` ever apply to the
+ *   dashboard. The mail sanitizer parses a hostile mail in a document of its own, {@link MAIL_PARSER_PATH} (an
+ *   inert DOMParser document inherits the policy of the window that makes it, and would report the mail's
+ *   `onerror=` and `<base>` as violations of this one).
  */
 export function dashboardCsp(publicBaseUrl: string): Record<string, string[]> {
   const url = new URL(publicBaseUrl);
@@ -25,7 +24,8 @@ export function dashboardCsp(publicBaseUrl: string): Record<string, string[]> {
   const directives: Record<string, string[]> = {
     'default-src': ["'self'"],
     'script-src': ["'self'"],
-    'script-src-attr': ["'unsafe-inline'"],
+    'script-src-attr': ["'none'"],
+    'base-uri': ["'none'"],
     'style-src': ["'self'", "'unsafe-inline'"],
     'img-src': ["'self'", 'data:', 'blob:', 'http:', 'https:'],
     'font-src': ["'self'", 'data:'],
@@ -55,6 +55,25 @@ export function swaggerCsp(): Record<string, string[]> {
   };
 }
 
+/**
+ * The empty page (apps/dashboard/public/mail-parser.html) in whose window the dashboard parses and sanitizes mail
+ * HTML (a hidden, same-origin frame: DOMPurify and the CSS parser run on its DOMParser documents, which never
+ * load, render or run anything). Its policy lets nothing load or run in it (`default-src 'none'`, so no script
+ * element or URL) and only the dashboard embed it; it allows inline handlers and styles, and sets no base-uri,
+ * only so that parsing a hostile mail there reports nothing: the handlers of a DOMParser document never run.
+ */
+export const MAIL_PARSER_PATH = '/mail-parser.html';
+
+export function mailParserCsp(): Record<string, string[]> {
+  return {
+    'default-src': ["'none'"],
+    'script-src-attr': ["'unsafe-inline'"],
+    'style-src': ["'unsafe-inline'"],
+    'frame-ancestors': ["'self'"],
+    'form-action': ["'none'"],
+  };
+}
+
 /** The path of the OpenAPI UI (its assets live below it), whose CSP is {@link swaggerCsp}. */
 export const SWAGGER_UI_PATH = '/api/docs';
 
@@ -77,8 +96,12 @@ export function securityHeaders(publicBaseUrl: string): RequestHandler {
     ...common,
     contentSecurityPolicy: { useDefaults: false, directives: swaggerCsp() },
   });
+  const mailParser = helmet({
+    ...common,
+    contentSecurityPolicy: { useDefaults: false, directives: mailParserCsp() },
+  });
   return (req, res, next) => {
     const isDocs = req.path === SWAGGER_UI_PATH || req.path.startsWith(`${SWAGGER_UI_PATH}/`);
-    (isDocs ? docs : app)(req, res, next);
+    (isDocs ? docs : req.path === MAIL_PARSER_PATH ? mailParser : app)(req, res, next);
   };
 }

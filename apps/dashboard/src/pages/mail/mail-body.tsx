@@ -1,6 +1,6 @@
 import { Fragment, useEffect, useMemo, useRef, useState } from 'react';
 import type { MessageDetail } from '@/hooks/use-mail';
-import { mailDocument, sanitizeMailHtml } from '@/lib/sanitize-html';
+import { mailDocument, mailSanitizer, type MailSanitizer } from '@/lib/sanitize-html';
 import { Icon } from './icons';
 
 /** the reader frame's sandbox: links may open a new tab (outside the sandbox); nothing may run, nothing is same-origin */
@@ -18,11 +18,19 @@ const MIN_HEIGHT = 120;
  */
 export function HtmlBody({ message }: { message: MessageDetail & { body: { content: string } } }) {
   const [allowRemote, setAllowRemote] = useState(false);
+  const sanitize = useMailSanitizer();
   const sanitized = useMemo(
-    () => sanitizeMailHtml(message.body.content, { allowRemoteImages: allowRemote }),
-    [message.body.content, allowRemote],
+    () =>
+      sanitize
+        ? sanitize(message.body.content, { allowRemoteImages: allowRemote })
+        : { html: '', blockedRemote: 0 },
+    [sanitize, message.body.content, allowRemote],
   );
-  const srcDoc = useMemo(() => mailDocument(sanitized.html, allowRemote), [sanitized.html, allowRemote]);
+  // nothing is shown until the mail has been sanitized (the parser frame loads once, on the first HTML mail)
+  const srcDoc = useMemo(
+    () => (sanitize ? mailDocument(sanitized.html, allowRemote) : ''),
+    [sanitize, sanitized.html, allowRemote],
+  );
   const visible = useRef<HTMLIFrameElement>(null);
   const probe = useRef<HTMLIFrameElement>(null);
   const [height, setHeight] = useState(MIN_HEIGHT);
@@ -73,31 +81,51 @@ export function HtmlBody({ message }: { message: MessageDetail & { body: { conte
           </button>
         </div>
       )}
-      <div className="mail-frame-wrap">
-        <iframe
-          ref={visible}
-          key={allowRemote ? 'remote' : 'local'}
-          className="mail-frame"
-          title="Message body"
-          sandbox={MAIL_FRAME_SANDBOX}
-          referrerPolicy="no-referrer"
-          srcDoc={srcDoc}
-          style={{ height }}
-        />
-        <iframe
-          ref={probe}
-          key={allowRemote ? 'probe-remote' : 'probe-local'}
-          className="mail-frame-probe"
-          aria-hidden="true"
-          tabIndex={-1}
-          title="Message body (layout copy)"
-          sandbox="allow-same-origin"
-          srcDoc={srcDoc}
-          onLoad={() => onProbeLoad.current()}
-        />
-      </div>
+      {sanitize ? (
+        <div className="mail-frame-wrap">
+          <iframe
+            ref={visible}
+            key={allowRemote ? 'remote' : 'local'}
+            className="mail-frame"
+            title="Message body"
+            sandbox={MAIL_FRAME_SANDBOX}
+            referrerPolicy="no-referrer"
+            srcDoc={srcDoc}
+            style={{ height }}
+          />
+          <iframe
+            ref={probe}
+            key={allowRemote ? 'probe-remote' : 'probe-local'}
+            className="mail-frame-probe"
+            aria-hidden="true"
+            tabIndex={-1}
+            title="Message body (layout copy)"
+            sandbox="allow-same-origin"
+            srcDoc={srcDoc}
+            onLoad={() => onProbeLoad.current()}
+          />
+        </div>
+      ) : (
+        <div className="mail-frame-wrap" aria-busy="true" />
+      )}
     </>
   );
+}
+
+/** lib/sanitize-html's sanitizer, once its parser frame is ready (undefined until then, and if it cannot load) */
+function useMailSanitizer(): MailSanitizer | undefined {
+  const [sanitizer, setSanitizer] = useState<{ sanitize: MailSanitizer }>();
+  useEffect(() => {
+    let live = true;
+    mailSanitizer().then(
+      (sanitize) => live && setSanitizer({ sanitize }),
+      () => undefined, // the body stays empty: an unsanitized mail is never shown
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  return sanitizer?.sanitize;
 }
 
 const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"')\]]+/g;
