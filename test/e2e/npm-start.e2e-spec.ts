@@ -24,6 +24,10 @@ describe('npm start', () => {
       CONSUMER_PORT: String(await freePort()),
     };
     delete env.MS_CLIENT_ID; // the embedded default: the bundled Outlook emulator
+    // npm start makes its own trust: the emulator's CA for the apps' Microsoft requests only (MS_CA_FILE), and
+    // nothing process-wide, so what the test runner sets for its own processes must not help it
+    delete env.NODE_EXTRA_CA_CERTS;
+    delete env.MS_CA_FILE;
     child = spawn('npm', ['start', '--silent'], { cwd: root, env, detached: true, stdio: 'pipe' });
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));

@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ConfigError } from './config-error';
 import { loadConsumerConfig } from './consumer.config';
 import { loadEmulatorConfig } from './emulator.config';
@@ -26,6 +30,43 @@ function problemsOf(fn: () => unknown): Record<string, string> {
 }
 
 describe('configuration', () => {
+  it('MS_CA_FILE: read at boot into microsoft.extraCa; a missing or certificate-less file stops the app', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ms-ca-file-'));
+    try {
+      expect(loadProducerConfig(validProducerEnv()).microsoft.extraCa).toBeUndefined();
+      const pem = execFileSync('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        path.join(dir, 'k.pem'),
+        '-subj',
+        '/CN=Test CA',
+        '-days',
+        '1',
+      ]).toString();
+      const file = path.join(dir, 'ca.pem');
+      fs.writeFileSync(file, `# a comment\n${pem}`);
+      const c = loadConsumerConfig({ ...validProducerEnv(), MS_CA_FILE: file });
+      expect(c.microsoft.extraCa).toEqual({ file, pem });
+
+      const missing = path.join(dir, 'missing.pem');
+      expect(problemsOf(() => loadProducerConfig({ ...validProducerEnv(), MS_CA_FILE: missing }))).toEqual({
+        MS_CA_FILE: `cannot read ${missing} (ENOENT)`,
+      });
+      fs.writeFileSync(path.join(dir, 'empty.pem'), 'not a certificate');
+      expect(
+        problemsOf(() =>
+          loadProducerConfig({ ...validProducerEnv(), MS_CA_FILE: path.join(dir, 'empty.pem') }),
+        ),
+      ).toEqual({ MS_CA_FILE: expect.stringContaining('holds no readable PEM certificate') as string });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('parses a complete producer environment with defaults filled in', () => {
     const c = loadProducerConfig(validProducerEnv());
     expect(c.port).toBe(3000);
