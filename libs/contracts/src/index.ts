@@ -59,3 +59,11 @@ export {
   type MailCommandStatus,
   type Recipient,
 } from './mail-commands';
+export {
+  hasNoControlCharacters,
+  isoInstant,
+  isStorableInstant,
+  MAX_INSTANT,
+  MIN_INSTANT,
+  wholeNumberParam,
+} from './query-params';

@@ -1,27 +1,15 @@
 import { ApiProperty, type ApiQueryOptions } from '@nestjs/swagger';
 import { z } from 'zod';
-import type { MailChange } from '@email-core/contracts';
+import { wholeNumberParam, type MailChange } from '@email-core/contracts';
 
 export const DEFAULT_CHANGES_LIMIT = 500;
 export const MAX_CHANGES_LIMIT = 1000;
 
-const wholeNumber = (what: string) =>
-  z
-    .string({ required_error: `${what} is required` })
-    .regex(/^\d+$/, `${what} must be a whole number, 0 or more`)
-    .transform(Number)
-    .pipe(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER, `${what} is too large`));
-
 /** the query string of `GET /accounts/:id/changes`; unknown parameters are refused, not ignored */
 export const listChangesQuerySchema = z
   .object({
-    since: wholeNumber('since'),
-    limit: z
-      .string()
-      .regex(/^\d+$/, `limit must be a whole number from 1 to ${MAX_CHANGES_LIMIT}`)
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(MAX_CHANGES_LIMIT))
-      .optional(),
+    since: wholeNumberParam('since', 0, Number.MAX_SAFE_INTEGER),
+    limit: wholeNumberParam('limit', 1, MAX_CHANGES_LIMIT).optional(),
   })
   .strict()
   .transform(({ since, limit }) => ({ since, limit: limit ?? DEFAULT_CHANGES_LIMIT }));

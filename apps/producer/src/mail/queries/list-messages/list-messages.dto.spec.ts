@@ -41,6 +41,11 @@ describe('listMessagesQuerySchema', () => {
     });
   });
 
+  it('takes the edges of the range Postgres and JS share', () => {
+    expect(parse({ after: '0001-01-01T00:00:00Z', before: '9999-12-31T23:59:59.999Z' }).success).toBe(true);
+    expect(parse({ after: '2025-01-01T00:00:00+14:00' }).success).toBe(true);
+  });
+
   it('drops blank text filters', () => {
     expect(parse({ q: '   ', from: '' })).toMatchObject({ success: true, data: { filter: {} } });
   });
@@ -54,6 +59,27 @@ describe('listMessagesQuerySchema', () => {
     ['a date without zone', { after: '2025-01-01' }, 'after'],
     ['after not before before', { after: '2025-02-01T00:00:00Z', before: '2025-01-01T00:00:00Z' }, 'after'],
     ['a forged cursor', { cursor: 'bm90LWEtY3Vyc29y' }, 'cursor'],
+    // issue 16: each of these passed validation and made Postgres fail with a 500
+    ['year 0', { after: '0000-01-01T00:00:00Z' }, 'after'],
+    ['year 0 before', { before: '0000-06-01T00:00:00+02:00' }, 'before'],
+    ['a zone Postgres refuses', { after: '2025-01-01T00:00:00+16:00' }, 'after'],
+    ['a zone JS cannot read', { before: '2025-01-01T00:00:00+99:99' }, 'before'],
+    ['year 10000', { after: '+010000-01-01T00:00:00Z' }, 'after'],
+    ['-infinity', { after: '-infinity' }, 'after'],
+    ['NaN', { before: 'NaN' }, 'before'],
+    [
+      'a cursor at year 0',
+      { cursor: encodeMessageCursor({ receivedAt: '0000-01-01T00:00:00Z', id: 'x' }) },
+      'cursor',
+    ],
+    [
+      'a cursor whose id holds a NUL',
+      { cursor: encodeMessageCursor({ receivedAt: '2025-01-01T00:00:00Z', id: 'a\u0000b' }) },
+      'cursor',
+    ],
+    ['a limit of 400 digits', { limit: '9'.repeat(400) }, 'limit'],
+    ['a limit of 2^53+1', { limit: '9007199254740993' }, 'limit'],
+    ['a limit in exponent form', { limit: '1e2' }, 'limit'],
     ['an unknown parameter', { unred: 'true' }, ''],
   ])('refuses %s', (_what, query, path) => {
     const result = parse(query);

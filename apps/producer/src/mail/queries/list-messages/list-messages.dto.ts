@@ -8,6 +8,12 @@ import {
   type MessageSummaryView,
   type RecipientView,
 } from '@email-core/database';
+import {
+  hasNoControlCharacters,
+  isoInstant,
+  isStorableInstant,
+  wholeNumberParam,
+} from '@email-core/contracts';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -15,11 +21,6 @@ export const MAX_PAGE_SIZE = 200;
 const flag = z
   .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1');
-
-const instant = z.string().datetime({
-  offset: true,
-  message: 'must be an ISO 8601 date-time with a zone, e.g. 2025-01-31T00:00:00Z',
-});
 
 /** text that means nothing once trimmed counts as absent */
 const text = (max: number) =>
@@ -36,21 +37,17 @@ export const listMessagesQuerySchema = z
     flagged: flag.optional(),
     hasAttachments: flag.optional(),
     from: text(320).optional(),
-    after: instant.optional(),
-    before: instant.optional(),
+    after: isoInstant().optional(),
+    before: isoInstant().optional(),
     q: text(500).optional(),
-    limit: z
-      .string()
-      .regex(/^\d+$/, `must be a whole number from 1 to ${MAX_PAGE_SIZE}`)
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(MAX_PAGE_SIZE))
-      .optional(),
+    limit: wholeNumberParam('limit', 1, MAX_PAGE_SIZE).optional(),
     cursor: z
       .string()
       .max(4096)
       .transform((raw, ctx) => {
         const key = decodeMessageCursor(raw);
-        if (!key) {
+        // what the cursor names goes to Postgres too: the same limits as a date parameter, and no NUL in the id
+        if (!key || !isStorableInstant(key.receivedAt) || !hasNoControlCharacters(key.id)) {
           ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'is not a cursor this API returned' });
           return z.NEVER;
         }
