@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { AuthError } from '@azure/msal-node';
 import { execFileSync } from 'node:child_process';
 import { MicrosoftNetworkClient, microsoftFetch } from './microsoft-http';
@@ -137,6 +138,22 @@ describe('microsoftFetch and MicrosoftNetworkClient (MS_CA_FILE)', () => {
     const res = await microsoftFetch(other, { NODE_EXTRA_CA_CERTS: bundle })(`${origin}/corp`);
     expect(res.status).toBe(200);
     await expect(microsoftFetch(other, {})(`${origin}/corp`)).rejects.toThrow(/fetch failed/);
+  });
+
+  it('parses the CA list once, not for every new TLS connection (each parse of ~300 roots blocks the loop ~0.1 s)', async () => {
+    const fetchIt = microsoftFetch(ca);
+    const contexts = jest.spyOn(tls, 'createSecureContext');
+    try {
+      for (let i = 0; i < 3; i += 1) {
+        // `connection: close`: every request opens a new TLS connection
+        const res = await fetchIt(`${origin}/again-${i}`, { headers: { connection: 'close' } });
+        expect(res.status).toBe(200);
+        await res.arrayBuffer();
+      }
+      expect(contexts).not.toHaveBeenCalled();
+    } finally {
+      contexts.mockRestore();
+    }
   });
 
   it('is what msal-node sends its GET and POST requests through, with JSON answers and headers', async () => {
