@@ -7,11 +7,18 @@ import { CommandErrors } from './command-errors';
 export const UPLOADS_ROUTE = 'uploads';
 
 /**
+ * Past the limit, at most this much more of an (authenticated) upload is read and dropped, so that a client still
+ * sending gets to read its 413 instead of a reset; beyond it the connection is closed.
+ */
+const DISCARD_BYTES = 1024 * 1024;
+
+/**
  * The upload's body reader, mounted in main.ts after the caller is authenticated and rate-limited and before
  * Nest's parsers: it reads the raw bytes whatever the Content-Type (the file's own) into `req.body` as a Buffer,
  * with a hard limit of `maxBytes`. A body that announces more is 413 `ATTACHMENT_TOO_LARGE` before a byte is
- * read; one that turns out larger is answered as soon as it crosses the limit, what it had sent is dropped, and
- * the connection is closed rather than the rest read.
+ * read; one that turns out larger is answered as soon as it crosses the limit. Nothing past the limit is ever
+ * kept: up to DISCARD_BYTES more are read and dropped (the client reads the 413 reliably), and a body larger still
+ * has its connection closed instead of being read.
  */
 export function uploadBody(maxBytes: number = MAX_INLINE_ATTACHMENT_BYTES): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -19,25 +26,27 @@ export function uploadBody(maxBytes: number = MAX_INLINE_ATTACHMENT_BYTES): Requ
     if (req.method !== 'POST' || (req.path !== '/' && req.path !== '')) return next();
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes) {
-      refuseBeforeBody(res, CommandErrors.uploadTooLarge());
+      // a little over: Node discards the rest once the 413 is written; far over: the connection closes unread
+      refuseBeforeBody(res, CommandErrors.uploadTooLarge(), { close: declared > maxBytes + DISCARD_BYTES });
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    const onData = (chunk: Buffer): void => {
+    req.on('data', (chunk: Buffer) => {
       size += chunk.length;
+      if (settled) {
+        if (size > maxBytes + DISCARD_BYTES) req.socket.destroy();
+        return;
+      }
       if (size <= maxBytes) {
         chunks.push(chunk);
         return;
       }
       settled = true;
       chunks.length = 0;
-      req.off('data', onData);
-      req.pause();
-      refuseBeforeBody(res, CommandErrors.uploadTooLarge());
-    };
-    req.on('data', onData);
+      refuseBeforeBody(res, CommandErrors.uploadTooLarge(), { close: false });
+    });
     req.on('end', () => {
       if (settled) return;
       settled = true;

@@ -14,12 +14,16 @@ import { ApiExceptionFilter, type ApiErrorBody } from '../http/api-exception.fil
 
 const filter = new ApiExceptionFilter();
 
-/** Answers `err` the way ApiExceptionFilter would (same status, body and Retry-After), then closes. */
-export function refuseBeforeBody(res: Response, err: unknown): void {
+/**
+ * Answers `err` the way ApiExceptionFilter would (same status, body and Retry-After), then closes the connection;
+ * with `{close: false}` the connection stays open and Node discards the rest of the body (for a rest the caller
+ * has bounded).
+ */
+export function refuseBeforeBody(res: Response, err: unknown, opts: { close?: boolean } = {}): void {
   const { status, body, retryAfterSeconds } = filter.toResponse(err);
   if (res.headersSent) return;
   if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(retryAfterSeconds));
-  res.setHeader('Connection', 'close');
+  if (opts.close !== false) res.setHeader('Connection', 'close');
   res.status(status).json(body);
 }
 
