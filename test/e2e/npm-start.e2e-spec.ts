@@ -1,7 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, openBrowser, waitFor, type BrowserSession } from '@email-core/testing';
+import { freePort, grantOperator, openBrowser, waitFor, type BrowserSession } from '@email-core/testing';
+
+/** every Ops route (issue 16: each is 403 for a user nobody granted the operator role) */
+const OPS_ROUTES: ReadonlyArray<readonly ['GET' | 'POST', string]> = [
+  ['GET', 'kafka'],
+  ['GET', 'dead-letters'],
+  ['POST', 'dead-letters/replay'],
+  ['GET', 'subscriptions'],
+];
 
 const root = path.resolve(__dirname, '../..');
 
@@ -89,9 +97,37 @@ describe('npm start', () => {
     await page.getByLabel('Password').fill('a long demo password');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.waitForURL(/#\/mail/);
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
-    // the local demo makes every user an operator
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Ops' }).waitFor();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Accounts' }).click();
+    // nobody is an operator by default, not even in the demo (issue 16, defect 2): no Ops link, 403 on every
+    // Ops route, and npm start says how to grant the role
+    expect(output).toContain('npm run ops:grant -- <your email>');
+    await expect(nav.getByRole('link', { name: 'Ops' }).count()).resolves.toBe(0);
+    const signIn = await fetch(`http://127.0.0.1:${port}/api/v1/auth/signin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'first.user@example.org', password: 'a long demo password' }),
+    });
+    expect(signIn.status).toBe(200);
+    const { accessToken } = (await signIn.json()) as { accessToken: string };
+    const ops = async (): Promise<number[]> =>
+      Promise.all(
+        OPS_ROUTES.map(async ([method, route]) => {
+          const res = await fetch(`http://127.0.0.1:${port}/api/v1/ops/${route}`, {
+            method,
+            headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+            ...(method === 'POST' ? { body: JSON.stringify({ partition: 0, offset: 0 }) } : {}),
+          });
+          return res.status;
+        }),
+      );
+    await expect(ops()).resolves.toEqual(OPS_ROUTES.map(() => 403));
+    // the command npm start printed makes this user an operator: the Ops API answers, the link appears
+    await grantOperator(process.env.DATABASE_URL!, 'first.user@example.org');
+    // (the replay of a dead letter that does not exist is a 404; the rest answer 200)
+    expect(await ops()).toEqual(OPS_ROUTES.map(([method]) => (method === 'POST' ? 404 : 200)));
+    await page.reload();
+    await nav.getByRole('link', { name: 'Ops' }).waitFor();
     await page.getByRole('button', { name: 'Connect Outlook' }).click();
     await page.waitForURL((url) => url.protocol === 'https:');
     await page.getByLabel('Email').fill('demo@contoso.example');
