@@ -3,6 +3,8 @@ import { TerminusModule } from '@nestjs/terminus';
 import { DependencyIndicators } from './dependency.indicators';
 import { HealthController } from './health.controller';
 import { HEALTH_OPTIONS, type HealthOptions } from './health.options';
+import { KafkaReadiness } from './kafka-readiness';
+import { Readiness } from './readiness';
 
 @Module({})
 export class HealthModule {
@@ -11,7 +13,12 @@ export class HealthModule {
       module: HealthModule,
       imports: [TerminusModule.forRoot({ logger: false })],
       controllers: [HealthController],
-      providers: [{ provide: HEALTH_OPTIONS, useValue: options }, DependencyIndicators],
+      providers: [
+        { provide: HEALTH_OPTIONS, useValue: options },
+        DependencyIndicators,
+        KafkaReadiness,
+        Readiness,
+      ],
     };
   }
 }

@@ -1,5 +1,4 @@
 export interface HealthOptions {
-  databaseUrl: string;
   kafkaBrokers: string[];
   timeoutMs: number;
 }

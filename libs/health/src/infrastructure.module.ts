@@ -23,7 +23,6 @@ export class InfrastructureModule {
           password: config.redis.password,
         }),
         HealthModule.forRoot({
-          databaseUrl: config.database.url,
           kafkaBrokers: config.kafka.brokers,
           timeoutMs: config.healthCheckTimeoutMs,
         }),
