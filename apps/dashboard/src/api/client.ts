@@ -1,4 +1,5 @@
 import createClient, { type Middleware } from 'openapi-fetch';
+import { parseRetryAfter } from '@/lib/retry-after';
 import type { components, paths } from './schema';
 
 /** Every schema of the API, by name: `Schemas['MessageSummaryDto']`. */
@@ -10,6 +11,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** the server's `Retry-After` in seconds, on a 429 (and some 503s) */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -73,6 +76,7 @@ export async function unwrap<T>(call: Promise<FetchResult<T>>): Promise<T> {
     response.status,
     typeof body.error === 'string' ? body.error : `HTTP_${response.status}`,
     typeof body.message === 'string' ? body.message : response.statusText || 'request failed',
+    parseRetryAfter(response.headers.get('retry-after')),
   );
 }
 

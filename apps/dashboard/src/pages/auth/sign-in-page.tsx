@@ -2,6 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { Link, Navigate, useLocation } from 'react-router';
 import { ApiError, errorMessage } from '@/api/client';
 import { useSession } from '@/auth/session';
+import { waitText } from '@/lib/retry-after';
 import './auth.css';
 
 type Mode = 'signin' | 'signup';
@@ -17,7 +18,7 @@ function describe(error: unknown, mode: Mode): { text: string; field?: 'email' |
       case 'EMAIL_TAKEN':
         return { text: 'An account with this email already exists.', field: 'email' };
       case 'RATE_LIMITED':
-        return { text: 'Too many attempts. Wait a few minutes, then try again.' };
+        return { text: `Too many attempts. Try again ${waitText(error.retryAfterSeconds)}.` };
       case 'VALIDATION_FAILED':
         return { text: `Check your email and password: ${error.message}` };
       default:
