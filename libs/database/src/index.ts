@@ -1,7 +1,6 @@
 export { createDataSource, entities, type DataSourceOptions } from './data-source';
 export { runMigrationsLocked } from './migrate';
 export { migrations } from './migrations';
-export { probePostgres } from './postgres-probe';
 export { OutboxEntity } from './outbox/outbox.entity';
 export {
   OutboxRepository,

@@ -17,7 +17,8 @@ export const COMMAND_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
  * (security/before-body.ts) and before Nest's own parsers (100 kB for every other route, unchanged): it parses
  * the body with COMMAND_BODY_LIMIT_BYTES, and Nest's parser then sees a body already read and skips it. A larger
  * body is 413 `PAYLOAD_TOO_LARGE` in the API's error shape, at once when
- * Content-Length announces it (without reading it). Malformed JSON goes on to Nest's exception filter (400).
+ * Content-Length announces it (never parsed; Node still drains what the client sends, which only a signed-in
+ * caller within its rate limits can make it do). Malformed JSON goes on to Nest's exception filter (400).
  */
 export function commandBody(limitBytes: number = COMMAND_BODY_LIMIT_BYTES): RequestHandler {
   const parse = express.json({ limit: limitBytes });
