@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { MAX_INLINE_ATTACHMENT_BYTES } from '@email-core/contracts';
+import { readBoundedBody } from '../http/bounded-body';
 import { refuseBeforeBody } from '../security/before-body';
 import { CommandErrors } from './command-errors';
 
@@ -30,32 +31,10 @@ export function uploadBody(maxBytes: number = MAX_INLINE_ATTACHMENT_BYTES): Requ
       refuseBeforeBody(res, CommandErrors.uploadTooLarge(), { close: declared > maxBytes + DISCARD_BYTES });
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (settled) {
-        if (size > maxBytes + DISCARD_BYTES) req.socket.destroy();
-        return;
-      }
-      if (size <= maxBytes) {
-        chunks.push(chunk);
-        return;
-      }
-      settled = true;
-      chunks.length = 0;
-      refuseBeforeBody(res, CommandErrors.uploadTooLarge(), { close: false });
-    });
-    req.on('end', () => {
-      if (settled) return;
-      settled = true;
-      req.body = Buffer.concat(chunks, size);
-      next();
-    });
-    // a client that goes away mid-body: nothing to answer, nothing to do
-    req.on('error', () => {
-      settled = true;
+    readBoundedBody(req, next, {
+      maxBytes,
+      refuse: () => refuseBeforeBody(res, CommandErrors.uploadTooLarge(), { close: false }),
+      discardBytes: DISCARD_BYTES,
     });
   };
 }

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { readBoundedBody } from '../http/bounded-body';
 import { WebhookErrors } from './webhook-errors';
 
 /** the webhook's routes under the API prefix; main.ts mounts the body reader on exactly these */
@@ -23,29 +24,9 @@ export function graphWebhookBody(maxBytes: number): RequestHandler {
       res.status(413).json(WebhookErrors.payloadTooLarge(maxBytes));
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    req.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      size += chunk.length;
-      if (size > maxBytes) {
-        settled = true;
-        chunks.length = 0;
-        res.status(413).json(WebhookErrors.payloadTooLarge(maxBytes));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (settled) return;
-      settled = true;
-      req.body = Buffer.concat(chunks, size);
-      next();
-    });
-    // a client that goes away mid-body: nothing to answer, nothing to do
-    req.on('error', () => {
-      settled = true;
+    readBoundedBody(req, next, {
+      maxBytes,
+      refuse: () => res.status(413).json(WebhookErrors.payloadTooLarge(maxBytes)),
     });
   };
 }
