@@ -96,6 +96,16 @@ describe('security limits', () => {
     expect(config.limits).toMatchObject({ refreshPerMinute: 5, jsonBodyBytes: 2048 });
   });
 
+  it('the webhook takes at most 1,000 items a POST and 10,000 unknown subscription ids a minute per address', () => {
+    expect(loadProducerConfig(env()).webhook).toMatchObject({ maxItems: 1000, unknownIdsPerMinute: 10_000 });
+    const config = loadProducerConfig(
+      env({ WEBHOOK_MAX_ITEMS: '50', WEBHOOK_UNKNOWN_IDS_PER_MINUTE: '200' }),
+    );
+    expect(config.webhook).toMatchObject({ maxItems: 50, unknownIdsPerMinute: 200 });
+    expect(() => loadProducerConfig(env({ WEBHOOK_MAX_ITEMS: '0' }))).toThrow(ConfigError);
+    expect(() => loadProducerConfig(env({ WEBHOOK_UNKNOWN_IDS_PER_MINUTE: 'many' }))).toThrow(ConfigError);
+  });
+
   it('refuses a limit that is not a positive whole number', () => {
     expect(() => loadProducerConfig(env({ WEBHOOK_RATE_LIMIT_PER_MINUTE: '0' }))).toThrow(ConfigError);
     expect(() => loadProducerConfig(env({ JSON_BODY_LIMIT_BYTES: '1.5' }))).toThrow(ConfigError);
