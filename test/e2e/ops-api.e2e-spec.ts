@@ -241,7 +241,8 @@ describe('Ops API', () => {
   }, 60000);
 
   it('audit-logs every Ops answer (who, route, when, status), never a token or a query string', async () => {
-    // lines are told apart by their time: the previous test's last lines may still be on their way from the process
+    // lines are told apart by their time (`at` is when a request arrived): the previous test's last lines may still be
+    // on their way from the process, and may even be written after this line runs, but their requests came in before
     const since = Date.now();
     await ops('GET', '/dead-letters?limit=3');
     await ops('GET', '/kafka', undefined, bystander);

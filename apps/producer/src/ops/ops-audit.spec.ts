@@ -125,6 +125,19 @@ describe('ops audit log', () => {
     expect(lines().map(parse)).toEqual([expect.objectContaining({ aborted: true })]);
   });
 
+  it('stamps a line with when its request arrived, not when the answer finished', () => {
+    jest.useFakeTimers({ now: Date.parse('2026-12-04T17:00:00.000Z') });
+    try {
+      const { req, res, answer } = exchange({ url: '/api/v1/ops/kafka' });
+      new OpsAuditMiddleware().use(req, res, jest.fn());
+      jest.setSystemTime(Date.parse('2026-12-04T17:00:02.500Z'));
+      answer(200);
+      expect(parse(lines()[0])).toEqual(expect.objectContaining({ at: '2026-12-04T17:00:00.000Z' }));
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('bounds the route it logs', () => {
     expect(auditRoute('/api/v1/ops/kafka?x=1')).toBe('/api/v1/ops/kafka');
     expect(auditRoute(`/api/v1/ops/${'a'.repeat(500)}`)).toHaveLength(201);

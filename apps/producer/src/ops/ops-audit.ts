@@ -11,7 +11,7 @@ export interface OpsAuditRequest {
 }
 
 export interface OpsAuditEntry {
-  /** ISO time the response finished */
+  /** ISO time the request arrived (it finished durationMs later): a line is ordered by when its request came in */
   at: string;
   /** the user id from a valid access token; null when there was none (401) */
   userId: string | null;
@@ -58,10 +58,11 @@ export class OpsAuditMiddleware implements NestMiddleware {
   private readonly logger = new Logger('OpsAudit');
 
   use(req: Request & OpsAuditRequest & { user?: AuthUser }, res: Response, next: NextFunction): void {
+    const arrivedAt = new Date().toISOString();
     const started = process.hrtime.bigint();
     const write = (aborted: boolean) => {
       const entry: OpsAuditEntry = {
-        at: new Date().toISOString(),
+        at: arrivedAt,
         userId: req.user?.id ?? null,
         operator: req.opsActor?.operator ?? null,
         method: req.method,
