@@ -120,6 +120,45 @@ export const domainEventSchema = z.discriminatedUnion('type', [
 export type DomainEvent = z.infer<typeof domainEventSchema>;
 
 /**
+ * `mailboxPokes`: the provider-neutral poke. Any watcher (the Graph webhook, an IMAP IDLE connection, the periodic
+ * reconciliation, a mail action) says "account X: these messages or folders changed", and the round that follows
+ * is the same for every provider: the named folders (or, when a change names neither, every folder) catch up from
+ * their stored cursors, so duplicates, reordering and lost pokes converge on the mailbox's true state. Ids are the
+ * provider's own (`remote_id`); no tokens, no provider URLs.
+ */
+export const mailboxPokeChangeSchema = z
+  .object({
+    kind: z.enum(['created', 'updated', 'deleted']),
+    /** the provider's id of the message, when the watcher knows it */
+    messageId: z.string().min(1).max(512).optional(),
+    /** the provider's id of the folder, when the watcher knows it */
+    folderId: z.string().min(1).max(1024).optional(),
+  })
+  .strict();
+export type MailboxPokeChange = z.infer<typeof mailboxPokeChangeSchema>;
+
+export const MAILBOX_POKE_SOURCES = ['webhook', 'idle', 'reconcile', 'action', 'lifecycle'] as const;
+export type MailboxPokeSource = (typeof MAILBOX_POKE_SOURCES)[number];
+
+export const mailboxPokeSchema = z
+  .object({
+    type: z.literal('mailbox.poke'),
+    v: z.literal(1),
+    accountId: uuid,
+    source: z.enum(MAILBOX_POKE_SOURCES),
+    /** what changed; a change that names neither a message nor a folder means "somewhere": every folder runs */
+    changes: z.array(mailboxPokeChangeSchema).max(1000),
+    /** every folder catches up from its cursor (the reconciliation; a watcher that lost track) */
+    everyFolder: z.boolean().optional(),
+    receivedAt: isoDate,
+  })
+  .strict()
+  .refine((p) => p.everyFolder === true || p.changes.length > 0, {
+    message: 'a poke names at least one change, or everyFolder',
+  });
+export type MailboxPoke = z.infer<typeof mailboxPokeSchema>;
+
+/**
  * `graphNotifications`: change notifications the webhook accepted (subscription known, clientState matched),
  * one Kafka message per account per POST. They are pokes: the worker runs delta for the affected folders, so
  * duplicates, reordering and losses converge on the mailbox's true state. No clientState, no tokens.
