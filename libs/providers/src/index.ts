@@ -1,0 +1,2 @@
+export * from './port';
+export { MAIL_PROVIDER_NAMES, ProviderRegistry, UnknownProviderError, providerRegistry } from './registry';

@@ -1,0 +1,296 @@
+import type { Readable } from 'node:stream';
+import type { FolderInput, MessageInput, SealedTokenColumns } from '@email-core/database';
+
+/**
+ * The provider port: what the mirror and the use cases need of a mailbox, whoever hosts it (Outlook through
+ * Microsoft Graph today, IMAP/SMTP tomorrow). Everything here is provider-neutral: ids are the provider's own
+ * opaque strings (the mirror's `remote_id`), a cursor is an opaque string the adapter alone understands, and
+ * errors are the classes below. No Graph (or IMAP) type passes through it.
+ */
+
+/** The `mail_accounts.provider` value an adapter serves ('outlook' today). */
+export type ProviderName = string;
+
+/** A folder of the mailbox, with the provider's own counts. Top-level folders have `parentFolderId: null`. */
+export interface RemoteFolder extends FolderInput {
+  totalItemCount: number;
+  unreadItemCount: number;
+}
+
+/** A message as the mirror stores it, plus the folder the provider files it in. */
+export type RemoteMessage = MessageInput & { folderId: string };
+
+/**
+ * Where to read a folder's changes from: from scratch (every message of the folder, then a cursor), or from a
+ * stored cursor (a Graph nextLink/deltaLink; a UIDVALIDITY/MODSEQ pair for IMAP), replayed verbatim.
+ */
+export type ChangesFrom = { folderId: string } | { cursor: string };
+
+/**
+ * One page of a folder's changes. Exactly one of `nextCursor` (more pages follow: read them from it) and
+ * `cursor` (caught up: store it and read from it next time) is set.
+ */
+export interface ChangesPage {
+  /** messages added to or changed in the folder */
+  messages: RemoteMessage[];
+  /** ids the provider reports removed from this folder (a moved message is removed from its old folder) */
+  removedIds: string[];
+  nextCursor?: string;
+  cursor?: string;
+}
+
+/** A message's attachment as listed: never its content. */
+export interface RemoteAttachmentInfo {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  isInline: boolean;
+  kind: 'file' | 'item' | 'reference' | 'unknown';
+}
+
+/** An attachment's bytes, streamed: read `body` once; destroying it ends the download. */
+export interface RemoteAttachmentContent {
+  contentType: string | null;
+  contentLength: number | null;
+  body: Readable;
+}
+
+/** The read/flag state a message can be set to. */
+export type FlagStatus = MessageInput['flagStatus'];
+
+export interface OutgoingRecipient {
+  address: string;
+  name?: string;
+}
+
+/** A file sent with a mail. */
+export interface OutgoingAttachment {
+  name: string;
+  contentType: string;
+  content: Buffer;
+}
+
+export interface OutgoingMail {
+  subject: string;
+  body: { contentType: 'text' | 'html'; content: string };
+  toRecipients: OutgoingRecipient[];
+  ccRecipients: OutgoingRecipient[];
+  bccRecipients: OutgoingRecipient[];
+  attachments: OutgoingAttachment[];
+}
+
+/** Reading a mailbox: its folder tree, a folder's changes, where a message is now. */
+export interface MailboxReader {
+  /** every folder of the mailbox, nested ones included, parents before their children */
+  listFolderTree(): Promise<RemoteFolder[]>;
+  /**
+   * One page of a folder's changes, from scratch or from a stored cursor. Raises `CursorLostError` when the
+   * cursor is no longer valid (the folder must be read again from scratch) and `ReauthRequiredError` when the
+   * account's credentials no longer work.
+   */
+  changes(from: ChangesFrom, pageSize?: number): Promise<ChangesPage>;
+  /** the folder a message is in now, or null when it no longer exists */
+  folderOf(messageId: string): Promise<string | null>;
+}
+
+/** A message's attachments: the list (metadata only) and one attachment's bytes. */
+export interface MailboxAttachments {
+  /** a missing message raises `ProviderRefusedError` with status 404 */
+  list(messageId: string): Promise<RemoteAttachmentInfo[]>;
+  get(messageId: string, attachmentId: string): Promise<RemoteAttachmentInfo>;
+  openContent(messageId: string, attachmentId: string): Promise<RemoteAttachmentContent>;
+}
+
+/**
+ * Acting on a mailbox: every mail action the product offers. A refusal (nothing changed) raises
+ * `ProviderRefusedError` (status 404: no such message or folder); a transient failure raises
+ * `ProviderUnavailableError`. Ids in and out are the provider's stable ids.
+ */
+export interface MailboxActions {
+  setRead(messageId: string, isRead: boolean): Promise<void>;
+  setFlag(messageId: string, flagStatus: FlagStatus): Promise<void>;
+  /** moves a message (the destination by id or well-known name); answers the message's id and folder now */
+  move(messageId: string, destinationId: string): Promise<{ id: string; parentFolderId: string | null }>;
+  delete(messageId: string): Promise<void>;
+  /** sends a new mail, keeping a copy in Sent Items */
+  sendMail(mail: OutgoingMail): Promise<void>;
+  reply(messageId: string, opts: { replyAll: boolean; comment: string }): Promise<void>;
+  forward(messageId: string, opts: { comment: string; toRecipients: OutgoingRecipient[] }): Promise<void>;
+  /** a reply draft's id (for a reply with attachments: draft, attach, send) */
+  createReply(messageId: string, opts: { replyAll: boolean; comment: string }): Promise<string>;
+  createForward(
+    messageId: string,
+    opts: { comment: string; toRecipients: OutgoingRecipient[] },
+  ): Promise<string>;
+  addAttachment(draftId: string, attachment: OutgoingAttachment): Promise<void>;
+  sendDraft(draftId: string): Promise<void>;
+  /** a folder's id from an id or a well-known name ('sentitems'); null when there is no such folder */
+  folderId(idOrWellKnownName: string): Promise<string | null>;
+  /** the ids of a folder's newest messages, at most `count` */
+  newestMessageIds(folder: string, count: number): Promise<string[]>;
+}
+
+/**
+ * A channel through which the provider tells us the mailbox changed (a Graph subscription today; an IMAP IDLE
+ * connection tomorrow). What arrives through it becomes a `mailbox.poke`.
+ */
+export interface WatchChannel {
+  id: string;
+  /** where the channel delivers (a webhook URL; a connection name) */
+  deliversTo: string;
+  expiresAt: Date;
+}
+
+export interface NewWatchChannel {
+  /** where to deliver changes */
+  deliverTo: string;
+  /** where to deliver the channel's own lifecycle events */
+  lifecycleTo: string;
+  /** a secret the provider echoes with every delivery (never logged; only its hash is stored) */
+  secret: string;
+  expiresAt: Date;
+}
+
+/** The channel's own lifecycle, as the watcher reports it (Graph: lifecycle notifications). */
+export type WatchLifecycleEvent =
+  /** the channel needs renewing (its credentials or its expiry) or it stops delivering */
+  | 'renewalDue'
+  /** the provider ended the channel: open another one and catch up */
+  | 'ended'
+  /** deliveries were lost: catch up */
+  | 'missed';
+
+/** Watching a mailbox for changes: the channels the provider keeps for it. */
+export interface MailboxWatch {
+  list(): Promise<WatchChannel[]>;
+  /** raises `WatchLifetimeRejectedError` when the provider refuses the expiry as too far */
+  open(request: NewWatchChannel): Promise<WatchChannel>;
+  /** null when the provider no longer has it */
+  renew(id: string, expiresAt: Date): Promise<WatchChannel | null>;
+  /** false when it was already gone */
+  close(id: string): Promise<boolean>;
+}
+
+/** One account's mailbox at its provider: the port every use case talks to. */
+export interface Mailbox extends MailboxReader, MailboxActions {
+  readonly attachments: MailboxAttachments;
+  readonly watch: MailboxWatch;
+}
+
+/**
+ * Credentials as the vault seals them into the account row (`mail_accounts`' sealed columns): provider-specific
+ * blobs (OAuth tokens for Outlook, a password or app token for IMAP), encrypted and bound to the account.
+ */
+export type SealedCredentials = SealedTokenColumns;
+
+/**
+ * One vault for every provider's sealed credentials. `Secret` is what the provider hands over at linking (an
+ * OAuth token set; an IMAP password), `seal` encrypts it for the account row, and `credentialFor` opens it (and
+ * refreshes it when the provider's credentials expire) for a request.
+ */
+export interface CredentialVault<Secret = unknown> {
+  seal(accountId: string, secret: Secret): SealedCredentials;
+  /** a usable credential for a request of the account (e.g. a bearer token), refreshed when due */
+  credentialFor(accountId: string, opts?: { forceRefresh?: boolean }): Promise<string>;
+  /** the same from sealed columns kept after the account row is gone (an unlinked account's clean-up) */
+  credentialFromSealed(
+    accountId: string,
+    sealed: Partial<SealedCredentials>,
+    opts?: { forceRefresh?: boolean },
+  ): Promise<string>;
+  /** drops what this process holds in memory for the account */
+  forget(accountId: string): void;
+}
+
+/** An account whose row is gone, with the sealed credentials kept for its clean-up (closing its channels). */
+export interface UnlinkedAccount {
+  accountId: string;
+  sealed: Partial<SealedCredentials>;
+}
+
+/** An adapter: one provider's implementation of the port, registered at boot under its provider name. */
+export interface MailProvider {
+  readonly name: ProviderName;
+  /** the account's mailbox; cheap to build (one per use) */
+  mailbox(accountId: string): Mailbox;
+  /** the watch of an unlinked account, authenticated with the credentials kept for its clean-up */
+  watchOfUnlinked(account: UnlinkedAccount): MailboxWatch;
+  readonly vault: CredentialVault;
+}
+
+// ---- errors: adapters translate their provider's failures into these ----
+
+/** The stored cursor is no longer valid (Graph: 410 SyncStateNotFound): read the folder again from scratch. */
+export class CursorLostError extends Error {
+  constructor(message = 'the folder cursor is no longer valid') {
+    super(message);
+    this.name = 'CursorLostError';
+  }
+}
+
+/** The account's credentials no longer work: only its user can fix it, by linking the mailbox again. */
+export class ReauthRequiredError extends Error {
+  constructor(
+    readonly reason: string,
+    /** the provider's own code for it, when it gave one */
+    readonly providerCode?: string,
+  ) {
+    super(`re-authorization required: ${reason}`);
+    this.name = 'ReauthRequiredError';
+  }
+}
+
+/** No credentials are stored for the account (no such account, or it was never linked). */
+export class CredentialsNotFoundError extends Error {
+  constructor(readonly accountId: string) {
+    super(`mail account ${accountId} has no stored credentials`);
+    this.name = 'CredentialsNotFoundError';
+  }
+}
+
+/**
+ * The provider refused the request and changed nothing (an HTTP 4xx other than 429 for Graph; a NO/BAD for IMAP).
+ * `status` is HTTP-like: 404 means no such message or folder.
+ */
+export class ProviderRefusedError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProviderRefusedError';
+  }
+}
+
+/**
+ * The provider stayed unavailable or throttled after the adapter's bounded retries, or the credential could not be
+ * had in time: retrying later can fix it. `status` 0 means no request reached the provider (then `code` names the
+ * failure: `CredentialTimeout`, `CredentialsNotFound`, `AuthRefused`). `retryAfterMs` is the provider's advice.
+ */
+export class ProviderUnavailableError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'ProviderUnavailableError';
+  }
+}
+
+/** The provider refused a watch channel's expiry as too far; `maxMinutes` is its cap when it said so. */
+export class WatchLifetimeRejectedError extends Error {
+  constructor(
+    readonly maxMinutes: number | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WatchLifetimeRejectedError';
+  }
+}
+
+/** Codes of `ProviderUnavailableError` with status 0: the credential failed before any request was sent. */
+export const CREDENTIAL_FAILURE_CODES = ['CredentialTimeout', 'CredentialsNotFound', 'AuthRefused'] as const;
