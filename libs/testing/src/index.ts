@@ -2,6 +2,7 @@ export { resolveStackEndpoints, type EndpointSource, type ResolvedEndpoints } fr
 export { createTestRun, currentTestRun, disposeTestRun, testRunEnv, type TestRunInfo } from './test-run';
 export { spawnApp, waitForHealthy, type SpawnedApp } from './spawn-app';
 export { waitFor } from './wait-for';
+export { seededRandom } from './seeded-random';
 export { freePort, startEmulator, type RunningEmulator } from './emulator';
 export {
   apiCall,

@@ -110,6 +110,21 @@ export class MailAccountsRepository {
   }
 
   /**
+   * Unlinking's first statement, inside its transaction: locks the user's account row (FOR UPDATE) until the
+   * transaction ends, so nothing can attach to the account between the unlink's bookkeeping and its DELETE
+   * (a watcher being recorded takes FOR KEY SHARE on the row, which waits and then finds the account gone).
+   * False when the account is not theirs (or already gone).
+   */
+  async lockForUnlink(manager: EntityManager, userId: string, accountId: string): Promise<boolean> {
+    if (!UUID.test(accountId)) return false;
+    const rows: unknown[] = await manager.query(
+      `SELECT 1 FROM mail_accounts WHERE user_id = $1 AND id = $2 FOR UPDATE`,
+      [userId, accountId],
+    );
+    return rows.length > 0;
+  }
+
+  /**
    * Deletes one of the user's accounts with its folders, messages and bodies (ON DELETE CASCADE).
    * Runs inside `manager` when given, so the caller can commit an announcement with it. False when not theirs.
    */

@@ -123,15 +123,20 @@ export class GraphSubscriptionsRepository {
 
   /**
    * Stores the account's subscription, replacing the one it had (the caller deleted or lost that one at
-   * Microsoft). Returns false when the account no longer exists.
+   * Microsoft). Returns false when the account no longer exists: the caller must then delete what it created.
+   *
+   * The account row is read FOR KEY SHARE, which waits for an unlink holding it (`lockForUnlink`) and then
+   * finds it gone; an unlink that locks after this commits sees this row in its removal bookkeeping. So a
+   * subscription is either captured by the unlink's `addRemoval` or refused here, never cascade-deleted unseen.
    */
   async save(
     sub: Omit<StoredSubscription, 'createdAt' | 'renewedAt'>,
     manager?: EntityManager,
   ): Promise<boolean> {
     const rows: unknown[] = await this.q(manager).query(
-      `INSERT INTO graph_subscriptions (account_id, subscription_id, client_state_hash, resource, expires_at)
-       SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM mail_accounts WHERE id = $1)
+      `WITH account AS (SELECT id FROM mail_accounts WHERE id = $1 FOR KEY SHARE)
+       INSERT INTO graph_subscriptions (account_id, subscription_id, client_state_hash, resource, expires_at)
+       SELECT account.id, $2, $3, $4, $5 FROM account
        ON CONFLICT (account_id) DO UPDATE
          SET subscription_id = EXCLUDED.subscription_id, client_state_hash = EXCLUDED.client_state_hash,
              resource = EXCLUDED.resource, expires_at = EXCLUDED.expires_at, created_at = now(), renewed_at = NULL
@@ -220,9 +225,9 @@ export class GraphSubscriptionsRepository {
   }
 
   /**
-   * Unlinking: inside the transaction that deletes the account, keeps what deleting its subscription at
-   * Microsoft needs (the id and the account's sealed tokens). Returns the removal's id, or null when the account
-   * has no subscription.
+   * Unlinking: inside the transaction that deletes the account, after `lockForUnlink`, keeps what deleting its
+   * subscription at Microsoft needs (the id and the account's sealed tokens). Returns the removal's id, or null
+   * when the account has no subscription.
    */
   async addRemoval(manager: EntityManager, accountId: string): Promise<string | null> {
     const id = randomUUID();

@@ -16,6 +16,10 @@ import { UnlinkAccountCommand } from './unlink-account.command';
  * longer holds: in the same transaction, before the row goes, the subscription's id and the account's sealed
  * tokens move to `subscription_removals` and a `subscription.delete` outbox message names that row, so the
  * unlink and the removal commit together. A consumer deletes the subscription and then the row.
+ *
+ * The transaction locks the account row before anything else, so a subscription created concurrently is
+ * either in the removal bookkeeping or refused when it is recorded (and deleted by its creator), never
+ * cascade-deleted unseen while it lives on at Microsoft.
  */
 @CommandHandler(UnlinkAccountCommand)
 export class UnlinkAccountHandler implements ICommandHandler<UnlinkAccountCommand> {
@@ -36,9 +40,13 @@ export class UnlinkAccountHandler implements ICommandHandler<UnlinkAccountComman
   async execute({ userId, accountId }: UnlinkAccountCommand): Promise<void> {
     if (!(await this.accounts.findForUser(userId, accountId))) throw AccountErrors.accountNotFound();
     const removalId = await this.dataSource.transaction(async (manager) => {
+      // The account row first, FOR UPDATE: a subscription being recorded meanwhile either committed before
+      // (and the bookkeeping below sees it) or waits and then finds the account gone (and deletes its own).
+      if (!(await this.accounts.lockForUnlink(manager, userId, accountId))) {
+        throw AccountErrors.accountNotFound(); // removed meanwhile (a concurrent unlink)
+      }
       const removal = await this.subscriptions.addRemoval(manager, accountId);
       if (!(await this.accounts.deleteForUser(userId, accountId, manager))) {
-        // removed meanwhile (a concurrent unlink): roll the removal back with it
         throw AccountErrors.accountNotFound();
       }
       if (removal) {
