@@ -128,11 +128,11 @@ describe('Mail commands API and attachments', () => {
     ).rows;
   const mirrorIds = async (accountId: string) =>
     (
-      await db.query<{ graph_id: string }>(
-        `SELECT graph_id FROM messages WHERE account_id = $1 ORDER BY (subject = $2) DESC, received_at DESC`,
+      await db.query<{ remote_id: string }>(
+        `SELECT remote_id FROM messages WHERE account_id = $1 ORDER BY (subject = $2) DESC, received_at DESC`,
         [accountId, SUBJECT],
       )
-    ).rows.map((r) => r.graph_id);
+    ).rows.map((r) => r.remote_id);
 
   beforeAll(async () => {
     product = await startProduct();
@@ -199,7 +199,7 @@ describe('Mail commands API and attachments', () => {
     expect(aMessages.length).toBeGreaterThan(10);
     expect(bMessages.length).toBeGreaterThan(10);
     const subject = await db.query<{ subject: string; has_attachments: boolean }>(
-      `SELECT subject, has_attachments FROM messages WHERE account_id = $1 AND graph_id = $2`,
+      `SELECT subject, has_attachments FROM messages WHERE account_id = $1 AND remote_id = $2`,
       [user1.accountId, withAttachments],
     );
     expect(subject.rows[0]).toEqual({ subject: SUBJECT, has_attachments: true });
@@ -536,8 +536,8 @@ describe('Mail commands API and attachments', () => {
     });
 
     it('a move names its folder by id or well-known name; the stored command carries the id', async () => {
-      const archive = await db.query<{ graph_id: string }>(
-        `SELECT graph_id FROM mail_folders WHERE account_id = $1 AND well_known_name = 'archive'`,
+      const archive = await db.query<{ remote_id: string }>(
+        `SELECT remote_id FROM mail_folders WHERE account_id = $1 AND well_known_name = 'archive'`,
         [user1.accountId],
       );
       const res = await post(user1.token, {
@@ -547,7 +547,7 @@ describe('Mail commands API and attachments', () => {
         destinationFolderId: 'archive',
       });
       expect(res.status).toBe(202);
-      expect((await stored(res.body.id))[0].request.destinationFolderId).toBe(archive.rows[0].graph_id);
+      expect((await stored(res.body.id))[0].request.destinationFolderId).toBe(archive.rows[0].remote_id);
     });
 
     it('a mail with two attachments is stored with their bytes apart from the request, which holds none', async () => {

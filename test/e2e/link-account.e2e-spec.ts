@@ -737,16 +737,16 @@ describe('linking an Outlook account (producer + emulator + Postgres + Kafka)', 
 
   it('unlink: 204, the account and its mail are gone, then 404', async () => {
     await db.query(
-      `INSERT INTO mail_folders (account_id, graph_id, display_name) VALUES ($1, 'f1', 'Inbox')`,
+      `INSERT INTO mail_folders (account_id, remote_id, display_name) VALUES ($1, 'f1', 'Inbox')`,
       [aliceAccount],
     );
     await db.query(
-      `INSERT INTO messages (account_id, graph_id, folder_graph_id, change_key, received_at)
+      `INSERT INTO messages (account_id, remote_id, folder_remote_id, change_key, received_at)
        VALUES ($1, 'm1', 'f1', 'ck', now())`,
       [aliceAccount],
     );
     await db.query(
-      `INSERT INTO message_bodies (account_id, graph_id, content_type, content) VALUES ($1, 'm1', 'text', 'hi')`,
+      `INSERT INTO message_bodies (account_id, remote_id, content_type, content) VALUES ($1, 'm1', 'text', 'hi')`,
       [aliceAccount],
     );
     const res = await http('DELETE', `/api/v1/accounts/${aliceAccount}`, { token: userA.token });

@@ -233,7 +233,7 @@ async function insertMailbox(
   messages: SeedMessage[],
 ): Promise<void> {
   await db.query(
-    `INSERT INTO mail_folders (account_id, graph_id, parent_graph_id, display_name, well_known_name, total_count)
+    `INSERT INTO mail_folders (account_id, remote_id, parent_remote_id, display_name, well_known_name, total_count)
      SELECT $1, f.id, f.parent_id, f.display_name, f.well_known_name, 999
      FROM jsonb_to_recordset($2::jsonb) AS f(id text, parent_id text, display_name text, well_known_name text)`,
     [
@@ -249,8 +249,8 @@ async function insertMailbox(
     ],
   );
   const rows = messages.map((m) => ({
-    graph_id: m.id,
-    folder_graph_id: m.folderId,
+    remote_id: m.id,
+    folder_remote_id: m.folderId,
     subject: m.subject,
     from_name: m.from.name,
     from_address: m.from.address,
@@ -271,22 +271,22 @@ async function insertMailbox(
   await db.query(
     `WITH r AS (
        SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(
-         graph_id text, folder_graph_id text, subject text, from_name text, from_address text, to_recipients jsonb,
+         remote_id text, folder_remote_id text, subject text, from_name text, from_address text, to_recipients jsonb,
          cc_recipients jsonb, body_preview text, received_at timestamptz, sent_at timestamptz, is_read boolean,
          flag_status text, importance text, has_attachments boolean, conversation_id text, body_type text,
          body_content text)
      ), m AS (
-       INSERT INTO messages (account_id, graph_id, folder_graph_id, change_key, subject, from_name, from_address,
+       INSERT INTO messages (account_id, remote_id, folder_remote_id, change_key, subject, from_name, from_address,
          to_recipients, cc_recipients, body_preview, received_at, sent_at, is_read, flag_status, importance,
          has_attachments, conversation_id, search)
-       SELECT $1, r.graph_id, r.folder_graph_id, 'ck1', r.subject, r.from_name, r.from_address, r.to_recipients,
+       SELECT $1, r.remote_id, r.folder_remote_id, 'ck1', r.subject, r.from_name, r.from_address, r.to_recipients,
          r.cc_recipients, r.body_preview, r.received_at, r.sent_at, r.is_read, r.flag_status, r.importance,
          r.has_attachments, r.conversation_id, ${SEARCH_VECTOR_SQL('r')}
        FROM r
-       RETURNING graph_id
+       RETURNING remote_id
      )
-     INSERT INTO message_bodies (account_id, graph_id, content_type, content)
-     SELECT $1, r.graph_id, r.body_type, r.body_content FROM r JOIN m USING (graph_id)`,
+     INSERT INTO message_bodies (account_id, remote_id, content_type, content)
+     SELECT $1, r.remote_id, r.body_type, r.body_content FROM r JOIN m USING (remote_id)`,
     [accountId, JSON.stringify(rows)],
   );
 }
@@ -373,12 +373,12 @@ describe('mail reads: folders, pages, filters, search, one message, ownership, c
   /** the ids the database itself orders newest first, for the given predicate on A's messages */
   async function expectedOrder(predicate: (m: SeedMessage) => boolean): Promise<string[]> {
     const ids = mailboxA.messages.filter(predicate).map((m) => m.id);
-    const { rows } = await db.query<{ graph_id: string }>(
-      `SELECT graph_id FROM messages WHERE account_id = $1 AND graph_id = ANY($2)
-       ORDER BY received_at DESC, graph_id DESC`,
+    const { rows } = await db.query<{ remote_id: string }>(
+      `SELECT remote_id FROM messages WHERE account_id = $1 AND remote_id = ANY($2)
+       ORDER BY received_at DESC, remote_id DESC`,
       [accountA, ids],
     );
-    return rows.map((r) => r.graph_id);
+    return rows.map((r) => r.remote_id);
   }
 
   beforeAll(async () => {
@@ -705,7 +705,7 @@ describe('mail reads: folders, pages, filters, search, one message, ownership, c
     const foldersBefore = await get<{ items: ApiFolder[] }>(`/api/v1/accounts/${accountA}/folders`);
     await db.query(
       `UPDATE messages SET subject = 'changed behind the cache', is_read = NOT is_read
-       WHERE account_id = $1 AND graph_id = $2`,
+       WHERE account_id = $1 AND remote_id = $2`,
       [accountA, target.id],
     );
     expect((await get<ApiMessage>(path)).body.subject).toBe(target.subject);
@@ -722,12 +722,10 @@ describe('mail reads: folders, pages, filters, search, one message, ownership, c
     expect(unread(foldersAfter.body) - unread(foldersBefore.body)).toBe(target.isRead ? 1 : -1);
     expect((await cachedKeys()).some((k) => k.startsWith(`{acct:${accountA}}:q:${version + 1}:`))).toBe(true);
 
-    await db.query(`UPDATE messages SET subject = $3, is_read = $4 WHERE account_id = $1 AND graph_id = $2`, [
-      accountA,
-      target.id,
-      target.subject,
-      target.isRead,
-    ]);
+    await db.query(
+      `UPDATE messages SET subject = $3, is_read = $4 WHERE account_id = $1 AND remote_id = $2`,
+      [accountA, target.id, target.subject, target.isRead],
+    );
     await redis.incr(versionKey);
   });
 

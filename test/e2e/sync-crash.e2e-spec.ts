@@ -75,8 +75,8 @@ describe('sync survives consumer crashes', () => {
         messages: { immutableId: string; parentFolderId: string; changeKey: string }[];
       }>('GET', `/_emulator/mailboxes/${mailbox}/export?bodies=false`);
       const rows = (
-        await db.query<{ graph_id: string; folder_graph_id: string; change_key: string }>(
-          'SELECT graph_id, folder_graph_id, change_key FROM messages WHERE account_id = $1',
+        await db.query<{ remote_id: string; folder_remote_id: string; change_key: string }>(
+          'SELECT remote_id, folder_remote_id, change_key FROM messages WHERE account_id = $1',
           [account.id],
         )
       ).rows;
@@ -88,10 +88,10 @@ describe('sync survives consumer crashes', () => {
         ).rows[0]?.n,
       );
       expect(rows.length).toBe(20000);
-      expect(new Set(rows.map((r) => r.graph_id)).size).toBe(rows.length);
+      expect(new Set(rows.map((r) => r.remote_id)).size).toBe(rows.length);
       expect(bodies).toBe(20000);
       const key = (id: string, folder: string, ck: string) => `${id}|${folder}|${ck}`;
-      expect(rows.map((r) => key(r.graph_id, r.folder_graph_id, r.change_key)).sort()).toEqual(
+      expect(rows.map((r) => key(r.remote_id, r.folder_remote_id, r.change_key)).sort()).toEqual(
         exp.messages.map((m) => key(m.immutableId, m.parentFolderId, m.changeKey)).sort(),
       );
     } finally {

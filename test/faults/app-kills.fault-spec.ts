@@ -229,8 +229,8 @@ describe('apps killed at random during mixed sync and live load', () => {
         // as the user sees them: the mirror's messages (ids in graph order, so a seed picks the same ones)
         const pool = (
           await db.query<{ id: string; folder: string; is_read: boolean; flag_status: string }>(
-            `SELECT graph_id AS id, folder_graph_id AS folder, is_read, flag_status FROM messages
-              WHERE account_id = $1 ORDER BY graph_id COLLATE "C"`,
+            `SELECT remote_id AS id, folder_remote_id AS folder, is_read, flag_status FROM messages
+              WHERE account_id = $1 ORDER BY remote_id COLLATE "C"`,
             [accounts.get(address)],
           )
         ).rows;

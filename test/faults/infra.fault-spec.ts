@@ -266,7 +266,7 @@ describe('infrastructure faults', () => {
         async () =>
           (
             await db.query<{ is_read: boolean }>(
-              'SELECT is_read FROM messages WHERE account_id = $1 AND graph_id = $2',
+              'SELECT is_read FROM messages WHERE account_id = $1 AND remote_id = $2',
               [syncAccount, target.id],
             )
           ).rows[0].is_read === !target.isRead

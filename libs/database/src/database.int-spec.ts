@@ -95,13 +95,13 @@ describe('Postgres (real server, migrated schema)', () => {
     const { user, account } = await newAccount();
     for (const f of ['inbox', 'archive']) {
       await dataSource.query(
-        `INSERT INTO mail_folders (account_id, graph_id, display_name) VALUES ($1, $2, $2)`,
+        `INSERT INTO mail_folders (account_id, remote_id, display_name) VALUES ($1, $2, $2)`,
         [account, f],
       );
     }
     const put = (id: string, folder: string) =>
       dataSource.query(
-        `INSERT INTO messages (account_id, graph_id, folder_graph_id, change_key, received_at)
+        `INSERT INTO messages (account_id, remote_id, folder_remote_id, change_key, received_at)
          VALUES ($1, $2, $3, 'ck', now())`,
         [account, id, folder],
       );
@@ -125,13 +125,13 @@ describe('Postgres (real server, migrated schema)', () => {
     );
     expect(applied.relocated).toEqual([{ id: 'moved', folderId: 'archive' }]);
     expect(applied.removedIds.sort()).toEqual(['deleted', 'to-unknown']);
-    const rows: Array<{ graph_id: string; folder_graph_id: string }> = await dataSource.query(
-      `SELECT graph_id, folder_graph_id FROM messages WHERE account_id = $1 ORDER BY graph_id`,
+    const rows: Array<{ remote_id: string; folder_remote_id: string }> = await dataSource.query(
+      `SELECT remote_id, folder_remote_id FROM messages WHERE account_id = $1 ORDER BY remote_id`,
       [account],
     );
     expect(rows).toEqual([
-      { graph_id: 'already-moved', folder_graph_id: 'archive' },
-      { graph_id: 'moved', folder_graph_id: 'archive' },
+      { remote_id: 'already-moved', folder_remote_id: 'archive' },
+      { remote_id: 'moved', folder_remote_id: 'archive' },
     ]);
     await dataSource.query('DELETE FROM users WHERE id = $1', [user]);
   });
@@ -139,23 +139,23 @@ describe('Postgres (real server, migrated schema)', () => {
   it('a folder rebuild keeps its messages until the last page, which removes only those no page listed', async () => {
     const { user, account } = await newAccount();
     await dataSource.query(
-      `INSERT INTO mail_folders (account_id, graph_id, display_name, delta_link) VALUES ($1, 'inbox', 'Inbox', 'old')`,
+      `INSERT INTO mail_folders (account_id, remote_id, display_name, cursor) VALUES ($1, 'inbox', 'Inbox', 'old')`,
       [account],
     );
     for (const id of ['kept-1', 'kept-2', 'deleted-meanwhile']) {
       await dataSource.query(
-        `INSERT INTO messages (account_id, graph_id, folder_graph_id, change_key, received_at)
+        `INSERT INTO messages (account_id, remote_id, folder_remote_id, change_key, received_at)
          VALUES ($1, $2, 'inbox', 'ck', now())`,
         [account, id],
       );
     }
     const ids = async () =>
       (
-        await dataSource.query<Array<{ graph_id: string }>>(
-          `SELECT graph_id FROM messages WHERE account_id = $1 ORDER BY graph_id`,
+        await dataSource.query<Array<{ remote_id: string }>>(
+          `SELECT remote_id FROM messages WHERE account_id = $1 ORDER BY remote_id`,
           [account],
         )
-      ).map((r) => r.graph_id);
+      ).map((r) => r.remote_id);
 
     await dataSource.transaction((m) => folders.startRebuild(m, account, 'inbox'));
     expect((await folders.listForSync(account))[0]).toMatchObject({ deltaLink: null, rebuilding: true });

@@ -459,11 +459,11 @@ describe('libs/graph with the emulator, Postgres and the Redis Cluster', () => {
     it('a revoked refresh token moves the account to reauth_required, keeps its mail and tells the listener once', async () => {
       const { accountId, userId } = await linkedAccount(dave);
       await dataSource.query(
-        `INSERT INTO mail_folders (account_id, graph_id, display_name) VALUES ($1, 'F1', 'Inbox')`,
+        `INSERT INTO mail_folders (account_id, remote_id, display_name) VALUES ($1, 'F1', 'Inbox')`,
         [accountId],
       );
       await dataSource.query(
-        `INSERT INTO messages (account_id, graph_id, folder_graph_id, change_key, received_at)
+        `INSERT INTO messages (account_id, remote_id, folder_remote_id, change_key, received_at)
          VALUES ($1, 'M1', 'F1', 'ck', now())`,
         [accountId],
       );

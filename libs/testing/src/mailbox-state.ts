@@ -39,26 +39,26 @@ const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id 
 
 export async function mirroredState(db: Queryable, accountId: string): Promise<MailboxState> {
   const messages = await db.query<{
-    graph_id: string;
-    folder_graph_id: string;
+    remote_id: string;
+    folder_remote_id: string;
     change_key: string;
     subject: string;
     is_read: boolean;
     flag_status: string;
   }>(
-    `SELECT graph_id, folder_graph_id, change_key, subject, is_read, flag_status FROM messages
+    `SELECT remote_id, folder_remote_id, change_key, subject, is_read, flag_status FROM messages
       WHERE account_id = $1`,
     [accountId],
   );
-  const folders = await db.query<{ graph_id: string; total_count: number; unread_count: number }>(
-    `SELECT graph_id, total_count, unread_count FROM mail_folders WHERE account_id = $1`,
+  const folders = await db.query<{ remote_id: string; total_count: number; unread_count: number }>(
+    `SELECT remote_id, total_count, unread_count FROM mail_folders WHERE account_id = $1`,
     [accountId],
   );
   return {
     messages: messages.rows
       .map((r) => ({
-        id: r.graph_id,
-        folderId: r.folder_graph_id,
+        id: r.remote_id,
+        folderId: r.folder_remote_id,
         changeKey: r.change_key,
         subject: r.subject,
         isRead: r.is_read,
@@ -66,7 +66,7 @@ export async function mirroredState(db: Queryable, accountId: string): Promise<M
       }))
       .sort(byId),
     folders: folders.rows
-      .map((r) => ({ id: r.graph_id, total: r.total_count, unread: r.unread_count }))
+      .map((r) => ({ id: r.remote_id, total: r.total_count, unread: r.unread_count }))
       .sort(byId),
   };
 }

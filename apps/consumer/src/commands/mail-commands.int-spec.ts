@@ -396,7 +396,7 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
     const victim = exp.messages.find((m) => m.parentFolderId === inbox) as ExportMessage;
     // deleted "elsewhere" (no subscription here: the mirror still has it)
     await emulator.admin('DELETE', `/_emulator/mailboxes/${aliceAddress}/messages/${victim.id}`);
-    const held = await db.query(`SELECT 1 FROM messages WHERE account_id = $1 AND graph_id = $2`, [
+    const held = await db.query(`SELECT 1 FROM messages WHERE account_id = $1 AND remote_id = $2`, [
       alice,
       victim.immutableId,
     ]);
@@ -411,7 +411,7 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
     expect(outcome).toMatchObject({ status: 'failed', reasonCode: 'MESSAGE_GONE' });
     expect(outcome.reason).toMatch(/no longer exists in Outlook/);
     expect(await commandRow(id)).toMatchObject({ status: 'failed', reason_code: 'MESSAGE_GONE' });
-    const gone = await db.query(`SELECT 1 FROM messages WHERE account_id = $1 AND graph_id = $2`, [
+    const gone = await db.query(`SELECT 1 FROM messages WHERE account_id = $1 AND remote_id = $2`, [
       alice,
       victim.immutableId,
     ]);
@@ -446,7 +446,7 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
     expect(sent?.parentFolderId).toBe(folderNamed(sender, 'sentitems'));
     expect(sent?.hasAttachments).toBe(true);
     const mirrored = await db.query<{ folder_graph_id: string }>(
-      `SELECT folder_graph_id FROM messages WHERE account_id = $1 AND graph_id = $2`,
+      `SELECT folder_remote_id AS folder_graph_id FROM messages WHERE account_id = $1 AND remote_id = $2`,
       [alice, sent?.immutableId],
     );
     expect(mirrored.rows).toEqual([{ folder_graph_id: folderNamed(sender, 'sentitems') }]);
@@ -488,7 +488,7 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
     await waitFor(
       async () =>
         (
-          await db.query(`SELECT 1 FROM messages WHERE account_id = $1 AND graph_id = $2`, [
+          await db.query(`SELECT 1 FROM messages WHERE account_id = $1 AND remote_id = $2`, [
             bob,
             received.immutableId,
           ])

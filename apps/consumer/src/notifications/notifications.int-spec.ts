@@ -172,7 +172,8 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
         message_graph_id: string;
         folder_graph_id: string;
       }>(
-        `SELECT seq, kind, message_graph_id, folder_graph_id FROM mail_changes WHERE account_id = $1 ORDER BY seq`,
+        `SELECT seq, kind, message_remote_id AS message_graph_id, folder_remote_id AS folder_graph_id
+         FROM mail_changes WHERE account_id = $1 ORDER BY seq`,
         [accountId],
       )
     ).rows.map((r): MailChange => ({
@@ -529,7 +530,7 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
       async () => {
         const { rows } = await db.query<{ n: string }>(
           `SELECT count(*) AS n FROM mail_folders
-            WHERE account_id = $1 AND (synced_at IS NULL OR synced_at <= $2 OR delta_link IS NULL)`,
+            WHERE account_id = $1 AND (synced_at IS NULL OR synced_at <= $2 OR cursor IS NULL)`,
           [alice, since],
         );
         return rows[0].n === '0' ? true : undefined;
@@ -547,7 +548,7 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
     expect(fewest).toBe(messagesBefore);
     const links = (
       await db.query<{ n: string }>(
-        `SELECT count(*) AS n FROM mail_folders WHERE account_id = $1 AND (delta_link IS NULL OR next_link IS NOT NULL)`,
+        `SELECT count(*) AS n FROM mail_folders WHERE account_id = $1 AND (cursor IS NULL OR next_cursor IS NOT NULL)`,
         [alice],
       )
     ).rows[0].n;

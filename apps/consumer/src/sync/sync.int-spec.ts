@@ -342,8 +342,9 @@ describe('sync worker (real Postgres, Kafka, Redis; Graph faked)', () => {
         next_link: string | null;
         delta_link: string | null;
       }>(
-        `SELECT graph_id, parent_graph_id, total_count, unread_count, next_link, delta_link
-         FROM mail_folders WHERE account_id = $1 ORDER BY graph_id`,
+        `SELECT remote_id AS graph_id, parent_remote_id AS parent_graph_id, total_count, unread_count,
+                next_cursor AS next_link, cursor AS delta_link
+         FROM mail_folders WHERE account_id = $1 ORDER BY remote_id`,
         [id],
       )
     ).rows;
@@ -351,21 +352,21 @@ describe('sync worker (real Postgres, Kafka, Redis; Graph faked)', () => {
   const snapshot = async (id: string) => ({
     messages: (
       await db.query(
-        `SELECT graph_id, folder_graph_id, change_key, is_read, updated_at, xmin::text AS xmin
-         FROM messages WHERE account_id = $1 ORDER BY graph_id`,
+        `SELECT remote_id, folder_remote_id, change_key, is_read, updated_at, xmin::text AS xmin
+         FROM messages WHERE account_id = $1 ORDER BY remote_id`,
         [id],
       )
     ).rows,
     bodies: (
       await db.query(
-        `SELECT graph_id, content, xmin::text AS xmin FROM message_bodies WHERE account_id = $1 ORDER BY graph_id`,
+        `SELECT remote_id, content, xmin::text AS xmin FROM message_bodies WHERE account_id = $1 ORDER BY remote_id`,
         [id],
       )
     ).rows,
     folders: (
       await db.query(
-        `SELECT graph_id, parent_graph_id, display_name, total_count, unread_count
-         FROM mail_folders WHERE account_id = $1 ORDER BY graph_id`,
+        `SELECT remote_id, parent_remote_id, display_name, total_count, unread_count
+         FROM mail_folders WHERE account_id = $1 ORDER BY remote_id`,
         [id],
       )
     ).rows,
@@ -404,8 +405,9 @@ describe('sync worker (real Postgres, Kafka, Redis; Graph faked)', () => {
         cc_recipients: unknown;
         content: string;
       }>(
-        `SELECT m.graph_id, m.folder_graph_id, m.subject, m.to_recipients, m.cc_recipients, b.content
-         FROM messages m JOIN message_bodies b USING (account_id, graph_id) WHERE m.account_id = $1`,
+        `SELECT m.remote_id AS graph_id, m.folder_remote_id AS folder_graph_id, m.subject, m.to_recipients,
+                m.cc_recipients, b.content
+         FROM messages m JOIN message_bodies b USING (account_id, remote_id) WHERE m.account_id = $1`,
         [accountId],
       )
     ).rows;
@@ -476,7 +478,7 @@ describe('sync worker (real Postgres, Kafka, Redis; Graph faked)', () => {
 
     const rows = (
       await db.query<{ graph_id: string; folder_graph_id: string; is_read: boolean }>(
-        `SELECT graph_id, folder_graph_id, is_read FROM messages WHERE account_id = $1`,
+        `SELECT remote_id AS graph_id, folder_remote_id AS folder_graph_id, is_read FROM messages WHERE account_id = $1`,
         [accountId],
       )
     ).rows;
@@ -509,7 +511,8 @@ describe('sync worker (real Postgres, Kafka, Redis; Graph faked)', () => {
     // A resync of a synced mailbox is incremental: what it changed is logged, gapless, and announced.
     const log = (
       await db.query<{ seq: string; kind: string; message_graph_id: string; folder_graph_id: string }>(
-        `SELECT seq, kind, message_graph_id, folder_graph_id FROM mail_changes WHERE account_id = $1 ORDER BY seq`,
+        `SELECT seq, kind, message_remote_id AS message_graph_id, folder_remote_id AS folder_graph_id
+         FROM mail_changes WHERE account_id = $1 ORDER BY seq`,
         [accountId],
       )
     ).rows.map((r) => ({

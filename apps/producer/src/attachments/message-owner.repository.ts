@@ -10,7 +10,7 @@ export class MessageOwnerRepository {
       `SELECT m.account_id
          FROM messages m
          JOIN mail_accounts a ON a.id = m.account_id
-        WHERE a.user_id = $1 AND m.graph_id = $2
+        WHERE a.user_id = $1 AND m.remote_id = $2
         LIMIT 1`,
       [userId, messageId],
     );

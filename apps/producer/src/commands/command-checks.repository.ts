@@ -26,11 +26,11 @@ export class CommandChecksRepository {
   /** The ids among `messageIds` that are not messages of the account's mirror (in the order given). */
   async missingMessages(accountId: string, messageIds: string[]): Promise<string[]> {
     if (messageIds.length === 0) return [];
-    const rows: Array<{ graph_id: string }> = await this.dataSource.query(
-      `SELECT graph_id FROM messages WHERE account_id = $1 AND graph_id = ANY($2::text[])`,
+    const rows: Array<{ remote_id: string }> = await this.dataSource.query(
+      `SELECT remote_id FROM messages WHERE account_id = $1 AND remote_id = ANY($2::text[])`,
       [accountId, messageIds],
     );
-    const found = new Set(rows.map((r) => r.graph_id));
+    const found = new Set(rows.map((r) => r.remote_id));
     return messageIds.filter((id) => !found.has(id));
   }
 
@@ -39,13 +39,13 @@ export class CommandChecksRepository {
    * `deleteditems`, ...); null when the account has no such folder.
    */
   async folderId(accountId: string, idOrWellKnownName: string): Promise<string | null> {
-    const rows: Array<{ graph_id: string }> = await this.dataSource.query(
-      `SELECT graph_id FROM mail_folders
-        WHERE account_id = $1 AND (graph_id = $2 OR well_known_name = lower($2))
-        ORDER BY (graph_id = $2) DESC
+    const rows: Array<{ remote_id: string }> = await this.dataSource.query(
+      `SELECT remote_id FROM mail_folders
+        WHERE account_id = $1 AND (remote_id = $2 OR well_known_name = lower($2))
+        ORDER BY (remote_id = $2) DESC
         LIMIT 1`,
       [accountId, idOrWellKnownName],
     );
-    return rows[0]?.graph_id ?? null;
+    return rows[0]?.remote_id ?? null;
   }
 }

@@ -34,7 +34,7 @@ export class MailChangesRepository {
     const first = last - changes.length + 1;
     const numbered = changes.map((c, i) => ({ ...c, seq: first + i }));
     await manager.query(
-      `INSERT INTO mail_changes (account_id, seq, kind, message_graph_id, folder_graph_id)
+      `INSERT INTO mail_changes (account_id, seq, kind, message_remote_id, folder_remote_id)
        SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[])`,
       [
         accountId,
@@ -67,11 +67,11 @@ export class MailChangesRepository {
     const rows: Array<{
       seq: string;
       kind: MailChange['kind'];
-      message_graph_id: string;
-      folder_graph_id: string;
+      message_remote_id: string;
+      folder_remote_id: string;
       at: Date;
     }> = await this.dataSource.query(
-      `SELECT seq, kind, message_graph_id, folder_graph_id, at FROM mail_changes
+      `SELECT seq, kind, message_remote_id, folder_remote_id, at FROM mail_changes
           WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
       [accountId, since, limit + 1],
     );
@@ -80,8 +80,8 @@ export class MailChangesRepository {
     const items = rows.slice(0, limit).map((r) => ({
       seq: Number(r.seq),
       kind: r.kind,
-      messageId: r.message_graph_id,
-      folderId: r.folder_graph_id,
+      messageId: r.message_remote_id,
+      folderId: r.folder_remote_id,
       at: r.at.toISOString(),
     }));
     return { items, latestSeq: latest, hasMore: rows.length > limit };

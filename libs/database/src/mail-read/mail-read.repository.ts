@@ -17,8 +17,8 @@ import { buildMessagePageQuery, MESSAGE_SUMMARY_COLUMNS, type MessagePageRequest
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface FolderRow {
-  graph_id: string | null;
-  parent_graph_id: string | null;
+  remote_id: string | null;
+  parent_remote_id: string | null;
   display_name: string | null;
   well_known_name: string | null;
   total_count: number | null;
@@ -26,8 +26,8 @@ interface FolderRow {
 }
 
 interface MessageRow {
-  graph_id: string;
-  folder_graph_id: string;
+  remote_id: string;
+  folder_remote_id: string;
   subject: string;
   from_name: string;
   from_address: string;
@@ -65,25 +65,25 @@ export class MailReadRepository {
     if (!UUID.test(scope.accountId)) return { ok: false, error: 'ACCOUNT_NOT_FOUND' };
     // LEFT JOINs from the owned account: no row at all means "not yours"; one row of NULLs means "no folders yet"
     const rows = await this.db.query<FolderRow[]>(
-      `SELECT f.graph_id, f.parent_graph_id, f.display_name, f.well_known_name,
+      `SELECT f.remote_id, f.parent_remote_id, f.display_name, f.well_known_name,
               c.total_count, c.unread_count
        FROM mail_accounts a
        LEFT JOIN mail_folders f ON f.account_id = a.id
        LEFT JOIN LATERAL (
          SELECT count(*)::int AS total_count, (count(*) FILTER (WHERE NOT m.is_read))::int AS unread_count
          FROM messages m
-         WHERE m.account_id = a.id AND m.folder_graph_id = f.graph_id
-       ) c ON f.graph_id IS NOT NULL
+         WHERE m.account_id = a.id AND m.folder_remote_id = f.remote_id
+       ) c ON f.remote_id IS NOT NULL
        WHERE a.id = $1 AND a.user_id = $2`,
       [scope.accountId, scope.userId],
     );
     if (rows.length === 0) return { ok: false, error: 'ACCOUNT_NOT_FOUND' };
     const folders: FolderView[] = [];
     for (const r of rows) {
-      if (r.graph_id === null) continue;
+      if (r.remote_id === null) continue;
       folders.push({
-        id: r.graph_id,
-        parentId: r.parent_graph_id,
+        id: r.remote_id,
+        parentId: r.parent_remote_id,
         displayName: r.display_name ?? '',
         wellKnownName: r.well_known_name,
         totalCount: r.total_count ?? 0,
@@ -101,7 +101,7 @@ export class MailReadRepository {
     if (!UUID.test(scope.accountId)) return { ok: false, error: 'ACCOUNT_NOT_FOUND' };
     const rows = await this.db.query<Array<{ folder_found: boolean }>>(
       `SELECT ($3::text IS NULL OR EXISTS (
-                SELECT 1 FROM mail_folders f WHERE f.account_id = a.id AND f.graph_id = $3::text)) AS folder_found
+                SELECT 1 FROM mail_folders f WHERE f.account_id = a.id AND f.remote_id = $3::text)) AS folder_found
        FROM mail_accounts a
        WHERE a.id = $1 AND a.user_id = $2`,
       [scope.accountId, scope.userId, folderId ?? null],
@@ -127,7 +127,7 @@ export class MailReadRepository {
     const last = items[items.length - 1];
     const nextCursor =
       rows.length > page.limit && last
-        ? encodeMessageCursor({ receivedAt: last.received_key, id: last.graph_id })
+        ? encodeMessageCursor({ receivedAt: last.received_key, id: last.remote_id })
         : null;
     return { ok: true, value: { items: items.map(toSummary), nextCursor } };
   }
@@ -143,14 +143,14 @@ export class MailReadRepository {
       `SELECT ${MESSAGE_SUMMARY_COLUMNS},
               b.content_type AS body_content_type, b.content AS body_content
        FROM mail_accounts a
-       LEFT JOIN messages m ON m.account_id = a.id AND m.graph_id = $3
-       LEFT JOIN message_bodies b ON b.account_id = m.account_id AND b.graph_id = m.graph_id
+       LEFT JOIN messages m ON m.account_id = a.id AND m.remote_id = $3
+       LEFT JOIN message_bodies b ON b.account_id = m.account_id AND b.remote_id = m.remote_id
        WHERE a.id = $1 AND a.user_id = $2`,
       [scope.accountId, scope.userId, messageId],
     );
     const row = rows[0];
     if (!row) return { ok: false, error: 'ACCOUNT_NOT_FOUND' };
-    if (row.graph_id === null) return { ok: false, error: 'MESSAGE_NOT_FOUND' };
+    if (row.remote_id === null) return { ok: false, error: 'MESSAGE_NOT_FOUND' };
     const full = row as MessageDetailRow;
     const body =
       full.body_content !== null && full.body_content_type !== null
@@ -180,8 +180,8 @@ const IMPORTANCES: readonly Importance[] = ['low', 'normal', 'high'];
 
 function toSummary(r: MessageRow): MessageSummaryView {
   return {
-    id: r.graph_id,
-    folderId: r.folder_graph_id,
+    id: r.remote_id,
+    folderId: r.folder_remote_id,
     subject: r.subject,
     from: r.from_address || r.from_name ? { name: r.from_name, address: r.from_address } : null,
     toRecipients: toRecipients(r.to_recipients),

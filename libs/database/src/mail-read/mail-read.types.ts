@@ -79,7 +79,7 @@ export interface MessageListFilter {
   q?: string;
 }
 
-/** the position after which a page starts: the last row's (received_at, graph_id) */
+/** the position after which a page starts: the last row's (received_at, remote_id) */
 export interface MessageCursorKey {
   /** received_at in UTC with microseconds, as Postgres holds it */
   receivedAt: string;

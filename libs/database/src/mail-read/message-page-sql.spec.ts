@@ -14,7 +14,7 @@ describe('buildMessagePageQuery', () => {
     const { sql, params } = buildMessagePageQuery(scope, { filter: {}, limit: 50 });
     expect(sql).toContain('JOIN mail_accounts a ON a.id = m.account_id');
     expect(sql).toMatch(/WHERE m\.account_id = \$1\n {2}AND a\.id = \$1\n {2}AND a\.user_id = \$2\n/);
-    expect(sql).toMatch(/ORDER BY m\.received_at DESC, m\.graph_id DESC\nLIMIT \$3$/);
+    expect(sql).toMatch(/ORDER BY m\.received_at DESC, m\.remote_id DESC\nLIMIT \$3$/);
     expect(predicates(sql)).toEqual([]);
     expect(params).toEqual(['acct-1', 'user-1', 51]);
   });
@@ -35,7 +35,7 @@ describe('buildMessagePageQuery', () => {
       after: { receivedAt: '2025-01-15T08:00:00.000001Z', id: 'm-9' },
     });
     expect(predicates(sql)).toEqual([
-      'm.folder_graph_id = $3',
+      'm.folder_remote_id = $3',
       'NOT m.is_read',
       "m.flag_status = 'flagged'",
       'm.has_attachments',
@@ -43,7 +43,7 @@ describe('buildMessagePageQuery', () => {
       'm.received_at >= $5::timestamptz',
       'm.received_at < $6::timestamptz',
       "m.search @@ websearch_to_tsquery('simple', $7)",
-      '(m.received_at, m.graph_id) < ($8::timestamptz, $9)',
+      '(m.received_at, m.remote_id) < ($8::timestamptz, $9)',
     ]);
     expect(params).toEqual([
       'acct-1',

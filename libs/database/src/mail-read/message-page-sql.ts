@@ -14,7 +14,7 @@ export interface MessagePageRequest {
 
 /** the list columns, plus the keyset position rendered with microseconds for the cursor */
 export const MESSAGE_SUMMARY_COLUMNS = `
-  m.graph_id, m.folder_graph_id, m.subject, m.from_name, m.from_address, m.to_recipients, m.cc_recipients,
+  m.remote_id, m.folder_remote_id, m.subject, m.from_name, m.from_address, m.to_recipients, m.cc_recipients,
   m.body_preview, m.received_at, m.sent_at, m.is_read, m.flag_status, m.importance, m.has_attachments,
   m.conversation_id,
   to_char(m.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS received_key`;
@@ -25,10 +25,10 @@ export function escapeLike(text: string): string {
 }
 
 /**
- * One page of an account's messages, newest first on (received_at, graph_id), with every filter as a bound
+ * One page of an account's messages, newest first on (received_at, remote_id), with every filter as a bound
  * parameter: user input never reaches the SQL text. Ownership is part of the query itself (the join on
  * mail_accounts.user_id), so even a caller that skipped the account check could not read another user's rows.
- * With a folder, the (account_id, folder_graph_id, received_at DESC, graph_id DESC) index serves the order and
+ * With a folder, the (account_id, folder_remote_id, received_at DESC, remote_id DESC) index serves the order and
  * the keyset predicate directly; `q` goes through the GIN index on `search`.
  */
 export function buildMessagePageQuery(scope: MailReadScope, page: MessagePageRequest): SqlQuery {
@@ -41,7 +41,7 @@ export function buildMessagePageQuery(scope: MailReadScope, page: MessagePageReq
   const where = [`m.account_id = ${account}`, `a.id = ${account}`, `a.user_id = ${bind(scope.userId)}`];
   const f = page.filter;
 
-  if (f.folderId !== undefined) where.push(`m.folder_graph_id = ${bind(f.folderId)}`);
+  if (f.folderId !== undefined) where.push(`m.folder_remote_id = ${bind(f.folderId)}`);
   if (f.unread !== undefined) where.push(f.unread ? 'NOT m.is_read' : 'm.is_read');
   if (f.flagged !== undefined)
     where.push(f.flagged ? `m.flag_status = 'flagged'` : `m.flag_status <> 'flagged'`);
@@ -56,7 +56,7 @@ export function buildMessagePageQuery(scope: MailReadScope, page: MessagePageReq
   if (f.q !== undefined) where.push(`m.search @@ websearch_to_tsquery('simple', ${bind(f.q)})`);
   if (page.after !== undefined) {
     where.push(
-      `(m.received_at, m.graph_id) < (${bind(page.after.receivedAt)}::timestamptz, ${bind(page.after.id)})`,
+      `(m.received_at, m.remote_id) < (${bind(page.after.receivedAt)}::timestamptz, ${bind(page.after.id)})`,
     );
   }
 
@@ -64,7 +64,7 @@ export function buildMessagePageQuery(scope: MailReadScope, page: MessagePageReq
 FROM messages m
 JOIN mail_accounts a ON a.id = m.account_id
 WHERE ${where.join('\n  AND ')}
-ORDER BY m.received_at DESC, m.graph_id DESC
+ORDER BY m.received_at DESC, m.remote_id DESC
 LIMIT ${bind(page.limit + 1)}`;
   return { sql, params };
 }

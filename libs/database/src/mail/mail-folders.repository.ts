@@ -48,16 +48,16 @@ export interface UpsertFoldersResult {
 
 export const UPSERT_FOLDERS_SQL = `
 WITH up AS (
-INSERT INTO mail_folders (account_id, graph_id, parent_graph_id, display_name, well_known_name)
-SELECT $1, t.graph_id, t.parent_graph_id, t.display_name, t.well_known_name
-FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS t(graph_id, parent_graph_id, display_name, well_known_name)
-ON CONFLICT (account_id, graph_id) DO UPDATE SET
-  parent_graph_id = EXCLUDED.parent_graph_id,
+INSERT INTO mail_folders (account_id, remote_id, parent_remote_id, display_name, well_known_name)
+SELECT $1, t.remote_id, t.parent_remote_id, t.display_name, t.well_known_name
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS t(remote_id, parent_remote_id, display_name, well_known_name)
+ON CONFLICT (account_id, remote_id) DO UPDATE SET
+  parent_remote_id = EXCLUDED.parent_remote_id,
   display_name = EXCLUDED.display_name,
   well_known_name = EXCLUDED.well_known_name,
   updated_at = now()
-WHERE (mail_folders.parent_graph_id, mail_folders.display_name, mail_folders.well_known_name)
-  IS DISTINCT FROM (EXCLUDED.parent_graph_id, EXCLUDED.display_name, EXCLUDED.well_known_name)
+WHERE (mail_folders.parent_remote_id, mail_folders.display_name, mail_folders.well_known_name)
+  IS DISTINCT FROM (EXCLUDED.parent_remote_id, EXCLUDED.display_name, EXCLUDED.well_known_name)
 RETURNING 1
 )
 SELECT count(*)::int AS n FROM up`;
@@ -67,15 +67,15 @@ export const RECOUNT_SQL = (onlySome: boolean) => `
 UPDATE mail_folders f
 SET total_count = c.total, unread_count = c.unread, updated_at = now()
 FROM (
-  SELECT mf.graph_id,
-         count(m.graph_id)::int AS total,
-         (count(m.graph_id) FILTER (WHERE NOT m.is_read))::int AS unread
+  SELECT mf.remote_id,
+         count(m.remote_id)::int AS total,
+         (count(m.remote_id) FILTER (WHERE NOT m.is_read))::int AS unread
   FROM mail_folders mf
-  LEFT JOIN messages m ON m.account_id = mf.account_id AND m.folder_graph_id = mf.graph_id
-  WHERE mf.account_id = $1${onlySome ? ' AND mf.graph_id = ANY($2::text[])' : ''}
-  GROUP BY mf.graph_id
+  LEFT JOIN messages m ON m.account_id = mf.account_id AND m.folder_remote_id = mf.remote_id
+  WHERE mf.account_id = $1${onlySome ? ' AND mf.remote_id = ANY($2::text[])' : ''}
+  GROUP BY mf.remote_id
 ) c
-WHERE f.account_id = $1 AND f.graph_id = c.graph_id
+WHERE f.account_id = $1 AND f.remote_id = c.remote_id
   AND (f.total_count <> c.total OR f.unread_count <> c.unread)`;
 
 /** Intent-level access to an account's folders and their delta state. */
@@ -107,25 +107,25 @@ export class MailFoldersRepository {
         upserted = rows[0]?.n ?? 0;
       }
       if (options.beforeCommit) {
-        const dropped: Array<{ graph_id: string; folder_graph_id: string }> = await m.query(
+        const dropped: Array<{ remote_id: string; folder_remote_id: string }> = await m.query(
           `WITH d AS (
-             DELETE FROM messages WHERE account_id = $1 AND NOT (folder_graph_id = ANY($2::text[]))
-             RETURNING graph_id, folder_graph_id)
-           SELECT graph_id, folder_graph_id FROM d`,
+             DELETE FROM messages WHERE account_id = $1 AND NOT (folder_remote_id = ANY($2::text[]))
+             RETURNING remote_id, folder_remote_id)
+           SELECT remote_id, folder_remote_id FROM d`,
           [accountId, ids],
         );
         await options.beforeCommit(
           m,
-          dropped.map((r) => ({ id: r.graph_id, folderId: r.folder_graph_id })),
+          dropped.map((r) => ({ id: r.remote_id, folderId: r.folder_remote_id })),
         );
       } else {
         await m.query(
-          `DELETE FROM messages WHERE account_id = $1 AND NOT (folder_graph_id = ANY($2::text[]))`,
+          `DELETE FROM messages WHERE account_id = $1 AND NOT (folder_remote_id = ANY($2::text[]))`,
           [accountId, ids],
         );
       }
       const gone: Array<{ n: number }> = await m.query(
-        `WITH gone AS (DELETE FROM mail_folders WHERE account_id = $1 AND NOT (graph_id = ANY($2::text[])) RETURNING 1)
+        `WITH gone AS (DELETE FROM mail_folders WHERE account_id = $1 AND NOT (remote_id = ANY($2::text[])) RETURNING 1)
          SELECT count(*)::int AS n FROM gone`,
         [accountId, ids],
       );
@@ -136,23 +136,23 @@ export class MailFoldersRepository {
   /** The account's folders with where each one's delta resumes, in a stable order. */
   async listForSync(accountId: string): Promise<FolderSyncState[]> {
     const rows: Array<{
-      graph_id: string;
-      parent_graph_id: string | null;
+      remote_id: string;
+      parent_remote_id: string | null;
       display_name: string;
-      next_link: string | null;
-      delta_link: string | null;
+      next_cursor: string | null;
+      cursor: string | null;
       rebuilding: boolean;
     }> = await this.dataSource.query(
-      `SELECT graph_id, parent_graph_id, display_name, next_link, delta_link, rebuilding
-       FROM mail_folders WHERE account_id = $1 ORDER BY graph_id`,
+      `SELECT remote_id, parent_remote_id, display_name, next_cursor, cursor, rebuilding
+       FROM mail_folders WHERE account_id = $1 ORDER BY remote_id`,
       [accountId],
     );
     return rows.map((r) => ({
-      graphId: r.graph_id,
-      parentGraphId: r.parent_graph_id,
+      graphId: r.remote_id,
+      parentGraphId: r.parent_remote_id,
       displayName: r.display_name,
-      nextLink: r.next_link,
-      deltaLink: r.delta_link,
+      nextLink: r.next_cursor,
+      deltaLink: r.cursor,
       rebuilding: r.rebuilding,
     }));
   }
@@ -170,11 +170,11 @@ export class MailFoldersRepository {
     const deltaLink = links.deltaLink ?? null;
     await manager.query(
       `UPDATE mail_folders
-       SET next_link = $3,
-           delta_link = COALESCE($4, delta_link),
+       SET next_cursor = $3,
+           cursor = COALESCE($4, cursor),
            synced_at = CASE WHEN $4::text IS NULL THEN synced_at ELSE now() END,
            updated_at = now()
-       WHERE account_id = $1 AND graph_id = $2`,
+       WHERE account_id = $1 AND remote_id = $2`,
       [accountId, folderId, deltaLink === null ? (links.nextLink ?? null) : null, deltaLink],
     );
   }
@@ -186,14 +186,14 @@ export class MailFoldersRepository {
    * (`finishRebuild`). The folder never shows empty, and a crash mid-rebuild resumes it from the stored nextLink.
    */
   async startRebuild(manager: EntityManager, accountId: string, folderId: string): Promise<void> {
-    await manager.query(`DELETE FROM folder_rebuild_seen WHERE account_id = $1 AND folder_graph_id = $2`, [
+    await manager.query(`DELETE FROM folder_rebuild_seen WHERE account_id = $1 AND folder_remote_id = $2`, [
       accountId,
       folderId,
     ]);
     await manager.query(
       `UPDATE mail_folders
-       SET next_link = NULL, delta_link = NULL, synced_at = NULL, rebuilding = true, updated_at = now()
-       WHERE account_id = $1 AND graph_id = $2`,
+       SET next_cursor = NULL, cursor = NULL, synced_at = NULL, rebuilding = true, updated_at = now()
+       WHERE account_id = $1 AND remote_id = $2`,
       [accountId, folderId],
     );
   }
@@ -202,7 +202,7 @@ export class MailFoldersRepository {
   async markSeen(manager: EntityManager, accountId: string, folderId: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     await manager.query(
-      `INSERT INTO folder_rebuild_seen (account_id, folder_graph_id, graph_id)
+      `INSERT INTO folder_rebuild_seen (account_id, folder_remote_id, remote_id)
        SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`,
       [accountId, folderId, ids],
     );
@@ -213,25 +213,25 @@ export class MailFoldersRepository {
    * were deleted, or moved away, while the token was lost); answers their ids.
    */
   async finishRebuild(manager: EntityManager, accountId: string, folderId: string): Promise<string[]> {
-    const rows: Array<{ graph_id: string }> = await manager.query(
+    const rows: Array<{ remote_id: string }> = await manager.query(
       `WITH d AS (
-         DELETE FROM messages m WHERE m.account_id = $1 AND m.folder_graph_id = $2
+         DELETE FROM messages m WHERE m.account_id = $1 AND m.folder_remote_id = $2
            AND NOT EXISTS (SELECT 1 FROM folder_rebuild_seen s
-                           WHERE s.account_id = $1 AND s.folder_graph_id = $2 AND s.graph_id = m.graph_id)
-         RETURNING m.graph_id
+                           WHERE s.account_id = $1 AND s.folder_remote_id = $2 AND s.remote_id = m.remote_id)
+         RETURNING m.remote_id
        )
-       SELECT graph_id FROM d`,
+       SELECT remote_id FROM d`,
       [accountId, folderId],
     );
-    await manager.query(`DELETE FROM folder_rebuild_seen WHERE account_id = $1 AND folder_graph_id = $2`, [
+    await manager.query(`DELETE FROM folder_rebuild_seen WHERE account_id = $1 AND folder_remote_id = $2`, [
       accountId,
       folderId,
     ]);
     await manager.query(
-      `UPDATE mail_folders SET rebuilding = false WHERE account_id = $1 AND graph_id = $2`,
+      `UPDATE mail_folders SET rebuilding = false WHERE account_id = $1 AND remote_id = $2`,
       [accountId, folderId],
     );
-    return rows.map((r) => r.graph_id);
+    return rows.map((r) => r.remote_id);
   }
 
   /** The stored counts of some of the account's folders (unknown ids are absent), read with `manager`. */
@@ -241,15 +241,15 @@ export class MailFoldersRepository {
     folderIds: string[],
   ): Promise<FolderCountsRow[]> {
     if (folderIds.length === 0) return [];
-    const rows: Array<{ graph_id: string; total_count: number; unread_count: number }> = await (
+    const rows: Array<{ remote_id: string; total_count: number; unread_count: number }> = await (
       manager ?? this.dataSource.manager
     ).query(
-      `SELECT graph_id, total_count, unread_count FROM mail_folders
-       WHERE account_id = $1 AND graph_id = ANY($2::text[]) ORDER BY graph_id`,
+      `SELECT remote_id, total_count, unread_count FROM mail_folders
+       WHERE account_id = $1 AND remote_id = ANY($2::text[]) ORDER BY remote_id`,
       [accountId, [...new Set(folderIds)]],
     );
     return rows.map((r) => ({
-      folderId: r.graph_id,
+      folderId: r.remote_id,
       totalCount: Number(r.total_count),
       unreadCount: Number(r.unread_count),
     }));

@@ -91,17 +91,17 @@ describe('MessagesRepository.applyPage', () => {
 
 describe('the page statements', () => {
   it('only rewrites rows whose change key or folder differ, and removes only from the reporting folder', () => {
-    expect(UPSERT_PAGE_SQL).toContain('ON CONFLICT (account_id, graph_id) DO UPDATE');
+    expect(UPSERT_PAGE_SQL).toContain('ON CONFLICT (account_id, remote_id) DO UPDATE');
     expect(UPSERT_PAGE_SQL).toMatch(
-      /WHERE messages\.change_key IS DISTINCT FROM EXCLUDED\.change_key\s+OR messages\.folder_graph_id IS DISTINCT FROM EXCLUDED\.folder_graph_id/,
+      /WHERE messages\.change_key IS DISTINCT FROM EXCLUDED\.change_key\s+OR messages\.folder_remote_id IS DISTINCT FROM EXCLUDED\.folder_remote_id/,
     );
     expect(UPSERT_PAGE_SQL).toContain('INSERT INTO message_bodies');
     expect(UPSERT_PAGE_SQL).toContain("setweight(to_tsvector('simple', c.subject), 'A')");
-    expect(REMOVE_SQL).toContain('account_id = $1 AND graph_id = ANY($2::text[]) AND folder_graph_id = $3');
+    expect(REMOVE_SQL).toContain('account_id = $1 AND remote_id = ANY($2::text[]) AND folder_remote_id = $3');
     // the rows written and removed are reported by id, read from the statement itself (no second query)
-    expect(UPSERT_PAGE_SQL).toContain('array_agg(graph_id)');
+    expect(UPSERT_PAGE_SQL).toContain('array_agg(remote_id)');
     expect(UPSERT_PAGE_SQL).toContain('AS moved_from');
-    expect(REMOVE_SQL).toContain('RETURNING graph_id');
+    expect(REMOVE_SQL).toContain('RETURNING remote_id');
   });
 });
 

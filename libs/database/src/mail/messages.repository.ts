@@ -43,24 +43,24 @@ WITH input AS (
     $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::jsonb[], $10::text[],
     $11::timestamptz[], $12::timestamptz[], $13::boolean[], $14::text[], $15::text[], $16::boolean[],
     $17::text[], $18::text[], $19::text[], $20::text[]
-  ) AS t(graph_id, change_key, subject, from_name, from_address, to_recipients, cc_recipients, body_preview,
+  ) AS t(remote_id, change_key, subject, from_name, from_address, to_recipients, cc_recipients, body_preview,
          received_at, sent_at, is_read, flag_status, importance, has_attachments, conversation_id,
          internet_message_id, body_type, body_content)
 ), changed AS (
-  SELECT i.*, m.folder_graph_id AS previous_folder_graph_id FROM input i
-  LEFT JOIN messages m ON m.account_id = $1 AND m.graph_id = i.graph_id
-  WHERE m.graph_id IS NULL OR m.change_key IS DISTINCT FROM i.change_key OR m.folder_graph_id IS DISTINCT FROM $2
+  SELECT i.*, m.folder_remote_id AS previous_folder_remote_id FROM input i
+  LEFT JOIN messages m ON m.account_id = $1 AND m.remote_id = i.remote_id
+  WHERE m.remote_id IS NULL OR m.change_key IS DISTINCT FROM i.change_key OR m.folder_remote_id IS DISTINCT FROM $2
 ), upserted AS (
   INSERT INTO messages (
-    account_id, graph_id, folder_graph_id, change_key, subject, from_name, from_address, to_recipients,
+    account_id, remote_id, folder_remote_id, change_key, subject, from_name, from_address, to_recipients,
     cc_recipients, body_preview, received_at, sent_at, is_read, flag_status, importance, has_attachments,
     conversation_id, internet_message_id, search, updated_at)
-  SELECT $1, c.graph_id, $2, c.change_key, c.subject, c.from_name, c.from_address, c.to_recipients,
+  SELECT $1, c.remote_id, $2, c.change_key, c.subject, c.from_name, c.from_address, c.to_recipients,
     c.cc_recipients, c.body_preview, c.received_at, c.sent_at, c.is_read, c.flag_status, c.importance,
     c.has_attachments, c.conversation_id, c.internet_message_id, ${SEARCH_VECTOR_SQL('c')}, now()
   FROM changed c
-  ON CONFLICT (account_id, graph_id) DO UPDATE SET
-    folder_graph_id = EXCLUDED.folder_graph_id,
+  ON CONFLICT (account_id, remote_id) DO UPDATE SET
+    folder_remote_id = EXCLUDED.folder_remote_id,
     change_key = EXCLUDED.change_key,
     subject = EXCLUDED.subject,
     from_name = EXCLUDED.from_name,
@@ -79,22 +79,22 @@ WITH input AS (
     search = EXCLUDED.search,
     updated_at = now()
   WHERE messages.change_key IS DISTINCT FROM EXCLUDED.change_key
-     OR messages.folder_graph_id IS DISTINCT FROM EXCLUDED.folder_graph_id
-  RETURNING graph_id
+     OR messages.folder_remote_id IS DISTINCT FROM EXCLUDED.folder_remote_id
+  RETURNING remote_id
 ), bodies AS (
-  INSERT INTO message_bodies (account_id, graph_id, content_type, content)
-  SELECT $1, c.graph_id, c.body_type, c.body_content
-  FROM changed c JOIN upserted u ON u.graph_id = c.graph_id
-  ON CONFLICT (account_id, graph_id) DO UPDATE SET
+  INSERT INTO message_bodies (account_id, remote_id, content_type, content)
+  SELECT $1, c.remote_id, c.body_type, c.body_content
+  FROM changed c JOIN upserted u ON u.remote_id = c.remote_id
+  ON CONFLICT (account_id, remote_id) DO UPDATE SET
     content_type = EXCLUDED.content_type,
     content = EXCLUDED.content
-  RETURNING graph_id
+  RETURNING remote_id
 )
 SELECT (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM bodies)::int AS bodies,
-  (SELECT coalesce(array_agg(graph_id), '{}') FROM upserted) AS upserted_ids,
-  (SELECT coalesce(array_agg(DISTINCT c.previous_folder_graph_id), '{}')
-     FROM changed c JOIN upserted u ON u.graph_id = c.graph_id
-     WHERE c.previous_folder_graph_id IS DISTINCT FROM $2 AND c.previous_folder_graph_id IS NOT NULL) AS moved_from`;
+  (SELECT coalesce(array_agg(remote_id), '{}') FROM upserted) AS upserted_ids,
+  (SELECT coalesce(array_agg(DISTINCT c.previous_folder_remote_id), '{}')
+     FROM changed c JOIN upserted u ON u.remote_id = c.remote_id
+     WHERE c.previous_folder_remote_id IS DISTINCT FROM $2 AND c.previous_folder_remote_id IS NOT NULL) AS moved_from`;
 
 /**
  * Only the folder that reported the removal loses the message: a message moved elsewhere shows as `@removed`
@@ -102,10 +102,10 @@ SELECT (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM b
  */
 export const REMOVE_SQL = `
 WITH removed AS (
-  DELETE FROM messages WHERE account_id = $1 AND graph_id = ANY($2::text[]) AND folder_graph_id = $3
-  RETURNING graph_id
+  DELETE FROM messages WHERE account_id = $1 AND remote_id = ANY($2::text[]) AND folder_remote_id = $3
+  RETURNING remote_id
 )
-SELECT count(*)::int AS removed, coalesce(array_agg(graph_id), '{}') AS removed_ids FROM removed`;
+SELECT count(*)::int AS removed, coalesce(array_agg(remote_id), '{}') AS removed_ids FROM removed`;
 
 /**
  * A removal that is half of a move, its new folder known: the message moves there now (its data is refreshed
@@ -114,13 +114,13 @@ SELECT count(*)::int AS removed, coalesce(array_agg(graph_id), '{}') AS removed_
  */
 export const RELOCATE_SQL = `
 WITH moved AS (
-  UPDATE messages m SET folder_graph_id = t.folder_graph_id, updated_at = now()
-  FROM unnest($3::text[], $4::text[]) AS t(graph_id, folder_graph_id)
-  JOIN mail_folders f ON f.account_id = $1 AND f.graph_id = t.folder_graph_id
-  WHERE m.account_id = $1 AND m.graph_id = t.graph_id AND m.folder_graph_id = $2 AND t.folder_graph_id <> $2
-  RETURNING m.graph_id, t.folder_graph_id
+  UPDATE messages m SET folder_remote_id = t.folder_remote_id, updated_at = now()
+  FROM unnest($3::text[], $4::text[]) AS t(remote_id, folder_remote_id)
+  JOIN mail_folders f ON f.account_id = $1 AND f.remote_id = t.folder_remote_id
+  WHERE m.account_id = $1 AND m.remote_id = t.remote_id AND m.folder_remote_id = $2 AND t.folder_remote_id <> $2
+  RETURNING m.remote_id, t.folder_remote_id
 )
-SELECT graph_id, folder_graph_id FROM moved`;
+SELECT remote_id, folder_remote_id FROM moved`;
 
 export interface AppliedPage {
   /** messages inserted or changed (a re-applied page writes none) */
@@ -166,13 +166,13 @@ export class MessagesRepository {
     };
     const moving = removedIds.filter((id) => relocate.has(id));
     if (moving.length > 0) {
-      const rows: Array<{ graph_id: string; folder_graph_id: string }> = await manager.query(RELOCATE_SQL, [
+      const rows: Array<{ remote_id: string; folder_remote_id: string }> = await manager.query(RELOCATE_SQL, [
         accountId,
         folderId,
         moving,
         moving.map((id) => relocate.get(id)),
       ]);
-      result.relocated = rows.map((r) => ({ id: r.graph_id, folderId: r.folder_graph_id }));
+      result.relocated = rows.map((r) => ({ id: r.remote_id, folderId: r.folder_remote_id }));
     }
     if (removedIds.length > 0) {
       const rows: Array<{ removed: number; removed_ids?: string[] }> = await manager.query(REMOVE_SQL, [
@@ -204,11 +204,11 @@ export class MessagesRepository {
   async foldersOf(accountId: string, ids: string[]): Promise<Map<string, string>> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return new Map();
-    const rows: Array<{ graph_id: string; folder_graph_id: string }> = await this.dataSource.query(
-      `SELECT graph_id, folder_graph_id FROM messages WHERE account_id = $1 AND graph_id = ANY($2::text[])`,
+    const rows: Array<{ remote_id: string; folder_remote_id: string }> = await this.dataSource.query(
+      `SELECT remote_id, folder_remote_id FROM messages WHERE account_id = $1 AND remote_id = ANY($2::text[])`,
       [accountId, unique],
     );
-    return new Map(rows.map((r) => [r.graph_id, r.folder_graph_id]));
+    return new Map(rows.map((r) => [r.remote_id, r.folder_remote_id]));
   }
 
   /** Messages of an account (or one folder) in the mirror. */
@@ -216,7 +216,7 @@ export class MessagesRepository {
     const rows: Array<{ n: number }> = await this.dataSource.query(
       folderId === undefined
         ? `SELECT count(*)::int AS n FROM messages WHERE account_id = $1`
-        : `SELECT count(*)::int AS n FROM messages WHERE account_id = $1 AND folder_graph_id = $2`,
+        : `SELECT count(*)::int AS n FROM messages WHERE account_id = $1 AND folder_remote_id = $2`,
       folderId === undefined ? [accountId] : [accountId, folderId],
     );
     return rows[0]?.n ?? 0;

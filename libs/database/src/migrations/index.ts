@@ -5,6 +5,7 @@ import { MailCommands1764100000000 } from './1764100000000-mail-commands';
 import { FolderRebuild1764200000000 } from './1764200000000-folder-rebuild';
 import { UserRoles1764300000000 } from './1764300000000-user-roles';
 import { CommandUploads1764310000000 } from './1764310000000-command-uploads';
+import { ProviderNeutralColumns1764320000000 } from './1764320000000-provider-neutral-columns';
 
 /** Every migration, in order. Listed explicitly so bundled builds need no file globbing. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   FolderRebuild1764200000000,
   UserRoles1764300000000,
   CommandUploads1764310000000,
+  ProviderNeutralColumns1764320000000,
 ];

@@ -193,17 +193,17 @@ export async function expectConverged(
 
     const duplicateRows =
       (await count(
-        `SELECT count(*) - count(DISTINCT (account_id, graph_id)) AS n FROM messages WHERE account_id = ANY($1)`,
+        `SELECT count(*) - count(DISTINCT (account_id, remote_id)) AS n FROM messages WHERE account_id = ANY($1)`,
       )) +
       (await count(
-        `SELECT count(*) - count(DISTINCT (account_id, graph_id)) AS n FROM mail_folders WHERE account_id = ANY($1)`,
+        `SELECT count(*) - count(DISTINCT (account_id, remote_id)) AS n FROM mail_folders WHERE account_id = ANY($1)`,
       )) +
       (await count(
-        `SELECT count(*) - count(DISTINCT (account_id, graph_id)) AS n FROM message_bodies WHERE account_id = ANY($1)`,
+        `SELECT count(*) - count(DISTINCT (account_id, remote_id)) AS n FROM message_bodies WHERE account_id = ANY($1)`,
       ));
     const bodiesMissing = await count(
       `SELECT count(*) AS n FROM messages m WHERE m.account_id = ANY($1) AND NOT EXISTS
-         (SELECT 1 FROM message_bodies b WHERE b.account_id = m.account_id AND b.graph_id = m.graph_id)`,
+         (SELECT 1 FROM message_bodies b WHERE b.account_id = m.account_id AND b.remote_id = m.remote_id)`,
     );
     const mailboxes = states.map(({ mirror }, i) => ({
       address: accounts[i].address,
