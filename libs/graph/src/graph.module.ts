@@ -5,6 +5,7 @@ import type { MicrosoftConfig } from '@email-core/config';
 import { TokenCipher, type EncryptionKey } from '@email-core/crypto';
 import { MailAccountTokensRepository } from '@email-core/database';
 import { ClusterMailboxPermits } from './cluster-mailbox-permits';
+import type { AccessTokenProvider } from './graph-middleware';
 import { GraphMailClient, type GraphMailClientOptions } from './graph-mail-client';
 import { KeyedSemaphore, MAX_CONCURRENT_REQUESTS_PER_MAILBOX, sharedMailboxLimiter } from './keyed-semaphore';
 import { microsoftFetch } from './microsoft-http';
@@ -39,13 +40,24 @@ export class GraphClientFactory {
 
   /** A client for one mailbox; cheap to create, and all clients of one account share its concurrency limit. */
   forAccount(accountId: string): GraphMailClient {
-    return new GraphMailClient({
+    return new GraphMailClient(this.clientOptions(accountId));
+  }
+
+  /**
+   * The options of any Graph client of one mailbox (mail, attachments, subscriptions): the module's defaults,
+   * the shared per-mailbox limit and, unless another is given, the account's token from the vault.
+   */
+  clientOptions(
+    accountId: string,
+    getAccessToken: AccessTokenProvider = (opts) => this.vault.getAccessToken(accountId, opts),
+  ): GraphMailClientOptions {
+    return {
       ...this.defaults,
       graphBaseUrl: this.graphBaseUrl,
       mailboxKey: accountId,
       limiter: this.limiter,
-      getAccessToken: (opts) => this.vault.getAccessToken(accountId, opts),
-    });
+      getAccessToken,
+    };
   }
 }
 

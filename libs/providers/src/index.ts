@@ -1,2 +1,3 @@
 export * from './port';
 export { MAIL_PROVIDER_NAMES, ProviderRegistry, UnknownProviderError, providerRegistry } from './registry';
+export * from './outlook';

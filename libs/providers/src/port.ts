@@ -163,6 +163,8 @@ export type WatchLifecycleEvent =
 
 /** Watching a mailbox for changes: the channels the provider keeps for it. */
 export interface MailboxWatch {
+  /** what one channel watches (Graph: the subscription's resource, the whole mailbox) */
+  readonly scope: string;
   list(): Promise<WatchChannel[]>;
   /** raises `WatchLifetimeRejectedError` when the provider refuses the expiry as too far */
   open(request: NewWatchChannel): Promise<WatchChannel>;
@@ -184,6 +186,9 @@ export interface Mailbox extends MailboxReader, MailboxActions {
  */
 export type SealedCredentials = SealedTokenColumns;
 
+/** Sealed credentials kept after the account row is gone (an unlinked account's removal row): any may be missing. */
+export type KeptCredentials = { [K in keyof SealedCredentials]: SealedCredentials[K] | null };
+
 /**
  * One vault for every provider's sealed credentials. `Secret` is what the provider hands over at linking (an
  * OAuth token set; an IMAP password), `seal` encrypts it for the account row, and `credentialFor` opens it (and
@@ -196,7 +201,7 @@ export interface CredentialVault<Secret = unknown> {
   /** the same from sealed columns kept after the account row is gone (an unlinked account's clean-up) */
   credentialFromSealed(
     accountId: string,
-    sealed: Partial<SealedCredentials>,
+    sealed: KeptCredentials,
     opts?: { forceRefresh?: boolean },
   ): Promise<string>;
   /** drops what this process holds in memory for the account */
@@ -206,7 +211,7 @@ export interface CredentialVault<Secret = unknown> {
 /** An account whose row is gone, with the sealed credentials kept for its clean-up (closing its channels). */
 export interface UnlinkedAccount {
   accountId: string;
-  sealed: Partial<SealedCredentials>;
+  sealed: KeptCredentials;
 }
 
 /** An adapter: one provider's implementation of the port, registered at boot under its provider name. */

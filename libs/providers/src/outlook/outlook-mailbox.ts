@@ -1,0 +1,185 @@
+import {
+  GraphAttachmentsClient,
+  GraphMailActionsClient,
+  GraphMailClient,
+  GraphSubscriptionsClient,
+  type GraphMailClientOptions,
+  type GraphSubscription,
+} from '@email-core/graph';
+import type {
+  ChangesFrom,
+  ChangesPage,
+  FlagStatus,
+  Mailbox,
+  MailboxAttachments,
+  MailboxWatch,
+  NewWatchChannel,
+  OutgoingAttachment,
+  OutgoingMail,
+  OutgoingRecipient,
+  RemoteAttachmentContent,
+  RemoteAttachmentInfo,
+  RemoteFolder,
+  WatchChannel,
+} from '../port';
+import { outlookCall } from './outlook-errors';
+
+/** One subscription per account, on the whole mailbox (every folder), for every kind of change. */
+export const OUTLOOK_WATCH_SCOPE = 'me/messages';
+const OUTLOOK_WATCH_CHANGE_TYPES = 'created,updated,deleted';
+
+const channel = (s: GraphSubscription): WatchChannel => ({
+  id: s.id,
+  deliversTo: s.notificationUrl,
+  expiresAt: s.expirationDateTime,
+});
+
+/** A mailbox's Graph subscriptions as the port's watch channels. */
+export class OutlookWatch implements MailboxWatch {
+  readonly scope = OUTLOOK_WATCH_SCOPE;
+
+  constructor(private readonly subscriptions: GraphSubscriptionsClient) {}
+
+  async list(): Promise<WatchChannel[]> {
+    return (await outlookCall(() => this.subscriptions.list())).map(channel);
+  }
+
+  async open(request: NewWatchChannel): Promise<WatchChannel> {
+    const created = await outlookCall(() =>
+      this.subscriptions.create({
+        resource: OUTLOOK_WATCH_SCOPE,
+        changeType: OUTLOOK_WATCH_CHANGE_TYPES,
+        notificationUrl: request.deliverTo,
+        lifecycleNotificationUrl: request.lifecycleTo,
+        clientState: request.secret,
+        expirationDateTime: request.expiresAt,
+      }),
+    );
+    return channel(created);
+  }
+
+  async renew(id: string, expiresAt: Date): Promise<WatchChannel | null> {
+    const renewed = await outlookCall(() => this.subscriptions.renew(id, expiresAt));
+    return renewed ? channel(renewed) : null;
+  }
+
+  close(id: string): Promise<boolean> {
+    return outlookCall(() => this.subscriptions.delete(id));
+  }
+}
+
+/** A message's attachments through Graph's streaming attachments client. */
+class OutlookAttachments implements MailboxAttachments {
+  private client: GraphAttachmentsClient | undefined;
+
+  constructor(private readonly options: GraphMailClientOptions) {}
+
+  list(messageId: string): Promise<RemoteAttachmentInfo[]> {
+    return outlookCall(() => this.attachments().list(messageId));
+  }
+
+  get(messageId: string, attachmentId: string): Promise<RemoteAttachmentInfo> {
+    return outlookCall(() => this.attachments().get(messageId, attachmentId));
+  }
+
+  openContent(messageId: string, attachmentId: string): Promise<RemoteAttachmentContent> {
+    return outlookCall(() => this.attachments().openContent(messageId, attachmentId));
+  }
+
+  private attachments(): GraphAttachmentsClient {
+    return (this.client ??= new GraphAttachmentsClient(this.options));
+  }
+}
+
+/**
+ * One Outlook mailbox behind the port: Graph delta for changes (a cursor is a nextLink or deltaLink, replayed
+ * verbatim), the mail actions, attachments and subscriptions, all on one SDK client and middleware (the vault's
+ * token, `Prefer: IdType="ImmutableId"`, the per-mailbox limit, `Retry-After`). Failures come out as the port's
+ * errors (outlook-errors.ts).
+ */
+export class OutlookMailbox implements Mailbox {
+  private readonly mail: GraphMailClient;
+  private readonly actions: GraphMailActionsClient;
+  readonly attachments: MailboxAttachments;
+  readonly watch: MailboxWatch;
+
+  constructor(options: GraphMailClientOptions) {
+    this.mail = new GraphMailClient(options);
+    this.actions = new GraphMailActionsClient(this.mail.sdk);
+    this.attachments = new OutlookAttachments(options);
+    this.watch = new OutlookWatch(new GraphSubscriptionsClient(this.mail.sdk));
+  }
+
+  listFolderTree(): Promise<RemoteFolder[]> {
+    return outlookCall(() => this.mail.listFolderTree());
+  }
+
+  async changes(from: ChangesFrom, pageSize?: number): Promise<ChangesPage> {
+    const page = await outlookCall(() =>
+      this.mail.deltaPage('cursor' in from ? { link: from.cursor } : { folderId: from.folderId }, pageSize),
+    );
+    const out: ChangesPage = { messages: page.messages, removedIds: page.removedIds };
+    if (page.nextLink !== undefined) out.nextCursor = page.nextLink;
+    if (page.deltaLink !== undefined) out.cursor = page.deltaLink;
+    return out;
+  }
+
+  folderOf(messageId: string): Promise<string | null> {
+    return outlookCall(() => this.mail.getMessageFolderId(messageId));
+  }
+
+  setRead(messageId: string, isRead: boolean): Promise<void> {
+    return outlookCall(() => this.actions.setRead(messageId, isRead));
+  }
+
+  setFlag(messageId: string, flagStatus: FlagStatus): Promise<void> {
+    return outlookCall(() => this.actions.setFlag(messageId, flagStatus));
+  }
+
+  move(messageId: string, destinationId: string): Promise<{ id: string; parentFolderId: string | null }> {
+    return outlookCall(() => this.actions.move(messageId, destinationId));
+  }
+
+  delete(messageId: string): Promise<void> {
+    return outlookCall(() => this.actions.delete(messageId));
+  }
+
+  sendMail(mail: OutgoingMail): Promise<void> {
+    return outlookCall(() => this.actions.sendMail(mail));
+  }
+
+  reply(messageId: string, opts: { replyAll: boolean; comment: string }): Promise<void> {
+    return outlookCall(() => this.actions.reply(messageId, opts));
+  }
+
+  forward(messageId: string, opts: { comment: string; toRecipients: OutgoingRecipient[] }): Promise<void> {
+    return outlookCall(() => this.actions.forward(messageId, opts));
+  }
+
+  createReply(messageId: string, opts: { replyAll: boolean; comment: string }): Promise<string> {
+    return outlookCall(() => this.actions.createReply(messageId, opts));
+  }
+
+  createForward(
+    messageId: string,
+    opts: { comment: string; toRecipients: OutgoingRecipient[] },
+  ): Promise<string> {
+    return outlookCall(() => this.actions.createForward(messageId, opts));
+  }
+
+  addAttachment(draftId: string, attachment: OutgoingAttachment): Promise<void> {
+    return outlookCall(() => this.actions.addAttachment(draftId, attachment));
+  }
+
+  sendDraft(draftId: string): Promise<void> {
+    return outlookCall(() => this.actions.sendDraft(draftId));
+  }
+
+  folderId(idOrWellKnownName: string): Promise<string | null> {
+    return outlookCall(() => this.actions.folderId(idOrWellKnownName));
+  }
+
+  newestMessageIds(folder: string, count: number): Promise<string[]> {
+    return outlookCall(() => this.actions.newestMessageIds(folder, count));
+  }
+}
