@@ -12,8 +12,7 @@ const swc = [
 ];
 
 const moduleNameMapper = {
-  '^@email-core/stack$': '<rootDir>/scripts/stack',
-  '^@email-core/stack/(.*)$': '<rootDir>/scripts/stack/$1',
+  '^@email-core/stack/(.*)$': '<rootDir>/libs/stack/src/$1',
   '^@email-core/([a-z-]+)$': '<rootDir>/libs/$1/src',
 };
 

@@ -1,9 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import {
-  defaultCertDir,
-  ensureCertificates,
-  extraCaCertsFile,
-} from '../apps/outlook-emulator/src/tls/certificates';
+import { defaultCertDir, ensureCertificates, extraCaCertsFile } from '@email-core/certs';
 
 /**
  * Benchmarks talk to the emulator over HTTPS from this process, and Node reads NODE_EXTRA_CA_CERTS only at

@@ -8,7 +8,7 @@
  * Exit codes: 0 done (or nothing to change), 1 no user has that address, 2 usage, 3 the database failed.
  */
 import { createDataSource, runMigrationsLocked, UsersRepository, type UserRole } from '@email-core/database';
-import { readEndpointsFile } from './stack/state';
+import { readEndpointsFile } from '@email-core/stack/state';
 
 const USAGE = [
   'usage: npm run ops:grant -- <email>            make that user an operator',

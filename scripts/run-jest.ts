@@ -1,6 +1,6 @@
 /**
  * `npm test`: Jest, with the bundled Outlook emulator's local CA trusted. It makes sure the CA and the
- * emulator's certificate exist (apps/outlook-emulator/src/tls/certificates.ts), then runs Jest with
+ * emulator's certificate exist (libs/certs), then runs Jest with
  * NODE_EXTRA_CA_CERTS naming the CA (added to any extra CAs the environment already names), so every test
  * process (and the emulator a test spawns) verifies the emulator's HTTPS like any other server's, and with
  * MS_CA_FILE naming it, which libs/testing's spawnApp hands the producer and consumer instead: as under
@@ -9,11 +9,7 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  defaultCertDir,
-  ensureCertificates,
-  extraCaCertsFile,
-} from '../apps/outlook-emulator/src/tls/certificates';
+import { defaultCertDir, ensureCertificates, extraCaCertsFile } from '@email-core/certs';
 
 const root = path.resolve(__dirname, '..');
 

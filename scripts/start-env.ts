@@ -1,8 +1,4 @@
-import {
-  defaultCertDir,
-  ensureCertificates,
-  type EmulatorCertificates,
-} from '../apps/outlook-emulator/src/tls/certificates';
+import { defaultCertDir, ensureCertificates, type EmulatorCertificates } from '@email-core/certs';
 
 export interface MicrosoftTrust {
   /** the apps' environment: `env` with MS_CA_FILE added when the emulator runs */

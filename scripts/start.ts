@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:https';
 import path from 'node:path';
 import { microsoftTrust } from './start-env';
-import { ensureStack } from './stack';
+import { ensureStack } from '@email-core/stack';
 import { loadDevSecrets } from '@email-core/config';
 
 const root = path.resolve(__dirname, '..');

@@ -1,5 +1,5 @@
-import { ensureStack, stackStatus, stopStack, StackUnavailableError } from './index';
-import { errorMessage } from './process';
+import { ensureStack, stackStatus, stopStack, StackUnavailableError } from '@email-core/stack';
+import { errorMessage } from '@email-core/stack/process';
 
 const USAGE = 'usage: tsx scripts/stack/cli.ts up|down|status';
 

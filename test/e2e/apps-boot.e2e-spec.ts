@@ -10,7 +10,7 @@ import {
   waitFor,
   type SpawnedApp,
 } from '@email-core/testing';
-import { defaultCertDir } from '../../apps/outlook-emulator/src/tls/certificates';
+import { defaultCertDir } from '@email-core/certs';
 
 /** A TCP server that accepts connections and never answers: the worst case for a health check. */
 function blackhole(): Promise<{ port: number; close: () => void }> {

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { startEmulator, waitFor, type RunningEmulator } from '@email-core/testing';
-import { defaultCertDir, ensureCertificates } from '../../apps/outlook-emulator/src/tls/certificates';
+import { defaultCertDir, ensureCertificates } from '@email-core/certs';
 
 /**
  * Graph change notifications from the real emulator process to a real local receiver, over HTTP both ways:

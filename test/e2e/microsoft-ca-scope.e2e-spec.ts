@@ -13,7 +13,7 @@ import {
   type RunningProduct,
   type SpawnedApp,
 } from '@email-core/testing';
-import { defaultCertDir } from '../../apps/outlook-emulator/src/tls/certificates';
+import { defaultCertDir } from '@email-core/certs';
 
 const MAILBOX = 'casey.scope@contoso.example';
 

@@ -6,7 +6,7 @@ import { loadDevSecrets, loadEmulatorConfig, loadOrExit } from '@email-core/conf
 import { AppModule } from './app.module';
 import { IdentitySettings } from './identity/identity-settings';
 import { loadSubscriptionSettings } from './subscriptions/subscription-settings';
-import { ensureCertificates, resolveCertDir } from './tls/certificates';
+import { ensureCertificates, resolveCertDir } from '@email-core/certs';
 
 async function bootstrap(): Promise<void> {
   // `npm run start:emulator` on its own: in development the demo app's secret comes from the same

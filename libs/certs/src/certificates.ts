@@ -59,9 +59,9 @@ const FILES = {
   lock: '.lock',
 } as const;
 
-/** The monorepo root: four levels above this file in the sources, else the nearest folder with a package.json. */
+/** The monorepo root: three levels above this file in the sources, else the nearest folder with a package.json. */
 function findRepoRoot(): string {
-  const fixed = path.resolve(__dirname, '../../../..');
+  const fixed = path.resolve(__dirname, '../../..');
   if (fs.existsSync(path.join(fixed, 'package.json'))) return fixed;
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, 'package.json'))) return dir;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import forge from 'node-forge';
 import { __test, defaultCertDir, ensureCertificates, extraCaCertsFile } from './certificates';
 
-const repoRoot = path.resolve(__dirname, '../../../..');
+const repoRoot = path.resolve(__dirname, '../../..');
 
 function sign(cert: forge.pki.Certificate, keyPem: string): string {
   cert.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());

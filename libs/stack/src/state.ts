@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import type { HostPort, StackEndpoints, StackSource } from './types';
 import { isPidAlive, sleep } from './process';
 
-/** Repository root (scripts/stack/../..). */
-export const ROOT = path.resolve(__dirname, '..', '..');
+/** Repository root (libs/stack/src/../../..). */
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const STACK_DIR = path.join(ROOT, '.stack');
 export const STATE_FILE = path.join(STACK_DIR, 'state.json');
 export const ENDPOINTS_FILE = path.join(STACK_DIR, 'endpoints.env');

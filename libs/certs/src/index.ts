@@ -1,0 +1,9 @@
+export {
+  CA_COMMON_NAME,
+  defaultCertDir,
+  ensureCertificates,
+  extraCaCertsFile,
+  resolveCertDir,
+  type EmulatorCertificates,
+  type EnsureCertificatesOptions,
+} from './certificates';
