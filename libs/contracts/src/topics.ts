@@ -7,6 +7,11 @@ export const Topics = {
   syncRequests: 'email-core.sync.requests',
   /** Graph change notifications accepted by the webhook (was `notify_user_mutate_email`). */
   graphNotifications: 'email-core.graph.notifications',
+  /**
+   * Provider-neutral pokes (`mailbox.poke`): "account X, these messages or folders changed", from any watcher
+   * (the Graph webhook, IMAP IDLE, the reconciliation, a mail action).
+   */
+  mailboxPokes: 'email-core.mailbox.pokes',
   /** Subscription ensure/renew/lifecycle work (was `create_email_subscripiton`, `update_email_subscripiton`, `create_email_subscription_cron`). */
   subscriptions: 'email-core.graph.subscriptions',
   /** User actions written back to Outlook: read, flag, move, delete, send. */
