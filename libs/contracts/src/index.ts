@@ -1,5 +1,12 @@
 export { Topics, topicName, projectTopics, type TopicKey, type TopicName, type TopicSpec } from './topics';
 export {
+  ConsumerGroups,
+  CONSUMER_GROUP_STEM,
+  realtimeGroupName,
+  type ConsumerGroupKey,
+  type ConsumerGroupName,
+} from './groups';
+export {
   accountStatusSchema,
   domainEventSchema,
   failedMessageSchema,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { Admin, Kafka } from 'kafkajs';
 import type { ProducerConfig } from '@email-core/config';
-import { topicName, Topics, type TopicKey, type TopicName } from '@email-core/contracts';
+import { CONSUMER_GROUP_STEM, topicName, Topics, type TopicKey, type TopicName } from '@email-core/contracts';
 import { createKafka, KafkaPublisher, withTimeout } from '@email-core/kafka';
 import { PRODUCER_CONFIG } from '../config.module';
 import { AppError } from '../http/app-error';
@@ -67,7 +67,7 @@ export class OpsKafka implements BeforeApplicationShutdown {
 
   /** the consumer groups of the project: the consumer app's and each API instance's real-time group */
   isProjectGroup(groupId: string): boolean {
-    return groupId.startsWith(`${this.prefix}email-core-`);
+    return groupId.startsWith(`${this.prefix}${CONSUMER_GROUP_STEM}`);
   }
 
   /**

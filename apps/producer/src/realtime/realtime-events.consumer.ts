@@ -8,7 +8,7 @@ import {
 import type { Kafka } from 'kafkajs';
 import { hostname } from 'node:os';
 import type { ProducerConfig } from '@email-core/config';
-import { domainEventSchema, topicName, Topics } from '@email-core/contracts';
+import { domainEventSchema, realtimeGroupName, topicName, Topics } from '@email-core/contracts';
 import { createKafka, KafkaWorker, parseMessage, withTimeout, type RunningConsumer } from '@email-core/kafka';
 import { PRODUCER_CONFIG } from '../config.module';
 import { RealtimeGateway } from './realtime.gateway';
@@ -16,7 +16,7 @@ import { RealtimeGateway } from './realtime.gateway';
 /** This instance's own consumer group: every API instance must see every event, for the sockets it holds. */
 export function realtimeGroupId(config: Pick<ProducerConfig, 'kafka' | 'realtime'>): string {
   const instance = config.realtime.instanceId ?? `${hostname()}-${process.pid}`;
-  return `${config.kafka.topicPrefix}email-core-realtime-${instance.replace(/[^A-Za-z0-9._-]/g, '-')}`;
+  return `${config.kafka.topicPrefix}${realtimeGroupName(instance)}`;
 }
 
 const ADMIN_TIMEOUT_MS = 5000;

@@ -1,19 +1,13 @@
 import type { Kafka } from 'kafkajs';
 import { Client } from 'pg';
-import { Topics } from '@email-core/contracts';
+import { ConsumerGroups, Topics } from '@email-core/contracts';
 import { createKafka } from '@email-core/kafka';
 import { exportedState, mirroredState, settleMirror, type MailboxState } from '../mailbox-state';
 import type { RunningProduct } from '../product';
 import { waitFor } from '../wait-for';
 
 /** The consumer's groups, whose lag must reach 0 (dashboards' realtime groups are not mailbox work). */
-const WORK_GROUPS = [
-  'email-core-sync',
-  'email-core-notifications',
-  'email-core-subscriptions',
-  'email-core-mail-commands',
-  'email-core-retry',
-];
+const WORK_GROUPS: readonly string[] = Object.values(ConsumerGroups);
 
 export interface KafkaBacklog {
   /** messages not yet committed, summed over the work groups and their topics */
