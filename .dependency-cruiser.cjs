@@ -7,6 +7,12 @@
 /** A path as a regular expression matching exactly that file. @param {string} p */
 const file = (p) => '^' + p.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&') + '$';
 
+/**
+ * `LAYERS_STRICT=1 npm run lint:layers` ignores the two TEMPORARY lists below, so it prints exactly the
+ * violations they still cover: an entry whose file is not in that output is stale and is deleted.
+ */
+const STRICT = process.env.LAYERS_STRICT === '1';
+
 /** Consumer folders that are shared layers, not features: any feature may import them. */
 const CONSUMER_SHARED = ['mirror', 'messaging'];
 
@@ -95,7 +101,7 @@ module.exports = {
         'Only the Outlook/Graph adapter (libs/providers/src/outlook), the Graph webhook, the Outlook linking ' +
         "slice and the apps' app.module.ts import @email-core/graph; everything else talks to a mailbox " +
         'through the provider port (@email-core/providers).',
-      from: { pathNot: [...GRAPH_IMPORTERS, ...TEMPORARY_GRAPH_IMPORTERS.map(file)] },
+      from: { pathNot: [...GRAPH_IMPORTERS, ...(STRICT ? [] : TEMPORARY_GRAPH_IMPORTERS.map(file))] },
       to: { path: '^libs/graph/' },
     },
     {
@@ -107,7 +113,10 @@ module.exports = {
         'messaging/, and features meet only there.',
       from: {
         path: '^apps/consumer/src/([^/]+)/',
-        pathNot: [`^apps/consumer/src/(${CONSUMER_SHARED.join('|')})/`, ...TEMPORARY_CROSS_FEATURE.map(file)],
+        pathNot: [
+          `^apps/consumer/src/(${CONSUMER_SHARED.join('|')})/`,
+          ...(STRICT ? [] : TEMPORARY_CROSS_FEATURE.map(file)),
+        ],
       },
       to: {
         path: '^apps/consumer/src/[^/]+/',
