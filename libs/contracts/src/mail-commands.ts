@@ -1,4 +1,16 @@
 import { z } from 'zod';
+import { MAIL_ACTIONS, MAIL_COMMAND_STATUSES, MAX_ATTACHMENTS, MAX_BULK_IDS } from './mail-actions';
+
+export {
+  MAIL_ACTIONS,
+  MAIL_COMMAND_STATUSES,
+  MAX_ATTACHMENTS,
+  MAX_BULK_IDS,
+  MAX_INLINE_ATTACHMENT_BYTES,
+  MAX_PENDING_UPLOADS,
+  UPLOAD_TTL_HOURS,
+  type MailAction,
+} from './mail-actions';
 
 /**
  * User actions written back to Outlook (issue 6). The API validates a request against `mailCommandRequestSchema`,
@@ -11,13 +23,6 @@ import { z } from 'zod';
 const uuid = z.string().uuid();
 const isoDate = z.string().datetime();
 const graphId = z.string().min(1).max(512);
-
-/** At most this many message ids in one bulk read/flag/move/delete. */
-export const MAX_BULK_IDS = 500;
-/** Attachments are sent inline up to this size each (Graph's limit for inline attachments). */
-export const MAX_INLINE_ATTACHMENT_BYTES = 3 * 1024 * 1024;
-/** At most this many attachments on one outgoing mail. */
-export const MAX_ATTACHMENTS = 10;
 
 export const recipientSchema = z
   .object({ address: z.string().email().max(320), name: z.string().max(256).optional() })
@@ -45,11 +50,6 @@ export type AttachmentRef = z.infer<typeof attachmentRefSchema>;
 /** An outgoing mail's attachment: inline, or a reference to an upload. */
 export const outgoingAttachmentSchema = z.union([attachmentRefSchema, attachmentUploadSchema]);
 export type OutgoingAttachmentRequest = z.infer<typeof outgoingAttachmentSchema>;
-
-/** How long an upload waits for the command that attaches it. */
-export const UPLOAD_TTL_HOURS = 24;
-/** At most this many uploads of one user wait for their command at once. */
-export const MAX_PENDING_UPLOADS = 50;
 
 const bodySchema = z
   .object({ contentType: z.enum(['text', 'html']).default('text'), content: z.string().max(1_000_000) })
@@ -109,7 +109,7 @@ export const mailCommandRequestSchema = z.discriminatedUnion('action', [
 ]);
 export type MailCommandRequest = z.infer<typeof mailCommandRequestSchema>;
 export type MailCommandAction = MailCommandRequest['action'];
-export type MailCommandStatus = 'queued' | 'sent' | 'done' | 'failed';
+export type MailCommandStatus = (typeof MAIL_COMMAND_STATUSES)[number];
 
 /** `mailCommands`: "execute command `commandId`" (keyed by account). The command itself is in Postgres. */
 export const mailCommandQueuedSchema = z
@@ -118,7 +118,7 @@ export const mailCommandQueuedSchema = z
     v: z.literal(1),
     commandId: uuid,
     accountId: uuid,
-    action: z.enum(['markRead', 'flag', 'move', 'delete', 'send', 'reply', 'forward']),
+    action: z.enum(MAIL_ACTIONS),
     queuedAt: isoDate,
   })
   .strict();
@@ -132,8 +132,8 @@ export const commandStatusSchema = z
     commandId: uuid,
     accountId: uuid,
     userId: uuid,
-    action: z.enum(['markRead', 'flag', 'move', 'delete', 'send', 'reply', 'forward']),
-    status: z.enum(['queued', 'sent', 'done', 'failed']),
+    action: z.enum(MAIL_ACTIONS),
+    status: z.enum(MAIL_COMMAND_STATUSES),
     /** machine-readable, with `failed` (e.g. `MESSAGE_GONE`) */
     reasonCode: z.string().max(64).optional(),
     reason: z.string().max(500).optional(),

@@ -1,4 +1,6 @@
 import { useCallback, useEffect, useRef } from 'react';
+import type { CommandStatus } from '@email-core/contracts/mail-commands';
+import { RealtimeEvents } from '@email-core/contracts/realtime';
 import { ApiError, api, unwrap, type Schemas } from '@/api/client';
 import type { paths } from '@/api/schema';
 import { useRealtimeEvent } from '@/hooks/use-realtime';
@@ -13,13 +15,6 @@ export type CommandRequest = DistributiveOmit<CommandBody, 'id' | 'accountId'>;
 export type Command = Schemas['CommandDto'];
 
 export type Upload = Schemas['UploadDto'];
-
-/**
- * Mirrors of `libs/contracts` (the dashboard's bundler does not resolve `@email-core/contracts`): keep in step with
- * `MAX_INLINE_ATTACHMENT_BYTES` and `MAX_ATTACHMENTS` in libs/contracts/src/mail-commands.ts.
- */
-export const MAX_INLINE_ATTACHMENT_BYTES = 3 * 1024 * 1024;
-export const MAX_ATTACHMENTS = 10;
 
 /**
  * Uploads a file for a later send, reply or forward (`POST /uploads`: the raw bytes, streamed, never base64 in a
@@ -38,17 +33,8 @@ export function uploadAttachment(file: File): Promise<Upload> {
   );
 }
 
-/** `command.status` as the socket delivers it (commandStatusSchema in libs/contracts/src/mail-commands.ts) */
-interface CommandStatusEvent {
-  type: 'command.status';
-  commandId: string;
-  accountId: string;
-  action: Command['action'];
-  status: Command['status'];
-  reasonCode?: string;
-  reason?: string;
-  at: string;
-}
+/** `command.status` as the socket delivers it: the contracts' type (type-only: no zod in the bundle) */
+type CommandStatusEvent = CommandStatus;
 
 const FINAL = new Set<Command['status']>(['done', 'failed']);
 /** the socket usually answers within a second; polling is the fallback when it is down */
@@ -78,7 +64,7 @@ interface Waiter {
 export function useCommands(accountId: string | undefined) {
   const waiters = useRef(new Map<string, Waiter>());
 
-  useRealtimeEvent<CommandStatusEvent>('command.status', (event) => {
+  useRealtimeEvent<CommandStatusEvent>(RealtimeEvents.commandStatus, (event) => {
     if (!FINAL.has(event.status)) return;
     const waiter = waiters.current.get(event.commandId);
     if (!waiter) return;

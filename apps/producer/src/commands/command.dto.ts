@@ -1,5 +1,7 @@
 import { ApiProperty, type SchemaObject } from '@nestjs/swagger';
 import {
+  MAIL_ACTIONS,
+  MAIL_COMMAND_STATUSES,
   MAX_ATTACHMENTS,
   MAX_BULK_IDS,
   MAX_INLINE_ATTACHMENT_BYTES,
@@ -7,9 +9,6 @@ import {
   type MailCommandStatus,
 } from '@email-core/contracts';
 import type { MailCommandView } from '@email-core/database';
-
-const ACTIONS: MailCommandAction[] = ['markRead', 'flag', 'move', 'delete', 'send', 'reply', 'forward'];
-const STATUSES: MailCommandStatus[] = ['queued', 'sent', 'done', 'failed'];
 
 /** A command as the API shows it: an allow-list (never the request, never an attachment). */
 export class CommandDto {
@@ -19,11 +18,11 @@ export class CommandDto {
   @ApiProperty({ format: 'uuid' })
   accountId!: string;
 
-  @ApiProperty({ enum: ACTIONS })
+  @ApiProperty({ enum: MAIL_ACTIONS })
   action!: MailCommandAction;
 
   @ApiProperty({
-    enum: STATUSES,
+    enum: MAIL_COMMAND_STATUSES,
     description: '`queued` → `sent` (the worker is calling Graph) → `done`, or `failed` with a reason',
   })
   status!: MailCommandStatus;
@@ -106,11 +105,12 @@ const attachments: SchemaObject = {
     ],
   },
 };
-const variant = (
-  action: MailCommandAction,
-  required: string[],
-  properties: Record<string, SchemaObject>,
-) => ({
+/** one action's own fields: which are required, and their schemas */
+interface ActionFields {
+  required: string[];
+  properties: Record<string, SchemaObject>;
+}
+const variant = (action: MailCommandAction, { required, properties }: ActionFields): SchemaObject => ({
   type: 'object',
   title: action,
   required: ['accountId', 'action', ...required],
@@ -122,20 +122,30 @@ const variant = (
   },
 });
 
-/** `mailCommandRequestSchema` (libs/contracts/src/mail-commands.ts) for the OpenAPI document */
-export const mailCommandRequestOpenApi: SchemaObject = {
-  oneOf: [
-    variant('markRead', ['messageIds', 'isRead'], { messageIds: ids, isRead: { type: 'boolean' } }),
-    variant('flag', ['messageIds', 'flagStatus'], {
+/** every action of MAIL_ACTIONS (the compiler asks for a new one's fields here) */
+const ACTION_FIELDS: Record<MailCommandAction, ActionFields> = {
+  markRead: {
+    required: ['messageIds', 'isRead'],
+    properties: { messageIds: ids, isRead: { type: 'boolean' } },
+  },
+  flag: {
+    required: ['messageIds', 'flagStatus'],
+    properties: {
       messageIds: ids,
       flagStatus: { type: 'string', enum: ['notFlagged', 'flagged', 'complete'] },
-    }),
-    variant('move', ['messageIds', 'destinationFolderId'], {
+    },
+  },
+  move: {
+    required: ['messageIds', 'destinationFolderId'],
+    properties: {
       messageIds: ids,
       destinationFolderId: { type: 'string', description: "a folder id or well-known name (e.g. 'archive')" },
-    }),
-    variant('delete', ['messageIds'], { messageIds: ids }),
-    variant('send', ['body'], {
+    },
+  },
+  delete: { required: ['messageIds'], properties: { messageIds: ids } },
+  send: {
+    required: ['body'],
+    properties: {
       subject: { type: 'string', maxLength: 998 },
       body: {
         type: 'object',
@@ -146,19 +156,30 @@ export const mailCommandRequestOpenApi: SchemaObject = {
       ccRecipients: recipients,
       bccRecipients: recipients,
       attachments,
-    }),
-    variant('reply', ['messageId'], {
+    },
+  },
+  reply: {
+    required: ['messageId'],
+    properties: {
       messageId: { type: 'string' },
       replyAll: { type: 'boolean', default: false },
       comment: { type: 'string' },
       attachments,
-    }),
-    variant('forward', ['messageId', 'toRecipients'], {
+    },
+  },
+  forward: {
+    required: ['messageId', 'toRecipients'],
+    properties: {
       messageId: { type: 'string' },
       toRecipients: { ...recipients, minItems: 1 },
       comment: { type: 'string' },
       attachments,
-    }),
-  ],
+    },
+  },
+};
+
+/** `mailCommandRequestSchema` (libs/contracts/src/mail-commands.ts) for the OpenAPI document */
+export const mailCommandRequestOpenApi: SchemaObject = {
+  oneOf: MAIL_ACTIONS.map((action) => variant(action, ACTION_FIELDS[action])),
   discriminator: { propertyName: 'action' },
 };

@@ -1,12 +1,8 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { errorMessage } from '@/api/client';
 import { useToast } from '@/components/ui/toast';
-import {
-  MAX_ATTACHMENTS,
-  MAX_INLINE_ATTACHMENT_BYTES,
-  uploadAttachment,
-  type Command,
-} from '@/hooks/use-commands';
+import { MAX_ATTACHMENTS, MAX_INLINE_ATTACHMENT_BYTES } from '@email-core/contracts/mail-actions';
+import { uploadAttachment, type Command } from '@/hooks/use-commands';
 import type { MessageDetail } from '@/hooks/use-mail';
 import { fileSize, longDate, parseRecipients, personFull, prefixed, recipientList } from './format';
 import { Icon } from './icons';
