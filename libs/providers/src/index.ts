@@ -1,3 +1,4 @@
 export * from './port';
 export { MAIL_PROVIDER_NAMES, ProviderRegistry, UnknownProviderError, providerRegistry } from './registry';
 export * from './outlook';
+export * from './memory';
