@@ -8,7 +8,8 @@ import {
   MailAccountSyncRepository,
   OutboxRepository,
 } from '@email-core/database';
-import { GraphSubscriptionsClient, TokenVault, type FetchLike } from '@email-core/graph';
+import { GraphSubscriptionsClient, type FetchLike } from '@email-core/graph';
+import { OutlookProvider, OutlookWatch, ProviderRegistry, type MailboxWatch } from '@email-core/providers';
 import { currentTestRun, seededRandom } from '@email-core/testing';
 import { UnlinkAccountCommand } from '../../apps/producer/src/accounts/commands/unlink-account/unlink-account.command';
 import { UnlinkAccountHandler } from '../../apps/producer/src/accounts/commands/unlink-account/unlink-account.handler';
@@ -17,11 +18,7 @@ import { OutboxSignal } from '../../apps/producer/src/outbox/outbox-signal';
 import { ResyncRequests } from '../../apps/consumer/src/subscriptions/resync-requests';
 import { SubscriptionKeeper } from '../../apps/consumer/src/subscriptions/subscription-keeper';
 import { SUBSCRIPTION_SETTINGS } from '../../apps/consumer/src/subscriptions/subscription.settings';
-import {
-  SUBSCRIPTIONS_GRAPH,
-  type MailboxSubscriptions,
-  type SubscriptionsGraphFactory,
-} from '../../apps/consumer/src/subscriptions/subscriptions-graph';
+import { MAILBOX_WATCHES, type MailboxWatches } from '../../apps/consumer/src/subscriptions/watches';
 
 const ROUNDS = 50;
 const NOTIFICATION_URL = 'https://hooks.example/api/v1/graph/notifications';
@@ -99,15 +96,17 @@ describe('unlink racing a new subscription (real Postgres, a fake Graph at the H
   let keeper: SubscriptionKeeper;
   let unlink: UnlinkAccountHandler;
 
-  const mailboxSubscriptions = (mailbox: string): MailboxSubscriptions =>
-    GraphSubscriptionsClient.create({
-      graphBaseUrl: 'https://graph.test',
-      mailboxKey: mailbox,
-      getAccessToken: () => Promise.resolve('token'),
-      fetch: provider.fetchFor(mailbox),
-      retry: { maxAttempts: 1 },
-    });
-  const graph: SubscriptionsGraphFactory = {
+  const mailboxSubscriptions = (mailbox: string): MailboxWatch =>
+    new OutlookWatch(
+      GraphSubscriptionsClient.create({
+        graphBaseUrl: 'https://graph.test',
+        mailboxKey: mailbox,
+        getAccessToken: () => Promise.resolve('token'),
+        fetch: provider.fetchFor(mailbox),
+        retry: { maxAttempts: 1 },
+      }),
+    );
+  const graph: MailboxWatches = {
     forAccount: (accountId) => mailboxSubscriptions(accountId),
     forRemoval: (removal) => mailboxSubscriptions(removal.accountId),
   };
@@ -119,7 +118,7 @@ describe('unlink racing a new subscription (real Postgres, a fake Graph at the H
         SubscriptionKeeper,
         { provide: MailAccountSyncRepository, useValue: new MailAccountSyncRepository(dataSource) },
         { provide: GraphSubscriptionsRepository, useValue: new GraphSubscriptionsRepository(dataSource) },
-        { provide: SUBSCRIPTIONS_GRAPH, useValue: graph },
+        { provide: MAILBOX_WATCHES, useValue: graph },
         // the catch-up sync after a create goes to Kafka; not part of this race
         { provide: ResyncRequests, useValue: { request: () => Promise.resolve() } },
         {
@@ -143,8 +142,16 @@ describe('unlink racing a new subscription (real Postgres, a fake Graph at the H
         { provide: DataSource, useValue: dataSource },
         { provide: MailAccountsRepository, useValue: new MailAccountsRepository(dataSource) },
         { provide: OutboxRepository, useValue: new OutboxRepository(dataSource) },
-        // unlinking only drops the account's cached access token from this process's memory
-        { provide: TokenVault, useValue: { forget: () => undefined } },
+        // unlinking only makes the account's adapter forget what this process holds of its credentials
+        {
+          provide: ProviderRegistry,
+          useValue: new ProviderRegistry([
+            OutlookProvider.create({
+              graphBaseUrl: 'https://graph.test',
+              accessToken: () => Promise.resolve('token'),
+            }),
+          ]),
+        },
       ],
     }).compile();
     unlink = producerSide.get(UnlinkAccountHandler);

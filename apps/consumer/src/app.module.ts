@@ -1,22 +1,41 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { ConsumerConfig } from '@email-core/config';
-import { GraphClientFactory, GraphLibModule } from '@email-core/graph';
+import { GraphLibModule } from '@email-core/graph';
 import { InfrastructureModule } from '@email-core/health';
+import type { MailProvider } from '@email-core/providers';
 import { CommandsModule, type CommandsModuleOptions } from './commands/commands.module';
 import { MessagingModule } from './messaging/messaging.module';
-import { NotificationsModule } from './notifications/notifications.module';
+import { MirrorModule } from './mirror/mirror.module';
+import type { RoundSettings } from './mirror/mirror.settings';
+import { PokesModule } from './pokes/pokes.module';
 import { ReconcileModule } from './reconcile/reconcile.module';
-import { GRAPH_MAIL_CLIENT_FACTORY } from './sync/graph-client.factory';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
-import { SyncModule, type SyncModuleOptions } from './sync/sync.module';
+import { SyncModule } from './sync/sync.module';
 
+export interface AppModuleOptions {
+  /**
+   * Adapters to register besides the Outlook adapter (or instead of it, under the name 'outlook'): tests give an
+   * in-memory adapter, or an Outlook adapter whose tokens come from the emulator.
+   */
+  mailProviders?: MailProvider[];
+  rounds?: Partial<RoundSettings>;
+  commands?: CommandsModuleOptions;
+}
+
+/**
+ * The consumer's composition root: infrastructure, Microsoft identity + Graph (for the Outlook adapter), the mirror
+ * core with the provider registry, and the features on top of it, each handed the one mirror module.
+ */
 @Module({})
 export class AppModule {
-  static forRoot(
-    config: ConsumerConfig,
-    options: { sync?: SyncModuleOptions; commands?: CommandsModuleOptions } = {},
-  ): DynamicModule {
+  static forRoot(config: ConsumerConfig, options: AppModuleOptions = {}): DynamicModule {
+    const messaging = MessagingModule.forRoot(config);
+    const mirror = MirrorModule.forRoot(config, {
+      messaging,
+      mailProviders: options.mailProviders,
+      rounds: options.rounds,
+    });
     return {
       module: AppModule,
       imports: [
@@ -27,19 +46,13 @@ export class AppModule {
           maxConcurrencyPerMailbox: config.graphMaxConcurrencyPerMailbox,
         }),
         CqrsModule.forRoot(),
-        MessagingModule.forRoot(config),
-        SyncModule.forRoot(config, {
-          ...options.sync,
-          // Microsoft (or the emulator) through libs/graph, unless a test supplies its own mailbox
-          graph: options.sync?.graph ?? {
-            provide: GRAPH_MAIL_CLIENT_FACTORY,
-            useExisting: GraphClientFactory,
-          },
-        }),
-        SubscriptionsModule.forRoot(config),
-        NotificationsModule.forRoot(config),
-        ReconcileModule.forRoot(config),
-        CommandsModule.forRoot(config, options.commands),
+        messaging,
+        mirror,
+        SyncModule.forRoot(mirror),
+        SubscriptionsModule.forRoot(config, mirror),
+        PokesModule.forRoot(mirror),
+        ReconcileModule.forRoot(config, mirror),
+        CommandsModule.forRoot(config, mirror, options.commands),
       ],
     };
   }

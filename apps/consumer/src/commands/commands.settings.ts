@@ -1,4 +1,4 @@
-/** How the mail-command worker runs; `CommandsModule.forRoot(config, overrides)` sets it. */
+/** How the mail-command worker runs; `CommandsModule.forRoot(config, mirror, { settings })` sets it. */
 export interface CommandSettings {
   /** mail-command partitions (so mailboxes) this process works on at once */
   concurrentPartitions: number;

@@ -18,8 +18,9 @@ import {
   type MailCommandQueued,
 } from '@email-core/contracts';
 import { MailCommandsRepository } from '@email-core/database';
-import { GraphMailActionsClient, GraphMailClient } from '@email-core/graph';
+import { GraphMailClient } from '@email-core/graph';
 import { createKafka, ensureTopics, KafkaPublisher } from '@email-core/kafka';
+import { OutlookProvider } from '@email-core/providers';
 import {
   currentTestRun,
   startEmulator,
@@ -30,8 +31,6 @@ import {
   type RunningEmulator,
 } from '@email-core/testing';
 import { AppModule } from '../app.module';
-import { GRAPH_MAIL_CLIENT_FACTORY, type GraphMailClientFactory } from '../sync/graph-client.factory';
-import { MAIL_ACTIONS_GRAPH_FACTORY, type MailActionsGraphFactory } from './mail-actions-graph';
 
 /**
  * The mail-command worker on the real Postgres, Kafka and Redis Cluster against the real emulator: the consumer
@@ -105,10 +104,16 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
       getAccessToken: (opts) => tokenFor(mailbox.address, opts?.forceRefresh),
     });
   };
-  const syncGraph: GraphMailClientFactory = { forAccount: clientFor };
-  const actionsGraph: MailActionsGraphFactory = {
-    forAccount: (accountId) => new GraphMailActionsClient(clientFor(accountId).sdk),
-  };
+  /** the Outlook adapter on the emulator, each account's token from the emulator's admin API */
+  const outlook = () =>
+    OutlookProvider.create({
+      graphBaseUrl: emulator.origin,
+      accessToken: (accountId, opts) => {
+        const mailbox = mailboxes.get(accountId);
+        if (!mailbox) throw new Error(`no mailbox for ${accountId}`);
+        return tokenFor(mailbox.address, opts?.forceRefresh);
+      },
+    });
 
   const exportOf = (address: string) =>
     emulator.admin<Export>('GET', `/_emulator/mailboxes/${address}/export?bodies=false`);
@@ -260,12 +265,7 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
       SUBSCRIPTION_CHECK_INTERVAL_MS: '3600000',
     });
     app = await Test.createTestingModule({
-      imports: [
-        AppModule.forRoot(config, {
-          sync: { graph: { provide: GRAPH_MAIL_CLIENT_FACTORY, useValue: syncGraph } },
-          commands: { graph: { provide: MAIL_ACTIONS_GRAPH_FACTORY, useValue: actionsGraph } },
-        }),
-      ],
+      imports: [AppModule.forRoot(config, { mailProviders: [outlook()] })],
     })
       .setLogger(new ConsoleLogger({ logLevels: ['error', 'warn'] }))
       .compile();

@@ -1,5 +1,4 @@
 import {
-  Global,
   Inject,
   Logger,
   Module,
@@ -28,9 +27,9 @@ class KafkaPublisherCloser implements OnApplicationShutdown {
 
 /**
  * Kafka for the workers: one kafkajs client, one idempotent producer, the topic names and readiness gate,
- * domain events, and the retry consumer that feeds failed messages back after their backoff.
+ * domain events, and the retry consumer that feeds failed messages back after their backoff. Not global: AppModule
+ * builds it once and the mirror module re-exports it to the features.
  */
-@Global()
 @Module({})
 export class MessagingModule {
   static forRoot(config: ConsumerConfig): DynamicModule {

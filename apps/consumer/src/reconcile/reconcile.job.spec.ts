@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { type mailboxReconcileSchema, notificationWorkSchema } from '@email-core/contracts';
+import { mailboxPokeSchema } from '@email-core/contracts';
 import type { KafkaPublisher } from '@email-core/kafka';
 import type { KafkaTopics } from '../messaging/kafka-topics';
 import type { ReconcileClaimPort } from './reconcile-claim';
@@ -38,7 +38,7 @@ function worker(claims: Claims, settings: Partial<ReconcileSettings> = {}) {
     publishMany: (
       topic: string,
       messages: Array<{ key: string; value: unknown }>,
-      opts: { schema: typeof mailboxReconcileSchema },
+      opts: { schema: typeof mailboxPokeSchema },
     ) => {
       for (const m of messages) sent.push({ topic, key: m.key, value: opts.schema.parse(m.value) });
       return Promise.resolve();
@@ -59,7 +59,7 @@ describe('ReconcileJob', () => {
     Logger.overrideLogger(false);
   });
 
-  it('asks every synced account, page by page, for a round on the notifications topic, keyed by account', async () => {
+  it('asks every synced account, page by page, for an every-folder round on the pokes topic, keyed by account', async () => {
     const claims = new Claims();
     const { job, sent, pages } = worker(claims);
     expect(await job.runIfDue(new Date('2026-11-22T10:00:00.000Z'))).toBe(5);
@@ -69,16 +69,19 @@ describe('ReconcileJob', () => {
       [ids[3], 2],
     ]);
     expect(sent.map((s) => s.key)).toEqual(ids);
-    expect(new Set(sent.map((s) => s.topic))).toEqual(new Set(['run1.email-core.graph.notifications']));
+    expect(new Set(sent.map((s) => s.topic))).toEqual(new Set(['run1.email-core.mailbox.pokes']));
     for (const s of sent) {
       expect(s.value).toEqual({
-        type: 'mailbox.reconcile',
+        type: 'mailbox.poke',
         v: 1,
         accountId: s.key,
-        requestedAt: '2026-11-22T10:00:00.000Z',
+        source: 'reconcile',
+        changes: [],
+        everyFolder: true,
+        receivedAt: '2026-11-22T10:00:00.000Z',
       });
-      // the notifications consumer's schema takes it
-      expect(notificationWorkSchema.safeParse(s.value).success).toBe(true);
+      // the pokes consumer's schema takes it
+      expect(mailboxPokeSchema.safeParse(s.value).success).toBe(true);
     }
   });
 

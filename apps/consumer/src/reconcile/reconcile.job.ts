@@ -5,7 +5,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { mailboxReconcileSchema, Topics, type MailboxReconcile } from '@email-core/contracts';
+import { mailboxPokeSchema, Topics, type MailboxPoke } from '@email-core/contracts';
 import { describeError, KafkaPublisher } from '@email-core/kafka';
 import { KafkaTopics } from '../messaging/kafka-topics';
 import { PeriodicTask } from '../messaging/periodic-task';
@@ -16,10 +16,11 @@ import { SYNCED_ACCOUNTS, type SyncedAccountsPort } from './synced-accounts';
 /**
  * The periodic reconciliation. Graph may drop change notifications without a `missed` lifecycle event, which
  * would leave the mirror stale until the next change: every `intervalMs` one worker process (whichever claims the
- * turn first; the claim keeps the others out for the interval) publishes a `mailbox.reconcile` for each synced
- * account, keyed by account, to the notifications topic. The notifications consumer runs it like any round, under
- * the mailbox lock, spread over the workers by partition: a folder-tree refresh and every folder's delta from its
- * stored deltaLink, so an unchanged mailbox costs one empty delta page per folder, never a resync.
+ * turn first; the claim keeps the others out for the interval) publishes a `mailbox.poke` with `everyFolder` (source
+ * 'reconcile') for each synced account, keyed by account, to the pokes topic. The pokes consumer runs it like any
+ * round of the mirror core, under the mailbox lock, spread over the workers by partition: a folder-tree refresh
+ * and every folder's changes from its stored cursor, so an unchanged mailbox costs one empty page per folder,
+ * never a resync.
  */
 @Injectable()
 export class ReconcileJob implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -65,19 +66,27 @@ export class ReconcileJob implements OnApplicationBootstrap, BeforeApplicationSh
   async runIfDue(now = new Date()): Promise<number | null> {
     if (this.settings.intervalMs <= 0) return null;
     if (!(await this.claim.claim(this.settings.claimKey, this.settings.intervalMs))) return null;
-    const topic = this.topics.name(Topics.graphNotifications);
+    const topic = this.topics.name(Topics.mailboxPokes);
     let after: string | null = null;
     let asked = 0;
     while (!this.stopped) {
       const ids = await this.accounts.page(after, this.settings.pageSize);
       if (ids.length === 0) break;
-      await this.publisher.publishMany<MailboxReconcile>(
+      await this.publisher.publishMany<MailboxPoke>(
         topic,
         ids.map((accountId) => ({
           key: accountId,
-          value: { type: 'mailbox.reconcile', v: 1, accountId, requestedAt: now.toISOString() },
+          value: {
+            type: 'mailbox.poke',
+            v: 1,
+            accountId,
+            source: 'reconcile',
+            changes: [],
+            everyFolder: true,
+            receivedAt: now.toISOString(),
+          },
         })),
-        { schema: mailboxReconcileSchema },
+        { schema: mailboxPokeSchema },
       );
       asked += ids.length;
       after = ids[ids.length - 1];

@@ -6,13 +6,17 @@ import { RECONCILE_SETTINGS, type ReconcileSettings } from './reconcile.settings
 import { SYNCED_ACCOUNTS, SyncedAccounts } from './synced-accounts';
 
 /**
- * The periodic reconciliation (`RECONCILE_INTERVAL_SECONDS`): one worker per interval asks every synced account
- * for a delta round, which the notifications consumer runs. Needs MessagingModule and the infrastructure
- * (Postgres, Redis Cluster), which AppModule provides.
+ * The periodic reconciliation (`RECONCILE_INTERVAL_SECONDS`): one worker per interval pokes every synced account
+ * for an every-folder round, which the pokes consumer runs. Uses the messaging the mirror module re-exports and
+ * the infrastructure (Postgres, Redis Cluster), which AppModule provides.
  */
 @Module({})
 export class ReconcileModule {
-  static forRoot(config: ConsumerConfig, overrides: Partial<ReconcileSettings> = {}): DynamicModule {
+  static forRoot(
+    config: ConsumerConfig,
+    mirror: DynamicModule,
+    overrides: Partial<ReconcileSettings> = {},
+  ): DynamicModule {
     const settings: ReconcileSettings = {
       intervalMs: config.reconcile.intervalMs,
       claimKey: `jobs:{reconcile}:${config.kafka.topicPrefix}`,
@@ -21,6 +25,7 @@ export class ReconcileModule {
     };
     return {
       module: ReconcileModule,
+      imports: [mirror],
       providers: [
         { provide: RECONCILE_SETTINGS, useValue: settings },
         { provide: RECONCILE_CLAIM, useClass: RedisReconcileClaim },

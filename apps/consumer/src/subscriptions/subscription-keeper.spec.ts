@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { GraphRequestError } from '@email-core/graph';
+import { ProviderRefusedError } from '@email-core/providers';
 import { sha256Hex, SubscriptionKeeper } from './subscription-keeper';
 import type { SubscriptionSettings } from './subscription.settings';
 import { FakeGraph, FakeResync, FakeStore, MINUTE, SETTINGS } from './testing/subscription-fakes';
@@ -233,12 +233,12 @@ describe('SubscriptionKeeper.ensure', () => {
 
   it('passes Graph failures on (the Kafka retry or the next sweep tries again)', async () => {
     const { keeper, graph, store } = setup();
-    graph.failCreate = new GraphRequestError(
+    graph.failCreate = new ProviderRefusedError(
       400,
       'InvalidRequest',
       'Subscription validation request failed.',
     );
-    await expect(keeper.ensure(A)).rejects.toBeInstanceOf(GraphRequestError);
+    await expect(keeper.ensure(A)).rejects.toBeInstanceOf(ProviderRefusedError);
     expect(store.rows.has(A)).toBe(false);
     await expect(keeper.ensure(A)).resolves.toBe('created');
   });

@@ -2,22 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { GraphSubscriptionsRepository, MailAccountSyncRepository } from '@email-core/database';
 import {
-  SubscriptionExpiryRejectedError,
-  type GraphSubscription,
-  type NewGraphSubscription,
-} from '@email-core/graph';
+  WatchLifetimeRejectedError,
+  type MailboxWatch,
+  type NewWatchChannel,
+  type WatchChannel,
+} from '@email-core/providers';
 import { ResyncRequests } from './resync-requests';
-import {
-  SUBSCRIPTION_CHANGE_TYPES,
-  SUBSCRIPTION_RESOURCE,
-  SUBSCRIPTION_SETTINGS,
-  type SubscriptionSettings,
-} from './subscription.settings';
-import {
-  SUBSCRIPTIONS_GRAPH,
-  type MailboxSubscriptions,
-  type SubscriptionsGraphFactory,
-} from './subscriptions-graph';
+import { SUBSCRIPTION_SETTINGS, type SubscriptionSettings } from './subscription.settings';
+import { MAILBOX_WATCHES, type MailboxWatches } from './watches';
 
 export type EnsureOutcome =
   /** no such account, or it waits for its user to sign in again (its subscription, if any, is forgotten) */
@@ -48,7 +40,7 @@ export class SubscriptionKeeper {
   constructor(
     private readonly accounts: MailAccountSyncRepository,
     private readonly subscriptions: GraphSubscriptionsRepository,
-    @Inject(SUBSCRIPTIONS_GRAPH) private readonly graph: SubscriptionsGraphFactory,
+    @Inject(MAILBOX_WATCHES) private readonly graph: MailboxWatches,
     private readonly resync: ResyncRequests,
     @Inject(SUBSCRIPTION_SETTINGS) private readonly settings: SubscriptionSettings,
   ) {}
@@ -85,9 +77,9 @@ export class SubscriptionKeeper {
       return 'skipped';
     }
 
-    const graph = this.graph.forAccount(accountId);
+    const graph = this.graph.forAccount(accountId, account.provider);
     const listed = await graph.list();
-    const ours = (s: GraphSubscription) => s.notificationUrl === this.settings.notificationUrl;
+    const ours = (s: WatchChannel) => s.deliversTo === this.settings.notificationUrl;
     // Ours only if it still delivers to our current URL (PUBLIC_BASE_URL may have changed, e.g. a new tunnel).
     const current = stored ? listed.find((s) => s.id === stored.subscriptionId && ours(s)) : undefined;
     for (const s of listed) {
@@ -96,19 +88,19 @@ export class SubscriptionKeeper {
       // a subscription some account's row names is not an orphan.
       if (s.id !== stored?.subscriptionId && (await this.subscriptions.findRoute(s.id))) continue;
       signal.throwIfAborted();
-      await graph.delete(s.id);
+      await graph.close(s.id);
       this.logger.log(`account ${accountId}: deleted stray subscription ${s.id}`);
     }
 
     if (current && stored) {
-      const expiresAt = Math.min(current.expirationDateTime.getTime(), stored.expiresAt.getTime());
+      const expiresAt = Math.min(current.expiresAt.getTime(), stored.expiresAt.getTime());
       if (!opts.forceRenew && expiresAt - this.now() > this.renewThresholdMs()) return 'unchanged';
       signal.throwIfAborted();
       const renewed = await this.withinCap((ms) => graph.renew(current.id, new Date(this.now() + ms)));
       if (renewed) {
-        await this.subscriptions.renewed(accountId, current.id, renewed.expirationDateTime);
+        await this.subscriptions.renewed(accountId, current.id, renewed.expiresAt);
         this.logger.log(
-          `account ${accountId}: subscription ${current.id} renewed until ${renewed.expirationDateTime.toISOString()}`,
+          `account ${accountId}: subscription ${current.id} renewed until ${renewed.expiresAt.toISOString()}`,
         );
         return 'renewed';
       }
@@ -118,18 +110,16 @@ export class SubscriptionKeeper {
     return this.create(accountId, graph);
   }
 
-  private async create(accountId: string, graph: MailboxSubscriptions): Promise<EnsureOutcome> {
+  private async create(accountId: string, graph: MailboxWatch): Promise<EnsureOutcome> {
     // The clientState goes to Graph once and comes back in every notification; we keep only its hash.
     const clientState = randomBytes(32).toString('base64url');
-    const request: Omit<NewGraphSubscription, 'expirationDateTime'> = {
-      resource: SUBSCRIPTION_RESOURCE,
-      changeType: SUBSCRIPTION_CHANGE_TYPES,
-      notificationUrl: this.settings.notificationUrl,
-      lifecycleNotificationUrl: this.settings.lifecycleUrl,
-      clientState,
+    const request: Omit<NewWatchChannel, 'expiresAt'> = {
+      deliverTo: this.settings.notificationUrl,
+      lifecycleTo: this.settings.lifecycleUrl,
+      secret: clientState,
     };
     const created = await this.withinCap((ms) =>
-      graph.create({ ...request, expirationDateTime: new Date(this.now() + ms) }),
+      graph.open({ ...request, expiresAt: new Date(this.now() + ms) }),
     );
     let saved: boolean;
     try {
@@ -137,21 +127,21 @@ export class SubscriptionKeeper {
         accountId,
         subscriptionId: created.id,
         clientStateHash: sha256Hex(clientState),
-        resource: SUBSCRIPTION_RESOURCE,
-        expiresAt: created.expirationDateTime,
+        resource: graph.scope,
+        expiresAt: created.expiresAt,
       });
     } catch (err) {
-      await graph.delete(created.id).catch(() => false);
+      await graph.close(created.id).catch(() => false);
       throw err;
     }
     if (!saved) {
       // unlinked meanwhile: nobody would ever renew or delete this one
-      await graph.delete(created.id).catch(() => false);
+      await graph.close(created.id).catch(() => false);
       this.logger.log(`account ${accountId} was removed while its subscription was created; deleted it`);
       return 'skipped';
     }
     this.logger.log(
-      `account ${accountId}: subscription ${created.id} created, expires ${created.expirationDateTime.toISOString()}`,
+      `account ${accountId}: subscription ${created.id} created, expires ${created.expiresAt.toISOString()}`,
     );
     // Changes between the last delta and this subscription produced no notification: catch up once.
     await this.resync.request(accountId, 'resync');
@@ -172,7 +162,7 @@ export class SubscriptionKeeper {
       try {
         return await attempt(lifetimeMs);
       } catch (err) {
-        if (!(err instanceof SubscriptionExpiryRejectedError) || n >= MAX_EXPIRY_ATTEMPTS) throw err;
+        if (!(err instanceof WatchLifetimeRejectedError) || n >= MAX_EXPIRY_ATTEMPTS) throw err;
         const capMs = err.maxMinutes !== undefined ? err.maxMinutes * MINUTE : undefined;
         const next =
           capMs !== undefined && capMs < lifetimeMs

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { CommandBus } from '@nestjs/cqrs';
-import { GraphTransientError } from '@email-core/graph';
+import { ProviderUnavailableError } from '@email-core/providers';
 import type { KafkaTopics } from '../messaging/kafka-topics';
 import type { EnsureSubscriptionCommand } from './commands/ensure-subscription/ensure-subscription.command';
 import { EnsureSubscriptionHandler } from './commands/ensure-subscription/ensure-subscription.handler';
@@ -82,7 +82,10 @@ describe('SubscriptionRenewalJob.sweep', () => {
     graph.forAccount = (id) => {
       const mailbox = forAccount(id);
       return id === 'a' && failing
-        ? { ...mailbox, list: () => Promise.reject(new GraphTransientError(503, 'ServiceUnavailable', 'x')) }
+        ? {
+            ...mailbox,
+            list: () => Promise.reject(new ProviderUnavailableError(503, 'ServiceUnavailable', 'x')),
+          }
         : mailbox;
     };
     await job.sweep(now());

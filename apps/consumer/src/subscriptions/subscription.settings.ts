@@ -13,7 +13,3 @@ export interface SubscriptionSettings {
 }
 
 export const SUBSCRIPTION_SETTINGS = Symbol('SUBSCRIPTION_SETTINGS');
-
-/** One subscription per account, on the whole mailbox (every folder), for every kind of change. */
-export const SUBSCRIPTION_RESOURCE = 'me/messages';
-export const SUBSCRIPTION_CHANGE_TYPES = 'created,updated,deleted';

@@ -2,7 +2,7 @@ import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import type { ConsumerConfig } from '@email-core/config';
-import { GraphSubscriptionsRepository, MailAccountSyncRepository } from '@email-core/database';
+import { GraphSubscriptionsRepository } from '@email-core/database';
 import { DeleteSubscriptionHandler } from './commands/delete-subscription/delete-subscription.handler';
 import { EnsureSubscriptionHandler } from './commands/ensure-subscription/ensure-subscription.handler';
 import { HandleSubscriptionLifecycleHandler } from './commands/handle-subscription-lifecycle/handle-subscription-lifecycle.handler';
@@ -12,8 +12,8 @@ import { SubscriptionKeeper } from './subscription-keeper';
 import { SubscriptionLock } from './subscription-lock';
 import { SubscriptionRenewalJob } from './subscription-renewal.job';
 import { SUBSCRIPTION_SETTINGS, type SubscriptionSettings } from './subscription.settings';
-import { LibSubscriptionsGraphFactory, SUBSCRIPTIONS_GRAPH } from './subscriptions-graph';
 import { SubscriptionsConsumer } from './subscriptions.consumer';
+import { MAILBOX_WATCHES, RegistryWatches } from './watches';
 
 const repository = <T>(type: new (ds: DataSource) => T): Provider => ({
   provide: type,
@@ -22,13 +22,13 @@ const repository = <T>(type: new (ds: DataSource) => T): Provider => ({
 });
 
 /**
- * Graph subscriptions: one per account, created, renewed and replaced under a per-account lock; lifecycle
- * events; deletion after unlinking; the renewal sweep. Needs GraphLibModule, MessagingModule and the
- * infrastructure (Postgres, Redis Cluster), which AppModule provides.
+ * Watchers (Graph subscriptions today, through the account's provider adapter): one per account, created,
+ * renewed and replaced under a per-account lock; lifecycle events; deletion after unlinking; the renewal sweep.
+ * Uses the mirror module's registry and the infrastructure (Postgres, Redis Cluster), which AppModule provides.
  */
 @Module({})
 export class SubscriptionsModule {
-  static forRoot(config: ConsumerConfig): DynamicModule {
+  static forRoot(config: ConsumerConfig, mirror: DynamicModule): DynamicModule {
     const settings: SubscriptionSettings = {
       notificationUrl: config.subscriptions.notificationUrl,
       lifecycleUrl: config.subscriptions.lifecycleUrl,
@@ -38,12 +38,11 @@ export class SubscriptionsModule {
     };
     return {
       module: SubscriptionsModule,
-      imports: [CqrsModule],
+      imports: [CqrsModule, mirror],
       providers: [
         { provide: SUBSCRIPTION_SETTINGS, useValue: settings },
-        { provide: SUBSCRIPTIONS_GRAPH, useClass: LibSubscriptionsGraphFactory },
+        { provide: MAILBOX_WATCHES, useClass: RegistryWatches },
         repository(GraphSubscriptionsRepository),
-        repository(MailAccountSyncRepository),
         SubscriptionLock,
         ResyncRequests,
         SubscriptionKeeper,

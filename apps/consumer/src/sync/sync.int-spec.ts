@@ -15,21 +15,18 @@ import {
   type SyncRequested,
 } from '@email-core/contracts';
 import {
+  CursorLostError,
   ReauthRequiredError,
-  SyncStateNotFoundError,
-  type DeltaPage,
-  type GraphFolder,
-  type GraphMessage,
-} from '@email-core/graph';
+  type ChangesFrom,
+  type ChangesPage,
+  type MailboxReader,
+  type RemoteFolder,
+  type RemoteMessage,
+} from '@email-core/providers';
 import { createKafka, ensureTopics, KafkaPublisher } from '@email-core/kafka';
 import { currentTestRun, testRunEnv, waitFor } from '@email-core/testing';
 import { AppModule } from '../app.module';
-import {
-  GRAPH_MAIL_CLIENT_FACTORY,
-  type DeltaStart,
-  type GraphMailClientFactory,
-  type MailboxGraphClient,
-} from './graph-client.factory';
+import { scriptedProvider } from '../mirror/testing/test-providers';
 
 /**
  * The consumer's sync on the real Postgres, Kafka and Redis Cluster, with Microsoft replaced by an in-memory
@@ -41,9 +38,9 @@ import {
 
 type Change = { version: number; id: string; removed: boolean };
 
-class FakeMailbox implements MailboxGraphClient {
-  folders: GraphFolder[] = [];
-  private readonly messages = new Map<string, GraphMessage>();
+class FakeMailbox implements MailboxReader {
+  folders: RemoteFolder[] = [];
+  private readonly messages = new Map<string, RemoteMessage>();
   private readonly log = new Map<string, Change[]>();
   private version = 0;
   /** folders whose stored delta links Graph has forgotten (410 SyncStateNotFound) */
@@ -64,7 +61,7 @@ class FakeMailbox implements MailboxGraphClient {
     });
   }
 
-  put(message: GraphMessage): void {
+  put(message: RemoteMessage): void {
     const before = this.messages.get(message.id);
     if (before && before.folderId !== message.folderId) this.record(before.folderId, message.id, true);
     this.messages.set(message.id, message);
@@ -78,13 +75,13 @@ class FakeMailbox implements MailboxGraphClient {
     this.record(m.folderId, id, true);
   }
 
-  get(id: string): GraphMessage {
+  get(id: string): RemoteMessage {
     const m = this.messages.get(id);
     if (!m) throw new Error(`no message ${id}`);
     return m;
   }
 
-  inFolder(folderId: string): GraphMessage[] {
+  inFolder(folderId: string): RemoteMessage[] {
     return [...this.messages.values()]
       .filter((m) => m.folderId === folderId)
       .sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -97,11 +94,11 @@ class FakeMailbox implements MailboxGraphClient {
     this.log.set(folderId, list);
   }
 
-  getMessageFolderId(id: string): Promise<string | null> {
+  folderOf(id: string): Promise<string | null> {
     return Promise.resolve(this.messages.get(id)?.folderId ?? null);
   }
 
-  listFolderTree(): Promise<GraphFolder[]> {
+  listFolderTree(): Promise<RemoteFolder[]> {
     if (this.reauth) return Promise.reject(new ReauthRequiredError('invalid_grant', '70008'));
     if (this.alwaysFail) return Promise.reject(new Error('Graph is down'));
     if (this.treeFailures > 0) {
@@ -111,21 +108,21 @@ class FakeMailbox implements MailboxGraphClient {
     return Promise.resolve(this.folders.map((f) => ({ ...f })));
   }
 
-  deltaPage(start: DeltaStart, pageSize = 10): Promise<DeltaPage> {
+  changes(start: ChangesFrom, pageSize = 10): Promise<ChangesPage> {
     this.deltaCalls += 1;
     if ('folderId' in start)
       return Promise.resolve(this.scratchPage(start.folderId, 0, this.version, pageSize));
-    const [kind, folderId, a, b] = start.link.replace('https://graph.fake/', '').split('/');
+    const [kind, folderId, a, b] = start.cursor.replace('https://graph.fake/', '').split('/');
     if (kind === 'next') return Promise.resolve(this.scratchPage(folderId, Number(a), Number(b), pageSize));
     if (this.expired.has(folderId)) {
       this.expired.delete(folderId);
-      return Promise.reject(new SyncStateNotFoundError('SyncStateNotFound'));
+      return Promise.reject(new CursorLostError('SyncStateNotFound'));
     }
     // a delta round: every id that changed after the link's version, in its current state
     const since = Number(a);
     const changed = new Map<string, boolean>();
     for (const c of this.log.get(folderId) ?? []) if (c.version > since) changed.set(c.id, c.removed);
-    const messages: GraphMessage[] = [];
+    const messages: RemoteMessage[] = [];
     const removedIds: string[] = [];
     for (const [id, removed] of changed) {
       const m = this.messages.get(id);
@@ -135,26 +132,26 @@ class FakeMailbox implements MailboxGraphClient {
     return Promise.resolve({
       messages,
       removedIds,
-      deltaLink: `https://graph.fake/delta/${folderId}/${this.version}`,
+      cursor: `https://graph.fake/delta/${folderId}/${this.version}`,
     });
   }
 
-  private scratchPage(folderId: string, offset: number, version: number, pageSize: number): DeltaPage {
+  private scratchPage(folderId: string, offset: number, version: number, pageSize: number): ChangesPage {
     const all = this.inFolder(folderId);
     const slice = all.slice(offset, offset + pageSize).map((m) => ({ ...m }));
     const end = offset + pageSize >= all.length;
     return end
-      ? { messages: slice, removedIds: [], deltaLink: `https://graph.fake/delta/${folderId}/${version}` }
+      ? { messages: slice, removedIds: [], cursor: `https://graph.fake/delta/${folderId}/${version}` }
       : {
           messages: slice,
           removedIds: [],
-          nextLink: `https://graph.fake/next/${folderId}/${offset + pageSize}/${version}`,
+          nextCursor: `https://graph.fake/next/${folderId}/${offset + pageSize}/${version}`,
         };
   }
 }
 
 let seq = 0;
-function graphMessage(folderId: string, overrides: Partial<GraphMessage> = {}): GraphMessage {
+function graphMessage(folderId: string, overrides: Partial<RemoteMessage> = {}): RemoteMessage {
   seq += 1;
   const id = `AAMk-${String(seq).padStart(5, '0')}`;
   return {
@@ -190,13 +187,11 @@ const topic = (t: (typeof Topics)[keyof typeof Topics]) => topicName(prefix, t);
 
 describe('sync worker (real Postgres, Kafka, Redis; Graph faked)', () => {
   const mailboxes = new Map<string, FakeMailbox>();
-  const factory: GraphMailClientFactory = {
-    forAccount: (accountId) => {
-      const mailbox = mailboxes.get(accountId);
-      if (!mailbox) throw new Error(`no fake mailbox for ${accountId}`);
-      return mailbox;
-    },
-  };
+  const provider = scriptedProvider((accountId) => {
+    const mailbox = mailboxes.get(accountId);
+    if (!mailbox) throw new Error(`no fake mailbox for ${accountId}`);
+    return mailbox;
+  });
   let config: ConsumerConfig;
   let app: TestingModule;
   let kafka: Kafka;
@@ -291,11 +286,7 @@ describe('sync worker (real Postgres, Kafka, Redis; Graph faked)', () => {
       TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     });
     app = await Test.createTestingModule({
-      imports: [
-        AppModule.forRoot(config, {
-          sync: { graph: { provide: GRAPH_MAIL_CLIENT_FACTORY, useValue: factory } },
-        }),
-      ],
+      imports: [AppModule.forRoot(config, { mailProviders: [provider] })],
     })
       .setLogger(new ConsoleLogger({ logLevels: ['error', 'warn'] }))
       .compile();
@@ -464,7 +455,7 @@ describe('sync worker (real Postgres, Kafka, Redis; Graph faked)', () => {
     const inbox = mailbox.inFolder('f-inbox');
     const moved = inbox[0];
     const deleted = inbox[1];
-    const readNow = inbox.find((m) => !m.isRead && m.id !== moved.id && m.id !== deleted.id) as GraphMessage;
+    const readNow = inbox.find((m) => !m.isRead && m.id !== moved.id && m.id !== deleted.id) as RemoteMessage;
     mailbox.put({ ...moved, folderId: 'f-archive', changeKey: `${moved.changeKey}-moved` });
     mailbox.remove(deleted.id);
     mailbox.put({ ...readNow, isRead: true, changeKey: `${readNow.changeKey}-read` });

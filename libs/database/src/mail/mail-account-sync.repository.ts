@@ -8,6 +8,8 @@ export interface AccountForSync {
   status: MailAccountStatus;
   /** when a sync of the whole mailbox last completed; null until the first one did */
   syncCompletedAt?: Date | null;
+  /** `mail_accounts.provider`: which adapter serves the account ('outlook' when not given) */
+  provider?: string;
 }
 
 const STATUS_REASON_MAX = 500;
@@ -22,12 +24,21 @@ export class MailAccountSyncRepository {
       user_id: string;
       status: MailAccountStatus;
       sync_completed_at: Date | null;
+      provider: string;
     }> = await this.dataSource.query(
-      `SELECT id, user_id, status, sync_completed_at FROM mail_accounts WHERE id = $1`,
+      `SELECT id, user_id, status, sync_completed_at, provider FROM mail_accounts WHERE id = $1`,
       [accountId],
     );
     const r = rows[0];
-    return r ? { id: r.id, userId: r.user_id, status: r.status, syncCompletedAt: r.sync_completed_at } : null;
+    return r
+      ? {
+          id: r.id,
+          userId: r.user_id,
+          status: r.status,
+          syncCompletedAt: r.sync_completed_at,
+          provider: r.provider,
+        }
+      : null;
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { GraphNotificationItem, MailCommandRequest } from '@email-core/contracts';
+import type { MailboxPokeChange, MailCommandRequest } from '@email-core/contracts';
 
 /** The command's target no longer exists in Outlook (Graph answered 404 for it). */
 export const MESSAGE_GONE = 'MESSAGE_GONE';
@@ -18,9 +18,9 @@ export interface IdFailure {
   message: string;
 }
 
-/** A message the mirror round must look at, named as a change notification would name it. */
+/** A message the mirror round must look at: a change of the poke the action publishes. */
 export interface MirrorTouch {
-  changeType: GraphNotificationItem['changeType'];
+  changeType: MailboxPokeChange['kind'];
   messageId: string;
 }
 

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { GraphRequestError } from '@email-core/graph';
+import { ProviderRefusedError, type MailboxActions } from '@email-core/providers';
 import { COMMAND_SETTINGS, type CommandSettings } from '../commands.settings';
-import type { MailActionsGraph } from '../mail-actions-graph';
 import {
   FOLDER_GONE,
   MESSAGE_GONE,
@@ -23,7 +22,7 @@ import {
 export class MessageActions {
   constructor(@Inject(COMMAND_SETTINGS) private readonly settings: CommandSettings) {}
 
-  async run(graph: MailActionsGraph, request: BulkRequest, signal: AbortSignal): Promise<ActionOutcome> {
+  async run(graph: MailboxActions, request: BulkRequest, signal: AbortSignal): Promise<ActionOutcome> {
     const ids = [...new Set(request.messageIds)];
     const succeeded: string[] = [];
     const failures: IdFailure[] = [];
@@ -66,7 +65,7 @@ export class MessageActions {
           await apply(id);
           succeeded.push(id);
         } catch (err) {
-          if (!(err instanceof GraphRequestError)) {
+          if (!(err instanceof ProviderRefusedError)) {
             halt(err);
             return;
           }

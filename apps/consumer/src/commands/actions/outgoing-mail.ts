@@ -1,12 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
-  AccountTokensNotFoundError,
-  GraphRequestError,
-  GraphTransientError,
+  CREDENTIAL_FAILURE_CODES,
+  CredentialsNotFoundError,
+  ProviderRefusedError,
+  ProviderUnavailableError,
   ReauthRequiredError,
+  type MailboxActions,
   type OutgoingAttachment,
-} from '@email-core/graph';
-import type { MailActionsGraph } from '../mail-actions-graph';
+} from '@email-core/providers';
 import { MESSAGE_GONE, type ActionOutcome, type MirrorTouch, type OutgoingRequest } from './action-result';
 
 /**
@@ -39,20 +40,15 @@ export class OutcomeUnknownError extends Error {
 /** Answers Graph gives before doing anything: throttled (429) or unavailable (503) requests are not executed. */
 const REFUSED_BEFORE_WORK = new Set([429, 503]);
 /**
- * Failures of the token provider, which the Graph client reports as a status-less transient error named after
- * the original one (or as the vault's own `ReauthRequiredError` / `AccountTokensNotFoundError`): no request left
- * the process.
+ * Failures of the credential, which the adapter reports as a status-0 unavailable error with one of these codes
+ * (or as `ReauthRequiredError` / `CredentialsNotFoundError`): no request left the process.
  */
-const TOKEN_FAILURES = new Set([
-  'TokenRefreshTimeoutError',
-  'AccountTokensNotFoundError',
-  'OutlookAuthError',
-]);
+const TOKEN_FAILURES = new Set<string>(CREDENTIAL_FAILURE_CODES);
 
 /** Whether a failed sending request certainly sent nothing. */
 export function certainlyNotSent(err: unknown): boolean {
-  if (err instanceof ReauthRequiredError || err instanceof AccountTokensNotFoundError) return true;
-  if (!(err instanceof GraphTransientError)) return false;
+  if (err instanceof ReauthRequiredError || err instanceof CredentialsNotFoundError) return true;
+  if (!(err instanceof ProviderUnavailableError)) return false;
   return REFUSED_BEFORE_WORK.has(err.status) || (err.status === 0 && TOKEN_FAILURES.has(err.code));
 }
 
@@ -68,7 +64,7 @@ export class OutgoingMail {
   private readonly logger = new Logger('OutgoingMail');
 
   async run(
-    graph: MailActionsGraph,
+    graph: MailboxActions,
     request: OutgoingRequest,
     attachments: OutgoingAttachment[],
   ): Promise<ActionOutcome> {
@@ -85,7 +81,7 @@ export class OutgoingMail {
       if (draftId !== undefined) await graph.sendDraft(draftId);
       else await this.sendAtOnce(graph, request, attachments);
     } catch (err) {
-      if (draftId !== undefined && err instanceof GraphRequestError) await this.discard(graph, draftId);
+      if (draftId !== undefined && err instanceof ProviderRefusedError) await this.discard(graph, draftId);
       return this.refused(request, err, () =>
         certainlyNotSent(err) ? new NotSentError(err) : new OutcomeUnknownError(err),
       );
@@ -94,7 +90,7 @@ export class OutgoingMail {
   }
 
   private async draft(
-    graph: MailActionsGraph,
+    graph: MailboxActions,
     request: Exclude<OutgoingRequest, { action: 'send' }>,
     attachments: OutgoingAttachment[],
   ): Promise<string> {
@@ -115,7 +111,7 @@ export class OutgoingMail {
   }
 
   private async sendAtOnce(
-    graph: MailActionsGraph,
+    graph: MailboxActions,
     request: OutgoingRequest,
     attachments: OutgoingAttachment[],
   ): Promise<void> {
@@ -141,7 +137,7 @@ export class OutgoingMail {
 
   /** Graph's 4xx becomes the command's failure; anything else is thrown as `otherwise()` says. */
   private refused(request: OutgoingRequest, err: unknown, otherwise: () => Error): ActionOutcome {
-    if (!(err instanceof GraphRequestError)) throw otherwise();
+    if (!(err instanceof ProviderRefusedError)) throw otherwise();
     const target = request.action === 'send' ? 'mail' : request.messageId;
     const gone = err.status === 404 && request.action !== 'send';
     return {
@@ -161,7 +157,7 @@ export class OutgoingMail {
    * unless Graph has not filed it yet; the round then still runs that folder's delta, and the subscription brings
    * the rest), and the draft, if one was used, so Drafts drops it. Never throws: the mail has gone.
    */
-  private async sentItems(graph: MailActionsGraph, draftId: string | undefined): Promise<MirrorTouch[]> {
+  private async sentItems(graph: MailboxActions, draftId: string | undefined): Promise<MirrorTouch[]> {
     const touched: MirrorTouch[] = [];
     if (draftId !== undefined) {
       touched.push(
@@ -180,7 +176,7 @@ export class OutgoingMail {
   }
 
   /** Best effort: a draft left behind by a failed send is deleted (it would otherwise sit in Drafts). */
-  private async discard(graph: MailActionsGraph, draftId: string): Promise<void> {
+  private async discard(graph: MailboxActions, draftId: string): Promise<void> {
     await graph.delete(draftId).catch((err: unknown) => {
       this.logger.warn(`could not delete the draft of a failed send: ${(err as Error).message}`);
     });

@@ -13,6 +13,8 @@ import { NotSentError, OutgoingMail } from '../actions/outgoing-mail';
 import type { CommandLock } from '../command-lock';
 import type { CommandStatusEvents } from '../command-status';
 import type { MirrorRound } from '../mirror-round';
+import type { MailboxActions } from '@email-core/providers';
+import { scriptedRegistry } from '../../mirror/testing/test-providers';
 import { FakeMailGraph, graphErrors } from '../testing/fake-mail-graph';
 import { ExecuteMailCommandCommand } from './execute-mail-command.command';
 import { ExecuteMailCommandHandler } from './execute-mail-command.handler';
@@ -120,7 +122,7 @@ function harness(opts: { accountStatus?: AccountForSync['status'] } = {}) {
     mirror as unknown as MirrorRound,
     status as unknown as CommandStatusEvents,
     lock as unknown as CommandLock,
-    { forAccount: () => graph },
+    scriptedRegistry((): MailboxActions => graph),
   );
   const execute = (finalAttempt = false) => handler.execute(new ExecuteMailCommandCommand(CMD, finalAttempt));
   return { commands, graph, account, events, rounds, execute };

@@ -1,4 +1,4 @@
-import { Inject, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import {
   mailCommandRequestSchema,
@@ -11,16 +11,13 @@ import {
   type StoredMailCommand,
 } from '@email-core/database';
 import { describeError } from '@email-core/kafka';
+import { ProviderRegistry, type MailboxActions } from '@email-core/providers';
+import { providerOf } from '../../mirror/provider-of';
 import { isOutgoing, settle, type ActionOutcome, type Settlement } from '../actions/action-result';
 import { MessageActions } from '../actions/message-actions';
 import { NotSentError, OutcomeUnknownError, OutgoingMail } from '../actions/outgoing-mail';
 import { CommandLock } from '../command-lock';
 import { CommandStatusEvents } from '../command-status';
-import {
-  MAIL_ACTIONS_GRAPH_FACTORY,
-  type MailActionsGraph,
-  type MailActionsGraphFactory,
-} from '../mail-actions-graph';
 import { MirrorRound } from '../mirror-round';
 import { ExecuteMailCommandCommand, type ExecuteMailCommandResult } from './execute-mail-command.command';
 
@@ -59,7 +56,7 @@ export class ExecuteMailCommandHandler implements ICommandHandler<
     private readonly mirror: MirrorRound,
     private readonly status: CommandStatusEvents,
     private readonly lock: CommandLock,
-    @Inject(MAIL_ACTIONS_GRAPH_FACTORY) private readonly graph: MailActionsGraphFactory,
+    private readonly providers: ProviderRegistry,
   ) {}
 
   async execute({
@@ -112,7 +109,7 @@ export class ExecuteMailCommandHandler implements ICommandHandler<
       );
     }
 
-    const graph = await this.graph.forAccount(command.accountId);
+    const graph = this.providers.mailbox(providerOf(account));
     let outcome: ActionOutcome;
     try {
       outcome = await this.act(graph, command, request, signal);
@@ -125,7 +122,7 @@ export class ExecuteMailCommandHandler implements ICommandHandler<
   }
 
   private async act(
-    graph: MailActionsGraph,
+    graph: MailboxActions,
     command: StoredMailCommand,
     request: MailCommandRequest,
     signal: AbortSignal,

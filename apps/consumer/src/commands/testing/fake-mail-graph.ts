@@ -1,26 +1,30 @@
-import { GraphRequestError, GraphTransientError, type OutgoingAttachment } from '@email-core/graph';
-import type { MailActionsGraph } from '../mail-actions-graph';
+import {
+  ProviderRefusedError,
+  ProviderUnavailableError,
+  type MailboxActions,
+  type OutgoingAttachment,
+} from '@email-core/providers';
 
-/** Graph's own error answers, for scripting a fake. */
+/** Graph's own error answers as the Outlook adapter hands them on (the port's errors), for scripting a fake. */
 export const graphErrors = {
   notFound: () =>
-    new GraphRequestError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.'),
-  accessDenied: () => new GraphRequestError(403, 'ErrorAccessDenied', 'Access is denied.'),
+    new ProviderRefusedError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.'),
+  accessDenied: () => new ProviderRefusedError(403, 'ErrorAccessDenied', 'Access is denied.'),
   throttled: () =>
-    new GraphTransientError(429, 'ApplicationThrottled', 'over the MailboxConcurrency limit', 30000),
-  unavailable: () => new GraphTransientError(503, 'ServiceUnavailable', 'try later'),
-  network: () => new GraphTransientError(0, 'TypeError', 'fetch failed'),
-  gatewayTimeout: () => new GraphTransientError(504, 'GatewayTimeout', 'gateway timeout'),
+    new ProviderUnavailableError(429, 'ApplicationThrottled', 'over the MailboxConcurrency limit', 30000),
+  unavailable: () => new ProviderUnavailableError(503, 'ServiceUnavailable', 'try later'),
+  network: () => new ProviderUnavailableError(0, 'TypeError', 'fetch failed'),
+  gatewayTimeout: () => new ProviderUnavailableError(504, 'GatewayTimeout', 'gateway timeout'),
 };
 
-type Method = keyof MailActionsGraph;
+type Method = keyof MailboxActions;
 
 /**
  * A mailbox's Graph in memory: every call is recorded as `method:target`, and a call can be made to fail by
  * `failOn('move', id, error)` (each time) or `failOnce(...)`. Messages in `gone` answer 404 to every call,
  * folders in `missingFolders` answer 404 as move destinations.
  */
-export class FakeMailGraph implements MailActionsGraph {
+export class FakeMailGraph implements MailboxActions {
   readonly calls: string[] = [];
   readonly gone = new Set<string>();
   readonly missingFolders = new Set<string>();
@@ -65,7 +69,7 @@ export class FakeMailGraph implements MailActionsGraph {
       this.gone.add(id);
     });
   }
-  sendMail(mail: Parameters<MailActionsGraph['sendMail']>[0]): Promise<void> {
+  sendMail(mail: Parameters<MailboxActions['sendMail']>[0]): Promise<void> {
     return this.run(() => {
       this.call('sendMail', 'me');
       this.sent.push(mail);

@@ -7,15 +7,16 @@ import type {
   SubscriptionRemoval,
 } from '@email-core/database';
 import {
-  GraphRequestError,
-  SubscriptionExpiryRejectedError,
-  type GraphSubscription,
-  type NewGraphSubscription,
-} from '@email-core/graph';
+  ProviderRefusedError,
+  WatchLifetimeRejectedError,
+  type MailboxWatch,
+  type NewWatchChannel,
+  type WatchChannel,
+} from '@email-core/providers';
 import type { ResyncRequests } from '../resync-requests';
 import type { SubscriptionLock } from '../subscription-lock';
 import type { SubscriptionSettings } from '../subscription.settings';
-import type { MailboxSubscriptions, SubscriptionsGraphFactory } from '../subscriptions-graph';
+import type { MailboxWatches } from '../watches';
 
 /** In-memory stand-ins for the subscription manager's collaborators (unit tests only). */
 
@@ -29,8 +30,27 @@ export const SETTINGS: SubscriptionSettings = {
 
 export const MINUTE = 60_000;
 
-/** Graph's subscriptions of every mailbox (one mailbox per account unless `mailboxOf` says otherwise). */
-export class FakeGraph implements SubscriptionsGraphFactory {
+/** A Graph subscription as the fake keeps it. */
+export interface GraphSubscription {
+  id: string;
+  resource: string;
+  changeType: string;
+  notificationUrl: string;
+  lifecycleNotificationUrl: string | null;
+  expirationDateTime: Date;
+}
+
+const channel = (s: GraphSubscription): WatchChannel => ({
+  id: s.id,
+  deliversTo: s.notificationUrl,
+  expiresAt: s.expirationDateTime,
+});
+
+/**
+ * Graph's subscriptions of every mailbox (one mailbox per account unless `mailboxOf` says otherwise), behind the
+ * port's watch channels as the Outlook adapter maps them.
+ */
+export class FakeGraph implements MailboxWatches {
   readonly subs = new Map<string, GraphSubscription & { mailbox: string; clientState: string }>();
   readonly log: string[] = [];
   capMinutes = 4230;
@@ -66,37 +86,44 @@ export class FakeGraph implements SubscriptionsGraphFactory {
     return [...this.subs.values()].filter((s) => s.mailbox === this.mailboxOf(accountId));
   }
 
-  forAccount(accountId: string): MailboxSubscriptions {
+  forAccount(accountId: string): MailboxWatch {
     return this.mailbox(accountId);
   }
 
-  forRemoval(removal: SubscriptionRemoval): MailboxSubscriptions {
+  forRemoval(removal: SubscriptionRemoval): MailboxWatch {
     const inner = this.mailbox(removal.accountId);
     return {
       ...inner,
-      delete: (id) => (this.failRemoval ? Promise.reject(this.failRemoval) : inner.delete(id)),
+      close: (id) => (this.failRemoval ? Promise.reject(this.failRemoval) : inner.close(id)),
     };
   }
 
   private checkCap(at: Date): void {
     if (at.getTime() - this.now() > this.capMinutes * MINUTE) {
-      throw new SubscriptionExpiryRejectedError(
+      throw new WatchLifetimeRejectedError(
         this.statesCap ? this.capMinutes : undefined,
         `Subscription expiration can only be ${this.capMinutes} minutes in the future.`,
       );
     }
   }
 
-  private mailbox(accountId: string): MailboxSubscriptions {
+  private mailbox(accountId: string): MailboxWatch {
     const mailbox = this.mailboxOf(accountId);
     return {
+      scope: 'me/messages',
       list: () => {
         this.log.push('list');
-        return Promise.resolve(
-          [...this.subs.values()].filter((s) => s.mailbox === mailbox).map((s) => ({ ...s })),
-        );
+        return Promise.resolve([...this.subs.values()].filter((s) => s.mailbox === mailbox).map(channel));
       },
-      create: (input: NewGraphSubscription) => {
+      open: (request: NewWatchChannel) => {
+        const input = {
+          resource: 'me/messages',
+          changeType: 'created,updated,deleted',
+          notificationUrl: request.deliverTo,
+          lifecycleNotificationUrl: request.lifecycleTo,
+          clientState: request.secret,
+          expirationDateTime: request.expiresAt,
+        };
         this.log.push('create');
         if (this.failCreate) {
           const err = this.failCreate;
@@ -116,7 +143,7 @@ export class FakeGraph implements SubscriptionsGraphFactory {
           clientState: input.clientState,
         };
         this.subs.set(id, sub);
-        return Promise.resolve({ ...sub });
+        return Promise.resolve(channel(sub));
       },
       renew: (id: string, at: Date) => {
         this.log.push(`renew ${id}`);
@@ -124,9 +151,9 @@ export class FakeGraph implements SubscriptionsGraphFactory {
         if (!sub) return Promise.resolve(null);
         this.checkCap(at);
         sub.expirationDateTime = at;
-        return Promise.resolve({ ...sub });
+        return Promise.resolve(channel(sub));
       },
-      delete: (id: string) => {
+      close: (id: string) => {
         this.log.push(`delete ${id}`);
         return Promise.resolve(this.subs.delete(id));
       },
@@ -134,7 +161,7 @@ export class FakeGraph implements SubscriptionsGraphFactory {
   }
 }
 
-export const notFound = () => new GraphRequestError(404, 'ResourceNotFound', 'gone');
+export const notFound = () => new ProviderRefusedError(404, 'ResourceNotFound', 'gone');
 
 /** `graph_subscriptions`, `subscription_removals` and the accounts' statuses, in memory. */
 export class FakeStore {

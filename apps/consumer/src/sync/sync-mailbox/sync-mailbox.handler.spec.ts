@@ -13,27 +13,45 @@ import type {
 } from '@email-core/database';
 import { PermanentFailure } from '@email-core/kafka';
 import {
-  AccountTokensNotFoundError,
+  CredentialsNotFoundError,
+  CursorLostError,
   ReauthRequiredError,
-  SyncStateNotFoundError,
-  type DeltaPage,
-  type GraphFolder,
-  type GraphMessage,
-} from '@email-core/graph';
+  type ChangesPage,
+  type MailboxReader,
+  type RemoteFolder,
+  type RemoteMessage,
+} from '@email-core/providers';
 import type { DomainEventsPublisher } from '../../messaging/domain-events.publisher';
-import type { AccountCacheVersion } from '../account-cache-version';
-import { AccountFailures } from '../account-failures';
-import { FolderDeltaService } from '../folder-delta/folder-delta.service';
-import type { DeltaStart, GraphMailClientFactory, MailboxGraphClient } from '../graph-client.factory';
-import type { MailboxLock } from '../mailbox-lock';
+import type { AccountCacheVersion } from '../../mirror/account-cache-version';
+import { AccountFailures } from '../../mirror/account-failures';
+import { FolderDeltaService } from '../../mirror/folder-delta.service';
+import type { MailboxLock } from '../../mirror/mailbox-lock';
+import { scriptedRegistry } from '../../mirror/testing/test-providers';
 import type { SubscriptionRequests } from '../subscription-requests';
 import { SyncMailboxCommand } from './sync-mailbox.command';
 import { SyncMailboxHandler } from './sync-mailbox.handler';
 
 const ACCOUNT = '7f0c1f7e-5d0a-4a53-9a53-2b8f7f9b8a11';
+
+/** A scripted page, its cursors named as Graph names them (a nextLink or a deltaLink). */
+interface DeltaPage {
+  messages: RemoteMessage[];
+  removedIds: string[];
+  nextLink?: string;
+  deltaLink?: string;
+}
+/** Where a read started: a folder (from scratch) or a stored cursor. */
+type DeltaStart = { folderId: string } | { link: string };
+
+const asChangesPage = (p: DeltaPage): ChangesPage => ({
+  messages: p.messages,
+  removedIds: p.removedIds,
+  ...(p.nextLink === undefined ? {} : { nextCursor: p.nextLink }),
+  ...(p.deltaLink === undefined ? {} : { cursor: p.deltaLink }),
+});
 const USER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
 
-const folder = (id: string, totalItemCount = 0): GraphFolder => ({
+const folder = (id: string, totalItemCount = 0): RemoteFolder => ({
   id,
   parentFolderId: null,
   displayName: id,
@@ -41,7 +59,7 @@ const folder = (id: string, totalItemCount = 0): GraphFolder => ({
   totalItemCount,
   unreadItemCount: 0,
 });
-const msg = (id: string): GraphMessage => ({ id }) as GraphMessage;
+const msg = (id: string): RemoteMessage => ({ id }) as RemoteMessage;
 
 /** Everything the handler touches, in memory, with one ordered log of what happened. */
 function harness(opts: { account?: AccountForSync | null; states?: Partial<FolderSyncState>[] } = {}) {
@@ -83,7 +101,7 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
     },
   };
   const folders = {
-    upsertFolders: (_a: string, tree: GraphFolder[]) => {
+    upsertFolders: (_a: string, tree: RemoteFolder[]) => {
       for (const f of tree) {
         if (!states.has(f.id)) {
           states.set(f.id, {
@@ -129,7 +147,7 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
       Promise.resolve(ids.map((folderId) => ({ folderId, totalCount: 1, unreadCount: 0 }))),
   };
   const messages = {
-    applyPage: (_m: unknown, _a: string, id: string, page: DeltaPage) => {
+    applyPage: (_m: unknown, _a: string, id: string, page: ChangesPage) => {
       log.push(`page:${id}:${page.messages.length}`);
       return Promise.resolve({
         upserted: page.messages.length,
@@ -176,15 +194,14 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
       return Promise.resolve();
     },
   };
-  const graph: { client: MailboxGraphClient; calls: DeltaStart[] } = {
+  const graph: { client: MailboxReader; calls: DeltaStart[] } = {
     calls: [],
     client: {
       listFolderTree: () => Promise.resolve([]),
-      deltaPage: () => Promise.reject(new Error('unscripted')),
-      getMessageFolderId: () => Promise.resolve(null),
+      changes: () => Promise.reject(new Error('unscripted')),
+      folderOf: () => Promise.resolve(null),
     },
   };
-  const factory: GraphMailClientFactory = { forAccount: () => graph.client };
   const settings = {
     pageSize: 50,
     folderParallelism: 1,
@@ -197,7 +214,7 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
     messages as unknown as MessagesRepository,
     publisher as unknown as DomainEventsPublisher,
     cache as unknown as AccountCacheVersion,
-    factory,
+    scriptedRegistry(() => graph.client),
     settings,
     new FolderDeltaService(
       dataSource as unknown as DataSource,
@@ -216,19 +233,20 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
   );
   /** Graph answers by start: a folder id or a link, each mapped to a page (or an error to throw). */
   const script = (
-    tree: GraphFolder[],
+    tree: RemoteFolder[],
     pages: Record<string, DeltaPage | Error | Array<DeltaPage | Error>>,
   ) => {
     graph.client = {
-      getMessageFolderId: () => Promise.resolve(null),
+      folderOf: () => Promise.resolve(null),
       listFolderTree: () => Promise.resolve(tree),
-      deltaPage: (start) => {
+      changes: (from) => {
+        const start: DeltaStart = 'cursor' in from ? { link: from.cursor } : from;
         graph.calls.push(start);
         const key = 'folderId' in start ? start.folderId : start.link;
         const entry = pages[key];
         const answer = Array.isArray(entry) ? entry.shift() : entry;
         if (answer === undefined) return Promise.reject(new Error(`no page for ${key}`));
-        return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+        return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(asChangesPage(answer));
       },
     };
   };
@@ -367,7 +385,7 @@ describe('SyncMailboxHandler', () => {
   it('a lost delta state resets that folder and syncs it from scratch', async () => {
     const h = harness({ states: [{ graphId: 'a', deltaLink: 'delta-a-old' }] });
     h.script([folder('a')], {
-      'delta-a-old': new SyncStateNotFoundError('gone'),
+      'delta-a-old': new CursorLostError('gone'),
       a: { messages: [msg('1')], removedIds: [], deltaLink: 'delta-a-new' },
     });
     expect(await h.run()).toBe('completed');
@@ -390,9 +408,9 @@ describe('SyncMailboxHandler', () => {
   it('gives up on a folder whose state keeps vanishing, leaving the message to the retry topic', async () => {
     const h = harness();
     h.script([folder('a')], {
-      a: [new SyncStateNotFoundError('1'), new SyncStateNotFoundError('2'), new SyncStateNotFoundError('3')],
+      a: [new CursorLostError('1'), new CursorLostError('2'), new CursorLostError('3')],
     });
-    await expect(h.run()).rejects.toBeInstanceOf(SyncStateNotFoundError);
+    await expect(h.run()).rejects.toBeInstanceOf(CursorLostError);
     expect(h.log.filter((l) => l.startsWith('reset'))).toHaveLength(2);
     expect(h.events.some((e) => e.type === 'sync.completed')).toBe(false);
   });
@@ -409,7 +427,7 @@ describe('SyncMailboxHandler', () => {
 
   it('an account without stored tokens is a permanent failure (dead-lettered, not retried)', async () => {
     const h = harness();
-    h.script([folder('a')], { a: new AccountTokensNotFoundError(ACCOUNT) });
+    h.script([folder('a')], { a: new CredentialsNotFoundError(ACCOUNT) });
     await expect(h.run()).rejects.toBeInstanceOf(PermanentFailure);
   });
 
@@ -433,7 +451,7 @@ describe('SyncMailboxHandler', () => {
   it('refuses a page that carries neither link', async () => {
     const h = harness();
     h.script([folder('a')], { a: { messages: [], removedIds: [] } });
-    await expect(h.run()).rejects.toThrow(/GRAPH_BAD_DELTA_PAGE/);
+    await expect(h.run()).rejects.toThrow(/BAD_CHANGES_PAGE/);
     expect(h.log).toEqual(['lock', 'unlock']);
   });
 
@@ -444,8 +462,8 @@ describe('SyncMailboxHandler', () => {
       a: { messages: [msg('1')], removedIds: [], nextLink: 'next-a-1' },
       'next-a-1': { messages: [msg('2')], removedIds: [], deltaLink: 'delta-a' },
     });
-    const first = h.graph.client.deltaPage.bind(h.graph.client);
-    h.graph.client.deltaPage = async (start, size) => {
+    const first = h.graph.client.changes.bind(h.graph.client);
+    h.graph.client.changes = async (start, size) => {
       const page = await first(start, size);
       stop.abort(new Error('stopping'));
       return page;

@@ -7,24 +7,27 @@ import {
   type AccountForSync,
 } from '@email-core/database';
 import { describeError } from '@email-core/kafka';
+import { ProviderRegistry } from '@email-core/providers';
 import { DomainEventsPublisher } from '../../messaging/domain-events.publisher';
-import { AccountCacheVersion } from '../account-cache-version';
-import { AccountFailures, statusEvent } from '../account-failures';
-import { ChangeFeed } from '../folder-delta/change-feed';
-import { FolderDeltaService } from '../folder-delta/folder-delta.service';
-import { GRAPH_MAIL_CLIENT_FACTORY, type GraphMailClientFactory } from '../graph-client.factory';
-import { MailboxLock } from '../mailbox-lock';
+import { AccountCacheVersion } from '../../mirror/account-cache-version';
+import { AccountFailures, statusEvent } from '../../mirror/account-failures';
+import { ChangeFeed } from '../../mirror/change-feed';
+import { forEachLimit } from '../../mirror/concurrency';
+import { FolderDeltaService } from '../../mirror/folder-delta.service';
+import { MailboxLock } from '../../mirror/mailbox-lock';
+import { MIRROR_SETTINGS, type MirrorSettings } from '../../mirror/mirror.settings';
+import { providerOf } from '../../mirror/provider-of';
 import { SubscriptionRequests } from '../subscription-requests';
-import { SYNC_SETTINGS, type SyncSettings } from '../sync.settings';
 import { SyncMailboxCommand, type SyncMailboxOutcome } from './sync-mailbox.command';
-import { forEachLimit, SyncProgress } from './sync-progress';
+import { SyncProgress } from './sync-progress';
 
 /** How long a sync waits for a notification round (or another sync) of the same mailbox to finish. */
 export const SYNC_LOCK_WAIT_MS = 60_000;
 
 /**
- * Mirrors one mailbox: the folder tree, then a delta per folder (up to `folderParallelism` at once) from its
- * stored nextLink, else its deltaLink, else from scratch, holding the mailbox lock throughout. Each page is applied
+ * Mirrors one mailbox through its provider's adapter: the folder tree, then each folder's changes (up to
+ * `folderParallelism` at once) from its stored next-page cursor, else its caught-up cursor, else from scratch,
+ * holding the mailbox lock throughout. Each page is applied
  * in one transaction together with the folder's next link, so a crash resumes after the last committed page and a
  * redelivered request changes nothing. A resync of a mailbox that was synced before logs and announces what it
  * changed (`mail.changed`), like a notification round. Events go out only after the state they announce committed.
@@ -39,8 +42,8 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
     private readonly messages: MessagesRepository,
     private readonly events: DomainEventsPublisher,
     private readonly cacheVersion: AccountCacheVersion,
-    @Inject(GRAPH_MAIL_CLIENT_FACTORY) private readonly graph: GraphMailClientFactory,
-    @Inject(SYNC_SETTINGS) private readonly settings: SyncSettings,
+    private readonly providers: ProviderRegistry,
+    @Inject(MIRROR_SETTINGS) private readonly settings: MirrorSettings,
     private readonly delta: FolderDeltaService,
     private readonly lock: MailboxLock,
     private readonly failures: AccountFailures,
@@ -73,7 +76,7 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
   }
 
   private async sync(account: AccountForSync, signal: AbortSignal): Promise<SyncMailboxOutcome> {
-    const client = await this.graph.forAccount(account.id);
+    const client = this.providers.mailbox(providerOf(account));
     // Once the mailbox was synced, every later run is incremental: what it changes is news for dashboards. So is
     // a folder resumed from its deltaLink while the mailbox's first sync is still going on.
     const synced = Boolean(account.syncCompletedAt);

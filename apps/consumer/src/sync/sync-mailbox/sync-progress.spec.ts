@@ -1,4 +1,5 @@
-import { forEachLimit, SyncProgress, type SyncProgressSnapshot } from './sync-progress';
+import { forEachLimit } from '../../mirror/concurrency';
+import { SyncProgress, type SyncProgressSnapshot } from './sync-progress';
 
 describe('SyncProgress', () => {
   const clock = () => {

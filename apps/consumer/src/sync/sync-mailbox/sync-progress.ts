@@ -82,36 +82,3 @@ export class SyncProgress {
     await sent;
   }
 }
-
-/**
- * Runs `fn` over `items` with at most `limit` at once. The first failure stops the others at their next
- * checkpoint (through the signal they are given) and is the one thrown.
- */
-export async function forEachLimit<T>(
-  items: readonly T[],
-  limit: number,
-  outer: AbortSignal,
-  fn: (item: T, signal: AbortSignal) => Promise<void>,
-): Promise<void> {
-  const failure = new AbortController();
-  const signal = AbortSignal.any([outer, failure.signal]);
-  let next = 0;
-  let failed = false;
-  let firstError: unknown;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const item = items[next++];
-      try {
-        await fn(item, signal);
-      } catch (err) {
-        if (!failed) {
-          failed = true;
-          firstError = err;
-          failure.abort(err);
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failed) throw firstError;
-}

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { GraphTransientError, ReauthRequiredError, GraphRequestError } from '@email-core/graph';
+import { ProviderRefusedError, ProviderUnavailableError, ReauthRequiredError } from '@email-core/providers';
 import { FakeGraph, FakeStore } from '../../testing/subscription-fakes';
 import { DeleteSubscriptionCommand } from './delete-subscription.command';
 import { DeleteSubscriptionHandler } from './delete-subscription.handler';
@@ -49,7 +49,7 @@ describe('DeleteSubscriptionHandler', () => {
   it('gives up on a dead refresh token or a refusal (the subscription expires on its own)', async () => {
     for (const err of [
       new ReauthRequiredError('refresh token revoked (invalid_grant, AADSTS50173)'),
-      new GraphRequestError(403, 'ErrorAccessDenied', 'Access is denied.'),
+      new ProviderRefusedError(403, 'ErrorAccessDenied', 'Access is denied.'),
     ]) {
       const { graph, store, run } = setup();
       graph.failRemoval = err;
@@ -60,8 +60,8 @@ describe('DeleteSubscriptionHandler', () => {
 
   it('keeps the row and fails on a transient error, so the message is retried', async () => {
     const { graph, store, run } = setup();
-    graph.failRemoval = new GraphTransientError(503, 'ServiceUnavailable', 'try later');
-    await expect(run()).rejects.toBeInstanceOf(GraphTransientError);
+    graph.failRemoval = new ProviderUnavailableError(503, 'ServiceUnavailable', 'try later');
+    await expect(run()).rejects.toBeInstanceOf(ProviderUnavailableError);
     expect(store.removals.size).toBe(1);
   });
 });

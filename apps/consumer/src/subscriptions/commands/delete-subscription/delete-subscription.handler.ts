@@ -1,8 +1,8 @@
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { GraphSubscriptionsRepository } from '@email-core/database';
-import { AccountTokensNotFoundError, GraphRequestError, ReauthRequiredError } from '@email-core/graph';
-import { SUBSCRIPTIONS_GRAPH, type SubscriptionsGraphFactory } from '../../subscriptions-graph';
+import { CredentialsNotFoundError, ProviderRefusedError, ReauthRequiredError } from '@email-core/providers';
+import { MAILBOX_WATCHES, type MailboxWatches } from '../../watches';
 import { DeleteSubscriptionCommand, type DeleteSubscriptionOutcome } from './delete-subscription.command';
 
 /**
@@ -20,7 +20,7 @@ export class DeleteSubscriptionHandler implements ICommandHandler<
 
   constructor(
     private readonly subscriptions: GraphSubscriptionsRepository,
-    @Inject(SUBSCRIPTIONS_GRAPH) private readonly graph: SubscriptionsGraphFactory,
+    @Inject(MAILBOX_WATCHES) private readonly graph: MailboxWatches,
   ) {}
 
   async execute({ accountId, removalId }: DeleteSubscriptionCommand): Promise<DeleteSubscriptionOutcome> {
@@ -28,15 +28,15 @@ export class DeleteSubscriptionHandler implements ICommandHandler<
     if (!removal) return 'done-before';
     let outcome: DeleteSubscriptionOutcome = 'deleted';
     try {
-      const existed = await this.graph.forRemoval(removal).delete(removal.subscriptionId);
+      const existed = await this.graph.forRemoval(removal).close(removal.subscriptionId);
       this.logger.log(
         `unlinked account ${accountId}: subscription ${removal.subscriptionId} ${existed ? 'deleted' : 'was already gone'}`,
       );
     } catch (err) {
       if (
         !(err instanceof ReauthRequiredError) &&
-        !(err instanceof AccountTokensNotFoundError) &&
-        !(err instanceof GraphRequestError)
+        !(err instanceof CredentialsNotFoundError) &&
+        !(err instanceof ProviderRefusedError)
       ) {
         throw err;
       }

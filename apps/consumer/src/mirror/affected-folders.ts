@@ -1,10 +1,11 @@
+import { mapLimit } from './concurrency';
 import type { CoalescedRound } from './coalesce';
 
 export interface AffectedFolderSources {
   /** the mirror's folder of each id it holds (ids it does not hold are absent) */
   mirrorFolders(ids: string[]): Promise<Map<string, string>>;
-  /** the folder Graph has the message in now, or null when it no longer exists */
-  graphFolderOf(id: string): Promise<string | null>;
+  /** the folder the provider has the message in now, or null when it no longer exists */
+  providerFolderOf(id: string): Promise<string | null>;
 }
 
 export interface AffectedFolders {
@@ -14,27 +15,28 @@ export interface AffectedFolders {
   unknown: Set<string>;
   /** some notification could not be tied to a folder: run every folder (correctness first) */
   everyFolder: boolean;
-  /** Graph look-ups made */
+  /** provider look-ups made */
   lookups: number;
 }
 
 export interface ResolveOptions {
   /** more look-ups than this and the round runs every folder instead (one delta per folder is cheaper) */
   maxLookups: number;
-  /** look-ups in flight at once (the Graph client also caps requests per mailbox) */
+  /** look-ups in flight at once (the adapter may also cap requests per mailbox) */
   concurrency: number;
 }
 
 /**
- * The folders a round must run delta for:
- * - the mirror's folder of every notified message we hold (the delta that applies its update, its removal, or a
- *   move out of it; ids are immutable, so a moved message keeps its id);
- * - for `created`, and for `updated` of a message we do not hold, the folder Graph has it in now (a move shows
- *   as `created` in its new folder; a message that is gone again is skipped);
- * - every folder when an item names no message, or when the look-ups would outnumber the folders' deltas.
+ * The folders a round must read the changes of:
+ * - every folder a poke names;
+ * - the mirror's folder of every poked message we hold (the changes that apply its update, its removal, or a
+ *   move out of it; ids are stable, so a moved message keeps its id);
+ * - for `created`, and for `updated` of a message we do not hold, the folder the provider has it in now (a move
+ *   shows as `created` in its new folder; a message that is gone again is skipped);
+ * - every folder when a change names neither, or when the look-ups would outnumber the folders' reads.
  */
 export async function resolveAffectedFolders(
-  round: Pick<CoalescedRound, 'changes' | 'unidentified'>,
+  round: Pick<CoalescedRound, 'changes' | 'unidentified'> & { folders?: ReadonlySet<string> },
   knownFolders: ReadonlySet<string>,
   sources: AffectedFolderSources,
   options: ResolveOptions,
@@ -43,6 +45,10 @@ export async function resolveAffectedFolders(
   if (round.unidentified > 0) {
     result.everyFolder = true;
     return result;
+  }
+  for (const folder of round.folders ?? []) {
+    result.folders.add(folder);
+    if (!knownFolders.has(folder)) result.unknown.add(folder);
   }
   const ids = [...round.changes.keys()];
   const mirror = await sources.mirrorFolders(ids);
@@ -56,7 +62,7 @@ export async function resolveAffectedFolders(
     result.everyFolder = true;
     return result;
   }
-  const found = await mapLimit(lookups, options.concurrency, (id) => sources.graphFolderOf(id));
+  const found = await mapLimit(lookups, options.concurrency, (id) => sources.providerFolderOf(id));
   result.lookups = lookups.length;
   for (const folder of found) {
     if (folder === null) continue; // gone again: nothing to fetch, and its old folder (if any) is in already
@@ -64,22 +70,4 @@ export async function resolveAffectedFolders(
     if (!knownFolders.has(folder)) result.unknown.add(folder);
   }
   return result;
-}
-
-/** `fn` over `items`, at most `limit` at once, results in input order; the first failure is thrown. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
 }

@@ -7,19 +7,19 @@ import {
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { ConsumerConfig } from '@email-core/config';
-import { notificationWorkSchema, Topics, type GraphNotification } from '@email-core/contracts';
+import { notificationWorkSchema, Topics } from '@email-core/contracts';
 import { runBatchConsumer, type KafkaWorker } from '@email-core/kafka';
 import { TopicConsumers } from '../messaging/topic-consumers';
 import { CONSUMER_CONFIG } from '../messaging/messaging.tokens';
-import { ApplyNotificationsCommand } from './apply-notifications/apply-notifications.command';
+import { ApplyPokeCommand } from './apply-poke/apply-poke.command';
+import { pokeOfNotificationWork } from './graph-notification-pokes';
 
-export const NOTIFICATIONS_GROUP = 'email-core-notifications';
+/** TEMPORARY, until the webhook publishes pokes: the old topic's own group. */
+export const GRAPH_NOTIFICATIONS_GROUP = 'email-core-notifications-graph';
 
 /**
- * `graph.notification` (and the reconciliation's `mailbox.reconcile`) from Kafka to ApplyNotifications,
- * coalesced: each fetched batch is grouped by account and each account gets one round for all of its
- * notifications (every folder when a reconciliation is among them). The runner validates, routes a failed account's
- * messages to retry / dead-letter, and commits the batch only after every round is durable.
+ * TEMPORARY (issue 17, until the webhook publishes `mailbox.poke`): `graph.notification` and `mailbox.reconcile`
+ * still on the old topic, read as the pokes they mean and run like MailboxPokesConsumer's.
  */
 @Injectable()
 export class GraphNotificationsConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -32,9 +32,9 @@ export class GraphNotificationsConsumer implements OnApplicationBootstrap, Befor
     commandBus: CommandBus,
   ) {
     this.worker = consumers.worker({
-      name: 'notifications consumer',
+      name: 'graph notifications consumer',
       logger: this.logger,
-      group: NOTIFICATIONS_GROUP,
+      group: GRAPH_NOTIFICATIONS_GROUP,
       topic: Topics.graphNotifications,
       start: (shared) =>
         runBatchConsumer({
@@ -42,14 +42,9 @@ export class GraphNotificationsConsumer implements OnApplicationBootstrap, Befor
           schema: notificationWorkSchema,
           // the account the message names, whatever its key (the webhook keys by account too)
           groupOf: (notification) => notification.accountId,
-          handleGroup: async (accountId, messages, ctx) => {
-            const notifications = messages
-              .map((m) => m.value)
-              .filter((v): v is GraphNotification => v.type === 'graph.notification');
-            const reconcile = messages.some((m) => m.value.type === 'mailbox.reconcile');
-            await commandBus.execute(
-              new ApplyNotificationsCommand(accountId, notifications, ctx.signal, reconcile),
-            );
+          handleGroup: async (_accountId, messages, ctx) => {
+            const pokes = messages.map((m) => pokeOfNotificationWork(m.value));
+            await commandBus.execute(new ApplyPokeCommand(pokes, ctx.signal));
           },
           partitionsConsumedConcurrently: config.notifications.concurrentPartitions,
           maxWaitTimeInMs: config.notifications.maxBatchWaitMs,

@@ -17,8 +17,8 @@ import {
   type MailChanged,
   type SubscriptionWork,
 } from '@email-core/contracts';
-import { GraphMailClient } from '@email-core/graph';
 import { createKafka, ensureTopics, KafkaPublisher } from '@email-core/kafka';
+import { OutlookProvider } from '@email-core/providers';
 import {
   currentTestRun,
   startEmulator,
@@ -29,7 +29,6 @@ import {
   type RunningEmulator,
 } from '@email-core/testing';
 import { AppModule } from '../app.module';
-import { GRAPH_MAIL_CLIENT_FACTORY, type GraphMailClientFactory } from '../sync/graph-client.factory';
 
 /**
  * Change processing on the real Postgres, Kafka and Redis Cluster against the real emulator: the consumer app
@@ -95,28 +94,25 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
   const mailboxes = new Map<string, { address: string; graphUserId: string }>();
   const random = rng(2026);
 
-  const factory: GraphMailClientFactory = {
-    forAccount: (accountId) => {
-      const mailbox = mailboxes.get(accountId);
-      if (!mailbox) throw new Error(`no mailbox for ${accountId}`);
-      return new GraphMailClient({
-        graphBaseUrl: emulator.origin,
-        mailboxKey: accountId,
-        getAccessToken: async (opts) => {
-          let token = tokens.get(mailbox.address);
-          if (!token || opts?.forceRefresh) {
-            token = (
-              await emulator.admin<{ access_token: string }>('POST', '/_emulator/tokens', {
-                address: mailbox.address,
-              })
-            ).access_token;
-            tokens.set(mailbox.address, token);
-          }
-          return token;
-        },
-      });
-    },
-  };
+  /** the Outlook adapter on the emulator, each account's token from the emulator's admin API */
+  const outlook = () =>
+    OutlookProvider.create({
+      graphBaseUrl: emulator.origin,
+      accessToken: async (accountId, opts) => {
+        const mailbox = mailboxes.get(accountId);
+        if (!mailbox) throw new Error(`no mailbox for ${accountId}`);
+        let token = tokens.get(mailbox.address);
+        if (!token || opts?.forceRefresh) {
+          token = (
+            await emulator.admin<{ access_token: string }>('POST', '/_emulator/tokens', {
+              address: mailbox.address,
+            })
+          ).access_token;
+          tokens.set(mailbox.address, token);
+        }
+        return token;
+      },
+    });
 
   const exportOf = (address: string) =>
     emulator.admin<Export>('GET', `/_emulator/mailboxes/${address}/export?bodies=false`);
@@ -312,11 +308,7 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
       SUBSCRIPTION_CHECK_INTERVAL_MS: '3600000',
     });
     app = await Test.createTestingModule({
-      imports: [
-        AppModule.forRoot(config, {
-          sync: { graph: { provide: GRAPH_MAIL_CLIENT_FACTORY, useValue: factory } },
-        }),
-      ],
+      imports: [AppModule.forRoot(config, { mailProviders: [outlook()] })],
     })
       .setLogger(new ConsoleLogger({ logLevels: ['error', 'warn'] }))
       .compile();

@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { AccountStatus } from '@email-core/contracts';
 import { MailAccountSyncRepository, type AccountForSync } from '@email-core/database';
-import { AccountTokensNotFoundError, ReauthRequiredError } from '@email-core/graph';
 import { PermanentFailure } from '@email-core/kafka';
+import { CredentialsNotFoundError, ReauthRequiredError } from '@email-core/providers';
 import { DomainEventsPublisher } from '../messaging/domain-events.publisher';
 
 /**
- * What a mailbox worker does when Microsoft refuses the account itself, the same for a sync and a notification
+ * What a mailbox worker does when the provider refuses the account itself, the same for a sync and a notification
  * round: a dead grant marks the account `reauth_required` and tells its user (not retried: only the user can fix
  * it, by linking again); an account without tokens is a permanent failure; anything else is the caller's to throw.
  */
@@ -21,7 +21,7 @@ export class AccountFailures {
 
   /** Resolves `'reauth_required'` when the error was settled here; throws otherwise. */
   async settle(err: unknown, account: AccountForSync): Promise<'reauth_required'> {
-    if (err instanceof AccountTokensNotFoundError) {
+    if (err instanceof CredentialsNotFoundError) {
       // linking stores the tokens with the account, so retrying cannot help: straight to the dead-letter topic
       throw new PermanentFailure(err.message, 'ACCOUNT_TOKENS_NOT_FOUND');
     }

@@ -12,7 +12,7 @@ function sources(mirror: Record<string, string>, graph: Record<string, string | 
   const s: AffectedFolderSources = {
     mirrorFolders: (ids) =>
       Promise.resolve(new Map(ids.filter((id) => id in mirror).map((id) => [id, mirror[id]]))),
-    graphFolderOf: (id) => {
+    providerFolderOf: (id) => {
       lookedUp.push(id);
       if (!(id in graph)) return Promise.reject(new Error(`unexpected look-up of ${id}`));
       return Promise.resolve(graph[id]);

@@ -11,18 +11,22 @@ import {
   type NewMailChange,
   type UpsertFoldersResult,
 } from '@email-core/database';
-import { SyncStateNotFoundError, type DeltaPage } from '@email-core/graph';
-import { AccountCacheVersion } from '../account-cache-version';
-import type { DeltaStart, MailboxGraphClient } from '../graph-client.factory';
-import { SYNC_SETTINGS, type SyncSettings } from '../sync.settings';
+import {
+  CursorLostError,
+  type ChangesFrom,
+  type ChangesPage,
+  type MailboxReader,
+} from '@email-core/providers';
+import { AccountCacheVersion } from './account-cache-version';
 import type { ChangeFeed } from './change-feed';
+import { MIRROR_SETTINGS, type MirrorSettings } from './mirror.settings';
 
 /** A folder whose token keeps expiring right after a reset is not reset forever: the message is retried later. */
 export const MAX_RESETS_PER_FOLDER = 2;
 
 export interface FolderDeltaRun {
   account: AccountForSync;
-  client: MailboxGraphClient;
+  client: MailboxReader;
   folder: FolderSyncState;
   signal: AbortSignal;
   /**
@@ -41,7 +45,7 @@ export interface FolderDeltaRun {
 }
 
 export interface RefreshedFolders extends UpsertFoldersResult {
-  /** the mailbox's message count: the sum of Graph's `totalItemCount` over the tree just fetched */
+  /** the mailbox's message count: the sum of the provider's `totalItemCount` over the tree just fetched */
   messagesTotal: number;
 }
 
@@ -51,7 +55,7 @@ export interface FolderDeltaResult {
   removedIds: string[];
   /** where `locate` found removed messages: the folder each is in now, or null when it is gone */
   locations: Map<string, string | null>;
-  /** the folder's delta state was lost (410 SyncStateNotFound) and it was synced again from scratch */
+  /** the folder's cursor was lost (`CursorLostError`) and it was synced again from scratch */
   reset: boolean;
 }
 
@@ -62,11 +66,12 @@ interface PageOutcome {
 }
 
 /**
- * The one per-folder delta loop, shared by the mailbox sync and the notification rounds: from the folder's stored
- * nextLink, else its deltaLink, else from scratch; each page applied in one transaction together with the folder's
- * next link, so a crash resumes after the last committed page and a replayed page changes nothing. `@removed`
- * only removes from the folder that reports it (a moved message survives its old folder's delta).
- * `SyncStateNotFound` forgets the folder and syncs it again from scratch.
+ * The one per-folder change loop of the mirror core, shared by the mailbox sync and the incremental rounds: from
+ * the folder's stored next-page cursor, else its caught-up cursor, else from scratch; each page applied in one
+ * transaction together with the folder's next cursor, so a crash resumes after the last committed page and a
+ * replayed page changes nothing. A removal only removes from the folder that reports it (a moved message
+ * survives its old folder's changes). `CursorLostError` forgets the folder and syncs it again from scratch.
+ * The provider is reached only through the port (`MailboxReader`).
  */
 @Injectable()
 export class FolderDeltaService {
@@ -78,7 +83,7 @@ export class FolderDeltaService {
     private readonly messages: MessagesRepository,
     private readonly changes: MailChangesRepository,
     private readonly cacheVersion: AccountCacheVersion,
-    @Inject(SYNC_SETTINGS) private readonly settings: SyncSettings,
+    @Inject(MIRROR_SETTINGS) private readonly settings: MirrorSettings,
   ) {}
 
   /**
@@ -87,7 +92,7 @@ export class FolderDeltaService {
    */
   async refreshFolders(
     account: AccountForSync,
-    client: MailboxGraphClient,
+    client: MailboxReader,
     feed?: ChangeFeed,
   ): Promise<RefreshedFolders> {
     const tree = await client.listFolderTree();
@@ -117,18 +122,18 @@ export class FolderDeltaService {
 
   async syncFolder(run: FolderDeltaRun): Promise<FolderDeltaResult> {
     const { account, folder, feed, signal } = run;
-    // The next page is fetched while the current one is written (Graph and Postgres overlap); its link is only
-    // stored with its own page, so a crash still resumes after the last committed page.
-    const fetchPage = (start: DeltaStart): Promise<DeltaPage> => {
-      const page = run.client.deltaPage(start, this.settings.pageSize);
+    // The next page is fetched while the current one is written (provider and Postgres overlap); its cursor is
+    // only stored with its own page, so a crash still resumes after the last committed page.
+    const fetchPage = (from: ChangesFrom): Promise<ChangesPage> => {
+      const page = run.client.changes(from, this.settings.pageSize);
       page.catch(() => undefined); // awaited below, or abandoned when the folder stops early
       return page;
     };
     let pending = fetchPage(
       folder.nextLink
-        ? { link: folder.nextLink }
+        ? { cursor: folder.nextLink }
         : folder.deltaLink
-          ? { link: folder.deltaLink }
+          ? { cursor: folder.deltaLink }
           : { folderId: folder.graphId },
     );
     const result: FolderDeltaResult = { pages: 0, removedIds: [], locations: new Map(), reset: false };
@@ -138,28 +143,26 @@ export class FolderDeltaService {
     let pages = 0;
     for (;;) {
       signal.throwIfAborted();
-      let page: DeltaPage;
+      let page: ChangesPage;
       try {
         page = await pending;
       } catch (err) {
-        if (!(err instanceof SyncStateNotFoundError) || resets >= MAX_RESETS_PER_FOLDER) throw err;
+        if (!(err instanceof CursorLostError) || resets >= MAX_RESETS_PER_FOLDER) throw err;
         resets += 1;
         result.reset = true;
-        this.logger.warn(
-          `folder ${folder.graphId} of account ${account.id}: delta state lost; syncing it again`,
-        );
+        this.logger.warn(`folder ${folder.graphId} of account ${account.id}: cursor lost; syncing it again`);
         await this.dataSource.transaction((m) => this.folders.startRebuild(m, account.id, folder.graphId));
         rebuilding = true;
         pending = fetchPage({ folderId: folder.graphId });
         pages = 0;
         continue;
       }
-      const nextLink = page.nextLink ?? null;
-      const deltaLink = page.deltaLink ?? null;
+      const nextLink = page.nextCursor ?? null;
+      const deltaLink = page.cursor ?? null;
       if (deltaLink === null && nextLink === null) {
-        throw new Error('GRAPH_BAD_DELTA_PAGE: neither a nextLink nor a deltaLink');
+        throw new Error('BAD_CHANGES_PAGE: neither a next-page cursor nor a caught-up cursor');
       }
-      if (deltaLink === null && nextLink !== null) pending = fetchPage({ link: nextLink });
+      if (deltaLink === null && nextLink !== null) pending = fetchPage({ cursor: nextLink });
       const done = deltaLink !== null;
       pages += 1;
       result.pages += 1;
@@ -213,7 +216,7 @@ export class FolderDeltaService {
    */
   private async locateRemoved(
     run: FolderDeltaRun,
-    page: DeltaPage,
+    page: ChangesPage,
     locations: Map<string, string | null>,
   ): Promise<Map<string, string>> {
     const relocate = new Map<string, string>();

@@ -1,5 +1,6 @@
 import type { GraphNotification, GraphNotificationItem } from '@email-core/contracts';
-import { coalesce, messageIdOf } from './coalesce';
+import { coalesce } from '../mirror/coalesce';
+import { messageIdOf, pokeOfNotificationWork } from './graph-notification-pokes';
 
 const ACCOUNT = '7f0c1f7e-5d0a-4a53-9a53-2b8f7f9b8a11';
 
@@ -21,40 +22,28 @@ const item = (
   resource,
 });
 
-describe('coalesce', () => {
-  it('merges duplicates and every change type per message, whatever the order, and keeps the earliest receipt', () => {
-    const round = coalesce([
-      notification('2026-01-01T00:00:02.000Z', [item('updated', 'm1'), item('created', 'm2')]),
-      notification('2026-01-01T00:00:01.000Z', [item('deleted', 'm1'), item('updated', 'm1')]),
-      notification('2026-01-01T00:00:03.000Z', [item('created', 'm2')]),
-    ]);
-    expect(round.changes).toEqual(
-      new Map([
-        ['m1', new Set(['updated', 'deleted'])],
-        ['m2', new Set(['created'])],
-      ]),
-    );
-    expect(round).toMatchObject({
-      notifiedAt: '2026-01-01T00:00:01.000Z',
-      notifications: 3,
-      items: 5,
-      unidentified: 0,
-    });
-  });
-
+describe('graph.notification as a poke (until the webhook publishes pokes)', () => {
   it('takes the message id from the resource when resourceData had none, and counts items that name none', () => {
     const round = coalesce([
-      notification('2026-01-01T00:00:00.000Z', [
-        item('created', undefined, 'Users/u-1/Messages/AAMk%3D1'),
-        item('updated', undefined, 'Users/u-1/mailFolders/inbox'),
-      ]),
+      pokeOfNotificationWork(
+        notification('2026-01-01T00:00:00.000Z', [
+          item('created', undefined, 'Users/u-1/Messages/AAMk%3D1'),
+          item('updated', undefined, 'Users/u-1/mailFolders/inbox'),
+        ]),
+      ),
     ]);
     expect([...round.changes.keys()]).toEqual(['AAMk=1']);
     expect(round.unidentified).toBe(1);
   });
 
-  it('refuses an empty round', () => {
-    expect(() => coalesce([])).toThrow();
+  it('reads the old reconciliation as an every-folder poke', () => {
+    const poke = pokeOfNotificationWork({
+      type: 'mailbox.reconcile',
+      v: 1,
+      accountId: ACCOUNT,
+      requestedAt: '2026-01-01T00:00:00.000Z',
+    });
+    expect(poke).toMatchObject({ source: 'reconcile', everyFolder: true, changes: [] });
   });
 });
 

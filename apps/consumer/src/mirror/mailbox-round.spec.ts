@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { DomainEvent, GraphNotification, GraphNotificationItem } from '@email-core/contracts';
+import type { DomainEvent, MailboxPoke, MailboxPokeChange } from '@email-core/contracts';
 import type {
   AccountForSync,
   FolderSyncState,
@@ -7,42 +7,44 @@ import type {
   MailFoldersRepository,
   MessagesRepository,
 } from '@email-core/database';
-import { ReauthRequiredError } from '@email-core/graph';
-import type { DomainEventsPublisher } from '../../messaging/domain-events.publisher';
-import { AccountFailures } from '../../sync/account-failures';
-import type { ChangeFeed } from '../../sync/folder-delta/change-feed';
-import type {
-  FolderDeltaResult,
-  FolderDeltaRun,
-  FolderDeltaService,
-} from '../../sync/folder-delta/folder-delta.service';
-import type { GraphMailClientFactory, MailboxGraphClient } from '../../sync/graph-client.factory';
-import type { MailboxLock } from '../../sync/mailbox-lock';
-import { ApplyNotificationsCommand } from './apply-notifications.command';
-import { ApplyNotificationsHandler } from './apply-notifications.handler';
+import { ReauthRequiredError, type MailboxReader } from '@email-core/providers';
+import type { DomainEventsPublisher } from '../messaging/domain-events.publisher';
+import { AccountFailures } from './account-failures';
+import type { ChangeFeed } from './change-feed';
+import type { FolderDeltaResult, FolderDeltaRun, FolderDeltaService } from './folder-delta.service';
+import type { MailboxLock } from './mailbox-lock';
+import { MailboxRound } from './mailbox-round';
+import { scriptedRegistry } from './testing/test-providers';
 
 const ACCOUNT = '7f0c1f7e-5d0a-4a53-9a53-2b8f7f9b8a11';
 const USER = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
 
 const note = (
-  items: Array<[GraphNotificationItem['changeType'], string]>,
+  items: Array<[MailboxPokeChange['kind'], string]>,
   receivedAt = '2026-01-01T00:00:00.000Z',
-): GraphNotification => ({
-  type: 'graph.notification',
+): MailboxPoke => ({
+  type: 'mailbox.poke',
   v: 1,
   accountId: ACCOUNT,
-  subscriptionId: 'sub',
-  items: items.map(([changeType, messageId]) => ({
-    changeType,
-    messageId,
-    resource: `Users/u/Messages/${messageId}`,
-  })),
+  source: 'webhook',
+  changes: items.map(([kind, messageId]) => ({ kind, messageId })),
   receivedAt,
 });
 
+/** the reconciliation's poke: every folder */
+const everyFolder = (): MailboxPoke => ({
+  type: 'mailbox.poke',
+  v: 1,
+  accountId: ACCOUNT,
+  source: 'reconcile',
+  changes: [],
+  everyFolder: true,
+  receivedAt: '2026-01-01T00:00:00.000Z',
+});
+
 /**
- * The round's collaborators in memory: folders with links, the mirror's message→folder map, Graph's current
- * message→folder map, and a folder delta whose results are scripted per folder (in call order).
+ * The round's collaborators in memory: folders with cursors, the mirror's message→folder map, the provider's
+ * current message→folder map, and a folder delta whose results are scripted per folder (in call order).
  */
 function harness(opts: { account?: AccountForSync | null } = {}) {
   const log: string[] = [];
@@ -82,7 +84,7 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
   };
   let feedSeen: ChangeFeed | undefined;
   const delta = {
-    refreshFolders: (_a: AccountForSync, _c: MailboxGraphClient, feed: ChangeFeed) => {
+    refreshFolders: (_a: AccountForSync, _c: MailboxReader, feed: ChangeFeed) => {
       feedSeen = feed;
       log.push('refresh');
       for (const f of graphFolders) folderIds.add(f);
@@ -100,9 +102,12 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
       return { pages: 1, removedIds: [], reset: false, locations: located ?? new Map(), ...next };
     },
   };
+  /** a test may hold the round inside the lock until it releases it */
+  let hold: Promise<void> | undefined;
   const lock = {
-    run: (_a: string, _w: number, signal: AbortSignal, work: (s: AbortSignal) => Promise<unknown>) => {
+    run: async (_a: string, _w: number, signal: AbortSignal, work: (s: AbortSignal) => Promise<unknown>) => {
       log.push('lock');
+      if (hold) await hold;
       return work(signal).finally(() => log.push('unlock'));
     },
   };
@@ -113,16 +118,15 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
     },
   };
   const lookups: string[] = [];
-  const client: MailboxGraphClient = {
+  const client: MailboxReader = {
     listFolderTree: () => Promise.reject(new Error('not used')),
-    deltaPage: () => Promise.reject(new Error('not used')),
-    getMessageFolderId: (id) => {
+    changes: () => Promise.reject(new Error('not used')),
+    folderOf: (id) => {
       lookups.push(id);
       return Promise.resolve(graphNow.get(id) ?? null);
     },
   };
-  const factory: GraphMailClientFactory = { forAccount: () => client };
-  const handler = new ApplyNotificationsHandler(
+  const handler = new MailboxRound(
     accounts as unknown as MailAccountSyncRepository,
     folders as unknown as MailFoldersRepository,
     messages as unknown as MessagesRepository,
@@ -133,14 +137,20 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
       publisher as unknown as DomainEventsPublisher,
     ),
     publisher as unknown as DomainEventsPublisher,
-    factory,
+    scriptedRegistry(() => client),
     { pageSize: 50, folderParallelism: 1, progressEveryPages: 5, progressMinIntervalMs: 500 },
     { lockWaitMs: 1000, maxLookups: 3, changesRetentionHours: 72, pruneIntervalMs: 1000 },
   );
-  const run = (...notifications: GraphNotification[]) =>
-    handler.execute(new ApplyNotificationsCommand(ACCOUNT, notifications));
-  const reconcile = (...notifications: GraphNotification[]) =>
-    handler.execute(new ApplyNotificationsCommand(ACCOUNT, notifications, undefined, true));
+  const run = (...pokes: MailboxPoke[]) => handler.run(ACCOUNT, pokes);
+  const reconcile = (...pokes: MailboxPoke[]) => handler.run(ACCOUNT, [everyFolder(), ...pokes]);
+  const holdLock = () => {
+    let release = () => undefined as void;
+    hold = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      hold = undefined;
+      release();
+    };
+  };
   return {
     log,
     events,
@@ -151,13 +161,14 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
     lookups,
     run,
     reconcile,
+    holdLock,
     feed: () => feedSeen,
     failAuth: () => (reauth = true),
     deltas: () => log.filter((l) => l.startsWith('delta:')).map((l) => l.slice(6)),
   };
 }
 
-describe('ApplyNotificationsHandler', () => {
+describe("MailboxRound (the mirror core's incremental round)", () => {
   beforeAll(() => {
     Logger.overrideLogger(false);
   });
@@ -233,10 +244,7 @@ describe('ApplyNotificationsHandler', () => {
 
   it('an item that names no message, or too many look-ups, runs every folder', async () => {
     const h = harness();
-    const unnamed: GraphNotification = {
-      ...note([]),
-      items: [{ changeType: 'updated', resource: 'Users/u/mailFolders/x' }],
-    };
+    const unnamed: MailboxPoke = { ...note([]), changes: [{ kind: 'updated' }] };
     await h.run(unnamed);
     expect(h.deltas()).toEqual(['archive', 'drafts', 'inbox']);
 
@@ -274,7 +282,7 @@ describe('ApplyNotificationsHandler', () => {
     expect(h.events).toMatchObject([{ type: 'account.status', status: 'reauth_required', userId: USER }]);
   });
 
-  describe('a reconciliation (mailbox.reconcile)', () => {
+  describe('a reconciliation (an every-folder poke)', () => {
     it('refreshes the folder tree, then runs every folder, new ones included, with no notification time', async () => {
       const h = harness();
       h.graphFolders.add('projects');
@@ -327,6 +335,34 @@ describe('ApplyNotificationsHandler', () => {
       const h = harness();
       expect(await h.run()).toBe('applied');
       expect(h.log).toEqual([]);
+    });
+  });
+
+  describe('rounds of one mailbox in this process coalesce', () => {
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+    it('a round asked for while another runs joins it: no second wait for the lock, one more pass', async () => {
+      const h = harness();
+      h.mirror.set('m1', 'inbox').set('m2', 'archive');
+      const release = h.holdLock();
+      const first = h.run(note([['updated', 'm1']]));
+      await settle(); // the first round is in the lock
+      const second = h.run(note([['updated', 'm2']]));
+      const third = h.run(note([['deleted', 'm2']]));
+      await settle();
+      release();
+      expect(await Promise.all([first, second, third])).toEqual(['applied', 'applied', 'applied']);
+      // one lock, the running round's folders, then one pass for everything that joined
+      expect(h.log.filter((l) => l === 'lock')).toHaveLength(1);
+      expect(h.deltas()).toEqual(['inbox', 'archive']);
+    });
+
+    it('after the running round ended, the next round takes the lock itself', async () => {
+      const h = harness();
+      h.mirror.set('m1', 'inbox');
+      expect(await h.run(note([['updated', 'm1']]))).toBe('applied');
+      expect(await h.run(note([['updated', 'm1']]))).toBe('applied');
+      expect(h.log.filter((l) => l === 'lock')).toHaveLength(2);
     });
   });
 });

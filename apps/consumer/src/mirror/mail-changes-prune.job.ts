@@ -8,7 +8,7 @@ import {
 import { DatabaseState, MailChangesRepository } from '@email-core/database';
 import { describeError } from '@email-core/kafka';
 import { PeriodicTask } from '../messaging/periodic-task';
-import { NOTIFICATION_SETTINGS, type NotificationSettings } from './notifications.settings';
+import { ROUND_SETTINGS, type RoundSettings } from './mirror.settings';
 
 /**
  * Keeps the change log (`mail_changes`) to its catch-up window: every `pruneIntervalMs` each worker process
@@ -23,7 +23,7 @@ export class MailChangesPruneJob implements OnApplicationBootstrap, BeforeApplic
   constructor(
     private readonly changes: MailChangesRepository,
     private readonly database: DatabaseState,
-    @Inject(NOTIFICATION_SETTINGS) private readonly settings: NotificationSettings,
+    @Inject(ROUND_SETTINGS) private readonly settings: RoundSettings,
   ) {
     this.task = new PeriodicTask(() => this.tick(), settings.pruneIntervalMs);
   }

@@ -1,0 +1,50 @@
+/**
+ * Runs `fn` over `items` with at most `limit` at once. The first failure stops the others at their next
+ * checkpoint (through the signal they are given) and is the one thrown.
+ */
+export async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  outer: AbortSignal,
+  fn: (item: T, signal: AbortSignal) => Promise<void>,
+): Promise<void> {
+  const failure = new AbortController();
+  const signal = AbortSignal.any([outer, failure.signal]);
+  let next = 0;
+  let failed = false;
+  let firstError: unknown;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const item = items[next++];
+      try {
+        await fn(item, signal);
+      } catch (err) {
+        if (!failed) {
+          failed = true;
+          firstError = err;
+          failure.abort(err);
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failed) throw firstError;
+}
+
+/** `fn` over `items`, at most `limit` at once, results in input order; the first failure is thrown. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}

@@ -1,0 +1,42 @@
+import {
+  ProviderRegistry,
+  type CredentialVault,
+  type Mailbox,
+  type MailboxWatch,
+  type MailProvider,
+} from '@email-core/providers';
+
+/** A provider part a test does not script: any call fails loudly. */
+const unscripted = (what: string) => (): never => {
+  throw new Error(`${what} is not scripted in this test`);
+};
+
+/** A vault that holds nothing (tests whose provider needs no credentials). */
+export const emptyVault: CredentialVault = {
+  seal: unscripted('vault.seal'),
+  credentialFor: () => Promise.reject(new Error('no credentials in this test')),
+  credentialFromSealed: () => Promise.reject(new Error('no credentials in this test')),
+  forget: () => undefined,
+};
+
+/**
+ * An adapter whose mailboxes are the test's own objects (the parts of the port it scripts: a reader, actions, a
+ * watch), for the provider `name` ('outlook' by default, the accounts' default provider).
+ */
+export function scriptedProvider(
+  mailboxOf: (accountId: string) => Partial<Mailbox>,
+  opts: { name?: string; unlinkedWatch?: (accountId: string) => MailboxWatch } = {},
+): MailProvider {
+  return {
+    name: opts.name ?? 'outlook',
+    mailbox: (accountId) => mailboxOf(accountId) as Mailbox,
+    watchOfUnlinked: (account) =>
+      (opts.unlinkedWatch ?? unscripted('the watch of an unlinked account'))(account.accountId),
+    vault: emptyVault,
+  };
+}
+
+/** A registry holding only `scriptedProvider(mailboxOf)` as 'outlook'. */
+export function scriptedRegistry(mailboxOf: (accountId: string) => Partial<Mailbox>): ProviderRegistry {
+  return new ProviderRegistry([scriptedProvider(mailboxOf)]);
+}
