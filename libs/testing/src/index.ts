@@ -33,3 +33,4 @@ export {
   type BrowserSession,
 } from './browser';
 export * from './faults';
+export { StubbedMemoryProvider } from './memory-providers';

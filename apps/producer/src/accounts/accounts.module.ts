@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { MailAccountsRepository, MailChangesRepository } from '@email-core/database';
 import { AuthModule } from '../auth/auth.module';
+import { MailProvidersModule } from '../mail-providers.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { AccountsController } from './accounts.controller';
 import { CompleteOutlookLinkHandler } from './commands/complete-outlook-link/complete-outlook-link.handler';
@@ -17,11 +18,12 @@ import { SyncRequestOutbox } from './sync-request-outbox';
 
 /**
  * Linking Outlook mailboxes (authorize + callback), listing, unlinking and resyncing them, and their change log
- * (catch-up for dashboards). OutlookAuthClient and TokenVault come from GraphLibModule, which the application
- * imports once (it is global).
+ * (catch-up for dashboards). The Outlook linking slice's OutlookAuthClient and TokenVault come from GraphLibModule,
+ * which the application imports once (it is global); everything else reaches an account's provider through the
+ * registry (MailProvidersModule).
  */
 @Module({
-  imports: [CqrsModule, AuthModule, OutboxModule],
+  imports: [CqrsModule, AuthModule, OutboxModule, MailProvidersModule],
   controllers: [AccountsController],
   providers: [
     OAuthStateStore,

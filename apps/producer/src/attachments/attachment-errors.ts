@@ -1,11 +1,10 @@
 import { BadGatewayException, ConflictException } from '@nestjs/common';
 import {
-  AccountTokensNotFoundError,
-  GraphRequestError,
-  GraphTransientError,
+  CredentialsNotFoundError,
+  ProviderRefusedError,
+  ProviderUnavailableError,
   ReauthRequiredError,
-  TokenRefreshTimeoutError,
-} from '@email-core/graph';
+} from '@email-core/providers';
 import { AppError } from '../http/app-error';
 
 export const AttachmentErrors = {
@@ -15,29 +14,29 @@ export const AttachmentErrors = {
 } as const;
 
 /**
- * What a failed Graph call means to the client. `notFound` is the answer for Graph's 404 (the message, or the
- * attachment, is no longer in Outlook). Graph's own messages are not passed on; its codes are, in the message.
+ * What a failed provider call (the provider port's errors) means to the client. `notFound` is the answer for the
+ * provider's 404 (the message, or the attachment, is no longer in the mailbox). The provider's own messages are
+ * not passed on; its codes are, in the message.
  */
-export function graphFailure(err: unknown, notFound: () => AppError): unknown {
-  if (err instanceof GraphRequestError) {
+export function providerFailure(err: unknown, notFound: () => AppError): unknown {
+  if (err instanceof ProviderRefusedError) {
     if (err.status === 404) return notFound();
     return new BadGatewayException({
       error: 'GRAPH_ERROR',
       message: `Outlook refused the request (${err.status}${err.code ? ` ${err.code}` : ''})`,
     });
   }
-  if (err instanceof GraphTransientError || err instanceof TokenRefreshTimeoutError) {
-    const after = err instanceof GraphTransientError ? err.retryAfterMs : undefined;
+  if (err instanceof ProviderUnavailableError) {
     return new AppError(
       'GRAPH_UNAVAILABLE',
       'unavailable',
       'Outlook is busy or unreachable; try again shortly',
       {
-        retryAfterSeconds: after === undefined ? 5 : after / 1000,
+        retryAfterSeconds: err.retryAfterMs === undefined ? 5 : err.retryAfterMs / 1000,
       },
     );
   }
-  if (err instanceof ReauthRequiredError || err instanceof AccountTokensNotFoundError) {
+  if (err instanceof ReauthRequiredError || err instanceof CredentialsNotFoundError) {
     return new ConflictException({
       error: 'REAUTH_REQUIRED',
       message: 'Microsoft no longer accepts the sign-in of this account; link the mailbox again',

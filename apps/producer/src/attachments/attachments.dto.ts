@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { GraphAttachmentInfo } from '@email-core/graph';
+import type { RemoteAttachmentInfo } from '@email-core/providers';
 
 /** One attachment as the API lists it: metadata only, never its content. */
 export class AttachmentDto {
@@ -18,7 +18,7 @@ export class AttachmentDto {
   @ApiProperty({ description: 'shown in the body (an embedded image) rather than as a file' })
   isInline!: boolean;
 
-  static from(a: GraphAttachmentInfo): AttachmentDto {
+  static from(a: RemoteAttachmentInfo): AttachmentDto {
     return { id: a.id, name: a.name, contentType: a.contentType, size: a.size, isInline: a.isInline };
   }
 }

@@ -2,18 +2,19 @@ import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { AuthModule } from '../auth/auth.module';
+import { MailProvidersModule } from '../mail-providers.module';
 import { AttachmentsController } from './attachments.controller';
-import { GraphAttachmentsFactory } from './graph-attachments.factory';
 import { MessageOwnerRepository } from './message-owner.repository';
 import { ListAttachmentsQueryHandler } from './queries/list-attachments/list-attachments.query-handler';
 import { OpenAttachmentQueryHandler } from './queries/open-attachment/open-attachment.query-handler';
 
 /**
- * Attachments of mirrored messages (issue 6): listed and streamed from Graph on demand, through the account's
- * token (TokenVault, from the global GraphLibModule) and the per-mailbox limit. Never stored.
+ * Attachments of mirrored messages (issue 6): listed and streamed from the account's provider on demand, through
+ * its adapter (the provider registry: for Outlook, Graph with the account's token and the per-mailbox limit).
+ * Never stored.
  */
 @Module({
-  imports: [CqrsModule, AuthModule],
+  imports: [CqrsModule, AuthModule, MailProvidersModule],
   controllers: [AttachmentsController],
   providers: [
     {
@@ -21,7 +22,6 @@ import { OpenAttachmentQueryHandler } from './queries/open-attachment/open-attac
       inject: [DataSource],
       useFactory: (ds: DataSource) => new MessageOwnerRepository(ds),
     },
-    GraphAttachmentsFactory,
     ListAttachmentsQueryHandler,
     OpenAttachmentQueryHandler,
   ],

@@ -3,7 +3,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { subscriptionDeleteSchema, Topics, type SubscriptionDelete } from '@email-core/contracts';
 import { GraphSubscriptionsRepository, MailAccountsRepository, OutboxRepository } from '@email-core/database';
-import { TokenVault } from '@email-core/graph';
+import { ProviderRegistry } from '@email-core/providers';
 import { AccountErrors } from '../../account-errors';
 import { SyncRequestOutbox } from '../../sync-request-outbox';
 import { UnlinkAccountCommand } from './unlink-account.command';
@@ -28,7 +28,8 @@ export class UnlinkAccountHandler implements ICommandHandler<UnlinkAccountComman
 
   constructor(
     private readonly accounts: MailAccountsRepository,
-    private readonly vault: TokenVault,
+    /** the account's provider adapter forgets what this process holds of its credentials */
+    private readonly providers: ProviderRegistry,
     private readonly dataSource: DataSource,
     private readonly outbox: OutboxRepository,
     /** the accounts feature's handle on the outbox relay: `committed()` wakes it */
@@ -38,7 +39,8 @@ export class UnlinkAccountHandler implements ICommandHandler<UnlinkAccountComman
   }
 
   async execute({ userId, accountId }: UnlinkAccountCommand): Promise<void> {
-    if (!(await this.accounts.findForUser(userId, accountId))) throw AccountErrors.accountNotFound();
+    const account = await this.accounts.findForUser(userId, accountId);
+    if (!account) throw AccountErrors.accountNotFound();
     const removalId = await this.dataSource.transaction(async (manager) => {
       // The account row first, FOR UPDATE: a subscription being recorded meanwhile either committed before
       // (and the bookkeeping below sees it) or waits and then finds the account gone (and deletes its own).
@@ -64,7 +66,7 @@ export class UnlinkAccountHandler implements ICommandHandler<UnlinkAccountComman
       return removal;
     });
     if (removalId) this.relay.committed();
-    this.vault.forget(accountId);
+    this.providers.adapter(account.provider).vault.forget(accountId);
     this.logger.log(
       `user ${userId} unlinked mail account ${accountId}${removalId ? '; its subscription is being deleted' : ''}`,
     );

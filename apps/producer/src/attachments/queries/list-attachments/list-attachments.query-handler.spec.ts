@@ -1,59 +1,74 @@
 import { randomUUID } from 'node:crypto';
 import {
-  GraphRequestError,
-  GraphTransientError,
+  ProviderRefusedError,
+  ProviderRegistry,
+  ProviderUnavailableError,
   ReauthRequiredError,
-  type GraphAttachmentInfo,
-} from '@email-core/graph';
-import type { GraphAttachmentsFactory } from '../../graph-attachments.factory';
-import type { MessageOwnerRepository } from '../../message-owner.repository';
+} from '@email-core/providers';
+import { StubbedMemoryProvider } from '@email-core/testing';
+import type { MessageOwner, MessageOwnerRepository } from '../../message-owner.repository';
 import { ListAttachmentsQuery } from './list-attachments.query';
 import { ListAttachmentsQueryHandler } from './list-attachments.query-handler';
 
 const userId = randomUUID();
 const accountId = randomUUID();
-const item: GraphAttachmentInfo = {
-  id: 'a1',
-  name: 'q3.pdf',
-  contentType: 'application/pdf',
-  size: 10,
-  isInline: false,
-  kind: 'file',
-};
 
-function setup(list: () => Promise<GraphAttachmentInfo[]>, owner: string | null = accountId) {
+/** an account on the in-memory provider whose mailbox holds message `m1` with one attachment */
+function setup(owner: MessageOwner | null = { id: accountId, provider: 'memory' }) {
+  const provider = new StubbedMemoryProvider();
+  const mailbox = provider.createMailbox(accountId, 'owner@example.test');
+  const message = mailbox.add(mailbox.findFolder('inbox')?.id ?? '', {});
+  const attachment = mailbox.addAttachment(message.id, {
+    name: 'q3.pdf',
+    contentType: 'application/pdf',
+    content: Buffer.alloc(10),
+    isInline: false,
+  });
+  const registry = new ProviderRegistry([provider], []);
+  const mailboxOf = jest.spyOn(registry, 'mailbox');
   const owners = { accountOf: jest.fn(() => Promise.resolve(owner)) };
-  const client = { list: jest.fn(list) };
-  const factory = { forAccount: jest.fn(() => client) };
-  const handler = new ListAttachmentsQueryHandler(
-    owners as unknown as MessageOwnerRepository,
-    factory as unknown as GraphAttachmentsFactory,
-  );
-  return { run: () => handler.execute(new ListAttachmentsQuery(userId, 'm1')), owners, factory, client };
+  const handler = new ListAttachmentsQueryHandler(owners as unknown as MessageOwnerRepository, registry);
+  return {
+    run: () => handler.execute(new ListAttachmentsQuery(userId, message.id)),
+    owners,
+    mailboxOf,
+    provider,
+    messageId: message.id,
+    attachmentId: attachment.id,
+  };
 }
 
 describe('ListAttachmentsQueryHandler', () => {
-  it('lists from Graph with the token of the account whose mirror holds the message', async () => {
-    const { run, owners, factory, client } = setup(() => Promise.resolve([item]));
-    await expect(run()).resolves.toEqual([item]);
-    expect(owners.accountOf).toHaveBeenCalledWith(userId, 'm1');
-    expect(factory.forAccount).toHaveBeenCalledWith(accountId);
-    expect(client.list).toHaveBeenCalledWith('m1');
+  it("lists from the provider of the account whose mirror holds the message, through that account's mailbox", async () => {
+    const { run, owners, mailboxOf, messageId, attachmentId } = setup();
+    await expect(run()).resolves.toEqual([
+      {
+        id: attachmentId,
+        name: 'q3.pdf',
+        contentType: 'application/pdf',
+        size: 10,
+        isInline: false,
+        kind: 'file',
+      },
+    ]);
+    expect(owners.accountOf).toHaveBeenCalledWith(userId, messageId);
+    expect(mailboxOf).toHaveBeenCalledWith({ id: accountId, provider: 'memory' });
   });
 
-  it("answers a message in none of the user's accounts 404 MESSAGE_NOT_FOUND, without calling Graph", async () => {
-    const { run, factory } = setup(() => Promise.resolve([item]), null);
+  it("answers a message in none of the user's accounts 404 MESSAGE_NOT_FOUND, without calling the provider", async () => {
+    const { run, mailboxOf } = setup(null);
     await expect(run()).rejects.toMatchObject({ code: 'MESSAGE_NOT_FOUND' });
-    expect(factory.forAccount).not.toHaveBeenCalled();
+    expect(mailboxOf).not.toHaveBeenCalled();
   });
 
   it.each([
-    ['gone from Outlook', new GraphRequestError(404, 'ErrorItemNotFound', 'x'), 404, 'MESSAGE_NOT_FOUND'],
-    ['refused', new GraphRequestError(403, 'ErrorAccessDenied', 'x'), 502, 'GRAPH_ERROR'],
-    ['throttled', new GraphTransientError(429, 'TooManyRequests', 'x', 7000), 503, 'GRAPH_UNAVAILABLE'],
+    ['gone from Outlook', new ProviderRefusedError(404, 'ErrorItemNotFound', 'x'), 404, 'MESSAGE_NOT_FOUND'],
+    ['refused', new ProviderRefusedError(403, 'ErrorAccessDenied', 'x'), 502, 'GRAPH_ERROR'],
+    ['throttled', new ProviderUnavailableError(429, 'TooManyRequests', 'x', 7000), 503, 'GRAPH_UNAVAILABLE'],
     ['revoked', new ReauthRequiredError('invalid_grant'), 409, 'REAUTH_REQUIRED'],
-  ])('maps Graph %s to %i %s', async (_what, failure, status, code) => {
-    const { run } = setup(() => Promise.reject(failure));
+  ])('maps the provider %s (%s) to %i %s', async (_what, failure, status, code) => {
+    const { run, provider } = setup();
+    provider.failure = failure;
     const err = (await run().catch((e: unknown) => e)) as {
       code?: string;
       kind?: string;
@@ -65,5 +80,11 @@ describe('ListAttachmentsQueryHandler', () => {
     const statusOf = { not_found: 404, unavailable: 503 } as Record<string, number>;
     expect(err.getStatus?.() ?? statusOf[err.kind ?? '']).toBe(status);
     if (code === 'GRAPH_UNAVAILABLE') expect(err.retryAfterSeconds).toBe(7);
+  });
+
+  it("answers a message the provider no longer has (the memory adapter's own 404) 404 MESSAGE_NOT_FOUND", async () => {
+    const { run, provider } = setup();
+    provider.mailboxOf(accountId).delete(provider.mailboxOf(accountId).messages()[0].id);
+    await expect(run()).rejects.toMatchObject({ code: 'MESSAGE_NOT_FOUND' });
   });
 });

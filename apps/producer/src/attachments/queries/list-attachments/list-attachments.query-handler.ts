@@ -1,25 +1,24 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import type { GraphAttachmentInfo } from '@email-core/graph';
-import { AttachmentErrors, graphFailure } from '../../attachment-errors';
-import { GraphAttachmentsFactory } from '../../graph-attachments.factory';
+import { ProviderRegistry, type RemoteAttachmentInfo } from '@email-core/providers';
+import { AttachmentErrors, providerFailure } from '../../attachment-errors';
 import { MessageOwnerRepository } from '../../message-owner.repository';
 import { ListAttachmentsQuery } from './list-attachments.query';
 
-/** The message must be in one of the user's mirrored accounts; the list itself comes from Graph. */
+/** The message must be in one of the user's mirrored accounts; the list itself comes from its provider. */
 @QueryHandler(ListAttachmentsQuery)
 export class ListAttachmentsQueryHandler implements IQueryHandler<ListAttachmentsQuery> {
   constructor(
     private readonly owners: MessageOwnerRepository,
-    private readonly graph: GraphAttachmentsFactory,
+    private readonly providers: ProviderRegistry,
   ) {}
 
-  async execute({ userId, messageId }: ListAttachmentsQuery): Promise<GraphAttachmentInfo[]> {
-    const accountId = await this.owners.accountOf(userId, messageId);
-    if (!accountId) throw AttachmentErrors.messageNotFound();
+  async execute({ userId, messageId }: ListAttachmentsQuery): Promise<RemoteAttachmentInfo[]> {
+    const account = await this.owners.accountOf(userId, messageId);
+    if (!account) throw AttachmentErrors.messageNotFound();
     try {
-      return await this.graph.forAccount(accountId).list(messageId);
+      return await this.providers.mailbox(account).attachments.list(messageId);
     } catch (err) {
-      throw graphFailure(err, AttachmentErrors.messageNotFound);
+      throw providerFailure(err, AttachmentErrors.messageNotFound);
     }
   }
 }

@@ -1,8 +1,8 @@
 import { Query } from '@nestjs/cqrs';
-import type { GraphAttachmentInfo } from '@email-core/graph';
+import type { RemoteAttachmentInfo } from '@email-core/providers';
 
-/** A message's attachments (metadata), read from Graph on demand. */
-export class ListAttachmentsQuery extends Query<GraphAttachmentInfo[]> {
+/** A message's attachments (metadata), read from its provider on demand. */
+export class ListAttachmentsQuery extends Query<RemoteAttachmentInfo[]> {
   constructor(
     readonly userId: string,
     readonly messageId: string,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { GraphRequestError, type GraphAttachmentInfo } from '@email-core/graph';
-import type { GraphAttachmentsFactory } from '../../graph-attachments.factory';
+import { ProviderRefusedError, ProviderRegistry, type RemoteAttachmentInfo } from '@email-core/providers';
+import { StubbedMemoryProvider } from '@email-core/testing';
 import type { MessageOwnerRepository } from '../../message-owner.repository';
 import { OpenAttachmentQuery } from './open-attachment.query';
 import { OpenAttachmentQueryHandler } from './open-attachment.query-handler';
@@ -9,35 +9,46 @@ import { OpenAttachmentQueryHandler } from './open-attachment.query-handler';
 const userId = randomUUID();
 const accountId = randomUUID();
 
+/**
+ * An account on the in-memory provider whose attachments answer with `info` (listing) and `contentType`
+ * (download): a real provider may type the two differently, which the memory one never does.
+ */
 function setup(
-  info: Partial<GraphAttachmentInfo> | Error,
+  info: Partial<RemoteAttachmentInfo> | Error,
   contentType: string | null = 'application/octet-stream',
 ) {
   const body = Readable.from([Buffer.from('bytes')]);
   const client = {
+    list: jest.fn(() => Promise.resolve([])),
     get: jest.fn(() =>
       info instanceof Error
         ? Promise.reject(info)
-        : Promise.resolve({
+        : Promise.resolve<RemoteAttachmentInfo>({
             id: 'a',
             name: 'q3.pdf',
             contentType: 'application/pdf',
             size: 5,
             isInline: false,
+            kind: 'file',
             ...info,
           }),
     ),
     openContent: jest.fn(() => Promise.resolve({ contentType, contentLength: 5, body })),
   };
+  const provider = new StubbedMemoryProvider();
+  provider.createMailbox(accountId, 'owner@example.test');
+  provider.attachments = client;
   const handler = new OpenAttachmentQueryHandler(
-    { accountOf: () => Promise.resolve(accountId) } as unknown as MessageOwnerRepository,
-    { forAccount: () => client } as unknown as GraphAttachmentsFactory,
+    {
+      accountOf: () => Promise.resolve({ id: accountId, provider: 'memory' }),
+    } as unknown as MessageOwnerRepository,
+    new ProviderRegistry([provider], []),
   );
   return { run: () => handler.execute(new OpenAttachmentQuery(userId, 'm1', 'a')), client, body };
 }
 
 describe('OpenAttachmentQueryHandler', () => {
-  it("streams Graph's bytes with the attachment's name and Graph's type", async () => {
+  it("streams the provider's bytes with the attachment's name and the provider's type", async () => {
     const { run, body } = setup({});
     await expect(run()).resolves.toEqual({
       name: 'q3.pdf',
@@ -58,8 +69,8 @@ describe('OpenAttachmentQueryHandler', () => {
     });
   });
 
-  it('answers an attachment Graph does not have 404 ATTACHMENT_NOT_FOUND, without downloading', async () => {
-    const { run, client } = setup(new GraphRequestError(404, 'ErrorItemNotFound', 'x'));
+  it('answers an attachment the provider does not have 404 ATTACHMENT_NOT_FOUND, without downloading', async () => {
+    const { run, client } = setup(new ProviderRefusedError(404, 'ErrorItemNotFound', 'x'));
     await expect(run()).rejects.toMatchObject({ code: 'ATTACHMENT_NOT_FOUND' });
     expect(client.openContent).not.toHaveBeenCalled();
   });

@@ -1,7 +1,7 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { AttachmentErrors, graphFailure } from '../../attachment-errors';
+import { ProviderRegistry } from '@email-core/providers';
+import { AttachmentErrors, providerFailure } from '../../attachment-errors';
 import { safeContentType } from '../../attachment-headers';
-import { GraphAttachmentsFactory } from '../../graph-attachments.factory';
 import { MessageOwnerRepository } from '../../message-owner.repository';
 import { OpenAttachmentQuery, type AttachmentDownload } from './open-attachment.query';
 
@@ -13,19 +13,19 @@ import { OpenAttachmentQuery, type AttachmentDownload } from './open-attachment.
 export class OpenAttachmentQueryHandler implements IQueryHandler<OpenAttachmentQuery> {
   constructor(
     private readonly owners: MessageOwnerRepository,
-    private readonly graph: GraphAttachmentsFactory,
+    private readonly providers: ProviderRegistry,
   ) {}
 
   async execute({ userId, messageId, attachmentId }: OpenAttachmentQuery): Promise<AttachmentDownload> {
-    const accountId = await this.owners.accountOf(userId, messageId);
-    if (!accountId) throw AttachmentErrors.messageNotFound();
-    const client = this.graph.forAccount(accountId);
+    const account = await this.owners.accountOf(userId, messageId);
+    if (!account) throw AttachmentErrors.messageNotFound();
+    const client = this.providers.mailbox(account).attachments;
     try {
       const info = await client.get(messageId, attachmentId);
       const content = await client.openContent(messageId, attachmentId);
       return {
         name: info.name,
-        // Graph's type for the attachment; the download's own header when the attachment has none to offer
+        // the provider's type for the attachment; the download's own header when the attachment has none to offer
         contentType: safeContentType(
           info.contentType === 'application/octet-stream' ? content.contentType : info.contentType,
           info.contentType,
@@ -34,7 +34,7 @@ export class OpenAttachmentQueryHandler implements IQueryHandler<OpenAttachmentQ
         body: content.body,
       };
     } catch (err) {
-      throw graphFailure(err, AttachmentErrors.attachmentNotFound);
+      throw providerFailure(err, AttachmentErrors.attachmentNotFound);
     }
   }
 }
