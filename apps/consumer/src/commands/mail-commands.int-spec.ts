@@ -15,6 +15,7 @@ import {
   type FailedMessage,
   type MailChanged,
   type MailCommandAction,
+  type MailboxPoke,
   type MailCommandQueued,
 } from '@email-core/contracts';
 import { MailCommandsRepository } from '@email-core/database';
@@ -265,7 +266,14 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
       SUBSCRIPTION_CHECK_INTERVAL_MS: '3600000',
     });
     app = await Test.createTestingModule({
-      imports: [AppModule.forRoot(config, { mailProviders: [outlook()] })],
+      imports: [
+        AppModule.forRoot(config, {
+          mailProviders: [outlook()],
+          // a round that had to wait for another round of its mailbox would go to the retry topic at once: rounds
+          // of one mailbox must coalesce instead (the action-and-notification test below)
+          rounds: { lockWaitMs: 1 },
+        }),
+      ],
     })
       .setLogger(new ConsoleLogger({ logLevels: ['error', 'warn'] }))
       .compile();
@@ -521,6 +529,43 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
       ),
     ).toBe(true);
   }, 120000);
+
+  it('an action and its notification fired together 50 times: the rounds coalesce, nothing is retried, the mirror converges each time', async () => {
+    const exp = await exportOf(aliceAddress);
+    const targets = exp.messages.filter((m) => m.parentFolderId === inboxOf(exp)).slice(0, 5);
+    expect(targets).toHaveLength(5);
+    const poke = (messageId: string): MailboxPoke => ({
+      type: 'mailbox.poke',
+      v: 1,
+      accountId: alice,
+      source: 'webhook',
+      changes: [{ kind: 'updated', messageId }],
+      receivedAt: new Date().toISOString(),
+    });
+    const retried = () =>
+      failed.filter((f) =>
+        [Topics.mailCommands, Topics.mailboxPokes, Topics.graphNotifications]
+          .map((t) => topic(t))
+          .includes(f.envelope.topic),
+      );
+    for (let i = 0; i < 50; i += 1) {
+      const target = targets[i % targets.length];
+      const [id] = await Promise.all([
+        submit(alice, {
+          action: 'flag',
+          messageIds: [target.immutableId],
+          flagStatus: Math.floor(i / targets.length) % 2 === 0 ? 'flagged' : 'notFlagged',
+        }),
+        // the notification Outlook sends for the same change, at the same moment
+        publisher.publish(topic(Topics.mailboxPokes), alice, poke(target.immutableId)),
+      ]);
+      expect(await finished(id)).toMatchObject({ status: 'done' });
+      // the command ended only after a round covering it committed, whichever round ran it
+      await expectMirrored(alice);
+    }
+    // no round waited for the mailbox lock behind another round of the same mailbox
+    expect(retried()).toEqual([]);
+  }, 240000);
 
   it('an account waiting for re-authorization fails its command REAUTH_REQUIRED without calling Graph', async () => {
     await db.query(`UPDATE mail_accounts SET status = 'reauth_required' WHERE id = $1`, [bob]);
