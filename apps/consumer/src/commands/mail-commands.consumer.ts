@@ -7,14 +7,12 @@ import {
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { ConsumerConfig } from '@email-core/config';
-import { mailCommandQueuedSchema, Topics } from '@email-core/contracts';
+import { ConsumerGroups, mailCommandQueuedSchema, Topics } from '@email-core/contracts';
 import { runConsumer, type KafkaWorker } from '@email-core/kafka';
 import { TopicConsumers } from '../messaging/topic-consumers';
 import { CONSUMER_CONFIG } from '../messaging/messaging.tokens';
 import { COMMAND_SETTINGS, type CommandSettings } from './commands.settings';
 import { ExecuteMailCommandCommand } from './execute-mail-command/execute-mail-command.command';
-
-export const MAIL_COMMANDS_GROUP = 'email-core-mail-commands';
 
 /**
  * `mail.command` from Kafka to ExecuteMailCommand; the runner validates, retries and commits. The last delivery
@@ -34,7 +32,7 @@ export class MailCommandsConsumer implements OnApplicationBootstrap, BeforeAppli
     this.worker = consumers.worker({
       name: 'mail-commands consumer',
       logger: this.logger,
-      group: MAIL_COMMANDS_GROUP,
+      group: ConsumerGroups.mailCommands,
       topic: Topics.mailCommands,
       start: (shared) =>
         runConsumer({

@@ -19,7 +19,6 @@ import {
   type MailCommandQueued,
 } from '@email-core/contracts';
 import { MailCommandsRepository } from '@email-core/database';
-import { GraphMailClient } from '@email-core/graph';
 import { createKafka, ensureTopics, KafkaPublisher } from '@email-core/kafka';
 import { OutlookProvider } from '@email-core/providers';
 import {
@@ -95,15 +94,6 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
       tokens.set(address, token);
     }
     return token;
-  };
-  const clientFor = (accountId: string) => {
-    const mailbox = mailboxes.get(accountId);
-    if (!mailbox) throw new Error(`no mailbox for ${accountId}`);
-    return new GraphMailClient({
-      graphBaseUrl: emulator.origin,
-      mailboxKey: accountId,
-      getAccessToken: (opts) => tokenFor(mailbox.address, opts?.forceRefresh),
-    });
   };
   /** the Outlook adapter on the emulator, each account's token from the emulator's admin API */
   const outlook = () =>
@@ -463,15 +453,21 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
     const recipient = await exportOf(bobAddress);
     const received = recipient.messages.find((m) => m.subject === subject) as ExportMessage;
     expect(received.parentFolderId).toBe(inboxOf(recipient));
-    const listed = (await clientFor(bob)
-      .sdk.api(`/me/messages/${encodeURIComponent(received.immutableId)}/attachments`)
-      .get()) as { value: Array<{ name: string; contentBytes: string }> };
+    // the attachments as the recipient's provider serves them (the Outlook adapter on the emulator)
+    const bobsMailbox = outlook().mailbox(bob).attachments;
+    const listed = await bobsMailbox.list(received.immutableId);
+    const contents = await Promise.all(
+      listed.map(async (a) => {
+        const chunks: Buffer[] = [];
+        const opened = await bobsMailbox.openContent(received.immutableId, a.id);
+        for await (const chunk of opened.body) chunks.push(Buffer.from(chunk as Uint8Array));
+        return { name: a.name, content: Buffer.concat(chunks) };
+      }),
+    );
     expect(
-      listed.value.map((a) => [
+      contents.map((a) => [
         a.name,
-        Buffer.from(a.contentBytes, 'base64').equals(
-          files.find((f) => f.name === a.name)?.content ?? Buffer.alloc(0),
-        ),
+        a.content.equals(files.find((f) => f.name === a.name)?.content ?? Buffer.alloc(0)),
       ]),
     ).toEqual([
       ['report.txt', true],

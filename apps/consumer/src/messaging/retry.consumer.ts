@@ -6,14 +6,12 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { Topics } from '@email-core/contracts';
+import { ConsumerGroups, Topics } from '@email-core/contracts';
 import { KafkaPublisher, KafkaWorker, runRetryConsumer } from '@email-core/kafka';
 import { KafkaTopics } from './kafka-topics';
 import { KAFKA } from './messaging.tokens';
 import { kafkaLog } from './kafka-log';
 import { KafkaWorkers } from './kafka-workers';
-
-export const RETRY_GROUP = 'email-core-retry';
 
 /** Sends failed messages back to their topic once their backoff has passed (one group for every topic). */
 @Injectable()
@@ -34,7 +32,7 @@ export class RetryConsumer implements OnApplicationBootstrap, BeforeApplicationS
       start: () =>
         runRetryConsumer({
           kafka,
-          groupId: topics.group(RETRY_GROUP),
+          groupId: topics.group(ConsumerGroups.retry),
           retryTopic: topics.name(Topics.retry),
           deadLetterTopic: topics.name(Topics.deadLetter),
           publisher,

@@ -7,13 +7,11 @@ import {
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { ConsumerConfig } from '@email-core/config';
-import { mailboxPokeSchema, Topics } from '@email-core/contracts';
+import { ConsumerGroups, mailboxPokeSchema, Topics } from '@email-core/contracts';
 import { runBatchConsumer, type KafkaWorker } from '@email-core/kafka';
 import { TopicConsumers } from '../messaging/topic-consumers';
 import { CONSUMER_CONFIG } from '../messaging/messaging.tokens';
 import { ApplyPokeCommand } from './apply-poke/apply-poke.command';
-
-export const NOTIFICATIONS_GROUP = 'email-core-notifications';
 
 /**
  * `mailbox.poke` from Kafka (any watcher: the Graph webhook, IMAP IDLE, the reconciliation, a mail action that
@@ -34,7 +32,7 @@ export class MailboxPokesConsumer implements OnApplicationBootstrap, BeforeAppli
     this.worker = consumers.worker({
       name: 'pokes consumer',
       logger: this.logger,
-      group: NOTIFICATIONS_GROUP,
+      group: ConsumerGroups.notifications,
       topic: Topics.mailboxPokes,
       start: (shared) =>
         runBatchConsumer({

@@ -5,14 +5,12 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { subscriptionWorkSchema, Topics, type SubscriptionWork } from '@email-core/contracts';
+import { ConsumerGroups, subscriptionWorkSchema, Topics, type SubscriptionWork } from '@email-core/contracts';
 import { runConsumer, type KafkaWorker } from '@email-core/kafka';
 import { TopicConsumers } from '../messaging/topic-consumers';
 import { DeleteSubscriptionCommand } from './commands/delete-subscription/delete-subscription.command';
 import { EnsureSubscriptionCommand } from './commands/ensure-subscription/ensure-subscription.command';
 import { HandleSubscriptionLifecycleCommand } from './commands/handle-subscription-lifecycle/handle-subscription-lifecycle.command';
-
-export const SUBSCRIPTIONS_GROUP = 'email-core-subscriptions';
 
 /** Subscription work is a few Graph calls per message (a create waits for Graph's validation handshake). */
 const PARTITIONS_AT_ONCE = 3;
@@ -41,7 +39,7 @@ export class SubscriptionsConsumer implements OnApplicationBootstrap, BeforeAppl
     this.worker = consumers.worker({
       name: 'subscriptions consumer',
       logger: this.logger,
-      group: SUBSCRIPTIONS_GROUP,
+      group: ConsumerGroups.subscriptions,
       topic: Topics.subscriptions,
       start: (shared) =>
         runConsumer({

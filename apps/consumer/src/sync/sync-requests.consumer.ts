@@ -7,13 +7,11 @@ import {
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { ConsumerConfig } from '@email-core/config';
-import { syncRequestedSchema, Topics } from '@email-core/contracts';
+import { ConsumerGroups, syncRequestedSchema, Topics } from '@email-core/contracts';
 import { runConsumer, type KafkaWorker } from '@email-core/kafka';
 import { TopicConsumers } from '../messaging/topic-consumers';
 import { CONSUMER_CONFIG } from '../messaging/messaging.tokens';
 import { SyncMailboxCommand } from './sync-mailbox/sync-mailbox.command';
-
-export const SYNC_GROUP = 'email-core-sync';
 
 /** `sync.requested` from Kafka to the SyncMailbox command; the runner validates, retries and commits. */
 @Injectable()
@@ -29,7 +27,7 @@ export class SyncRequestsConsumer implements OnApplicationBootstrap, BeforeAppli
     this.worker = consumers.worker({
       name: 'sync-requests consumer',
       logger: this.logger,
-      group: SYNC_GROUP,
+      group: ConsumerGroups.sync,
       topic: Topics.syncRequests,
       start: (shared) =>
         runConsumer({
