@@ -1,25 +1,23 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { ConsoleLogger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { CommandBus } from '@nestjs/cqrs';
-import { Test, type TestingModule } from '@nestjs/testing';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { loadConsumerConfig } from '@email-core/config';
 import {
-  projectTopics,
+  Topics,
+  type DomainEvent,
   type MailboxPoke,
   type MailboxPokeChange,
   type MailChange,
+  type MailChanged,
   type MailCommandRequest,
 } from '@email-core/contracts';
 import { MailCommandsRepository } from '@email-core/database';
-import { createKafka, ensureTopics } from '@email-core/kafka';
 import type { MailProvider } from '@email-core/providers';
-import { currentTestRun, mirroredState, testRunEnv, waitFor, type MailboxState } from '@email-core/testing';
-import { AppModule } from '../../app.module';
+import { mirroredState, waitFor, type MailboxState } from '@email-core/testing';
 import { ExecuteMailCommandCommand } from '../../commands/execute-mail-command/execute-mail-command.command';
 import { ApplyPokeCommand } from '../../pokes/apply-poke/apply-poke.command';
 import { SyncMailboxCommand } from '../../sync/sync-mailbox/sync-mailbox.command';
+import { startConsumerHarness, type ConsumerHarness } from './consumer-harness';
 
 /**
  * The mirror core's scenarios, written once and run against every adapter of the provider port (the in-memory one,
@@ -84,64 +82,31 @@ const SEED = { inbox: 12, projects: 5, nested: 3, archive: 2 } as const;
 const SEEDED = Object.values(SEED).reduce((a, b) => a + b, 0);
 
 export function describeMirrorCore(name: string, fixture: ProviderFixture): void {
-  const run = currentTestRun();
-  const prefix = `${run.topicPrefix}mirror-${fixture.provider}.`;
-
   describe(`the mirror core on the ${name} adapter (real Postgres, Kafka, Redis)`, () => {
-    let app: TestingModule;
+    let harness: ConsumerHarness;
     let db: Client;
     let bus: CommandBus;
     let commands: MailCommandsRepository;
     let dataSource: DataSource;
-    const userId = randomUUID();
+    let userId: string;
 
     beforeAll(async () => {
       const adapter = await fixture.start();
-      const kafka = createKafka({ brokers: run.kafkaBrokers, clientId: `${prefix}it` });
-      const admin = kafka.admin();
-      await admin.connect();
-      await ensureTopics(admin, projectTopics({ prefix, partitions: 3, replicationFactor: 1 }));
-      await admin.disconnect();
-
-      db = new Client({ connectionString: run.databaseUrl });
-      await db.connect();
-      await db.query(`INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'x')`, [
-        userId,
-        `${userId}@example.test`,
-      ]);
-      const config = loadConsumerConfig({
-        ...testRunEnv(run),
-        KAFKA_TOPIC_PREFIX: prefix,
-        KAFKA_TOPIC_PARTITIONS: '3',
-        KAFKA_RETRY_MAX_ATTEMPTS: '3',
-        KAFKA_RETRY_BACKOFF_MS: '200,400',
+      harness = await startConsumerHarness({
+        name: `mirror-${fixture.provider}`,
         // small pages: a first sync and a rebuild page through every folder of more than 5 messages
-        SYNC_PAGE_SIZE: '5',
-        MS_CLIENT_ID: 'it',
-        MS_CLIENT_SECRET: 'it-client-secret',
-        TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-        // these accounts have no stored tokens: the watcher's periodic check stays out of the way
-        SUBSCRIPTION_CHECK_INTERVAL_MS: '3600000',
+        env: { SYNC_PAGE_SIZE: '5' },
+        app: { mailProviders: [adapter] },
+        observe: [Topics.events],
       });
-      app = await Test.createTestingModule({
-        imports: [AppModule.forRoot(config, { mailProviders: [adapter] })],
-      })
-        .setLogger(new ConsoleLogger({ logLevels: ['error', 'warn'] }))
-        .compile();
-      await app.init();
-      bus = app.get(CommandBus);
-      dataSource = app.get(DataSource);
-      // the app connects to Postgres in the background once booted
-      await waitFor(() => Promise.resolve(dataSource.isInitialized || undefined), {
-        timeoutMs: 30_000,
-        what: 'the consumer database connection',
-      });
+      ({ db, userId } = harness);
+      bus = harness.app.get(CommandBus);
+      dataSource = harness.app.get(DataSource);
       commands = new MailCommandsRepository(dataSource);
     }, 120_000);
 
     afterAll(async () => {
-      await app?.close();
-      await db?.end();
+      await harness?.close();
       await fixture.stop();
     });
 
@@ -262,6 +227,26 @@ export function describeMirrorCore(name: string, fixture: ProviderFixture): void
       return rows;
     };
 
+    /**
+     * The `mail.changed` events (published after each commit) announce exactly the change log: each change once,
+     * each event ending at its own seq, from the account's user.
+     */
+    const expectAnnounced = async (accountId: string, log: MailChange[]) => {
+      const ofAccount = () =>
+        (harness.seen(Topics.events) as DomainEvent[]).filter(
+          (e): e is MailChanged => e.type === 'mail.changed' && e.accountId === accountId,
+        );
+      const announced = await waitFor(
+        () =>
+          Promise.resolve(
+            ofAccount().flatMap((e) => e.changes).length >= log.length ? ofAccount() : undefined,
+          ),
+        { timeoutMs: 15_000, intervalMs: 50, what: `mail.changed of ${accountId} up to seq ${log.length}` },
+      );
+      for (const e of announced) expect([e.userId, e.seq]).toEqual([userId, e.changes.at(-1)?.seq]);
+      expect([...announced].sort((a, b) => a.seq - b.seq).flatMap((e) => e.changes)).toEqual(log);
+    };
+
     /** the last logged change of each message */
     const lastChange = (log: MailChange[]) => new Map(log.map((c) => [c.messageId, c]));
 
@@ -351,8 +336,16 @@ export function describeMirrorCore(name: string, fixture: ProviderFixture): void
       ).rows[0];
       expect(account.status).toBe('synced');
       expect(account.sync_completed_at).not.toBeNull();
-      // a first sync is not live news: nothing in the change log
+      // a first sync is not live news: nothing in the change log, and nothing announced before its completion
       expect(await changeLog(linked.accountId)).toEqual([]);
+      const events = () =>
+        (harness.seen(Topics.events) as DomainEvent[]).filter((e) => e.accountId === linked.accountId);
+      const completed = await waitFor(
+        () => Promise.resolve(events().find((e) => e.type === 'sync.completed')),
+        { timeoutMs: 15_000, intervalMs: 50, what: `sync.completed of ${linked.accountId}` },
+      );
+      expect(completed).toMatchObject({ userId, folders: truth.folders.length, messages: SEEDED });
+      expect(events().filter((e) => e.type === 'mail.changed')).toEqual([]);
     }, 120_000);
 
     it('incremental changes: creates, updates and deletes after the first sync converge and are logged once', async () => {
@@ -392,6 +385,7 @@ export function describeMirrorCore(name: string, fixture: ProviderFixture): void
       await poke(linked.accountId, { changes });
       expect(await changeLog(linked.accountId)).toEqual(log);
       await expectMirrored(linked);
+      await expectAnnounced(linked.accountId, log);
     }, 120_000);
 
     it('a lost cursor: the folders are read again from scratch, rows gone meanwhile swept, the others kept', async () => {
@@ -423,6 +417,7 @@ export function describeMirrorCore(name: string, fixture: ProviderFixture): void
       );
       // every other message stayed in the mirror throughout (a rebuild sweeps only at its last page)
       expect(fewest).toBe(kept.length);
+      await expectAnnounced(linked.accountId, log);
       const mirrored = new Set((await mirror(linked.accountId)).messages.map((m) => m.id));
       expect(kept.every((id) => mirrored.has(id))).toBe(true);
       for (const f of await folderCursors(linked.accountId)) {
@@ -472,6 +467,7 @@ export function describeMirrorCore(name: string, fixture: ProviderFixture): void
       const last = lastChange(log);
       for (const [id, , to] of moves) expect(last.get(id)).toMatchObject({ kind: 'upserted', folderId: to });
       expect(last.get(silent)).toMatchObject({ kind: 'upserted', folderId: mailbox.folders.projects });
+      await expectAnnounced(linked.accountId, log);
     }, 120_000);
 
     it('actions: read, flag, move and delete through the port; the provider changes and the mirror converges', async () => {
@@ -527,6 +523,9 @@ export function describeMirrorCore(name: string, fixture: ProviderFixture): void
       const late = await act(accountId, { action: 'markRead', messageIds: [gone], isRead: true });
       expect(late.row.status).toBe('failed');
       await expectMirrored(linked);
+      const log = await changeLog(accountId);
+      expect(lastChange(log).get(gone)?.kind).toBe('removed');
+      await expectAnnounced(accountId, log);
     }, 120_000);
   });
 }
