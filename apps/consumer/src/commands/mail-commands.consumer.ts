@@ -1,14 +1,9 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { ConsumerConfig } from '@email-core/config';
 import { ConsumerGroups, mailCommandQueuedSchema, Topics } from '@email-core/contracts';
-import { runConsumer, type KafkaWorker } from '@email-core/kafka';
+import { runConsumer } from '@email-core/kafka';
+import { TopicConsumer } from '../messaging/topic-consumer';
 import { TopicConsumers } from '../messaging/topic-consumers';
 import { CONSUMER_CONFIG } from '../messaging/messaging.tokens';
 import { COMMAND_SETTINGS, type CommandSettings } from './commands.settings';
@@ -19,19 +14,16 @@ import { ExecuteMailCommandCommand } from './execute-mail-command/execute-mail-c
  * before the dead-letter topic is flagged, so the command ends `failed` instead of staying `sent` forever.
  */
 @Injectable()
-export class MailCommandsConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('MailCommandsConsumer');
-  private readonly worker: KafkaWorker;
-
+export class MailCommandsConsumer extends TopicConsumer {
   constructor(
     consumers: TopicConsumers,
     @Inject(CONSUMER_CONFIG) config: ConsumerConfig,
     @Inject(COMMAND_SETTINGS) settings: CommandSettings,
     commandBus: CommandBus,
   ) {
-    this.worker = consumers.worker({
+    super(consumers, {
+      context: 'MailCommandsConsumer',
       name: 'mail-commands consumer',
-      logger: this.logger,
       group: ConsumerGroups.mailCommands,
       topic: Topics.mailCommands,
       start: (shared) =>
@@ -50,13 +42,5 @@ export class MailCommandsConsumer implements OnApplicationBootstrap, BeforeAppli
           partitionsConsumedConcurrently: settings.concurrentPartitions,
         }),
     });
-  }
-
-  onApplicationBootstrap(): void {
-    this.worker.begin();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.worker.stop();
   }
 }

@@ -1,14 +1,9 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { ConsumerConfig } from '@email-core/config';
 import { notificationWorkSchema, Topics } from '@email-core/contracts';
-import { runBatchConsumer, type KafkaWorker } from '@email-core/kafka';
+import { runBatchConsumer } from '@email-core/kafka';
+import { TopicConsumer } from '../messaging/topic-consumer';
 import { TopicConsumers } from '../messaging/topic-consumers';
 import { CONSUMER_CONFIG } from '../messaging/messaging.tokens';
 import { ApplyPokeCommand } from './apply-poke/apply-poke.command';
@@ -22,18 +17,15 @@ export const GRAPH_NOTIFICATIONS_GROUP = 'email-core-notifications-graph';
  * still on the old topic, read as the pokes they mean and run like MailboxPokesConsumer's.
  */
 @Injectable()
-export class GraphNotificationsConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('GraphNotificationsConsumer');
-  private readonly worker: KafkaWorker;
-
+export class GraphNotificationsConsumer extends TopicConsumer {
   constructor(
     consumers: TopicConsumers,
     @Inject(CONSUMER_CONFIG) config: ConsumerConfig,
     commandBus: CommandBus,
   ) {
-    this.worker = consumers.worker({
+    super(consumers, {
+      context: 'GraphNotificationsConsumer',
       name: 'graph notifications consumer',
-      logger: this.logger,
       group: GRAPH_NOTIFICATIONS_GROUP,
       topic: Topics.graphNotifications,
       start: (shared) =>
@@ -50,13 +42,5 @@ export class GraphNotificationsConsumer implements OnApplicationBootstrap, Befor
           maxWaitTimeInMs: config.notifications.maxBatchWaitMs,
         }),
     });
-  }
-
-  onApplicationBootstrap(): void {
-    this.worker.begin();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.worker.stop();
   }
 }

@@ -1,14 +1,9 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { ConsumerConfig } from '@email-core/config';
 import { ConsumerGroups, mailboxPokeSchema, Topics } from '@email-core/contracts';
-import { runBatchConsumer, type KafkaWorker } from '@email-core/kafka';
+import { runBatchConsumer } from '@email-core/kafka';
+import { TopicConsumer } from '../messaging/topic-consumer';
 import { TopicConsumers } from '../messaging/topic-consumers';
 import { CONSUMER_CONFIG } from '../messaging/messaging.tokens';
 import { ApplyPokeCommand } from './apply-poke/apply-poke.command';
@@ -20,18 +15,15 @@ import { ApplyPokeCommand } from './apply-poke/apply-poke.command';
  * dead-letter, and commits the batch only after every round is durable.
  */
 @Injectable()
-export class MailboxPokesConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('MailboxPokesConsumer');
-  private readonly worker: KafkaWorker;
-
+export class MailboxPokesConsumer extends TopicConsumer {
   constructor(
     consumers: TopicConsumers,
     @Inject(CONSUMER_CONFIG) config: ConsumerConfig,
     commandBus: CommandBus,
   ) {
-    this.worker = consumers.worker({
+    super(consumers, {
+      context: 'MailboxPokesConsumer',
       name: 'pokes consumer',
-      logger: this.logger,
       group: ConsumerGroups.notifications,
       topic: Topics.mailboxPokes,
       start: (shared) =>
@@ -52,13 +44,5 @@ export class MailboxPokesConsumer implements OnApplicationBootstrap, BeforeAppli
           maxWaitTimeInMs: config.notifications.maxBatchWaitMs,
         }),
     });
-  }
-
-  onApplicationBootstrap(): void {
-    this.worker.begin();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.worker.stop();
   }
 }

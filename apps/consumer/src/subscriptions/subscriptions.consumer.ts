@@ -1,12 +1,8 @@
-import {
-  Injectable,
-  Logger,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ConsumerGroups, subscriptionWorkSchema, Topics, type SubscriptionWork } from '@email-core/contracts';
-import { runConsumer, type KafkaWorker } from '@email-core/kafka';
+import { runConsumer } from '@email-core/kafka';
+import { TopicConsumer } from '../messaging/topic-consumer';
 import { TopicConsumers } from '../messaging/topic-consumers';
 import { DeleteSubscriptionCommand } from './commands/delete-subscription/delete-subscription.command';
 import { EnsureSubscriptionCommand } from './commands/ensure-subscription/ensure-subscription.command';
@@ -31,14 +27,11 @@ export function subscriptionCommand(
 
 /** `subscription.*` from Kafka to their commands; the runner validates, retries and commits. */
 @Injectable()
-export class SubscriptionsConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('SubscriptionsConsumer');
-  private readonly worker: KafkaWorker;
-
+export class SubscriptionsConsumer extends TopicConsumer {
   constructor(consumers: TopicConsumers, commandBus: CommandBus) {
-    this.worker = consumers.worker({
+    super(consumers, {
+      context: 'SubscriptionsConsumer',
       name: 'subscriptions consumer',
-      logger: this.logger,
       group: ConsumerGroups.subscriptions,
       topic: Topics.subscriptions,
       start: (shared) =>
@@ -51,13 +44,5 @@ export class SubscriptionsConsumer implements OnApplicationBootstrap, BeforeAppl
           partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
         }),
     });
-  }
-
-  onApplicationBootstrap(): void {
-    this.worker.begin();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.worker.stop();
   }
 }
