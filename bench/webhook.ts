@@ -187,7 +187,7 @@ async function main(): Promise<void> {
     );
     const warm = await load(ours, body, WARMUP_S);
     const measured = await load(ours, body, DURATION_S);
-    const topic = topicName(run.topicPrefix, Topics.graphNotifications);
+    const topic = topicName(run.topicPrefix, Topics.mailboxPokes);
     const published = await topicMessageCount(run.kafkaBrokers, topic);
     // requests still in flight when autocannon stops a run are answered (and published) but not counted
     const counted = 1 + warm.status202 + measured.status202;

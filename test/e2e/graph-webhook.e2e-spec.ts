@@ -67,7 +67,7 @@ async function adminQuery(sql: string): Promise<void> {
     await client.end();
   }
 }
-const notificationsTopic = topicName(prefix, Topics.graphNotifications);
+const pokesTopic = topicName(prefix, Topics.mailboxPokes);
 const subscriptionsTopic = topicName(prefix, Topics.subscriptions);
 
 const secrets = {
@@ -147,7 +147,7 @@ describe('the Graph notification webhook', () => {
     await admin.connect();
     try {
       const ends = await Promise.all(
-        [notificationsTopic, subscriptionsTopic].map(async (topic) => ({
+        [pokesTopic, subscriptionsTopic].map(async (topic) => ({
           topic,
           offsets: await admin.fetchTopicOffsets(topic),
         })),
@@ -214,7 +214,7 @@ describe('the Graph notification webhook', () => {
     }
     consumer = kafka.consumer({ groupId: `${prefix}e2e-${randomUUID()}` });
     await consumer.connect();
-    await consumer.subscribe({ topics: [notificationsTopic, subscriptionsTopic], fromBeginning: true });
+    await consumer.subscribe({ topics: [pokesTopic, subscriptionsTopic], fromBeginning: true });
     await consumer.run({
       eachMessage: ({ topic, partition, message }) => {
         received.push({
@@ -307,7 +307,7 @@ describe('the Graph notification webhook', () => {
     expect(res.status).toBe(202);
     expect(res.bytes.length).toBe(0);
     await caughtUp();
-    const mine = received.filter((r) => r.topic === notificationsTopic);
+    const mine = received.filter((r) => r.topic === pokesTopic);
     expect(mine).toHaveLength(2);
     const at = (m: Received) => Date.parse(String(m.value.receivedAt));
     for (const m of mine) expect(at(m)).toBeGreaterThanOrEqual(before - 1000);
@@ -317,13 +317,13 @@ describe('the Graph notification webhook', () => {
         [
           a.accountId,
           {
-            type: 'graph.notification',
+            type: 'mailbox.poke',
             v: 1,
             accountId: a.accountId,
-            subscriptionId: a.subscriptionId,
-            items: [
-              { changeType: 'created', messageId: 'msg-a1', resource: 'Users/u-1/Messages/msg-a1' },
-              { changeType: 'updated', messageId: 'msg-a2', resource: 'Users/u-1/Messages/msg-a2' },
+            source: 'webhook',
+            changes: [
+              { kind: 'created', messageId: 'msg-a1' },
+              { kind: 'updated', messageId: 'msg-a2' },
             ],
             receivedAt,
           },
@@ -331,11 +331,11 @@ describe('the Graph notification webhook', () => {
         [
           b.accountId,
           {
-            type: 'graph.notification',
+            type: 'mailbox.poke',
             v: 1,
             accountId: b.accountId,
-            subscriptionId: b.subscriptionId,
-            items: [{ changeType: 'created', messageId: 'msg-b1', resource: 'Users/u-1/Messages/msg-b1' }],
+            source: 'webhook',
+            changes: [{ kind: 'created', messageId: 'msg-b1' }],
             receivedAt,
           },
         ],
@@ -415,12 +415,8 @@ describe('the Graph notification webhook', () => {
     );
     await caughtUp();
     const after = received.slice(start);
-    expect(after.map((r) => [r.topic, r.key, r.value.items])).toEqual([
-      [
-        notificationsTopic,
-        a.accountId,
-        [{ changeType: 'created', messageId: 'marker', resource: 'Users/u-1/Messages/marker' }],
-      ],
+    expect(after.map((r) => [r.topic, r.key, r.value.changes])).toEqual([
+      [pokesTopic, a.accountId, [{ kind: 'created', messageId: 'marker' }]],
     ]);
 
     // the drops are counted in the producer's log, without ids or secrets
@@ -681,7 +677,7 @@ describe('the Graph notification webhook', () => {
       await caughtUp();
       const ids = received
         .slice(start)
-        .flatMap((r) => (r.value.items as Array<{ messageId: string }>).map((i) => i.messageId));
+        .flatMap((r) => (r.value.changes as Array<{ messageId: string }>).map((i) => i.messageId));
       expect(ids.sort()).toEqual(['known-1', 'known-2']);
     });
   });

@@ -7,11 +7,11 @@ import {
 } from '@nestjs/common';
 import type { ProducerConfig } from '@email-core/config';
 import {
-  graphNotificationSchema,
+  mailboxPokeSchema,
   subscriptionLifecycleSchema,
   topicName,
   Topics,
-  type GraphNotification,
+  type MailboxPoke,
   type SubscriptionLifecycle,
 } from '@email-core/contracts';
 import { KafkaPublisher, withTimeout } from '@email-core/kafka';
@@ -33,14 +33,15 @@ const FAILURE_LOG_INTERVAL_MS = 10_000;
 
 /**
  * Publishes what the webhook accepted, keyed by account id, with acks from all in-sync replicas (the project's
- * KafkaPublisher). Change notifications go through a group commit, so concurrent requests share produce requests;
- * each caller still resolves only once its own messages are acknowledged.
+ * KafkaPublisher). Change notifications, as pokes, go through a group commit, so concurrent requests share produce
+ * requests; each caller still resolves only once its own messages are acknowledged. Lifecycle events stay on the
+ * subscriptions topic.
  */
 @Injectable()
 export class WebhookPublisher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('GraphWebhook');
-  private readonly notifications: GroupCommit<GraphNotification>;
-  private readonly notificationsTopic: string;
+  private readonly pokes: GroupCommit<MailboxPoke>;
+  private readonly pokesTopic: string;
   private readonly subscriptionsTopic: string;
   private lastFailureLogAt = 0;
   private failuresSinceLog = 0;
@@ -49,12 +50,12 @@ export class WebhookPublisher implements OnApplicationBootstrap, OnApplicationSh
     @Inject(WEBHOOK_KAFKA_PUBLISHER) private readonly publisher: KafkaPublisher,
     @Inject(PRODUCER_CONFIG) config: ProducerConfig,
   ) {
-    this.notificationsTopic = topicName(config.kafka.topicPrefix, Topics.graphNotifications);
+    this.pokesTopic = topicName(config.kafka.topicPrefix, Topics.mailboxPokes);
     this.subscriptionsTopic = topicName(config.kafka.topicPrefix, Topics.subscriptions);
-    this.notifications = new GroupCommit(
+    this.pokes = new GroupCommit(
       (messages) =>
         this.publisher.publishMany(
-          this.notificationsTopic,
+          this.pokesTopic,
           messages.map((m) => ({ key: m.accountId, value: m })),
         ),
       { maxBatchBytes: MAX_BATCH_BYTES },
@@ -79,9 +80,9 @@ export class WebhookPublisher implements OnApplicationBootstrap, OnApplicationSh
    * message is checked against its contract here, so one bad message fails only its own request, never the
    * batch it would have shared with others. `bytes`: roughly how large the messages are (for batching).
    */
-  async publishNotifications(messages: GraphNotification[], bytes: number): Promise<void> {
-    for (const m of messages) graphNotificationSchema.parse(m);
-    await this.acknowledged(this.notifications.add(messages, bytes));
+  async publishPokes(messages: MailboxPoke[], bytes: number): Promise<void> {
+    for (const m of messages) mailboxPokeSchema.parse(m);
+    await this.acknowledged(this.pokes.add(messages, bytes));
   }
 
   async publishLifecycle(messages: SubscriptionLifecycle[]): Promise<void> {

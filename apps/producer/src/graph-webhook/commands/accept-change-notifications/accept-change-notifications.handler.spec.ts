@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { graphNotificationSchema, type GraphNotification } from '@email-core/contracts';
+import { mailboxPokeSchema, type MailboxPoke } from '@email-core/contracts';
 import type { SubscriptionRoute } from '@email-core/database';
 import { hashClientState } from '../../client-state';
 import type { ChangeItem } from '../../notification-payload';
@@ -9,7 +9,7 @@ import { UnknownIdBudget } from '../../unknown-id-budget';
 import { WebhookDropLog } from '../../webhook-drop-log';
 import type { WebhookPublisher } from '../../webhook-publisher';
 import { AcceptChangeNotificationsCommand } from './accept-change-notifications.command';
-import { AcceptChangeNotificationsHandler, toMessages } from './accept-change-notifications.handler';
+import { AcceptChangeNotificationsHandler, toPokes } from './accept-change-notifications.handler';
 
 describe('AcceptChangeNotificationsHandler', () => {
   const accountA = randomUUID();
@@ -27,7 +27,7 @@ describe('AcceptChangeNotificationsHandler', () => {
     resourceData: { id: `m${n}` },
   });
 
-  let published: GraphNotification[][];
+  let published: MailboxPoke[][];
   let kafkaFails: boolean;
   let warnings: string[];
   let handler: AcceptChangeNotificationsHandler;
@@ -38,7 +38,7 @@ describe('AcceptChangeNotificationsHandler', () => {
     warnings = [];
     jest.spyOn(Logger.prototype, 'warn').mockImplementation((m: unknown) => void warnings.push(String(m)));
     const publisher = {
-      publishNotifications: (messages: GraphNotification[]) => {
+      publishPokes: (messages: MailboxPoke[]) => {
         if (kafkaFails) return Promise.reject(new Error('Kafka did not acknowledge within 2000 ms'));
         published.push(messages);
         return Promise.resolve();
@@ -58,7 +58,7 @@ describe('AcceptChangeNotificationsHandler', () => {
 
   afterEach(() => jest.restoreAllMocks());
 
-  it('publishes the accepted items grouped per account, in order, as valid graph.notification messages', async () => {
+  it('publishes the accepted items grouped per account, in order, as valid mailbox.poke messages', async () => {
     const items = [item('sub-a', 'state-a', 1), item('sub-b', 'state-b', 2), item('sub-a', 'state-a', 3)];
     const result = await handler.execute(
       new AcceptChangeNotificationsCommand(items, receivedAt, '203.0.113.7'),
@@ -67,27 +67,27 @@ describe('AcceptChangeNotificationsHandler', () => {
     expect(published).toEqual([
       [
         {
-          type: 'graph.notification',
+          type: 'mailbox.poke',
           v: 1,
           accountId: accountA,
-          subscriptionId: 'sub-a',
-          items: [
-            { changeType: 'updated', messageId: 'm1', resource: 'Users/u/Messages/m1' },
-            { changeType: 'updated', messageId: 'm3', resource: 'Users/u/Messages/m3' },
+          source: 'webhook',
+          changes: [
+            { kind: 'updated', messageId: 'm1' },
+            { kind: 'updated', messageId: 'm3' },
           ],
           receivedAt,
         },
         {
-          type: 'graph.notification',
+          type: 'mailbox.poke',
           v: 1,
           accountId: accountB,
-          subscriptionId: 'sub-b',
-          items: [{ changeType: 'created', messageId: 'm2', resource: 'Users/u/Messages/m2' }],
+          source: 'webhook',
+          changes: [{ kind: 'created', messageId: 'm2' }],
           receivedAt,
         },
       ],
     ]);
-    for (const m of published[0]) expect(graphNotificationSchema.parse(m)).toEqual(m);
+    for (const m of published[0]) expect(mailboxPokeSchema.parse(m)).toEqual(m);
     expect(JSON.stringify(published)).not.toContain('state-');
   });
 
@@ -130,9 +130,9 @@ describe('AcceptChangeNotificationsHandler', () => {
   });
 });
 
-describe('toMessages', () => {
+describe('toPokes', () => {
   const accountId = randomUUID();
-  it('splits one subscription over several messages at 1,000 items and at about 256 KB', () => {
+  it('splits one account over several messages at 1,000 changes and at about 256 KB', () => {
     const many = Array.from({ length: 2500 }, (_, n) => ({
       accountId,
       item: {
@@ -142,14 +142,52 @@ describe('toMessages', () => {
         resourceData: { id: `m${n}` },
       },
     }));
-    expect(toMessages(many, 'x').messages.map((m) => m.items.length)).toEqual([1000, 1000, 500]);
-    const big = Array.from({ length: 300 }, () => ({
+    expect(toPokes(many, 'x').messages.map((m) => m.changes.length)).toEqual([1000, 1000, 500]);
+    // each change names a 500-character message and a 1,000-character folder: about 1.5 KB
+    const big = Array.from({ length: 500 }, (_, n) => ({
       accountId,
-      item: { subscriptionId: 's', changeType: 'deleted' as const, resource: 'r'.repeat(2000) },
+      item: {
+        subscriptionId: 's',
+        changeType: 'deleted' as const,
+        resource: `me/mailFolders/${'f'.repeat(1000)}/messages/x`,
+        resourceData: { id: `${n}`.padStart(500, 'm') },
+      },
     }));
-    const split = toMessages(big, 'x');
+    const split = toPokes(big, 'x');
     expect(split.messages.length).toBe(3);
     expect(split.messages.every((m) => JSON.stringify(m).length < 300 * 1024)).toBe(true);
-    expect(split.bytes).toBeGreaterThan(300 * 2000);
+    expect(split.messages.flatMap((m) => m.changes)).toHaveLength(500);
+    expect(split.bytes).toBeGreaterThan(500 * 1500);
+  });
+
+  it("reads each item's resource once into the change: the message and the folder it names, never the resource", () => {
+    const { messages } = toPokes(
+      [
+        {
+          accountId,
+          item: { subscriptionId: 's', changeType: 'created', resource: 'Users/u/Messages/AAMk%3D1' },
+        },
+        {
+          accountId,
+          item: { subscriptionId: 's', changeType: 'updated', resource: "me/mailFolders('F1')/messages" },
+        },
+        { accountId, item: { subscriptionId: 's', changeType: 'deleted', resource: 'me/messages' } },
+      ],
+      '2026-03-01T10:00:00.000Z',
+    );
+    expect(messages).toEqual([
+      {
+        type: 'mailbox.poke',
+        v: 1,
+        accountId,
+        source: 'webhook',
+        changes: [
+          { kind: 'created', messageId: 'AAMk=1' },
+          { kind: 'updated', folderId: 'F1' },
+          { kind: 'deleted' },
+        ],
+        receivedAt: '2026-03-01T10:00:00.000Z',
+      },
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { GraphNotification, GraphNotificationItem } from '@email-core/contracts';
+import type { MailboxPoke } from '@email-core/contracts';
+import { pokeChangeOf } from '../../graph-resource';
 import type { ChangeItem } from '../../notification-payload';
 import { verifyItems } from '../../verify-items';
 import { SubscriptionRoutes } from '../../subscription-routes';
@@ -12,17 +13,17 @@ import {
   type AcceptNotificationsResult,
 } from './accept-change-notifications.command';
 
-/** the contract's cap on items per `graph.notification` message */
-const MAX_ITEMS_PER_MESSAGE = 1000;
+/** the contract's cap on changes per `mailbox.poke` message */
+const MAX_CHANGES_PER_MESSAGE = 1000;
 /** and ours on the size of one message, so a batch of them stays a reasonable produce request */
 const MAX_MESSAGE_BYTES = 256 * 1024;
-/** JSON framing of one item besides its strings (keys, quotes, changeType) */
-const ITEM_OVERHEAD_BYTES = 64;
+/** JSON framing of one change besides its ids (keys, quotes, kind) */
+const CHANGE_OVERHEAD_BYTES = 64;
 
 /**
- * Accepted change items, grouped per subscription (one subscription belongs to one account) into
- * `graph.notification` messages on `Topics.graphNotifications`, keyed by account id. Resolves only after Kafka
- * acknowledged them (acks all), so the 202 that follows means "stored"; a Kafka or database failure is a 503.
+ * Accepted change items, their `resource` read once (graph-resource.ts), grouped per account into provider-neutral
+ * `mailbox.poke` messages (source `webhook`) on `Topics.mailboxPokes`, keyed by account id. Resolves only after
+ * Kafka acknowledged them (acks all), so the 202 that follows means "stored"; a Kafka or database failure is a 503.
  */
 @CommandHandler(AcceptChangeNotificationsCommand)
 export class AcceptChangeNotificationsHandler implements ICommandHandler<AcceptChangeNotificationsCommand> {
@@ -44,9 +45,9 @@ export class AcceptChangeNotificationsHandler implements ICommandHandler<AcceptC
       source,
     );
     if (accepted.length === 0) return { accepted: 0, dropped };
-    const { messages, bytes } = toMessages(accepted, receivedAt);
+    const { messages, bytes } = toPokes(accepted, receivedAt);
     try {
-      await this.publisher.publishNotifications(messages, bytes);
+      await this.publisher.publishPokes(messages, bytes);
     } catch (err) {
       throw WebhookErrors.unavailable(err);
     }
@@ -54,41 +55,32 @@ export class AcceptChangeNotificationsHandler implements ICommandHandler<AcceptC
   }
 }
 
-/** one message per subscription (split when it would exceed the item or size cap), in arrival order */
-export function toMessages(
+/** one poke per account (split when it would exceed the change or size cap), changes in arrival order */
+export function toPokes(
   accepted: Array<{ item: ChangeItem; accountId: string }>,
   receivedAt: string,
-): { messages: GraphNotification[]; bytes: number } {
-  const open = new Map<string, { message: GraphNotification; bytes: number }>();
-  const messages: GraphNotification[] = [];
+): { messages: MailboxPoke[]; bytes: number } {
+  const open = new Map<string, { message: MailboxPoke; bytes: number }>();
+  const messages: MailboxPoke[] = [];
   let total = 0;
   for (const { item, accountId } of accepted) {
-    const out: GraphNotificationItem = { changeType: item.changeType, resource: item.resource };
-    const messageId = item.resourceData?.id;
-    if (messageId !== undefined) out.messageId = messageId;
-    const size = item.resource.length + (messageId?.length ?? 0) + ITEM_OVERHEAD_BYTES;
-    let current = open.get(item.subscriptionId);
+    const change = pokeChangeOf(item);
+    const size = (change.messageId?.length ?? 0) + (change.folderId?.length ?? 0) + CHANGE_OVERHEAD_BYTES;
+    let current = open.get(accountId);
     if (
       !current ||
-      current.message.items.length >= MAX_ITEMS_PER_MESSAGE ||
+      current.message.changes.length >= MAX_CHANGES_PER_MESSAGE ||
       current.bytes + size > MAX_MESSAGE_BYTES
     ) {
       current = {
-        message: {
-          type: 'graph.notification',
-          v: 1,
-          accountId,
-          subscriptionId: item.subscriptionId,
-          items: [],
-          receivedAt,
-        },
+        message: { type: 'mailbox.poke', v: 1, accountId, source: 'webhook', changes: [], receivedAt },
         bytes: 256,
       };
-      open.set(item.subscriptionId, current);
+      open.set(accountId, current);
       messages.push(current.message);
       total += current.bytes;
     }
-    current.message.items.push(out);
+    current.message.changes.push(change);
     current.bytes += size;
     total += size;
   }
