@@ -1,36 +1,29 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ConsoleLogger } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
-import type { Consumer, Kafka } from 'kafkajs';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { loadConsumerConfig } from '@email-core/config';
 import {
   failedMessageSchema,
-  projectTopics,
   Topics,
   topicName,
   type CommandStatus,
   type DomainEvent,
-  type FailedMessage,
   type MailChanged,
   type MailCommandAction,
   type MailboxPoke,
   type MailCommandQueued,
 } from '@email-core/contracts';
 import { MailCommandsRepository } from '@email-core/database';
-import { createKafka, ensureTopics, KafkaPublisher } from '@email-core/kafka';
+import type { KafkaPublisher } from '@email-core/kafka';
 import { OutlookProvider } from '@email-core/providers';
 import {
   currentTestRun,
   startEmulator,
-  testRunEnv,
   exportedState,
   mirroredState,
   waitFor,
   type RunningEmulator,
 } from '@email-core/testing';
-import { AppModule } from '../app.module';
+import { startConsumerHarness, type ConsumerHarness } from '../mirror/testing/consumer-harness';
 
 /**
  * The mail-command worker on the real Postgres, Kafka and Redis Cluster against the real emulator: the consumer
@@ -73,16 +66,17 @@ const topic = (t: (typeof Topics)[keyof typeof Topics]) => topicName(prefix, t);
 
 describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', () => {
   let emulator: RunningEmulator;
-  let app: TestingModule;
-  let kafka: Kafka;
+  let harness: ConsumerHarness;
   let publisher: KafkaPublisher;
-  let observer: Consumer;
   let db: Client;
   let commands: MailCommandsRepository;
   let dataSource: DataSource;
-  const events: DomainEvent[] = [];
-  const failed: Array<{ topic: string; envelope: FailedMessage }> = [];
-  const userId = randomUUID();
+  let userId = '';
+  const events = () => harness.seen(Topics.events) as DomainEvent[];
+  const failed = () =>
+    [...harness.seen(Topics.retry), ...harness.seen(Topics.deadLetter)].map((v) => ({
+      envelope: failedMessageSchema.parse(v),
+    }));
   const tokens = new Map<string, string>();
   const mailboxes = new Map<string, { address: string; graphUserId: string }>();
 
@@ -135,7 +129,7 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
       requestedAt: new Date().toISOString(),
     });
     return waitFor(
-      () => Promise.resolve(events.find((e) => e.type === 'sync.completed' && e.accountId === accountId)),
+      () => Promise.resolve(events().find((e) => e.type === 'sync.completed' && e.accountId === accountId)),
       { timeoutMs: 60000, intervalMs: 100, what: `sync.completed of ${accountId}` },
     );
   };
@@ -194,7 +188,7 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
     });
 
   const statuses = (commandId: string) =>
-    events.filter((e): e is CommandStatus => e.type === 'command.status' && e.commandId === commandId);
+    events().filter((e): e is CommandStatus => e.type === 'command.status' && e.commandId === commandId);
   const finished = (commandId: string) =>
     waitFor(
       () => Promise.resolve(statuses(commandId).find((e) => e.status === 'done' || e.status === 'failed')),
@@ -210,74 +204,24 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
 
   beforeAll(async () => {
     emulator = await startEmulator({ EMULATOR_THROTTLING: 'true' });
-    kafka = createKafka({ brokers: run.kafkaBrokers, clientId: `${prefix}it` });
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, projectTopics({ prefix, partitions: 3, replicationFactor: 1 }));
-    await admin.disconnect();
-
-    db = new Client({ connectionString: run.databaseUrl });
-    await db.connect();
-    await db.query(`INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'x')`, [
-      userId,
-      `${userId}@example.test`,
-    ]);
-
-    observer = kafka.consumer({
-      groupId: `${prefix}observer`,
-      sessionTimeout: 10000,
-      heartbeatInterval: 1000,
-    });
-    await observer.connect();
-    await observer.subscribe({
-      topics: [topic(Topics.events), topic(Topics.retry), topic(Topics.deadLetter)],
-      fromBeginning: true,
-    });
-    await observer.run({
-      eachMessage: ({ topic: t, message }) => {
-        const value: unknown = JSON.parse(message.value?.toString() ?? 'null');
-        if (t === topic(Topics.events)) events.push(value as DomainEvent);
-        else failed.push({ topic: t, envelope: failedMessageSchema.parse(value) });
-        return Promise.resolve();
+    harness = await startConsumerHarness({
+      name: 'commands-it',
+      env: { SYNC_PAGE_SIZE: '50' },
+      app: {
+        mailProviders: [outlook()],
+        // a round that had to wait for another round of its mailbox would go to the retry topic at once: rounds
+        // of one mailbox must coalesce instead (the action-and-notification test below)
+        rounds: { lockWaitMs: 1 },
       },
+      observe: [Topics.events, Topics.retry, Topics.deadLetter],
     });
-
-    const config = loadConsumerConfig({
-      ...testRunEnv(run),
-      KAFKA_TOPIC_PREFIX: prefix,
-      KAFKA_TOPIC_PARTITIONS: '3',
-      KAFKA_RETRY_MAX_ATTEMPTS: '3',
-      KAFKA_RETRY_BACKOFF_MS: '200,400',
-      SYNC_PAGE_SIZE: '50',
-      MS_CLIENT_ID: 'it',
-      MS_CLIENT_SECRET: 'it-client-secret',
-      TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      // these accounts have no stored tokens: the subscription manager stays out of the way
-      SUBSCRIPTION_CHECK_INTERVAL_MS: '3600000',
-    });
-    app = await Test.createTestingModule({
-      imports: [
-        AppModule.forRoot(config, {
-          mailProviders: [outlook()],
-          // a round that had to wait for another round of its mailbox would go to the retry topic at once: rounds
-          // of one mailbox must coalesce instead (the action-and-notification test below)
-          rounds: { lockWaitMs: 1 },
-        }),
-      ],
-    })
-      .setLogger(new ConsoleLogger({ logLevels: ['error', 'warn'] }))
-      .compile();
-    await app.init();
-    dataSource = app.get(DataSource);
+    ({ publisher, db, userId } = harness);
+    dataSource = harness.app.get(DataSource);
     commands = new MailCommandsRepository(dataSource);
-    publisher = new KafkaPublisher(kafka);
   }, 120000);
 
   afterAll(async () => {
-    await app?.close();
-    await publisher?.disconnect();
-    await observer?.disconnect();
-    await db?.end();
+    await harness?.close();
     await emulator?.stop();
   });
 
@@ -347,7 +291,7 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
     await expectMirrored(alice);
 
     // the mirror's changes were logged and announced like live ones
-    const announced = events
+    const announced = events()
       .filter((e): e is MailChanged => e.type === 'mail.changed' && e.accountId === alice)
       .flatMap((e) => e.changes);
     for (const m of [...unread, ...unflagged, ...toMove]) {
@@ -539,7 +483,7 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
       receivedAt: new Date().toISOString(),
     });
     const retried = () =>
-      failed.filter((f) =>
+      failed().filter((f) =>
         [Topics.mailCommands, Topics.mailboxPokes, Topics.graphNotifications]
           .map((t) => topic(t))
           .includes(f.envelope.topic),
@@ -571,6 +515,6 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
     expect(await finished(id)).toMatchObject({ status: 'failed', reasonCode: 'REAUTH_REQUIRED' });
     expect(await requestsOf(bobAddress)).toBe(start);
     // nothing was dead-lettered or retried along the way
-    expect(failed.filter((f) => f.envelope.topic === topic(Topics.mailCommands))).toEqual([]);
+    expect(failed().filter((f) => f.envelope.topic === topic(Topics.mailCommands))).toEqual([]);
   }, 60000);
 });
