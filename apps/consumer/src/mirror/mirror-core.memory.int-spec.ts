@@ -46,6 +46,10 @@ const provider = new MemoryProvider();
 
 describeMirrorCore('in-memory', {
   provider: provider.name,
+  watch: {
+    channels: (accountId) => provider.openChannels(accountId).length,
+    onDelivery: (listener) => provider.onDelivery((d) => listener(d.accountId, d.changes)),
+  },
   start: () => Promise.resolve(provider),
   stop: () => Promise.resolve(),
   createMailbox: (accountId, address) =>

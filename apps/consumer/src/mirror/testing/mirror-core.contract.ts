@@ -46,8 +46,21 @@ export interface RemoteMailbox {
   truth(): Promise<MailboxState>;
 }
 
+/**
+ * A provider whose watch channels deliver in-process (the in-memory adapter): the scenario plays the transport (a
+ * webhook, an IDLE listener) that turns each delivery into a `mailbox.poke` on the pokes topic.
+ */
+export interface InProcessWatch {
+  /** the channels open for an account at the provider */
+  channels(accountId: string): number;
+  /** calls `listener` with every delivery of an open channel; answers a function that stops it */
+  onDelivery(listener: (accountId: string, changes: MailboxPokeChange[]) => void): () => void;
+}
+
 /** One adapter under test, and how a test makes mailboxes at its provider. */
 export interface ProviderFixture {
+  /** only for a provider whose channels deliver in-process: adds the live-changes-through-the-watch scenario */
+  readonly watch?: InProcessWatch;
   /** the `mail_accounts.provider` value of its accounts */
   readonly provider: string;
   /** starts what the provider needs (the emulator) and answers the adapter the consumer's registry gets */
@@ -469,6 +482,63 @@ export function describeMirrorCore(name: string, fixture: ProviderFixture): void
       expect(last.get(silent)).toMatchObject({ kind: 'upserted', folderId: mailbox.folders.projects });
       await expectAnnounced(linked.accountId, log);
     }, 120_000);
+
+    const { watch } = fixture;
+    if (watch) {
+      it('live changes through the watch: the channel the watcher opens after the first sync keeps the mirror converged', async () => {
+        const linked = await synced();
+        const { mailbox, seeded, accountId } = linked;
+        // the watcher (the subscriptions feature) opens a channel through the port once the mailbox is synced
+        await waitFor(() => Promise.resolve(watch.channels(accountId) > 0 || undefined), {
+          timeoutMs: 15_000,
+          intervalMs: 50,
+          what: `a watch channel of ${accountId}`,
+        });
+        const published: Array<Promise<unknown>> = [];
+        const stop = watch.onDelivery((account, changes) => {
+          if (account !== accountId) return;
+          const message: MailboxPoke = {
+            type: 'mailbox.poke',
+            v: 1,
+            accountId,
+            source: 'idle',
+            changes,
+            receivedAt: new Date().toISOString(),
+          };
+          published.push(harness.publisher.publish(harness.topic(Topics.mailboxPokes), accountId, message));
+        });
+        try {
+          const added = await mailbox.addMessage(mailbox.folders.projects, { subject: 'delivered live' });
+          await mailbox.update(seeded.inbox[0], { isRead: true });
+          await mailbox.move(seeded.inbox[1], mailbox.folders.archive);
+          await mailbox.remove(seeded.nested[0]);
+          expect(published).toHaveLength(4); // one delivery per change
+          await Promise.all(published);
+          const truth = await mailbox.truth();
+          await waitFor(
+            async () => JSON.stringify(await mirror(accountId)) === JSON.stringify(truth) || undefined,
+            {
+              timeoutMs: 30_000,
+              intervalMs: 100,
+              what: `the mirror of ${accountId} to follow the deliveries`,
+            },
+          ).catch(() => undefined);
+          expect(await mirror(accountId)).toEqual(truth);
+          const log = await changeLog(accountId);
+          const last = lastChange(log);
+          expect(last.get(added)).toMatchObject({ kind: 'upserted', folderId: mailbox.folders.projects });
+          expect(last.get(seeded.inbox[0])?.kind).toBe('upserted');
+          expect(last.get(seeded.inbox[1])).toMatchObject({
+            kind: 'upserted',
+            folderId: mailbox.folders.archive,
+          });
+          expect(last.get(seeded.nested[0])?.kind).toBe('removed');
+          await expectAnnounced(accountId, log);
+        } finally {
+          stop();
+        }
+      }, 120_000);
+    }
 
     it('actions: read, flag, move and delete through the port; the provider changes and the mirror converges', async () => {
       const linked = await synced();
