@@ -1,34 +1,28 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { ConsoleLogger } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
-import type { Consumer, Kafka } from 'kafkajs';
-import { Client } from 'pg';
-import { loadConsumerConfig } from '@email-core/config';
+import { randomUUID } from 'node:crypto';
+import type { Client } from 'pg';
 import {
   failedMessageSchema,
-  projectTopics,
   Topics,
   topicName,
   type DomainEvent,
-  type FailedMessage,
   type GraphNotification,
   type GraphNotificationItem,
   type MailChange,
   type MailChanged,
   type SubscriptionWork,
 } from '@email-core/contracts';
-import { createKafka, ensureTopics, KafkaPublisher } from '@email-core/kafka';
+import type { KafkaPublisher } from '@email-core/kafka';
 import { OutlookProvider } from '@email-core/providers';
 import {
   currentTestRun,
+  seededRandom,
   startEmulator,
-  testRunEnv,
   exportedState,
   mirroredState,
   waitFor,
   type RunningEmulator,
 } from '@email-core/testing';
-import { AppModule } from '../app.module';
+import { startConsumerHarness, type ConsumerHarness } from '../mirror/testing/consumer-harness';
 
 /**
  * Change processing on the real Postgres, Kafka and Redis Cluster against the real emulator: the consumer app
@@ -70,29 +64,25 @@ const run = currentTestRun();
 const prefix = `${run.topicPrefix}notify-it.`;
 const topic = (t: (typeof Topics)[keyof typeof Topics]) => topicName(prefix, t);
 
-/** A small deterministic PRNG, so a failure replays the same shuffle. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
 describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)', () => {
   let emulator: RunningEmulator;
-  let app: TestingModule;
-  let kafka: Kafka;
+  let harness: ConsumerHarness;
   let publisher: KafkaPublisher;
-  let observer: Consumer;
   let db: Client;
-  const events: DomainEvent[] = [];
-  const subscriptionWork: SubscriptionWork[] = [];
-  const failed: Array<{ topic: string; envelope: FailedMessage }> = [];
-  const userId = randomUUID();
+  let userId = '';
+  const events = () => harness.seen(Topics.events) as DomainEvent[];
+  const subscriptionWork = () => harness.seen(Topics.subscriptions) as SubscriptionWork[];
+  const failed = () => [
+    ...harness
+      .seen(Topics.retry)
+      .map((v) => ({ topic: topic(Topics.retry), envelope: failedMessageSchema.parse(v) })),
+    ...harness
+      .seen(Topics.deadLetter)
+      .map((v) => ({ topic: topic(Topics.deadLetter), envelope: failedMessageSchema.parse(v) })),
+  ];
   const tokens = new Map<string, string>();
   const mailboxes = new Map<string, { address: string; graphUserId: string }>();
-  const random = rng(2026);
+  const random = seededRandom(2026);
 
   /** the Outlook adapter on the emulator, each account's token from the emulator's admin API */
   const outlook = () =>
@@ -140,7 +130,7 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
       requestedAt: new Date().toISOString(),
     });
     return waitFor(
-      () => Promise.resolve(events.find((e) => e.type === 'sync.completed' && e.accountId === accountId)),
+      () => Promise.resolve(events().find((e) => e.type === 'sync.completed' && e.accountId === accountId)),
       { timeoutMs: 60000, intervalMs: 100, what: `sync.completed of ${accountId}` },
     );
   };
@@ -189,7 +179,7 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
   };
 
   const mailChanged = (accountId: string) =>
-    events.filter((e): e is MailChanged => e.type === 'mail.changed' && e.accountId === accountId);
+    events().filter((e): e is MailChanged => e.type === 'mail.changed' && e.accountId === accountId);
 
   /**
    * The change log is gapless (1..change_seq), and the mail.changed events carry exactly its changes: each event
@@ -256,71 +246,17 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
 
   beforeAll(async () => {
     emulator = await startEmulator({ EMULATOR_THROTTLING: 'true' });
-    kafka = createKafka({ brokers: run.kafkaBrokers, clientId: `${prefix}it` });
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, projectTopics({ prefix, partitions: 3, replicationFactor: 1 }));
-    await admin.disconnect();
-
-    db = new Client({ connectionString: run.databaseUrl });
-    await db.connect();
-    await db.query(`INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'x')`, [
-      userId,
-      `${userId}@example.test`,
-    ]);
-
-    observer = kafka.consumer({
-      groupId: `${prefix}observer`,
-      sessionTimeout: 10000,
-      heartbeatInterval: 1000,
+    harness = await startConsumerHarness({
+      name: 'notify-it',
+      env: { SYNC_PAGE_SIZE: '50' },
+      app: { mailProviders: [outlook()] },
+      observe: [Topics.events, Topics.subscriptions, Topics.retry, Topics.deadLetter],
     });
-    await observer.connect();
-    await observer.subscribe({
-      topics: [
-        topic(Topics.events),
-        topic(Topics.subscriptions),
-        topic(Topics.retry),
-        topic(Topics.deadLetter),
-      ],
-      fromBeginning: true,
-    });
-    await observer.run({
-      eachMessage: ({ topic: t, message }) => {
-        const value: unknown = JSON.parse(message.value?.toString() ?? 'null');
-        if (t === topic(Topics.events)) events.push(value as DomainEvent);
-        else if (t === topic(Topics.subscriptions)) subscriptionWork.push(value as SubscriptionWork);
-        else failed.push({ topic: t, envelope: failedMessageSchema.parse(value) });
-        return Promise.resolve();
-      },
-    });
-
-    const config = loadConsumerConfig({
-      ...testRunEnv(run),
-      KAFKA_TOPIC_PREFIX: prefix,
-      KAFKA_TOPIC_PARTITIONS: '3',
-      KAFKA_RETRY_MAX_ATTEMPTS: '3',
-      KAFKA_RETRY_BACKOFF_MS: '200,400',
-      SYNC_PAGE_SIZE: '50',
-      MS_CLIENT_ID: 'it',
-      MS_CLIENT_SECRET: 'it-client-secret',
-      TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      // the subscription manager's sweep is another engineer's concern, and these accounts have no stored tokens
-      SUBSCRIPTION_CHECK_INTERVAL_MS: '3600000',
-    });
-    app = await Test.createTestingModule({
-      imports: [AppModule.forRoot(config, { mailProviders: [outlook()] })],
-    })
-      .setLogger(new ConsoleLogger({ logLevels: ['error', 'warn'] }))
-      .compile();
-    await app.init();
-    publisher = new KafkaPublisher(kafka);
+    ({ publisher, db, userId } = harness);
   }, 120000);
 
   afterAll(async () => {
-    await app?.close();
-    await publisher?.disconnect();
-    await observer?.disconnect();
-    await db?.end();
+    await harness?.close();
     await emulator?.stop();
   });
 
@@ -340,7 +276,7 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
       () =>
         Promise.resolve(
           [alice, bob].every((id) =>
-            subscriptionWork.some(
+            subscriptionWork().some(
               (w) => w.type === 'subscription.ensure' && w.accountId === id && w.reason === 'synced',
             ),
           )
@@ -464,13 +400,13 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
     const dead = await waitFor(
       () =>
         Promise.resolve(
-          failed.find((f) => f.topic === topic(Topics.deadLetter) && f.envelope.value === invalid),
+          failed().find((f) => f.topic === topic(Topics.deadLetter) && f.envelope.value === invalid),
         ),
       { timeoutMs: 10000, intervalMs: 100, what: 'the dead-lettered notification' },
     );
     expect(dead.envelope.error).toBe('INVALID_MESSAGE: value is not JSON');
     expect(
-      failed.filter(
+      failed().filter(
         (f) => f.envelope.topic === topic(Topics.graphNotifications) && f.envelope.value !== invalid,
       ),
     ).toEqual([]);

@@ -1,17 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { ConsoleLogger } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
-import type { Consumer, Kafka } from 'kafkajs';
-import { Client } from 'pg';
+import { randomUUID } from 'node:crypto';
+import type { Client } from 'pg';
 import { CacheKeys, createRedisCluster } from '@email-core/cache';
-import { loadConsumerConfig, type ConsumerConfig } from '@email-core/config';
 import {
   failedMessageSchema,
-  projectTopics,
   Topics,
   topicName,
   type DomainEvent,
-  type FailedMessage,
   type SyncRequested,
 } from '@email-core/contracts';
 import {
@@ -23,9 +17,9 @@ import {
   type RemoteFolder,
   type RemoteMessage,
 } from '@email-core/providers';
-import { createKafka, ensureTopics, KafkaPublisher } from '@email-core/kafka';
-import { currentTestRun, testRunEnv, waitFor } from '@email-core/testing';
-import { AppModule } from '../app.module';
+import type { KafkaPublisher } from '@email-core/kafka';
+import { currentTestRun, waitFor } from '@email-core/testing';
+import { startConsumerHarness, type ConsumerHarness } from '../mirror/testing/consumer-harness';
 import { scriptedProvider } from '../mirror/testing/test-providers';
 
 /**
@@ -192,23 +186,20 @@ describe('sync worker (real Postgres, Kafka, Redis; Graph faked)', () => {
     if (!mailbox) throw new Error(`no fake mailbox for ${accountId}`);
     return mailbox;
   });
-  let config: ConsumerConfig;
-  let app: TestingModule;
-  let kafka: Kafka;
+  let harness: ConsumerHarness;
   let publisher: KafkaPublisher;
-  let observer: Consumer;
   let db: Client;
   const redis = createRedisCluster({ nodes: run.redisClusterNodes, keyPrefix: run.redisKeyPrefix });
-  const events: DomainEvent[] = [];
-  const retries: FailedMessage[] = [];
-  const deadLetters: FailedMessage[] = [];
+  const events = () => harness.seen(Topics.events) as DomainEvent[];
+  const retries = () => harness.seen(Topics.retry).map((v) => failedMessageSchema.parse(v));
+  const deadLetters = () => harness.seen(Topics.deadLetter).map((v) => failedMessageSchema.parse(v));
   /**
    * Retries of a sync request. The subscription each completed sync asks for fails on its own topic here (these
    * accounts have no stored tokens: only the sync's Graph is faked), with the same key.
    */
   const syncRetries = (key: string) =>
-    retries.filter((r) => r.key === key && r.topic === topic(Topics.syncRequests));
-  const userId = randomUUID();
+    retries().filter((r) => r.key === key && r.topic === topic(Topics.syncRequests));
+  let userId = '';
 
   const newAccount = async (): Promise<string> => {
     const id = randomUUID();
@@ -228,7 +219,7 @@ describe('sync worker (real Postgres, Kafka, Redis; Graph faked)', () => {
   });
 
   const completions = (accountId: string) =>
-    events.filter((e) => e.type === 'sync.completed' && e.accountId === accountId);
+    events().filter((e) => e.type === 'sync.completed' && e.accountId === accountId);
 
   const syncAndWait = async (accountId: string, reason: SyncRequested['reason'] = 'linked') => {
     const before = completions(accountId).length;
@@ -241,64 +232,22 @@ describe('sync worker (real Postgres, Kafka, Redis; Graph faked)', () => {
   };
 
   beforeAll(async () => {
-    kafka = createKafka({ brokers: run.kafkaBrokers, clientId: `${prefix}it` });
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, projectTopics({ prefix, partitions: 3, replicationFactor: 1 }));
-    await admin.disconnect();
-
-    db = new Client({ connectionString: run.databaseUrl });
-    await db.connect();
-    await db.query(`INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'x')`, [
-      userId,
-      `${userId}@example.test`,
-    ]);
-
-    observer = kafka.consumer({
-      groupId: `${prefix}observer`,
-      sessionTimeout: 10000,
-      heartbeatInterval: 1000,
-    });
-    await observer.connect();
-    await observer.subscribe({
-      topics: [topic(Topics.events), topic(Topics.retry), topic(Topics.deadLetter)],
-      fromBeginning: true,
-    });
-    await observer.run({
-      eachMessage: ({ topic: t, message }) => {
-        const value: unknown = JSON.parse(message.value?.toString() ?? 'null');
-        if (t === topic(Topics.events)) events.push(value as DomainEvent);
-        else (t === topic(Topics.retry) ? retries : deadLetters).push(failedMessageSchema.parse(value));
-        return Promise.resolve();
+    harness = await startConsumerHarness({
+      name: 'sync-it',
+      env: {
+        SYNC_PAGE_SIZE: '7',
+        SYNC_PROGRESS_EVERY_PAGES: '2',
+        // the configuration's own default (the harness otherwise keeps the watchers' sweep out of the way)
+        SUBSCRIPTION_CHECK_INTERVAL_MS: '60000',
       },
+      app: { mailProviders: [provider] },
+      observe: [Topics.events, Topics.retry, Topics.deadLetter],
     });
-
-    config = loadConsumerConfig({
-      ...testRunEnv(run),
-      KAFKA_TOPIC_PREFIX: prefix,
-      KAFKA_TOPIC_PARTITIONS: '3',
-      KAFKA_RETRY_MAX_ATTEMPTS: '3',
-      KAFKA_RETRY_BACKOFF_MS: '200,400',
-      SYNC_PAGE_SIZE: '7',
-      SYNC_PROGRESS_EVERY_PAGES: '2',
-      MS_CLIENT_ID: 'it',
-      MS_CLIENT_SECRET: 'it-client-secret',
-      TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-    });
-    app = await Test.createTestingModule({
-      imports: [AppModule.forRoot(config, { mailProviders: [provider] })],
-    })
-      .setLogger(new ConsoleLogger({ logLevels: ['error', 'warn'] }))
-      .compile();
-    await app.init();
-    publisher = new KafkaPublisher(kafka);
+    ({ publisher, db, userId } = harness);
   });
 
   afterAll(async () => {
-    await app?.close();
-    await publisher?.disconnect();
-    await observer?.disconnect();
-    await db?.end();
+    await harness?.close();
     redis.disconnect();
   });
 
@@ -438,7 +387,7 @@ describe('sync worker (real Postgres, Kafka, Redis; Graph faked)', () => {
     expect(account.status).toBe('synced');
     expect(account.sync_completed_at).not.toBeNull();
 
-    const progress = events.filter((e) => e.type === 'sync.progress' && e.accountId === accountId);
+    const progress = events().filter((e) => e.type === 'sync.progress' && e.accountId === accountId);
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.every((p) => p.userId === userId)).toBe(true);
     expect(Number(await redis.get(CacheKeys.accountVersion(accountId)))).toBeGreaterThan(0);
@@ -522,7 +471,7 @@ describe('sync worker (real Postgres, Kafka, Redis; Graph faked)', () => {
     );
     const changed = await waitFor(
       () => {
-        const got = events.filter(
+        const got = events().filter(
           (e): e is Extract<DomainEvent, { type: 'mail.changed' }> =>
             e.type === 'mail.changed' && e.accountId === accountId,
         );
@@ -573,7 +522,7 @@ describe('sync worker (real Postgres, Kafka, Redis; Graph faked)', () => {
     down.alwaysFail = true;
     mailboxes.set(id, down);
     await publisher.publish(topic(Topics.syncRequests), id, request(id));
-    const dead = await waitFor(async () => Promise.resolve(deadLetters.find((d) => d.key === id)), {
+    const dead = await waitFor(async () => Promise.resolve(deadLetters().find((d) => d.key === id)), {
       timeoutMs: 20000,
       intervalMs: 50,
       what: 'the dead letter',
@@ -591,7 +540,7 @@ describe('sync worker (real Postgres, Kafka, Redis; Graph faked)', () => {
     await publisher.publish(topic(Topics.syncRequests), id, '{not json');
     await publisher.publish(topic(Topics.syncRequests), id, { ...request(id), v: 2 });
     expect(await syncAndWait(id)).toMatchObject({ folders: 1 });
-    const dead = deadLetters.filter((d) => d.key === id);
+    const dead = deadLetters().filter((d) => d.key === id);
     expect(dead.map((d) => d.error)).toEqual([
       'INVALID_MESSAGE: value is not JSON',
       expect.stringMatching(/^INVALID_MESSAGE: v: /) as unknown,
@@ -605,7 +554,7 @@ describe('sync worker (real Postgres, Kafka, Redis; Graph faked)', () => {
     const status = await waitFor(
       async () =>
         Promise.resolve(
-          events.find(
+          events().find(
             (e) => e.type === 'account.status' && e.accountId === accountId && e.status === 'reauth_required',
           ),
         ),
