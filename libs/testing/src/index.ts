@@ -34,3 +34,4 @@ export {
 } from './browser';
 export * from './faults';
 export { StubbedMemoryProvider } from './memory-providers';
+export { RecordingKafkaPublisher, testProducerConfig, type PublishedMessage } from './test-doubles';

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { mailboxPokeSchema, type MailboxPoke } from '@email-core/contracts';
 import type { SubscriptionRoute } from '@email-core/database';
+import { RecordingKafkaPublisher, testProducerConfig } from '@email-core/testing';
 import { hashClientState } from '../../client-state';
 import type { ChangeItem } from '../../notification-payload';
 import { SubscriptionRoutes } from '../../subscription-routes';
 import { UnknownIdBudget } from '../../unknown-id-budget';
 import { WebhookDropLog } from '../../webhook-drop-log';
-import type { WebhookPublisher } from '../../webhook-publisher';
+import { WebhookPublisher } from '../../webhook-publisher';
 import { AcceptChangeNotificationsCommand } from './accept-change-notifications.command';
 import { AcceptChangeNotificationsHandler, toPokes } from './accept-change-notifications.handler';
 
@@ -27,23 +28,17 @@ describe('AcceptChangeNotificationsHandler', () => {
     resourceData: { id: `m${n}` },
   });
 
-  let published: MailboxPoke[][];
-  let kafkaFails: boolean;
+  let kafka: RecordingKafkaPublisher;
   let warnings: string[];
   let handler: AcceptChangeNotificationsHandler;
+  /** the pokes of each produce request, as the webhook's publisher sent them */
+  const published = () => kafka.sends.map((batch) => batch.map((m) => m.value as MailboxPoke));
 
   beforeEach(() => {
-    published = [];
-    kafkaFails = false;
+    kafka = new RecordingKafkaPublisher();
     warnings = [];
     jest.spyOn(Logger.prototype, 'warn').mockImplementation((m: unknown) => void warnings.push(String(m)));
-    const publisher = {
-      publishPokes: (messages: MailboxPoke[]) => {
-        if (kafkaFails) return Promise.reject(new Error('Kafka did not acknowledge within 2000 ms'));
-        published.push(messages);
-        return Promise.resolve();
-      },
-    } as unknown as WebhookPublisher;
+    const publisher = new WebhookPublisher(kafka, testProducerConfig({ KAFKA_TOPIC_PREFIX: 'unit.' }));
     const routes = new SubscriptionRoutes({
       findRoutes: (ids) =>
         Promise.resolve(new Map(ids.filter((id) => routesById[id]).map((id) => [id, routesById[id]]))),
@@ -64,7 +59,7 @@ describe('AcceptChangeNotificationsHandler', () => {
       new AcceptChangeNotificationsCommand(items, receivedAt, '203.0.113.7'),
     );
     expect(result).toEqual({ accepted: 3, dropped: 0 });
-    expect(published).toEqual([
+    expect(published()).toEqual([
       [
         {
           type: 'mailbox.poke',
@@ -87,8 +82,13 @@ describe('AcceptChangeNotificationsHandler', () => {
         },
       ],
     ]);
-    for (const m of published[0]) expect(mailboxPokeSchema.parse(m)).toEqual(m);
-    expect(JSON.stringify(published)).not.toContain('state-');
+    for (const m of published()[0]) expect(mailboxPokeSchema.parse(m)).toEqual(m);
+    // on the pokes topic under the deployment's prefix, keyed by account
+    expect(kafka.sent.map((m) => [m.topic, m.key])).toEqual([
+      ['unit.email-core.mailbox.pokes', accountA],
+      ['unit.email-core.mailbox.pokes', accountB],
+    ]);
+    expect(JSON.stringify(published())).not.toContain('state-');
   });
 
   it('drops unknown subscriptions and wrong clientStates, counts them in the log without secrets', async () => {
@@ -102,8 +102,8 @@ describe('AcceptChangeNotificationsHandler', () => {
       new AcceptChangeNotificationsCommand(items, receivedAt, '203.0.113.7'),
     );
     expect(result).toEqual({ accepted: 1, dropped: 3 });
-    expect(published).toHaveLength(1);
-    expect(published[0].map((m) => m.accountId)).toEqual([accountB]);
+    expect(published()).toHaveLength(1);
+    expect(published()[0].map((m) => m.accountId)).toEqual([accountB]);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/1 for unknown subscriptions, 2 with a clientState that does not match/);
     expect(warnings.join()).not.toMatch(/forged|sub-|state-/);
@@ -114,11 +114,11 @@ describe('AcceptChangeNotificationsHandler', () => {
       new AcceptChangeNotificationsCommand([item('sub-a', 'nope', 1)], receivedAt, '203.0.113.7'),
     );
     expect(result).toEqual({ accepted: 0, dropped: 1 });
-    expect(published).toEqual([]);
+    expect(published()).toEqual([]);
   });
 
   it('fails with NOTIFICATIONS_UNAVAILABLE (503) when Kafka does not acknowledge, so Graph retries', async () => {
-    kafkaFails = true;
+    kafka.failure = new Error('Kafka did not acknowledge within 2000 ms');
     const run = handler.execute(
       new AcceptChangeNotificationsCommand([item('sub-a', 'state-a', 1)], receivedAt, '203.0.113.7'),
     );

@@ -1,29 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { subscriptionLifecycleSchema, type SubscriptionLifecycle } from '@email-core/contracts';
+import { RecordingKafkaPublisher, testProducerConfig } from '@email-core/testing';
 import { hashClientState } from '../../client-state';
 import { SubscriptionRoutes } from '../../subscription-routes';
 import { UnknownIdBudget } from '../../unknown-id-budget';
 import { WebhookDropLog } from '../../webhook-drop-log';
-import type { WebhookPublisher } from '../../webhook-publisher';
+import { WebhookPublisher } from '../../webhook-publisher';
 import { AcceptLifecycleNotificationsCommand } from './accept-lifecycle-notifications.command';
 import { AcceptLifecycleNotificationsHandler } from './accept-lifecycle-notifications.handler';
 
 describe('AcceptLifecycleNotificationsHandler', () => {
   const accountId = randomUUID();
   const receivedAt = '2026-03-01T10:00:00.000Z';
-  let published: SubscriptionLifecycle[][];
+  let kafka: RecordingKafkaPublisher;
   let handler: AcceptLifecycleNotificationsHandler;
+  /** the messages of each produce request on the subscriptions topic, as the webhook's publisher sent them */
+  const published = () =>
+    kafka.sends.map((batch) =>
+      batch.map((m) => {
+        expect([m.topic, m.key]).toEqual(['unit.email-core.graph.subscriptions', accountId]);
+        return m.value as SubscriptionLifecycle;
+      }),
+    );
 
   beforeEach(() => {
-    published = [];
+    kafka = new RecordingKafkaPublisher();
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    const publisher = {
-      publishLifecycle: (messages: SubscriptionLifecycle[]) => {
-        published.push(messages);
-        return Promise.resolve();
-      },
-    } as unknown as WebhookPublisher;
+    const publisher = new WebhookPublisher(kafka, testProducerConfig({ KAFKA_TOPIC_PREFIX: 'unit.' }));
     const routes = new SubscriptionRoutes({
       findRoutes: (ids) =>
         Promise.resolve(
@@ -59,7 +63,7 @@ describe('AcceptLifecycleNotificationsHandler', () => {
       ),
     );
     expect(result).toEqual({ accepted: 3, dropped: 2 });
-    expect(published).toEqual([
+    expect(published()).toEqual([
       [
         {
           type: 'subscription.lifecycle',
@@ -79,7 +83,7 @@ describe('AcceptLifecycleNotificationsHandler', () => {
         },
       ],
     ]);
-    for (const m of published[0]) expect(subscriptionLifecycleSchema.parse(m)).toEqual(m);
+    for (const m of published()[0]) expect(subscriptionLifecycleSchema.parse(m)).toEqual(m);
   });
 
   it('publishes nothing for forged events', async () => {
@@ -90,6 +94,6 @@ describe('AcceptLifecycleNotificationsHandler', () => {
         '203.0.113.7',
       ),
     );
-    expect(published).toEqual([]);
+    expect(published()).toEqual([]);
   });
 });
