@@ -24,6 +24,7 @@ import {
   type RunningEmulator,
 } from '@email-core/testing';
 import { startConsumerHarness, type ConsumerHarness } from '../mirror/testing/consumer-harness';
+import { withoutWatch } from '../mirror/testing/test-providers';
 
 /**
  * The mail-command worker on the real Postgres, Kafka and Redis Cluster against the real emulator: the consumer
@@ -208,7 +209,7 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
       name: 'commands-it',
       env: { SYNC_PAGE_SIZE: '50' },
       app: {
-        mailProviders: [outlook()],
+        mailProviders: [withoutWatch(outlook())],
         // a round that had to wait for another round of its mailbox would go to the retry topic at once: rounds
         // of one mailbox must coalesce instead (the action-and-notification test below)
         rounds: { lockWaitMs: 1 },
@@ -419,18 +420,12 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
     ]);
 
     // the recipient's mirror learns of it as of any new mail: from its subscription's notification
-    await publisher.publish(topic(Topics.graphNotifications), bob, {
-      type: 'graph.notification',
+    await publisher.publish<MailboxPoke>(topic(Topics.mailboxPokes), bob, {
+      type: 'mailbox.poke',
       v: 1,
       accountId: bob,
-      subscriptionId: 'sub-bob',
-      items: [
-        {
-          changeType: 'created',
-          messageId: received.immutableId,
-          resource: `me/messages/${received.immutableId}`,
-        },
-      ],
+      source: 'webhook',
+      changes: [{ kind: 'created', messageId: received.immutableId }],
       receivedAt: new Date().toISOString(),
     });
     await waitFor(
@@ -484,9 +479,7 @@ describe('mail commands (real Postgres, Kafka, Redis; the emulator as Graph)', (
     });
     const retried = () =>
       failed().filter((f) =>
-        [Topics.mailCommands, Topics.mailboxPokes, Topics.graphNotifications]
-          .map((t) => topic(t))
-          .includes(f.envelope.topic),
+        [Topics.mailCommands, Topics.mailboxPokes].map((t) => topic(t)).includes(f.envelope.topic),
       );
     for (let i = 0; i < 50; i += 1) {
       const target = targets[i % targets.length];

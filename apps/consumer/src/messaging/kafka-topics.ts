@@ -27,13 +27,9 @@ export class KafkaTopics {
 
   /** Every topic a failed message may be sent back to by the retry consumer. */
   retryTargets(): string[] {
-    return [
-      Topics.syncRequests,
-      Topics.mailboxPokes,
-      Topics.graphNotifications,
-      Topics.subscriptions,
-      Topics.mailCommands,
-    ].map((t) => this.name(t));
+    return [Topics.syncRequests, Topics.mailboxPokes, Topics.subscriptions, Topics.mailCommands].map((t) =>
+      this.name(t),
+    );
   }
 
   /** A consumer group name, under the topic prefix so test runs (and deployments sharing a cluster) never mix. */

@@ -261,6 +261,18 @@ describe("MailboxRound (the mirror core's incremental round)", () => {
     expect(many.lookups).toEqual([]);
   });
 
+  it('a poked folder runs by itself; one the mirror does not know even after a tree refresh runs every folder', async () => {
+    const h = harness();
+    await h.run({ ...note([]), changes: [{ kind: 'updated', folderId: 'archive' }] });
+    expect(h.deltas()).toEqual(['archive']);
+    expect(h.lookups).toEqual([]);
+
+    const lost = harness();
+    await lost.run({ ...note([]), changes: [{ kind: 'updated', folderId: 'Inbox' }] });
+    expect(lost.log).toContain('refresh');
+    expect(lost.deltas()).toEqual(['archive', 'drafts', 'inbox']);
+  });
+
   it('skips an account that is gone, waits for re-authorization, or has not finished its first sync', async () => {
     for (const account of [
       null,

@@ -210,7 +210,9 @@ export class MailboxRound {
         );
         signal.throwIfAborted();
         if (affected.unknown.size > 0) known = await this.refreshFolders(account, client, feed);
-        targets = affected.everyFolder ? new Set(known.keys()) : affected.folders;
+        // a poked folder the mirror still does not know (a name rather than an id, say): every folder runs
+        const unplaced = [...round.folders].some((f) => !known.has(f));
+        targets = affected.everyFolder || unplaced ? new Set(known.keys()) : affected.folders;
       }
       for (let pass = 1; targets.size > 0; pass += 1) {
         if (pass > 1) known = await this.knownFolders(account.id); // the cursors the last pass stored

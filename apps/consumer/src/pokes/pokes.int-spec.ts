@@ -5,8 +5,8 @@ import {
   Topics,
   topicName,
   type DomainEvent,
-  type GraphNotification,
-  type GraphNotificationItem,
+  type MailboxPoke,
+  type MailboxPokeChange,
   type MailChange,
   type MailChanged,
   type SubscriptionWork,
@@ -23,10 +23,11 @@ import {
   type RunningEmulator,
 } from '@email-core/testing';
 import { startConsumerHarness, type ConsumerHarness } from '../mirror/testing/consumer-harness';
+import { withoutWatch } from '../mirror/testing/test-providers';
 
 /**
  * Change processing on the real Postgres, Kafka and Redis Cluster against the real emulator: the consumer app
- * runs in-process under a topic prefix of its own, syncs two mailboxes, then gets `graph.notification` messages
+ * runs in-process under a topic prefix of its own, syncs two mailboxes, then gets `mailbox.poke` messages
  * (duplicated, out of order, mixed with a malformed one) for creates, updates, moves and deletes made through the
  * emulator's admin API. The mirror must equal the emulator's export, the change log must be gapless, and the
  * `mail.changed` events must carry exactly the logged changes with the right seqs.
@@ -208,29 +209,25 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
     return { log: log.rows, announced };
   };
 
-  /** Graph-shaped notification items, as the webhook publishes them. */
+  /** A change as the webhook pokes it for a Graph notification item (the message's id; no folder). */
   const item = (
-    accountId: string,
-    changeType: GraphNotificationItem['changeType'],
+    _accountId: string,
+    kind: MailboxPokeChange['kind'],
     messageId: string,
-  ): GraphNotificationItem => ({
-    changeType,
-    messageId,
-    resource: `Users/${mailboxes.get(accountId)?.graphUserId}/Messages/${messageId}`,
-  });
+  ): MailboxPokeChange => ({ kind, messageId });
 
-  /** Publishes the items as notifications of 1-3 items, shuffled, a third of them twice; answers the earliest receipt. */
-  const notify = async (accountId: string, items: GraphNotificationItem[]): Promise<string> => {
+  /** Publishes the changes as pokes of 1-3 changes, shuffled, a third of them twice; answers the earliest receipt. */
+  const notify = async (accountId: string, items: MailboxPokeChange[]): Promise<string> => {
     const base = Date.now() - 5000;
-    const notes: GraphNotification[] = [];
+    const notes: MailboxPoke[] = [];
     for (let i = 0; i < items.length;) {
       const n = 1 + Math.floor(random() * 3);
       notes.push({
-        type: 'graph.notification',
+        type: 'mailbox.poke',
         v: 1,
         accountId,
-        subscriptionId: `sub-${accountId}`,
-        items: items.slice(i, i + n),
+        source: 'webhook',
+        changes: items.slice(i, i + n),
         receivedAt: new Date(base + notes.length * 10).toISOString(),
       });
       i += n;
@@ -240,7 +237,7 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
       const j = Math.floor(random() * (i + 1));
       [sends[i], sends[j]] = [sends[j], sends[i]];
     }
-    for (const n of sends) await publisher.publish(topic(Topics.graphNotifications), accountId, n);
+    for (const n of sends) await publisher.publish(topic(Topics.mailboxPokes), accountId, n);
     return notes[0].receivedAt;
   };
 
@@ -249,7 +246,7 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
     harness = await startConsumerHarness({
       name: 'notify-it',
       env: { SYNC_PAGE_SIZE: '50' },
-      app: { mailProviders: [outlook()] },
+      app: { mailProviders: [withoutWatch(outlook())] },
       observe: [Topics.events, Topics.subscriptions, Topics.retry, Topics.deadLetter],
     });
     ({ publisher, db, userId } = harness);
@@ -299,7 +296,7 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
     const elsewhere = before.messages.filter((m) => m.parentFolderId !== inbox);
     const a = (method: string, path: string, body?: unknown) =>
       emulator.admin<Written>(method, `/_emulator/mailboxes/${aliceAddress}${path}`, body);
-    const items: GraphNotificationItem[] = [];
+    const items: MailboxPokeChange[] = [];
     const expected = { upserted: new Set<string>(), removed: new Set<string>() };
 
     // new mail, into the Inbox and into a nested folder
@@ -361,8 +358,8 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
       subject: 'for bob',
     });
 
-    const invalid = `{"type":"graph.notification","v":1,"accountId":"${alice}"`; // cut short
-    await publisher.publish(topic(Topics.graphNotifications), alice, invalid);
+    const invalid = `{"type":"mailbox.poke","v":1,"accountId":"${alice}"`; // cut short
+    await publisher.publish(topic(Topics.mailboxPokes), alice, invalid);
     const notifiedAt = await notify(alice, items);
     await notify(bob, [item(bob, 'created', bobNew.immutableId)]);
 
@@ -406,9 +403,7 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
     );
     expect(dead.envelope.error).toBe('INVALID_MESSAGE: value is not JSON');
     expect(
-      failed().filter(
-        (f) => f.envelope.topic === topic(Topics.graphNotifications) && f.envelope.value !== invalid,
-      ),
+      failed().filter((f) => f.envelope.topic === topic(Topics.mailboxPokes) && f.envelope.value !== invalid),
     ).toEqual([]);
   }, 120000);
 
@@ -422,9 +417,8 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
       seed: 5,
       wait: true,
     });
-    await notify(alice, [
-      { changeType: 'updated', resource: `Users/${mailboxes.get(alice)?.graphUserId}/mailFolders/inbox` },
-    ]);
+    // a change that names neither a message nor a folder
+    await notify(alice, [{ kind: 'updated' }]);
     await expectConverged(alice);
     const { log } = await expectLogAnnounced(alice);
     expect(log.length).toBeGreaterThan(seqBefore);

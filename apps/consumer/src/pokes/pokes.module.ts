@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { ApplyPokeHandler } from './apply-poke/apply-poke.handler';
-import { GraphNotificationsConsumer } from './graph-notifications.consumer';
 import { MailboxPokesConsumer } from './mailbox-pokes.consumer';
 
 /**
@@ -14,7 +13,7 @@ export class PokesModule {
     return {
       module: PokesModule,
       imports: [CqrsModule, mirror],
-      providers: [ApplyPokeHandler, MailboxPokesConsumer, GraphNotificationsConsumer],
+      providers: [ApplyPokeHandler, MailboxPokesConsumer],
     };
   }
 }

@@ -1,4 +1,5 @@
 import {
+  CredentialsNotFoundError,
   ProviderRegistry,
   type CredentialVault,
   type Mailbox,
@@ -39,4 +40,25 @@ export function scriptedProvider(
 /** A registry holding only `scriptedProvider(mailboxOf)` as 'outlook'. */
 export function scriptedRegistry(mailboxOf: (accountId: string) => Partial<Mailbox>): ProviderRegistry {
   return new ProviderRegistry([scriptedProvider(mailboxOf)]);
+}
+
+/**
+ * The adapter without its watch: every channel call fails as for an account without stored credentials, as the
+ * watchers of the int-specs' accounts always did before their adapter came from the registry (they keep out of
+ * the way: no subscription is made at the provider, no catch-up sync follows one).
+ */
+export function withoutWatch(provider: MailProvider): MailProvider {
+  const refuse = (): Promise<never> =>
+    Promise.reject(new CredentialsNotFoundError('the watch is left out of this test'));
+  const watch: MailboxWatch = { scope: 'none', list: refuse, open: refuse, renew: refuse, close: refuse };
+  return {
+    name: provider.name,
+    vault: provider.vault,
+    watchOfUnlinked: () => watch,
+    mailbox: (accountId) =>
+      new Proxy(provider.mailbox(accountId), {
+        get: (target, key, receiver): unknown =>
+          key === 'watch' ? watch : (Reflect.get(target, key, receiver) as unknown),
+      }),
+  };
 }
