@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { AuthModule } from '../auth/auth.module';
 import { MailProvidersModule } from '../mail-providers.module';
 import { AttachmentsController } from './attachments.controller';
-import { MessageOwnerRepository } from './message-owner.repository';
+import { MessageOwnerRepository, MessageOwners } from './message-owner.repository';
 import { ListAttachmentsQueryHandler } from './queries/list-attachments/list-attachments.query-handler';
 import { OpenAttachmentQueryHandler } from './queries/open-attachment/open-attachment.query-handler';
 
@@ -18,7 +18,7 @@ import { OpenAttachmentQueryHandler } from './queries/open-attachment/open-attac
   controllers: [AttachmentsController],
   providers: [
     {
-      provide: MessageOwnerRepository,
+      provide: MessageOwners,
       inject: [DataSource],
       useFactory: (ds: DataSource) => new MessageOwnerRepository(ds),
     },

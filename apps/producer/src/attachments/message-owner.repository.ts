@@ -6,11 +6,18 @@ export interface MessageOwner {
   provider: string;
 }
 
-/** Which of a user's accounts holds a message (by the provider's id of it), read from the mirror. */
-export class MessageOwnerRepository {
-  constructor(private readonly dataSource: DataSource) {}
-
+/** Which of a user's accounts holds a message (by the provider's id of it): what the attachment queries need. */
+export abstract class MessageOwners {
   /** The account, or null when no account of the user has the message (someone else's reads the same). */
+  abstract accountOf(userId: string, messageId: string): Promise<MessageOwner | null>;
+}
+
+/** MessageOwners read from the mirror. */
+export class MessageOwnerRepository extends MessageOwners {
+  constructor(private readonly dataSource: DataSource) {
+    super();
+  }
+
   async accountOf(userId: string, messageId: string): Promise<MessageOwner | null> {
     const rows: Array<{ account_id: string; provider: string }> = await this.dataSource.query(
       `SELECT m.account_id, a.provider

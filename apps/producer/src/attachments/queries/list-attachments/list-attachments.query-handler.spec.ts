@@ -6,7 +6,8 @@ import {
   ReauthRequiredError,
 } from '@email-core/providers';
 import { StubbedMemoryProvider } from '@email-core/testing';
-import type { MessageOwner, MessageOwnerRepository } from '../../message-owner.repository';
+import type { MessageOwner } from '../../message-owner.repository';
+import { KnownOwners } from '../../testing/known-owners';
 import { ListAttachmentsQuery } from './list-attachments.query';
 import { ListAttachmentsQueryHandler } from './list-attachments.query-handler';
 
@@ -26,8 +27,8 @@ function setup(owner: MessageOwner | null = { id: accountId, provider: 'memory' 
   });
   const registry = new ProviderRegistry([provider], []);
   const mailboxOf = jest.spyOn(registry, 'mailbox');
-  const owners = { accountOf: jest.fn(() => Promise.resolve(owner)) };
-  const handler = new ListAttachmentsQueryHandler(owners as unknown as MessageOwnerRepository, registry);
+  const owners = new KnownOwners(owner);
+  const handler = new ListAttachmentsQueryHandler(owners, registry);
   return {
     run: () => handler.execute(new ListAttachmentsQuery(userId, message.id)),
     owners,
@@ -51,7 +52,7 @@ describe('ListAttachmentsQueryHandler', () => {
         kind: 'file',
       },
     ]);
-    expect(owners.accountOf).toHaveBeenCalledWith(userId, messageId);
+    expect(owners.asked).toEqual([{ userId, messageId }]);
     expect(mailboxOf).toHaveBeenCalledWith({ id: accountId, provider: 'memory' });
   });
 

@@ -1,14 +1,14 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { ProviderRegistry, type RemoteAttachmentInfo } from '@email-core/providers';
 import { AttachmentErrors, providerFailure } from '../../attachment-errors';
-import { MessageOwnerRepository } from '../../message-owner.repository';
+import { MessageOwners } from '../../message-owner.repository';
 import { ListAttachmentsQuery } from './list-attachments.query';
 
 /** The message must be in one of the user's mirrored accounts; the list itself comes from its provider. */
 @QueryHandler(ListAttachmentsQuery)
 export class ListAttachmentsQueryHandler implements IQueryHandler<ListAttachmentsQuery> {
   constructor(
-    private readonly owners: MessageOwnerRepository,
+    private readonly owners: MessageOwners,
     private readonly providers: ProviderRegistry,
   ) {}
 

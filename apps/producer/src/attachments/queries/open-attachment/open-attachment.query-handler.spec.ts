@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ProviderRefusedError, ProviderRegistry, type RemoteAttachmentInfo } from '@email-core/providers';
 import { StubbedMemoryProvider } from '@email-core/testing';
-import type { MessageOwnerRepository } from '../../message-owner.repository';
+import { KnownOwners } from '../../testing/known-owners';
 import { OpenAttachmentQuery } from './open-attachment.query';
 import { OpenAttachmentQueryHandler } from './open-attachment.query-handler';
 
@@ -39,9 +39,7 @@ function setup(
   provider.createMailbox(accountId, 'owner@example.test');
   provider.attachments = client;
   const handler = new OpenAttachmentQueryHandler(
-    {
-      accountOf: () => Promise.resolve({ id: accountId, provider: 'memory' }),
-    } as unknown as MessageOwnerRepository,
+    new KnownOwners({ id: accountId, provider: 'memory' }),
     new ProviderRegistry([provider], []),
   );
   return { run: () => handler.execute(new OpenAttachmentQuery(userId, 'm1', 'a')), client, body };

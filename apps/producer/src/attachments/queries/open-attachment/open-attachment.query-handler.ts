@@ -2,7 +2,7 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { ProviderRegistry } from '@email-core/providers';
 import { AttachmentErrors, providerFailure } from '../../attachment-errors';
 import { safeContentType } from '../../attachment-headers';
-import { MessageOwnerRepository } from '../../message-owner.repository';
+import { MessageOwners } from '../../message-owner.repository';
 import { OpenAttachmentQuery, type AttachmentDownload } from './open-attachment.query';
 
 /**
@@ -12,7 +12,7 @@ import { OpenAttachmentQuery, type AttachmentDownload } from './open-attachment.
 @QueryHandler(OpenAttachmentQuery)
 export class OpenAttachmentQueryHandler implements IQueryHandler<OpenAttachmentQuery> {
   constructor(
-    private readonly owners: MessageOwnerRepository,
+    private readonly owners: MessageOwners,
     private readonly providers: ProviderRegistry,
   ) {}
 
