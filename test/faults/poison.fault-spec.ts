@@ -167,17 +167,17 @@ describe('poison messages: bounded retries, the dead-letter topic, and a partiti
     const deadAtSync = dead.filter((d) => d.value === throwing).length;
     expect(deadAtSync).toBe(0);
 
-    // 2. A message that fails its schema on the notifications topic, on the mailbox's partition, then live mail
-    //    whose notifications travel the same partition behind it.
+    // 2. A message that fails its schema on the pokes topic, on the mailbox's partition, then live mail whose
+    //    pokes travel the same partition behind it.
     const invalid = JSON.stringify({
-      type: 'graph.notification',
+      type: 'mailbox.poke',
       v: 1,
       accountId,
-      subscriptionId: 'poison',
-      items: [{ changeType: 'exploded', resource: 'me/messages/x' }],
+      source: 'webhook',
+      changes: [{ kind: 'exploded', messageId: 'x' }],
       receivedAt: new Date().toISOString(),
     });
-    const invalidPartition = await send(Topics.graphNotifications, accountId, invalid);
+    const invalidPartition = await send(Topics.mailboxPokes, accountId, invalid);
     expect(invalidPartition).toBe(throwingPartition);
     const liveAt = Date.now();
     const live = await admin<Activity>('POST', `/_emulator/mailboxes/${address}/activity`, {
@@ -208,11 +208,11 @@ describe('poison messages: bounded retries, the dead-letter topic, and a partiti
     );
     const deadLetteredAfterSeconds = (Date.now() - poisonedAt) / 1000;
     expect(letters.schemaMiss).toMatchObject({
-      topic: topic(Topics.graphNotifications),
+      topic: topic(Topics.mailboxPokes),
       key: accountId,
       attempt: 1,
     });
-    expect(letters.schemaMiss.error).toMatch(/^INVALID_MESSAGE: items\.0\.changeType/);
+    expect(letters.schemaMiss.error).toMatch(/^INVALID_MESSAGE: changes\.0\.kind/);
     expect(letters.gaveUp).toMatchObject({
       topic: topic(Topics.syncRequests),
       key: accountId,
@@ -232,7 +232,7 @@ describe('poison messages: bounded retries, the dead-letter topic, and a partiti
       scenario: 'poison messages on a mailbox partition: schema miss + always-throwing handler',
       file: __filename,
       faults: [
-        `invalid graph.notification (changeType "exploded") on partition ${invalidPartition}`,
+        `invalid mailbox.poke (kind "exploded") on partition ${invalidPartition}`,
         `sync.requested whose handler always throws (tokens under a retired key) on partition ${throwingPartition}`,
         `KAFKA_RETRY_MAX_ATTEMPTS=${MAX_ATTEMPTS}, KAFKA_RETRY_BACKOFF_MS=${BACKOFF_MS.join(',')}`,
       ],

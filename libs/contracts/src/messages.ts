@@ -159,55 +159,6 @@ export const mailboxPokeSchema = z
 export type MailboxPoke = z.infer<typeof mailboxPokeSchema>;
 
 /**
- * `graphNotifications`: change notifications the webhook accepted (subscription known, clientState matched),
- * one Kafka message per account per POST. They are pokes: the worker runs delta for the affected folders, so
- * duplicates, reordering and losses converge on the mailbox's true state. No clientState, no tokens.
- */
-export const graphNotificationItemSchema = z
-  .object({
-    changeType: z.enum(['created', 'updated', 'deleted']),
-    /** `resourceData.id` when Graph sent one */
-    messageId: z.string().min(1).max(512).optional(),
-    resource: z.string().max(2048),
-  })
-  .strict();
-export type GraphNotificationItem = z.infer<typeof graphNotificationItemSchema>;
-
-export const graphNotificationSchema = z
-  .object({
-    type: z.literal('graph.notification'),
-    v: z.literal(1),
-    accountId: uuid,
-    subscriptionId: z.string().min(1).max(256),
-    items: z.array(graphNotificationItemSchema).min(1).max(1000),
-    receivedAt: isoDate,
-  })
-  .strict();
-export type GraphNotification = z.infer<typeof graphNotificationSchema>;
-
-/**
- * `graphNotifications`: the periodic reconciliation's poke (one per synced account, keyed by account): run every
- * folder's incremental delta from its stored deltaLink, as if every folder had been notified. It catches what lost
- * notifications never announced (Graph drops some without a `missed` lifecycle event); never a full resync.
- */
-export const mailboxReconcileSchema = z
-  .object({
-    type: z.literal('mailbox.reconcile'),
-    v: z.literal(1),
-    accountId: uuid,
-    requestedAt: isoDate,
-  })
-  .strict();
-export type MailboxReconcile = z.infer<typeof mailboxReconcileSchema>;
-
-/** Everything on `graphNotifications`: Graph's change notifications and the reconciliation's pokes. */
-export const notificationWorkSchema = z.discriminatedUnion('type', [
-  graphNotificationSchema,
-  mailboxReconcileSchema,
-]);
-export type NotificationWork = z.infer<typeof notificationWorkSchema>;
-
-/**
  * `subscriptions`: the subscription manager's work, keyed by account.
  * - `subscription.ensure`: make sure the account has exactly one live subscription (create, or renew).
  * - `subscription.lifecycle`: a lifecycle event the webhook accepted: `reauthorizationRequired` renews,

@@ -5,8 +5,6 @@
 export const Topics = {
   /** Initial and re-sync of a mailbox (was `sync_email`). */
   syncRequests: 'email-core.sync.requests',
-  /** Graph change notifications accepted by the webhook (was `notify_user_mutate_email`). */
-  graphNotifications: 'email-core.graph.notifications',
   /**
    * Provider-neutral pokes (`mailbox.poke`): "account X, these messages or folders changed", from any watcher
    * (the Graph webhook, IMAP IDLE, the reconciliation, a mail action).

@@ -699,7 +699,7 @@ export interface components {
              * @description the topic as libs/contracts `Topics` names it
              * @enum {string}
              */
-            key: "syncRequests" | "graphNotifications" | "mailboxPokes" | "subscriptions" | "mailCommands" | "events" | "retry" | "deadLetter";
+            key: "syncRequests" | "mailboxPokes" | "subscriptions" | "mailCommands" | "events" | "retry" | "deadLetter";
             /**
              * @description the full name, prefix included
              * @example email-core.sync.requests

@@ -59,13 +59,9 @@ export class OpsKafka implements BeforeApplicationShutdown {
    */
   replayTargets(): Set<string> {
     return new Set(
-      [
-        Topics.syncRequests,
-        Topics.graphNotifications,
-        Topics.mailboxPokes,
-        Topics.subscriptions,
-        Topics.mailCommands,
-      ].map((t) => this.name(t)),
+      [Topics.syncRequests, Topics.mailboxPokes, Topics.subscriptions, Topics.mailCommands].map((t) =>
+        this.name(t),
+      ),
     );
   }
 
