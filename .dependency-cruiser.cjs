@@ -4,15 +4,6 @@
 // tsconfig.json's paths first, so a rule on `^libs/graph/` catches `import ... from '@email-core/graph'`.
 // Type-only imports count (tsPreCompilationDeps), and so do `require()` and dynamic `import()`.
 
-/** A path as a regular expression matching exactly that file. @param {string} p */
-const file = (p) => '^' + p.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&') + '$';
-
-/**
- * `LAYERS_STRICT=1 npm run lint:layers` ignores the two TEMPORARY lists below, so it prints exactly the
- * violations they still cover: an entry whose file is not in that output is stale and is deleted.
- */
-const STRICT = process.env.LAYERS_STRICT === '1';
-
 /** Consumer folders that are shared layers, not features: any feature may import them. */
 const CONSUMER_SHARED = ['mirror', 'messaging'];
 
@@ -30,56 +21,6 @@ const GRAPH_IMPORTERS = [
   '^apps/outlook-emulator/',
   '^test/',
   '^bench/',
-];
-
-/**
- * TEMPORARY (issue 17): files that import @email-core/graph today without being on the list above. The
- * consumer's Graph code is moving behind the provider port (libs/providers) and the producer's attachments
- * with it; each entry goes as its file stops importing libs/graph, and the list must end EMPTY. Never add to it.
- */
-const TEMPORARY_GRAPH_IMPORTERS = [
-  'apps/consumer/src/commands/actions/message-actions.ts',
-  'apps/consumer/src/commands/actions/outgoing-mail.ts',
-  'apps/consumer/src/commands/commands.module.ts',
-  'apps/consumer/src/commands/mail-actions-graph.ts',
-  'apps/consumer/src/commands/mail-commands.int-spec.ts',
-  'apps/consumer/src/commands/testing/fake-mail-graph.ts',
-  'apps/consumer/src/notifications/apply-notifications/apply-notifications.handler.spec.ts',
-  'apps/consumer/src/notifications/notifications.int-spec.ts',
-  'apps/consumer/src/subscriptions/commands/delete-subscription/delete-subscription.handler.spec.ts',
-  'apps/consumer/src/subscriptions/commands/delete-subscription/delete-subscription.handler.ts',
-  'apps/consumer/src/subscriptions/subscription-keeper.spec.ts',
-  'apps/consumer/src/subscriptions/subscription-keeper.ts',
-  'apps/consumer/src/subscriptions/subscription-renewal.job.spec.ts',
-  'apps/consumer/src/subscriptions/subscriptions-graph.ts',
-  'apps/consumer/src/subscriptions/testing/subscription-fakes.ts',
-  'apps/consumer/src/sync/account-failures.ts',
-  'apps/consumer/src/sync/folder-delta/folder-delta.service.ts',
-  'apps/consumer/src/sync/graph-client.factory.ts',
-  'apps/consumer/src/sync/sync-mailbox/sync-mailbox.handler.spec.ts',
-  'apps/consumer/src/sync/sync.int-spec.ts',
-  'apps/producer/src/accounts/commands/unlink-account/unlink-account.handler.ts',
-  'apps/producer/src/attachments/attachment-errors.ts',
-  'apps/producer/src/attachments/attachments.dto.ts',
-  'apps/producer/src/attachments/graph-attachments.factory.ts',
-  'apps/producer/src/attachments/queries/list-attachments/list-attachments.query-handler.spec.ts',
-  'apps/producer/src/attachments/queries/list-attachments/list-attachments.query-handler.ts',
-  'apps/producer/src/attachments/queries/list-attachments/list-attachments.query.ts',
-  'apps/producer/src/attachments/queries/open-attachment/open-attachment.query-handler.spec.ts',
-];
-
-/**
- * TEMPORARY (issue 17): consumer feature files that import another feature's folder today. The shared write
- * path is moving to apps/consumer/src/mirror/; each entry goes as its file stops, and the list must end EMPTY.
- * Never add to it.
- */
-const TEMPORARY_CROSS_FEATURE = [
-  'apps/consumer/src/commands/mail-commands.int-spec.ts',
-  'apps/consumer/src/commands/mirror-round.spec.ts',
-  'apps/consumer/src/commands/mirror-round.ts',
-  'apps/consumer/src/notifications/apply-notifications/apply-notifications.handler.spec.ts',
-  'apps/consumer/src/notifications/apply-notifications/apply-notifications.handler.ts',
-  'apps/consumer/src/notifications/notifications.int-spec.ts',
 ];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -101,7 +42,7 @@ module.exports = {
         'Only the Outlook/Graph adapter (libs/providers/src/outlook), the Graph webhook, the Outlook linking ' +
         "slice and the apps' app.module.ts import @email-core/graph; everything else talks to a mailbox " +
         'through the provider port (@email-core/providers).',
-      from: { pathNot: [...GRAPH_IMPORTERS, ...(STRICT ? [] : TEMPORARY_GRAPH_IMPORTERS.map(file))] },
+      from: { pathNot: GRAPH_IMPORTERS },
       to: { path: '^libs/graph/' },
     },
     {
@@ -113,10 +54,7 @@ module.exports = {
         'messaging/, and features meet only there.',
       from: {
         path: '^apps/consumer/src/([^/]+)/',
-        pathNot: [
-          `^apps/consumer/src/(${CONSUMER_SHARED.join('|')})/`,
-          ...(STRICT ? [] : TEMPORARY_CROSS_FEATURE.map(file)),
-        ],
+        pathNot: `^apps/consumer/src/(${CONSUMER_SHARED.join('|')})/`,
       },
       to: {
         path: '^apps/consumer/src/[^/]+/',
