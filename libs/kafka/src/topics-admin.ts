@@ -7,8 +7,70 @@ export interface EnsureTopicsResult {
   unchanged: string[];
 }
 
-/** Creates missing topics and grows partition counts that are too small. Idempotent; safe to run from several processes. */
-export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<EnsureTopicsResult> {
+/** Broker answers that only mean "not yet": metadata still spreading right after a broker start or a topic creation. */
+const NOT_YET = new Set([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_CONTROLLER',
+  'NOT_LEADER_FOR_PARTITION',
+]);
+
+const NOT_YET_WORDS = [
+  'This server does not host this topic-partition',
+  'There is no leader for this topic-partition',
+];
+
+/** Whether `err` (or an error it wraps: kafkajs nests the last attempt's error) is a broker's "not yet". */
+export function isNotYet(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth += 1) {
+    const { type, cause, originalError } = e as { type?: unknown; cause?: unknown; originalError?: unknown };
+    if (typeof type === 'string' && NOT_YET.has(type)) return true;
+    // kafkajs sometimes keeps only the broker's words (the protocol error's message) on the error it throws
+    if (e instanceof Error && NOT_YET_WORDS.some((w) => e.message.includes(w))) return true;
+    e = cause ?? originalError;
+  }
+  return false;
+}
+
+export interface EnsureTopicsOptions {
+  /** how long a broker's "not yet" is retried before it is thrown (a fresh broker can take seconds) */
+  settleMs?: number;
+  /** pause between tries */
+  retryDelayMs?: number;
+}
+
+/**
+ * Creates missing topics and grows partition counts that are too small. Idempotent; safe to run from several
+ * processes. A freshly started broker can answer "this server does not host this topic-partition" while its
+ * metadata spreads (seen on CI right after `stack:up` started Kafka): that answer is retried, the whole pass again,
+ * until `settleMs` has passed.
+ */
+export async function ensureTopics(
+  admin: Admin,
+  specs: TopicSpec[],
+  options: EnsureTopicsOptions = {},
+): Promise<EnsureTopicsResult> {
+  const settleMs = options.settleMs ?? 30_000;
+  const retryDelayMs = options.retryDelayMs ?? 500;
+  const started = Date.now();
+  // the topics there before this call: one an earlier try created is still reported as created
+  let before: Set<string> | undefined;
+  for (;;) {
+    try {
+      before ??= new Set(await admin.listTopics());
+      return await ensureTopicsOnce(admin, specs, before);
+    } catch (err) {
+      if (!isNotYet(err) || Date.now() - started >= settleMs) throw err;
+      await new Promise((r) => setTimeout(r, retryDelayMs));
+    }
+  }
+}
+
+async function ensureTopicsOnce(
+  admin: Admin,
+  specs: TopicSpec[],
+  before: ReadonlySet<string>,
+): Promise<EnsureTopicsResult> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.name));
   const result: EnsureTopicsResult = { created: [], grown: [], unchanged: [] };
@@ -40,7 +102,9 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<En
       });
     }
     result.grown.push(...toGrow.map((s) => s.name));
-    result.unchanged.push(...present.filter((s) => !toGrow.includes(s)).map((s) => s.name));
+    for (const s of present.filter((p) => !toGrow.includes(p))) {
+      (before.has(s.name) ? result.unchanged : result.created).push(s.name);
+    }
   }
   return result;
 }

@@ -1,0 +1,88 @@
+import type { Admin } from 'kafkajs';
+import type { TopicSpec } from '@email-core/contracts';
+import { ensureTopics, isNotYet } from './topics-admin';
+
+const spec = (name: string): TopicSpec => ({
+  name,
+  numPartitions: 3,
+  replicationFactor: 1,
+  configEntries: [],
+});
+
+/** kafkajs's shape of a broker's answer: a protocol error wrapped by the retrier */
+const brokerSays = (type: string) =>
+  Object.assign(new Error('This server does not host this topic-partition'), {
+    name: 'KafkaJSNumberOfRetriesExceeded',
+    cause: Object.assign(new Error('This server does not host this topic-partition'), {
+      name: 'KafkaJSProtocolError',
+      type,
+    }),
+  });
+
+/** A broker with `topics`; createTopics fails `failures` times with UNKNOWN_TOPIC_OR_PARTITION after creating. */
+function broker(topics: string[], failures: number) {
+  const present = new Set(topics);
+  let left = failures;
+  const calls = { createTopics: 0 };
+  const admin: Pick<Admin, 'listTopics' | 'createTopics' | 'fetchTopicMetadata' | 'createPartitions'> = {
+    listTopics: () => Promise.resolve([...present]),
+    createTopics: ({ topics: wanted }) => {
+      calls.createTopics += 1;
+      for (const t of wanted) present.add(t.topic);
+      if (left > 0) {
+        left -= 1;
+        return Promise.reject(brokerSays('UNKNOWN_TOPIC_OR_PARTITION'));
+      }
+      return Promise.resolve(true);
+    },
+    fetchTopicMetadata: (opts) =>
+      Promise.resolve({
+        topics: (opts?.topics ?? []).map((name) => ({
+          name,
+          partitions: [0, 1, 2].map((partitionId) => ({
+            partitionErrorCode: 0,
+            partitionId,
+            leader: 0,
+            replicas: [0],
+            isr: [0],
+          })),
+        })),
+      }),
+    createPartitions: () => Promise.resolve(true),
+  };
+  return { admin: admin as Admin, calls };
+}
+
+describe('ensureTopics', () => {
+  it("retries a fresh broker's 'does not host this topic-partition' and reports what it created", async () => {
+    const { admin, calls } = broker(['old'], 2);
+    const result = await ensureTopics(admin, [spec('old'), spec('a'), spec('b')], { retryDelayMs: 1 });
+    expect(calls.createTopics).toBe(1); // the second try finds a and b there
+    expect(result).toEqual({ created: ['a', 'b'], grown: [], unchanged: ['old'] });
+  });
+
+  it('gives up after settleMs and throws the broker answer', async () => {
+    const { admin } = broker([], 0);
+    admin.createTopics = () => Promise.reject(brokerSays('UNKNOWN_TOPIC_OR_PARTITION'));
+    await expect(ensureTopics(admin, [spec('a')], { settleMs: 30, retryDelayMs: 5 })).rejects.toThrow(
+      'does not host this topic-partition',
+    );
+  });
+
+  it('throws any other failure at once', async () => {
+    const { admin, calls } = broker([], 0);
+    admin.createTopics = () => Promise.reject(new Error('Invalid replication factor'));
+    await expect(ensureTopics(admin, [spec('a')], { retryDelayMs: 1 })).rejects.toThrow(
+      'Invalid replication factor',
+    );
+    expect(calls.createTopics).toBe(0);
+  });
+
+  it('tells a "not yet" from other errors, however deep kafkajs wraps it', () => {
+    expect(isNotYet(brokerSays('LEADER_NOT_AVAILABLE'))).toBe(true);
+    expect(isNotYet(brokerSays('TOPIC_AUTHORIZATION_FAILED'))).toBe(false);
+    expect(isNotYet(new Error('boom'))).toBe(false);
+    expect(isNotYet(new Error('This server does not host this topic-partition'))).toBe(true);
+    expect(isNotYet(undefined)).toBe(false);
+  });
+});
