@@ -10,10 +10,10 @@ const spec = (name: string): TopicSpec => ({
 });
 
 /** kafkajs's shape of a broker's answer: a protocol error wrapped by the retrier */
-const brokerSays = (type: string) =>
-  Object.assign(new Error('This server does not host this topic-partition'), {
+const brokerSays = (type: string, words = 'This server does not host this topic-partition') =>
+  Object.assign(new Error(words), {
     name: 'KafkaJSNumberOfRetriesExceeded',
-    cause: Object.assign(new Error('This server does not host this topic-partition'), {
+    cause: Object.assign(new Error(words), {
       name: 'KafkaJSProtocolError',
       type,
     }),
@@ -80,7 +80,7 @@ describe('ensureTopics', () => {
 
   it('tells a "not yet" from other errors, however deep kafkajs wraps it', () => {
     expect(isNotYet(brokerSays('LEADER_NOT_AVAILABLE'))).toBe(true);
-    expect(isNotYet(brokerSays('TOPIC_AUTHORIZATION_FAILED'))).toBe(false);
+    expect(isNotYet(brokerSays('TOPIC_AUTHORIZATION_FAILED', 'Not authorized to access topics'))).toBe(false);
     expect(isNotYet(new Error('boom'))).toBe(false);
     expect(isNotYet(new Error('This server does not host this topic-partition'))).toBe(true);
     expect(isNotYet(undefined)).toBe(false);

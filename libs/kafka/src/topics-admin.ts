@@ -26,7 +26,8 @@ export function isNotYet(err: unknown): boolean {
     const { type, cause, originalError } = e as { type?: unknown; cause?: unknown; originalError?: unknown };
     if (typeof type === 'string' && NOT_YET.has(type)) return true;
     // kafkajs sometimes keeps only the broker's words (the protocol error's message) on the error it throws
-    if (e instanceof Error && NOT_YET_WORDS.some((w) => e.message.includes(w))) return true;
+    const message = e instanceof Error ? e.message : '';
+    if (NOT_YET_WORDS.some((w) => message.includes(w))) return true;
     e = cause ?? originalError;
   }
   return false;
