@@ -128,6 +128,25 @@ describe('ApiExceptionFilter', () => {
     expect(send(Object.assign(new Error('boom'), { status: 400 })).statusCode).toBe(500);
   });
 
+  it('answers a query made before the database has connected with 503 DATABASE_UNAVAILABLE, not a 500', () => {
+    const warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const notConnected = Object.assign(new Error('Driver not Connected'), { name: 'TypeORMError' });
+    const res = send(notConnected);
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['Retry-After']).toBe('1');
+    expect(res.body).toEqual({
+      error: 'DATABASE_UNAVAILABLE',
+      message: 'the database is not reachable right now; try again',
+    });
+    expect(logged).not.toHaveBeenCalled();
+    expect(warned).toHaveBeenCalledTimes(1);
+    // another TypeORM failure is still a 500
+    expect(
+      send(Object.assign(new Error('Query runner already released'), { name: 'TypeORMError' })).statusCode,
+    ).toBe(500);
+    warned.mockRestore();
+  });
+
   it("leaves a custom body without a code alone (the health check's report)", () => {
     const report = { status: 'error', info: {}, error: { kafka: { status: 'down' } }, details: {} };
     const res = send(new ServiceUnavailableException(report));

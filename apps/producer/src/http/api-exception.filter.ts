@@ -34,6 +34,8 @@ const CODE_BY_STATUS: Record<number, string> = {
  * - an `HttpException` with a custom body and no code (the health check's report) → that body, untouched;
  * - express's body parser errors (plain `http-errors`, not Nest exceptions): an oversized body → 413
  *   `PAYLOAD_TOO_LARGE`, malformed JSON → 400 `VALIDATION_FAILED` (as for every other input problem), another 4xx → its status;
+ * - a query before the database connection is up (TypeORM's "Driver not Connected") → 503 `DATABASE_UNAVAILABLE`
+ *   with `Retry-After: 1`;
  * - anything else → 500 `INTERNAL_ERROR`, logged here with its stack, never sent.
  */
 @Catch()
@@ -79,12 +81,33 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     const parser = bodyParserError(exception);
     if (parser) return parser;
+    if (databaseNotConnected(exception)) {
+      // the process is up before its database connection (DatabaseModule connects in the background): not a bug
+      this.logger.warn(`database not connected yet: ${(exception as Error).message}`);
+      return {
+        status: 503,
+        body: {
+          error: 'DATABASE_UNAVAILABLE',
+          message: 'the database is not reachable right now; try again',
+        },
+        retryAfterSeconds: 1,
+      };
+    }
     this.logger.error(
       `unhandled ${exception instanceof Error ? exception.name : typeof exception}`,
       exception instanceof Error ? exception.stack : undefined,
     );
     return { status: 500, body: defaultBody(500, 'internal error') };
   }
+}
+
+/** TypeORM's answer to a query before the DataSource has connected (or after it was destroyed). */
+function databaseNotConnected(exception: unknown): boolean {
+  return (
+    exception instanceof Error &&
+    /^(TypeORMError|CannotExecuteNotConnectedError|ConnectionNotFoundError)$/.test(exception.name) &&
+    /Driver not Connected|connection is not yet established|not connected/i.test(exception.message)
+  );
 }
 
 function defaultBody(status: number, message: string): ApiErrorBody {
