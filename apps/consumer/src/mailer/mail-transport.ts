@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { MailConfig } from '@email-core/config';
 
 /** One outgoing system mail, as the transport takes it. */
@@ -30,14 +31,16 @@ export function smtpOptions(mail: MailConfig) {
   const secure = url.protocol === 'smtps:';
   const user = decodeURIComponent(url.username);
   const pass = decodeURIComponent(url.password);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   return {
-    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    host,
     port: url.port ? Number(url.port) : secure ? 465 : 587,
     secure,
     requireTLS: !secure && user.length > 0,
     ...(user ? { auth: { user, pass } } : {}),
     tls: {
-      servername: url.hostname,
+      // SNI takes names only (RFC 6066); an IP is still checked against the certificate's IP addresses
+      ...(isIP(host) ? {} : { servername: host }),
       ...(mail.extraCa ? { ca: mail.extraCa.pem } : {}),
     },
     connectionTimeout: 10_000,

@@ -1,0 +1,116 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ImapFlow } from 'imapflow';
+import { parseHostPort, type HostPort } from '@email-core/config';
+import { waitFor } from './wait-for';
+
+/** The stack's dev mail server, as `stack:up` (or the test setup) describes it; null when it is not running. */
+export interface DevMailServer {
+  submission: HostPort;
+  imap: HostPort;
+  /** every mailbox logs in with its full address and this password */
+  password: string;
+  /** the local CA the server's certificate is signed by */
+  caFile: string;
+}
+
+const root = path.resolve(__dirname, '../../..');
+
+export function devMailServer(env: NodeJS.ProcessEnv = process.env): DevMailServer | null {
+  const password = env.DEV_MAIL_PASSWORD ?? storedSecret('DEV_MAIL_PASSWORD');
+  const caFile = env.MAIL_CA_FILE ?? path.join(root, '.stack', 'certs', 'ca.pem');
+  if (!env.MAIL_SUBMISSION || !env.MAIL_IMAP || !password || !existsSync(caFile)) return null;
+  return {
+    submission: parseHostPort(env.MAIL_SUBMISSION),
+    imap: parseHostPort(env.MAIL_IMAP),
+    password,
+    caFile,
+  };
+}
+
+/** The consumer's SMTP settings for the dev mail server (submission with STARTTLS and AUTH), or none. */
+export function systemMailEnv(server = devMailServer()): Record<string, string> {
+  if (!server) return {};
+  const user = encodeURIComponent('no-reply@email-core.localhost');
+  const pass = encodeURIComponent(server.password);
+  return {
+    SMTP_URL: `smtp://${user}:${pass}@${server.submission.host}:${server.submission.port}`,
+    SMTP_CA_FILE: server.caFile,
+  };
+}
+
+export interface ReceivedMail {
+  uid: number;
+  messageId: string;
+  subject: string;
+  /** the raw RFC 822 source */
+  source: string;
+}
+
+/** Every mail in `address`'s INBOX, over a real IMAP session (STARTTLS, the dev password). */
+export async function readMailbox(server: DevMailServer, address: string): Promise<ReceivedMail[]> {
+  const client = new ImapFlow({
+    host: server.imap.host,
+    port: server.imap.port,
+    secure: false,
+    doSTARTTLS: true,
+    auth: { user: address, pass: server.password },
+    tls: { ca: readFileSync(server.caFile, 'utf8') },
+    logger: false,
+  });
+  await client.connect();
+  const mails: ReceivedMail[] = [];
+  try {
+    const lock = await client.getMailboxLock('INBOX');
+    try {
+      const box = client.mailbox;
+      if (box && box.exists > 0) {
+        for await (const m of client.fetch('1:*', { uid: true, envelope: true, source: true })) {
+          mails.push({
+            uid: m.uid,
+            messageId: m.envelope?.messageId ?? '',
+            subject: m.envelope?.subject ?? '',
+            source: m.source?.toString('utf8') ?? '',
+          });
+        }
+      }
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await client.logout().catch(() => undefined);
+  }
+  return mails;
+}
+
+/** Waits until `address` holds at least `count` mails, and returns them all. */
+export async function waitForMail(
+  server: DevMailServer,
+  address: string,
+  count = 1,
+  timeoutMs = 30_000,
+): Promise<ReceivedMail[]> {
+  return waitFor(
+    async () => {
+      const mails = await readMailbox(server, address);
+      return mails.length >= count ? mails : undefined;
+    },
+    { timeoutMs, intervalMs: 300, what: `${count} mail(s) for ${address}` },
+  );
+}
+
+/** The 6-digit code a system mail carries (the indented line of its text part). */
+export function codeInMail(mail: ReceivedMail): string {
+  const code = /^ {4}(\d{6})\r?$/m.exec(mail.source)?.[1];
+  if (!code) throw new Error(`no code in mail ${mail.messageId}`);
+  return code;
+}
+
+function storedSecret(name: string): string | undefined {
+  const file = path.join(root, '.stack', 'dev-secrets.env');
+  if (!existsSync(file)) return undefined;
+  const line = readFileSync(file, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}=`));
+  return line?.slice(name.length + 1);
+}
