@@ -146,6 +146,19 @@ export async function ensureStack(opts: StackOptions = {}): Promise<StackEndpoin
   }, log);
 }
 
+/**
+ * Only the mail server (environment, ours, already running, Docker, local processes), under the stack's lock: for
+ * the test runner when Postgres, Kafka and Redis come from the environment or containers.
+ */
+export async function ensureMail(opts: StackOptions = {}): Promise<MailEndpoints> {
+  const log = opts.log ?? defaultLog;
+  return withStackLock(async () => {
+    const up = await ensureMailServer(log);
+    log(`mail: ${up.source}  ${mailText(up.endpoint)}  ${up.detail}`);
+    return up.endpoint;
+  }, log);
+}
+
 /** Where each service should answer: environment, then the last `up`, then the defaults. */
 function currentEndpoints(): {
   endpoints: Omit<StackEndpoints, 'sources' | 'mail'> & { mail: MailEndpoints };
