@@ -640,7 +640,8 @@ export async function ensureMailServer(log: Log): Promise<ServiceUp<MailEndpoint
       };
     } catch (err) {
       throw new Error(
-        `mail: port(s) ${answering.join(',')} on ${MAIL_HOST} answer, but not as this project's mail server (${errorMessage(err)}). ` +
+        `mail: port(s) ${answering.join(',')} on ${MAIL_HOST} answer, but not as this checkout's mail server (${errorMessage(err)}). ` +
+          "If it is another checkout's (its DEV_MAIL_PASSWORD differs), set DEV_MAIL_PASSWORD to that one or stop it there. " +
           `Stop what runs there or set ${Object.values(MAIL_ENV_VARS).join(', ')}.`,
       );
     }
