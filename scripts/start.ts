@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:https';
 import path from 'node:path';
 import { microsoftTrust } from './start-env';
-import { ensureStack, mailCaFile, type MailEndpoints } from '@email-core/stack';
+import { ensureStack, mailCaFile, systemMailSmtpEnv, type MailEndpoints } from '@email-core/stack';
 import { loadDevSecrets } from '@email-core/config';
 
 const root = path.resolve(__dirname, '..');
@@ -143,6 +143,8 @@ async function main(): Promise<void> {
           MAIL_IMAP: process.env.MAIL_IMAP ?? endpoints.mail.imap,
           MAIL_IMAPS: process.env.MAIL_IMAPS ?? endpoints.mail.imaps,
           MAIL_CA_FILE: mailCaFile(),
+          // the consumer's mailer sends system mail through submission with the dev login (unless SMTP_URL is set)
+          ...systemMailSmtpEnv(endpoints.mail, secrets.DEV_MAIL_PASSWORD, mailCaFile()),
         }
       : {}),
     PRODUCER_PORT: producerPort,

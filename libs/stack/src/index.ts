@@ -41,6 +41,8 @@ export {
   ensureMailServer,
   MAIL_ENV_VARS,
   mailCaFile,
+  SYSTEM_MAIL_LOGIN,
+  systemMailSmtpEnv,
 } from './mail-server';
 export { StackUnavailableError } from './service';
 export { readEndpointsFile };

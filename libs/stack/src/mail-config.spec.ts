@@ -107,3 +107,19 @@ describe('mail server configuration', () => {
     expect(tooLongSocketPaths(deep).length).toBeGreaterThan(0);
   });
 });
+
+describe('systemMailSmtpEnv', () => {
+  it('builds the consumer SMTP_URL for submission with the URL-encoded dev login, unless SMTP_URL is set', async () => {
+    const { systemMailSmtpEnv } = await import('./mail-server');
+    expect(systemMailSmtpEnv({ submission: '127.0.0.1:2587' }, 'a/b+c=', '/ca.pem', {})).toEqual({
+      SMTP_URL: 'smtp://no-reply%40email-core.localhost:a%2Fb%2Bc%3D@127.0.0.1:2587',
+      SMTP_CA_FILE: '/ca.pem',
+    });
+    expect(
+      systemMailSmtpEnv({ submission: '127.0.0.1:2587' }, 'pw', '/ca.pem', {
+        SMTP_URL: 'smtp://relay.example:25',
+        SMTP_CA_FILE: '/mine.pem',
+      }),
+    ).toEqual({ SMTP_URL: 'smtp://relay.example:25', SMTP_CA_FILE: '/mine.pem' });
+  });
+});

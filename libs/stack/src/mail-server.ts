@@ -105,6 +105,29 @@ export function devMailPassword(env: NodeJS.ProcessEnv = process.env): string | 
   }
 }
 
+/** The sender the apps log in to submission as (any address works; this one names the product). */
+export const SYSTEM_MAIL_LOGIN = 'no-reply@email-core.localhost';
+
+/**
+ * The consumer's SMTP settings for this mail server: SMTP_URL (submission, the dev login in the URL, both
+ * URL-encoded) and SMTP_CA_FILE (the project CA). Used by `npm start`; values already in `env` win.
+ */
+export function systemMailSmtpEnv(
+  mail: Pick<MailEndpoints, 'submission'>,
+  password: string,
+  caFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { SMTP_URL: string; SMTP_CA_FILE: string } {
+  const { host, port } = parseMailEndpoint(mail.submission);
+  const hostText = net.isIPv6(host) ? `[${host}]` : host;
+  return {
+    SMTP_URL:
+      env.SMTP_URL ||
+      `smtp://${encodeURIComponent(SYSTEM_MAIL_LOGIN)}:${encodeURIComponent(password)}@${hostText}:${port}`,
+    SMTP_CA_FILE: env.SMTP_CA_FILE || caFile,
+  };
+}
+
 export function parseMailEndpoint(value: string): { host: string; port: number } {
   const i = value.lastIndexOf(':');
   const port = Number(value.slice(i + 1));
