@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { parseHostPort, type HostPort } from '@email-core/config';
+import { devMailPassword, mailCaFile, systemMailSmtpEnv } from '@email-core/stack';
 import { waitFor } from './wait-for';
 
 /** The stack's dev mail server, as `stack:up` (or the test setup) describes it; null when it is not running. */
@@ -14,11 +14,9 @@ export interface DevMailServer {
   caFile: string;
 }
 
-const root = path.resolve(__dirname, '../../..');
-
 export function devMailServer(env: NodeJS.ProcessEnv = process.env): DevMailServer | null {
-  const password = env.DEV_MAIL_PASSWORD ?? storedSecret('DEV_MAIL_PASSWORD');
-  const caFile = env.MAIL_CA_FILE ?? path.join(root, '.stack', 'certs', 'ca.pem');
+  const password = devMailPassword(env);
+  const caFile = mailCaFile(env);
   if (!env.MAIL_SUBMISSION || !env.MAIL_IMAP || !password || !existsSync(caFile)) return null;
   return {
     submission: parseHostPort(env.MAIL_SUBMISSION),
@@ -31,12 +29,9 @@ export function devMailServer(env: NodeJS.ProcessEnv = process.env): DevMailServ
 /** The consumer's SMTP settings for the dev mail server (submission with STARTTLS and AUTH), or none. */
 export function systemMailEnv(server = devMailServer()): Record<string, string> {
   if (!server) return {};
-  const user = encodeURIComponent('no-reply@email-core.localhost');
-  const pass = encodeURIComponent(server.password);
-  return {
-    SMTP_URL: `smtp://${user}:${pass}@${server.submission.host}:${server.submission.port}`,
-    SMTP_CA_FILE: server.caFile,
-  };
+  const submission = `${server.submission.host}:${server.submission.port}`;
+  // the same settings `npm start` gives the consumer (an empty environment: nothing of the test's own wins)
+  return systemMailSmtpEnv({ submission }, server.password, server.caFile, {});
 }
 
 export interface ReceivedMail {
@@ -104,13 +99,4 @@ export function codeInMail(mail: ReceivedMail): string {
   const code = /^ {4}(\d{6})\r?$/m.exec(mail.source)?.[1];
   if (!code) throw new Error(`no code in mail ${mail.messageId}`);
   return code;
-}
-
-function storedSecret(name: string): string | undefined {
-  const file = path.join(root, '.stack', 'dev-secrets.env');
-  if (!existsSync(file)) return undefined;
-  const line = readFileSync(file, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${name}=`));
-  return line?.slice(name.length + 1);
 }
