@@ -179,6 +179,7 @@ describe('the stack mail server (Dovecot + Postfix)', () => {
       await idle;
     } finally {
       await client.logout();
+      client.close(); // drop the socket at once (logout only asks the server to close it)
     }
   });
 
