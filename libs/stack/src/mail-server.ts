@@ -703,6 +703,35 @@ export async function stopMailServer(state: StackState): Promise<string | undefi
   return stopped.length ? `mail ${stopped.join(', ')}` : 'mail (dovecot and postfix were already gone)';
 }
 
+/**
+ * Fault helper: stops this checkout's Postfix (`postfix stop`; its queue stays on disk, Dovecot keeps running), so
+ * SMTP and submission refuse connections until {@link startOwnPostfix}. Refuses a Postfix this checkout did not
+ * start: a fault test must never pass without its fault. Returns the stopped master's pid.
+ */
+export async function stopOwnPostfix(): Promise<number> {
+  const pid = ownPostfixPid(readState());
+  if (!pid) throw new Error('fault: no Postfix started by this checkout is running (run `npm run stack:up`)');
+  await stopPostfix(pid);
+  if (isPidAlive(pid)) throw new Error(`fault: the Postfix master (pid ${pid}) did not exit`);
+  return pid;
+}
+
+/** Starts this checkout's Postfix again (after {@link stopOwnPostfix}) and waits until SMTP and submission answer. */
+export async function startOwnPostfix(): Promise<number> {
+  if (ownPostfixPid(readState())) throw new Error('fault: Postfix is already running');
+  const pid = await startPostfix();
+  await waitFor(
+    'Postfix SMTP and submission',
+    async () => {
+      await smtpEhlo(DEFAULT_MAIL_ENDPOINTS.smtp);
+      await smtpEhlo(DEFAULT_MAIL_ENDPOINTS.submission);
+      return true;
+    },
+    { timeoutMs: 20_000, intervalMs: 200 },
+  );
+  return pid;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Docker
 
