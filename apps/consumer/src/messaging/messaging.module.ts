@@ -1,10 +1,4 @@
-import {
-  Inject,
-  Logger,
-  Module,
-  type DynamicModule,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { ConsumerConfig } from '@email-core/config';
 import { createKafka, KafkaPublisher } from '@email-core/kafka';
