@@ -5,7 +5,6 @@ import { GraphLibModule } from '@email-core/graph';
 import { InfrastructureModule } from '@email-core/health';
 import type { MailProvider } from '@email-core/providers';
 import { CommandsModule, type CommandsModuleOptions } from './commands/commands.module';
-import { MailerModule, type MailerModuleOptions } from './mailer/mailer.module';
 import { MessagingModule } from './messaging/messaging.module';
 import { MirrorModule } from './mirror/mirror.module';
 import type { RoundSettings } from './mirror/mirror.settings';
@@ -22,7 +21,6 @@ export interface AppModuleOptions {
   mailProviders?: MailProvider[];
   rounds?: Partial<RoundSettings>;
   commands?: CommandsModuleOptions;
-  mailer?: MailerModuleOptions;
 }
 
 /**
@@ -55,7 +53,6 @@ export class AppModule {
         PokesModule.forRoot(mirror),
         ReconcileModule.forRoot(config, mirror),
         CommandsModule.forRoot(config, mirror, options.commands),
-        MailerModule.forRoot(config, messaging, options.mailer),
       ],
     };
   }

@@ -1,20 +1,4 @@
-export {
-  Topics,
-  topicName,
-  projectTopics,
-  WORK_TOPICS,
-  type TopicKey,
-  type TopicName,
-  type TopicSpec,
-} from './topics';
-export {
-  sealedValueSchema,
-  SYSTEM_MAIL_TEMPLATES,
-  systemMailCodeAad,
-  systemMailSchema,
-  type SystemMail,
-  type SystemMailTemplate,
-} from './system-mail';
+export { Topics, topicName, projectTopics, type TopicKey, type TopicName, type TopicSpec } from './topics';
 export {
   ConsumerGroups,
   CONSUMER_GROUP_STEM,

@@ -25,11 +25,7 @@ export async function dockerAvailable(): Promise<boolean> {
   return (await detected) !== undefined;
 }
 
-export type ComposeFile =
-  | 'docker-compose.pg.yml'
-  | 'docker-compose.kafka.yml'
-  | 'docker-compose.redis.yml'
-  | 'docker-compose.mail.yml';
+export type ComposeFile = 'docker-compose.pg.yml' | 'docker-compose.kafka.yml' | 'docker-compose.redis.yml';
 
 async function compose(full: string, args: string[], timeoutMs: number): Promise<void> {
   detected ??= detect();

@@ -35,12 +35,3 @@ export {
 export * from './faults';
 export { StubbedMemoryProvider } from './memory-providers';
 export { RecordingKafkaPublisher, testProducerConfig, type PublishedMessage } from './test-doubles';
-export {
-  codeInMail,
-  devMailServer,
-  readMailbox,
-  systemMailEnv,
-  waitForMail,
-  type DevMailServer,
-  type ReceivedMail,
-} from './dev-mail';

@@ -6,7 +6,6 @@ import {
   syncCompletedSchema,
   syncProgressSchema,
   syncRequestedSchema,
-  systemMailSchema,
   Topics,
   type TopicName,
 } from '@email-core/contracts';
@@ -19,7 +18,6 @@ const schemaByType: Record<string, ZodTypeAny> = {
   'account.status': accountStatusSchema,
   'subscription.delete': subscriptionDeleteSchema,
   'mail.command': mailCommandQueuedSchema,
-  'system.mail': systemMailSchema,
 };
 
 const knownTopics = new Set<string>(Object.values(Topics));

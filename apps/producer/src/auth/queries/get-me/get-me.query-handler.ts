@@ -17,12 +17,6 @@ export class GetMeQueryHandler implements IQueryHandler<GetMeQuery, MeView> {
     // a valid access token of a deleted user
     if (!user) throw AuthErrors.userGone();
     // the same rule, from the same row, as the Ops API's guard: never the token's email claim
-    const authority = await this.users.findAuthority(userId);
-    if (!authority) throw AuthErrors.userGone();
-    return {
-      ...toUserView(user),
-      emailVerifiedAt: authority.emailVerifiedAt?.toISOString() ?? null,
-      operator: this.rights.decide(authority),
-    };
+    return { ...toUserView(user), operator: await this.rights.isOperator(userId) };
   }
 }
