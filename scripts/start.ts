@@ -1,5 +1,5 @@
 /**
- * `npm start`: the whole product on one machine. Brings up the stack (Postgres, Kafka, Redis Cluster),
+ * `npm start`: the whole product on one machine. Brings up the stack (Postgres, Kafka, Redis Cluster, mail server),
  * builds the dashboard, starts the Outlook emulator when no Microsoft app is configured, then the producer
  * and the consumer, and prints the dashboard URL. Ctrl-C stops the apps (the stack stays up: `npm run stack:down`).
  */
@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:https';
 import path from 'node:path';
 import { microsoftTrust } from './start-env';
-import { ensureStack } from '@email-core/stack';
+import { ensureStack, mailCaFile, systemMailSmtpEnv, type MailEndpoints } from '@email-core/stack';
 import { loadDevSecrets } from '@email-core/config';
 
 const root = path.resolve(__dirname, '..');
@@ -53,6 +53,17 @@ function shutdown(code: number): void {
   ).then(
     () => process.exit(code),
     () => process.exit(code),
+  );
+}
+
+/** How to open the dev mailboxes of the stack's mail server in any mail client (the password's file, never the password). */
+function mailAccessLine(mail: MailEndpoints): string {
+  const rel = (p: string) => path.relative(root, p) || p;
+  return (
+    `dev mailboxes: IMAP ${mail.imap} (STARTTLS) or ${mail.imaps} (TLS), user = any full address (mail to any ` +
+    `address on any domain lands there), password = DEV_MAIL_PASSWORD in ${rel(path.join(root, '.stack', 'dev-secrets.env'))}; ` +
+    `send with SMTP ${mail.submission} (STARTTLS, same login) or ${mail.smtp} (no login); ` +
+    `certificate from the local CA ${rel(mailCaFile())}`
   );
 }
 
@@ -125,6 +136,17 @@ async function main(): Promise<void> {
     REDIS_CLUSTER_NODES:
       process.env.REDIS_CLUSTER_NODES ??
       endpoints.redisClusterNodes.map((n) => `${n.host}:${n.port}`).join(','),
+    ...(endpoints.mail
+      ? {
+          MAIL_SMTP: process.env.MAIL_SMTP ?? endpoints.mail.smtp,
+          MAIL_SUBMISSION: process.env.MAIL_SUBMISSION ?? endpoints.mail.submission,
+          MAIL_IMAP: process.env.MAIL_IMAP ?? endpoints.mail.imap,
+          MAIL_IMAPS: process.env.MAIL_IMAPS ?? endpoints.mail.imaps,
+          MAIL_CA_FILE: mailCaFile(),
+          // the consumer's mailer sends system mail through submission with the dev login (unless SMTP_URL is set)
+          ...systemMailSmtpEnv(endpoints.mail, secrets.DEV_MAIL_PASSWORD, mailCaFile()),
+        }
+      : {}),
     PRODUCER_PORT: producerPort,
     // the dashboard, the OAuth callback and the webhook all live on the producer's port unless told otherwise
     PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${producerPort}`,
@@ -178,6 +200,7 @@ async function main(): Promise<void> {
   } else {
     log(`the producer is up but not healthy yet; see ${url}health`);
   }
+  if (endpoints.mail) log(mailAccessLine(endpoints.mail));
 }
 
 process.on('SIGINT', () => shutdown(0));

@@ -225,8 +225,10 @@ describe('auth: sign-up, sign-in, sessions (real producer, real stack)', () => {
     it('GET /api/v1/me answers the signed-in user', async () => {
       const r = await call('GET', '/api/v1/me', { token: accessToken });
       expect(r.status).toBe(200);
-      expect(Object.keys(r.body).sort()).toEqual(['createdAt', 'email', 'id', 'operator']);
+      expect(Object.keys(r.body).sort()).toEqual(['createdAt', 'email', 'emailVerifiedAt', 'id', 'operator']);
       expect(r.body.email).toBe(address);
+      // a password sign-up is unverified until the code it mailed is entered
+      expect(r.body.emailVerifiedAt).toBeNull();
       expect(new Date(r.body.createdAt as string).getTime()).toBeLessThanOrEqual(Date.now());
     });
 

@@ -5,6 +5,7 @@ import { GraphLibModule } from '@email-core/graph';
 import { InfrastructureModule } from '@email-core/health';
 import type { MailProvider } from '@email-core/providers';
 import { CommandsModule, type CommandsModuleOptions } from './commands/commands.module';
+import { MailerModule, type MailerModuleOptions } from './mailer/mailer.module';
 import { MessagingModule } from './messaging/messaging.module';
 import { MirrorModule } from './mirror/mirror.module';
 import type { RoundSettings } from './mirror/mirror.settings';
@@ -21,6 +22,7 @@ export interface AppModuleOptions {
   mailProviders?: MailProvider[];
   rounds?: Partial<RoundSettings>;
   commands?: CommandsModuleOptions;
+  mailer?: MailerModuleOptions;
 }
 
 /**
@@ -53,6 +55,7 @@ export class AppModule {
         PokesModule.forRoot(mirror),
         ReconcileModule.forRoot(config, mirror),
         CommandsModule.forRoot(config, mirror, options.commands),
+        MailerModule.forRoot(config, messaging, options.mailer),
       ],
     };
   }

@@ -13,6 +13,8 @@ export const CacheKeys = {
   accountLock: (accountId: string, purpose: 'token' | 'mailbox' | 'subscription' | (string & {})) =>
     `${accountTag(accountId)}:lock:${purpose}`,
   oauthState: (state: string) => `oauth:state:{${state}}`,
+  /** a one-time code sent by mail (its HMAC, expiry, tries): `purpose` sign-in or verify-email, `subject` hashed */
+  oneTimeCode: (purpose: string, subject: string) => `otc:{${purpose}:${subject}}`,
   rateLimit: (scope: string, subject: string) => `rl:{${scope}:${subject}}`,
   /**
    * The Ops API's record that a dead letter was replayed. One hash tag for all of them, so a page of dead letters

@@ -95,6 +95,21 @@ describe('ensureCertificates', () => {
     expect(leaf.checkHost('other.test')).toBeUndefined();
   });
 
+  it('issues another server its own certificate (leafName) under the same CA, leaving the emulator one alone', () => {
+    const emulator = ensureCertificates({ certDir: dir, hostnames: ['localhost'] });
+    const mail = ensureCertificates({ certDir: dir, hostnames: [], leafName: 'mail' });
+    expect(mail.ca).toBe(emulator.ca);
+    expect(mail.cert).not.toBe(emulator.cert);
+    expect(fs.readFileSync(path.join(dir, 'mail.pem'), 'utf8')).toBe(mail.cert);
+    expect(fs.statSync(path.join(dir, 'mail-key.pem')).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(path.join(dir, 'emulator.pem'), 'utf8')).toBe(emulator.cert);
+    const leaf = new X509Certificate(mail.cert);
+    expect(leaf.checkIssued(new X509Certificate(mail.ca))).toBe(true);
+    expect(leaf.checkIP('127.0.0.1')).toBe('127.0.0.1');
+    expect(ensureCertificates({ certDir: dir, hostnames: [], leafName: 'mail' })).toEqual(mail);
+    expect(() => ensureCertificates({ certDir: dir, hostnames: [], leafName: '../x' })).toThrow(/name/);
+  });
+
   it('reuses what it made, and reissues only the server certificate when the names change within the CA', () => {
     const first = ensureCertificates({ certDir: dir, hostnames: ['localhost', '127.0.0.1', 'mail.test'] });
     const caKey = fs.readFileSync(path.join(dir, 'ca-key.pem'), 'utf8');

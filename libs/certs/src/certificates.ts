@@ -27,6 +27,11 @@ export interface EnsureCertificatesOptions {
   certDir: string;
   /** Names and addresses the server certificate must cover; `localhost`, 127.0.0.1 and ::1 always are. */
   hostnames: string[];
+  /**
+   * File name stem of the server certificate: `emulator` (the default: `emulator.pem`, `emulator-key.pem`,
+   * `emulator.json`), or another server's own, e.g. `mail` for the local mail server, signed by the same CA.
+   */
+  leafName?: string;
 }
 
 export interface EmulatorCertificates {
@@ -90,7 +95,8 @@ export function ensureCertificates(opts: EnsureCertificatesOptions): EmulatorCer
       existing?.permitted && permits(existing.permitted, wanted)
         ? existing
         : createCa(dir, mergeSans(existing?.permitted, wanted));
-    const leaf = loadLeaf(dir, ca, wanted) ?? createLeaf(dir, ca, wanted);
+    const files = leafFiles(opts.leafName);
+    const leaf = loadLeaf(dir, ca, wanted, files) ?? createLeaf(dir, ca, wanted, files);
     return { key: leaf.keyPem, cert: leaf.certPem, ca: ca.certPem, caPath: path.join(dir, FILES.ca) };
   });
 }
@@ -280,9 +286,22 @@ interface LoadedLeaf {
   keyPem: string;
 }
 
-function loadLeaf(dir: string, ca: LoadedCa, wanted: SanSet): LoadedLeaf | undefined {
-  const certPem = readIfExists(path.join(dir, FILES.leaf));
-  const keyPem = readIfExists(path.join(dir, FILES.leafKey));
+interface LeafFiles {
+  leaf: string;
+  leafKey: string;
+  leafInfo: string;
+}
+
+function leafFiles(name: string | undefined): LeafFiles {
+  if (name === undefined || name === 'emulator') return FILES;
+  if (!/^[a-z][a-z0-9-]{0,30}$/.test(name) || name === 'ca' || name === 'extra-ca-certs')
+    throw new Error(`not a usable certificate name: "${name}"`);
+  return { leaf: `${name}.pem`, leafKey: `${name}-key.pem`, leafInfo: `${name}.json` };
+}
+
+function loadLeaf(dir: string, ca: LoadedCa, wanted: SanSet, files: LeafFiles): LoadedLeaf | undefined {
+  const certPem = readIfExists(path.join(dir, files.leaf));
+  const keyPem = readIfExists(path.join(dir, files.leafKey));
   if (certPem === undefined || keyPem === undefined) return undefined;
   try {
     const x509 = new X509Certificate(certPem);
@@ -296,7 +315,7 @@ function loadLeaf(dir: string, ca: LoadedCa, wanted: SanSet): LoadedLeaf | undef
   }
 }
 
-function createLeaf(dir: string, ca: LoadedCa, sans: SanSet): LoadedLeaf {
+function createLeaf(dir: string, ca: LoadedCa, sans: SanSet, files: LeafFiles): LoadedLeaf {
   const keys = rsaKeyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.forgePublic;
@@ -333,10 +352,10 @@ function createLeaf(dir: string, ca: LoadedCa, sans: SanSet): LoadedLeaf {
   ]);
   cert.sign(ca.forgeKey, forge.md.sha256.create());
   const certPem = forge.pki.certificateToPem(cert);
-  writeAtomic(path.join(dir, FILES.leafKey), keys.privatePem, 0o600);
-  writeAtomic(path.join(dir, FILES.leaf), certPem, 0o644);
+  writeAtomic(path.join(dir, files.leafKey), keys.privatePem, 0o600);
+  writeAtomic(path.join(dir, files.leaf), certPem, 0o644);
   writeAtomic(
-    path.join(dir, FILES.leafInfo),
+    path.join(dir, files.leafInfo),
     `${JSON.stringify(
       {
         dns: sans.dns,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { encryptionKeys, httpUrl, port, positiveInt } from './fields';
 import { infraEnvShape, toInfraConfig, type InfraConfig } from './infra.config';
 import { loadConfig } from './load-config';
+import { mailEnvShape, toMailConfig, type MailConfig } from './mail.config';
 import { microsoftEnvShape, toMicrosoftConfig, type MicrosoftConfig } from './microsoft.config';
 
 /** `1000,5000,30000`: the wait before each retry, in ms; the last one repeats. */
@@ -22,6 +23,7 @@ const backoffList = z
 const consumerEnv = z.object({
   ...infraEnvShape,
   ...microsoftEnvShape,
+  ...mailEnvShape,
   CONSUMER_PORT: port(3001),
   KAFKA_GROUP_ID: z
     .string()
@@ -62,6 +64,8 @@ export interface ConsumerConfig extends InfraConfig {
   graphMaxConcurrencyPerMailbox: number;
   tokenEncryptionKeys: Array<{ id: string; key: Buffer }>;
   microsoft: MicrosoftConfig;
+  /** the mailer's SMTP submission and sender */
+  mail: MailConfig;
   /** consumer-group behaviour shared by every worker of this process */
   consumers: {
     sessionTimeoutMs: number;
@@ -120,6 +124,7 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): Consum
     graphMaxConcurrencyPerMailbox: e.GRAPH_MAX_CONCURRENCY_PER_MAILBOX,
     tokenEncryptionKeys: e.TOKEN_ENCRYPTION_KEYS,
     microsoft: toMicrosoftConfig(e),
+    mail: toMailConfig(e),
     consumers: {
       sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
       retry: { maxAttempts: e.KAFKA_RETRY_MAX_ATTEMPTS, backoffMs: e.KAFKA_RETRY_BACKOFF_MS },

@@ -11,7 +11,7 @@ function repoRoot(): string {
 }
 
 /**
- * Local-only secrets for `npm start` and `npm run start:emulator`: generated once into .stack/dev-secrets.env (mode 0600, git-ignored)
+ * Local-only secrets for `npm start`, `npm run start:emulator` and the stack's mail server: generated once into .stack/dev-secrets.env (mode 0600, git-ignored)
  * so a fresh machine runs with no setup, and reused so encrypted tokens stay readable across restarts.
  * Values set in the environment always win. Production sets its own.
  */
@@ -21,6 +21,8 @@ export function loadDevSecrets(): Record<string, string> {
     JWT_SECRET: randomBytes(48).toString('base64url'),
     TOKEN_ENCRYPTION_KEYS: `dev1:${randomBytes(32).toString('base64')}`,
     EMULATOR_DEMO_CLIENT_SECRET: randomBytes(24).toString('base64url'),
+    // the local mail server's one password for every mailbox (libs/stack's mail server, Dovecot and Postfix)
+    DEV_MAIL_PASSWORD: randomBytes(18).toString('base64url'),
   };
   const stored = storedDevSecrets();
   const merged = { ...generated, ...stored };

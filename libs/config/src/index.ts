@@ -3,6 +3,7 @@ export { loadConfig } from './load-config';
 export { parseHostPort, positiveInt, type HostPort } from './fields';
 export { type InfraConfig } from './infra.config';
 export { type MicrosoftConfig } from './microsoft.config';
+export { type MailConfig } from './mail.config';
 export { loadProducerConfig, type ProducerConfig } from './producer.config';
 export { loadConsumerConfig, type ConsumerConfig } from './consumer.config';
 export { loadEmulatorConfig, type EmulatorConfig } from './emulator.config';

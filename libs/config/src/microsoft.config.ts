@@ -11,7 +11,7 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE
  * CA; nothing else in the process trusts that CA. Read and checked at boot: a missing file or one without a
  * certificate stops the app with the path named.
  */
-const caFile = z
+export const caFile = z
   .string()
   .optional()
   .transform((file, ctx) => {

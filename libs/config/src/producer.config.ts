@@ -29,6 +29,12 @@ const producerEnv = z.object({
   COMMANDS_IP_RATE_LIMIT_PER_MINUTE: positiveInt(600),
   UPLOADS_RATE_LIMIT_PER_MINUTE: positiveInt(60),
   RESYNC_RATE_LIMIT_PER_MINUTE: positiveInt(10),
+  SIGN_IN_CODE_TTL_SECONDS: positiveInt(600).pipe(z.number().max(3600, 'must be at most 3600 (an hour)')),
+  SIGN_IN_CODE_REQUESTS_PER_EMAIL: positiveInt(3),
+  SIGN_IN_CODE_REQUESTS_PER_IP: positiveInt(30),
+  VERIFY_EMAIL_CODE_TTL_SECONDS: positiveInt(86_400).pipe(
+    z.number().max(7 * 86_400, 'must be at most 604800 (a week)'),
+  ),
   REALTIME_INSTANCE_ID: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore (at most 64)')
@@ -90,6 +96,17 @@ export interface ProducerConfig extends InfraConfig {
     /** `POST /accounts/:id/resync` per signed-in user per minute */
     resyncPerMinute: number;
   };
+  /** one-time codes sent by mail: sign-in by code and address verification */
+  codes: {
+    /** how long a sign-in code works (10 minutes) */
+    signInTtlSeconds: number;
+    /** sign-in code requests per address per 15 minutes (3) */
+    requestsPerEmail: number;
+    /** sign-in code requests per client address per 15 minutes, whatever the addresses (30) */
+    requestsPerIp: number;
+    /** how long an address-verification code works (a day) */
+    verifyEmailTtlSeconds: number;
+  };
   realtime: {
     /**
      * Names this instance's own consumer group on the events topic (every API instance reads every event and
@@ -141,6 +158,12 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
       commandsPerIpPerMinute: e.COMMANDS_IP_RATE_LIMIT_PER_MINUTE,
       uploadsPerMinute: e.UPLOADS_RATE_LIMIT_PER_MINUTE,
       resyncPerMinute: e.RESYNC_RATE_LIMIT_PER_MINUTE,
+    },
+    codes: {
+      signInTtlSeconds: e.SIGN_IN_CODE_TTL_SECONDS,
+      requestsPerEmail: e.SIGN_IN_CODE_REQUESTS_PER_EMAIL,
+      requestsPerIp: e.SIGN_IN_CODE_REQUESTS_PER_IP,
+      verifyEmailTtlSeconds: e.VERIFY_EMAIL_CODE_TTL_SECONDS,
     },
     realtime: { instanceId: e.REALTIME_INSTANCE_ID },
     ops: {

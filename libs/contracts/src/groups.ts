@@ -12,6 +12,8 @@ export const ConsumerGroups = {
   subscriptions: 'email-core-subscriptions',
   /** the mail-action workers (`Topics.mailCommands`) */
   mailCommands: 'email-core-mail-commands',
+  /** the mailer (`Topics.systemMail`): sign-in codes and address verification over SMTP */
+  mailer: 'email-core-mailer',
   /** the retry consumer (`Topics.retry`) */
   retry: 'email-core-retry',
 } as const;

@@ -1,4 +1,20 @@
-export { Topics, topicName, projectTopics, type TopicKey, type TopicName, type TopicSpec } from './topics';
+export {
+  Topics,
+  topicName,
+  projectTopics,
+  WORK_TOPICS,
+  type TopicKey,
+  type TopicName,
+  type TopicSpec,
+} from './topics';
+export {
+  sealedValueSchema,
+  SYSTEM_MAIL_TEMPLATES,
+  systemMailCodeAad,
+  systemMailSchema,
+  type SystemMail,
+  type SystemMailTemplate,
+} from './system-mail';
 export {
   ConsumerGroups,
   CONSUMER_GROUP_STEM,

@@ -14,6 +14,11 @@ export const Topics = {
   subscriptions: 'email-core.graph.subscriptions',
   /** User actions written back to Outlook: read, flag, move, delete, send. */
   mailCommands: 'email-core.mail.commands',
+  /**
+   * Mail the product sends itself (`system.mail`: sign-in codes, address verification), written through the
+   * outbox and sent by the consumer's mailer over SMTP. Keyed by mail id; the code travels sealed.
+   */
+  systemMail: 'email-core.system-mail',
   /** Domain events for dashboards and acknowledgements (was `email_ack`). */
   events: 'email-core.events',
   /** Failed handler work waiting for a delayed retry. */
@@ -23,6 +28,18 @@ export const Topics = {
 } as const;
 
 export type TopicKey = keyof typeof Topics;
+
+/**
+ * The work topics the consumer's workers read: the ones the retry consumer republishes to and a dead letter may be
+ * replayed to (not the events topic, whose readers never dead-letter, nor the retry or dead-letter topics).
+ */
+export const WORK_TOPICS = [
+  Topics.syncRequests,
+  Topics.mailboxPokes,
+  Topics.subscriptions,
+  Topics.mailCommands,
+  Topics.systemMail,
+] as const;
 export type TopicName = (typeof Topics)[TopicKey];
 
 /** The full name of a topic under a deployment's prefix (tests use a per-run prefix for isolation). */

@@ -25,7 +25,11 @@ export async function dockerAvailable(): Promise<boolean> {
   return (await detected) !== undefined;
 }
 
-export type ComposeFile = 'docker-compose.pg.yml' | 'docker-compose.kafka.yml' | 'docker-compose.redis.yml';
+export type ComposeFile =
+  | 'docker-compose.pg.yml'
+  | 'docker-compose.kafka.yml'
+  | 'docker-compose.redis.yml'
+  | 'docker-compose.mail.yml';
 
 async function compose(full: string, args: string[], timeoutMs: number): Promise<void> {
   detected ??= detect();

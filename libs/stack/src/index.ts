@@ -2,6 +2,14 @@ import * as fs from 'node:fs';
 import { composeDown } from './docker';
 import { checkKafka, DEFAULT_KAFKA_BROKERS, ensureKafka, stopKafka } from './kafka';
 import { checkPostgres, DEFAULT_DATABASE_URL, ensurePostgres, stopPostgres } from './postgres';
+import {
+  checkMailServer,
+  DEFAULT_MAIL_ENDPOINTS,
+  ensureMailServer,
+  MAIL_ENV_VARS,
+  parseMailEndpoint,
+  stopMailServer,
+} from './mail-server';
 import { errorMessage, tcpAnswers, type Log } from './process';
 import { provisionProject } from './provision';
 import {
@@ -23,9 +31,19 @@ import {
   writeState,
   type StackState,
 } from './state';
-import type { HostPort, StackEndpoints, StackSource } from './types';
+import type { HostPort, MailEndpoints, StackEndpoints, StackSource } from './types';
 
-export type { HostPort, StackEndpoints, StackSource } from './types';
+export type { HostPort, MailEndpoints, StackEndpoints, StackSource } from './types';
+export {
+  checkMailServer,
+  DEFAULT_MAIL_ENDPOINTS,
+  devMailPassword,
+  ensureMailServer,
+  MAIL_ENV_VARS,
+  mailCaFile,
+  SYSTEM_MAIL_LOGIN,
+  systemMailSmtpEnv,
+} from './mail-server';
 export { StackUnavailableError } from './service';
 export { readEndpointsFile };
 
@@ -34,7 +52,7 @@ export interface StackOptions {
   log?: (msg: string) => void;
 }
 
-export type ServiceName = 'postgres' | 'kafka' | 'redis';
+export type ServiceName = 'postgres' | 'kafka' | 'redis' | 'mail';
 
 export interface ServiceStatus {
   service: ServiceName;
@@ -58,6 +76,8 @@ export interface StopReport {
 }
 
 const nodesText = (nodes: HostPort[]): string => nodes.map((n) => `${n.host}:${n.port}`).join(',');
+const mailText = (m: MailEndpoints): string =>
+  `smtp ${m.smtp} submission ${m.submission} imap ${m.imap} imaps ${m.imaps}`;
 const defaultLog: Log = (m) => console.log(m);
 
 /** Aligned "service  source  endpoint  detail" lines for what `up` did. */
@@ -76,17 +96,22 @@ function summaryLines(rows: [ServiceName, ServiceUp<string>][]): string[] {
 export async function ensureStack(opts: StackOptions = {}): Promise<StackEndpoints> {
   const log = opts.log ?? defaultLog;
   return withStackLock(async () => {
-    const [pg, kafka, redis] = await Promise.allSettled([
+    const [pg, kafka, redis, mail] = await Promise.allSettled([
       ensurePostgres(log),
       ensureKafka(log),
       ensureRedisCluster(log),
+      ensureMailServer(log),
     ]);
-    if (pg.status === 'rejected' || kafka.status === 'rejected' || redis.status === 'rejected') {
-      const errors = [pg, kafka, redis].flatMap((r) =>
-        r.status === 'rejected' ? [errorMessage(r.reason)] : [],
-      );
-      const first = [pg, kafka, redis].find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      const allUnavailable = [pg, kafka, redis].every(
+    if (
+      pg.status === 'rejected' ||
+      kafka.status === 'rejected' ||
+      redis.status === 'rejected' ||
+      mail.status === 'rejected'
+    ) {
+      const all = [pg, kafka, redis, mail];
+      const errors = all.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : []));
+      const first = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      const allUnavailable = all.every(
         (r) => r.status === 'fulfilled' || r.reason instanceof StackUnavailableError,
       );
       const err =
@@ -101,13 +126,20 @@ export async function ensureStack(opts: StackOptions = {}): Promise<StackEndpoin
       databaseUrl: pg.value.endpoint,
       kafkaBrokers: kafka.value.endpoint,
       redisClusterNodes: redis.value.endpoint,
-      sources: { postgres: pg.value.source, kafka: kafka.value.source, redis: redis.value.source },
+      mail: mail.value.endpoint,
+      sources: {
+        postgres: pg.value.source,
+        kafka: kafka.value.source,
+        redis: redis.value.source,
+        mail: mail.value.source,
+      },
     };
     writeEndpointsFile(endpoints);
     const lines = summaryLines([
       ['postgres', { ...pg.value, endpoint: redactUrl(pg.value.endpoint) }],
       ['kafka', { ...kafka.value, endpoint: kafka.value.endpoint.join(',') }],
       ['redis', { ...redis.value, endpoint: nodesText(redis.value.endpoint) }],
+      ['mail', { ...mail.value, endpoint: mailText(mail.value.endpoint) }],
     ]);
     lines.forEach((l) => log(l));
     log(`endpoints written to ${rel(ENDPOINTS_FILE)}`);
@@ -116,15 +148,37 @@ export async function ensureStack(opts: StackOptions = {}): Promise<StackEndpoin
   }, log);
 }
 
+/**
+ * Only the mail server (environment, ours, already running, Docker, local processes), under the stack's lock: for
+ * the test runner when Postgres, Kafka and Redis come from the environment or containers.
+ */
+export async function ensureMail(opts: StackOptions = {}): Promise<MailEndpoints> {
+  const log = opts.log ?? defaultLog;
+  return withStackLock(async () => {
+    const up = await ensureMailServer(log);
+    log(`mail: ${up.source}  ${mailText(up.endpoint)}  ${up.detail}`);
+    return up.endpoint;
+  }, log);
+}
+
 /** Where each service should answer: environment, then the last `up`, then the defaults. */
 function currentEndpoints(): {
-  endpoints: Omit<StackEndpoints, 'sources'>;
+  endpoints: Omit<StackEndpoints, 'sources' | 'mail'> & { mail: MailEndpoints };
   sources: Record<ServiceName, StackSource | 'unknown'>;
 } {
   const file = readEndpointsFile();
   const state = readState();
   const guess = (started: boolean): StackSource | 'unknown' => (started ? 'local-started' : 'unknown');
   const env = process.env;
+  const vars = Object.values(MAIL_ENV_VARS).map((v) => env[v]);
+  const mailFromEnv: MailEndpoints | undefined = vars.every(Boolean)
+    ? {
+        smtp: env.MAIL_SMTP ?? '',
+        submission: env.MAIL_SUBMISSION ?? '',
+        imap: env.MAIL_IMAP ?? '',
+        imaps: env.MAIL_IMAPS ?? '',
+      }
+    : undefined;
   return {
     endpoints: {
       databaseUrl: env.DATABASE_URL ?? file?.databaseUrl ?? DEFAULT_DATABASE_URL,
@@ -134,40 +188,51 @@ function currentEndpoints(): {
       redisClusterNodes: env.REDIS_CLUSTER_NODES
         ? parseHostPorts(env.REDIS_CLUSTER_NODES)
         : (file?.redisClusterNodes ?? DEFAULT_REDIS_NODES),
+      mail: mailFromEnv ?? file?.mail ?? DEFAULT_MAIL_ENDPOINTS,
     },
     sources: {
       postgres: env.DATABASE_URL ? 'env' : (file?.sources.postgres ?? guess(Boolean(state.postgres))),
       kafka: env.KAFKA_BROKERS ? 'env' : (file?.sources.kafka ?? guess(Boolean(state.kafka))),
       redis: env.REDIS_CLUSTER_NODES ? 'env' : (file?.sources.redis ?? guess(Boolean(state.redis))),
+      mail: mailFromEnv ? 'env' : (file?.sources.mail ?? guess(Boolean(state.mail))),
     },
   };
 }
 
-function firstAddress(name: ServiceName, e: Omit<StackEndpoints, 'sources'>): HostPort | undefined {
+function firstAddress(
+  name: ServiceName,
+  e: Omit<StackEndpoints, 'sources' | 'mail'> & { mail: MailEndpoints },
+): HostPort | undefined {
   try {
     if (name === 'postgres') {
       const u = new URL(e.databaseUrl);
       return { host: u.hostname, port: Number(u.port || 5432) };
     }
     if (name === 'kafka') return e.kafkaBrokers[0] ? parseHostPorts(e.kafkaBrokers[0])[0] : undefined;
+    if (name === 'mail') return parseMailEndpoint(e.mail.imap);
     return e.redisClusterNodes[0];
   } catch {
     return undefined;
   }
 }
 
-/** One short health check per service (pg `select 1`, Kafka describeCluster, Redis `cluster info`). */
+/**
+ * One short health check per service (pg `select 1`, Kafka describeCluster, Redis `cluster info`, the mail
+ * server's SMTP and submission EHLO and an IMAPS login).
+ */
 export async function stackStatus(): Promise<StackStatus> {
   const { endpoints: e, sources } = currentEndpoints();
-  const [pg, kafka, redis] = await Promise.all([
+  const [pg, kafka, redis, mail] = await Promise.all([
     checkPostgres(e.databaseUrl),
     checkKafka(e.kafkaBrokers),
     checkRedisCluster(e.redisClusterNodes),
+    checkMailServer(e.mail),
   ]);
   const services: ServiceStatus[] = [
     { service: 'postgres', source: sources.postgres, endpoint: redactUrl(e.databaseUrl), ...pg },
     { service: 'kafka', source: sources.kafka, endpoint: e.kafkaBrokers.join(','), ...kafka },
     { service: 'redis', source: sources.redis, endpoint: nodesText(e.redisClusterNodes), ...redis },
+    { service: 'mail', source: sources.mail, endpoint: mailText(e.mail), ...mail },
   ];
   for (const s of services) if (s.source === 'unknown' && s.healthy) s.source = 'local-existing';
   return { services, healthy: services.every((s) => s.healthy) };
@@ -207,6 +272,11 @@ export async function stopStack(opts: StackOptions = {}): Promise<StopReport> {
       () => delete remaining.redis,
     );
     await step(
+      'mail',
+      () => stopMailServer(state),
+      () => delete remaining.mail,
+    );
+    await step(
       'postgres',
       () => stopPostgres(state),
       () => delete remaining.postgres,
@@ -228,8 +298,9 @@ export async function stopStack(opts: StackOptions = {}): Promise<StopReport> {
         Boolean(state.postgres) || Boolean(state.dockerComposeFiles?.some((f) => f.endsWith('pg.yml'))),
       kafka: Boolean(state.kafka) || Boolean(state.dockerComposeFiles?.some((f) => f.endsWith('kafka.yml'))),
       redis: Boolean(state.redis) || Boolean(state.dockerComposeFiles?.some((f) => f.endsWith('redis.yml'))),
+      mail: Boolean(state.mail) || Boolean(state.dockerComposeFiles?.some((f) => f.endsWith('mail.yml'))),
     };
-    for (const name of ['postgres', 'kafka', 'redis'] as const) {
+    for (const name of ['postgres', 'kafka', 'redis', 'mail'] as const) {
       if (ours[name]) continue;
       const at = firstAddress(name, endpoints);
       if (sources[name] !== 'unknown' || (at && (await tcpAnswers(at.host, at.port)))) {

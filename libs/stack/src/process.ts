@@ -15,13 +15,19 @@ export interface RunResult {
 export function run(
   cmd: string,
   args: string[],
-  opts: { timeoutMs: number; cwd?: string },
+  opts: { timeoutMs: number; cwd?: string; env?: NodeJS.ProcessEnv },
 ): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(
       cmd,
       args,
-      { timeout: opts.timeoutMs, cwd: opts.cwd, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL' },
+      {
+        timeout: opts.timeoutMs,
+        cwd: opts.cwd,
+        env: opts.env,
+        maxBuffer: 16 * 1024 * 1024,
+        killSignal: 'SIGKILL',
+      },
       (err, stdout, stderr) => {
         if (!err) {
           resolve({ code: 0, stdout, stderr, timedOut: false });

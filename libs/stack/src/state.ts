@@ -15,6 +15,8 @@ export interface StackState {
   postgres?: { startedCluster: { version: string; name: string } };
   kafka?: { pid: number; logFile: string };
   redis?: { pids: Record<string, number> };
+  /** the mail server's Dovecot and Postfix masters (.stack/mail) */
+  mail?: { dovecotPid?: number; postfixPid?: number };
   /** compose files we ran `docker compose up -d` with */
   dockerComposeFiles?: string[];
 }
@@ -62,11 +64,20 @@ export function writeEndpointsFile(e: StackEndpoints): void {
   const db = redactUrl(e.databaseUrl);
   const lines = [
     '# Written by `npm run stack:up`. Endpoints only, never secrets.',
-    `# sources: postgres=${e.sources.postgres} kafka=${e.sources.kafka} redis=${e.sources.redis}`,
+    `# sources: postgres=${e.sources.postgres} kafka=${e.sources.kafka} redis=${e.sources.redis}${e.sources.mail ? ` mail=${e.sources.mail}` : ''}`,
     ...(db !== e.databaseUrl ? ['# DATABASE_URL password removed: supply it with PGPASSWORD'] : []),
     `DATABASE_URL=${db}`,
     `KAFKA_BROKERS=${e.kafkaBrokers.join(',')}`,
     `REDIS_CLUSTER_NODES=${e.redisClusterNodes.map((n) => `${n.host}:${n.port}`).join(',')}`,
+    ...(e.mail
+      ? [
+          `# mail server (${e.sources.mail ?? 'unknown'}): every address logs in with DEV_MAIL_PASSWORD from .stack/dev-secrets.env`,
+          `MAIL_SMTP=${e.mail.smtp}`,
+          `MAIL_SUBMISSION=${e.mail.submission}`,
+          `MAIL_IMAP=${e.mail.imap}`,
+          `MAIL_IMAPS=${e.mail.imaps}`,
+        ]
+      : []),
     '',
   ];
   fs.writeFileSync(ENDPOINTS_FILE, lines.join('\n'));
@@ -116,14 +127,21 @@ export function readEndpointsFile(): StackEndpoints | undefined {
   const brokers = vars.get('KAFKA_BROKERS');
   const nodes = vars.get('REDIS_CLUSTER_NODES');
   if (!databaseUrl || !brokers || !nodes) return undefined;
+  const smtp = vars.get('MAIL_SMTP');
+  const submission = vars.get('MAIL_SUBMISSION');
+  const imap = vars.get('MAIL_IMAP');
+  const imaps = vars.get('MAIL_IMAPS');
+  const mail = smtp && submission && imap && imaps ? { smtp, submission, imap, imaps } : undefined;
   return {
     databaseUrl,
     kafkaBrokers: brokers.split(',').filter(Boolean),
     redisClusterNodes: parseHostPorts(nodes),
+    ...(mail ? { mail } : {}),
     sources: {
       postgres: asSource(sources.get('postgres')),
       kafka: asSource(sources.get('kafka')),
       redis: asSource(sources.get('redis')),
+      ...(mail ? { mail: asSource(sources.get('mail')) } : {}),
     },
   };
 }

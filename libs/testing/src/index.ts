@@ -35,3 +35,12 @@ export {
 export * from './faults';
 export { StubbedMemoryProvider } from './memory-providers';
 export { RecordingKafkaPublisher, testProducerConfig, type PublishedMessage } from './test-doubles';
+export {
+  codeInMail,
+  devMailServer,
+  readMailbox,
+  systemMailEnv,
+  waitForMail,
+  type DevMailServer,
+  type ReceivedMail,
+} from './dev-mail';

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { systemMailEnv } from './dev-mail';
 import { startEmulator, freePort, type RunningEmulator } from './emulator';
 import { startRoundRobinProxy } from './round-robin-proxy';
 import { spawnApp, waitForHealthy, type SpawnedApp } from './spawn-app';
@@ -71,6 +72,8 @@ export async function startProduct(
     PRODUCER_PORT: String(producerPorts[0]),
     CONSUMER_PORT: String(consumerPorts[0]),
     LOG_LEVEL: 'log',
+    // the consumer's mailer sends through the stack's mail server (submission) when it runs
+    ...systemMailEnv(),
     ...opts.appEnv,
   };
   const producerEnv = (i: number) => ({

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { ConsumerConfig } from '@email-core/config';
-import { projectTopics, topicName, Topics, type TopicName } from '@email-core/contracts';
+import { projectTopics, topicName, WORK_TOPICS, type TopicName } from '@email-core/contracts';
 import { ensureTopics } from '@email-core/kafka';
 import { DatabaseState } from '@email-core/database';
 import { CONSUMER_CONFIG, KAFKA } from './messaging.tokens';
@@ -27,9 +27,7 @@ export class KafkaTopics {
 
   /** Every topic a failed message may be sent back to by the retry consumer. */
   retryTargets(): string[] {
-    return [Topics.syncRequests, Topics.mailboxPokes, Topics.subscriptions, Topics.mailCommands].map((t) =>
-      this.name(t),
-    );
+    return WORK_TOPICS.map((t) => this.name(t));
   }
 
   /** A consumer group name, under the topic prefix so test runs (and deployments sharing a cluster) never mix. */

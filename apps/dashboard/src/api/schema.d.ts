@@ -37,6 +37,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/code/request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Email a 6-digit sign-in code (valid 10 minutes; a new one replaces the last); always 202 with the same body, whether the address has an account or not; 429 RATE_LIMITED (Retry-After: 3 per address per 15 minutes, and a per-IP limit), 400 VALIDATION_FAILED */
+        post: operations["AuthController_requestCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/code/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in with a mailed code (a first sign-in creates the user, already verified); 400 CODE_INVALID (wrong, used, replaced, or none for this address), CODE_EXPIRED, CODE_ATTEMPTS_EXCEEDED (5 wrong tries burn a code), VALIDATION_FAILED; 429 RATE_LIMITED (Retry-After) */
+        post: operations["AuthController_verifyCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/refresh": {
         parameters: {
             query?: never;
@@ -65,6 +99,40 @@ export interface paths {
         put?: never;
         /** Revoke the current session and clear the refresh cookie */
         post: operations["AuthController_logOut"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Verify the signed-in user's address with the mailed code (answers the time it is verified since; already verified: that time); 400 CODE_INVALID, CODE_EXPIRED, CODE_ATTEMPTS_EXCEEDED, VALIDATION_FAILED; 401 UNAUTHENTICATED; 429 RATE_LIMITED */
+        post: operations["EmailVerificationController_verify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/verify-email/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mail a new verification code (it replaces the last one); 409 EMAIL_ALREADY_VERIFIED; 429 RATE_LIMITED (3 per 15 minutes, Retry-After) */
+        post: operations["EmailVerificationController_resend"];
         delete?: never;
         options?: never;
         head?: never;
@@ -492,6 +560,11 @@ export interface components {
             email: string;
             /** Format: date-time */
             createdAt: string;
+            /**
+             * Format: date-time
+             * @description when the user proved they receive mail at `email` (a code sign-up mailed, or sign-in by code); null until then: an unverified address never makes its user an operator through OPS_ADMIN_EMAILS
+             */
+            emailVerifiedAt: string | null;
             /** @description an operator (granted with `npm run ops:grant`, read from the database on every call): the Ops API answers them */
             operator: boolean;
         };
@@ -699,7 +772,7 @@ export interface components {
              * @description the topic as libs/contracts `Topics` names it
              * @enum {string}
              */
-            key: "syncRequests" | "mailboxPokes" | "subscriptions" | "mailCommands" | "events" | "retry" | "deadLetter";
+            key: "syncRequests" | "mailboxPokes" | "subscriptions" | "mailCommands" | "systemMail" | "events" | "retry" | "deadLetter";
             /**
              * @description the full name, prefix included
              * @example email-core.sync.requests
@@ -939,6 +1012,80 @@ export interface operations {
             };
         };
     };
+    AuthController_requestCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description a code is on its way if the address receives mail */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "accepted";
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    AuthController_verifyCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    /** @example 042917 */
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description signed in; sets the ec_refresh cookie */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        accessToken: string;
+                        /** @enum {string} */
+                        tokenType: "Bearer";
+                        /** @example 900 */
+                        expiresIn: number;
+                        user: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: email */
+                            email: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     AuthController_refresh: {
         parameters: {
             query?: never;
@@ -984,6 +1131,54 @@ export interface operations {
         responses: {
             /** @description signed out (also when there was no session) */
             204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    EmailVerificationController_verify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @example 042917 */
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the address is verified */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        emailVerifiedAt: string;
+                    };
+                };
+            };
+        };
+    };
+    EmailVerificationController_resend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a new code is on its way */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -14,5 +14,17 @@ export const AuthErrors = {
       'unauthenticated',
       'this refresh token was already used; every session of this sign-in has been revoked',
     ),
+  /** a wrong code, a used one, a replaced one, or none sent to this address */
+  codeInvalid: () =>
+    new AppError('CODE_INVALID', 'invalid', 'this code is not valid; check it or ask for a new one'),
+  codeExpired: () => new AppError('CODE_EXPIRED', 'invalid', 'this code has expired; ask for a new one'),
+  codeAttemptsExceeded: () =>
+    new AppError(
+      'CODE_ATTEMPTS_EXCEEDED',
+      'invalid',
+      'too many wrong codes: this code no longer works; ask for a new one',
+    ),
+  alreadyVerified: () =>
+    new AppError('EMAIL_ALREADY_VERIFIED', 'conflict', 'this address is already verified'),
   userGone: () => new AppError('UNAUTHENTICATED', 'unauthenticated', 'the user no longer exists'),
 } as const;

@@ -3,12 +3,22 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { JwtModule } from '@nestjs/jwt';
 import type { ProducerConfig } from '@email-core/config';
 import { PRODUCER_CONFIG } from '../config.module';
+import { OutboxModule } from '../outbox/outbox.module';
 import { AuthController } from './auth.controller';
 import { AuthPolicy } from './auth.policy';
+import { CodeStore } from './codes/code-store';
+import { CodeThrottle } from './codes/code-throttle';
+import { SystemMailOutbox } from './codes/system-mail-outbox';
+import { CodeMail } from './codes/code-mail';
 import { LogOutHandler } from './commands/log-out/log-out.handler';
 import { RefreshSessionHandler } from './commands/refresh-session/refresh-session.handler';
+import { RequestSignInCodeHandler } from './commands/request-sign-in-code/request-sign-in-code.handler';
+import { ResendVerificationHandler } from './commands/resend-verification/resend-verification.handler';
 import { SignInHandler } from './commands/sign-in/sign-in.handler';
 import { SignUpHandler } from './commands/sign-up/sign-up.handler';
+import { VerifyEmailHandler } from './commands/verify-email/verify-email.handler';
+import { VerifySignInCodeHandler } from './commands/verify-sign-in-code/verify-sign-in-code.handler';
+import { EmailVerificationController } from './email-verification.controller';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { MeController } from './me.controller';
 import { OperatorRights } from './operator-rights';
@@ -25,6 +35,7 @@ import { AccessTokenIssuer } from './tokens/access-token-issuer';
   imports: [
     // global; importing it again elsewhere (e.g. in AppModule) resolves to the same buses
     CqrsModule,
+    OutboxModule,
     JwtModule.registerAsync({
       inject: [PRODUCER_CONFIG],
       useFactory: (config: ProducerConfig) => ({
@@ -38,7 +49,7 @@ import { AccessTokenIssuer } from './tokens/access-token-issuer';
       }),
     }),
   ],
-  controllers: [AuthController, MeController],
+  controllers: [AuthController, EmailVerificationController, MeController],
   providers: [
     JwtAuthGuard,
     PasswordHasher,
@@ -51,6 +62,14 @@ import { AccessTokenIssuer } from './tokens/access-token-issuer';
     SignInHandler,
     RefreshSessionHandler,
     LogOutHandler,
+    CodeStore,
+    CodeThrottle,
+    SystemMailOutbox,
+    CodeMail,
+    RequestSignInCodeHandler,
+    VerifySignInCodeHandler,
+    VerifyEmailHandler,
+    ResendVerificationHandler,
     GetMeQueryHandler,
     OperatorRights,
   ],

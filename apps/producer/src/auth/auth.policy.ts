@@ -21,6 +21,12 @@ export const AuthPolicy = {
     ceiling: 100,
     ceilingWindowMs: 60 * 60 * 1000,
   },
+  /** sign-in code requests: per address and per client address (counts from ProducerConfig.codes) */
+  codeRequestWindowMs: 15 * 60 * 1000,
+  /** code verifications from one client address, whatever the address or code */
+  codeVerifyPerIp: { limit: 30, windowMs: 60 * 1000 },
+  /** verification mails a signed-in user may ask for again */
+  verifyEmailResendPerUser: { limit: 3, windowMs: 15 * 60 * 1000 },
   /** each sign-up costs an argon2 hash and a row */
   signUpPerIp: { limit: 20, windowMs: 60 * 1000 },
 } as const;

@@ -13,6 +13,16 @@ export class MeDto implements MeView {
   createdAt!: string;
 
   @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      'when the user proved they receive mail at `email` (a code sign-up mailed, or sign-in by code); null until then: ' +
+      'an unverified address never makes its user an operator through OPS_ADMIN_EMAILS',
+  })
+  emailVerifiedAt!: string | null;
+
+  @ApiProperty({
     description:
       'an operator (granted with `npm run ops:grant`, read from the database on every call): the Ops API answers them',
   })

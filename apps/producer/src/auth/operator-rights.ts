@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { ProducerConfig } from '@email-core/config';
-import { UsersRepository } from '@email-core/database';
+import { UsersRepository, type UserAuthority } from '@email-core/database';
 import { PRODUCER_CONFIG } from '../config.module';
 import { isOpsOperator } from '../ops/ops-access';
 
@@ -28,6 +28,11 @@ export class OperatorRights implements OnModuleInit {
   /** false for an unknown (e.g. deleted) user */
   async isOperator(userId: string): Promise<boolean> {
     const authority = await this.users.findAuthority(userId);
-    return authority !== null && isOpsOperator(this.config.ops, authority);
+    return authority !== null && this.decide(authority);
+  }
+
+  /** the rule applied to a row the caller already read */
+  decide(authority: UserAuthority): boolean {
+    return isOpsOperator(this.config.ops, authority);
   }
 }

@@ -1,7 +1,14 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { Admin, Kafka } from 'kafkajs';
 import type { ProducerConfig } from '@email-core/config';
-import { CONSUMER_GROUP_STEM, topicName, Topics, type TopicKey, type TopicName } from '@email-core/contracts';
+import {
+  CONSUMER_GROUP_STEM,
+  topicName,
+  Topics,
+  WORK_TOPICS,
+  type TopicKey,
+  type TopicName,
+} from '@email-core/contracts';
 import { createKafka, KafkaPublisher, withTimeout } from '@email-core/kafka';
 import { PRODUCER_CONFIG } from '../config.module';
 import { AppError } from '../http/app-error';
@@ -58,11 +65,7 @@ export class OpsKafka implements BeforeApplicationShutdown {
    * consumer allows). Not the events topic (its readers never dead-letter), the retry or the dead-letter topic.
    */
   replayTargets(): Set<string> {
-    return new Set(
-      [Topics.syncRequests, Topics.mailboxPokes, Topics.subscriptions, Topics.mailCommands].map((t) =>
-        this.name(t),
-      ),
-    );
+    return new Set(WORK_TOPICS.map((t) => this.name(t)));
   }
 
   /** the consumer groups of the project: the consumer app's and each API instance's real-time group */

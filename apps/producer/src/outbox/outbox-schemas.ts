@@ -6,6 +6,7 @@ import {
   syncCompletedSchema,
   syncProgressSchema,
   syncRequestedSchema,
+  systemMailSchema,
   Topics,
   type TopicName,
 } from '@email-core/contracts';
@@ -18,6 +19,7 @@ const schemaByType: Record<string, ZodTypeAny> = {
   'account.status': accountStatusSchema,
   'subscription.delete': subscriptionDeleteSchema,
   'mail.command': mailCommandQueuedSchema,
+  'system.mail': systemMailSchema,
 };
 
 const knownTopics = new Set<string>(Object.values(Topics));

@@ -6,6 +6,7 @@ import { FolderRebuild1764200000000 } from './1764200000000-folder-rebuild';
 import { UserRoles1764300000000 } from './1764300000000-user-roles';
 import { CommandUploads1764310000000 } from './1764310000000-command-uploads';
 import { ProviderNeutralColumns1764320000000 } from './1764320000000-provider-neutral-columns';
+import { PasswordlessUsers1764400000000 } from './1764400000000-passwordless-users';
 
 /** Every migration, in order. Listed explicitly so bundled builds need no file globbing. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   UserRoles1764300000000,
   CommandUploads1764310000000,
   ProviderNeutralColumns1764320000000,
+  PasswordlessUsers1764400000000,
 ];

@@ -125,6 +125,36 @@ describe('users and refresh sessions (real Postgres, migrated schema)', () => {
       await users.updatePasswordHash(user.id, 'h2');
       expect((await users.findCredentialsByEmail(user.email))?.passwordHash).toBe('h2');
     });
+
+    it('a sign-in by code creates a verified user without a password, or verifies the one with the address', async () => {
+      const email = address('Code');
+      const created = await users.findOrCreateVerified({ id: randomUUID(), email });
+      expect(created.email).toBe(email);
+      expect((await users.findCredentialsByEmail(email))?.passwordHash).toBeNull();
+      const verifiedAt = (await users.findAuthority(created.id))?.emailVerifiedAt;
+      expect(verifiedAt).toBeInstanceOf(Date);
+      // the same address (any case) is the same user, verified since the first time
+      const again = await users.findOrCreateVerified({ id: randomUUID(), email: email.toUpperCase() });
+      expect(again.id).toBe(created.id);
+      expect((await users.findAuthority(created.id))?.emailVerifiedAt).toEqual(verifiedAt);
+
+      const withPassword = await newUser();
+      expect((await users.findAuthority(withPassword.id))?.emailVerifiedAt).toBeNull();
+      const found = await users.findOrCreateVerified({ id: randomUUID(), email: withPassword.email });
+      expect(found.id).toBe(withPassword.id);
+      expect((await users.findAuthority(withPassword.id))?.emailVerifiedAt).toBeInstanceOf(Date);
+      expect((await users.findCredentialsByEmail(withPassword.email))?.passwordHash).toBe('h');
+    });
+
+    it('marks an address verified only for its user and address, keeping the first time', async () => {
+      const user = await newUser();
+      expect(await users.markEmailVerified(user.id, address('other'))).toBeNull();
+      expect(await users.markEmailVerified(randomUUID(), user.email)).toBeNull();
+      const first = await users.markEmailVerified(user.id, user.email);
+      expect(first).toBeInstanceOf(Date);
+      expect(await users.markEmailVerified(user.id, user.email)).toEqual(first);
+      expect((await users.findAuthority(user.id))?.emailVerifiedAt).toEqual(first);
+    });
   });
 
   describe('RefreshSessionsRepository', () => {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 
 /** A user as the rest of the product sees them: never with the password hash. */
 export interface UserRecord {
@@ -10,7 +10,8 @@ export interface UserRecord {
 
 /** What sign-in needs; only the auth use cases ask for it. */
 export interface UserCredentials extends UserRecord {
-  passwordHash: string;
+  /** null for a user who only ever signed in by emailed code */
+  passwordHash: string | null;
 }
 
 export type CreateUserResult = { ok: true; user: UserRecord } | { ok: false; reason: 'email_taken' };
@@ -23,7 +24,7 @@ export interface UserAuthority {
   id: string;
   email: string;
   role: UserRole;
-  /** when the user proved they own `email`; null until then (nobody yet: verification comes with sign-in by code) */
+  /** when the user proved they own `email` (a code sent to it); null until then */
   emailVerifiedAt: Date | null;
 }
 
@@ -52,9 +53,12 @@ export class UsersRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Inserts the user, or reports that the address is taken (the unique index decides, so two racing sign-ups cannot both win). */
-  async createUser(input: { id: string; email: string; passwordHash: string }): Promise<CreateUserResult> {
+  async createUser(
+    input: { id: string; email: string; passwordHash: string },
+    manager?: EntityManager,
+  ): Promise<CreateUserResult> {
     try {
-      const rows: UserRow[] = await this.dataSource.query(
+      const rows: UserRow[] = await (manager ?? this.dataSource).query(
         `INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3) RETURNING id, email, created_at`,
         [input.id, input.email, input.passwordHash],
       );
@@ -68,6 +72,33 @@ export class UsersRepository {
       }
       throw err;
     }
+  }
+
+  /**
+   * The user with this address, created without a password if there is none, and in either case marked verified
+   * (now, unless it already was): whoever calls this has just proved they receive mail at the address.
+   */
+  async findOrCreateVerified(input: { id: string; email: string }): Promise<UserRecord> {
+    const rows: UserRow[] = await this.dataSource.query(
+      `INSERT INTO users (id, email, password_hash, email_verified_at) VALUES ($1, $2, NULL, now())
+       ON CONFLICT (email) DO UPDATE SET email_verified_at = COALESCE(users.email_verified_at, now())
+       RETURNING id, email, created_at`,
+      [input.id, input.email],
+    );
+    return toRecord(rows[0]);
+  }
+
+  /**
+   * Marks the user's address verified, if it is still `email`; the time it is verified since (an earlier
+   * verification is kept), or null when no user has this id and address.
+   */
+  async markEmailVerified(id: string, email: string): Promise<Date | null> {
+    const [rows]: [Array<{ email_verified_at: Date }>, number] = await this.dataSource.query(
+      `UPDATE users SET email_verified_at = COALESCE(email_verified_at, now())
+        WHERE id = $1 AND email = $2 RETURNING email_verified_at`,
+      [id, email],
+    );
+    return rows[0]?.email_verified_at ?? null;
   }
 
   async findById(id: string): Promise<UserRecord | null> {
@@ -87,7 +118,7 @@ export class UsersRepository {
   }
 
   async findCredentialsByEmail(email: string): Promise<UserCredentials | null> {
-    const rows: Array<UserRow & { password_hash: string }> = await this.dataSource.query(
+    const rows: Array<UserRow & { password_hash: string | null }> = await this.dataSource.query(
       `SELECT id, email, created_at, password_hash FROM users WHERE email = $1`,
       [email],
     );

@@ -18,6 +18,18 @@ export default async function globalSetup(): Promise<void> {
     topicPrefix: run.topicPrefix,
   });
   Object.assign(process.env, testRunEnv(run));
+  // the mail server (Dovecot + Postfix): the local stack's, or started on its own when the other services came
+  // from the environment or containers; the workers read MAIL_* and DEV_MAIL_PASSWORD from the environment
+  const { ensureMail, devMailPassword, mailCaFile } = await import('@email-core/stack');
+  const mail = resolved.endpoints.mail ?? (await ensureMail({ log }));
+  Object.assign(process.env, {
+    MAIL_SMTP: mail.smtp,
+    MAIL_SUBMISSION: mail.submission,
+    MAIL_IMAP: mail.imap,
+    MAIL_IMAPS: mail.imaps,
+    MAIL_CA_FILE: mailCaFile(),
+    DEV_MAIL_PASSWORD: devMailPassword() ?? '',
+  });
   globalThis.__EMAIL_CORE_TEST_RUN__ = { run, stop: resolved.stop };
   log(
     `run ${run.id}: database ${run.databaseName}, topics ${run.topicPrefix}*, redis keys ${run.redisKeyPrefix}* (${resolved.source})`,

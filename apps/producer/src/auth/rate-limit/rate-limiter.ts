@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Cluster } from 'ioredis';
 import { CacheKeys, REDIS_CLUSTER } from '@email-core/cache';
-import { AppError } from '../../http/app-error';
+import { redisCall } from '../redis-call';
 
 export interface RateLimitRule {
   limit: number;
@@ -71,9 +71,6 @@ end
 return {1, n}
 `;
 
-/** Redis must answer a rate-limit check within this; otherwise the request fails with 503 rather than hang. */
-const REDIS_TIMEOUT_MS = 2000;
-
 /**
  * Fixed-window counters in the Redis Cluster (`rl:{scope:subject}`, under the client's key prefix), shared by
  * every API instance. The window starts with its first event: INCR, then PEXPIRE NX in the same MULTI, so a
@@ -141,23 +138,8 @@ export class RateLimiter {
     await this.run(this.redis.del(keys.attempts, keys.closed));
   }
 
-  private async run<T>(command: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('timed out')), REDIS_TIMEOUT_MS);
-      timer.unref();
-    });
-    try {
-      return await Promise.race([command, timeout]);
-    } catch (cause) {
-      command.catch(() => undefined);
-      throw new AppError('SERVICE_UNAVAILABLE', 'unavailable', 'the rate-limit store is unavailable', {
-        retryAfterSeconds: 5,
-        cause,
-      });
-    } finally {
-      clearTimeout(timer);
-    }
+  private run<T>(command: Promise<T>): Promise<T> {
+    return redisCall(command, 'rate-limit store');
   }
 }
 

@@ -13,7 +13,9 @@ const user: UserCredentials = {
   passwordHash: '$argon2id$stored',
 };
 
-function setup(opts: { known?: boolean; valid?: boolean; admit?: Error; stale?: boolean } = {}) {
+function setup(
+  opts: { known?: boolean; valid?: boolean; admit?: Error; stale?: boolean; codeOnly?: boolean } = {},
+) {
   const throttle = {
     admitSignIn: jest.fn(() => (opts.admit ? Promise.reject(opts.admit) : Promise.resolve())),
     clearSignInFailures: jest.fn(() => Promise.resolve()),
@@ -25,7 +27,9 @@ function setup(opts: { known?: boolean; valid?: boolean; admit?: Error; stale?: 
     hash: jest.fn(() => Promise.resolve('$argon2id$new')),
   };
   const users = {
-    findCredentialsByEmail: jest.fn(() => Promise.resolve(opts.known === false ? null : user)),
+    findCredentialsByEmail: jest.fn(() =>
+      Promise.resolve(opts.known === false ? null : opts.codeOnly ? { ...user, passwordHash: null } : user),
+    ),
     updatePasswordHash: jest.fn(() => Promise.resolve()),
   };
   const session = { accessToken: 'jwt' } as IssuedSession;
@@ -89,5 +93,13 @@ describe('SignInHandler', () => {
     await s.handler.execute(command);
     expect(s.hasher.hash).toHaveBeenCalledWith('the password');
     expect(s.users.updatePasswordHash).toHaveBeenCalledWith(user.id, '$argon2id$new');
+  });
+
+  it('a user who only signs in by code has no password: a dummy verification, then INVALID_CREDENTIALS', async () => {
+    const s = setup({ codeOnly: true });
+    await expect(s.handler.execute(command)).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    expect(s.hasher.verify).not.toHaveBeenCalled();
+    expect(s.hasher.verifyAgainstDummy).toHaveBeenCalledWith('the password');
+    expect(s.sessions.startFamily).not.toHaveBeenCalled();
   });
 });

@@ -17,6 +17,12 @@ export class GetMeQueryHandler implements IQueryHandler<GetMeQuery, MeView> {
     // a valid access token of a deleted user
     if (!user) throw AuthErrors.userGone();
     // the same rule, from the same row, as the Ops API's guard: never the token's email claim
-    return { ...toUserView(user), operator: await this.rights.isOperator(userId) };
+    const authority = await this.users.findAuthority(userId);
+    if (!authority) throw AuthErrors.userGone();
+    return {
+      ...toUserView(user),
+      emailVerifiedAt: authority.emailVerifiedAt?.toISOString() ?? null,
+      operator: this.rights.decide(authority),
+    };
   }
 }
