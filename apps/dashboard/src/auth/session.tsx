@@ -24,6 +24,8 @@ interface SessionState {
 interface SessionApi extends SessionState {
   signIn(email: string, password: string): Promise<void>;
   signUp(email: string, password: string): Promise<void>;
+  /** signs in with a mailed code: the same session, token handling and refresh cookie as a password */
+  signInWithCode(email: string, code: string): Promise<void>;
   signOut(): Promise<void>;
 }
 
@@ -99,6 +101,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       },
       async signUp(email, password) {
         adopt(await unwrap(api.POST('/api/v1/auth/signup', { body: { email, password } })));
+      },
+      async signInWithCode(email, code) {
+        adopt(await unwrap(api.POST('/api/v1/auth/code/verify', { body: { email, code } })));
       },
       async signOut() {
         await unwrap(api.POST('/api/v1/auth/logout')).catch(() => undefined);

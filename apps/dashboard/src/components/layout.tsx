@@ -1,5 +1,6 @@
 import { NavLink, Navigate, Outlet, useLocation } from 'react-router';
 import { useSession } from '@/auth/session';
+import { VerifyEmailBanner } from '@/components/verify-email-banner';
 import { useMe } from '@/hooks/use-me';
 import { useRealtime } from '@/hooks/use-realtime';
 import { useTheme } from '@/hooks/use-theme';
@@ -50,6 +51,7 @@ export function Layout() {
           Sign out
         </button>
       </header>
+      <VerifyEmailBanner />
       <Outlet />
     </div>
   );

@@ -3,6 +3,7 @@ import { Link, Navigate, useLocation } from 'react-router';
 import { ApiError, errorMessage } from '@/api/client';
 import { useSession } from '@/auth/session';
 import { waitText } from '@/lib/retry-after';
+import { CodeSignIn } from './code-sign-in';
 import './auth.css';
 
 type Mode = 'signin' | 'signup';
@@ -39,6 +40,8 @@ export function SignInPage({ mode }: { mode: Mode }) {
   const carried = { from: next };
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  // sign-in by emailed code, on the sign-in page (the address typed so far carries over both ways)
+  const [withCode, setWithCode] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ text: string; field?: 'email' | 'password'; code?: string } | null>(
     null,
@@ -55,6 +58,20 @@ export function SignInPage({ mode }: { mode: Mode }) {
   }
 
   const signup = mode === 'signup';
+  if (!signup && withCode) {
+    return (
+      <main className="auth-page">
+        <CodeSignIn
+          initialEmail={email}
+          onUsePassword={(typed) => {
+            setEmail(typed);
+            setWithCode(false);
+            setError(null);
+          }}
+        />
+      </main>
+    );
+  }
   const title = signup ? 'Create your account' : 'Sign in';
 
   const submit = async (e: FormEvent<HTMLFormElement>) => {
@@ -132,6 +149,23 @@ export function SignInPage({ mode }: { mode: Mode }) {
         <button type="submit" className="primary auth-submit" disabled={busy}>
           {busy ? (signup ? 'Creating account…' : 'Signing in…') : signup ? 'Create account' : 'Sign in'}
         </button>
+        {!signup && (
+          <>
+            <p className="auth-or" aria-hidden="true">
+              <span>or</span>
+            </p>
+            <button
+              type="button"
+              className="auth-submit"
+              onClick={() => {
+                setError(null);
+                setWithCode(true);
+              }}
+            >
+              Email me a sign-in code
+            </button>
+          </>
+        )}
         <p className="auth-switch">
           {signup ? (
             <>
