@@ -21,11 +21,13 @@ export function VerifyEmailBanner() {
   const [code, setCode] = useState('');
   const [busy, setBusy] = useState<'verify' | 'resend' | null>(null);
   const [message, setMessage] = useState<{ text: string; error: boolean; field?: string } | null>(null);
+  // "Later" hides it for this tab (memory only): it is back on the next visit
+  const [later, setLater] = useState(false);
   const cooldown = useCountdown();
   const ids = { title: useId(), code: useId(), message: useId() };
 
   const user = me.data;
-  if (!user || user.emailVerifiedAt !== null) return null;
+  if (!user || user.emailVerifiedAt !== null || later) return null;
 
   const verified = (emailVerifiedAt: string | null) => {
     queryClient.setQueryData<Schemas['MeDto']>(queryKeys.me(), (old) =>
@@ -106,6 +108,14 @@ export function VerifyEmailBanner() {
             : cooldown.remaining > 0
               ? `Send again in ${clockText(cooldown.remaining)}`
               : 'Send again'}
+        </button>
+        <button
+          type="button"
+          className="link-button"
+          onClick={() => setLater(true)}
+          aria-label="Verify later (hide this until the next visit)"
+        >
+          Later
         </button>
       </form>
       {message && (
