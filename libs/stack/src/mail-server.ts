@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { ensureCertificates, defaultCertDir } from '@email-core/certs';
@@ -65,7 +66,76 @@ export const DEFAULT_MAIL_ENDPOINTS: MailEndpoints = {
 };
 
 export const MAIL_DIR = path.join(STACK_DIR, 'mail');
-const LAYOUT = mailLayout(MAIL_DIR);
+
+/**
+ * Where the mail server's files really live. Postfix and Dovecot open their files and sockets as unprivileged
+ * users (postfix, dovenull, nobody), who must be able to traverse every directory above them. A checkout under
+ * a private directory (`mktemp -d` makes mode 0700) denies them, so Postfix's master cannot open its
+ * `data/master.lock`. Then the files go to a directory of this checkout's own in the machine's shared temporary
+ * space (`/var/tmp/email-core-mail-<checkout hash>`, mode 0755, owned by us), and `.stack/mail` is a symbolic
+ * link to it; otherwise they stay in `.stack/mail`. Decided from the checkout's path alone (no side effects), so
+ * `status` and `down` find what `up` made.
+ */
+export function mailRoot(): string {
+  if (othersCanTraverse(STACK_DIR)) return MAIL_DIR;
+  const shared = fs.existsSync('/var/tmp') ? '/var/tmp' : os.tmpdir();
+  return path.join(shared, `email-core-mail-${checkoutHash()}`);
+}
+
+/** Whether users other than us can reach `dir` (each existing ancestor has the execute bit for others). */
+function othersCanTraverse(dir: string): boolean {
+  let current = path.resolve(dir);
+  for (;;) {
+    try {
+      if ((fs.statSync(current).mode & 0o001) === 0) return false;
+    } catch {
+      // not created yet: its mode will be ours (0755)
+    }
+    const parent = path.dirname(current);
+    if (parent === current) return true;
+    current = parent;
+  }
+}
+
+let layoutMemo: MailLayout | undefined;
+function localLayout(): MailLayout {
+  layoutMemo ??= mailLayout(mailRoot());
+  return layoutMemo;
+}
+
+/**
+ * Makes the mail root: `.stack/mail` itself, or the shared directory plus the `.stack/mail` link to it. A
+ * shared directory someone else made (or a link planted there) is refused rather than used.
+ */
+function ensureMailRoot(root: string): void {
+  if (root === MAIL_DIR) {
+    if (fs.lstatSync(MAIL_DIR, { throwIfNoEntry: false })?.isSymbolicLink()) fs.unlinkSync(MAIL_DIR);
+    fs.mkdirSync(root, { recursive: true, mode: 0o755 });
+    return;
+  }
+  try {
+    fs.mkdirSync(root, { mode: 0o755 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const st = fs.lstatSync(root);
+  const uid = process.getuid?.() ?? st.uid;
+  if (!st.isDirectory() || st.uid !== uid) {
+    throw new Error(`mail: ${root} is not a directory of ours; remove it and run stack:up again`);
+  }
+  fs.chmodSync(root, 0o755);
+  const link = fs.lstatSync(MAIL_DIR, { throwIfNoEntry: false });
+  if (link && !link.isSymbolicLink()) {
+    throw new Error(
+      `mail: ${rel(MAIL_DIR)} is a directory, but this checkout's path is not reachable by the mail server's users, ` +
+        `so its files now live in ${root}; stop the stack, remove ${rel(MAIL_DIR)} and run stack:up again`,
+    );
+  }
+  if (link && fs.readlinkSync(MAIL_DIR) === root) return;
+  if (link) fs.unlinkSync(MAIL_DIR);
+  fs.mkdirSync(STACK_DIR, { recursive: true });
+  fs.symlinkSync(root, MAIL_DIR);
+}
 /** The certificate's file name stem in the CA's folder (.stack/certs/mail.pem, mail-key.pem). */
 const CERT_NAME = 'mail';
 /** The Debian packages and the files that show they are installed. */
@@ -392,9 +462,13 @@ function systemUser(name: string): { uid: number; gid: number } | undefined {
   return undefined;
 }
 
+function checkoutHash(): string {
+  return createHash('sha256').update(ROOT).digest('hex').slice(0, 8);
+}
+
 /** A name unique to this checkout (Dovecot's instance_name, Postfix's syslog_name). */
 function instanceName(): string {
-  return `email-core-${createHash('sha256').update(ROOT).digest('hex').slice(0, 8)}`;
+  return `email-core-${checkoutHash()}`;
 }
 
 const dovecotPidFile = (l: MailLayout): string => path.join(l.dovecotBaseDir, 'master.pid');
@@ -414,7 +488,7 @@ function ownDovecotPid(state: StackState): number | undefined {
   const pid = state.mail?.dovecotPid;
   if (!pid || !isPidAlive(pid)) return undefined;
   const cmd = pidCommandLine(pid);
-  return cmd === '' || (cmd.includes('dovecot') && cmd.includes(LAYOUT.dovecotConf)) ? pid : undefined;
+  return cmd === '' || (cmd.includes('dovecot') && cmd.includes(localLayout().dovecotConf)) ? pid : undefined;
 }
 
 /** Pid of our Postfix master, if it is still that process (its pid file is in our queue directory). */
@@ -422,12 +496,12 @@ function ownPostfixPid(state: StackState): number | undefined {
   const pid = state.mail?.postfixPid;
   if (!pid || !isPidAlive(pid)) return undefined;
   const cmd = pidCommandLine(pid);
-  return cmd === '' || (cmd.includes('master') && readPid(postfixPidFile(LAYOUT)) === pid) ? pid : undefined;
+  return cmd === '' || (cmd.includes('master') && readPid(postfixPidFile(localLayout())) === pid) ? pid : undefined;
 }
 
 /** Writes the configuration (every `up`, so a changed password or certificate takes effect on the next start). */
 export function writeMailConfig(log: Log): MailConfigInput {
-  const tooLong = tooLongSocketPaths(LAYOUT);
+  const tooLong = tooLongSocketPaths(localLayout());
   if (tooLong.length > 0) {
     throw new Error(
       `mail: the checkout's path is too long for Unix sockets (${tooLong[0]} is over 107 bytes); move the checkout to a shorter path`,
@@ -439,51 +513,60 @@ export function writeMailConfig(log: Log): MailConfigInput {
   const password = loadDevSecrets().DEV_MAIL_PASSWORD;
   const certDir = defaultCertDir();
   ensureCertificates({ certDir, hostnames: [], leafName: CERT_NAME });
+  ensureMailRoot(localLayout().root);
+  // the daemons read the certificate from the mail root (reachable by them wherever the checkout is)
+  const tlsDir = path.join(localLayout().root, 'tls');
+  fs.mkdirSync(tlsDir, { recursive: true, mode: 0o755 });
+  const certFile = path.join(tlsDir, `${CERT_NAME}.pem`);
+  const keyFile = path.join(tlsDir, `${CERT_NAME}-key.pem`);
+  fs.copyFileSync(path.join(certDir, `${CERT_NAME}.pem`), certFile);
+  fs.copyFileSync(path.join(certDir, `${CERT_NAME}-key.pem`), keyFile);
+  fs.chmodSync(keyFile, 0o600);
   const input: MailConfigInput = {
-    layout: LAYOUT,
+    layout: localLayout(),
     password,
-    certFile: path.join(certDir, `${CERT_NAME}.pem`),
-    keyFile: path.join(certDir, `${CERT_NAME}-key.pem`),
+    certFile,
+    keyFile,
     mailUid: nobody.uid,
     mailGid: nobody.gid,
     instanceName: instanceName(),
   };
   for (const dir of [
-    LAYOUT.root,
-    path.dirname(LAYOUT.dovecotConf),
-    LAYOUT.dovecotBaseDir,
-    LAYOUT.dovecotStateDir,
-    LAYOUT.mailboxes,
-    LAYOUT.postfixConfigDir,
-    LAYOUT.postfixQueueDir,
-    LAYOUT.postfixDataDir,
+    localLayout().root,
+    path.dirname(localLayout().dovecotConf),
+    localLayout().dovecotBaseDir,
+    localLayout().dovecotStateDir,
+    localLayout().mailboxes,
+    localLayout().postfixConfigDir,
+    localLayout().postfixQueueDir,
+    localLayout().postfixDataDir,
   ]) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   }
   // Dovecot stores mail as `nobody`; Postfix's master insists on owning its data directory
-  fs.chownSync(LAYOUT.mailboxes, nobody.uid, nobody.gid);
-  fs.chownSync(LAYOUT.postfixDataDir, postfix.uid, postfix.gid);
+  fs.chownSync(localLayout().mailboxes, nobody.uid, nobody.gid);
+  fs.chownSync(localLayout().postfixDataDir, postfix.uid, postfix.gid);
   // the Dovecot file holds the dev password
-  fs.writeFileSync(LAYOUT.dovecotConf, renderDovecotConf(input), { mode: 0o600 });
-  fs.chmodSync(LAYOUT.dovecotConf, 0o600);
-  fs.writeFileSync(path.join(LAYOUT.postfixConfigDir, 'main.cf'), renderPostfixMainCf(input));
-  fs.writeFileSync(path.join(LAYOUT.postfixConfigDir, 'master.cf'), renderPostfixMasterCf(input));
-  log(`mail: configuration written to ${rel(LAYOUT.root)}`);
+  fs.writeFileSync(localLayout().dovecotConf, renderDovecotConf(input), { mode: 0o600 });
+  fs.chmodSync(localLayout().dovecotConf, 0o600);
+  fs.writeFileSync(path.join(localLayout().postfixConfigDir, 'main.cf'), renderPostfixMainCf(input));
+  fs.writeFileSync(path.join(localLayout().postfixConfigDir, 'master.cf'), renderPostfixMasterCf(input));
+  log(`mail: configuration written to ${rel(localLayout().root)}`);
   return input;
 }
 
 async function startDovecot(): Promise<number> {
-  const pidFile = dovecotPidFile(LAYOUT);
+  const pidFile = dovecotPidFile(localLayout());
   fs.rmSync(pidFile, { force: true });
   fs.appendFileSync(
-    LAYOUT.dovecotLog,
+    localLayout().dovecotLog,
     `=== libs/stack: starting Dovecot at ${new Date().toISOString()} ===\n`,
   );
   // in the foreground (-F) as a detached child, like the Kafka broker: its pid is the master's, and a daemonising
   // start would keep our output pipes open
-  const fd = fs.openSync(LAYOUT.dovecotLog, 'a');
-  const child = spawn('dovecot', ['-F', '-c', LAYOUT.dovecotConf], {
-    cwd: LAYOUT.root,
+  const fd = fs.openSync(localLayout().dovecotLog, 'a');
+  const child = spawn('dovecot', ['-F', '-c', localLayout().dovecotConf], {
+    cwd: localLayout().root,
     detached: true,
     stdio: ['ignore', fd, fd],
   });
@@ -505,14 +588,14 @@ async function startDovecot(): Promise<number> {
     });
   } catch (err) {
     throw new Error(
-      `mail: ${errorMessage(err)}\n--- tail of ${rel(LAYOUT.dovecotLog)} ---\n${tailFile(LAYOUT.dovecotLog, 20)}`,
+      `mail: ${errorMessage(err)}\n--- tail of ${rel(localLayout().dovecotLog)} ---\n${tailFile(localLayout().dovecotLog, 20)}`,
     );
   }
   return pid;
 }
 
 async function startPostfix(): Promise<number> {
-  const configDir = LAYOUT.postfixConfigDir;
+  const configDir = localLayout().postfixConfigDir;
   // creates the queue's folders with their owners and checks the configuration
   const check = await run('postfix', ['-c', configDir, 'check'], { timeoutMs: 60_000 });
   if (check.code !== 0) {
@@ -520,17 +603,17 @@ async function startPostfix(): Promise<number> {
       `mail: postfix -c ${rel(configDir)} check failed: ${(check.stderr || check.stdout).trim()}`,
     );
   }
-  const pidFile = postfixPidFile(LAYOUT);
+  const pidFile = postfixPidFile(localLayout());
   fs.rmSync(pidFile, { force: true });
   fs.appendFileSync(
-    LAYOUT.postfixLog,
+    localLayout().postfixLog,
     `=== libs/stack: starting Postfix at ${new Date().toISOString()} ===\n`,
   );
   // `postfix start` exits 1 silently where no syslog runs; start-fg with maillog_file = /dev/stdout works: the
   // script stays in the foreground as the master's parent, its output (the mail log) goes to postfix.log
-  const fd = fs.openSync(LAYOUT.postfixLog, 'a');
+  const fd = fs.openSync(localLayout().postfixLog, 'a');
   const child = spawn('postfix', ['-c', configDir, 'start-fg'], {
-    cwd: LAYOUT.root,
+    cwd: localLayout().root,
     detached: true,
     stdio: ['ignore', fd, fd],
   });
@@ -554,13 +637,13 @@ async function startPostfix(): Promise<number> {
     return pid;
   } catch (err) {
     throw new Error(
-      `mail: ${errorMessage(err)}\n--- tail of ${rel(LAYOUT.postfixLog)} ---\n${tailFile(LAYOUT.postfixLog, 20)}`,
+      `mail: ${errorMessage(err)}\n--- tail of ${rel(localLayout().postfixLog)} ---\n${tailFile(localLayout().postfixLog, 20)}`,
     );
   }
 }
 
 async function stopPostfix(pid: number): Promise<void> {
-  await run('postfix', ['-c', LAYOUT.postfixConfigDir, 'stop'], { timeoutMs: 30_000 });
+  await run('postfix', ['-c', localLayout().postfixConfigDir, 'stop'], { timeoutMs: 30_000 });
   for (let i = 0; i < 100 && isPidAlive(pid); i++) await sleep(100);
   if (isPidAlive(pid)) await terminate(pid, 10_000);
 }
@@ -612,13 +695,13 @@ export async function startLocalMail(log: Log): Promise<ServiceUp<MailEndpoints>
     );
   } catch (err) {
     throw new Error(
-      `${errorMessage(err)}\n--- tail of ${rel(LAYOUT.dovecotLog)} ---\n${tailFile(LAYOUT.dovecotLog, 15)}\n--- tail of ${rel(LAYOUT.postfixLog)} ---\n${tailFile(LAYOUT.postfixLog, 15)}`,
+      `${errorMessage(err)}\n--- tail of ${rel(localLayout().dovecotLog)} ---\n${tailFile(localLayout().dovecotLog, 15)}\n--- tail of ${rel(localLayout().postfixLog)} ---\n${tailFile(localLayout().postfixLog, 15)}`,
     );
   }
   return {
     endpoint: DEFAULT_MAIL_ENDPOINTS,
     source: 'local-started',
-    detail: `dovecot pid ${d}, postfix pid ${p}  (${rel(LAYOUT.root)}/{dovecot/dovecot.log,postfix/postfix.log})`,
+    detail: `dovecot pid ${d}, postfix pid ${p}  (${rel(localLayout().root)}/{dovecot/dovecot.log,postfix/postfix.log})`,
   };
 }
 
