@@ -1,19 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { Kafka, type Consumer } from 'kafkajs';
-import { Topics, type FailedMessage } from '@email-core/contracts';
 import {
-  apiCall,
-  codeInMail,
-  currentTestRun,
   devMailServer,
   freePort,
-  readMailbox,
+  requestCodesThroughOutage,
   startProduct,
   systemMailEnv,
-  waitFor,
+  watchSystemMailFailures,
   type DevMailServer,
   type RunningProduct,
+  type SystemMailFailures,
 } from '@email-core/testing';
 
 /**
@@ -59,9 +54,7 @@ describe('system mail while the SMTP server is down (real stack and mail server)
   let mail: DevMailServer;
   let outage: Outage;
   let product: RunningProduct;
-  let kafka: Consumer | undefined;
-  const failed: FailedMessage[] = [];
-  const deadLettered: FailedMessage[] = [];
+  let failures: SystemMailFailures | undefined;
 
   beforeAll(async () => {
     const server = devMailServer();
@@ -78,72 +71,32 @@ describe('system mail while the SMTP server is down (real stack and mail server)
         KAFKA_RETRY_MAX_ATTEMPTS: '7',
       },
     });
-    const run = currentTestRun();
-    kafka = new Kafka({
-      clientId: 'system-mail-outage-e2e',
-      brokers: run.kafkaBrokers,
-      logLevel: 0,
-    }).consumer({
-      groupId: `system-mail-outage-e2e-${Date.now()}`,
-    });
-    await kafka.connect();
-    const retry = `${run.topicPrefix}${Topics.retry}`;
-    await kafka.subscribe({ topics: [retry, `${run.topicPrefix}${Topics.deadLetter}`], fromBeginning: true });
-    await kafka.run({
-      eachMessage: ({ topic, message }) => {
-        const value = JSON.parse(message.value?.toString('utf8') ?? '{}') as FailedMessage;
-        if (value.topic?.endsWith(Topics.systemMail)) (topic === retry ? failed : deadLettered).push(value);
-        return Promise.resolve();
-      },
-    });
+    failures = await watchSystemMailFailures('system-mail-outage-e2e');
   }, 240_000);
 
   afterAll(async () => {
-    await kafka?.disconnect();
+    await failures?.stop();
     await product?.stop();
     await outage?.down();
   });
 
   it('every code requested during the outage arrives once the server is back, with one Message-ID each; none dead-lettered', async () => {
-    const addresses = Array.from(
-      { length: 6 },
-      () => `outage-${randomBytes(5).toString('hex')}@example.test`,
-    );
-    // down before the first request: every send fails until it comes back
-    await outage.down();
-    for (const email of addresses) {
-      const res = await apiCall(product.api, 'POST', '/api/v1/auth/code/request', { body: { email } });
-      expect(res.status).toBe(202);
-    }
-    await waitFor(() => Promise.resolve(failed.length >= addresses.length || undefined), {
-      timeoutMs: 30_000,
-      what: 'the failed sends in the retry topic',
+    const outcome = await requestCodesThroughOutage({
+      api: product.api,
+      mail,
+      failures: failures!,
+      down: () => outage.down(),
+      up: () => outage.up(),
     });
-    await new Promise((r) => setTimeout(r, 8000));
-    await outage.up();
-
-    const received = await waitFor(
-      async () => {
-        const all = await Promise.all(addresses.map((a) => readMailbox(mail, a)));
-        return all.every((m) => m.length >= 1) ? all : undefined;
-      },
-      { timeoutMs: 90_000, intervalMs: 500, what: 'every mail after the outage' },
-    );
-    for (const mails of received) {
-      // a duplicate is acceptable only with the same Message-ID
-      expect(new Set(mails.map((m) => m.messageId)).size).toBe(1);
-      expect(codeInMail(mails[0])).toMatch(/^\d{6}$/);
+    // a duplicate is acceptable only with the same Message-ID
+    for (const one of outcome.perAddress) {
+      expect(one.messageIds).toBe(1);
+      expect(one.code).toMatch(/^\d{6}$/);
     }
-    const ids = received.map((mails) => mails[0].messageId);
-    expect(new Set(ids).size).toBe(addresses.length);
-    // the sends really failed, were retried, and none went to the dead-letter topic
-    expect(failed.length).toBeGreaterThanOrEqual(addresses.length);
-    expect(deadLettered).toEqual([]);
-    // the SMTP credentials never reach a failure record
-    for (const f of failed) expect(f.error).not.toContain(mail.password);
-    // the codes the failed messages carried are sealed
-    const codes = received.map((mails) => codeInMail(mails[0]));
-    for (const f of failed)
-      for (const code of codes) expect(f.value).not.toMatch(new RegExp(`(?<![0-9])${code}(?![0-9])`));
+    expect(outcome.distinctMessageIds).toBe(outcome.perAddress.length);
+    // the sends really failed and were retried; none went to the dead-letter topic; no code or password in them
+    expect(outcome.failed).toBeGreaterThanOrEqual(outcome.perAddress.length);
+    expect(outcome.deadLettered).toBe(0);
+    expect(outcome.leaks).toBe(0);
   }, 180_000);
 });

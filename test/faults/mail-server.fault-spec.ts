@@ -9,6 +9,14 @@ import * as fs from 'node:fs';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { parseMailEndpoint, startOwnPostfix, stopOwnPostfix } from '@email-core/stack/mail-server';
+import {
+  devMailServer,
+  recordScenario,
+  requestCodesThroughOutage,
+  startProduct,
+  systemMailEnv,
+  watchSystemMailFailures,
+} from '@email-core/testing';
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -76,4 +84,55 @@ describe('mail server: Postfix stopped and started', () => {
       client.close();
     }
   });
+
+  it('sign-in codes requested while Postfix is stopped all arrive once it starts, one Message-ID each; none dead-lettered', async () => {
+    const mail = devMailServer();
+    if (!mail) throw new Error('no dev mail server: run `npm run stack:up`');
+    const product = await startProduct({
+      appEnv: {
+        ...systemMailEnv(mail),
+        SIGN_IN_CODE_REQUESTS_PER_IP: '1000',
+        // a budget of about 25 s before a dead letter: Postfix stays down for 8 s
+        KAFKA_RETRY_BACKOFF_MS: '1000,2000,4000,6000',
+        KAFKA_RETRY_MAX_ATTEMPTS: '7',
+      },
+    });
+    const failures = await watchSystemMailFailures('mail-server-fault');
+    try {
+      const started = Date.now();
+      const outcome = await requestCodesThroughOutage({
+        api: product.api,
+        mail,
+        failures,
+        down: () => stopOwnPostfix(),
+        up: () => startOwnPostfix(),
+      });
+      for (const one of outcome.perAddress) {
+        expect(one.messageIds).toBe(1);
+        expect(one.code).toMatch(/^\d{6}$/);
+      }
+      expect(outcome.distinctMessageIds).toBe(outcome.perAddress.length);
+      expect(outcome.failed).toBeGreaterThanOrEqual(outcome.perAddress.length);
+      expect(outcome.deadLettered).toBe(0);
+      expect(outcome.leaks).toBe(0);
+      recordScenario({
+        scenario: 'Postfix stopped while sign-in codes are requested',
+        file: __filename,
+        faults: [
+          `postfix stop before ${outcome.perAddress.length} code requests, started again 8 s after every send had failed`,
+        ],
+        compared: {
+          requests: outcome.perAddress.length,
+          mailsArrived: outcome.perAddress.filter((a) => a.mails >= 1).length,
+          distinctMessageIds: outcome.distinctMessageIds,
+          failedSends: outcome.failed,
+          deadLetters: outcome.deadLettered,
+        },
+        durationMs: Date.now() - started,
+      });
+    } finally {
+      await failures.stop();
+      await product.stop();
+    }
+  }, 240_000);
 });

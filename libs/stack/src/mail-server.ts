@@ -496,7 +496,9 @@ function ownPostfixPid(state: StackState): number | undefined {
   const pid = state.mail?.postfixPid;
   if (!pid || !isPidAlive(pid)) return undefined;
   const cmd = pidCommandLine(pid);
-  return cmd === '' || (cmd.includes('master') && readPid(postfixPidFile(localLayout())) === pid) ? pid : undefined;
+  return cmd === '' || (cmd.includes('master') && readPid(postfixPidFile(localLayout())) === pid)
+    ? pid
+    : undefined;
 }
 
 /** Writes the configuration (every `up`, so a changed password or certificate takes effect on the next start). */

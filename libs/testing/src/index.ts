@@ -44,3 +44,9 @@ export {
   type DevMailServer,
   type ReceivedMail,
 } from './dev-mail';
+export {
+  requestCodesThroughOutage,
+  watchSystemMailFailures,
+  type OutageOutcome,
+  type SystemMailFailures,
+} from './system-mail-failures';
