@@ -269,7 +269,9 @@ describe('outlook emulator: Graph errors', () => {
 
   it('over 4 concurrent requests per mailbox → 429 ApplicationThrottled with Retry-After, and stats never see more than 4', async () => {
     const t = await ctx.token(bob);
-    await emu.admin('POST', '/_emulator/faults', { latencyMs: 300 });
+    // long enough that all ten overlap even on a loaded machine (at 300 ms, ten TLS handshakes under CI load
+    // spread over 585 ms and a fifth request found a free slot)
+    await emu.admin('POST', '/_emulator/faults', { latencyMs: 3000 });
     const results = await Promise.all(
       Array.from({ length: 10 }, () =>
         fetch(`${emu.origin}/v1.0/me/mailFolders/inbox`, { headers: { Authorization: `Bearer ${t}` } }),

@@ -63,6 +63,7 @@ describe('system mail while the SMTP server is down (real stack and mail server)
     outage = new Outage(await freePort(), server.submission);
     const smtp = systemMailEnv({ ...server, submission: { host: '127.0.0.1', port: outage.port } });
     product = await startProduct({
+      isolated: true,
       appEnv: {
         ...smtp,
         SIGN_IN_CODE_REQUESTS_PER_IP: '1000',
@@ -71,7 +72,7 @@ describe('system mail while the SMTP server is down (real stack and mail server)
         KAFKA_RETRY_MAX_ATTEMPTS: '7',
       },
     });
-    failures = await watchSystemMailFailures('system-mail-outage-e2e');
+    failures = await watchSystemMailFailures('system-mail-outage-e2e', product);
   }, 240_000);
 
   afterAll(async () => {

@@ -89,6 +89,7 @@ describe('mail server: Postfix stopped and started', () => {
     const mail = devMailServer();
     if (!mail) throw new Error('no dev mail server: run `npm run stack:up`');
     const product = await startProduct({
+      isolated: true,
       appEnv: {
         ...systemMailEnv(mail),
         SIGN_IN_CODE_REQUESTS_PER_IP: '1000',
@@ -97,7 +98,7 @@ describe('mail server: Postfix stopped and started', () => {
         KAFKA_RETRY_MAX_ATTEMPTS: '7',
       },
     });
-    const failures = await watchSystemMailFailures('mail-server-fault');
+    const failures = await watchSystemMailFailures('mail-server-fault', product);
     try {
       const started = Date.now();
       const outcome = await requestCodesThroughOutage({

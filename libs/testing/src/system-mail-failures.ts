@@ -16,20 +16,25 @@ export interface SystemMailFailures {
 }
 
 /**
- * Reads this test run's retry and dead-letter topics from the beginning (a consumer group of its own) and keeps
- * the records about the system-mail topic: how a test sees that sends failed, were retried, and were (not) given up.
+ * Reads the retry and dead-letter topics of one product (its `KAFKA_TOPIC_PREFIX`; start it `isolated`, or other test
+ * files' system mail in the same run is counted too) from the beginning, in a consumer group of its own, and keeps the
+ * records about the system-mail topic: how a test sees that sends failed, were retried, and were (not) given up.
  */
-export async function watchSystemMailFailures(clientId: string): Promise<SystemMailFailures> {
+export async function watchSystemMailFailures(
+  clientId: string,
+  product: { env: Record<string, string> },
+): Promise<SystemMailFailures> {
   const run = currentTestRun();
+  const topicPrefix = product.env.KAFKA_TOPIC_PREFIX ?? run.topicPrefix;
   const consumer = new Kafka({ clientId, brokers: run.kafkaBrokers, logLevel: 0 }).consumer({
     groupId: `${clientId}-${Date.now()}`,
   });
   const failed: FailedMessage[] = [];
   const deadLettered: FailedMessage[] = [];
-  const retry = `${run.topicPrefix}${Topics.retry}`;
+  const retry = `${topicPrefix}${Topics.retry}`;
   await consumer.connect();
   await consumer.subscribe({
-    topics: [retry, `${run.topicPrefix}${Topics.deadLetter}`],
+    topics: [retry, `${topicPrefix}${Topics.deadLetter}`],
     fromBeginning: true,
   });
   await consumer.run({
