@@ -7,7 +7,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:https';
 import path from 'node:path';
 import { microsoftTrust } from './start-env';
-import { ensureStack, mailCaFile, systemMailSmtpEnv, type MailEndpoints } from '@email-core/stack';
+import {
+  ensureStack,
+  imapAdapterEnv,
+  mailCaFile,
+  systemMailSmtpEnv,
+  type MailEndpoints,
+} from '@email-core/stack';
 import { loadDevSecrets } from '@email-core/config';
 
 const root = path.resolve(__dirname, '..');
@@ -145,6 +151,8 @@ async function main(): Promise<void> {
           MAIL_CA_FILE: mailCaFile(),
           // the consumer's mailer sends system mail through submission with the dev login (unless SMTP_URL is set)
           ...systemMailSmtpEnv(endpoints.mail, secrets.DEV_MAIL_PASSWORD, mailCaFile()),
+          // the IMAP adapter reaches this server (127.0.0.1, the project CA) as a user's mail server
+          ...imapAdapterEnv(mailCaFile()),
         }
       : {}),
     PRODUCER_PORT: producerPort,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { encryptionKeys, httpUrl, port, positiveInt } from './fields';
+import { imapEnvShape, toImapHostConfig, type ImapHostConfig } from './imap.config';
 import { infraEnvShape, toInfraConfig, type InfraConfig } from './infra.config';
 import { loadConfig } from './load-config';
 import { mailEnvShape, toMailConfig, type MailConfig } from './mail.config';
@@ -24,6 +25,7 @@ const consumerEnv = z.object({
   ...infraEnvShape,
   ...microsoftEnvShape,
   ...mailEnvShape,
+  ...imapEnvShape,
   CONSUMER_PORT: port(3001),
   KAFKA_GROUP_ID: z
     .string()
@@ -64,6 +66,8 @@ export interface ConsumerConfig extends InfraConfig {
   graphMaxConcurrencyPerMailbox: number;
   tokenEncryptionKeys: Array<{ id: string; key: Buffer }>;
   microsoft: MicrosoftConfig;
+  /** `IMAP_ALLOW_PRIVATE_HOSTS`, `IMAP_CA_FILE`: how the IMAP/SMTP adapter may reach users' mail servers */
+  imap: ImapHostConfig;
   /** the mailer's SMTP submission and sender */
   mail: MailConfig;
   /** consumer-group behaviour shared by every worker of this process */
@@ -124,6 +128,7 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): Consum
     graphMaxConcurrencyPerMailbox: e.GRAPH_MAX_CONCURRENCY_PER_MAILBOX,
     tokenEncryptionKeys: e.TOKEN_ENCRYPTION_KEYS,
     microsoft: toMicrosoftConfig(e),
+    imap: toImapHostConfig(e),
     mail: toMailConfig(e),
     consumers: {
       sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,

@@ -43,6 +43,7 @@ export {
   mailCaFile,
   SYSTEM_MAIL_LOGIN,
   systemMailSmtpEnv,
+  imapAdapterEnv,
 } from './mail-server';
 export { StackUnavailableError } from './service';
 export { readEndpointsFile };
