@@ -444,9 +444,6 @@ export class ImapActions implements MailboxActions {
       return { at: loc, draft: await parseMessage(await fetchSource(c, loc)) };
     });
     const composed = await composeMessage(rebuildOptions(draft, this.deps.account.email, [], undefined));
-    if (composed.envelope.to.length === 0) {
-      throw new ProviderRefusedError(400, 'ErrorInvalidRecipients', 'the draft has no recipients');
-    }
     await this.deliver(composed);
     await this.fileSent(sentCopy(composed.raw, bccOf(draft)), composed.messageId);
     await this.session((c) => expungeMessage(c, at)).catch((err: unknown) => {
@@ -478,6 +475,11 @@ export class ImapActions implements MailboxActions {
   }
 
   private deliver(composed: ComposedMessage): Promise<void> {
+    if (composed.envelope.to.length === 0) {
+      return Promise.reject(
+        new ProviderRefusedError(400, 'ErrorInvalidRecipients', 'the mail has no recipients'),
+      );
+    }
     const { smtp } = this.deps.account;
     return sendRawMail(smtp, this.deps.policy, composed.envelope, composed.raw, {
       resolveHost: this.deps.resolveHost,
