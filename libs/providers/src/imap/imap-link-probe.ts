@@ -1,10 +1,9 @@
-import { isIP } from 'node:net';
-import { rootCertificates } from 'node:tls';
 import { createTransport } from 'nodemailer';
 import { ProviderRefusedError, ProviderUnavailableError, ReauthRequiredError } from '../port';
 import { HostLookupError, HostNotAllowedError, resolveAllowedHost } from './host-guard';
 import { withImapSession } from './imap-connection';
 import type { HostPolicy, ImapAccountSettings, MailServerSettings } from './imap-settings';
+import { smtpTransportOptions } from './imap-smtp';
 
 /**
  * Why the servers a user typed cannot be linked. Each names the server it concerns and what the user can do:
@@ -97,7 +96,8 @@ export function imapCheckError(err: unknown): MailLinkCheckError {
 
 /**
  * Authenticates to the SMTP (submission) server and quits, through the host guard: nodemailer connects to the
- * resolved address with the typed name as TLS servername, and `forceAuth` makes it try AUTH even when the server
+ * resolved address with the typed name as TLS servername (the options sending uses, `smtpTransportOptions`), and
+ * `forceAuth` makes it try AUTH even when the server
  * offers none (a server that takes mail without a login is not a submission server for this mailbox).
  * `starttls` requires STARTTLS; `none` never upgrades and is refused unless the policy allows private hosts.
  */
@@ -116,32 +116,18 @@ export async function checkSmtpLogin(
     throw smtpCheckError(err);
   }
   const timeout = options.connectTimeoutMs ?? 10_000;
-  const servername = isIP(server.host) === 0 ? server.host : undefined;
-  const transport = createTransport({
-    host: address,
-    port: server.port,
-    secure: server.security === 'tls',
-    requireTLS: server.security === 'starttls',
-    ignoreTLS: server.security === 'none',
-    auth: { user: server.username, pass: server.password },
-    forceAuth: true,
-    tls: {
-      ...(policy.ca?.length ? { ca: [...rootCertificates, ...policy.ca] } : {}),
-      ...(servername ? { servername } : {}),
-      minVersion: 'TLSv1.2',
-    },
-    connectionTimeout: timeout,
-    greetingTimeout: timeout,
-    socketTimeout: timeout * 2,
-    logger: false,
-    debug: false,
-  });
+  let transport: ReturnType<typeof createTransport> | undefined;
   try {
+    // the sending path's own options (the same TLS and CA rules), and AUTH tried even when not offered
+    transport = createTransport({
+      ...smtpTransportOptions(server, policy, address, { connectMs: timeout, socketMs: timeout * 2 }),
+      forceAuth: true,
+    });
     await transport.verify();
   } catch (err) {
     throw smtpCheckError(err);
   } finally {
-    transport.close();
+    transport?.close();
   }
 }
 
