@@ -305,9 +305,10 @@ async function livePage(
     return { messages: [], removedIds: [], cursor: caughtUp(state) };
   }
   const changed: number[] = [];
-  // UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE m VANISHED): the VANISHED (EARLIER) answers reach `vanished`
+  // UID FETCH 1:<max> (UID FLAGS) (CHANGEDSINCE m VANISHED): the VANISHED (EARLIER) answers reach `vanished`.
+  // Not `1:*`: `*` is the highest UID left, so an expunged message above it would never be reported.
   for await (const msg of client.fetch(
-    '1:*',
+    `1:${MAX_UID}`,
     { uid: true, flags: true },
     { uid: true, changedSince: BigInt(state.m) },
   )) {
@@ -330,6 +331,9 @@ async function livePage(
   }
   return { messages, removedIds, cursor: caughtUp(state) };
 }
+
+/** the highest UID there can be (RFC 3501: a non-zero 32-bit number) */
+const MAX_UID = 4294967295;
 
 /** the folder's UIDs after `after`, ascending */
 async function uidsAfter(client: ImapFlow, after: number): Promise<number[]> {
