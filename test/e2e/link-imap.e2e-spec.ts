@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ImapFlow } from 'imapflow';
 import { Kafka, type Consumer } from 'kafkajs';
 import { Client } from 'pg';
 import { Topics, type SyncRequested } from '@email-core/contracts';
@@ -11,6 +13,7 @@ import {
   spawnApp,
   startProduct,
   waitFor,
+  waitForAccountStatus,
   waitForHealthy,
   type DevMailServer,
   type RunningProduct,
@@ -223,6 +226,50 @@ describe('POST /accounts/imap (real stack and mail server)', () => {
     });
   }, 60_000);
 
+  it('the consumer then syncs the linked mailbox: synced, its INBOX mail mirrored', async () => {
+    const user = await signUp(product.api);
+    const email = address('synced');
+    const subject = `linked over IMAP ${randomBytes(4).toString('hex')}`;
+    // a mail already in the mailbox before the link
+    const client = new ImapFlow({
+      host: mail.imap.host,
+      port: mail.imap.port,
+      secure: false,
+      doSTARTTLS: true,
+      auth: { user: email, pass: mail.password },
+      tls: { ca: readFileSync(mail.caFile, 'utf8') },
+      logger: false,
+    });
+    await client.connect();
+    try {
+      await client.append(
+        'INBOX',
+        `From: someone@example.test\r\nTo: ${email}\r\nSubject: ${subject}\r\nMessage-ID: <${randomBytes(6).toString('hex')}@example.test>\r\n\r\nhello\r\n`,
+      );
+    } finally {
+      await client.logout().catch(() => undefined);
+    }
+
+    const res = await link(user.token, settings(email));
+    expect(res.status).toBe(201);
+    await waitForAccountStatus(product.api, user.token, 'synced', {
+      accountId: res.body.id,
+      timeoutMs: 60_000,
+    });
+    const messages = await waitFor(
+      async () => {
+        const page = await call<{ items: Array<{ subject: string }> }>(
+          'GET',
+          `/api/v1/accounts/${res.body.id}/messages`,
+          { token: user.token },
+        );
+        return page.body.items?.some((m) => m.subject === subject) ? page.body.items : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the mail mirrored' },
+    );
+    expect(messages.map((m) => m.subject)).toContain(subject);
+  }, 120_000);
+
   it('links over implicit TLS (IMAPS) too', async () => {
     const user = await signUp(product.api);
     const email = address('imaps');
@@ -254,23 +301,25 @@ describe('POST /accounts/imap (real stack and mail server)', () => {
     expect(await accountsOf(user.token)).toHaveLength(1);
   }, 60_000);
 
-  it.each([
+  const refusals: Array<[string, string, { imap?: Partial<Server>; smtp?: Partial<Server> }, string]> = [
     [
       'a wrong IMAP password',
-      { imap: { password: `wrong-imap-${randomBytes(6).toString('hex')}` } },
       'IMAP_AUTH_FAILED',
+      { imap: { password: `wrong-imap-${randomBytes(6).toString('hex')}` } },
       'imap',
     ],
     [
       'a wrong SMTP password',
-      { smtp: { password: `wrong-smtp-${randomBytes(6).toString('hex')}` } },
       'SMTP_AUTH_FAILED',
+      { smtp: { password: `wrong-smtp-${randomBytes(6).toString('hex')}` } },
       'smtp',
     ],
-    ['TLS spoken to the STARTTLS port', { imap: { security: 'tls' as const } }, 'IMAP_TLS_FAILED', 'imap'],
-  ])(
+    ['TLS spoken to the STARTTLS port', 'IMAP_TLS_FAILED', { imap: { security: 'tls' } }, 'imap'],
+  ];
+
+  it.each(refusals)(
     '%s: 422 %s, nothing stored',
-    async (_name, over, code, server) => {
+    async (_name, code, over, server) => {
       const user = await signUp(product.api);
       const email = address('refused');
       const res = await link(user.token, settings(email, over));
