@@ -396,6 +396,26 @@ describe('POST /accounts/imap (real stack and mail server)', () => {
     expect(await accountsOf(user.token)).toEqual([]);
   }, 60_000);
 
+  it('is documented in the OpenAPI document: the body schema, 201/200, 400, 422 and 429', async () => {
+    const res = await fetch(`${product.api}/api/docs-json`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            requestBody?: { content: Record<string, { schema: { required?: string[] } }> };
+            responses: Record<string, unknown>;
+          }
+        >
+      >;
+    };
+    const op = doc.paths['/api/v1/accounts/imap']?.post;
+    expect(op?.requestBody?.content['application/json'].schema.required).toEqual(['email', 'imap', 'smtp']);
+    expect(Object.keys(op?.responses ?? {}).sort()).toEqual(['200', '201', '400', '401', '422', '429']);
+  }, 30_000);
+
   it('no password in any API answer, either producer log, the consumer log or any Kafka message', async () => {
     expect(secrets.size).toBeGreaterThanOrEqual(3);
     // the outbox rows written above reach Kafka: wait until the sync requests are read back
