@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './config-error';
+import { demoImapEnvShape, toDemoImapConfig, type DemoImapConfig } from './demo-imap.config';
 import { encryptionKeys, httpUrl, port, positiveInt, secret } from './fields';
 import { imapEnvShape, toImapHostConfig, type ImapHostConfig } from './imap.config';
 import { infraEnvShape, toInfraConfig, type InfraConfig } from './infra.config';
@@ -12,6 +13,7 @@ const producerEnv = z.object({
   ...infraEnvShape,
   ...microsoftEnvShape,
   ...imapEnvShape,
+  ...demoImapEnvShape,
   PRODUCER_PORT: port(3000),
   PUBLIC_BASE_URL: httpUrl.default('http://127.0.0.1:3000'),
   CORS_ORIGINS: z
@@ -70,6 +72,11 @@ export interface ProducerConfig extends InfraConfig {
   microsoft: MicrosoftConfig;
   /** `IMAP_ALLOW_PRIVATE_HOSTS`, `IMAP_CA_FILE`: how the IMAP/SMTP adapter may reach users' mail servers */
   imap: ImapHostConfig;
+  /**
+   * `DEMO_IMAP_*`: the stack's demo IMAP mailbox for the dashboard's "Use the demo mailbox" (development only;
+   * null otherwise)
+   */
+  demoImap: DemoImapConfig | null;
   webhook: {
     /** larger notification POSTs are answered 413 and not read further */
     maxBodyBytes: number;
@@ -150,6 +157,7 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
     tokenEncryptionKeys: e.TOKEN_ENCRYPTION_KEYS,
     microsoft: toMicrosoftConfig(e),
     imap: toImapHostConfig(e),
+    demoImap: toDemoImapConfig(e),
     webhook: {
       maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
       ratePerMinute: e.WEBHOOK_RATE_LIMIT_PER_MINUTE,

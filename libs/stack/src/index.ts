@@ -45,6 +45,16 @@ export {
   systemMailSmtpEnv,
   imapAdapterEnv,
 } from './mail-server';
+export {
+  DEMO_FOLDERS,
+  DEMO_IMAP_ADDRESS,
+  DEMO_MESSAGE_COUNT,
+  demoMessages,
+  fillDemoMailbox,
+  type DemoMailboxOptions,
+  type DemoMailboxResult,
+  type DemoMailboxTarget,
+} from './demo-mailbox';
 export { StackUnavailableError } from './service';
 export { readEndpointsFile };
 
