@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { encryptionKeys, httpUrl, port, positiveInt } from './fields';
+import { booleanFlag, encryptionKeys, httpUrl, port, positiveInt } from './fields';
 import { imapEnvShape, toImapHostConfig, type ImapHostConfig } from './imap.config';
 import { infraEnvShape, toInfraConfig, type InfraConfig } from './infra.config';
 import { loadConfig } from './load-config';
@@ -57,6 +57,22 @@ const consumerEnv = z.object({
     .min(0, 'must be 0 (off) or a positive number of seconds')
     .max(7 * 24 * 3600, 'must be at most 604800 (a week)')
     .default(900),
+  /** false: no IMAP watcher in this process (the reconciliation alone keeps IMAP mailboxes converged) */
+  IMAP_IDLE_ENABLED: booleanFlag(true),
+  /** IMAP IDLE connections this process keeps at most; accounts beyond it are polled (0: poll every account) */
+  IMAP_MAX_CONNECTIONS: z.coerce
+    .number({ invalid_type_error: 'must be a number of connections' })
+    .int('must be a whole number of connections')
+    .min(0, 'must be 0 (poll every account) or more')
+    .max(100_000, 'must be at most 100000')
+    .default(500),
+  /** seconds between STATUS polls of an IMAP account's folders (the ones IDLE does not watch; every folder beyond the budget) */
+  IMAP_STATUS_POLL_SECONDS: z.coerce
+    .number({ invalid_type_error: 'must be a number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(5, 'must be at least 5 seconds')
+    .max(3600, 'must be at most 3600 (an hour)')
+    .default(60),
 });
 
 export interface ConsumerConfig extends InfraConfig {
@@ -109,6 +125,15 @@ export interface ConsumerConfig extends InfraConfig {
     /** how long the change log keeps changes for reconnecting clients */
     changesRetentionHours: number;
   };
+  /** the IMAP watcher (IDLE on INBOX, STATUS polls of the other folders; polls only beyond the budget) */
+  imapIdle: {
+    /** `IMAP_IDLE_ENABLED` */
+    enabled: boolean;
+    /** `IMAP_MAX_CONNECTIONS`: IDLE connections this process keeps at most */
+    maxConnections: number;
+    /** `IMAP_STATUS_POLL_SECONDS` in ms */
+    statusPollMs: number;
+  };
   reconcile: {
     /**
      * every this many ms, one worker process (a shared claim) asks each synced account for a delta round over all
@@ -153,6 +178,11 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): Consum
       concurrentPartitions: e.NOTIFY_CONCURRENT_PARTITIONS,
       maxBatchWaitMs: e.NOTIFY_MAX_BATCH_WAIT_MS,
       changesRetentionHours: e.CHANGES_RETENTION_HOURS,
+    },
+    imapIdle: {
+      enabled: e.IMAP_IDLE_ENABLED,
+      maxConnections: e.IMAP_MAX_CONNECTIONS,
+      statusPollMs: e.IMAP_STATUS_POLL_SECONDS * 1000,
     },
     reconcile: { intervalMs: e.RECONCILE_INTERVAL_SECONDS * 1000 },
   };

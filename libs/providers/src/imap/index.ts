@@ -25,3 +25,15 @@ export {
   checkSmtpLogin,
   type MailLinkFailure,
 } from './imap-link-probe';
+export {
+  ImapIdleConnection,
+  diffFolderStatuses,
+  folderStatuses,
+  pollFolderStatuses,
+  readFolderStatuses,
+  statusFingerprint,
+  type FolderStatuses,
+  type ImapChangeKind,
+  type ImapIdleOptions,
+  type ImapWatchChange,
+} from './imap-idle';
