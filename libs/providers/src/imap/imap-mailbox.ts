@@ -363,8 +363,14 @@ export async function toRemoteMessage(
   box: Pick<MailboxObject, 'path' | 'uidValidity'>,
   msg: FetchMessageObject,
 ): Promise<RemoteMessage> {
+  // a message whose MIME cannot be parsed is still mirrored (from its envelope, without a body): one broken mail
+  // must not stop its folder's sync for good
   const parsed = msg.source
-    ? await simpleParser(msg.source, { skipHtmlToText: false, skipTextToHtml: true, skipTextLinks: true })
+    ? await simpleParser(msg.source, {
+        skipHtmlToText: false,
+        skipTextToHtml: true,
+        skipTextLinks: true,
+      }).catch(() => undefined)
     : undefined;
   const env = msg.envelope;
   const flags = msg.flags ?? new Set<string>();
