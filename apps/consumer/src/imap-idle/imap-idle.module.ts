@@ -1,12 +1,20 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ConsumerConfig } from '@email-core/config';
 import { IdlePokes } from './idle-pokes';
-import { IMAP_IDLE_SETTINGS, type ImapIdleSettings } from './imap-idle.settings';
+import {
+  IMAP_IDLE_SETTINGS,
+  IMAP_WATCH_DRIVER,
+  imapWatchDriver,
+  type ImapIdleSettings,
+  type ImapWatchDriver,
+} from './imap-idle.settings';
 import { ImapIdleWatcher } from './imap-idle.watcher';
 import { ImapAccounts } from './imap-accounts';
 
 export interface ImapIdleModuleOptions {
   settings?: Partial<ImapIdleSettings>;
+  /** the IMAP side (tests); default the adapter's IDLE connection and STATUS poll */
+  driver?: ImapWatchDriver;
 }
 
 /**
@@ -38,6 +46,7 @@ export class ImapIdleModule {
       imports: [mirror],
       providers: [
         { provide: IMAP_IDLE_SETTINGS, useValue: settings },
+        { provide: IMAP_WATCH_DRIVER, useValue: options.driver ?? imapWatchDriver },
         ImapAccounts,
         IdlePokes,
         ImapIdleWatcher,

@@ -1,3 +1,12 @@
+import {
+  ImapIdleConnection,
+  pollFolderStatuses,
+  type FolderStatuses,
+  type HostPolicy,
+  type ImapIdleOptions,
+  type MailServerSettings,
+} from '@email-core/providers';
+
 /** How the IMAP watcher runs (from `config.imapIdle`; tests shorten the timings). */
 export interface ImapIdleSettings {
   /** false: no watcher in this process */
@@ -20,3 +29,23 @@ export interface ImapIdleSettings {
 }
 
 export const IMAP_IDLE_SETTINGS = Symbol('IMAP_IDLE_SETTINGS');
+
+/** The IMAP side of the watcher: an IDLE connection, a STATUS poll (the adapter's; tests give their own). */
+export interface ImapWatchDriver {
+  start(options: ImapIdleOptions): Promise<IdleConnectionHandle>;
+  poll(server: MailServerSettings, policy: HostPolicy): Promise<FolderStatuses>;
+}
+
+/** what the watcher needs of an open IDLE connection */
+export interface IdleConnectionHandle {
+  /** settles when the connection is gone (with the reason) or closed by us (undefined) */
+  readonly ended: Promise<Error | undefined>;
+  close(): Promise<void>;
+}
+
+export const IMAP_WATCH_DRIVER = Symbol('IMAP_WATCH_DRIVER');
+
+export const imapWatchDriver: ImapWatchDriver = {
+  start: (options) => ImapIdleConnection.start(options),
+  poll: (server, policy) => pollFolderStatuses(server, policy),
+};

@@ -11,9 +11,7 @@ import { Topics } from '@email-core/contracts';
 import {
   CredentialsNotFoundError,
   diffFolderStatuses,
-  ImapIdleConnection,
   parseImapSettings,
-  pollFolderStatuses,
   ProviderRegistry,
   ReauthRequiredError,
   type FolderStatuses,
@@ -26,7 +24,13 @@ import { PartitionAssignments } from '../messaging/partition-assignments';
 import { PeriodicTask } from '../messaging/periodic-task';
 import { ownedAccounts, planConnections } from './connection-plan';
 import { IdlePokes } from './idle-pokes';
-import { IMAP_IDLE_SETTINGS, type ImapIdleSettings } from './imap-idle.settings';
+import {
+  IMAP_IDLE_SETTINGS,
+  IMAP_WATCH_DRIVER,
+  type IdleConnectionHandle,
+  type ImapIdleSettings,
+  type ImapWatchDriver,
+} from './imap-idle.settings';
 import { ImapAccounts } from './imap-accounts';
 import { PokeCoalescer } from './poke-coalescer';
 import { reconnectDelayMs } from './reconnect-backoff';
@@ -39,7 +43,7 @@ const STABLE_MS = 60_000;
 /** One account with an IDLE connection (or on its way to one). */
 interface IdleWatch {
   id: string;
-  connection?: ImapIdleConnection;
+  connection?: IdleConnectionHandle;
   /** a connect in progress */
   opening?: Promise<void>;
   /** the next reconnect */
@@ -92,7 +96,7 @@ export class ImapIdleWatcher implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly pollTask: PeriodicTask;
   private partitionCount: number | undefined;
   private refreshing: Promise<void> | undefined;
-  private refreshAgain = false;
+  private refreshQueued: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
 
@@ -105,6 +109,7 @@ export class ImapIdleWatcher implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly registry: ProviderRegistry,
     private readonly accounts: ImapAccounts,
     private readonly pokes: IdlePokes,
+    @Inject(IMAP_WATCH_DRIVER) private readonly driver: ImapWatchDriver,
   ) {
     this.policy = config.imap;
     this.coalescer = new PokeCoalescer({
@@ -131,7 +136,8 @@ export class ImapIdleWatcher implements OnApplicationBootstrap, OnModuleDestroy 
     this.stopped = true;
     this.unsubscribe?.();
     await Promise.all([this.refreshTask.stop(), this.pollTask.stop()]);
-    await this.refreshing?.catch(() => undefined);
+    await this.refreshing;
+    await this.refreshQueued;
     const closing = [...this.watches.values()].map((w) => this.stopWatch(w));
     this.polled.clear();
     await Promise.allSettled(closing);
@@ -153,25 +159,23 @@ export class ImapIdleWatcher implements OnApplicationBootstrap, OnModuleDestroy 
 
   /**
    * Reads the linked IMAP accounts and the assignment again, and opens / closes / moves connections to match.
-   * Concurrent calls share one run (and ask for one more after it).
+   * Resolves once a run that started after the call has finished; calls during a run share one more run after it.
    */
   refresh(): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    if (this.refreshing) {
-      this.refreshAgain = true;
+    if (!this.refreshing) {
+      this.refreshing = this.refreshNow()
+        .catch((err: unknown) => this.logger.warn(`IMAP accounts not refreshed: ${(err as Error).message}`))
+        .finally(() => {
+          this.refreshing = undefined;
+        });
       return this.refreshing;
     }
-    const run = this.refreshNow()
-      .catch((err: unknown) => this.logger.warn(`IMAP accounts not refreshed: ${(err as Error).message}`))
-      .finally(() => {
-        this.refreshing = undefined;
-        if (this.refreshAgain && !this.stopped) {
-          this.refreshAgain = false;
-          void this.refresh();
-        }
-      });
-    this.refreshing = run;
-    return run;
+    this.refreshQueued ??= this.refreshing.then(() => {
+      this.refreshQueued = undefined;
+      return this.refresh();
+    });
+    return this.refreshQueued;
   }
 
   private async refreshNow(): Promise<void> {
@@ -244,11 +248,11 @@ export class ImapIdleWatcher implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private async open(w: IdleWatch): Promise<void> {
-    let connection: ImapIdleConnection;
+    let connection: IdleConnectionHandle;
     try {
       const settings = await this.settingsOf(w.id);
       if (w.stopped) return;
-      connection = await ImapIdleConnection.start({
+      connection = await this.driver.start({
         server: settings.imap,
         policy: this.policy,
         statusPollMs: this.settings.statusPollMs,
@@ -282,7 +286,11 @@ export class ImapIdleWatcher implements OnApplicationBootstrap, OnModuleDestroy 
       void this.stopWatch(w);
       return;
     }
-    this.logger.warn(`IMAP IDLE of account ${w.id} could not connect (${(err as Error).message})`);
+    // the first failure and every 10th after it are warnings; the retries between them are debug noise
+    const log = w.attempt % 10 === 0 ? 'warn' : 'debug';
+    this.logger[log](
+      `IMAP IDLE of account ${w.id} could not connect (${(err as Error).message}; attempt ${w.attempt + 1})`,
+    );
     this.reconnectLater(w);
   }
 
@@ -323,6 +331,11 @@ export class ImapIdleWatcher implements OnApplicationBootstrap, OnModuleDestroy 
 
   // ---- polled accounts ----
 
+  /** polls every account beyond the budget now (the periodic task's work; tests) */
+  pollNow(): Promise<void> {
+    return this.pollAll();
+  }
+
   private async pollAll(): Promise<void> {
     const ids = [...this.polled.keys()];
     let next = 0;
@@ -339,7 +352,7 @@ export class ImapIdleWatcher implements OnApplicationBootstrap, OnModuleDestroy 
     let statuses: FolderStatuses;
     try {
       const settings = await this.settingsOf(id);
-      statuses = await pollFolderStatuses(settings.imap, this.policy);
+      statuses = await this.driver.poll(settings.imap, this.policy);
     } catch (err) {
       if (!this.halt(id, err)) {
         this.logger.debug(`IMAP account ${id}: STATUS poll failed (${(err as Error).message})`);
