@@ -44,13 +44,16 @@ const settings: ImapAccountSettings = {
 };
 
 const unused = new Proxy({}, { get: () => () => Promise.reject(new Error('not used here')) });
-const mailbox: Mailbox = new ImapMailbox({
-  accountId: randomUUID(),
-  settings: () => Promise.resolve(settings),
-  policy,
-  actions: unused as MailboxActions,
-  attachments: unused as MailboxAttachments,
-});
+const reader = (pageBytes?: number): Mailbox =>
+  new ImapMailbox({
+    accountId: randomUUID(),
+    settings: () => Promise.resolve(settings),
+    policy,
+    actions: unused as MailboxActions,
+    attachments: unused as MailboxAttachments,
+    ...(pageBytes ? { pageBytes } : {}),
+  });
+const mailbox = reader();
 
 /** a session of the test's own, as another mail client */
 async function elsewhere<T>(work: (client: ImapFlow) => Promise<T>): Promise<T> {
@@ -91,12 +94,12 @@ async function append(path: string, subject: string, flags: string[] = []): Prom
 const uidOf = (id: string) => Number(id.split('.')[1]);
 
 /** every page from `first` until caught up */
-async function readAll(first: Parameters<Mailbox['changes']>[0], pageSize: number) {
+async function readAll(first: Parameters<Mailbox['changes']>[0], pageSize: number, from = mailbox) {
   const pages: ChangesPage[] = [];
-  let page = await mailbox.changes(first, pageSize);
+  let page = await from.changes(first, pageSize);
   pages.push(page);
   while (page.nextCursor) {
-    page = await mailbox.changes({ cursor: page.nextCursor }, pageSize);
+    page = await from.changes({ cursor: page.nextCursor }, pageSize);
     pages.push(page);
   }
   return {
@@ -152,6 +155,12 @@ describe('the IMAP reader on the stack mail server', () => {
     expect(first.changeKey).toMatch(/^\d+$/);
     expect(read.messages[1].isRead).toBe(true);
     live = read.cursor;
+  });
+
+  it('cuts a page at its byte budget, one message a page at least', async () => {
+    const read = await readAll({ folderId: FOLDER }, 3, reader(1));
+    expect(read.pages.map((p) => p.messages.length)).toEqual([1, 1, 1, 1, 1]);
+    expect(read.messages.map((m) => m.id)).toEqual(ids);
   });
 
   it('answers nothing from a cursor when nothing changed', async () => {

@@ -53,7 +53,15 @@ export interface ImapMailboxOptions {
   actions: MailboxActions;
   attachments: MailboxAttachments;
   watch?: MailboxWatch;
+  /**
+   * a page holds at most this many bytes of messages (their RFC822.SIZE; at least one message), whatever the page
+   * size asked for: every message of a page is fetched whole (default 20 MiB)
+   */
+  pageBytes?: number;
 }
+
+/** The bytes of messages one page fetches at most, unless a single message is larger. */
+export const IMAP_DEFAULT_PAGE_BYTES = 20 * 1024 * 1024;
 
 /**
  * One account's IMAP mailbox through the provider port: the reader (folder tree, a folder's changes over
@@ -86,7 +94,10 @@ export class ImapMailbox implements Mailbox {
   }
 
   changes(from: ChangesFrom, pageSize = IMAP_DEFAULT_PAGE_SIZE): Promise<ChangesPage> {
-    const size = Math.max(1, Math.floor(pageSize));
+    const size: PageLimit = {
+      count: Math.max(1, Math.floor(pageSize)),
+      bytes: this.options.pageBytes ?? IMAP_DEFAULT_PAGE_BYTES,
+    };
     let stored: ImapCursorState | undefined;
     if ('cursor' in from) {
       stored = decodeImapCursor(from.cursor);
@@ -267,12 +278,12 @@ async function initialPage(
   client: ImapFlow,
   box: MailboxObject,
   state: ImapCursorState,
-  pageSize: number,
+  limit: PageLimit,
 ): Promise<ChangesPage> {
   const uids = box.exists > 0 ? await uidsAfter(client, state.after) : [];
-  const served = uids.slice(0, pageSize);
+  const served = await pageOf(client, uids, limit);
   const messages = await fetchMessages(client, box, served);
-  if (uids.length > pageSize) {
+  if (uids.length > served.length) {
     return {
       messages,
       removedIds: [],
@@ -290,7 +301,7 @@ async function livePage(
   client: ImapFlow,
   box: MailboxObject,
   stored: ImapCursorState,
-  pageSize: number,
+  limit: PageLimit,
   vanished: number[],
 ): Promise<ChangesPage> {
   const condstore = box.highestModseq !== undefined && !box.noModseq;
@@ -315,14 +326,14 @@ async function livePage(
     if (msg.uid > state.after) changed.push(msg.uid);
   }
   changed.sort((a, b) => a - b);
-  const served = changed.slice(0, pageSize);
+  const served = await pageOf(client, changed, limit);
   const messages = await fetchMessages(client, box, served);
   const removedIds = firstPage
     ? [...new Set(vanished)].map((uid) =>
         encodeMessageId({ path: box.path, uidValidity: box.uidValidity, uid }),
       )
     : [];
-  if (changed.length > pageSize) {
+  if (changed.length > served.length) {
     return {
       messages,
       removedIds,
@@ -330,6 +341,28 @@ async function livePage(
     };
   }
   return { messages, removedIds, cursor: caughtUp(state) };
+}
+
+interface PageLimit {
+  count: number;
+  bytes: number;
+}
+
+/** the first UIDs of `uids` that fit a page: at most `count`, and at most `bytes` of messages (at least one) */
+async function pageOf(client: ImapFlow, uids: number[], limit: PageLimit): Promise<number[]> {
+  const candidates = uids.slice(0, limit.count);
+  if (candidates.length <= 1) return candidates;
+  const sized = await client.fetchAll(candidates.join(','), { uid: true, size: true }, { uid: true });
+  const sizes = new Map(sized.map((m) => [m.uid, m.size ?? 0]));
+  const page: number[] = [];
+  let bytes = 0;
+  for (const uid of candidates) {
+    const size = sizes.get(uid) ?? 0; // gone meanwhile: nothing to fetch
+    if (page.length > 0 && bytes + size > limit.bytes) break;
+    page.push(uid);
+    bytes += size;
+  }
+  return page;
 }
 
 /** the highest UID there can be (RFC 3501: a non-zero 32-bit number) */

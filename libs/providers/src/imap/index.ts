@@ -15,7 +15,14 @@ export {
   type ImapSessionOptions,
 } from './imap-connection';
 export { IMAP_SETTINGS_NEVER_EXPIRE, ImapCredentialVault, parseImapSettings } from './imap-vault';
-export { IMAP_DEFAULT_PAGE_SIZE, IMAP_WELL_KNOWN, ImapMailbox, folderTree, idleWatch } from './imap-mailbox';
+export {
+  IMAP_DEFAULT_PAGE_BYTES,
+  IMAP_DEFAULT_PAGE_SIZE,
+  IMAP_WELL_KNOWN,
+  ImapMailbox,
+  folderTree,
+  idleWatch,
+} from './imap-mailbox';
 export { ImapProvider, imapProvider, type ImapProviderOptions } from './imap.provider';
 export {
   MAIL_LINK_FAILURES,
