@@ -82,6 +82,8 @@ export interface ProviderLimits {
 export interface ProviderFixture {
   /** what the provider cannot do (none: every scenario as written) */
   readonly limits?: ProviderLimits;
+  /** consumer settings the provider's runs need (e.g. its own watcher kept out of the scenarios) */
+  readonly env?: Record<string, string>;
   /** only for a provider whose channels deliver in-process: adds the live-changes-through-the-watch scenario */
   readonly watch?: InProcessWatch;
   /** the `mail_accounts.provider` value of its accounts */
@@ -134,7 +136,7 @@ export function describeMirrorCore(name: string, fixture: ProviderFixture): void
       harness = await startConsumerHarness({
         name: `mirror-${fixture.provider}`,
         // small pages: a first sync and a rebuild page through every folder of more than 5 messages
-        env: { SYNC_PAGE_SIZE: '5' },
+        env: { ...fixture.env, SYNC_PAGE_SIZE: '5' },
         app: { mailProviders: [adapter] },
         observe: [Topics.events],
       });
