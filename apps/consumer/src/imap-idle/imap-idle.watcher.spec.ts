@@ -111,7 +111,10 @@ describe('ImapIdleWatcher', () => {
           }),
       }),
     } as unknown as Kafka;
-    const topics = { name: (t: string) => `test.${t}` } as unknown as KafkaTopics;
+    const topics = {
+      name: (t: string) => `test.${t}`,
+      ready: () => Promise.resolve(true),
+    } as unknown as KafkaTopics;
     const imapAccounts = { linked: () => Promise.resolve([...accounts]) } as unknown as ImapAccounts;
     const idlePokes = {
       publish: (accountId: string, poke: CoalescedPoke) => pokes.push({ accountId, poke }),

@@ -179,6 +179,8 @@ export class ImapIdleWatcher implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private async refreshNow(): Promise<void> {
+    // the database migrated and the topics there (the workers' own gate): until then nothing is owned anyway
+    if (!(await this.topics.ready())) return;
     const assigned = this.assignments.of(Topics.mailboxPokes);
     const linked = await this.accounts.linked();
     this.tags = new Map(linked.map((a) => [a.id, a.credentialTag]));
