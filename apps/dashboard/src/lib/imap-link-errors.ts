@@ -35,6 +35,8 @@ export interface ImapLinkProblem {
   code?: string;
   server?: 'imap' | 'smtp';
   fields: Partial<Record<ImapField, string>>;
+  /** the field the focus goes to (else the first marked one) */
+  focus?: ImapField;
 }
 
 const NAME = { imap: 'IMAP', smtp: 'SMTP' } as const;
@@ -95,6 +97,7 @@ export function describeImapLinkError(error: unknown): ImapLinkProblem {
         code,
         server: s,
         text: `The ${name} server refused the password. Check the ${name} user name and password.`,
+        focus: `${s}.password`,
         fields: {
           [`${s}.username`]: `The ${name} server did not accept this user name with the password.`,
           [`${s}.password`]: `The ${name} server refused this password.`,

@@ -36,16 +36,27 @@ export function ConnectImapForm({
 }) {
   const [form, setForm] = useState<ImapForm>(() => emptyImapForm(initialEmail));
   const [problem, setProblem] = useState<ImapLinkProblem | null>(null);
+  /** bumped to move the focus to the first marked field once React has rendered the marks */
+  const [focusTick, setFocusTick] = useState(0);
+  const formRef = useRef<HTMLFormElement>(null);
+  const focusFor = useRef<ImapField | undefined>(undefined);
   const link = useLinkImap();
   const demo = useDemoImap(true);
   const ids = { title: useId(), error: useId(), status: useId(), email: useId(), same: useId() };
   const emailInput = useRef<HTMLInputElement>(null);
-  const errorBox = useRef<HTMLDivElement>(null);
   const domain = form.email.includes('@') ? form.email.slice(form.email.indexOf('@') + 1).trim() : '';
 
   useEffect(() => {
     emailInput.current?.focus();
   }, []);
+  useEffect(() => {
+    if (focusTick === 0 || !formRef.current) return;
+    const wanted = focusFor.current;
+    const target =
+      (wanted && formRef.current.querySelector<HTMLElement>(`[data-field="${wanted}"]`)) ||
+      formRef.current.querySelector<HTMLElement>('[aria-invalid="true"]');
+    target?.focus();
+  }, [focusTick]);
 
   const fieldError = (f: ImapField) => problem?.fields[f];
   const edit = (next: (f: ImapForm) => ImapForm) => setForm((f) => next(f));
@@ -56,7 +67,8 @@ export function ConnectImapForm({
     const fields = checkImapForm(form);
     if (Object.keys(fields).length > 0) {
       setProblem({ text: 'Some settings are missing or not valid: check the marked fields.', fields });
-      focusFirstInvalid(e.currentTarget);
+      focusFor.current = undefined;
+      setFocusTick((t) => t + 1);
       return;
     }
     setProblem(null);
@@ -71,8 +83,8 @@ export function ConnectImapForm({
         const p = describeImapLinkError(err);
         setProblem(p);
         // the sentence is announced (role=alert); the focus goes to the first field it marks, if any
-        const formEl = errorBox.current?.closest('form');
-        if (formEl && Object.keys(p.fields).length > 0) focusFirstInvalid(formEl);
+        focusFor.current = p.focus;
+        if (Object.keys(p.fields).length > 0) setFocusTick((t) => t + 1);
       },
     });
   };
@@ -92,6 +104,7 @@ export function ConnectImapForm({
   return (
     <section className="accounts-imap" aria-labelledby={ids.title}>
       <form
+        ref={formRef}
         onSubmit={submit}
         noValidate
         aria-describedby={problem ? ids.error : undefined}
@@ -116,6 +129,7 @@ export function ConnectImapForm({
           <input
             ref={emailInput}
             id={ids.email}
+            data-field="email"
             name="email"
             type="email"
             autoComplete="email"
@@ -142,13 +156,10 @@ export function ConnectImapForm({
           />
         ))}
 
-        <div ref={errorBox}>
+        <div>
           {problem && (
             <div id={ids.error} className="accounts-imap-error" role="alert" data-error-code={problem.code}>
-              <strong>
-                {problem.server ? `${NAME[problem.server]}: ` : ''}
-                {problem.text}
-              </strong>
+              <strong>{problem.text}</strong>
               {problem.code && problem.code !== 'VALIDATION_FAILED' && (
                 <span className="muted"> Nothing was linked.</span>
               )}
@@ -172,11 +183,6 @@ export function ConnectImapForm({
       </form>
     </section>
   );
-}
-
-/** Moves the focus to the first field marked invalid (after React has rendered the marks). */
-function focusFirstInvalid(form: HTMLFormElement) {
-  requestAnimationFrame(() => form.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
 }
 
 function FieldError({ id, text }: { id: string; text: string | undefined }) {
@@ -228,13 +234,17 @@ function ServerFieldset({
       data-server={kind}
     >
       <legend>{name} server</legend>
-      <p className="muted accounts-imap-hint">{HINT[kind]}</p>
+      <p className="muted accounts-imap-hint">
+        {HINT[kind]} Usual ports: {DEFAULT_PORTS[kind].tls} with TLS, {DEFAULT_PORTS[kind].starttls} with
+        STARTTLS.
+      </p>
       <div className="accounts-imap-row">
         {field(
           'host',
           `${name} host`,
           <input
             id={id('host')}
+            data-field={`${kind}.host`}
             name={`${kind}-host`}
             type="text"
             autoComplete="off"
@@ -255,6 +265,7 @@ function ServerFieldset({
           `${name} port`,
           <input
             id={id('port')}
+            data-field={`${kind}.port`}
             name={`${kind}-port`}
             type="text"
             inputMode="numeric"
@@ -272,6 +283,7 @@ function ServerFieldset({
           `${name} security`,
           <select
             id={id('security')}
+            data-field={`${kind}.security`}
             name={`${kind}-security`}
             value={server.security}
             onChange={(e) =>
@@ -280,8 +292,8 @@ function ServerFieldset({
             aria-invalid={invalid('security')}
             aria-describedby={described('security')}
           >
-            <option value="tls">TLS (port {DEFAULT_PORTS[kind].tls})</option>
-            <option value="starttls">STARTTLS (port {DEFAULT_PORTS[kind].starttls})</option>
+            <option value="tls">TLS</option>
+            <option value="starttls">STARTTLS</option>
           </select>,
           'accounts-imap-security',
         )}
@@ -292,6 +304,7 @@ function ServerFieldset({
           `${name} user name`,
           <input
             id={id('username')}
+            data-field={`${kind}.username`}
             name={`${kind}-username`}
             type="text"
             autoComplete="off"
@@ -311,6 +324,7 @@ function ServerFieldset({
             `${name} password`,
             <input
               id={id('password')}
+              data-field={`${kind}.password`}
               name={`${kind}-password`}
               type="password"
               // a mail server's password, not this site's: the browser must not offer the Email Core sign-in here
