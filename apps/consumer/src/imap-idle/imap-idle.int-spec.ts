@@ -68,107 +68,112 @@ function describeStack(name: string, fn: () => void): void {
   (devMailServer() ? describe : describe.skip)(name, fn);
 }
 
+let harness: ConsumerHarness;
+let watcher: ImapIdleWatcher;
+
+/** the consumer app with the watcher, STATUS polls every 5 s, fast account refreshes and reconnects */
+async function startWatching(name: string, env: Record<string, string>): Promise<void> {
+  const found = devMailServer();
+  if (!found) throw new Error('the stack mail server is not running');
+  server = found;
+  ca = readFileSync(server.caFile, 'utf8');
+  harness = await startConsumerHarness({
+    name,
+    env: { ...imapAdapterTestEnv(server), IMAP_STATUS_POLL_SECONDS: '5', ...env },
+    app: {
+      imapIdle: { settings: { accountsRefreshMs: 500, reconnectBaseMs: 200, reconnectMaxMs: 2000 } },
+    },
+    observe: [Topics.mailboxPokes],
+  });
+  watcher = harness.app.get(ImapIdleWatcher);
+}
+
+afterAll(() => {
+  if (latencies.length > 0) {
+    console.log(
+      'IMAP IDLE latencies (change made → poke seen on the topic; → poke published):\n' +
+        latencies.map((l) => `  ${l.what}: ${l.ms} ms (published after ${l.publishedMs} ms)`).join('\n'),
+    );
+  }
+});
+
+const pokesOf = (accountId: string) =>
+  (harness.seen(Topics.mailboxPokes) as MailboxPoke[]).filter(
+    (p) => p.accountId === accountId && p.source === 'idle',
+  );
+
+/** waits for the first idle poke of the account after `index` that `matches`; answers it and the latency */
+const nextPoke = async (
+  accountId: string,
+  index: number,
+  since: number,
+  what: string,
+  matches: (p: MailboxPoke) => boolean,
+  timeoutMs = 2000,
+) => {
+  const poke = await waitFor(() => Promise.resolve(pokesOf(accountId).slice(index).find(matches)), {
+    timeoutMs,
+    intervalMs: 5,
+    what,
+  });
+  const ms = Date.now() - since;
+  const publishedMs = Date.parse(poke.receivedAt) - since;
+  latencies.push({ what, ms, publishedMs });
+  return { poke, ms };
+};
+
+const names = (p: MailboxPoke, kind: string, folderId: string) =>
+  p.changes.some((c) => c.kind === kind && c.folderId === folderId);
+
+/** an IMAP account of a fresh address on the dev server, inserted as linking does (settings sealed) */
+const link = async (opts: { password?: string; synced?: boolean } = {}) => {
+  const accountId = randomUUID();
+  const address = `idle-${accountId.slice(0, 8)}@idle.example`;
+  const login = { host: server.imap.host, username: address, password: opts.password ?? server.password };
+  const settings: ImapAccountSettings = {
+    email: address,
+    imap: { ...login, port: server.imap.port, security: 'starttls' },
+    smtp: { ...login, host: server.submission.host, port: server.submission.port, security: 'starttls' },
+  };
+  // the mailbox exists (Dovecot creates it at the first login) with a second folder for the STATUS polls
+  await session(address, async (client) => {
+    const exists = await client.status('Archive', { messages: true }).catch(() => false);
+    if (!exists) await client.mailboxCreate('Archive');
+  });
+  const sealed = harness.app.get(ProviderRegistry).adapter('imap').vault.seal(accountId, settings);
+  await harness.db.query(
+    `INSERT INTO mail_accounts (id, user_id, provider, external_user_id, email, token_key_id, access_token_enc,
+                              access_token_expires_at, refresh_token_enc, status, sync_completed_at)
+   VALUES ($1, $2, 'imap', $3, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      accountId,
+      harness.userId,
+      address,
+      sealed.keyId,
+      sealed.accessTokenEnc,
+      sealed.accessTokenExpiresAt,
+      sealed.refreshTokenEnc,
+      opts.synced ? 'synced' : 'syncing',
+      opts.synced ? new Date() : null,
+    ],
+  );
+  return { accountId, address };
+};
+
+const accountStatus = async (accountId: string) =>
+  (await harness.db.query<{ status: string }>(`SELECT status FROM mail_accounts WHERE id = $1`, [accountId]))
+    .rows[0]?.status;
+
 describeStack(
   'the IMAP watcher against the stack mail server (real Kafka, Postgres, Dovecot, Postfix)',
   () => {
-    let harness: ConsumerHarness;
-    let watcher: ImapIdleWatcher;
-
     beforeAll(async () => {
-      const found = devMailServer();
-      if (!found) throw new Error('the stack mail server is not running');
-      server = found;
-      ca = readFileSync(server.caFile, 'utf8');
-      harness = await startConsumerHarness({
-        name: 'imap-idle',
-        env: { ...imapAdapterTestEnv(server), IMAP_STATUS_POLL_SECONDS: '5' },
-        app: {
-          imapIdle: { settings: { accountsRefreshMs: 500, reconnectBaseMs: 200, reconnectMaxMs: 2000 } },
-        },
-        observe: [Topics.mailboxPokes],
-      });
-      watcher = harness.app.get(ImapIdleWatcher);
+      await startWatching('imap-idle', {});
     }, 120_000);
 
     afterAll(async () => {
       await harness?.close();
-      if (latencies.length > 0) {
-        console.log(
-          'IMAP IDLE latencies (change made → poke seen on the topic; → poke published):\n' +
-            latencies.map((l) => `  ${l.what}: ${l.ms} ms (published after ${l.publishedMs} ms)`).join('\n'),
-        );
-      }
     });
-
-    const pokesOf = (accountId: string) =>
-      (harness.seen(Topics.mailboxPokes) as MailboxPoke[]).filter(
-        (p) => p.accountId === accountId && p.source === 'idle',
-      );
-
-    /** waits for the first idle poke of the account after `index` that `matches`; answers it and the latency */
-    const nextPoke = async (
-      accountId: string,
-      index: number,
-      since: number,
-      what: string,
-      matches: (p: MailboxPoke) => boolean,
-      timeoutMs = 2000,
-    ) => {
-      const poke = await waitFor(() => Promise.resolve(pokesOf(accountId).slice(index).find(matches)), {
-        timeoutMs,
-        intervalMs: 5,
-        what,
-      });
-      const ms = Date.now() - since;
-      const publishedMs = Date.parse(poke.receivedAt) - since;
-      latencies.push({ what, ms, publishedMs });
-      return { poke, ms };
-    };
-
-    const names = (p: MailboxPoke, kind: string, folderId: string) =>
-      p.changes.some((c) => c.kind === kind && c.folderId === folderId);
-
-    /** an IMAP account of a fresh address on the dev server, inserted as linking does (settings sealed) */
-    const link = async (opts: { password?: string; synced?: boolean } = {}) => {
-      const accountId = randomUUID();
-      const address = `idle-${accountId.slice(0, 8)}@idle.example`;
-      const login = { host: server.imap.host, username: address, password: opts.password ?? server.password };
-      const settings: ImapAccountSettings = {
-        email: address,
-        imap: { ...login, port: server.imap.port, security: 'starttls' },
-        smtp: { ...login, host: server.submission.host, port: server.submission.port, security: 'starttls' },
-      };
-      // the mailbox exists (Dovecot creates it at the first login) with a second folder for the STATUS polls
-      await session(address, async (client) => {
-        const exists = await client.status('Archive', { messages: true }).catch(() => false);
-        if (!exists) await client.mailboxCreate('Archive');
-      });
-      const sealed = harness.app.get(ProviderRegistry).adapter('imap').vault.seal(accountId, settings);
-      await harness.db.query(
-        `INSERT INTO mail_accounts (id, user_id, provider, external_user_id, email, token_key_id, access_token_enc,
-                                  access_token_expires_at, refresh_token_enc, status, sync_completed_at)
-       VALUES ($1, $2, 'imap', $3, $3, $4, $5, $6, $7, $8, $9)`,
-        [
-          accountId,
-          harness.userId,
-          address,
-          sealed.keyId,
-          sealed.accessTokenEnc,
-          sealed.accessTokenExpiresAt,
-          sealed.refreshTokenEnc,
-          opts.synced ? 'synced' : 'syncing',
-          opts.synced ? new Date() : null,
-        ],
-      );
-      return { accountId, address };
-    };
-
-    const accountStatus = async (accountId: string) =>
-      (
-        await harness.db.query<{ status: string }>(`SELECT status FROM mail_accounts WHERE id = $1`, [
-          accountId,
-        ])
-      ).rows[0]?.status;
 
     it('opens IDLE for a linked account and pokes within 2 s for a delivered mail and a flag set elsewhere; the mirror follows', async () => {
       const { accountId, address } = await link();
@@ -375,3 +380,42 @@ describeStack(
     }, 40_000);
   },
 );
+
+describeStack('the IMAP watcher beyond its connection budget (IMAP_MAX_CONNECTIONS=0: STATUS polls)', () => {
+  beforeAll(async () => {
+    await startWatching('imap-idle-polled', { IMAP_MAX_CONNECTIONS: '0' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('polls the account instead of IDLE: its first poll catches up, a delivered mail pokes INBOX at the next poll', async () => {
+    const { accountId, address } = await link();
+    await watcher.refresh();
+    await waitFor(() => Promise.resolve(watcher.state().polled.includes(accountId) || undefined), {
+      timeoutMs: 30_000,
+      what: 'the account polled (the pokes consumer joined its group first)',
+    });
+    expect(watcher.state().idle).toEqual([]);
+    await waitFor(() => Promise.resolve(pokesOf(accountId).find((p) => p.everyFolder === true)), {
+      timeoutMs: 8000,
+      what: "the first poll's catch-up poke",
+    });
+    const index = pokesOf(accountId).length;
+    await deliver(address, 'polled delivery');
+    const since = Date.now();
+    const { ms } = await nextPoke(
+      accountId,
+      index,
+      since,
+      'SMTP accepted → INBOX updated (polled account, STATUS every 5 s)',
+      (p) => names(p, 'updated', 'INBOX'),
+      8000,
+    );
+    expect(ms).toBeLessThanOrEqual(8000);
+    await harness.db.query(`DELETE FROM mail_accounts WHERE id = $1`, [accountId]);
+    await watcher.refresh();
+    expect(watcher.state().polled).not.toContain(accountId);
+  }, 60_000);
+});
