@@ -339,6 +339,39 @@ describeStack(
       expect(pokesOf(accountId)).toHaveLength(1);
     }, 60_000);
 
+    it('reconnects after the connection drops, with a poke of every folder (what happened meanwhile)', async () => {
+      const { accountId, address } = await link();
+      await watcher.refresh();
+      await waitFor(() => Promise.resolve(watcher.state().connected.includes(accountId) || undefined), {
+        timeoutMs: 30_000,
+        what: 'the IDLE connection',
+      });
+      await waitFor(() => Promise.resolve(pokesOf(accountId).find((p) => p.everyFolder === true)), {
+        timeoutMs: 5000,
+        what: 'the poke of the connect',
+      });
+      // the socket dies under the watcher (as a server restart or a network cut would do it)
+      const internals = watcher as unknown as {
+        watches: Map<string, { connection?: { client: { close(): void } } }>;
+      };
+      const index = pokesOf(accountId).length;
+      const since = Date.now();
+      internals.watches.get(accountId)?.connection?.client.close();
+      // a mail arriving while it reconnects is caught up by the reconnect's poke
+      await deliver(address, 'during the reconnect');
+      await nextPoke(
+        accountId,
+        index,
+        since,
+        'connection dropped → reconnected, every folder poked',
+        (p) => p.everyFolder === true,
+        5000,
+      );
+      expect(watcher.state().connected).toContain(accountId);
+      await harness.db.query(`DELETE FROM mail_accounts WHERE id = $1`, [accountId]);
+      await watcher.refresh();
+    }, 60_000);
+
     it('owns accounts by the partition their pokes land on (the publisher’s partitioner)', async () => {
       const { accountId } = await link();
       const topic = harness.topic(Topics.mailboxPokes);
