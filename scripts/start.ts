@@ -4,10 +4,19 @@
  * and the consumer, and prints the dashboard URL. Ctrl-C stops the apps (the stack stays up: `npm run stack:down`).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import path from 'node:path';
 import { microsoftTrust } from './start-env';
-import { ensureStack, mailCaFile, systemMailSmtpEnv, type MailEndpoints } from '@email-core/stack';
+import {
+  DEMO_IMAP_ADDRESS,
+  ensureStack,
+  fillDemoMailbox,
+  imapAdapterEnv,
+  mailCaFile,
+  systemMailSmtpEnv,
+  type MailEndpoints,
+} from '@email-core/stack';
 import { loadDevSecrets } from '@email-core/config';
 
 const root = path.resolve(__dirname, '..');
@@ -65,6 +74,41 @@ function mailAccessLine(mail: MailEndpoints): string {
     `send with SMTP ${mail.submission} (STARTTLS, same login) or ${mail.smtp} (no login); ` +
     `certificate from the local CA ${rel(mailCaFile())}`
   );
+}
+
+/** The demo IMAP mailbox's settings for the producer (`GET /api/v1/dev/demo-imap`, development only). */
+function demoImapEnv(mail: MailEndpoints, password: string): Record<string, string> {
+  return {
+    DEMO_IMAP_EMAIL: DEMO_IMAP_ADDRESS,
+    DEMO_IMAP_PASSWORD: password,
+    DEMO_IMAP_URL: `imaps://${mail.imaps}`,
+    DEMO_SMTP_URL: `smtp://${mail.submission}`,
+  };
+}
+
+/**
+ * Fills the demo IMAP mailbox (only when it is empty) and answers the line that says how to connect it. Its own
+ * IMAP session over IMAPS, trusting the project CA.
+ */
+async function fillDemoImap(mail: MailEndpoints, password: string): Promise<string> {
+  try {
+    const result = await fillDemoMailbox({
+      endpoint: mail.imaps,
+      security: 'tls',
+      address: DEMO_IMAP_ADDRESS,
+      password,
+      ca: [readFileSync(mailCaFile(), 'utf8')],
+    });
+    const what = result.filled
+      ? `filled with ${result.appended} messages in ${result.folders.length} folders`
+      : `${result.total} messages`;
+    return (
+      `demo IMAP mailbox: ${DEMO_IMAP_ADDRESS} (${what}); in the dashboard, Accounts → Connect an IMAP account → ` +
+      `"Use the demo mailbox" (IMAP ${mail.imaps} TLS, SMTP ${mail.submission} STARTTLS, password = DEV_MAIL_PASSWORD)`
+    );
+  } catch (err) {
+    return `could not fill the demo IMAP mailbox ${DEMO_IMAP_ADDRESS}: ${err instanceof Error ? err.message : String(err)}`;
+  }
 }
 
 async function waitHealthy(url: string, timeoutMs: number): Promise<boolean> {
@@ -128,6 +172,8 @@ async function main(): Promise<void> {
   // The emulator serves HTTPS from its own local CA; the apps trust that CA for their Microsoft requests only
   // (MS_CA_FILE), and with a real Microsoft app not at all (scripts/start-env.ts). TLS is verified either way.
   const trust = microsoftTrust(process.env);
+  // the demo IMAP mailbox on the stack's mail server, unless IMAP_DEMO_MAILBOX=off
+  const demoImap = Boolean(endpoints.mail) && process.env.IMAP_DEMO_MAILBOX !== 'off';
   const env: NodeJS.ProcessEnv = {
     ...trust.env,
     ...secrets,
@@ -145,6 +191,10 @@ async function main(): Promise<void> {
           MAIL_CA_FILE: mailCaFile(),
           // the consumer's mailer sends system mail through submission with the dev login (unless SMTP_URL is set)
           ...systemMailSmtpEnv(endpoints.mail, secrets.DEV_MAIL_PASSWORD, mailCaFile()),
+          // the IMAP adapter reaches this server (127.0.0.1, the project CA) as a user's mail server
+          ...imapAdapterEnv(mailCaFile()),
+          // the demo IMAP mailbox for the dashboard's "Use the demo mailbox" (the producer offers it in development only)
+          ...(demoImap ? demoImapEnv(endpoints.mail, secrets.DEV_MAIL_PASSWORD) : {}),
         }
       : {}),
     PRODUCER_PORT: producerPort,
@@ -189,6 +239,10 @@ async function main(): Promise<void> {
   );
   if (build.status !== 0) throw new Error('dashboard build failed');
 
+  // filled while the apps start (the build above blocks the event loop, so not before it)
+  const demoImapLine =
+    demoImap && endpoints.mail ? fillDemoImap(endpoints.mail, secrets.DEV_MAIL_PASSWORD) : undefined;
+
   run('producer', env);
   run('consumer', env);
 
@@ -201,6 +255,7 @@ async function main(): Promise<void> {
     log(`the producer is up but not healthy yet; see ${url}health`);
   }
   if (endpoints.mail) log(mailAccessLine(endpoints.mail));
+  if (demoImapLine) log(await demoImapLine);
 }
 
 process.on('SIGINT', () => shutdown(0));

@@ -414,13 +414,19 @@ describe('linking an Outlook account (producer + emulator + Postgres + Kafka)', 
         'displayName',
         'email',
         'id',
+        'provider',
         'status',
         'statusReason',
         'syncCompletedAt',
         'syncStartedAt',
       ].sort(),
     );
-    expect(list.body.items[0]).toMatchObject({ id: aliceAccount, email: alice, status: 'syncing' });
+    expect(list.body.items[0]).toMatchObject({
+      id: aliceAccount,
+      provider: 'outlook',
+      email: alice,
+      status: 'syncing',
+    });
 
     // the outbox row is published and the message is on the run's topic, keyed by account
     const published = await waitFor(

@@ -32,6 +32,8 @@ describe('npm start', () => {
       CONSUMER_PORT: String(await freePort()),
     };
     delete env.MS_CLIENT_ID; // the embedded default: the bundled Outlook emulator
+    // a user's shell has no NODE_ENV (the apps then run in development); Jest's own `test` must not leak in
+    delete env.NODE_ENV;
     // npm start makes its own trust: the emulator's CA for the apps' Microsoft requests only (MS_CA_FILE), and
     // nothing process-wide, so what the test runner sets for its own processes must not help it
     delete env.NODE_EXTRA_CA_CERTS;
@@ -139,6 +141,39 @@ describe('npm start', () => {
     await expect(page.getByTestId('account-card').textContent()).resolves.toContain('demo@contoso.example');
     await browser.shot('demo-synced');
     browser.expectNoConsoleErrors();
+  }, 150_000);
+
+  it('fills the demo IMAP mailbox, prints it, and the dashboard connects it with "Use the demo mailbox"', async () => {
+    // filled on the first start (315 messages), just counted on later ones: the same mailbox on the stack's server
+    const line = await waitFor(
+      () =>
+        Promise.resolve(
+          /demo IMAP mailbox: demo@email-core\.localhost \((filled with )?(\d+) messages[^)]*\).*Use the demo mailbox/.exec(
+            output,
+          ) ?? undefined,
+        ),
+      { timeoutMs: 60_000, what: 'the demo IMAP mailbox line' },
+    );
+    expect(Number(line[2])).toBeGreaterThanOrEqual(315);
+    const { page } = browser!;
+    await page.getByRole('button', { name: 'Connect an IMAP account' }).click();
+    await page.getByRole('button', { name: 'Use the demo mailbox' }).click();
+    expect(await page.getByLabel('Email address', { exact: true }).inputValue()).toBe(
+      'demo@email-core.localhost',
+    );
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    const card = page.getByTestId('account-card').filter({ hasText: 'demo@email-core.localhost' });
+    await card.waitFor({ timeout: 30_000 });
+    expect(await card.getAttribute('data-provider')).toBe('imap');
+    await page
+      .locator('[data-testid="account-card"][data-status="synced"]', { hasText: 'demo@email-core.localhost' })
+      .waitFor({ timeout: 90_000 });
+    await waitFor(
+      async () => ((await card.textContent())?.includes(`${line[2]} messages`) ? true : undefined),
+      { timeoutMs: 30_000, what: 'the demo IMAP mailbox counted on its card' },
+    );
+    await browser!.shot('demo-imap-synced');
+    browser!.expectNoConsoleErrors();
   }, 150_000);
 
   it('stops every app on Ctrl-C', async () => {

@@ -145,12 +145,15 @@ describe('unlink racing a new subscription (real Postgres, a fake Graph at the H
         // unlinking only makes the account's adapter forget what this process holds of its credentials
         {
           provide: ProviderRegistry,
-          useValue: new ProviderRegistry([
-            OutlookProvider.create({
-              graphBaseUrl: 'https://graph.test',
-              accessToken: () => Promise.resolve('token'),
-            }),
-          ]),
+          useValue: new ProviderRegistry(
+            [
+              OutlookProvider.create({
+                graphBaseUrl: 'https://graph.test',
+                accessToken: () => Promise.resolve('token'),
+              }),
+            ],
+            ['outlook'],
+          ),
         },
       ],
     }).compile();

@@ -5,6 +5,7 @@ import { GraphLibModule } from '@email-core/graph';
 import { InfrastructureModule } from '@email-core/health';
 import type { MailProvider } from '@email-core/providers';
 import { CommandsModule, type CommandsModuleOptions } from './commands/commands.module';
+import { ImapIdleModule, type ImapIdleModuleOptions } from './imap-idle/imap-idle.module';
 import { MailerModule, type MailerModuleOptions } from './mailer/mailer.module';
 import { MessagingModule } from './messaging/messaging.module';
 import { MirrorModule } from './mirror/mirror.module';
@@ -23,6 +24,7 @@ export interface AppModuleOptions {
   rounds?: Partial<RoundSettings>;
   commands?: CommandsModuleOptions;
   mailer?: MailerModuleOptions;
+  imapIdle?: ImapIdleModuleOptions;
 }
 
 /**
@@ -56,6 +58,7 @@ export class AppModule {
         ReconcileModule.forRoot(config, mirror),
         CommandsModule.forRoot(config, mirror, options.commands),
         MailerModule.forRoot(config, messaging, options.mailer),
+        ImapIdleModule.forRoot(config, mirror, options.imapIdle),
       ],
     };
   }

@@ -8,6 +8,7 @@ import { AttachmentsModule } from './attachments/attachments.module';
 import { AuthModule } from './auth/auth.module';
 import { CommandsModule } from './commands/commands.module';
 import { ProducerConfigModule } from './config.module';
+import { DevModule } from './dev/dev.module';
 import { GraphWebhookModule } from './graph-webhook/graph-webhook.module';
 import { MailModule } from './mail/mail.module';
 import { OpsModule } from './ops/ops.module';
@@ -34,6 +35,7 @@ export class AppModule {
         CommandsModule,
         AttachmentsModule,
         OpsModule,
+        DevModule,
       ],
     };
   }

@@ -82,3 +82,31 @@ describe('consumer configuration: reconciliation', () => {
     expect(problem({ RECONCILE_INTERVAL_SECONDS: value }, 'RECONCILE_INTERVAL_SECONDS')).toMatch(message);
   });
 });
+
+describe('consumer configuration: the IMAP watcher', () => {
+  it('keeps at most 500 IDLE connections and polls every 60 s by default', () => {
+    expect(loadConsumerConfig(env()).imapIdle).toEqual({
+      enabled: true,
+      maxConnections: 500,
+      statusPollMs: 60_000,
+    });
+  });
+
+  it('reads IMAP_MAX_CONNECTIONS (0: poll every account) and IMAP_STATUS_POLL_SECONDS', () => {
+    const config = loadConsumerConfig(
+      env({ IMAP_IDLE_ENABLED: 'false', IMAP_MAX_CONNECTIONS: '0', IMAP_STATUS_POLL_SECONDS: '15' }),
+    );
+    expect(config.imapIdle).toEqual({ enabled: false, maxConnections: 0, statusPollMs: 15_000 });
+  });
+
+  it.each([
+    ['IMAP_MAX_CONNECTIONS', '-1', /0 \(poll every account\) or more/],
+    ['IMAP_MAX_CONNECTIONS', 'many', /must be a number/],
+    ['IMAP_MAX_CONNECTIONS', '2.5', /whole number/],
+    ['IMAP_STATUS_POLL_SECONDS', '1', /at least 5/],
+    ['IMAP_STATUS_POLL_SECONDS', '7200', /at most 3600/],
+    ['IMAP_IDLE_ENABLED', 'yes', /true or false/],
+  ])('names a bad %s (%s)', (name, value, message) => {
+    expect(problem({ [name]: value }, name)).toMatch(message);
+  });
+});

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { encryptionKeys, httpUrl, port, positiveInt } from './fields';
+import { booleanFlag, encryptionKeys, httpUrl, port, positiveInt } from './fields';
+import { imapEnvShape, toImapHostConfig, type ImapHostConfig } from './imap.config';
 import { infraEnvShape, toInfraConfig, type InfraConfig } from './infra.config';
 import { loadConfig } from './load-config';
 import { mailEnvShape, toMailConfig, type MailConfig } from './mail.config';
@@ -24,6 +25,7 @@ const consumerEnv = z.object({
   ...infraEnvShape,
   ...microsoftEnvShape,
   ...mailEnvShape,
+  ...imapEnvShape,
   CONSUMER_PORT: port(3001),
   KAFKA_GROUP_ID: z
     .string()
@@ -55,6 +57,22 @@ const consumerEnv = z.object({
     .min(0, 'must be 0 (off) or a positive number of seconds')
     .max(7 * 24 * 3600, 'must be at most 604800 (a week)')
     .default(900),
+  /** false: no IMAP watcher in this process (the reconciliation alone keeps IMAP mailboxes converged) */
+  IMAP_IDLE_ENABLED: booleanFlag(true),
+  /** IMAP IDLE connections this process keeps at most; accounts beyond it are polled (0: poll every account) */
+  IMAP_MAX_CONNECTIONS: z.coerce
+    .number({ invalid_type_error: 'must be a number of connections' })
+    .int('must be a whole number of connections')
+    .min(0, 'must be 0 (poll every account) or more')
+    .max(100_000, 'must be at most 100000')
+    .default(500),
+  /** seconds between STATUS polls of an IMAP account's folders (the ones IDLE does not watch; every folder beyond the budget) */
+  IMAP_STATUS_POLL_SECONDS: z.coerce
+    .number({ invalid_type_error: 'must be a number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(5, 'must be at least 5 seconds')
+    .max(3600, 'must be at most 3600 (an hour)')
+    .default(60),
 });
 
 export interface ConsumerConfig extends InfraConfig {
@@ -64,6 +82,8 @@ export interface ConsumerConfig extends InfraConfig {
   graphMaxConcurrencyPerMailbox: number;
   tokenEncryptionKeys: Array<{ id: string; key: Buffer }>;
   microsoft: MicrosoftConfig;
+  /** `IMAP_ALLOW_PRIVATE_HOSTS`, `IMAP_CA_FILE`: how the IMAP/SMTP adapter may reach users' mail servers */
+  imap: ImapHostConfig;
   /** the mailer's SMTP submission and sender */
   mail: MailConfig;
   /** consumer-group behaviour shared by every worker of this process */
@@ -105,6 +125,15 @@ export interface ConsumerConfig extends InfraConfig {
     /** how long the change log keeps changes for reconnecting clients */
     changesRetentionHours: number;
   };
+  /** the IMAP watcher (IDLE on INBOX, STATUS polls of the other folders; polls only beyond the budget) */
+  imapIdle: {
+    /** `IMAP_IDLE_ENABLED` */
+    enabled: boolean;
+    /** `IMAP_MAX_CONNECTIONS`: IDLE connections this process keeps at most */
+    maxConnections: number;
+    /** `IMAP_STATUS_POLL_SECONDS` in ms */
+    statusPollMs: number;
+  };
   reconcile: {
     /**
      * every this many ms, one worker process (a shared claim) asks each synced account for a delta round over all
@@ -124,6 +153,7 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): Consum
     graphMaxConcurrencyPerMailbox: e.GRAPH_MAX_CONCURRENCY_PER_MAILBOX,
     tokenEncryptionKeys: e.TOKEN_ENCRYPTION_KEYS,
     microsoft: toMicrosoftConfig(e),
+    imap: toImapHostConfig(e),
     mail: toMailConfig(e),
     consumers: {
       sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
@@ -148,6 +178,11 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): Consum
       concurrentPartitions: e.NOTIFY_CONCURRENT_PARTITIONS,
       maxBatchWaitMs: e.NOTIFY_MAX_BATCH_WAIT_MS,
       changesRetentionHours: e.CHANGES_RETENTION_HOURS,
+    },
+    imapIdle: {
+      enabled: e.IMAP_IDLE_ENABLED,
+      maxConnections: e.IMAP_MAX_CONNECTIONS,
+      statusPollMs: e.IMAP_STATUS_POLL_SECONDS * 1000,
     },
     reconcile: { intervalMs: e.RECONCILE_INTERVAL_SECONDS * 1000 },
   };

@@ -4,6 +4,8 @@ export { parseHostPort, positiveInt, type HostPort } from './fields';
 export { type InfraConfig } from './infra.config';
 export { type MicrosoftConfig } from './microsoft.config';
 export { type MailConfig } from './mail.config';
+export { type ImapHostConfig } from './imap.config';
+export { type DemoImapConfig, type DemoMailServer } from './demo-imap.config';
 export { loadProducerConfig, type ProducerConfig } from './producer.config';
 export { loadConsumerConfig, type ConsumerConfig } from './consumer.config';
 export { loadEmulatorConfig, type EmulatorConfig } from './emulator.config';

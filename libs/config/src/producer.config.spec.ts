@@ -258,4 +258,22 @@ describe('NODE_ENV=production', () => {
     ]);
     for (const p of reused) expect(p.message).not.toContain(dev.JWT_SECRET);
   });
+
+  it('refuses IMAP_ALLOW_PRIVATE_HOSTS in production; reads it and IMAP_CA_FILE otherwise', () => {
+    const base = {
+      PUBLIC_BASE_URL: 'https://mail.example.com',
+      CORS_ORIGINS: 'https://mail.example.com',
+      MS_AUTHORITY: 'https://login.microsoftonline.com/common',
+      MS_GRAPH_BASE_URL: 'https://graph.microsoft.com',
+      MS_CLIENT_ID: 'client',
+      MS_CLIENT_SECRET: 'a real client secret',
+      JWT_SECRET: randomBytes(48).toString('base64url'),
+      TOKEN_ENCRYPTION_KEYS: [{ id: 'k1', key: randomBytes(32) }],
+      OPS_ADMIN_EMAILS: [],
+    };
+    expect(productionProblems({ ...base, IMAP_ALLOW_PRIVATE_HOSTS: false }, {})).toEqual([]);
+    expect(
+      productionProblems({ ...base, IMAP_ALLOW_PRIVATE_HOSTS: true }, {}).map((p) => p.variable),
+    ).toEqual(['IMAP_ALLOW_PRIVATE_HOSTS']);
+  });
 });

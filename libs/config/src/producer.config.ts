@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ConfigError } from './config-error';
+import { demoImapEnvShape, toDemoImapConfig, type DemoImapConfig } from './demo-imap.config';
 import { encryptionKeys, httpUrl, port, positiveInt, secret } from './fields';
+import { imapEnvShape, toImapHostConfig, type ImapHostConfig } from './imap.config';
 import { infraEnvShape, toInfraConfig, type InfraConfig } from './infra.config';
 import { loadConfig } from './load-config';
 import { microsoftEnvShape, toMicrosoftConfig, type MicrosoftConfig } from './microsoft.config';
@@ -10,6 +12,8 @@ import { trustProxy, type TrustProxy } from './trust-proxy';
 const producerEnv = z.object({
   ...infraEnvShape,
   ...microsoftEnvShape,
+  ...imapEnvShape,
+  ...demoImapEnvShape,
   PRODUCER_PORT: port(3000),
   PUBLIC_BASE_URL: httpUrl.default('http://127.0.0.1:3000'),
   CORS_ORIGINS: z
@@ -66,6 +70,13 @@ export interface ProducerConfig extends InfraConfig {
   jwtSecret: string;
   tokenEncryptionKeys: Array<{ id: string; key: Buffer }>;
   microsoft: MicrosoftConfig;
+  /** `IMAP_ALLOW_PRIVATE_HOSTS`, `IMAP_CA_FILE`: how the IMAP/SMTP adapter may reach users' mail servers */
+  imap: ImapHostConfig;
+  /**
+   * `DEMO_IMAP_*`: the stack's demo IMAP mailbox for the dashboard's "Use the demo mailbox" (development only;
+   * null otherwise)
+   */
+  demoImap: DemoImapConfig | null;
   webhook: {
     /** larger notification POSTs are answered 413 and not read further */
     maxBodyBytes: number;
@@ -145,6 +156,8 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
     jwtSecret: e.JWT_SECRET,
     tokenEncryptionKeys: e.TOKEN_ENCRYPTION_KEYS,
     microsoft: toMicrosoftConfig(e),
+    imap: toImapHostConfig(e),
+    demoImap: toDemoImapConfig(e),
     webhook: {
       maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
       ratePerMinute: e.WEBHOOK_RATE_LIMIT_PER_MINUTE,

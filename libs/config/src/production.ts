@@ -11,6 +11,8 @@ export interface ProductionCheckInput {
   JWT_SECRET: string;
   TOKEN_ENCRYPTION_KEYS: ReadonlyArray<{ id: string; key: Buffer }>;
   OPS_ADMIN_EMAILS: readonly string[];
+  /** the IMAP adapter's SSRF guard switched off for private addresses (development only) */
+  IMAP_ALLOW_PRIVATE_HOSTS?: boolean;
 }
 
 /** the Outlook emulator's demo app registration (scripts/start.ts, emulator.config.ts) */
@@ -103,6 +105,12 @@ export function productionProblems(
     add(
       'TOKEN_ENCRYPTION_KEYS',
       'holds a key that is not random (generate one with `openssl rand -base64 32`)',
+    );
+
+  if (e.IMAP_ALLOW_PRIVATE_HOSTS)
+    add(
+      'IMAP_ALLOW_PRIVATE_HOSTS',
+      "must be false in production: users' mail servers on private or loopback addresses would be reachable",
     );
 
   if (e.OPS_ADMIN_EMAILS.includes('*'))

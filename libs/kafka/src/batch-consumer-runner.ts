@@ -6,6 +6,7 @@ import {
   invalidMessageEnvelope,
   parseMessage,
 } from './failure-policy';
+import { watchAssignment } from './assignment';
 import {
   isRebalance,
   nextOffset,
@@ -86,6 +87,7 @@ export async function runBatchConsumer<T>(opts: RunBatchConsumerOptions<T>): Pro
   });
   const inFlight = new Set<AbortController>();
   let stopping = false;
+  if (opts.onAssignment) watchAssignment(consumer, opts.topic, opts.onAssignment);
 
   await consumer.connect();
   try {

@@ -8,6 +8,7 @@ import {
   parseMessage,
   type RetryPolicy,
 } from './failure-policy';
+import { watchAssignment, type AssignmentListener } from './assignment';
 import type { KafkaPublisher } from './publisher';
 
 export type ConsumerLog = (level: 'error' | 'warn' | 'info' | 'debug', message: string) => void;
@@ -52,6 +53,8 @@ export interface RunConsumerOptions<T> {
   maxWaitTimeInMs?: number;
   log?: ConsumerLog;
   now?: () => Date;
+  /** told this member's partitions of `topic` after every group join, and `[]` once it stopped */
+  onAssignment?: AssignmentListener;
 }
 
 export interface RunningConsumer {
@@ -102,6 +105,7 @@ export async function runConsumer<T>(opts: RunConsumerOptions<T>): Promise<Runni
   });
   const inFlight = new Set<AbortController>();
   let stopping = false;
+  if (opts.onAssignment) watchAssignment(consumer, opts.topic, opts.onAssignment);
 
   await consumer.connect();
   try {

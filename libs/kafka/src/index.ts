@@ -42,3 +42,4 @@ export {
   type KafkaWorkerLogger,
   type KafkaWorkerOptions,
 } from './kafka-worker';
+export { partitionOfKey, watchAssignment, type AssignmentListener } from './assignment';

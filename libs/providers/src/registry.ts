@@ -5,7 +5,7 @@ import type { Mailbox, MailProvider, ProviderName } from './port';
  * The `mail_accounts.provider` values the product knows. Adding a provider adds its name here and registers its
  * adapter at boot; a name here without an adapter fails the boot.
  */
-export const MAIL_PROVIDER_NAMES = ['outlook'] as const satisfies readonly ProviderName[];
+export const MAIL_PROVIDER_NAMES = ['outlook', 'imap'] as const satisfies readonly ProviderName[];
 
 /** An account's provider has no adapter in this process (a row written by a newer version, say). */
 export class UnknownProviderError extends Error {

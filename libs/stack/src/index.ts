@@ -43,7 +43,18 @@ export {
   mailCaFile,
   SYSTEM_MAIL_LOGIN,
   systemMailSmtpEnv,
+  imapAdapterEnv,
 } from './mail-server';
+export {
+  DEMO_FOLDERS,
+  DEMO_IMAP_ADDRESS,
+  DEMO_MESSAGE_COUNT,
+  demoMessages,
+  fillDemoMailbox,
+  type DemoMailboxOptions,
+  type DemoMailboxResult,
+  type DemoMailboxTarget,
+} from './demo-mailbox';
 export { StackUnavailableError } from './service';
 export { readEndpointsFile };
 

@@ -123,3 +123,19 @@ describe('systemMailSmtpEnv', () => {
     ).toEqual({ SMTP_URL: 'smtp://relay.example:25', SMTP_CA_FILE: '/mine.pem' });
   });
 });
+
+describe('imapAdapterEnv', () => {
+  it('lets the IMAP adapter reach the stack mail server (private hosts, the project CA), unless set already', async () => {
+    const { imapAdapterEnv } = await import('./mail-server');
+    expect(imapAdapterEnv('/ca.pem', {})).toEqual({
+      IMAP_ALLOW_PRIVATE_HOSTS: 'true',
+      IMAP_CA_FILE: '/ca.pem',
+    });
+    expect(
+      imapAdapterEnv('/ca.pem', { IMAP_ALLOW_PRIVATE_HOSTS: 'false', IMAP_CA_FILE: '/mine.pem' }),
+    ).toEqual({
+      IMAP_ALLOW_PRIVATE_HOSTS: 'false',
+      IMAP_CA_FILE: '/mine.pem',
+    });
+  });
+});

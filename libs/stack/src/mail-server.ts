@@ -198,6 +198,21 @@ export function systemMailSmtpEnv(
   };
 }
 
+/**
+ * The IMAP/SMTP adapter's settings for reaching this mail server as a user's server: private hosts allowed (it
+ * listens on 127.0.0.1) and the project CA trusted (IMAP_CA_FILE). Used by `npm start` and the tests' apps; values
+ * already in `env` win.
+ */
+export function imapAdapterEnv(
+  caFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { IMAP_ALLOW_PRIVATE_HOSTS: string; IMAP_CA_FILE: string } {
+  return {
+    IMAP_ALLOW_PRIVATE_HOSTS: env.IMAP_ALLOW_PRIVATE_HOSTS || 'true',
+    IMAP_CA_FILE: env.IMAP_CA_FILE || caFile,
+  };
+}
+
 export function parseMailEndpoint(value: string): { host: string; port: number } {
   const i = value.lastIndexOf(':');
   const port = Number(value.slice(i + 1));

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ImapFlow } from 'imapflow';
 import { parseHostPort, type HostPort } from '@email-core/config';
-import { devMailPassword, mailCaFile, systemMailSmtpEnv } from '@email-core/stack';
+import { devMailPassword, imapAdapterEnv, mailCaFile, systemMailSmtpEnv } from '@email-core/stack';
 import { waitFor } from './wait-for';
 
 /** The stack's dev mail server, as `stack:up` (or the test setup) describes it; null when it is not running. */
@@ -32,6 +32,12 @@ export function systemMailEnv(server = devMailServer()): Record<string, string> 
   const submission = `${server.submission.host}:${server.submission.port}`;
   // the same settings `npm start` gives the consumer (an empty environment: nothing of the test's own wins)
   return systemMailSmtpEnv({ submission }, server.password, server.caFile, {});
+}
+
+/** The IMAP adapter's settings for the dev mail server (private hosts allowed, its CA trusted), or none. */
+export function imapAdapterTestEnv(server = devMailServer()): Record<string, string> {
+  if (!server) return {};
+  return imapAdapterEnv(server.caFile, {});
 }
 
 export interface ReceivedMail {

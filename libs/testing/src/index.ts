@@ -40,6 +40,7 @@ export {
   devMailServer,
   readMailbox,
   systemMailEnv,
+  imapAdapterTestEnv,
   waitForMail,
   type DevMailServer,
   type ReceivedMail,

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { systemMailEnv } from './dev-mail';
+import { imapAdapterTestEnv, systemMailEnv } from './dev-mail';
 import { startEmulator, freePort, type RunningEmulator } from './emulator';
 import { startRoundRobinProxy } from './round-robin-proxy';
 import { spawnApp, waitForHealthy, type SpawnedApp } from './spawn-app';
@@ -78,6 +78,8 @@ export async function startProduct(
     LOG_LEVEL: 'log',
     // the consumer's mailer sends through the stack's mail server (submission) when it runs
     ...systemMailEnv(),
+    // the IMAP adapter reaches the stack's mail server (127.0.0.1, the project CA) as a user's server
+    ...imapAdapterTestEnv(),
     ...opts.appEnv,
   };
   const producerEnv = (i: number) => ({

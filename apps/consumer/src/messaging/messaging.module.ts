@@ -7,6 +7,7 @@ import { kafkaLog } from './kafka-log';
 import { KafkaTopics } from './kafka-topics';
 import { KafkaWorkers } from './kafka-workers';
 import { CONSUMER_CONFIG, KAFKA } from './messaging.tokens';
+import { PartitionAssignments } from './partition-assignments';
 import { RetryConsumer } from './retry.consumer';
 import { TopicConsumers } from './topic-consumers';
 
@@ -46,9 +47,18 @@ export class MessagingModule {
         KafkaWorkers,
         DomainEventsPublisher,
         TopicConsumers,
+        PartitionAssignments,
         RetryConsumer,
       ],
-      exports: [CONSUMER_CONFIG, KAFKA, KafkaPublisher, KafkaTopics, DomainEventsPublisher, TopicConsumers],
+      exports: [
+        CONSUMER_CONFIG,
+        KAFKA,
+        KafkaPublisher,
+        KafkaTopics,
+        DomainEventsPublisher,
+        TopicConsumers,
+        PartitionAssignments,
+      ],
     };
   }
 }

@@ -12,6 +12,7 @@ import { kafkaLog } from './kafka-log';
 import { KafkaWorkers } from './kafka-workers';
 import { KafkaTopics } from './kafka-topics';
 import { CONSUMER_CONFIG, KAFKA } from './messaging.tokens';
+import { PartitionAssignments } from './partition-assignments';
 
 /** What every worker of this process consumes with: its group and topic, and the shared failure policy. */
 export type SharedConsumerOptions = Pick<
@@ -25,6 +26,7 @@ export type SharedConsumerOptions = Pick<
   | 'retry'
   | 'sessionTimeoutMs'
   | 'log'
+  | 'onAssignment'
 >;
 
 /**
@@ -42,6 +44,7 @@ export class TopicConsumers {
     private readonly publisher: KafkaPublisher,
     private readonly topics: KafkaTopics,
     private readonly workers: KafkaWorkers,
+    private readonly assignments: PartitionAssignments,
   ) {}
 
   worker(opts: {
@@ -67,6 +70,7 @@ export class TopicConsumers {
             retry: this.config.consumers.retry,
             sessionTimeoutMs: this.config.consumers.sessionTimeoutMs,
             log: kafkaLog(opts.logger),
+            onAssignment: (partitions) => this.assignments.update(opts.topic, partitions),
           }),
       }),
     );

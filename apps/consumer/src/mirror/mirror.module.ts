@@ -7,7 +7,15 @@ import {
   MailFoldersRepository,
   MessagesRepository,
 } from '@email-core/database';
-import { OutlookProvider, outlookProvider, ProviderRegistry, type MailProvider } from '@email-core/providers';
+import {
+  ImapProvider,
+  imapProvider,
+  OutlookProvider,
+  outlookProvider,
+  ProviderRegistry,
+  type HostPolicy,
+  type MailProvider,
+} from '@email-core/providers';
 import { AccountCacheVersion } from './account-cache-version';
 import { AccountFailures } from './account-failures';
 import { FolderDeltaService } from './folder-delta.service';
@@ -20,12 +28,16 @@ export interface MirrorModuleOptions {
   /** the process's Kafka module (MessagingModule.forRoot): the core publishes domain events through it */
   messaging: DynamicModule;
   /**
-   * Adapters besides (or, under the same provider name, instead of) the Outlook adapter built from GraphLibModule:
+   * Adapters besides (or, under the same provider name, instead of) the Outlook adapter built from GraphLibModule
+   * and the IMAP adapter:
    * tests give an in-memory adapter, or an Outlook adapter with tokens of their own.
    */
   mailProviders?: MailProvider[];
   rounds?: Partial<RoundSettings>;
 }
+
+/** the IMAP adapter's host policy (IMAP_ALLOW_PRIVATE_HOSTS, IMAP_CA_FILE) */
+const IMAP_HOST_POLICY = Symbol('IMAP_HOST_POLICY');
 
 const repository = <T>(type: new (ds: DataSource) => T): Provider => ({
   provide: type,
@@ -63,14 +75,16 @@ export class MirrorModule {
         { provide: MIRROR_SETTINGS, useValue: mirror },
         { provide: ROUND_SETTINGS, useValue: rounds },
         outlookProvider,
+        { provide: IMAP_HOST_POLICY, useValue: config.imap },
+        imapProvider(IMAP_HOST_POLICY, (policy: HostPolicy) => policy),
         {
           // built at boot: fails it when a provider the product knows has no adapter
           provide: ProviderRegistry,
-          inject: [OutlookProvider],
-          useFactory: (outlook: OutlookProvider) =>
+          inject: [OutlookProvider, ImapProvider],
+          useFactory: (outlook: OutlookProvider, imap: ImapProvider) =>
             new ProviderRegistry([
               ...given,
-              ...[outlook].filter((a) => !given.some((g) => g.name === a.name)),
+              ...[outlook, imap].filter((a) => !given.some((g) => g.name === a.name)),
             ]),
         },
         repository(MailAccountSyncRepository),

@@ -1,23 +1,12 @@
 import createClient, { type Middleware } from 'openapi-fetch';
 import { parseRetryAfter } from '@/lib/retry-after';
+import { ApiError } from './api-error';
 import type { components, paths } from './schema';
+
+export { ApiError };
 
 /** Every schema of the API, by name: `Schemas['MessageSummaryDto']`. */
 export type Schemas = components['schemas'];
-
-/** An API failure as the server describes it: the HTTP status and the machine-readable `error` code. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    /** the server's `Retry-After` in seconds, on a 429 (and some 503s) */
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
 
 /**
  * The access token lives in memory only (never localStorage); the refresh token is an httpOnly cookie the
@@ -71,12 +60,13 @@ interface FetchResult<T> {
 export async function unwrap<T>(call: Promise<FetchResult<T>>): Promise<T> {
   const { data, error, response } = await call;
   if (response.ok) return data as T;
-  const body = (error ?? {}) as { error?: unknown; message?: unknown };
+  const body = (error ?? {}) as { error?: unknown; message?: unknown; details?: unknown };
   throw new ApiError(
     response.status,
     typeof body.error === 'string' ? body.error : `HTTP_${response.status}`,
     typeof body.message === 'string' ? body.message : response.statusText || 'request failed',
     parseRetryAfter(response.headers.get('retry-after')),
+    body.details,
   );
 }
 

@@ -244,6 +244,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/imap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Link an IMAP/SMTP mailbox: both logins are tried first, then the first sync starts
+         * @description Logs in to the IMAP server and authenticates to the SMTP server with the settings given; only when both work is the account stored (its settings sealed) and its first sync requested. 201 for a new account; 200 when the user had linked this mailbox (same address) before: its settings are replaced and it goes back to `syncing`. Hosts that are or resolve to loopback, private, link-local or reserved addresses are refused (`HOST_NOT_ALLOWED`; docs/security.md). The passwords never appear in an answer, a log or an event.
+         */
+        post: operations["AccountsController_linkImap"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts": {
         parameters: {
             query?: never;
@@ -517,6 +537,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dev/demo-imap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Development only: the stack's demo IMAP mailbox, as POST /accounts/imap takes it
+         * @description `npm start` fills a demo mailbox on the stack's mail server and passes its settings to the producer (`DEMO_IMAP_*`); the dashboard's "Use the demo mailbox" fills the Connect IMAP form with them. 404 whenever `NODE_ENV` is not `development` or no demo mailbox is configured.
+         */
+        get: operations["DevController_demoImap"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -650,9 +690,23 @@ export interface components {
             /** @description Microsoft's sign-in page; the dashboard sends the browser there */
             url: string;
         };
+        ImapAccountLinkedDto: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description the first sync has been requested
+             * @enum {string}
+             */
+            status: "syncing";
+        };
         AccountDto: {
             /** Format: uuid */
             id: string;
+            /**
+             * @description where the mailbox lives
+             * @enum {string}
+             */
+            provider: "outlook" | "imap";
             /** @example alice@contoso.example */
             email: string;
             /** @example Alice Adams */
@@ -916,6 +970,24 @@ export interface components {
             total: number;
             /** @description soonest expiry first */
             items: components["schemas"]["GraphSubscriptionDto"][];
+        };
+        DemoMailServerDto: {
+            /** @example 127.0.0.1 */
+            host: string;
+            /** @example 2993 */
+            port: number;
+            /** @enum {string} */
+            security: "tls" | "starttls";
+            /** @example demo@email-core.localhost */
+            username: string;
+            /** @description the stack's DEV_MAIL_PASSWORD (development only) */
+            password: string;
+        };
+        DemoImapSettingsDto: {
+            /** @example demo@email-core.localhost */
+            email: string;
+            imap: components["schemas"]["DemoMailServerDto"];
+            smtp: components["schemas"]["DemoMailServerDto"];
         };
     };
     responses: never;
@@ -1368,6 +1440,111 @@ export interface operations {
         responses: {
             /** @description to `<PUBLIC_BASE_URL>/#/accounts?linked=<accountId>`; when linking failed, to `<PUBLIC_BASE_URL>/#/accounts?linkError=<CODE>` (INVALID_STATE, CONSENT_DENIED, AUTHORIZATION_FAILED, MISSING_CODE, CODE_REJECTED, IDENTITY_PROVIDER_ERROR), where the dashboard explains it */
             302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AccountsController_linkImap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: email
+                     * @example alice@example.com
+                     */
+                    email: string;
+                    imap: {
+                        /**
+                         * @description a host name or IP address, nothing else (no scheme, port or path)
+                         * @example mail.example.com
+                         */
+                        host: string;
+                        /** @example 993 */
+                        port: number;
+                        /**
+                         * @description `tls`: TLS from the first byte; `starttls`: STARTTLS required before the login; `none`: cleartext, refused unless the deployment allows private hosts (development only)
+                         * @example tls
+                         * @enum {string}
+                         */
+                        security: "tls" | "starttls" | "none";
+                        /** @example alice@example.com */
+                        username: string;
+                        /** Format: password */
+                        password: string;
+                    };
+                    smtp: {
+                        /**
+                         * @description a host name or IP address, nothing else (no scheme, port or path)
+                         * @example mail.example.com
+                         */
+                        host: string;
+                        /** @example 587 */
+                        port: number;
+                        /**
+                         * @description `tls`: TLS from the first byte; `starttls`: STARTTLS required before the login; `none`: cleartext, refused unless the deployment allows private hosts (development only)
+                         * @example starttls
+                         * @enum {string}
+                         */
+                        security: "tls" | "starttls" | "none";
+                        /** @example alice@example.com */
+                        username: string;
+                        /** Format: password */
+                        password: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description re-linked: settings replaced, syncing again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImapAccountLinkedDto"];
+                };
+            };
+            /** @description linked; the first sync is requested */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImapAccountLinkedDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: a field missing or malformed (a host with a scheme, port or path; a port outside 1-65535; an unknown security mode or field); `details` names each */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHENTICATED: no valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description nothing was stored; `details.server` is `imap` or `smtp`. IMAP_AUTH_FAILED / SMTP_AUTH_FAILED: the server refused the login; IMAP_UNREACHABLE / SMTP_UNREACHABLE: no connection (unknown host, closed port, timeout); IMAP_TLS_FAILED / SMTP_TLS_FAILED: no trusted TLS (wrong security mode for the port, a certificate not valid for the host); HOST_NOT_ALLOWED: the host is or resolves to a loopback, private, link-local or reserved address; INSECURE_CONNECTION: `security: "none"` is not allowed here */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description RATE_LIMITED: more than 20 link attempts in 10 minutes */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2230,6 +2407,39 @@ export interface operations {
             };
             /** @description OPS_FORBIDDEN: the user is not an operator (granted with `npm run ops:grant -- <email>`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    DevController_demoImap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoImapSettingsDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description NOT_FOUND: not development, or no demo mailbox */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

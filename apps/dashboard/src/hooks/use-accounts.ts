@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap, type Schemas } from '@/api/client';
+import type { paths } from '@/api/schema';
 import { queryKeys } from '@/api/query-keys';
 import { useSession } from '@/auth/session';
 
@@ -62,5 +63,40 @@ export function useUnlink() {
       );
     },
     onSettled: () => queryClient.invalidateQueries({ queryKey: queryKeys.accounts(), exact: true }),
+  });
+}
+
+export type LinkImapBody = NonNullable<
+  NonNullable<paths['/api/v1/accounts/imap']['post']['requestBody']>['content']['application/json']
+>;
+
+/**
+ * Links an IMAP/SMTP mailbox (`POST /accounts/imap`): the API logs in to both servers first, so an answer takes a
+ * few seconds. The passwords travel in this one request body and are kept nowhere in the browser.
+ */
+export function useLinkImap() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: LinkImapBody) => unwrap(api.POST('/api/v1/accounts/imap', { body })),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.accounts(), exact: true }),
+  });
+}
+
+/** the dashboard is on this machine (npm start, npm run dev:dashboard): a deployment never is (production.ts) */
+const onLoopback = () => /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(window.location.hostname);
+
+/**
+ * The stack's demo IMAP mailbox (`GET /dev/demo-imap`), development only: the producer answers 404 outside
+ * `NODE_ENV=development`, and a dashboard served from anything but a loopback address does not even ask. Asked
+ * once per page load while the form is open; the answer (a development password) stays in memory only.
+ */
+export function useDemoImap(enabled: boolean) {
+  const { status } = useSession();
+  return useQuery({
+    queryKey: ['dev', 'demo-imap'] as const,
+    queryFn: () => unwrap(api.GET('/api/v1/dev/demo-imap')),
+    enabled: enabled && status === 'signedIn' && onLoopback(),
+    retry: false,
+    staleTime: Infinity,
   });
 }

@@ -1,4 +1,11 @@
-import { BadGatewayException, BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
+import {
+  BadGatewayException,
+  BadRequestException,
+  HttpException,
+  NotFoundException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import type { MailLinkFailure } from '@email-core/providers';
 
 /**
  * The errors of linking and managing accounts, each with a stable code in the API's `{error, message}` body.
@@ -36,7 +43,30 @@ export const AccountErrors = {
       message: 'the Microsoft identity platform could not complete the sign-in; try again',
     }),
   accountNotFound: () => new NotFoundException({ error: 'ACCOUNT_NOT_FOUND', message: 'no such account' }),
+  /** 422: the request was well-formed, but the servers (or the SSRF rule) refused what it names */
+  imapLinkFailed: (code: MailLinkFailure, server: 'imap' | 'smtp') =>
+    new UnprocessableEntityException({
+      error: code,
+      message: `${IMAP_LINK_MESSAGES[code](server.toUpperCase())}; nothing was linked`,
+      details: { server },
+    }),
 } as const;
+
+/** What each failed check tells the user (never the server's own answer, which could quote what was typed). */
+const IMAP_LINK_MESSAGES: Record<MailLinkFailure, (server: string) => string> = {
+  IMAP_AUTH_FAILED: () => 'the IMAP server refused the login: check the user name and password',
+  IMAP_UNREACHABLE: () => 'the IMAP server could not be reached at that host and port',
+  IMAP_TLS_FAILED: () =>
+    "no trusted TLS connection to the IMAP server: check the security mode and port (the server's certificate must be valid for the host name)",
+  SMTP_AUTH_FAILED: () => 'the SMTP server refused the login: check the user name and password',
+  SMTP_UNREACHABLE: () => 'the SMTP server could not be reached at that host and port',
+  SMTP_TLS_FAILED: () =>
+    "no trusted TLS connection to the SMTP server: check the security mode and port (the server's certificate must be valid for the host name)",
+  HOST_NOT_ALLOWED: (server) =>
+    `the ${server} host is a loopback, private, link-local or otherwise reserved address, which cannot be linked`,
+  INSECURE_CONNECTION: (server) =>
+    `a cleartext ${server} connection (security "none") is not allowed: use "tls" or "starttls"`,
+};
 
 /**
  * The codes a failed OAuth callback can end with. The callback is a browser's stop on its way back from

@@ -6,6 +6,9 @@ export class AccountDto {
   @ApiProperty({ format: 'uuid' })
   id!: string;
 
+  @ApiProperty({ enum: ['outlook', 'imap'], description: 'where the mailbox lives' })
+  provider!: string;
+
   @ApiProperty({ example: 'alice@contoso.example' })
   email!: string;
 
@@ -34,6 +37,7 @@ export class AccountDto {
   static from(a: MailAccountSummary): AccountDto {
     return {
       id: a.id,
+      provider: a.provider,
       email: a.email,
       displayName: a.displayName,
       status: a.status,

@@ -1,5 +1,6 @@
 import {
   applyDecorators,
+  Body,
   Controller,
   Delete,
   Get,
@@ -16,6 +17,8 @@ import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiBody,
+  ApiCreatedResponse,
   ApiFoundResponse,
   ApiGoneResponse,
   ApiNoContentResponse,
@@ -24,7 +27,9 @@ import {
   ApiOperation,
   ApiQuery,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { AuthUser } from '../auth/auth-user';
@@ -36,6 +41,13 @@ import { ZodValidationPipe } from '../http/zod-validation.pipe';
 import { linkErrorCodeOf } from './account-errors';
 import { AccountDto, AccountListDto, AuthorizeUrlDto, ResyncAcceptedDto } from './account.dto';
 import { CompleteOutlookLinkCommand } from './commands/complete-outlook-link/complete-outlook-link.command';
+import { LinkImapAccountCommand } from './commands/link-imap-account/link-imap-account.command';
+import {
+  ImapAccountLinkedDto,
+  linkImapAccountOpenApi,
+  linkImapAccountSchema,
+  type LinkImapAccountRequest,
+} from './commands/link-imap-account/link-imap-account.dto';
 import { RequestResyncCommand } from './commands/request-resync/request-resync.command';
 import { StartOutlookLinkCommand } from './commands/start-outlook-link/start-outlook-link.command';
 import { UnlinkAccountCommand } from './commands/unlink-account/unlink-account.command';
@@ -54,6 +66,12 @@ const single = (v: unknown): string | undefined => (typeof v === 'string' ? v : 
 
 /** Each authorize parks a state in Redis for ten minutes; a user needs a handful, never hundreds. */
 const AUTHORIZE_RULE: RateLimitRule = { limit: 30, windowMs: 10 * 60_000 };
+
+/**
+ * Each IMAP link attempt logs in to servers of the user's choosing: without a bound it would be a password-guessing
+ * and port-probing service run from our address.
+ */
+const IMAP_LINK_RULE: RateLimitRule = { limit: 20, windowMs: 10 * 60_000 };
 
 @ApiTags('accounts')
 @Controller('accounts')
@@ -131,6 +149,53 @@ export class AccountsController {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.redirect(302, target);
+  }
+
+  @Post('imap')
+  @UseGuards(JwtAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Link an IMAP/SMTP mailbox: both logins are tried first, then the first sync starts',
+    description:
+      'Logs in to the IMAP server and authenticates to the SMTP server with the settings given; only when both ' +
+      'work is the account stored (its settings sealed) and its first sync requested. 201 for a new account; ' +
+      '200 when the user had linked this mailbox (same address) before: its settings are replaced and it goes back ' +
+      'to `syncing`. Hosts that are or resolve to loopback, private, link-local or reserved addresses are refused ' +
+      '(`HOST_NOT_ALLOWED`; docs/security.md). The passwords never appear in an answer, a log or an event.',
+  })
+  @ApiBody({ schema: linkImapAccountOpenApi })
+  @ApiCreatedResponse({ type: ImapAccountLinkedDto, description: 'linked; the first sync is requested' })
+  @ApiOkResponse({ type: ImapAccountLinkedDto, description: 're-linked: settings replaced, syncing again' })
+  @ApiBadRequestResponse({
+    description:
+      'VALIDATION_FAILED: a field missing or malformed (a host with a scheme, port or path; a port outside ' +
+      '1-65535; an unknown security mode or field); `details` names each',
+  })
+  @ApiUnauthorizedResponse({ description: 'UNAUTHENTICATED: no valid access token' })
+  @ApiUnprocessableEntityResponse({
+    description:
+      'nothing was stored; `details.server` is `imap` or `smtp`. IMAP_AUTH_FAILED / SMTP_AUTH_FAILED: the ' +
+      'server refused the login; IMAP_UNREACHABLE / SMTP_UNREACHABLE: no connection (unknown host, closed port, ' +
+      'timeout); IMAP_TLS_FAILED / SMTP_TLS_FAILED: no trusted TLS (wrong security mode for the port, a ' +
+      'certificate not valid for the host); HOST_NOT_ALLOWED: the host is or resolves to a loopback, private, ' +
+      'link-local or reserved address; INSECURE_CONNECTION: `security: "none"` is not allowed here',
+  })
+  @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED: more than 20 link attempts in 10 minutes' })
+  async linkImap(
+    @CurrentUser() user: AuthUser,
+    @Body(new ZodValidationPipe(linkImapAccountSchema)) body: LinkImapAccountRequest,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ImapAccountLinkedDto> {
+    const { count, retryAfterSeconds } = await this.limiter.consume('imap-link', user.id, IMAP_LINK_RULE);
+    if (count > IMAP_LINK_RULE.limit) {
+      throw new AppError('RATE_LIMITED', 'rate_limited', 'too many link attempts; try again later', {
+        retryAfterSeconds,
+      });
+    }
+    const { accountId, created } = await this.commands.execute(new LinkImapAccountCommand(user.id, body));
+    res.status(created ? 201 : 200);
+    res.setHeader('Cache-Control', 'no-store');
+    return { id: accountId, status: 'syncing' };
   }
 
   @Get()

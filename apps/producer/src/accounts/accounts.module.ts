@@ -1,12 +1,20 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { MailAccountsRepository, MailChangesRepository } from '@email-core/database';
+import { TokenCipher } from '@email-core/crypto';
+import {
+  MailAccountsRepository,
+  MailAccountTokensRepository,
+  MailChangesRepository,
+} from '@email-core/database';
+import { ImapCredentialVault } from '@email-core/providers';
 import { AuthModule } from '../auth/auth.module';
 import { MailProvidersModule } from '../mail-providers.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { AccountsController } from './accounts.controller';
 import { CompleteOutlookLinkHandler } from './commands/complete-outlook-link/complete-outlook-link.handler';
+import { ImapLinkProbe, MailServerLinkProbe } from './imap-link-probe';
+import { LinkImapAccountHandler } from './commands/link-imap-account/link-imap-account.handler';
 import { RequestResyncHandler } from './commands/request-resync/request-resync.handler';
 import { StartOutlookLinkHandler } from './commands/start-outlook-link/start-outlook-link.handler';
 import { UnlinkAccountHandler } from './commands/unlink-account/unlink-account.handler';
@@ -17,8 +25,8 @@ import { ListChangesQueryHandler } from './queries/list-changes/list-changes.que
 import { SyncRequestOutbox } from './sync-request-outbox';
 
 /**
- * Linking Outlook mailboxes (authorize + callback), listing, unlinking and resyncing them, and their change log
- * (catch-up for dashboards). The Outlook linking slice's OutlookAuthClient and TokenVault come from GraphLibModule,
+ * Linking Outlook mailboxes (authorize + callback) and IMAP/SMTP mailboxes (logins tried, then the settings
+ * sealed), listing, unlinking and resyncing them, and their change log (catch-up for dashboards). The Outlook linking slice's OutlookAuthClient and TokenVault come from GraphLibModule,
  * which the application imports once (it is global); everything else reaches an account's provider through the
  * registry (MailProvidersModule).
  */
@@ -39,8 +47,16 @@ import { SyncRequestOutbox } from './sync-request-outbox';
       inject: [DataSource],
       useFactory: (ds: DataSource) => new MailChangesRepository(ds),
     },
+    { provide: ImapLinkProbe, useClass: MailServerLinkProbe },
+    {
+      provide: ImapCredentialVault,
+      inject: [TokenCipher, MailAccountTokensRepository],
+      useFactory: (cipher: TokenCipher, repo: MailAccountTokensRepository) =>
+        new ImapCredentialVault(cipher, repo),
+    },
     StartOutlookLinkHandler,
     CompleteOutlookLinkHandler,
+    LinkImapAccountHandler,
     UnlinkAccountHandler,
     RequestResyncHandler,
     ListAccountsQueryHandler,

@@ -18,8 +18,8 @@ export interface MailAccountSummary {
 
 export interface LinkedAccountInput {
   userId: string;
-  provider: 'outlook';
-  /** the provider's stable id of the mailbox owner (Graph `/me` id) */
+  provider: 'outlook' | 'imap';
+  /** the provider's stable id of the mailbox owner (Graph `/me` id; the lower-cased address for IMAP) */
   externalUserId: string;
   email: string;
   displayName: string;

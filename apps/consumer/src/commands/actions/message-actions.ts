@@ -28,6 +28,8 @@ export class MessageActions {
     const failures: IdFailure[] = [];
     let folderCheck: Promise<boolean> | undefined;
     let folderGone = false;
+    /** where a moved message is now (its id may have changed with the move: IMAP's does) */
+    let movedTo: string | undefined;
     let stop: Error | undefined;
     const halt = (reason: unknown) => {
       stop ??= reason instanceof Error ? reason : new Error(String(reason));
@@ -39,9 +41,11 @@ export class MessageActions {
           return graph.setRead(id, request.isRead);
         case 'flag':
           return graph.setFlag(id, request.flagStatus);
-        case 'move':
-          await graph.move(id, request.destinationFolderId);
+        case 'move': {
+          const moved = await graph.move(id, request.destinationFolderId);
+          movedTo ??= moved.id;
           return;
+        }
         case 'delete':
           return graph.delete(id);
       }
@@ -96,7 +100,7 @@ export class MessageActions {
         }
       }
     }
-    return { total: ids.length, failures, touched: touched(request, succeeded, failures) };
+    return { total: ids.length, failures, touched: touched(request, succeeded, failures, movedTo) };
   }
 }
 
@@ -104,15 +108,21 @@ export class MessageActions {
  * What the mirror round re-reads, named as Graph's own notifications would: an `updated` item runs the delta of
  * the folder the mirror holds the message in (so a PATCH or a move out of it lands); a `deleted` item does the
  * same for a message that is gone (its folder's delta drops it). A move adds one `created` item: every moved
- * message is in the same destination, and one look-up of where it is now names that folder for the round.
+ * message is in the same destination, and one look-up of where it is now (by the id the move answered, which a
+ * provider may change with the move) names that folder for the round.
  */
-function touched(request: BulkRequest, succeeded: string[], failures: IdFailure[]): MirrorTouch[] {
+function touched(
+  request: BulkRequest,
+  succeeded: string[],
+  failures: IdFailure[],
+  movedTo: string | undefined,
+): MirrorTouch[] {
   const gone = failures.filter((f) => f.code === MESSAGE_GONE).map((f) => f.id);
   const items: MirrorTouch[] = gone.map((messageId) => ({ changeType: 'deleted', messageId }));
   const changeType: MirrorTouch['changeType'] = request.action === 'delete' ? 'deleted' : 'updated';
   items.push(...succeeded.map((messageId) => ({ changeType, messageId })));
   if (request.action === 'move' && succeeded.length > 0) {
-    items.push({ changeType: 'created', messageId: succeeded[0] });
+    items.push({ changeType: 'created', messageId: movedTo ?? succeeded[0] });
   }
   return items;
 }

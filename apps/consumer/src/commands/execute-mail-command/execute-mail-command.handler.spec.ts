@@ -244,6 +244,17 @@ describe('ExecuteMailCommand', () => {
       expect(h.rounds).toEqual([[{ changeType: 'deleted', messageId: 'm1' }]]);
     });
 
+    it('a move that gives the message a new id (IMAP) names the new id for the round to find the destination', async () => {
+      const h = harness();
+      h.commands.add('move', { messageIds: ['m1', 'm2'], destinationFolderId: 'archive' });
+      h.graph.idsAfterMove.set('m1', 'archive-1').set('m2', 'archive-2');
+      await expect(h.execute()).resolves.toBe('done');
+      const round = h.rounds[0].map((t) => `${t.changeType}:${t.messageId}`).sort();
+      // one look-up of a moved message, by its new id (both landed in the same folder)
+      expect(round.slice(1)).toEqual(['updated:m1', 'updated:m2']);
+      expect(['created:archive-1', 'created:archive-2']).toContain(round[0]);
+    });
+
     it('a move to a folder gone from Outlook ends FOLDER_GONE after the first 404', async () => {
       const h = harness();
       const ids = Array.from({ length: 20 }, (_v, i) => `m${i}`);

@@ -28,6 +28,8 @@ export class FakeMailGraph implements MailboxActions {
   readonly calls: string[] = [];
   readonly gone = new Set<string>();
   readonly missingFolders = new Set<string>();
+  /** ids a move gives its messages (a provider whose ids change with a move: IMAP); by default a move keeps it */
+  readonly idsAfterMove = new Map<string, string>();
   readonly attachments = new Map<string, OutgoingAttachment[]>();
   readonly sent: unknown[] = [];
   sentItems: string[] = ['sent-1'];
@@ -60,7 +62,7 @@ export class FakeMailGraph implements MailboxActions {
     return this.run(() => {
       this.call('move', id);
       if (this.missingFolders.has(destinationId)) throw graphErrors.notFound();
-      return { id, parentFolderId: destinationId };
+      return { id: this.idsAfterMove.get(id) ?? id, parentFolderId: destinationId };
     });
   }
   delete(id: string): Promise<void> {

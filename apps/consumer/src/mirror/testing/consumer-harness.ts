@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { loadConsumerConfig, type ConsumerConfig } from '@email-core/config';
 import { projectTopics, topicName, type Topics } from '@email-core/contracts';
 import { createKafka, ensureTopics, KafkaPublisher } from '@email-core/kafka';
-import { currentTestRun, testRunEnv, waitFor } from '@email-core/testing';
+import { currentTestRun, imapAdapterTestEnv, testRunEnv, waitFor } from '@email-core/testing';
 import { AppModule, type AppModuleOptions } from '../../app.module';
 
 type ProjectTopic = (typeof Topics)[keyof typeof Topics];
@@ -93,6 +93,8 @@ export async function startConsumerHarness(options: ConsumerHarnessOptions): Pro
     TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     // the suites' accounts have no sealed credentials: the watchers' periodic check stays out of the way
     SUBSCRIPTION_CHECK_INTERVAL_MS: '3600000',
+    // the IMAP adapter may reach the stack's mail server (127.0.0.1, the project CA)
+    ...imapAdapterTestEnv(),
     ...options.env,
   });
   const app = await Test.createTestingModule({ imports: [AppModule.forRoot(config, options.app)] })

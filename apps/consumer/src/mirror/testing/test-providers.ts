@@ -37,9 +37,9 @@ export function scriptedProvider(
   };
 }
 
-/** A registry holding only `scriptedProvider(mailboxOf)` as 'outlook'. */
+/** A registry holding only `scriptedProvider(mailboxOf)` as 'outlook' (the only provider it expects). */
 export function scriptedRegistry(mailboxOf: (accountId: string) => Partial<Mailbox>): ProviderRegistry {
-  return new ProviderRegistry([scriptedProvider(mailboxOf)]);
+  return new ProviderRegistry([scriptedProvider(mailboxOf)], ['outlook']);
 }
 
 /**

@@ -12,6 +12,7 @@ import {
 } from '@/hooks/use-accounts';
 import { useDesktopNotifications } from '@/hooks/use-desktop-notifications';
 import { useSyncProgress, type SyncProgressState } from '@/realtime/sync-progress';
+import { ConnectImapForm } from './connect-imap';
 import './accounts.css';
 
 const count = new Intl.NumberFormat();
@@ -39,6 +40,9 @@ function linkErrorMessage(code: string): string {
   );
 }
 
+/** Where a mailbox lives, as its card names it. */
+const PROVIDER_LABEL: Record<string, string> = { outlook: 'Outlook', imap: 'IMAP' };
+
 const STATUS_LABEL: Record<Account['status'], string> = {
   syncing: 'Syncing',
   synced: 'Synced',
@@ -46,7 +50,7 @@ const STATUS_LABEL: Record<Account['status'], string> = {
   error: 'Sync failed',
 };
 
-/** Linked Outlook mailboxes: connect one, watch its first sync, reconnect, resync or unlink. */
+/** Linked mailboxes (Outlook, IMAP): connect one, watch its first sync, reconnect, resync or unlink. */
 export function AccountsPage() {
   const accounts = useAccounts();
   const connect = useConnectOutlook();
@@ -56,6 +60,14 @@ export function AccountsPage() {
   const [highlight, setHighlight] = useState<string | null>(null);
   const [linkError, setLinkError] = useState<string | null>(null);
   const linkedHandled = useRef<string | null>(null);
+  /** the Connect IMAP form: closed, or open (with the address of an IMAP account to reconnect) */
+  const [imapForm, setImapForm] = useState<{ email: string } | null>(null);
+  const imapButton = useRef<HTMLButtonElement>(null);
+  const openImap = (email = '') => setImapForm({ email });
+  const closeImap = () => {
+    setImapForm(null);
+    requestAnimationFrame(() => imapButton.current?.focus());
+  };
 
   // back from Microsoft: `?linked=<id>` names the mailbox just linked (once; then the URL is tidied)
   const linked = params.get('linked');
@@ -88,22 +100,45 @@ export function AccountsPage() {
   }, [failed, setParams]);
 
   const items = accounts.data?.items ?? [];
+  const connectButtons = (
+    <div className="accounts-connect">
+      <button type="button" className="primary" onClick={() => connect.mutate()} disabled={connect.isPending}>
+        {connect.isPending ? 'Opening Microsoft sign-in…' : 'Connect Outlook'}
+      </button>
+      <button
+        ref={imapButton}
+        type="button"
+        onClick={() => (imapForm ? setImapForm(null) : openImap())}
+        aria-expanded={imapForm !== null}
+      >
+        Connect an IMAP account
+      </button>
+    </div>
+  );
+  const imapPanel = imapForm && (
+    <ConnectImapForm
+      key={imapForm.email}
+      initialEmail={imapForm.email}
+      onCancel={closeImap}
+      onLinked={(id, email) => {
+        setImapForm(null);
+        setHighlight(id);
+        toast.show({
+          title: 'Mailbox linked',
+          body: `${email}: its mail is being synced now.`,
+          tone: 'success',
+        });
+      }}
+    />
+  );
 
   return (
     <main className="page accounts-page">
       <div className="accounts-header">
         <h1>Accounts</h1>
-        {items.length > 0 && (
-          <button
-            type="button"
-            className="primary"
-            onClick={() => connect.mutate()}
-            disabled={connect.isPending}
-          >
-            {connect.isPending ? 'Opening Microsoft sign-in…' : 'Connect Outlook'}
-          </button>
-        )}
+        {items.length > 0 && connectButtons}
       </div>
+      {items.length > 0 && imapPanel}
       {linkError && (
         <div className="accounts-error accounts-link-error" role="alert" data-testid="link-error">
           <p>
@@ -138,19 +173,13 @@ export function AccountsPage() {
         <section className="accounts-empty" aria-labelledby="accounts-empty-title">
           <h2 id="accounts-empty-title">No mailbox linked yet</h2>
           <p className="muted">
-            Connect an Outlook mailbox to read its mail here. You sign in at Microsoft; Email Core never sees
-            your password, and the first sync starts right away.
+            Connect an Outlook mailbox to read its mail here (you sign in at Microsoft; Email Core never sees
+            your password), or any other mailbox over IMAP and SMTP. The first sync starts right away.
           </p>
-          <button
-            type="button"
-            className="primary"
-            onClick={() => connect.mutate()}
-            disabled={connect.isPending}
-          >
-            {connect.isPending ? 'Opening Microsoft sign-in…' : 'Connect Outlook'}
-          </button>
+          {connectButtons}
         </section>
       )}
+      {accounts.isSuccess && items.length === 0 && imapPanel}
 
       {items.length > 0 && (
         <ul className="accounts-list" aria-label="Linked mailboxes">
@@ -160,7 +189,7 @@ export function AccountsPage() {
               account={account}
               progress={progress.get(account.id)}
               highlighted={account.id === highlight}
-              onReconnect={() => connect.mutate()}
+              onReconnect={() => (account.provider === 'imap' ? openImap(account.email) : connect.mutate())}
               reconnecting={connect.isPending}
             />
           ))}
@@ -194,10 +223,14 @@ function AccountCard({
   const card = useRef<HTMLLIElement>(null);
 
   useEffect(() => {
-    if (highlighted) card.current?.scrollIntoView({ block: 'nearest' });
+    if (!highlighted) return;
+    card.current?.scrollIntoView({ block: 'nearest' });
+    // just linked (back from Microsoft, or from the IMAP form that has now closed): the keyboard goes on from here
+    card.current?.focus({ preventScroll: true });
   }, [highlighted]);
 
   const mirrored = folders.data?.items.reduce((sum, f) => sum + f.totalCount, 0);
+  const imap = account.provider === 'imap';
 
   return (
     <li
@@ -205,13 +238,22 @@ function AccountCard({
       className={`accounts-card${highlighted ? ' accounts-card-linked' : ''}`}
       aria-labelledby={titleId}
       data-status={account.status}
+      data-provider={account.provider}
       data-testid="account-card"
+      tabIndex={highlighted ? -1 : undefined}
     >
       <div className="accounts-card-head">
         <div className="accounts-identity">
           <h2 id={titleId}>{account.displayName || account.email}</h2>
           {account.displayName && <span className="muted">{account.email}</span>}
         </div>
+        <span
+          className={`accounts-provider accounts-provider-${account.provider}`}
+          data-testid="account-provider"
+        >
+          <span className="accounts-visually-hidden">Provider: </span>
+          {PROVIDER_LABEL[account.provider] ?? account.provider}
+        </span>
         <span className={`accounts-status accounts-status-${account.status}`}>
           {STATUS_LABEL[account.status]}
         </span>
@@ -237,9 +279,11 @@ function AccountCard({
 
       {account.status === 'reauth_required' && (
         <p className="accounts-detail accounts-warning">
-          Microsoft no longer accepts this mailbox's sign-in
+          {imap
+            ? "The mail server no longer accepts this mailbox's login"
+            : "Microsoft no longer accepts this mailbox's sign-in"}
           {account.statusReason ? ` (${account.statusReason})` : ''}. Mail stays readable but does not update
-          until you reconnect.
+          until you reconnect{imap ? ' with its current password' : ''}.
         </p>
       )}
 
@@ -294,7 +338,7 @@ function AccountCard({
         <div className="accounts-confirm" role="group" aria-label={`Confirm unlinking ${account.email}`}>
           <p>
             Unlink <strong>{account.email}</strong>? Its mirrored mail is deleted from Email Core (nothing is
-            deleted in Outlook).
+            deleted {imap ? 'on the mail server' : 'in Outlook'}).
           </p>
           <div className="accounts-actions">
             <button

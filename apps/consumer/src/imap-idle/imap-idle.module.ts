@@ -1,0 +1,57 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { ConsumerConfig } from '@email-core/config';
+import { IdlePokes } from './idle-pokes';
+import {
+  IMAP_IDLE_SETTINGS,
+  IMAP_WATCH_DRIVER,
+  imapWatchDriver,
+  type ImapIdleSettings,
+  type ImapWatchDriver,
+} from './imap-idle.settings';
+import { ImapIdleWatcher } from './imap-idle.watcher';
+import { ImapAccounts } from './imap-accounts';
+
+export interface ImapIdleModuleOptions {
+  settings?: Partial<ImapIdleSettings>;
+  /** the IMAP side (tests); default the adapter's IDLE connection and STATUS poll */
+  driver?: ImapWatchDriver;
+}
+
+/**
+ * IMAP live changes (issue 19): an IDLE connection per owned IMAP account (INBOX) with STATUS polls of its other
+ * folders, polling beyond the connection budget, all turned into `mailbox.poke`s of source 'idle'. Uses the mirror
+ * module's registry (the IMAP adapter's vault) and messaging (publisher, topics, partition assignments).
+ */
+@Module({})
+export class ImapIdleModule {
+  static forRoot(
+    config: ConsumerConfig,
+    mirror: DynamicModule,
+    options: ImapIdleModuleOptions = {},
+  ): DynamicModule {
+    const settings: ImapIdleSettings = {
+      enabled: config.imapIdle.enabled,
+      maxConnections: config.imapIdle.maxConnections,
+      statusPollMs: config.imapIdle.statusPollMs,
+      accountsRefreshMs: 30_000,
+      coalesceQuietMs: 150,
+      coalesceMaxDelayMs: 1_000,
+      reconnectBaseMs: 1_000,
+      reconnectMaxMs: 5 * 60_000,
+      pollConcurrency: 8,
+      ...options.settings,
+    };
+    return {
+      module: ImapIdleModule,
+      imports: [mirror],
+      providers: [
+        { provide: IMAP_IDLE_SETTINGS, useValue: settings },
+        { provide: IMAP_WATCH_DRIVER, useValue: options.driver ?? imapWatchDriver },
+        ImapAccounts,
+        IdlePokes,
+        ImapIdleWatcher,
+      ],
+      exports: [ImapIdleWatcher],
+    };
+  }
+}

@@ -1,0 +1,78 @@
+import { isIP } from 'node:net';
+import { rootCertificates } from 'node:tls';
+import { createTransport } from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport';
+import { ReauthRequiredError } from '../port';
+import { resolveAllowedHost } from './host-guard';
+import { smtpError } from './imap-errors';
+import type { HostPolicy, MailServerSettings } from './imap-settings';
+
+/**
+ * Sending through the user's SMTP server with nodemailer. The host is resolved once by the SSRF guard
+ * (`resolveAllowedHost`) and the connection goes to that address, the typed name being the TLS servername (the
+ * certificate is checked against it). `security`: 'tls' → implicit TLS; 'starttls' → STARTTLS required (the
+ * login never goes in the clear); 'none' → cleartext, only where the policy allows private hosts (the stack's
+ * own server, tests). The policy's CAs are trusted beside the system's.
+ */
+
+export type HostResolver = (host: string, policy: HostPolicy) => Promise<string>;
+
+export interface SmtpTimeouts {
+  connectMs?: number;
+  socketMs?: number;
+}
+
+/** nodemailer's options for the server, connecting to `address` (what the guard resolved the host to). */
+export function smtpTransportOptions(
+  server: MailServerSettings,
+  policy: HostPolicy,
+  address: string,
+  timeouts: SmtpTimeouts = {},
+): SMTPTransport.Options {
+  const servername = isIP(server.host) === 0 ? server.host : undefined;
+  return {
+    host: address,
+    port: server.port,
+    secure: server.security === 'tls',
+    requireTLS: server.security === 'starttls',
+    ignoreTLS: server.security === 'none',
+    auth: { user: server.username, pass: server.password },
+    tls: {
+      // the policy's CAs beside the system's (a `ca` option alone would replace them)
+      ...(policy.ca?.length ? { ca: [...rootCertificates, ...policy.ca] } : {}),
+      ...(servername ? { servername } : {}),
+      minVersion: 'TLSv1.2',
+    },
+    connectionTimeout: timeouts.connectMs ?? 15_000,
+    greetingTimeout: timeouts.connectMs ?? 15_000,
+    socketTimeout: timeouts.socketMs ?? 60_000,
+    logger: false,
+    debug: false,
+  };
+}
+
+/**
+ * Sends a raw message to the envelope's recipients, as is (the same bytes go to Sent). Failures come out as
+ * port errors (imap-errors.ts `smtpError`: which of them certainly sent nothing).
+ */
+export async function sendRawMail(
+  server: MailServerSettings,
+  policy: HostPolicy,
+  envelope: { from: string; to: string[] },
+  raw: Buffer,
+  opts: { resolveHost?: HostResolver; timeouts?: SmtpTimeouts } = {},
+): Promise<void> {
+  if (server.security === 'none' && !policy.allowPrivateHosts) {
+    throw new ReauthRequiredError('a cleartext SMTP connection is not allowed', 'INSECURE_CONNECTION');
+  }
+  let transport: ReturnType<typeof createTransport<SMTPTransport.SentMessageInfo>> | undefined;
+  try {
+    const address = await (opts.resolveHost ?? resolveAllowedHost)(server.host, policy);
+    transport = createTransport(smtpTransportOptions(server, policy, address, opts.timeouts));
+    await transport.sendMail({ envelope, raw });
+  } catch (err) {
+    throw smtpError(err);
+  } finally {
+    transport?.close();
+  }
+}

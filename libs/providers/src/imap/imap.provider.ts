@@ -1,0 +1,92 @@
+import type { FactoryProvider, InjectionToken } from '@nestjs/common';
+import type { ImapFlow } from 'imapflow';
+import { TokenCipher } from '@email-core/crypto';
+import { MailAccountTokensRepository } from '@email-core/database';
+import type { Mailbox, MailboxActions, MailboxWatch, MailProvider, UnlinkedAccount } from '../port';
+import { ImapActions, type SentCopyMode } from './imap-actions';
+import { ImapAttachments } from './imap-attachments';
+import { openImapSession } from './imap-connection';
+import { idleWatch, ImapMailbox } from './imap-mailbox';
+import type { HostPolicy, ImapAccountSettings } from './imap-settings';
+import { ImapCredentialVault } from './imap-vault';
+
+export interface ImapProviderOptions {
+  /** the sealed settings of each account */
+  vault: ImapCredentialVault;
+  /** how users' servers may be reached (IMAP_ALLOW_PRIVATE_HOSTS, IMAP_CA_FILE) */
+  policy: HostPolicy;
+  /** an account's settings (default: opened from the vault); tests may give their own */
+  settingsFor?: (accountId: string) => Promise<ImapAccountSettings>;
+  /** who files sent mail in Sent (see `SentCopyMode`) */
+  sentCopy?: SentCopyMode;
+}
+
+/**
+ * The IMAP/SMTP adapter, registered as provider 'imap': each account's mailbox is its IMAP server (read through
+ * CONDSTORE/QRESYNC, acted on through IMAP and SMTP), reached with the settings sealed in the account row and
+ * only where the host policy allows.
+ */
+export class ImapProvider implements MailProvider {
+  static readonly providerName = 'imap';
+  readonly name = ImapProvider.providerName;
+  readonly vault: ImapCredentialVault;
+  private readonly settingsFor: (accountId: string) => Promise<ImapAccountSettings>;
+
+  constructor(private readonly options: ImapProviderOptions) {
+    this.vault = options.vault;
+    this.settingsFor = options.settingsFor ?? ((accountId) => options.vault.settingsFor(accountId));
+  }
+
+  mailbox(accountId: string): Mailbox {
+    const { policy, sentCopy } = this.options;
+    const settings = () => this.settingsFor(accountId);
+    const open = async (): Promise<ImapFlow> => openImapSession((await settings()).imap, policy);
+    // the actions need the settings (the SMTP server, the From): built per call, once they are read
+    const actions = lazyActions(
+      async () =>
+        new ImapActions({ open, account: await settings(), policy, ...(sentCopy ? { sentCopy } : {}) }),
+    );
+    return new ImapMailbox({ accountId, settings, policy, actions, attachments: new ImapAttachments(open) });
+  }
+
+  /** Nothing is kept at the server for a watch yet (IDLE comes later): nothing to close for an unlinked account. */
+  watchOfUnlinked(account: UnlinkedAccount): MailboxWatch {
+    return idleWatch(account.accountId);
+  }
+}
+
+/** `MailboxActions` whose implementation is built when a call comes. */
+function lazyActions(build: () => Promise<MailboxActions>): MailboxActions {
+  const use = async <T>(act: (actions: MailboxActions) => Promise<T>): Promise<T> => act(await build());
+  return {
+    setRead: (id, isRead) => use((a) => a.setRead(id, isRead)),
+    setFlag: (id, flagStatus) => use((a) => a.setFlag(id, flagStatus)),
+    move: (id, destinationId) => use((a) => a.move(id, destinationId)),
+    delete: (id) => use((a) => a.delete(id)),
+    sendMail: (mail) => use((a) => a.sendMail(mail)),
+    reply: (id, opts) => use((a) => a.reply(id, opts)),
+    forward: (id, opts) => use((a) => a.forward(id, opts)),
+    createReply: (id, opts) => use((a) => a.createReply(id, opts)),
+    createForward: (id, opts) => use((a) => a.createForward(id, opts)),
+    addAttachment: (draftId, attachment) => use((a) => a.addAttachment(draftId, attachment)),
+    sendDraft: (draftId) => use((a) => a.sendDraft(draftId)),
+    folderId: (idOrWellKnownName) => use((a) => a.folderId(idOrWellKnownName)),
+    newestMessageIds: (folder, count) => use((a) => a.newestMessageIds(folder, count)),
+  };
+}
+
+/**
+ * The Nest provider of the IMAP adapter: its vault over the sealed token columns (TokenCipher from GraphLibModule,
+ * MailAccountTokensRepository from DatabaseModule), the host policy read from the injected `configToken`.
+ */
+export function imapProvider<C>(
+  configToken: InjectionToken,
+  policyOf: (config: C) => HostPolicy,
+): FactoryProvider<ImapProvider> {
+  return {
+    provide: ImapProvider,
+    inject: [TokenCipher, MailAccountTokensRepository, configToken],
+    useFactory: (cipher: TokenCipher, repo: MailAccountTokensRepository, config: C) =>
+      new ImapProvider({ vault: new ImapCredentialVault(cipher, repo), policy: policyOf(config) }),
+  };
+}
