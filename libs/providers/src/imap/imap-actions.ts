@@ -358,19 +358,22 @@ async function holdsMessageId(client: ImapFlow, path: string, messageId: string)
 export class ImapActions implements MailboxActions {
   constructor(private readonly deps: ImapActionsDeps) {}
 
-  setRead(messageId: string, isRead: boolean): Promise<void> {
+  async setRead(messageId: string, isRead: boolean): Promise<void> {
     const loc = locate(messageId);
-    return this.session((c) => setRead(c, loc, isRead));
+    return await this.session((c) => setRead(c, loc, isRead));
   }
 
-  setFlag(messageId: string, flagStatus: FlagStatus): Promise<void> {
+  async setFlag(messageId: string, flagStatus: FlagStatus): Promise<void> {
     const loc = locate(messageId);
-    return this.session((c) => setFlag(c, loc, flagStatus));
+    return await this.session((c) => setFlag(c, loc, flagStatus));
   }
 
-  move(messageId: string, destinationId: string): Promise<{ id: string; parentFolderId: string | null }> {
+  async move(
+    messageId: string,
+    destinationId: string,
+  ): Promise<{ id: string; parentFolderId: string | null }> {
     const loc = locate(messageId);
-    return this.session(async (c) => {
+    return await this.session(async (c) => {
       const dest = await resolveFolder(c, destinationId);
       if (dest === null) throw itemNotFound(`no folder ${destinationId}`);
       const now = await moveMessage(c, loc, dest);
@@ -379,9 +382,9 @@ export class ImapActions implements MailboxActions {
   }
 
   /** Deletes a message (to Trash); a draft's first id finds the draft after addAttachment rebuilt it. */
-  delete(messageId: string): Promise<void> {
+  async delete(messageId: string): Promise<void> {
     locate(messageId);
-    return this.session(async (c) => deleteMessage(c, await locateDraft(c, messageId)));
+    return await this.session(async (c) => deleteMessage(c, await locateDraft(c, messageId)));
   }
 
   async sendMail(mail: OutgoingMail): Promise<void> {
@@ -421,9 +424,9 @@ export class ImapActions implements MailboxActions {
   }
 
   /** Rebuilds the draft with the file (a new UID; the first id keeps finding it, see the class comment). */
-  addAttachment(draftId: string, file: OutgoingAttachment): Promise<void> {
+  async addAttachment(draftId: string, file: OutgoingAttachment): Promise<void> {
     locate(draftId);
-    return this.session(async (c) => {
+    return await this.session(async (c) => {
       const at = await locateDraft(c, draftId);
       const draft = await parseMessage(await fetchSource(c, at));
       const firstId = draftIdOf(draft) ?? draftId;

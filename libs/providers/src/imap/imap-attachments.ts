@@ -124,15 +124,15 @@ export async function openAttachment(
 export class ImapAttachments implements MailboxAttachments {
   constructor(private readonly open: OpenImapSession) {}
 
-  list(messageId: string): Promise<RemoteAttachmentInfo[]> {
+  async list(messageId: string): Promise<RemoteAttachmentInfo[]> {
     const loc = locate(messageId);
-    return inSession(this.open, (c) => listAttachments(c, loc));
+    return await inSession(this.open, (c) => listAttachments(c, loc));
   }
 
-  get(messageId: string, attachmentId: string): Promise<RemoteAttachmentInfo> {
+  async get(messageId: string, attachmentId: string): Promise<RemoteAttachmentInfo> {
     const loc = locate(messageId);
-    if (!PART_ID.test(attachmentId)) return Promise.reject(itemNotFound(`no attachment ${attachmentId}`));
-    return inSession(this.open, (c) => getAttachment(c, loc, attachmentId));
+    if (!PART_ID.test(attachmentId)) throw itemNotFound(`no attachment ${attachmentId}`);
+    return await inSession(this.open, (c) => getAttachment(c, loc, attachmentId));
   }
 
   /** The session is closed when the stream ends, fails or is destroyed. */
