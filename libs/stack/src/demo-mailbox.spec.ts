@@ -1,4 +1,4 @@
-import { DEMO_FOLDERS, DEMO_MESSAGE_COUNT, demoMessages } from './demo-mailbox';
+import { bulkMailboxFolders, DEMO_FOLDERS, DEMO_MESSAGE_COUNT, demoMessages } from './demo-mailbox';
 
 const now = new Date('2026-12-01T12:00:00Z');
 const address = 'demo@email-core.localhost';
@@ -53,5 +53,52 @@ describe('demoMessages (the demo mailbox content)', () => {
     expect(messages.every((m) => m.date.getTime() <= now.getTime())).toBe(true);
     const inbox = messages.filter((m) => m.folder.join('/') === 'INBOX');
     expect(now.getTime() - Math.max(...inbox.map((m) => m.date.getTime()))).toBe(5 * 60_000);
+  });
+});
+
+describe('bulkMailboxFolders + demoMessages({ folders }) (large mailboxes for sync tests and benches)', () => {
+  it('spreads any total over eight folders, nested ones included, the rounding in INBOX', () => {
+    for (const total of [8, 999, 5_000, 20_000]) {
+      const folders = bulkMailboxFolders(total);
+      expect(folders).toHaveLength(8);
+      expect(folders.reduce((n, f) => n + f.messages, 0)).toBe(total);
+      expect(folders.every((f) => f.messages >= 0)).toBe(true);
+    }
+    expect(bulkMailboxFolders(5_000).map((f) => f.path.join('/'))).toEqual([
+      'INBOX',
+      'INBOX/Projects',
+      'INBOX/Projects/2026',
+      'Archive',
+      'Archive/2025',
+      'Sent',
+      'Receipts',
+      'Lists/dev',
+    ]);
+  });
+
+  it('generates exactly the folders asked for, with unread older mail where a folder keeps some', () => {
+    const folders = bulkMailboxFolders(2_000);
+    const messages = demoMessages(address, { now, seed: 19, folders });
+    expect(messages).toHaveLength(2_000);
+    for (const f of folders) {
+      expect(messages.filter((m) => m.folder.join('/') === f.path.join('/'))).toHaveLength(f.messages);
+    }
+    const inbox = messages.filter((m) => m.folder.join('/') === 'INBOX');
+    const unread = inbox.filter((m) => !m.flags.includes('\\Seen')).length;
+    // a quarter of the older inbox mail stays unread (the default demo mailbox leaves only the newest unread)
+    expect(unread / inbox.length).toBeGreaterThan(0.15);
+    expect(unread / inbox.length).toBeLessThan(0.4);
+    expect(messages.filter((m) => m.folder[0] === 'Archive').every((m) => m.flags.includes('\\Seen'))).toBe(
+      true,
+    );
+    expect(new Set(messages.map((m) => m.mail.messageId)).size).toBe(messages.length);
+    expect(messages.filter((m) => m.mail.html).length).toBeGreaterThan(400);
+    expect(messages.filter((m) => m.mail.attachments?.length).length).toBeGreaterThan(50);
+  });
+
+  it('leaves the demo mailbox as it was: the folders option defaults to DEMO_FOLDERS', () => {
+    const a = demoMessages(address, { now });
+    const b = demoMessages(address, { now, folders: DEMO_FOLDERS });
+    expect(b.map((m) => [m.mail.subject, m.flags])).toEqual(a.map((m) => [m.mail.subject, m.flags]));
   });
 });

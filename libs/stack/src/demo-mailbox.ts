@@ -12,8 +12,20 @@ import { parseMailEndpoint } from './mail-server';
 /** The demo mailbox's address (any address is a mailbox on the stack's mail server). */
 export const DEMO_IMAP_ADDRESS = 'demo@email-core.localhost';
 
+/** A folder the generator fills: its mailbox path segments, how many messages it gets and what kind of mail. */
+export interface DemoFolder {
+  path: readonly string[];
+  messages: number;
+  kind: DemoFolderKind;
+  /**
+   * the share (0..1) of the folder's older mail left unread (default 0: only some of the newest dozen is unread);
+   * inbox, project and newsletter folders only
+   */
+  unreadShare?: number;
+}
+
 /** Each folder of the demo mailbox (mailbox path segments) and how many messages it gets. */
-export const DEMO_FOLDERS: ReadonlyArray<{ path: readonly string[]; messages: number; kind: FolderKind }> = [
+export const DEMO_FOLDERS: readonly DemoFolder[] = [
   { path: ['INBOX'], messages: 120, kind: 'inbox' },
   { path: ['INBOX', 'Projects'], messages: 36, kind: 'project' },
   { path: ['INBOX', 'Projects', '2026'], messages: 28, kind: 'project' },
@@ -28,7 +40,33 @@ export const DEMO_FOLDERS: ReadonlyArray<{ path: readonly string[]; messages: nu
 /** How many messages a demo mailbox holds once filled. */
 export const DEMO_MESSAGE_COUNT = DEMO_FOLDERS.reduce((n, f) => n + f.messages, 0);
 
-type FolderKind = 'inbox' | 'project' | 'newsletter' | 'archive' | 'sent' | 'draft';
+export type DemoFolderKind = 'inbox' | 'project' | 'newsletter' | 'archive' | 'sent' | 'draft';
+
+/**
+ * The layout of a large mailbox for sync tests and benchmarks: `total` messages over eight folders, nested ones
+ * included (INBOX/Projects/2026, Archive/2025, Lists/dev; `Lists` itself is created empty), a quarter of the
+ * inbox-like mail unread. The shares are fixed; rounding goes to INBOX.
+ */
+export function bulkMailboxFolders(total: number): DemoFolder[] {
+  const shares: ReadonlyArray<[string[], number, DemoFolderKind, number?]> = [
+    [['INBOX', 'Projects'], 0.12, 'project', 0.2],
+    [['INBOX', 'Projects', '2026'], 0.08, 'project', 0.2],
+    [['Archive'], 0.15, 'archive'],
+    [['Archive', '2025'], 0.1, 'archive'],
+    [['Sent'], 0.12, 'sent'],
+    [['Receipts'], 0.05, 'inbox', 0.1],
+    [['Lists', 'dev'], 0.08, 'newsletter', 0.4],
+  ];
+  const n = Math.max(0, Math.floor(total));
+  const rest: DemoFolder[] = shares.map(([path, share, kind, unreadShare]) => ({
+    path,
+    messages: Math.floor(n * share),
+    kind,
+    ...(unreadShare !== undefined ? { unreadShare } : {}),
+  }));
+  const inbox = n - rest.reduce((sum, f) => sum + f.messages, 0);
+  return [{ path: ['INBOX'], messages: inbox, kind: 'inbox', unreadShare: 0.25 }, ...rest];
+}
 
 export interface DemoMailboxTarget {
   /** `host:port` of the server's IMAP endpoint */
@@ -47,6 +85,16 @@ export interface DemoMailboxOptions {
   seed?: number;
   /** the newest message's date; older ones go back about a year from it (default: now) */
   now?: Date;
+  /** the folders and their message counts (default: DEMO_FOLDERS, the demo mailbox) */
+  folders?: readonly DemoFolder[];
+}
+
+export interface FillMailboxOptions extends DemoMailboxOptions {
+  /**
+   * IMAP sessions APPENDing side by side (default 8): a session has one command in flight at a time and the
+   * server takes no MULTIAPPEND from our client, so parallel sessions are what makes a large fill fast
+   */
+  sessions?: number;
 }
 
 export interface DemoMailboxResult {
@@ -172,7 +220,7 @@ export function demoMessages(address: string, opts: DemoMailboxOptions = {}): De
   const out: DemoMessage[] = [];
   let serial = 0;
 
-  for (const folder of DEMO_FOLDERS) {
+  for (const folder of opts.folders ?? DEMO_FOLDERS) {
     // each folder's mail spans the last year (archives: the year before that), oldest first
     const span = folder.kind === 'archive' ? 365 : folder.kind === 'inbox' ? 120 : 300;
     const offset = folder.kind === 'archive' ? 200 : 0;
@@ -210,7 +258,8 @@ export function demoMessages(address: string, opts: DemoMailboxOptions = {}): De
             `</td></tr></table></body></html>`,
           headers: { 'List-Unsubscribe': `<https://${n.address.split('@')[1]}/unsubscribe>` },
         };
-        if (!newest || rand() < 0.5) flags.push('\\Seen');
+        const keptUnread = !newest && !!folder.unreadShare && rand() < folder.unreadShare;
+        if ((!newest && !keptUnread) || (newest && rand() < 0.5)) flags.push('\\Seen');
       } else {
         const sent = folder.kind === 'sent' || folder.kind === 'draft';
         // a third of the messages answer an earlier one of the same folder: a thread
@@ -259,8 +308,11 @@ export function demoMessages(address: string, opts: DemoMailboxOptions = {}): De
             { filename: 'Übersicht – Notizen.txt', contentType: 'text/plain', content: 'Grüße & Notizen\n' },
           ];
         }
+        // (no draw when the folder keeps no older mail unread: the demo mailbox stays what it was for a seed)
+        const keptUnread = !newest && !!folder.unreadShare && rand() < folder.unreadShare;
         if (folder.kind === 'draft') flags.push('\\Draft', '\\Seen');
-        else if (sent || folder.kind === 'archive' || !newest || rand() < 0.3) flags.push('\\Seen');
+        else if (sent || folder.kind === 'archive') flags.push('\\Seen');
+        else if ((!newest && !keptUnread) || (newest && rand() < 0.3)) flags.push('\\Seen');
         if (folder.kind !== 'draft' && rand() < 0.08) flags.push('\\Flagged');
         if (!sent && thread && rand() < 0.5) flags.push('\\Answered');
         if (thread) thread.ids.push(messageId);
@@ -311,20 +363,35 @@ async function countAll(c: ImapFlow): Promise<{ total: number; folders: string[]
  * Fills the mailbox with the demo content when it holds no mail in any folder; otherwise adds nothing. Creates the
  * folders it needs (the server's separator) and APPENDs each message with its flags and date.
  */
-export async function fillDemoMailbox(
+export function fillDemoMailbox(
   target: DemoMailboxTarget,
   opts: DemoMailboxOptions = {},
 ): Promise<DemoMailboxResult> {
+  return fillMailbox(target, opts);
+}
+
+/**
+ * Fills an empty mailbox with generated mail (`opts.folders`, default the demo mailbox's) through IMAP sessions of
+ * its own: creates the folders (parents first, the server's separator), then APPENDs every message with its flags
+ * and date over `opts.sessions` sessions side by side, each composing its next message while the others wait on the
+ * server. A mailbox that already holds mail gets nothing.
+ */
+export async function fillMailbox(
+  target: DemoMailboxTarget,
+  opts: FillMailboxOptions = {},
+): Promise<DemoMailboxResult> {
+  const folders = opts.folders ?? DEMO_FOLDERS;
   const c = client(target);
   await c.connect();
+  let pathOf: (segments: readonly string[]) => string;
   try {
     const before = await countAll(c);
     if (before.total > 0) return { filled: false, appended: 0, ...before };
 
     const existing = new Set(before.folders);
     const delimiter = (await c.list()).find((b) => b.delimiter)?.delimiter ?? '/';
-    const pathOf = (segments: readonly string[]) => segments.join(delimiter);
-    for (const folder of DEMO_FOLDERS) {
+    pathOf = (segments) => segments.join(delimiter);
+    for (const folder of folders) {
       // parents first: INBOX/Projects before INBOX/Projects/2026
       for (let depth = 1; depth <= folder.path.length; depth += 1) {
         const p = pathOf(folder.path.slice(0, depth));
@@ -334,16 +401,44 @@ export async function fillDemoMailbox(
         existing.add(p);
       }
     }
+  } catch (err) {
+    await c.logout().catch(() => c.close());
+    throw err;
+  }
 
-    let appended = 0;
-    for (const m of demoMessages(target.address, opts)) {
+  const messages = demoMessages(target.address, opts);
+  let next = 0;
+  let appended = 0;
+  let failed: Error | undefined;
+  /** one session's share: the next message nobody took yet, until none is left or a session failed */
+  const work = async (session: ImapFlow) => {
+    while (!failed && next < messages.length) {
+      const m = messages[next];
+      next += 1;
       const raw = await compose(m.mail);
-      const ok = await c.append(pathOf(m.folder), raw, m.flags, m.date);
+      const ok = await session.append(pathOf(m.folder), raw, m.flags, m.date);
       if (!ok) throw new Error(`APPEND to ${pathOf(m.folder)} was refused`);
       appended += 1;
     }
+  };
+  const count = Math.max(1, Math.min(Math.floor(opts.sessions ?? 8), 32, messages.length || 1));
+  const extra: ImapFlow[] = [];
+  try {
+    for (let i = 1; i < count; i += 1) {
+      const s = client(target);
+      extra.push(s);
+      await s.connect();
+    }
+    await Promise.all(
+      [c, ...extra].map((s) =>
+        work(s).catch((err: unknown) => {
+          failed ??= err instanceof Error ? err : new Error(`APPEND failed: ${JSON.stringify(err)}`);
+        }),
+      ),
+    );
+    if (failed) throw failed;
     return { filled: true, appended, ...(await countAll(c)) };
   } finally {
-    await c.logout().catch(() => c.close());
+    await Promise.all([c, ...extra].map((s) => s.logout().catch(() => s.close())));
   }
 }

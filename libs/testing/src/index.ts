@@ -46,6 +46,15 @@ export {
   type ReceivedMail,
 } from './dev-mail';
 export {
+  devImapSession,
+  devMailTarget,
+  linkDevImap,
+  mirroredImapState,
+  serverImapState,
+  type ImapMailboxState,
+  type ImapMessageState,
+} from './imap-mailbox-state';
+export {
   requestCodesThroughOutage,
   watchSystemMailFailures,
   type OutageOutcome,
