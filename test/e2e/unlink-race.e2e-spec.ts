@@ -109,6 +109,7 @@ describe('unlink racing a new subscription (real Postgres, a fake Graph at the H
   const graph: MailboxWatches = {
     forAccount: (accountId) => mailboxSubscriptions(accountId),
     forRemoval: (removal) => mailboxSubscriptions(removal.accountId),
+    channelProviders: () => ['outlook'],
   };
 
   beforeAll(async () => {

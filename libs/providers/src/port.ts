@@ -132,8 +132,8 @@ export interface MailboxActions {
 }
 
 /**
- * A channel through which the provider tells us the mailbox changed (a Graph subscription today; an IMAP IDLE
- * connection tomorrow). What arrives through it becomes a `mailbox.poke`.
+ * A channel through which the provider tells us the mailbox changed (a Graph subscription). What arrives through it
+ * becomes a `mailbox.poke`.
  */
 export interface WatchChannel {
   id: string;
@@ -161,8 +161,20 @@ export type WatchLifecycleEvent =
   /** deliveries were lost: catch up */
   | 'missed';
 
+/**
+ * How a provider's mailboxes are watched for changes:
+ * - `'channels'`: through channels the provider keeps for us (Graph subscriptions). The subscriptions feature opens,
+ *   renews and closes them through `MailboxWatch`, keeps them in `graph_subscriptions`, and asks a catch-up sync
+ *   when it opens one.
+ * - `'connection'`: through a connection of our own to the mailbox (IMAP IDLE), held by the provider's watcher in
+ *   the consumer, which turns what it hears into pokes (and catches up itself on every connect). Nothing is kept
+ *   at the provider, so there is nothing to open, renew, or close after unlinking.
+ */
+export type WatchKind = 'channels' | 'connection';
+
 /** Watching a mailbox for changes: the channels the provider keeps for it. */
 export interface MailboxWatch {
+  readonly kind: 'channels';
   /** what one channel watches (Graph: the subscription's resource, the whole mailbox) */
   readonly scope: string;
   list(): Promise<WatchChannel[]>;
@@ -174,10 +186,22 @@ export interface MailboxWatch {
   close(id: string): Promise<boolean>;
 }
 
+/**
+ * The watch of a mailbox whose provider watches it over a connection of ours (`WatchKind` 'connection'): the
+ * provider's own watcher holds that connection; nothing about it goes through the port.
+ */
+export interface ConnectionWatch {
+  readonly kind: 'connection';
+}
+
+/** A mailbox's watch, by its provider's `WatchKind`: channels to keep, or a connection its watcher holds. */
+export type MailboxWatching = MailboxWatch | ConnectionWatch;
+
 /** One account's mailbox at its provider: the port every use case talks to. */
 export interface Mailbox extends MailboxReader, MailboxActions {
   readonly attachments: MailboxAttachments;
-  readonly watch: MailboxWatch;
+  /** of its provider's `watching` kind */
+  readonly watch: MailboxWatching;
 }
 
 /**
@@ -217,10 +241,12 @@ export interface UnlinkedAccount {
 /** An adapter: one provider's implementation of the port, registered at boot under its provider name. */
 export interface MailProvider {
   readonly name: ProviderName;
+  /** how its mailboxes are watched: every `Mailbox.watch` and `watchOfUnlinked` of it is of this kind */
+  readonly watching: WatchKind;
   /** the account's mailbox; cheap to build (one per use) */
   mailbox(accountId: string): Mailbox;
   /** the watch of an unlinked account, authenticated with the credentials kept for its clean-up */
-  watchOfUnlinked(account: UnlinkedAccount): MailboxWatch;
+  watchOfUnlinked(account: UnlinkedAccount): MailboxWatching;
   readonly vault: CredentialVault;
 }
 

@@ -3,6 +3,7 @@ import { ProviderRegistry, UnknownProviderError } from './registry';
 
 const adapter = (name: string, mailbox = {} as Mailbox): MailProvider => ({
   name,
+  watching: 'channels',
   mailbox: () => mailbox,
   watchOfUnlinked: () => mailbox.watch,
   vault: {

@@ -1,9 +1,4 @@
-import {
-  MemoryMailboxClient,
-  MemoryProvider,
-  type Mailbox,
-  type MailboxAttachments,
-} from '@email-core/providers';
+import { MemoryMailboxClient, MemoryProvider, type MailboxAttachments } from '@email-core/providers';
 
 /**
  * The in-memory adapter with two levers for a use case's spec, instead of a hand-built mailbox:
@@ -16,7 +11,7 @@ export class StubbedMemoryProvider extends MemoryProvider {
   failure: Error | undefined;
   attachments: MailboxAttachments | undefined;
 
-  override mailbox(accountId: string): Mailbox {
+  override mailbox(accountId: string): MemoryMailboxClient {
     const mailbox = super.mailbox(accountId);
     const failure = this.failure;
     if (failure) {

@@ -7,7 +7,7 @@ import type {
   MailFoldersRepository,
   MessagesRepository,
 } from '@email-core/database';
-import { ReauthRequiredError, type MailboxReader } from '@email-core/providers';
+import { CredentialsNotFoundError, ReauthRequiredError, type MailboxReader } from '@email-core/providers';
 import type { DomainEventsPublisher } from '../messaging/domain-events.publisher';
 import { AccountFailures } from './account-failures';
 import type { ChangeFeed } from './change-feed';
@@ -60,6 +60,9 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
   const graphNow = new Map<string, string | null>();
   const deltaResults = new Map<string, Array<Partial<FolderDeltaResult>>>();
   let reauth = false;
+  /** the account is unlinked during the next folder read: its row and credentials are gone */
+  let unlinkDuringRead = false;
+  let unlinked = false;
   const state = (id: string): FolderSyncState => ({
     graphId: id,
     parentGraphId: null,
@@ -69,7 +72,7 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
     rebuilding: false,
   });
   const accounts = {
-    findForSync: () => Promise.resolve(account),
+    findForSync: () => Promise.resolve(unlinked ? null : account),
     markReauthRequired: (_id: string, reason: string) => {
       log.push(`reauth:${reason}`);
       return Promise.resolve();
@@ -93,6 +96,10 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
     // like the real service: the removed messages are located (through the handler) before they are removed
     syncFolder: async (run: FolderDeltaRun) => {
       if (reauth) throw new ReauthRequiredError('invalid_grant');
+      if (unlinkDuringRead) {
+        unlinked = true;
+        throw new CredentialsNotFoundError(ACCOUNT);
+      }
       feedSeen = run.feed;
       log.push(`delta:${run.folder.graphId}`);
       const next = deltaResults.get(run.folder.graphId)?.shift() ?? {};
@@ -164,6 +171,7 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
     holdLock,
     feed: () => feedSeen,
     failAuth: () => (reauth = true),
+    unlinkDuringRead: () => (unlinkDuringRead = true),
     deltas: () => log.filter((l) => l.startsWith('delta:')).map((l) => l.slice(6)),
   };
 }
@@ -292,6 +300,15 @@ describe("MailboxRound (the mirror core's incremental round)", () => {
     expect(await h.run(note([['updated', 'm1']]))).toBe('reauth_required');
     expect(h.log).toEqual(['lock', 'reauth:invalid_grant', 'unlock']);
     expect(h.events).toMatchObject([{ type: 'account.status', status: 'reauth_required', userId: USER }]);
+  });
+
+  it('drops a round whose account was unlinked meanwhile (its credentials went with it): no dead letter', async () => {
+    const h = harness();
+    h.mirror.set('m1', 'inbox');
+    h.unlinkDuringRead();
+    expect(await h.run(note([['updated', 'm1']]))).toBe('skipped');
+    expect(h.log).toEqual(['lock', 'unlock']);
+    expect(h.events).toEqual([]);
   });
 
   describe('a reconciliation (an every-folder poke)', () => {

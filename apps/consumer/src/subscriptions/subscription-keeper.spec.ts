@@ -112,6 +112,7 @@ describe('SubscriptionKeeper.ensure', () => {
 
     // gone between the listing and the PATCH
     const mailbox = graph.forAccount(A);
+    if (mailbox.kind !== 'channels') throw new Error('an Outlook account has channels');
     graph.forAccount = () => ({
       ...mailbox,
       renew: async (id, at) => {
@@ -250,5 +251,55 @@ describe('SubscriptionKeeper.ensure', () => {
     lost.abort(new Error('lock lost'));
     await expect(keeper.ensure(A, { signal: lost.signal })).rejects.toThrow('lock lost');
     expect(graph.log).toEqual(['list']);
+  });
+
+  it('leaves an account watched over its own connection (IMAP IDLE) alone: no channel, no catch-up sync', async () => {
+    const { keeper, graph, store, resync } = setup();
+    store.accounts.set('imap-acct', 'synced');
+    store.providers.set('imap-acct', 'imap');
+    graph.log.length = 0;
+    for (let i = 0; i < 2; i++) await expect(keeper.ensure('imap-acct')).resolves.toBe('skipped');
+    await expect(keeper.ensure('imap-acct', { forceRenew: true })).resolves.toBe('skipped');
+    expect(graph.asked.filter((a) => a.accountId === 'imap-acct').map((a) => a.provider)).toEqual([
+      'imap',
+      'imap',
+      'imap',
+    ]);
+    expect(graph.log).toEqual([]); // nothing listed, opened or renewed
+    expect(store.rows.has('imap-acct')).toBe(false);
+    expect(resync.requests).toEqual([]);
+  });
+
+  it('forgets a placeholder channel row an IMAP account kept before (the sweep stops renewing it)', async () => {
+    const { keeper, graph, store, resync, now } = setup();
+    store.accounts.set('imap-acct', 'synced');
+    store.providers.set('imap-acct', 'imap');
+    store.rows.set('imap-acct', {
+      accountId: 'imap-acct',
+      subscriptionId: 'imap-idle:imap-acct',
+      clientStateHash: sha256Hex('x'),
+      resource: 'imap-idle:imap-acct',
+      expiresAt: new Date(now() + MINUTE),
+      createdAt: new Date(now()),
+      renewedAt: null,
+    });
+    await expect(keeper.ensure('imap-acct')).resolves.toBe('skipped');
+    expect(store.rows.has('imap-acct')).toBe(false);
+    expect(graph.log).toEqual([]);
+    expect(resync.requests).toEqual([]);
+  });
+
+  it('keeps Outlook accounts on channels beside IMAP ones', async () => {
+    const { keeper, graph, store, resync } = setup();
+    store.accounts.set('imap-acct', 'synced');
+    store.providers.set('imap-acct', 'imap');
+    await expect(keeper.ensure('imap-acct')).resolves.toBe('skipped');
+    await expect(keeper.ensure(A)).resolves.toBe('created');
+    expect(graph.of(A)).toHaveLength(1);
+    expect(graph.asked.map((a) => [a.accountId, a.provider])).toEqual([
+      ['imap-acct', 'imap'],
+      [A, 'outlook'],
+    ]);
+    expect(resync.requests).toEqual([{ accountId: A, reason: 'resync' }]);
   });
 });

@@ -12,7 +12,10 @@ import { SUBSCRIPTION_SETTINGS, type SubscriptionSettings } from './subscription
 import { MAILBOX_WATCHES, type MailboxWatches } from './watches';
 
 export type EnsureOutcome =
-  /** no such account, or it waits for its user to sign in again (its subscription, if any, is forgotten) */
+  /**
+   * no such account, it waits for its user to sign in again, or its provider watches it over a connection of ours
+   * (IMAP IDLE: no channels to keep); its subscription row, if any, is forgotten
+   */
   | 'skipped'
   /** the account's subscription exists at Graph and is not due for renewal */
   | 'unchanged'
@@ -27,7 +30,8 @@ const MAX_EXPIRY_ATTEMPTS = 4;
 export const sha256Hex = (value: string): string => createHash('sha256').update(value).digest('hex');
 
 /**
- * Keeps exactly one live Graph subscription per account. Callers hold the account's subscription lock
+ * Keeps exactly one live Graph subscription per account whose provider is watched through channels (Outlook;
+ * IMAP accounts are watched over IDLE connections by the IMAP watcher, and skipped here). Callers hold the account's subscription lock
  * (SubscriptionLock), so no two workers act on one account at once; what exists at Graph is listed every
  * time, so a crash at any point (between the POST and our insert, say) is repaired by the next run.
  */
@@ -70,6 +74,14 @@ export class SubscriptionKeeper {
     const account = await this.accounts.findForSync(accountId);
     const stored = await this.subscriptions.findByAccount(accountId);
     if (!account) return 'skipped';
+    const graph = this.graph.forAccount(accountId, account.provider);
+    if (graph.kind !== 'channels') {
+      // Watched over a connection of ours (IMAP IDLE): that provider's watcher holds it and catches up on every
+      // connect, so there is no channel to open or renew and no catch-up sync to ask. A row left by an older
+      // version (which kept a placeholder channel) is forgotten, so the renewal sweep stops coming back to it.
+      if (stored) await this.subscriptions.remove(accountId, stored.subscriptionId);
+      return 'skipped';
+    }
     if (account.status === 'reauth_required') {
       // Without a token it cannot be renewed; forgetting it keeps it out of the renewal sweep. Once the user
       // links again, the next ensure finds it at Graph (if it has not expired) and deletes it as an orphan.
@@ -77,7 +89,6 @@ export class SubscriptionKeeper {
       return 'skipped';
     }
 
-    const graph = this.graph.forAccount(accountId, account.provider);
     const listed = await graph.list();
     const ours = (s: WatchChannel) => s.deliversTo === this.settings.notificationUrl;
     // Ours only if it still delivers to our current URL (PUBLIC_BASE_URL may have changed, e.g. a new tunnel).

@@ -25,7 +25,7 @@ function setup() {
       return handler.execute(cmd);
     },
   } as unknown as CommandBus;
-  const job = new SubscriptionRenewalJob(store.repo, keeper, bus, {} as KafkaTopics, SETTINGS);
+  const job = new SubscriptionRenewalJob(store.repo, keeper, bus, {} as KafkaTopics, SETTINGS, graph);
   return { graph, store, lock, keeper, job, executed, now, advance: (ms: number) => (clock += ms) };
 }
 
@@ -81,7 +81,7 @@ describe('SubscriptionRenewalJob.sweep', () => {
     let failing = true;
     graph.forAccount = (id) => {
       const mailbox = forAccount(id);
-      return id === 'a' && failing
+      return id === 'a' && failing && mailbox.kind === 'channels'
         ? {
             ...mailbox,
             list: () => Promise.reject(new ProviderUnavailableError(503, 'ServiceUnavailable', 'x')),
@@ -96,5 +96,21 @@ describe('SubscriptionRenewalJob.sweep', () => {
     advance(2 * SETTINGS.checkIntervalMs);
     await job.sweep(now());
     expect(graph.of('a')).toHaveLength(1);
+  });
+
+  it('sweeps only accounts of providers watched through channels (IMAP accounts have no subscription to miss)', async () => {
+    const { store, graph, job, executed, now } = setup();
+    store.accounts.set('a', 'synced');
+    store.accounts.set('i1', 'synced');
+    store.accounts.set('i2', 'synced');
+    store.providers.set('i1', 'imap');
+    store.providers.set('i2', 'imap');
+    await job.sweep(now());
+    expect(executed.map((c) => c.accountId)).toEqual(['a']);
+    expect(graph.of('a')).toHaveLength(1);
+    expect(graph.asked.map((a) => a.accountId)).toEqual(['a']);
+    executed.length = 0;
+    await job.sweep(now());
+    expect(executed).toEqual([]); // nothing due, and no IMAP account comes back every sweep
   });
 });

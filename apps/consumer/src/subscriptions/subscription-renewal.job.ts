@@ -13,6 +13,7 @@ import { PeriodicTask } from '../messaging/periodic-task';
 import { EnsureSubscriptionCommand } from './commands/ensure-subscription/ensure-subscription.command';
 import { SubscriptionKeeper } from './subscription-keeper';
 import { SUBSCRIPTION_SETTINGS, type SubscriptionSettings } from './subscription.settings';
+import { MAILBOX_WATCHES, type MailboxWatches } from './watches';
 
 /** accounts looked at per sweep, from each list (the soonest expiries first) */
 const BATCH = 200;
@@ -23,7 +24,7 @@ const MAX_BACKOFF_MS = 15 * 60_000;
 
 /**
  * The renewal sweep every worker process runs every `checkIntervalMs`: subscriptions expiring within the
- * renewal threshold, and synced accounts without one (a lost `subscription.ensure`, or a removal not yet
+ * renewal threshold, and synced accounts of providers watched through subscriptions without one (a lost `subscription.ensure`, or a removal not yet
  * replaced), each ensured under the account's subscription lock. A lock another worker holds means that
  * worker is on it: the account is skipped. All state is in Postgres, so a restart loses nothing; one sweep
  * runs at a time per process, and an account that keeps failing backs off (in memory) instead of being
@@ -42,6 +43,7 @@ export class SubscriptionRenewalJob implements OnApplicationBootstrap, BeforeApp
     private readonly commandBus: CommandBus,
     private readonly topics: KafkaTopics,
     @Inject(SUBSCRIPTION_SETTINGS) private readonly settings: SubscriptionSettings,
+    @Inject(MAILBOX_WATCHES) private readonly watches: MailboxWatches,
   ) {
     this.task = new PeriodicTask(() => this.tick(), settings.checkIntervalMs);
   }
@@ -71,7 +73,8 @@ export class SubscriptionRenewalJob implements OnApplicationBootstrap, BeforeApp
       new Date(now + this.keeper.renewThresholdMs()),
       BATCH,
     );
-    const without = await this.subscriptions.syncedWithout(BATCH);
+    // accounts watched over a connection of ours (IMAP IDLE) have no subscription to miss
+    const without = await this.subscriptions.syncedWithout(BATCH, this.watches.channelProviders());
     const due = [...new Set([...expiring.map((s) => s.accountId), ...without])].filter(
       (id) => (this.failures.get(id)?.notBefore ?? 0) <= now,
     );

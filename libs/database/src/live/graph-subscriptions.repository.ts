@@ -211,15 +211,19 @@ export class GraphSubscriptionsRepository {
     };
   }
 
-  /** Synced accounts without a subscription (a lost `subscription.ensure`, or one removed and not recreated). */
-  async syncedWithout(limit: number): Promise<string[]> {
+  /**
+   * Synced accounts of `providers` (those watched through subscriptions) without a subscription (a lost
+   * `subscription.ensure`, or one removed and not recreated).
+   */
+  async syncedWithout(limit: number, providers: readonly string[]): Promise<string[]> {
+    if (providers.length === 0) return [];
     const rows: Array<{ id: string }> = await this.dataSource.query(
       `SELECT a.id FROM mail_accounts a
-        WHERE a.status = 'synced'
+        WHERE a.status = 'synced' AND a.provider = ANY($2::text[])
           AND NOT EXISTS (SELECT 1 FROM graph_subscriptions s WHERE s.account_id = a.id)
         ORDER BY a.sync_completed_at NULLS FIRST
         LIMIT $1`,
-      [limit],
+      [limit, providers],
     );
     return rows.map((r) => r.id);
   }

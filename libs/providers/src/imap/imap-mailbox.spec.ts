@@ -1,7 +1,9 @@
 import type { FetchMessageObject, ListResponse } from 'imapflow';
 import { decodeImapCursor, encodeImapCursor } from './imap-cursor';
 import { decodeMessageId } from './imap-ids';
-import { flagStatusOf, folderTree, idleWatch, toRemoteMessage } from './imap-mailbox';
+import { flagStatusOf, folderTree, IMAP_WATCH, toRemoteMessage } from './imap-mailbox';
+import type { ImapCredentialVault } from './imap-vault';
+import { ImapProvider } from './imap.provider';
 
 const folder = (
   path: string,
@@ -135,15 +137,16 @@ describe('the IMAP mailbox reader', () => {
     expect(decodeImapCursor(`imap1.${Buffer.from('{"p":"INBOX"}').toString('base64url')}`)).toBeUndefined();
   });
 
-  it('answers the account-named channel until IDLE comes', async () => {
-    const watch = idleWatch('acc-1');
-    const expiresAt = new Date(Date.now() + 60_000);
-    expect(await watch.list()).toEqual([]);
-    expect(await watch.open({ deliverTo: 'idle', lifecycleTo: 'idle', secret: 's', expiresAt })).toEqual({
-      id: 'imap-idle:acc-1',
-      deliversTo: 'idle',
-      expiresAt,
+  it('is watched over its own connection (IDLE): no channels through the port, none kept after unlinking', () => {
+    expect(IMAP_WATCH).toEqual({ kind: 'connection' });
+    expect(Object.isFrozen(IMAP_WATCH)).toBe(true);
+    const provider = new ImapProvider({
+      vault: {} as ImapCredentialVault,
+      policy: { allowPrivateHosts: false },
+      settingsFor: () => Promise.reject(new Error('no settings in this test')),
     });
-    expect(await watch.close('imap-idle:acc-1')).toBe(true);
+    expect(provider.watching).toBe('connection');
+    expect(provider.mailbox('acc-1').watch).toBe(IMAP_WATCH);
+    expect(provider.watchOfUnlinked()).toBe(IMAP_WATCH);
   });
 });

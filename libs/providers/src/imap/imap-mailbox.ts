@@ -13,18 +13,16 @@ import {
   ProviderRefusedError,
   type ChangesFrom,
   type ChangesPage,
+  type ConnectionWatch,
   type FlagStatus,
   type Mailbox,
   type MailboxActions,
   type MailboxAttachments,
-  type MailboxWatch,
-  type NewWatchChannel,
   type OutgoingAttachment,
   type OutgoingMail,
   type OutgoingRecipient,
   type RemoteFolder,
   type RemoteMessage,
-  type WatchChannel,
 } from '../port';
 import { withImapSession, type ImapExpunge, type ImapSessionOptions } from './imap-connection';
 import { decodeImapCursor, encodeImapCursor, type ImapCursorState } from './imap-cursor';
@@ -45,14 +43,13 @@ export const IMAP_WELL_KNOWN: Readonly<Record<string, string>> = {
 };
 
 /** What an IMAP mailbox needs: the account's settings (opened from the vault per use), the host policy, and the
- * parts another module implements (the actions, attachments and the watch). */
+ * parts another module implements (the actions and attachments). */
 export interface ImapMailboxOptions {
   accountId: string;
   settings: () => Promise<ImapAccountSettings>;
   policy: HostPolicy;
   actions: MailboxActions;
   attachments: MailboxAttachments;
-  watch?: MailboxWatch;
   /**
    * a page holds at most this many bytes of messages (their RFC822.SIZE; at least one message), whatever the page
    * size asked for: every message of a page is fetched whole (default 20 MiB)
@@ -77,11 +74,10 @@ export const IMAP_DEFAULT_PAGE_BYTES = 20 * 1024 * 1024;
  */
 export class ImapMailbox implements Mailbox {
   readonly attachments: MailboxAttachments;
-  readonly watch: MailboxWatch;
+  readonly watch: ConnectionWatch = IMAP_WATCH;
 
   constructor(private readonly options: ImapMailboxOptions) {
     this.attachments = options.attachments;
-    this.watch = options.watch ?? idleWatch(options.accountId);
   }
 
   // ---- reading ----
@@ -470,19 +466,8 @@ function preview(text: string): string {
 }
 
 /**
- * The watch until IDLE comes: no channels are kept at the server. `open` answers a channel named after the
- * account (`imap-idle:<accountId>`) with the expiry asked for, so the watcher's bookkeeping works; nothing is
- * delivered through it yet (the periodic reconciliation keeps the mirror converged).
+ * An IMAP mailbox is watched over a connection of our own (IDLE, and STATUS polls of the other folders), which the
+ * consumer's IMAP watcher (apps/consumer/src/imap-idle) holds: nothing is kept at the server for it, so the port has
+ * no channels to open, renew or close (the subscriptions feature leaves IMAP accounts alone).
  */
-export function idleWatch(accountId: string): MailboxWatch {
-  const id = `imap-idle:${accountId}`;
-  return {
-    scope: id,
-    list: () => Promise.resolve([]),
-    open: (request: NewWatchChannel): Promise<WatchChannel> =>
-      Promise.resolve({ id, deliversTo: request.deliverTo, expiresAt: request.expiresAt }),
-    renew: (channelId, expiresAt) =>
-      Promise.resolve(channelId === id ? { id, deliversTo: id, expiresAt } : null),
-    close: (channelId) => Promise.resolve(channelId === id),
-  };
-}
+export const IMAP_WATCH: ConnectionWatch = Object.freeze({ kind: 'connection' });

@@ -2,11 +2,11 @@ import type { FactoryProvider, InjectionToken } from '@nestjs/common';
 import type { ImapFlow } from 'imapflow';
 import { TokenCipher } from '@email-core/crypto';
 import { MailAccountTokensRepository } from '@email-core/database';
-import type { Mailbox, MailboxActions, MailboxWatch, MailProvider, UnlinkedAccount } from '../port';
+import type { ConnectionWatch, Mailbox, MailboxActions, MailProvider } from '../port';
 import { ImapActions, type SentCopyMode } from './imap-actions';
 import { ImapAttachments } from './imap-attachments';
 import { openImapSession } from './imap-connection';
-import { idleWatch, ImapMailbox } from './imap-mailbox';
+import { IMAP_WATCH, ImapMailbox } from './imap-mailbox';
 import type { HostPolicy, ImapAccountSettings } from './imap-settings';
 import { ImapCredentialVault } from './imap-vault';
 
@@ -29,6 +29,8 @@ export interface ImapProviderOptions {
 export class ImapProvider implements MailProvider {
   static readonly providerName = 'imap';
   readonly name = ImapProvider.providerName;
+  /** IDLE connections of our own, held by the consumer's IMAP watcher: no channels at the server */
+  readonly watching = 'connection';
   readonly vault: ImapCredentialVault;
   private readonly settingsFor: (accountId: string) => Promise<ImapAccountSettings>;
 
@@ -49,9 +51,9 @@ export class ImapProvider implements MailProvider {
     return new ImapMailbox({ accountId, settings, policy, actions, attachments: new ImapAttachments(open) });
   }
 
-  /** Nothing is kept at the server for a watch yet (IDLE comes later): nothing to close for an unlinked account. */
-  watchOfUnlinked(account: UnlinkedAccount): MailboxWatch {
-    return idleWatch(account.accountId);
+  /** Nothing is kept at the server for a watch: nothing to close for an unlinked account. */
+  watchOfUnlinked(): ConnectionWatch {
+    return IMAP_WATCH;
   }
 }
 

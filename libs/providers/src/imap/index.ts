@@ -21,7 +21,7 @@ export {
   IMAP_WELL_KNOWN,
   ImapMailbox,
   folderTree,
-  idleWatch,
+  IMAP_WATCH,
 } from './imap-mailbox';
 export { ImapProvider, imapProvider, type ImapProviderOptions } from './imap.provider';
 export {

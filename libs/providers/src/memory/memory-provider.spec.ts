@@ -11,6 +11,7 @@ import {
 } from '../port';
 import { ProviderRegistry } from '../registry';
 import type { MemoryDelivery, MemoryLifecycleDelivery } from './memory-provider';
+import type { MemoryMailboxClient } from './memory-mailbox-client';
 import { MemoryProvider } from './memory-provider';
 
 /** Every page of a folder from `from` to its cursor. */
@@ -35,7 +36,7 @@ const removed = (pages: ChangesPage[]) => pages.flatMap((p) => p.removedIds).sor
 
 describe('MemoryProvider (the in-memory adapter of the provider port)', () => {
   let provider: MemoryProvider;
-  let mailbox: Mailbox;
+  let mailbox: MemoryMailboxClient;
   const account = 'acct-1';
 
   beforeEach(() => {

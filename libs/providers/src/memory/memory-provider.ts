@@ -5,7 +5,6 @@ import {
   WatchLifetimeRejectedError,
   type CredentialVault,
   type KeptCredentials,
-  type Mailbox,
   type MailboxWatch,
   type MailProvider,
   type NewWatchChannel,
@@ -69,6 +68,8 @@ export interface MemoryProviderOptions {
  */
 export class MemoryProvider implements MailProvider {
   readonly name: string;
+  /** channels like Graph's subscriptions (`openChannels`, `onDelivery`) */
+  readonly watching = 'channels';
   readonly vault: MemoryVault;
   private readonly mailboxes = new Map<string, MemoryMailbox>();
   private readonly revoked = new Set<string>();
@@ -83,7 +84,7 @@ export class MemoryProvider implements MailProvider {
 
   // ---- the port ----
 
-  mailbox(accountId: string): Mailbox {
+  mailbox(accountId: string): MemoryMailboxClient {
     return new MemoryMailboxClient({
       open: () => this.open(accountId),
       deliver: (message, recipients) => this.deliver(message, recipients),
@@ -200,6 +201,7 @@ export class MemoryProvider implements MailProvider {
       }
     };
     return {
+      kind: 'channels',
       scope: `memory:${accountId}`,
       list: () => call(() => this.openChannels(accountId)),
       open: (request: NewWatchChannel) =>

@@ -36,6 +36,7 @@ const channel = (s: GraphSubscription): WatchChannel => ({
 
 /** A mailbox's Graph subscriptions as the port's watch channels. */
 export class OutlookWatch implements MailboxWatch {
+  readonly kind = 'channels';
   readonly scope = OUTLOOK_WATCH_SCOPE;
 
   constructor(private readonly subscriptions: GraphSubscriptionsClient) {}

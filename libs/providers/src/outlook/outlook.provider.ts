@@ -53,6 +53,8 @@ export class OutlookTokenVault implements CredentialVault<TokenSet> {
 export class OutlookProvider implements MailProvider {
   static readonly providerName = 'outlook';
   readonly name = OutlookProvider.providerName;
+  /** Graph subscriptions, kept by the subscriptions feature */
+  readonly watching = 'channels';
 
   /**
    * `sealedToken` opens an unlinked account's kept tokens for its Graph clients; it throws libs/graph's own errors

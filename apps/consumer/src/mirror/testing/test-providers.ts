@@ -4,7 +4,9 @@ import {
   type CredentialVault,
   type Mailbox,
   type MailboxWatch,
+  type MailboxWatching,
   type MailProvider,
+  type WatchKind,
 } from '@email-core/providers';
 
 /** A provider part a test does not script: any call fails loudly. */
@@ -26,10 +28,11 @@ export const emptyVault: CredentialVault = {
  */
 export function scriptedProvider(
   mailboxOf: (accountId: string) => Partial<Mailbox>,
-  opts: { name?: string; unlinkedWatch?: (accountId: string) => MailboxWatch } = {},
+  opts: { name?: string; watching?: WatchKind; unlinkedWatch?: (accountId: string) => MailboxWatch } = {},
 ): MailProvider {
   return {
     name: opts.name ?? 'outlook',
+    watching: opts.watching ?? 'channels',
     mailbox: (accountId) => mailboxOf(accountId) as Mailbox,
     watchOfUnlinked: (account) =>
       (opts.unlinkedWatch ?? unscripted('the watch of an unlinked account'))(account.accountId),
@@ -50,9 +53,14 @@ export function scriptedRegistry(mailboxOf: (accountId: string) => Partial<Mailb
 export function withoutWatch(provider: MailProvider): MailProvider {
   const refuse = (): Promise<never> =>
     Promise.reject(new CredentialsNotFoundError('the watch is left out of this test'));
-  const watch: MailboxWatch = { scope: 'none', list: refuse, open: refuse, renew: refuse, close: refuse };
+  // a provider watched over its own connection has no channels to refuse: its watch stays what it is
+  const watch: MailboxWatching =
+    provider.watching === 'connection'
+      ? { kind: 'connection' }
+      : { kind: 'channels', scope: 'none', list: refuse, open: refuse, renew: refuse, close: refuse };
   return {
     name: provider.name,
+    watching: provider.watching,
     vault: provider.vault,
     watchOfUnlinked: () => watch,
     mailbox: (accountId) =>

@@ -10,6 +10,7 @@ import {
   ProviderRefusedError,
   WatchLifetimeRejectedError,
   type MailboxWatch,
+  type MailboxWatching,
   type NewWatchChannel,
   type WatchChannel,
 } from '@email-core/providers';
@@ -61,6 +62,10 @@ export class FakeGraph implements MailboxWatches {
   /** a delete through `forRemoval` fails with this */
   failRemoval: Error | undefined;
   mailboxOf = (accountId: string) => accountId;
+  /** providers whose mailboxes are watched over a connection of ours (IMAP IDLE): no channels */
+  readonly connectionProviders = new Set<string>(['imap']);
+  /** accounts `forAccount` was asked about, with their provider */
+  readonly asked: Array<{ accountId: string; provider: string }> = [];
   private n = 0;
 
   constructor(private readonly now: () => number) {}
@@ -86,8 +91,13 @@ export class FakeGraph implements MailboxWatches {
     return [...this.subs.values()].filter((s) => s.mailbox === this.mailboxOf(accountId));
   }
 
-  forAccount(accountId: string): MailboxWatch {
-    return this.mailbox(accountId);
+  forAccount(accountId: string, provider = 'outlook'): MailboxWatching {
+    this.asked.push({ accountId, provider });
+    return this.connectionProviders.has(provider) ? { kind: 'connection' } : this.mailbox(accountId);
+  }
+
+  channelProviders(): string[] {
+    return ['outlook', 'imap'].filter((p) => !this.connectionProviders.has(p));
   }
 
   forRemoval(removal: SubscriptionRemoval): MailboxWatch {
@@ -110,6 +120,7 @@ export class FakeGraph implements MailboxWatches {
   private mailbox(accountId: string): MailboxWatch {
     const mailbox = this.mailboxOf(accountId);
     return {
+      kind: 'channels',
       scope: 'me/messages',
       list: () => {
         this.log.push('list');
@@ -166,6 +177,8 @@ export const notFound = () => new ProviderRefusedError(404, 'ResourceNotFound', 
 /** `graph_subscriptions`, `subscription_removals` and the accounts' statuses, in memory. */
 export class FakeStore {
   readonly accounts = new Map<string, MailAccountStatus>();
+  /** an account's provider, when not Outlook */
+  readonly providers = new Map<string, string>();
   readonly rows = new Map<string, StoredSubscription>();
   readonly removals = new Map<string, SubscriptionRemoval>();
   /** the next save answers false (the account was unlinked meanwhile) */
@@ -176,7 +189,10 @@ export class FakeStore {
   readonly accountsRepo = {
     findForSync: (id: string) => {
       const status = this.accounts.get(id);
-      return Promise.resolve(status ? { id, userId: 'user-1', status } : null);
+      const provider = this.providers.get(id);
+      return Promise.resolve(
+        status ? { id, userId: 'user-1', status, ...(provider ? { provider } : {}) } : null,
+      );
     },
   } as unknown as MailAccountSyncRepository;
 
@@ -213,10 +229,11 @@ export class FakeStore {
           .sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime())
           .slice(0, limit),
       ),
-    syncedWithout: (limit: number) =>
+    syncedWithout: (limit: number, providers: readonly string[]) =>
       Promise.resolve(
         [...this.accounts.entries()]
           .filter(([id, status]) => status === 'synced' && !this.rows.has(id))
+          .filter(([id]) => providers.includes(this.providers.get(id) ?? 'outlook'))
           .map(([id]) => id)
           .slice(0, limit),
       ),

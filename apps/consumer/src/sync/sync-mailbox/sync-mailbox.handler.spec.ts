@@ -15,6 +15,7 @@ import { PermanentFailure } from '@email-core/kafka';
 import {
   CredentialsNotFoundError,
   CursorLostError,
+  ProviderRegistry,
   ReauthRequiredError,
   type ChangesPage,
   type MailboxReader,
@@ -26,7 +27,7 @@ import type { AccountCacheVersion } from '../../mirror/account-cache-version';
 import { AccountFailures } from '../../mirror/account-failures';
 import { FolderDeltaService } from '../../mirror/folder-delta.service';
 import type { MailboxLock } from '../../mirror/mailbox-lock';
-import { scriptedRegistry } from '../../mirror/testing/test-providers';
+import { scriptedProvider } from '../../mirror/testing/test-providers';
 import type { SubscriptionRequests } from '../subscription-requests';
 import { SyncMailboxCommand } from './sync-mailbox.command';
 import { SyncMailboxHandler } from './sync-mailbox.handler';
@@ -82,8 +83,9 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
   const account =
     opts.account === undefined ? { id: ACCOUNT, userId: USER, status: 'syncing' as const } : opts.account;
   let status = account?.status ?? null;
+  let removed = false;
   const accounts = {
-    findForSync: () => Promise.resolve(account),
+    findForSync: () => Promise.resolve(removed ? null : account),
     markSyncStarted: () => {
       const previous = status === 'reauth_required' ? null : status;
       if (previous) status = 'syncing';
@@ -214,7 +216,13 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
     messages as unknown as MessagesRepository,
     publisher as unknown as DomainEventsPublisher,
     cache as unknown as AccountCacheVersion,
-    scriptedRegistry(() => graph.client),
+    new ProviderRegistry(
+      [
+        scriptedProvider(() => graph.client),
+        scriptedProvider(() => graph.client, { name: 'imap', watching: 'connection' }),
+      ],
+      ['outlook', 'imap'],
+    ),
     settings,
     new FolderDeltaService(
       dataSource as unknown as DataSource,
@@ -258,7 +266,11 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
     requestedAt: new Date().toISOString(),
   };
   const run = (signal?: AbortSignal) => handler.execute(new SyncMailboxCommand(request, signal));
-  return { log, events, states, graph, script, run, status: () => status };
+  /** the account's row goes (an unlink), with its credentials */
+  const remove = () => {
+    removed = true;
+  };
+  return { log, events, states, graph, script, run, remove, status: () => status };
 }
 
 describe('SyncMailboxHandler', () => {
@@ -429,6 +441,34 @@ describe('SyncMailboxHandler', () => {
     const h = harness();
     h.script([folder('a')], { a: new CredentialsNotFoundError(ACCOUNT) });
     await expect(h.run()).rejects.toBeInstanceOf(PermanentFailure);
+  });
+
+  it('drops a sync whose account was unlinked meanwhile (its credentials went with it): no dead letter', async () => {
+    const h = harness();
+    h.script([folder('a')], {});
+    h.graph.client = {
+      ...h.graph.client,
+      changes: () => {
+        h.remove();
+        return Promise.reject(new CredentialsNotFoundError(ACCOUNT));
+      },
+    };
+    expect(await h.run()).toBe('skipped');
+    expect(h.status()).not.toBe('reauth_required');
+    expect(h.events.map((e) => e.type)).not.toContain('account.status');
+    expect(h.log).not.toContain('ensure:synced');
+  });
+
+  it('asks for a watch channel after a sync only for providers watched through channels (not IMAP)', async () => {
+    const outlook = harness();
+    outlook.script([], {});
+    expect(await outlook.run()).toBe('completed');
+    expect(outlook.log).toContain('ensure:synced');
+    const imap = harness({ account: { id: ACCOUNT, userId: USER, status: 'syncing', provider: 'imap' } });
+    imap.script([], {});
+    expect(await imap.run()).toBe('completed');
+    expect(imap.log).toContain('synced');
+    expect(imap.log).not.toContain('ensure:synced');
   });
 
   it('skips a missing account and one that waits for re-authorization, without calling Graph', async () => {

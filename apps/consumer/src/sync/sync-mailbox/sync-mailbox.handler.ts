@@ -52,10 +52,13 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
 
   async execute({ request, signal }: SyncMailboxCommand): Promise<SyncMailboxOutcome> {
     const account = await this.accounts.findForSync(request.accountId);
-    if (!account || account.status === 'reauth_required') {
-      this.logger.log(
-        `sync of account ${request.accountId} skipped: ${account ? 'it needs re-authorization' : 'no such account'}`,
-      );
+    if (!account) {
+      // unlinked since the request (a catch-up asked just before): normal operation, nothing to report
+      this.logger.debug(`sync of account ${request.accountId} skipped: no such account`);
+      return 'skipped';
+    }
+    if (account.status === 'reauth_required') {
+      this.logger.log(`sync of account ${request.accountId} skipped: it needs re-authorization`);
       return 'skipped';
     }
     return this.lock.run(account.id, SYNC_LOCK_WAIT_MS, signal, async (locked) => {
@@ -134,7 +137,11 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
       at: now(),
     });
     this.logger.log(`account ${account.id} synced: ${folders.length} folders`);
-    await this.subscriptions.ensure(account.id, 'synced');
+    // Watch channels (Graph subscriptions) are kept by the subscriptions feature; a provider watched over a
+    // connection of ours (IMAP IDLE) has its own watcher, which catches up on every connect.
+    if (this.providers.adapter(providerOf(account).provider).watching === 'channels') {
+      await this.subscriptions.ensure(account.id, 'synced');
+    }
     return 'completed';
   }
 
