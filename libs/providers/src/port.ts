@@ -112,7 +112,12 @@ export interface MailboxActions {
   setFlag(messageId: string, flagStatus: FlagStatus): Promise<void>;
   /** moves a message (the destination by id or well-known name); answers the message's id and folder now */
   move(messageId: string, destinationId: string): Promise<{ id: string; parentFolderId: string | null }>;
-  delete(messageId: string): Promise<void>;
+  /**
+   * deletes a message. Answers where it is now when the delete only moved it under a new id (IMAP: to Trash, with a
+   * new UID), so whoever mirrors it can follow; null when it is gone for good, or still found by its id (Outlook:
+   * Deleted Items, where the round's look-up of the removed id finds it)
+   */
+  delete(messageId: string): Promise<{ id: string; parentFolderId: string | null } | null>;
   /** sends a new mail, keeping a copy in Sent Items */
   sendMail(mail: OutgoingMail): Promise<void>;
   reply(messageId: string, opts: { replyAll: boolean; comment: string }): Promise<void>;

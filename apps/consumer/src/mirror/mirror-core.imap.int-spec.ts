@@ -171,10 +171,6 @@ describeMirrorCore('IMAP (the stack mail server)', {
     noCursorExpiry:
       'an IMAP cursor is lost only when UIDVALIDITY changes, which changes every id of the folder: the ' +
       'scenario\'s "the other messages kept" cannot hold',
-    deleteMovesToTrashUnderNewId:
-      'a delete moves the message to Trash (as Outlook moves it to Deleted Items), where it has a new UID: the ' +
-      "action's round drops it from its folder but cannot know its id in Trash; until IDLE pokes Trash, the " +
-      'reconciliation brings the copy in',
   },
   start: async () => {
     const found = devMailServer();

@@ -347,11 +347,13 @@ describe('IMAP actions against the dev mail server', () => {
     } finally {
       await scratch.logout();
     }
-    await actions.delete(id);
+    const movedTo = await actions.delete(id);
     await exactlyOne('Trash', `<scratch-${run}@${domain}>`);
     expect((await folder('INBOX')).some((m) => m.messageId === `<scratch-${run}@${domain}>`)).toBe(false);
     const [inTrash] = await actions.newestMessageIds('deleteditems', 1);
-    await actions.delete(inTrash);
+    // the delete answers where the message went: Trash, under its new UID there
+    expect(movedTo).toEqual({ id: inTrash, parentFolderId: 'Trash' });
+    await expect(actions.delete(inTrash)).resolves.toBeNull();
     expect((await folder('Trash')).some((m) => m.messageId === `<scratch-${run}@${domain}>`)).toBe(false);
     await expectNotFound(actions.delete(inTrash));
   });

@@ -280,16 +280,17 @@ export async function resolveFolder(client: ImapFlow, idOrWellKnownName: string)
 }
 
 /**
- * Deletes a message as mail clients do: moves it to Trash; a message already in Trash (or in a mailbox without a
- * Trash folder) is removed for good.
+ * Deletes a message as mail clients do: moves it to Trash (answering where it is there: a new UID); a message
+ * already in Trash (or in a mailbox without a Trash folder) is removed for good (null).
  */
-export async function deleteMessage(client: ImapFlow, loc: ImapMessageLocation): Promise<void> {
+export async function deleteMessage(
+  client: ImapFlow,
+  loc: ImapMessageLocation,
+): Promise<ImapMessageLocation | null> {
   const trash = await specialUseFolder(client, '\\Trash');
-  if (trash !== null && trash !== loc.path) {
-    await moveMessage(client, loc, trash);
-    return;
-  }
+  if (trash !== null && trash !== loc.path) return moveMessage(client, loc, trash);
   await expungeMessage(client, loc);
+  return null;
 }
 
 /** Removes a message for good (`\Deleted` + UID EXPUNGE). */
@@ -381,10 +382,16 @@ export class ImapActions implements MailboxActions {
     });
   }
 
-  /** Deletes a message (to Trash); a draft's first id finds the draft after addAttachment rebuilt it. */
-  async delete(messageId: string): Promise<void> {
+  /**
+   * Deletes a message (to Trash: answers its id and folder there; from Trash: gone, null); a draft's first id finds
+   * the draft after addAttachment rebuilt it.
+   */
+  async delete(messageId: string): Promise<{ id: string; parentFolderId: string | null } | null> {
     locate(messageId);
-    return await this.session(async (c) => deleteMessage(c, await locateDraft(c, messageId)));
+    return await this.session(async (c) => {
+      const now = await deleteMessage(c, await locateDraft(c, messageId));
+      return now && { id: encodeMessageId(now), parentFolderId: now.path };
+    });
   }
 
   async sendMail(mail: OutgoingMail): Promise<void> {

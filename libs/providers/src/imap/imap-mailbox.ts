@@ -151,7 +151,7 @@ export class ImapMailbox implements Mailbox {
     return this.options.actions.move(messageId, destinationId);
   }
 
-  delete(messageId: string): Promise<void> {
+  delete(messageId: string): Promise<{ id: string; parentFolderId: string | null } | null> {
     return this.options.actions.delete(messageId);
   }
 

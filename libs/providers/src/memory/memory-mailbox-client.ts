@@ -151,8 +151,12 @@ export class MemoryMailboxClient implements Mailbox {
     });
   }
 
-  delete(messageId: string): Promise<void> {
-    return this.run(() => this.host.open().delete(messageId));
+  /** gone for good */
+  delete(messageId: string): Promise<null> {
+    return this.run(() => {
+      this.host.open().delete(messageId);
+      return null;
+    });
   }
 
   sendMail(mail: OutgoingMail): Promise<void> {

@@ -141,8 +141,10 @@ export class OutlookMailbox implements Mailbox {
     return outlookCall(() => this.actions.move(messageId, destinationId));
   }
 
-  delete(messageId: string): Promise<void> {
-    return outlookCall(() => this.actions.delete(messageId));
+  /** Graph moves it to Deleted Items under the same (immutable) id: the round's look-up finds it there */
+  async delete(messageId: string): Promise<null> {
+    await outlookCall(() => this.actions.delete(messageId));
+    return null;
   }
 
   sendMail(mail: OutgoingMail): Promise<void> {

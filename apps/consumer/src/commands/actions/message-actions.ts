@@ -30,6 +30,8 @@ export class MessageActions {
     let folderGone = false;
     /** where a moved message is now (its id may have changed with the move: IMAP's does) */
     let movedTo: string | undefined;
+    /** where a deleted message is now when the delete moved it under a new id (IMAP: to Trash) */
+    let deletedTo: string | undefined;
     let stop: Error | undefined;
     const halt = (reason: unknown) => {
       stop ??= reason instanceof Error ? reason : new Error(String(reason));
@@ -46,8 +48,11 @@ export class MessageActions {
           movedTo ??= moved.id;
           return;
         }
-        case 'delete':
-          return graph.delete(id);
+        case 'delete': {
+          const now = await graph.delete(id);
+          if (now) deletedTo ??= now.id;
+          return;
+        }
       }
     };
     // a move answers 404 for a missing destination as for a missing message: ask once which it is
@@ -100,7 +105,11 @@ export class MessageActions {
         }
       }
     }
-    return { total: ids.length, failures, touched: touched(request, succeeded, failures, movedTo) };
+    return {
+      total: ids.length,
+      failures,
+      touched: touched(request, succeeded, failures, movedTo, deletedTo),
+    };
   }
 }
 
@@ -109,13 +118,16 @@ export class MessageActions {
  * the folder the mirror holds the message in (so a PATCH or a move out of it lands); a `deleted` item does the
  * same for a message that is gone (its folder's delta drops it). A move adds one `created` item: every moved
  * message is in the same destination, and one look-up of where it is now (by the id the move answered, which a
- * provider may change with the move) names that folder for the round.
+ * provider may change with the move) names that folder for the round. So does a delete that moved messages to
+ * Trash under new ids (IMAP): one `created` item with a deleted message's id there names Trash for the round, which
+ * would otherwise find the copies only at the next reconciliation (Outlook's delete keeps the id: nothing added).
  */
 function touched(
   request: BulkRequest,
   succeeded: string[],
   failures: IdFailure[],
   movedTo: string | undefined,
+  deletedTo: string | undefined,
 ): MirrorTouch[] {
   const gone = failures.filter((f) => f.code === MESSAGE_GONE).map((f) => f.id);
   const items: MirrorTouch[] = gone.map((messageId) => ({ changeType: 'deleted', messageId }));
@@ -123,6 +135,9 @@ function touched(
   items.push(...succeeded.map((messageId) => ({ changeType, messageId })));
   if (request.action === 'move' && succeeded.length > 0) {
     items.push({ changeType: 'created', messageId: movedTo ?? succeeded[0] });
+  }
+  if (request.action === 'delete' && deletedTo !== undefined) {
+    items.push({ changeType: 'created', messageId: deletedTo });
   }
   return items;
 }

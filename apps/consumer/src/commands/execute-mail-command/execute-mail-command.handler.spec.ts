@@ -267,6 +267,28 @@ describe('ExecuteMailCommand', () => {
       expect(h.rounds.flat()).toEqual([]); // nothing changed
     });
 
+    it('a delete that moves messages to Trash under new ids (IMAP) names one of them for the round to find Trash', async () => {
+      const h = harness();
+      h.commands.add('delete', { messageIds: ['m1', 'm2', 'm3'] });
+      h.graph.idsInTrash.set('m1', 'trash-1').set('m2', 'trash-2'); // m3 was in Trash: gone for good
+      await expect(h.execute()).resolves.toBe('done');
+      const round = h.rounds[0].map((t) => `${t.changeType}:${t.messageId}`).sort();
+      expect(round.slice(0, 1)).toEqual([expect.stringMatching(/^created:trash-[12]$/)]);
+      expect(round.slice(1)).toEqual(['deleted:m1', 'deleted:m2', 'deleted:m3']);
+    });
+
+    it('a delete that keeps the ids (Outlook: Deleted Items) adds nothing to the round', async () => {
+      const h = harness();
+      h.commands.add('delete', { messageIds: ['m1', 'm2'] });
+      await expect(h.execute()).resolves.toBe('done');
+      expect(h.rounds).toEqual([
+        [
+          { changeType: 'deleted', messageId: 'm1' },
+          { changeType: 'deleted', messageId: 'm2' },
+        ],
+      ]);
+    });
+
     it('a delete of a message already gone counts as deleted', async () => {
       const h = harness();
       h.commands.add('delete', { messageIds: ['m1', 'm2'] });

@@ -30,6 +30,8 @@ export class FakeMailGraph implements MailboxActions {
   readonly missingFolders = new Set<string>();
   /** ids a move gives its messages (a provider whose ids change with a move: IMAP); by default a move keeps it */
   readonly idsAfterMove = new Map<string, string>();
+  /** ids a delete gives its messages in Trash (IMAP's delete moves to Trash); by default a delete answers null */
+  readonly idsInTrash = new Map<string, string>();
   readonly attachments = new Map<string, OutgoingAttachment[]>();
   readonly sent: unknown[] = [];
   sentItems: string[] = ['sent-1'];
@@ -65,10 +67,12 @@ export class FakeMailGraph implements MailboxActions {
       return { id: this.idsAfterMove.get(id) ?? id, parentFolderId: destinationId };
     });
   }
-  delete(id: string): Promise<void> {
+  delete(id: string): Promise<{ id: string; parentFolderId: string | null } | null> {
     return this.run(() => {
       this.call('delete', id);
       this.gone.add(id);
+      const inTrash = this.idsInTrash.get(id);
+      return inTrash === undefined ? null : { id: inTrash, parentFolderId: 'deleteditems' };
     });
   }
   sendMail(mail: Parameters<MailboxActions['sendMail']>[0]): Promise<void> {

@@ -71,11 +71,6 @@ export interface ProviderLimits {
   movesChangeIds?: string;
   /** the cursors cannot be expired without changing every id of the folder: the lost-cursor scenario is skipped */
   noCursorExpiry?: string;
-  /**
-   * a delete moves the message to the trash folder under a new id, which the action's round cannot follow: the
-   * actions scenario lets the next every-folder round (the reconciliation's, a watcher's) bring the trash copy in
-   */
-  deleteMovesToTrashUnderNewId?: string;
 }
 
 /** One adapter under test, and how a test makes mailboxes at its provider. */
@@ -674,7 +669,6 @@ export function describeMirrorCore(name: string, fixture: ProviderFixture): void
 
       const deleted = seeded.archive[1];
       expect((await act(accountId, { action: 'delete', messageIds: [deleted] })).result).toBe('done');
-      if (limits.deleteMovesToTrashUnderNewId) await poke(accountId, { everyFolder: true });
       await expectMirrored(linked);
 
       const truth = await mailbox.truth();
