@@ -98,7 +98,11 @@ describe('dashboard: sign-in by emailed code and address verification (headless 
       );
     mail = server;
     ensureDashboardBuild();
-    product = await startProduct({ appEnv: { LOG_LEVEL: 'warn', SIGN_IN_CODE_REQUESTS_PER_IP: '1000' } });
+    // isolated: no other test file's consumer takes its sealed codes
+    product = await startProduct({
+      isolated: true,
+      appEnv: { LOG_LEVEL: 'warn', SIGN_IN_CODE_REQUESTS_PER_IP: '1000' },
+    });
     s = await openBrowser({ baseUrl: product.api, name: 'dashboard-sign-in-code', viewport: PHONE });
   }, 240_000);
 

@@ -78,7 +78,10 @@ describe('sign-in by emailed code (real stack and mail server)', () => {
         'no dev mail server: run `npm run stack:up` (MAIL_SUBMISSION, MAIL_IMAP in .stack/endpoints.env, DEV_MAIL_PASSWORD)',
       );
     mail = server;
+    // isolated: its own topics and consumer groups, so no other test file's consumer takes (and cannot open) its
+    // sealed codes, and its scans see only its own messages
     product = await startProduct({
+      isolated: true,
       appEnv: {
         SIGN_IN_CODE_REQUESTS_PER_IP: '1000',
         OPS_ADMIN_EMAILS: OPS_ADDRESS,
@@ -103,7 +106,7 @@ describe('sign-in by emailed code (real stack and mail server)', () => {
     });
     await kafka.connect();
     await kafka.subscribe({
-      topics: Object.values(Topics).map((t) => `${run.topicPrefix}${t}`),
+      topics: Object.values(Topics).map((t) => `${product.env.KAFKA_TOPIC_PREFIX}${t}`),
       fromBeginning: true,
     });
     await kafka.run({
@@ -281,7 +284,7 @@ describe('sign-in by emailed code (real stack and mail server)', () => {
 
   it('leaves no code in plain text in any Kafka topic, either app log or any API answer; nothing dead-lettered', async () => {
     expect(codesSeen.size).toBeGreaterThanOrEqual(10);
-    const systemMail = `${currentTestRun().topicPrefix}${Topics.systemMail}`;
+    const systemMail = `${product.env.KAFKA_TOPIC_PREFIX}${Topics.systemMail}`;
     await waitFor(
       () =>
         Promise.resolve(
@@ -303,7 +306,7 @@ describe('sign-in by emailed code (real stack and mail server)', () => {
     }
     expect(leaks).toEqual([]);
     // every system mail was sent on its first try
-    const deadLetter = `${currentTestRun().topicPrefix}${Topics.deadLetter}`;
+    const deadLetter = `${product.env.KAFKA_TOPIC_PREFIX}${Topics.deadLetter}`;
     expect(kafkaValues.filter((v) => v.topic === deadLetter && v.value.includes(Topics.systemMail))).toEqual(
       [],
     );

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { imapAdapterTestEnv, systemMailEnv } from './dev-mail';
 import { startEmulator, freePort, type RunningEmulator } from './emulator';
 import { startRoundRobinProxy } from './round-robin-proxy';
@@ -60,14 +60,10 @@ export async function startProduct(
     ...opts.emulatorEnv,
   });
   const run = opts.isolated ? await createChildRun(currentTestRun()) : undefined;
-  const runInfo = run ?? currentTestRun();
   const env: Record<string, string> = {
-    ...testRunEnv(runInfo),
+    ...testRunEnv(run ?? currentTestRun()),
     JWT_SECRET: randomBytes(32).toString('hex'),
-    // One key per test run, not per product: the products of a run share its topics and consumer groups, so one
-    // product's consumer may take another's work (a sealed sign-in code, an account's sealed tokens); with keys of
-    // their own it could not open it (CI: a mail outage test's consumer dead-lettered 9 other tests' codes).
-    TOKEN_ENCRYPTION_KEYS: `k1:${createHash('sha256').update(`${runInfo.id}:token-encryption`).digest('base64')}`,
+    TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     MS_CLIENT_ID: emulator.clientId,
     MS_CLIENT_SECRET: emulator.clientSecret,
     MS_AUTHORITY: `${emulator.origin}/common`,
