@@ -9,8 +9,9 @@
  * envelope, flags, internal date, size and full source folder by folder (what the adapter reads), with no parsing
  * and no database. `ratio` is our end-to-end messages/s divided by the baseline's messages/s.
  * Also reported: the consumer's peak RSS (VmHWM from /proc), and whether the mirror equals a ground-truth read
- * of the server (libs/testing imap-mailbox-state). `--cpu-prof` writes the apps' V8 CPU profiles into
- * $BENCH_PROFILE_DIR (default <tmp>/imap-sync-profiles) when the apps exit (open them in Chrome DevTools).
+ * of the server (libs/testing imap-mailbox-state). `--cpu-prof` writes the apps' V8 CPU profiles (through an
+ * inspector preload: Node refuses --cpu-prof in NODE_OPTIONS) into $BENCH_PROFILE_DIR (default
+ * <tmp>/imap-sync-profiles) as `<pid>.cpuprofile` when the apps exit (open them in Chrome DevTools).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -37,6 +38,26 @@ const MESSAGES = Number(args.find((a) => /^\d+$/.test(a)) ?? process.env.BENCH_I
 const CPU_PROF = args.includes('--cpu-prof');
 const FILL_SESSIONS = 8;
 const RSS_AIM_BYTES = 300 * 1024 * 1024;
+
+/** the apps' preload with --cpu-prof: the inspector's profiler from start to exit (sampling every 1 ms) */
+const CPU_PROFILE_PRELOAD = `
+const inspector = require('node:inspector');
+const fs = require('node:fs');
+const path = require('node:path');
+const session = new inspector.Session();
+session.connect();
+session.post('Profiler.enable');
+session.post('Profiler.setSamplingInterval', { interval: 1000 });
+session.post('Profiler.start');
+let written = false;
+process.on('exit', () => {
+  if (written) return;
+  written = true;
+  session.post('Profiler.stop', (err, result) => {
+    if (!err) fs.writeFileSync(path.join(process.env.CPU_PROFILE_DIR, process.pid + '.cpuprofile'), JSON.stringify(result.profile));
+  });
+});
+`;
 
 const MB = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MB`;
 
@@ -87,6 +108,9 @@ async function main(): Promise<void> {
   if (!server) throw new Error('no dev mail server (MAIL_IMAP, DEV_MAIL_PASSWORD): is the stack up?');
   const profileDir = process.env.BENCH_PROFILE_DIR ?? path.join(os.tmpdir(), 'imap-sync-profiles');
   if (CPU_PROF) fs.mkdirSync(profileDir, { recursive: true });
+  // Node refuses --cpu-prof in NODE_OPTIONS: a preload starts the V8 profiler and writes <pid>.cpuprofile at exit
+  const preload = path.join(profileDir, 'cpu-profile-preload.cjs');
+  if (CPU_PROF) fs.writeFileSync(preload, CPU_PROFILE_PRELOAD);
   const address = `bench-imap-${Date.now().toString(36)}@example.test`;
 
   // 1. the mailbox, filled over IMAP (not timed as part of the sync)
@@ -109,7 +133,7 @@ async function main(): Promise<void> {
   const product = await startProduct({
     appEnv: {
       LOG_LEVEL: 'warn',
-      ...(CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
+      ...(CPU_PROF ? { NODE_OPTIONS: `--require ${preload}`, CPU_PROFILE_DIR: profileDir } : {}),
     },
   });
   const db = new Client({ connectionString: product.databaseUrl });
