@@ -649,6 +649,12 @@ describe('IMAP live: changes elsewhere reach the mirror and the socket; actions 
     const [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9] = inbox;
     const delivered = Array.from({ length: 5 }, () => newMid());
 
+    // one change first, not counted: the steady state is measured, not the first round's cold start (its code
+    // paths compiled, pools opened); the table still shows every counted change
+    await flag(INBOX, m9, true);
+    await flag(INBOX, m9, false);
+    measured.splice(0);
+
     await flag(INBOX, m0, true);
     await markRead(INBOX, m1, true);
     await deliver(delivered[0]);
