@@ -10,6 +10,7 @@ import {
   signUp,
   spawnApp,
   startProduct,
+  waitForTopics,
   waitFor,
   waitForHealthy,
   waitForMail,
@@ -101,12 +102,15 @@ describe('sign-in by emailed code (real stack and mail server)', () => {
     await waitForHealthy(() => app, `${shortLivedApi}/health`);
 
     const run = currentTestRun();
-    kafka = new Kafka({ clientId: 'sign-in-code-e2e', brokers: run.kafkaBrokers, logLevel: 0 }).consumer({
+    const client = new Kafka({ clientId: 'sign-in-code-e2e', brokers: run.kafkaBrokers, logLevel: 0 });
+    const topics = Object.values(Topics).map((t) => `${product.env.KAFKA_TOPIC_PREFIX}${t}`);
+    await waitForTopics(client, topics);
+    kafka = client.consumer({
       groupId: `sign-in-code-e2e-${Date.now()}`,
     });
     await kafka.connect();
     await kafka.subscribe({
-      topics: Object.values(Topics).map((t) => `${product.env.KAFKA_TOPIC_PREFIX}${t}`),
+      topics,
       fromBeginning: true,
     });
     await kafka.run({

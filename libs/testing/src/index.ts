@@ -54,6 +54,7 @@ export {
   type ImapMailboxState,
   type ImapMessageState,
 } from './imap-mailbox-state';
+export { waitForTopics } from './kafka-topics';
 export {
   requestCodesThroughOutage,
   watchSystemMailFailures,

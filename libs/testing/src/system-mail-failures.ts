@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka } from 'kafkajs';
+import { waitForTopics } from './kafka-topics';
 import { Topics, type FailedMessage } from '@email-core/contracts';
 import { apiCall } from './product';
 import { codeInMail, readMailbox, type DevMailServer } from './dev-mail';
@@ -26,24 +27,30 @@ export async function watchSystemMailFailures(
 ): Promise<SystemMailFailures> {
   const run = currentTestRun();
   const topicPrefix = product.env.KAFKA_TOPIC_PREFIX ?? run.topicPrefix;
-  const consumer = new Kafka({ clientId, brokers: run.kafkaBrokers, logLevel: 0 }).consumer({
+  const kafka = new Kafka({ clientId, brokers: run.kafkaBrokers, logLevel: 0 });
+  const consumer = kafka.consumer({
     groupId: `${clientId}-${Date.now()}`,
   });
   const failed: FailedMessage[] = [];
   const deadLettered: FailedMessage[] = [];
   const retry = `${topicPrefix}${Topics.retry}`;
+  const topics = [retry, `${topicPrefix}${Topics.deadLetter}`];
+  await waitForTopics(kafka, topics);
   await consumer.connect();
-  await consumer.subscribe({
-    topics: [retry, `${topicPrefix}${Topics.deadLetter}`],
-    fromBeginning: true,
-  });
-  await consumer.run({
-    eachMessage: ({ topic, message }) => {
-      const value = JSON.parse(message.value?.toString('utf8') ?? '{}') as FailedMessage;
-      if (value.topic?.endsWith(Topics.systemMail)) (topic === retry ? failed : deadLettered).push(value);
-      return Promise.resolve();
-    },
-  });
+  try {
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      eachMessage: ({ topic, message }) => {
+        const value = JSON.parse(message.value?.toString('utf8') ?? '{}') as FailedMessage;
+        if (value.topic?.endsWith(Topics.systemMail)) (topic === retry ? failed : deadLettered).push(value);
+        return Promise.resolve();
+      },
+    });
+  } catch (err) {
+    // a connected consumer left behind keeps Jest from exiting (it hung a CI run after a failed subscribe)
+    await consumer.disconnect();
+    throw err;
+  }
   return { failed, deadLettered, stop: () => consumer.disconnect() };
 }
 
