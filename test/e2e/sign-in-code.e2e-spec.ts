@@ -10,7 +10,6 @@ import {
   signUp,
   spawnApp,
   startProduct,
-  waitForTopics,
   waitFor,
   waitForHealthy,
   waitForMail,
@@ -104,7 +103,6 @@ describe('sign-in by emailed code (real stack and mail server)', () => {
     const run = currentTestRun();
     const client = new Kafka({ clientId: 'sign-in-code-e2e', brokers: run.kafkaBrokers, logLevel: 0 });
     const topics = Object.values(Topics).map((t) => `${product.env.KAFKA_TOPIC_PREFIX}${t}`);
-    await waitForTopics(client, topics);
     kafka = client.consumer({
       groupId: `sign-in-code-e2e-${Date.now()}`,
     });

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { Kafka } from 'kafkajs';
+import { Topics } from '@email-core/contracts';
 import { imapAdapterTestEnv, systemMailEnv } from './dev-mail';
 import { startEmulator, freePort, type RunningEmulator } from './emulator';
 import { startRoundRobinProxy } from './round-robin-proxy';
 import { spawnApp, waitForHealthy, type SpawnedApp } from './spawn-app';
+import { waitForTopics } from './kafka-topics';
 import { createChildRun, currentTestRun, testRunEnv } from './test-run';
 import { waitFor } from './wait-for';
 
@@ -95,6 +98,16 @@ export async function startProduct(
       ...producers.map((_, i) => producerHealthy(i)),
       ...consumers.map((_, i) => consumerHealthy(i)),
     ]);
+    // An isolated product's topics are created by its apps at boot: a test that subscribes to them right after can
+    // be ahead of the broker's metadata ("This server does not host this topic-partition", seen in CI twice), so the
+    // product is ready only when every partition of its topics has a leader.
+    if (run) {
+      const kafka = new Kafka({ clientId: 'test-product', brokers: run.kafkaBrokers, logLevel: 0 });
+      await waitForTopics(
+        kafka,
+        Object.values(Topics).map((t) => `${run.topicPrefix}${t}`),
+      );
+    }
   } catch (err) {
     // a failed start leaves nothing running (Jest would otherwise wait on the survivors)
     await Promise.all([

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka } from 'kafkajs';
-import { waitForTopics } from './kafka-topics';
 import { Topics, type FailedMessage } from '@email-core/contracts';
 import { apiCall } from './product';
 import { codeInMail, readMailbox, type DevMailServer } from './dev-mail';
@@ -35,7 +34,6 @@ export async function watchSystemMailFailures(
   const deadLettered: FailedMessage[] = [];
   const retry = `${topicPrefix}${Topics.retry}`;
   const topics = [retry, `${topicPrefix}${Topics.deadLetter}`];
-  await waitForTopics(kafka, topics);
   await consumer.connect();
   try {
     await consumer.subscribe({ topics, fromBeginning: true });
