@@ -47,6 +47,27 @@ describe('mail server configuration', () => {
     expect(conf).not.toMatch(/!include/);
   });
 
+  it('lets an address whose password was changed log in with that password only, before the dev password', () => {
+    const conf = renderDovecotConf(input);
+    const file = '/repo/.stack/mail/dovecot/changed-passwords';
+    const own = conf.indexOf(`args = scheme=PLAIN username_format=%Lu ${file}\n`);
+    const deny = conf.search(
+      /deny = yes\s+args = username_format=%Lu \/repo\/\.stack\/mail\/dovecot\/changed-passwords\n/,
+    );
+    const dev = conf.indexOf('driver = static\n  args = password=');
+    expect(own).toBeGreaterThan(0);
+    expect(deny).toBeGreaterThan(own);
+    expect(dev).toBeGreaterThan(deny);
+  });
+
+  it('takes thousands of IMAP connections (a login process proxies many, one imap process each)', () => {
+    const conf = renderDovecotConf(input);
+    expect(conf).toMatch(/service imap \{\s+process_limit = 4096\s+\}/);
+    expect(conf).toMatch(
+      /service imap-login \{\s+service_count = 0\s+process_min_avail = 2\s+client_limit = 4096\s/,
+    );
+  });
+
   it('lets any address log in with the one dev password and delivers to a mailbox per address as nobody', () => {
     const conf = renderDovecotConf(input);
     expect(conf).toMatch(/passdb \{\s+driver = static\s+args = password=dev-Pass_word\.123\s+\}/);

@@ -11,6 +11,9 @@ export const MAIL_HOST = '127.0.0.1';
 /** The four loopback ports, the same for the local processes and docker-compose.mail.yml. */
 export const MAIL_PORTS = { smtp: 2525, submission: 2587, imap: 2143, imaps: 2993 } as const;
 
+/** IMAP connections the local server takes at once (a bench watches 1,000 mailboxes with one connection each). */
+export const IMAP_CONNECTION_LIMIT = 4096;
+
 /** Where one checkout keeps its mail server (all under `.stack/mail/`). */
 export interface MailLayout {
   /** `.stack/mail` */
@@ -20,6 +23,12 @@ export interface MailLayout {
   dovecotBaseDir: string;
   dovecotStateDir: string;
   dovecotLog: string;
+  /**
+   * a passwd-file of the addresses whose password was changed from DEV_MAIL_PASSWORD (`address:password` lines,
+   * written by the fault suite's "the server changed the password"): a listed address logs in with its own password
+   * only
+   */
+  dovecotPasswords: string;
   /** one Maildir per address: `<mailboxes>/<domain>/<local part>/Maildir` */
   mailboxes: string;
   /** Postfix's config_directory (main.cf, master.cf), queue_directory, data_directory and log */
@@ -38,6 +47,7 @@ export function mailLayout(root: string): MailLayout {
     dovecotBaseDir: path.join(dovecot, 'run'),
     dovecotStateDir: path.join(dovecot, 'state'),
     dovecotLog: path.join(dovecot, 'dovecot.log'),
+    dovecotPasswords: path.join(dovecot, 'changed-passwords'),
     mailboxes: path.join(root, 'mailboxes'),
     postfixConfigDir: path.join(postfix, 'etc'),
     postfixQueueDir: path.join(postfix, 'queue'),
@@ -100,8 +110,19 @@ ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = yes
 auth_mechanisms = plain login
 
-# Any address, one password (lower-cased full address as the user name)
+# Any address, one password (lower-cased full address as the user name), except the addresses whose password was
+# changed: listed in the passwd-file, they log in with that password (first passdb) and never with the dev one (the
+# deny passdb fails a listed address whose password did not match). Dovecot re-reads the file when it changes.
 auth_username_format = %Lu
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%Lu ${L.dovecotPasswords}
+}
+passdb {
+  driver = passwd-file
+  deny = yes
+  args = username_format=%Lu ${L.dovecotPasswords}
+}
 passdb {
   driver = static
   args = password=${c.password}
@@ -150,7 +171,20 @@ protocol lmtp {
   lmtp_save_to_detail_mailbox = no
 }
 
+# Room for a thousand watched mailboxes and more (one IDLE connection each): the login processes in
+# high-performance mode (each proxies many TLS clients) and one imap process per connection up to imap_process_limit
+default_client_limit = ${IMAP_CONNECTION_LIMIT * 2}
+default_vsz_limit = 512M
+service imap {
+  process_limit = ${IMAP_CONNECTION_LIMIT}
+}
+service anvil {
+  client_limit = ${IMAP_CONNECTION_LIMIT * 2 + 100}
+}
 service imap-login {
+  service_count = 0
+  process_min_avail = 2
+  client_limit = ${IMAP_CONNECTION_LIMIT}
   inet_listener imap {
     address = ${MAIL_HOST}
     port = ${p.imap}

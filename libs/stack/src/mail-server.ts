@@ -21,6 +21,7 @@ import { loadDevSecrets } from '@email-core/config';
 import { ImapFlow } from 'imapflow';
 import { composeUp, dockerAvailable } from './docker';
 import {
+  assertUsablePassword,
   MAIL_HOST,
   MAIL_PORTS,
   mailLayout,
@@ -566,6 +567,11 @@ export function writeMailConfig(log: Log): MailConfigInput {
   // the Dovecot file holds the dev password
   fs.writeFileSync(localLayout().dovecotConf, renderDovecotConf(input), { mode: 0o600 });
   fs.chmodSync(localLayout().dovecotConf, 0o600);
+  // changed passwords (none until a fault test changes one): read by Dovecot's auth process (user dovecot)
+  if (!fs.existsSync(localLayout().dovecotPasswords)) fs.writeFileSync(localLayout().dovecotPasswords, '');
+  const dovecotUser = systemUser('dovecot');
+  fs.chmodSync(localLayout().dovecotPasswords, 0o640);
+  if (dovecotUser) fs.chownSync(localLayout().dovecotPasswords, 0, dovecotUser.gid);
   fs.writeFileSync(path.join(localLayout().postfixConfigDir, 'main.cf'), renderPostfixMainCf(input));
   fs.writeFileSync(path.join(localLayout().postfixConfigDir, 'master.cf'), renderPostfixMasterCf(input));
   log(`mail: configuration written to ${rel(localLayout().root)}`);
@@ -582,11 +588,22 @@ async function startDovecot(): Promise<number> {
   // in the foreground (-F) as a detached child, like the Kafka broker: its pid is the master's, and a daemonising
   // start would keep our output pipes open
   const fd = fs.openSync(localLayout().dovecotLog, 'a');
-  const child = spawn('dovecot', ['-F', '-c', localLayout().dovecotConf], {
-    cwd: localLayout().root,
-    detached: true,
-    stdio: ['ignore', fd, fd],
-  });
+  // thousands of IMAP connections need more descriptors than the usual soft limit of 1,024: the soft limit is raised
+  // to the hard one where it is lower (`exec` keeps the pid)
+  const child = spawn(
+    'sh',
+    [
+      '-c',
+      'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec dovecot -F -c "$1"',
+      'dovecot',
+      localLayout().dovecotConf,
+    ],
+    {
+      cwd: localLayout().root,
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    },
+  );
   fs.closeSync(fd);
   let exited: string | undefined;
   child.on('error', (err) => (exited = err.message));
@@ -830,6 +847,83 @@ export async function startOwnPostfix(): Promise<number> {
     { timeoutMs: 20_000, intervalMs: 200 },
   );
   return pid;
+}
+
+/**
+ * Fault helper: restarts this checkout's Dovecot (SIGTERM: every IMAP connection is cut, as when a server restarts,
+ * then started again on the same mail) and waits until IMAP answers. Returns the new pid.
+ */
+export async function restartOwnDovecot(downMs = 0): Promise<number> {
+  const pid = ownDovecotPid(readState());
+  if (!pid) throw new Error('fault: no Dovecot started by this checkout is running (run `npm run stack:up`)');
+  await stopDovecot(pid);
+  if (isPidAlive(pid)) throw new Error(`fault: Dovecot (pid ${pid}) did not exit`);
+  if (downMs > 0) await sleep(downMs);
+  const next = await startDovecot();
+  await waitFor('Dovecot IMAP', () => imapGreeting(DEFAULT_MAIL_ENDPOINTS.imap, undefined).then(() => true), {
+    timeoutMs: 20_000,
+    intervalMs: 200,
+  });
+  return next;
+}
+
+/**
+ * Fault helper: the server changes one mailbox's password (`password`), or gives it back the dev password
+ * (`undefined`). Only this checkout's own Dovecot (its passwd-file of changed passwords, re-read on change); in
+ * force when the promise settles.
+ */
+export async function setOwnMailboxPassword(address: string, password: string | undefined): Promise<void> {
+  if (!ownDovecotPid(readState())) {
+    throw new Error('fault: no Dovecot started by this checkout is running (run `npm run stack:up`)');
+  }
+  assertUsablePassword(password ?? 'placeholder');
+  const file = localLayout().dovecotPasswords;
+  const user = address.toLowerCase();
+  if (user.includes(':') || /\s/.test(user)) throw new Error(`fault: not a usable address: ${address}`);
+  const kept = (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '')
+    .split('\n')
+    .filter((line) => line && !line.startsWith(`${user}:`));
+  if (password) kept.push(`${user}:${password}`);
+  // replaced in one rename, so Dovecot never reads half a file
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, kept.map((l) => `${l}\n`).join(''), { mode: 0o640 });
+  const dovecotUser = systemUser('dovecot');
+  if (dovecotUser) fs.chownSync(tmp, 0, dovecotUser.gid);
+  fs.renameSync(tmp, file);
+  // Dovecot looks at the file at most once a second (db-passwd-file's last_sync_time): a login in the second of an
+  // earlier lookup would still see the old file
+  await sleep(1100);
+}
+
+/**
+ * Fault helper: gives one folder of a mailbox a new UIDVALIDITY (`doveadm mailbox update`), as a server restored
+ * from a backup or rebuilt does: every UID a client knew for that folder is void. Returns the new value.
+ */
+export async function changeOwnUidValidity(address: string, folder: string): Promise<number> {
+  if (!ownDovecotPid(readState())) {
+    throw new Error('fault: no Dovecot started by this checkout is running (run `npm run stack:up`)');
+  }
+  const conf = localLayout().dovecotConf;
+  const status = async () => {
+    const r = await run('doveadm', ['-c', conf, 'mailbox', 'status', '-u', address, 'uidvalidity', folder], {
+      timeoutMs: 30_000,
+    });
+    const m = /uidvalidity=(\d+)/.exec(r.stdout);
+    if (r.code !== 0 || !m)
+      throw new Error(`fault: doveadm mailbox status failed: ${(r.stderr || r.stdout).trim()}`);
+    return Number(m[1]);
+  };
+  const before = await status();
+  const next = before + 1000;
+  const r = await run(
+    'doveadm',
+    ['-c', conf, 'mailbox', 'update', '-u', address, '--uid-validity', String(next), folder],
+    { timeoutMs: 30_000 },
+  );
+  if (r.code !== 0) throw new Error(`fault: doveadm mailbox update failed: ${(r.stderr || r.stdout).trim()}`);
+  const after = await status();
+  if (after === before) throw new Error(`fault: UIDVALIDITY of ${folder} stayed ${before}`);
+  return after;
 }
 
 // ---------------------------------------------------------------------------------------------------------
