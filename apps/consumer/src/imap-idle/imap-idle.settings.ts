@@ -40,6 +40,8 @@ export interface ImapWatchDriver {
 export interface IdleConnectionHandle {
   /** settles when the connection is gone (with the reason) or closed by us (undefined) */
   readonly ended: Promise<Error | undefined>;
+  /** true: the other folders' changes come through NOTIFY; false or absent: through STATUS polls */
+  readonly notifying?: boolean;
   close(): Promise<void>;
 }
 

@@ -48,6 +48,8 @@ describe('ImapIdleWatcher', () => {
   let connections: FakeConnection[];
   let refuse: Map<string, Error>;
   let polls: string[];
+  /** accounts whose fake connection has NOTIFY */
+  let notify: Set<string>;
   let watcher: ImapIdleWatcher;
 
   const build = (overrides: Partial<ImapIdleSettings> = {}) => {
@@ -74,6 +76,7 @@ describe('ImapIdleWatcher', () => {
           id,
           options,
           ended,
+          notifying: notify.has(id),
           closed: false,
           drop: (err) => settle(err),
           close: () => {
@@ -144,6 +147,7 @@ describe('ImapIdleWatcher', () => {
     connections = [];
     refuse = new Map();
     polls = [];
+    notify = new Set();
   });
 
   afterEach(async () => {
@@ -190,6 +194,32 @@ describe('ImapIdleWatcher', () => {
       poke: {
         changes: [
           { kind: 'created', folderId: 'INBOX' },
+          { kind: 'updated', folderId: 'INBOX' },
+        ],
+        everyFolder: false,
+      },
+    });
+  });
+
+  it('tells the connections with NOTIFY apart, and reports their folders’ changes like IDLE ones', async () => {
+    accounts = accounts.slice(0, 2);
+    notify = new Set([ids[0]]);
+    build();
+    assignments.update(Topics.mailboxPokes, [0, 1, 2]);
+    await watcher.refresh();
+    await until(() => watcher.state().connected.length === 2, 'the connections');
+    expect(watcher.state().notifying).toEqual([ids[0]]);
+    await until(() => pokes.length === 2, 'the connect pokes');
+    const withNotify = connections.find((c) => c.id === ids[0]);
+    // a NOTIFY STATUS of Archive, while the INBOX IDLE reports a flag
+    withNotify?.options.onChange({ kind: 'updated', folder: 'Archive' });
+    withNotify?.options.onChange({ kind: 'updated', folder: 'INBOX' });
+    await until(() => pokes.length === 3, 'the poke');
+    expect(pokes[2]).toEqual({
+      accountId: ids[0],
+      poke: {
+        changes: [
+          { kind: 'updated', folderId: 'Archive' },
           { kind: 'updated', folderId: 'INBOX' },
         ],
         everyFolder: false,

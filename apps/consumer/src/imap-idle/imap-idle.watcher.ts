@@ -56,6 +56,8 @@ interface IdleWatch {
 export interface ImapIdleState {
   /** accounts with an IDLE connection up */
   connected: string[];
+  /** of `connected`, those whose other folders come through NOTIFY (the rest: STATUS polls on the connection) */
+  notifying: string[];
   /** accounts with an IDLE connection planned (up, opening, or waiting to reconnect) */
   idle: string[];
   /** accounts beyond the budget, polled */
@@ -71,10 +73,12 @@ export interface ImapIdleState {
  *   pokes topic (keys are account ids; `partitionOfKey` is the publisher's murmur2). When partitions move (a
  *   rebalance), the accounts no longer owned are closed and the new ones opened. Nothing is watched before the
  *   first assignment.
- * - **Budget**: up to `maxConnections` owned accounts get an IDLE connection on INBOX, whose other folders are
- *   STATUS-polled on the same connection every `statusPollMs`; the rest are polled (STATUS of every folder on a
- *   short session) at the same interval.
- * - **Pokes**: EXISTS / EXPUNGE / FETCH from IDLE and a changed STATUS name their folder; a burst of an account
+ * - **Budget**: up to `maxConnections` owned accounts get an IDLE connection on INBOX, whose other folders come
+ *   through NOTIFY on the same connection where the server has it (an unsolicited STATUS per change), otherwise
+ *   are STATUS-polled on it every `statusPollMs`; the rest are polled (STATUS of every folder on a short session)
+ *   at the same interval.
+ * - **Pokes**: EXISTS / EXPUNGE / FETCH from IDLE, a NOTIFY STATUS and a changed polled STATUS name their folder
+ *   (a NOTIFY LIST, a folder created or deleted: every folder); a burst of an account
  *   is coalesced into one poke. Every (re)connect and an account's first poll poke every folder (what happened
  *   while nobody watched).
  * - **Failures**: a lost connection reconnects with exponential backoff and jitter. A refused login marks
@@ -151,6 +155,7 @@ export class ImapIdleWatcher implements OnApplicationBootstrap, OnModuleDestroy 
     const watches = [...this.watches.values()];
     return {
       connected: watches.filter((w) => w.connection).map((w) => w.id),
+      notifying: watches.filter((w) => w.connection?.notifying).map((w) => w.id),
       idle: watches.map((w) => w.id),
       polled: [...this.polled.keys()],
       halted: [...this.halted.keys()],
@@ -259,7 +264,8 @@ export class ImapIdleWatcher implements OnApplicationBootstrap, OnModuleDestroy 
         policy: this.policy,
         statusPollMs: this.settings.statusPollMs,
         onChange: (change) => this.coalescer.add(w.id, change),
-        onWarning: (err) => this.logger.debug(`IMAP account ${w.id}: STATUS poll failed (${err.message})`),
+        onWarning: (err) =>
+          this.logger.debug(`IMAP account ${w.id}: STATUS poll / IDLE renewal failed (${err.message})`),
       });
     } catch (err) {
       if (!w.stopped) this.refused(w, err);

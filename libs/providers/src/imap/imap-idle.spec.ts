@@ -1,4 +1,11 @@
-import { diffFolderStatuses, folderStatuses, statusFingerprint } from './imap-idle';
+import type { ImapFlow } from 'imapflow';
+import {
+  decodeMailboxName,
+  diffFolderStatuses,
+  enableNotify,
+  folderStatuses,
+  statusFingerprint,
+} from './imap-idle';
 
 const folder = (path: string, status: Record<string, unknown>, flags: string[] = []) => ({
   path,
@@ -47,5 +54,85 @@ describe('IMAP STATUS polls', () => {
     expect(diffFolderStatuses(prev, new Map([...prev, ['New', '1/0/1//0']]))).toEqual([
       { kind: 'everyFolder' },
     ]);
+  });
+});
+
+describe('IMAP NOTIFY (imapflow internals, faked here; imap-idle.int-spec.ts runs it against Dovecot)', () => {
+  type Handler = (untagged: { attributes?: unknown[] }) => unknown;
+  const fakeClient = (capabilities: string[], answer: () => Promise<unknown>) => {
+    const sent: Array<{ command: string; attributes: unknown[] }> = [];
+    const client = {
+      capabilities: new Map(capabilities.map((c) => [c, true])),
+      usable: true,
+      untaggedHandlers: {} as Record<string, Handler | undefined>,
+      exec(command: string, attributes: unknown[]) {
+        sent.push({ command, attributes });
+        return answer();
+      },
+    };
+    return { client, sent, imap: client as unknown as ImapFlow };
+  };
+  const events = () => {
+    const seen: string[] = [];
+    return {
+      seen,
+      folder: (path: string) => seen.push(`folder ${path}`),
+      folderSet: () => seen.push('folderSet'),
+    };
+  };
+
+  it('decodes modified UTF-7 mailbox names (and INBOX in any case)', () => {
+    expect(decodeMailboxName('Archive')).toBe('Archive');
+    expect(decodeMailboxName('Entw&APw-rfe')).toBe('Entwürfe');
+    expect(decodeMailboxName('&ZeVnLIqe-')).toBe('日本語');
+    expect(decodeMailboxName('Tom &- Jerry')).toBe('Tom & Jerry');
+    expect(decodeMailboxName('inbox')).toBe('INBOX');
+  });
+
+  it('does nothing on a server without NOTIFY', async () => {
+    const { client, sent, imap } = fakeClient(['IDLE'], () => Promise.resolve({ next: () => undefined }));
+    await expect(enableNotify(imap, events())).resolves.toBe(false);
+    expect(sent).toEqual([]);
+    expect(client.untaggedHandlers).toEqual({});
+  });
+
+  it('sends NOTIFY SET for the selected and the personal folders; unsolicited STATUS and LIST become events', async () => {
+    let released = 0;
+    const { client, sent, imap } = fakeClient(['IDLE', 'NOTIFY'], () =>
+      Promise.resolve({ next: () => released++ }),
+    );
+    const seen = events();
+    await expect(enableNotify(imap, seen)).resolves.toBe(true);
+    expect(released).toBe(1);
+    const atoms = (node: unknown): unknown =>
+      Array.isArray(node) ? node.map(atoms) : (node as { value: string }).value;
+    expect(sent.map((s) => [s.command, atoms(s.attributes)])).toEqual([
+      [
+        'NOTIFY',
+        [
+          'SET',
+          ['selected', ['MessageNew', ['UID'], 'MessageExpunge', 'FlagChange']],
+          ['personal', ['MessageNew', 'MessageExpunge', 'FlagChange', 'MailboxName']],
+        ],
+      ],
+    ]);
+    client.untaggedHandlers.STATUS?.({ attributes: [{ type: 'ATOM', value: 'Archive' }, []] });
+    client.untaggedHandlers.STATUS?.({
+      attributes: [{ type: 'STRING', value: Buffer.from('Entw&APw-rfe') }, []],
+    });
+    client.untaggedHandlers.STATUS?.({ attributes: [] });
+    client.untaggedHandlers.LIST?.({ attributes: [] });
+    expect(seen.seen).toEqual(['folder Archive', 'folder Entwürfe', 'folderSet']);
+  });
+
+  it('answers false (the caller polls) when the server refuses NOTIFY, and forgets its handlers', async () => {
+    const { client, imap } = fakeClient(['NOTIFY'], () => Promise.reject(new Error('BAD NOTIFY')));
+    await expect(enableNotify(imap, events())).resolves.toBe(false);
+    expect(client.untaggedHandlers).toEqual({});
+  });
+
+  it('answers false when imapflow no longer has the internals it uses', async () => {
+    const imap = { capabilities: new Map([['NOTIFY', true]]), usable: true } as unknown as ImapFlow;
+    await expect(enableNotify(imap, events())).resolves.toBe(false);
   });
 });

@@ -9,11 +9,12 @@ import {
 import type { HostPolicy, MailServerSettings } from './imap-settings';
 
 /**
- * IMAP's live changes: an IDLE connection on INBOX (EXISTS, EXPUNGE and FETCH flags as they happen) plus a cheap
- * periodic STATUS of the other folders (one LIST-STATUS round trip on the same connection), or, for an account
- * beyond the connection budget, only the STATUS of every folder on a short session. What it reports is
- * folder-level ("INBOX got a message", "Archive changed"): the mirror core reads the folder's changes from its
- * cursor, so a lost, duplicated or merged report is harmless.
+ * IMAP's live changes: an IDLE connection on INBOX (EXISTS, EXPUNGE and FETCH flags as they happen). Its other
+ * folders: where the server has NOTIFY (RFC 5465), the same connection asks for their events and the server sends
+ * an unsolicited `* STATUS <folder>` for each change as it happens; otherwise a cheap periodic STATUS of them (one
+ * LIST-STATUS round trip on the same connection). An account beyond the connection budget gets only the STATUS of
+ * every folder on a short session. What it reports is folder-level ("INBOX got a message", "Archive changed"): the
+ * mirror core reads the folder's changes from its cursor, so a lost, duplicated or merged report is harmless.
  */
 
 /** What changed in a folder, as a watcher can tell. */
@@ -100,11 +101,97 @@ export function pollFolderStatuses(
   return withImapSession(server, policy, (client) => readFolderStatuses(client), options);
 }
 
+/** What a NOTIFY session reports beyond the selected mailbox. */
+export interface NotifyEvents {
+  /** an event in this (not selected) folder: a message new, expunged or with changed flags */
+  folder: (path: string) => void;
+  /** a folder was created, deleted or renamed */
+  folderSet: () => void;
+}
+
+/** the parts of imapflow's connection `enableNotify` uses (not in its typings) */
+interface ImapFlowInternals {
+  exec?: (
+    command: string,
+    attributes: unknown[],
+    options?: object,
+  ) => Promise<{ next: () => void } | undefined>;
+  untaggedHandlers?: Record<string, ((untagged: { attributes?: unknown[] }) => unknown) | null | undefined>;
+}
+
+const atom = (value: string) => ({ type: 'ATOM', value });
+
+/**
+ * `NOTIFY SET (selected (MessageNew (UID) MessageExpunge FlagChange)) (personal (MessageNew MessageExpunge
+ * FlagChange MailboxName))`: the selected folder's events come as they do in IDLE (EXISTS, EXPUNGE/VANISHED,
+ * FETCH), every other personal folder's as a `* STATUS <folder> (...)` (Dovecot 2.3 sends it at once, idle or
+ * not; its counts need not change: a flag change sends the same STATUS again), a folder created, deleted or
+ * renamed as a `* LIST`.
+ */
+const NOTIFY_SET = [
+  atom('SET'),
+  [atom('selected'), [atom('MessageNew'), [atom('UID')], atom('MessageExpunge'), atom('FlagChange')]],
+  [atom('personal'), [atom('MessageNew'), atom('MessageExpunge'), atom('FlagChange'), atom('MailboxName')]],
+];
+
+/** a mailbox name as the server sends it (modified UTF-7, RFC 3501 5.1.3) decoded, as imapflow's LIST does */
+export function decodeMailboxName(raw: string): string {
+  const name = raw.replace(/&([A-Za-z0-9+,]*)-/g, (whole, b64: string) => {
+    if (b64 === '') return '&';
+    const bytes = Buffer.from(b64.replace(/,/g, '/'), 'base64');
+    return bytes.length % 2 === 0 ? bytes.swap16().toString('utf16le') : whole;
+  });
+  return name.toUpperCase() === 'INBOX' ? 'INBOX' : name;
+}
+
+const textOf = (node: unknown): string | undefined => {
+  const value = (node as { value?: unknown } | undefined)?.value;
+  return typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : undefined;
+};
+
+/**
+ * Turns NOTIFY on for an open session (call it before the first IDLE): true when the server took it, false when it
+ * has no NOTIFY or refused the command (the caller then polls STATUS).
+ *
+ * imapflow 2.10.2 has no NOTIFY API, so this is the one place that uses its internals: `exec` (a raw command,
+ * whose answer must be released with `next()`) and the connection's `untaggedHandlers` map (STATUS and LIST
+ * responses no command asked for; a command's own handlers for them, as in `list()` and `status()`, take
+ * precedence while it runs). Should an imapflow upgrade move either, this answers false and the connection falls
+ * back to polling; `imap-idle.int-spec.ts` fails then (it expects NOTIFY against the stack's Dovecot).
+ */
+export async function enableNotify(client: ImapFlow, events: NotifyEvents): Promise<boolean> {
+  if (!client.capabilities.has('NOTIFY')) return false;
+  const internals = client as unknown as ImapFlowInternals;
+  const handlers = internals.untaggedHandlers;
+  if (typeof internals.exec !== 'function' || !handlers || typeof handlers !== 'object') return false;
+  handlers.STATUS = (untagged) => {
+    const path = textOf(untagged.attributes?.[0]);
+    if (path) events.folder(decodeMailboxName(path));
+  };
+  handlers.LIST = () => events.folderSet();
+  try {
+    const answer = await internals.exec.call(client, 'NOTIFY', NOTIFY_SET);
+    answer?.next();
+    return true;
+  } catch (err) {
+    delete handlers.STATUS;
+    delete handlers.LIST;
+    // refused (NO / BAD): poll instead; a lost connection is the caller's to see
+    if (!client.usable) throw err;
+    return false;
+  }
+}
+
 export interface ImapIdleOptions {
   server: MailServerSettings;
   policy: HostPolicy;
-  /** how often the other folders' STATUS is read (also the longest an IDLE runs before it is renewed) */
+  /**
+   * how often the other folders' STATUS is read where there is no NOTIFY (also the longest an IDLE runs before it
+   * is renewed)
+   */
   statusPollMs: number;
+  /** false: poll the other folders' STATUS even where the server has NOTIFY (tests); default true */
+  notify?: boolean;
   /** every change, as it happens (an IDLE response, a changed STATUS) */
   onChange: (change: ImapWatchChange) => void;
   /** a poll or an IDLE that failed without ending the connection (logged by the caller) */
@@ -117,8 +204,8 @@ export interface ImapIdleOptions {
 const MAX_IDLE_MS = 4 * 60_000;
 
 /**
- * One account's IDLE connection on INBOX. `start` connects (through the host guard), opens INBOX read-only, reads
- * the other folders' STATUS as the baseline, and idles; `ended` settles when the connection is gone (with the
+ * One account's IDLE connection on INBOX. `start` connects (through the host guard), opens INBOX read-only, turns
+ * NOTIFY on where the server has it (else reads the other folders' STATUS as the baseline of the polls), and idles; `ended` settles when the connection is gone (with the
  * reason) or `close` was called (undefined). Connecting fails in the port's words (a refused login →
  * `ReauthRequiredError`, the server out of reach → `ProviderUnavailableError`).
  */
@@ -131,6 +218,7 @@ export class ImapIdleConnection {
   private polling: Promise<void> | undefined;
   private statuses: FolderStatuses = new Map();
   private lastError: Error | undefined;
+  private notifyOn = false;
 
   private constructor(
     private readonly client: ImapFlow,
@@ -157,6 +245,11 @@ export class ImapIdleConnection {
     return connection;
   }
 
+  /** true: the other folders' changes come through NOTIFY; false: through STATUS polls */
+  get notifying(): boolean {
+    return this.notifyOn;
+  }
+
   /** logs out (or drops the socket when that fails) and settles `ended` with undefined */
   async close(): Promise<void> {
     if (this.closed) return this.ended.then(() => undefined);
@@ -180,12 +273,23 @@ export class ImapIdleConnection {
     client.on('expunge', (e: ExpungeEvent) => report('deleted', e.path));
     client.on('flags', (e: FlagsEvent) => report('updated', e.path));
     await client.mailboxOpen('INBOX', { readOnly: true });
-    this.statuses = await readFolderStatuses(client, isInbox);
+    if (this.options.notify !== false) {
+      this.notifyOn = await enableNotify(client, {
+        folder: (path) => report('updated', path),
+        folderSet: () => {
+          if (!this.closed) this.options.onChange({ kind: 'everyFolder' });
+        },
+      });
+    }
+    if (!this.notifyOn) this.statuses = await readFolderStatuses(client, isInbox);
     this.schedulePoll();
     this.idleLoop().catch((err: unknown) => this.lost(err));
   }
 
-  /** IDLE until a poll breaks it (imapflow sends DONE before the poll's command), then IDLE again */
+  /**
+   * IDLE until a poll (or, with NOTIFY, the renewal's NOOP) breaks it (imapflow sends DONE before the command),
+   * then IDLE again
+   */
   private async idleLoop(): Promise<void> {
     while (!this.closed && this.client.usable) {
       const started = Date.now();
@@ -208,15 +312,22 @@ export class ImapIdleConnection {
           this.schedulePoll();
         });
       },
-      Math.min(Math.max(1000, this.options.statusPollMs), MAX_IDLE_MS),
+      this.notifyOn ? MAX_IDLE_MS : Math.min(Math.max(1000, this.options.statusPollMs), MAX_IDLE_MS),
     );
     this.timer.unref();
   }
 
-  /** the other folders' STATUS against the last one: each folder that changed is reported */
+  /**
+   * The other folders' STATUS against the last one: each folder that changed is reported. With NOTIFY only a NOOP,
+   * which renews the IDLE (NOTIFY's STATUS responses report the folders as they change).
+   */
   private async poll(): Promise<void> {
     if (this.closed || !this.client.usable) return;
     try {
+      if (this.notifyOn) {
+        await this.client.noop();
+        return;
+      }
       const next = await readFolderStatuses(this.client, isInbox);
       const changes = diffFolderStatuses(this.statuses, next);
       this.statuses = next;
