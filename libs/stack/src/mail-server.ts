@@ -895,6 +895,49 @@ export async function setOwnMailboxPassword(address: string, password: string | 
   await sleep(1100);
 }
 
+/** The IMAP connections one mailbox has open on this checkout's Dovecot (`doveadm who -1`: a line each). */
+export async function ownImapConnections(address: string): Promise<number> {
+  if (!ownDovecotPid(readState())) {
+    throw new Error('fault: no Dovecot started by this checkout is running (run `npm run stack:up`)');
+  }
+  const user = address.toLowerCase();
+  const r = await run('doveadm', ['-c', localLayout().dovecotConf, 'who', '-1', user], { timeoutMs: 30_000 });
+  if (r.code !== 0)
+    throw new Error(`fault: doveadm who failed (${r.code}): ${(r.stderr || r.stdout).trim()}`);
+  return r.stdout.split('\n').filter((line) => line.split(/\s+/)[0] === user).length;
+}
+
+/**
+ * Fault helper: ends every IMAP session of one mailbox (`doveadm kick`), as a server does after a password change;
+ * answers how many connections it had.
+ */
+export async function kickOwnMailbox(address: string): Promise<number> {
+  const open = await ownImapConnections(address);
+  const r = await run('doveadm', ['-c', localLayout().dovecotConf, 'kick', address.toLowerCase()], {
+    timeoutMs: 30_000,
+  });
+  // doveadm kick exits 68 (EX_NOUSER) when the user had no connection
+  if (r.code !== 0 && r.code !== 68) {
+    throw new Error(`fault: doveadm kick failed (${r.code}): ${(r.stderr || r.stdout).trim()}`);
+  }
+  return open;
+}
+
+/**
+ * IMAP logins of `addresses` so far, counted in this checkout's Dovecot log (`undefined` when no Dovecot of this
+ * checkout writes one): the fault suite's quiet window counts them, so a reconnect loop cannot pass for quiet.
+ */
+export function imapLoginCount(addresses: string[]): number | undefined {
+  const log = localLayout().dovecotLog;
+  if (!ownDovecotPid(readState()) || !fs.existsSync(log)) return undefined;
+  const wanted = new Set(addresses.map((a) => a.toLowerCase()));
+  let n = 0;
+  for (const m of fs.readFileSync(log, 'utf8').matchAll(/imap-login: Info: Login: user=<([^>]*)>/g)) {
+    if (wanted.has(m[1])) n++;
+  }
+  return n;
+}
+
 /**
  * Fault helper: gives one folder of a mailbox a new UIDVALIDITY (`doveadm mailbox update`), as a server restored
  * from a backup or rebuilt does: every UID a client knew for that folder is void. Returns the new value.

@@ -36,13 +36,18 @@ const byFolderUid = (a: ImapMessageState, b: ImapMessageState) =>
   a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : a.uid - b.uid;
 
 /** an IMAPS (TLS) session to the dev mail server as `address` */
-export function devImapSession(server: DevMailServer, address: string): ImapFlow {
+export function devImapSession(
+  server: DevMailServer,
+  address: string,
+  /** the mailbox's password when the server changed it from the dev one */
+  password = server.password,
+): ImapFlow {
   const imaps = process.env.MAIL_IMAPS?.split(':');
   const client = new ImapFlow({
     ...(imaps
       ? { host: imaps[0], port: Number(imaps[1]), secure: true }
       : { host: server.imap.host, port: server.imap.port, secure: false, doSTARTTLS: true }),
-    auth: { user: address, pass: server.password },
+    auth: { user: address, pass: password },
     tls: { ca: readFileSync(server.caFile, 'utf8') },
     logger: false,
     connectionTimeout: 10_000,
@@ -71,8 +76,12 @@ const leaves = (node: MessageStructureObject | undefined): MessageStructureObjec
  * The ground truth: the mailbox as the server tells it over a session of its own (LIST with STATUS, then per
  * folder UID FETCH of FLAGS, ENVELOPE and BODYSTRUCTURE). Nothing of the product's code is used.
  */
-export async function serverImapState(server: DevMailServer, address: string): Promise<ImapMailboxState> {
-  const client = devImapSession(server, address);
+export async function serverImapState(
+  server: DevMailServer,
+  address: string,
+  password = server.password,
+): Promise<ImapMailboxState> {
+  const client = devImapSession(server, address, password);
   await client.connect();
   try {
     const listed = (await client.list({ statusQuery: { messages: true, unseen: true } })).filter(
@@ -197,37 +206,48 @@ export async function mirroredImapState(db: Queryable, accountId: string): Promi
 }
 
 /**
- * Links `address` on the dev mail server through the API the way a user does (`POST /api/v1/accounts/imap`: IMAPS
- * when the stack has it, submission with STARTTLS); answers the account's id.
+ * The body of `POST /api/v1/accounts/imap` for `address` on the dev mail server, as a user fills it in: IMAPS when
+ * the stack has it, submission with STARTTLS, the dev password unless another is given.
  */
-export async function linkDevImap(
-  api: string,
-  token: string,
-  server: DevMailServer,
-  address: string,
-): Promise<string> {
+export function devImapLinkBody(server: DevMailServer, address: string, password = server.password) {
   const imaps = process.env.MAIL_IMAPS?.split(':');
-  const body = {
+  return {
     email: address,
     imap: {
       ...(imaps
         ? { host: imaps[0], port: Number(imaps[1]), security: 'tls' }
         : { host: server.imap.host, port: server.imap.port, security: 'starttls' }),
       username: address,
-      password: server.password,
+      password,
     },
     smtp: {
       host: server.submission.host,
       port: server.submission.port,
       security: 'starttls',
       username: address,
-      password: server.password,
+      password,
     },
   };
+}
+
+/**
+ * Links `address` on the dev mail server through the API the way a user does ({@link devImapLinkBody}), or links it
+ * again (a reconnect); answers the account's id.
+ */
+export async function linkDevImap(
+  api: string,
+  token: string,
+  server: DevMailServer,
+  address: string,
+  /** the mailbox's password when it is not the dev one (a server that changed it) */
+  password = server.password,
+): Promise<string> {
   const res = await apiCall<{ id?: string; error?: string }>(api, 'POST', '/api/v1/accounts/imap', {
     token,
-    body,
+    body: devImapLinkBody(server, address, password),
   });
-  if (res.status !== 201 || !res.body.id) throw new Error(`link -> ${res.status} ${res.body.error ?? ''}`);
+  // 201 for a new account; 200 for one linked again (the same id, new settings)
+  if ((res.status !== 201 && res.status !== 200) || !res.body.id)
+    throw new Error(`link -> ${res.status} ${res.body.error ?? ''}`);
   return res.body.id;
 }

@@ -48,6 +48,7 @@ export {
 export {
   devImapSession,
   devMailTarget,
+  devImapLinkBody,
   linkDevImap,
   mirroredImapState,
   serverImapState,

@@ -2,7 +2,10 @@ import type { Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import { ConsumerGroups, Topics } from '@email-core/contracts';
 import { createKafka } from '@email-core/kafka';
-import { exportedState, mirroredState, settleMirror, type MailboxState } from '../mailbox-state';
+import { imapLoginCount } from '@email-core/stack/mail-server';
+import type { DevMailServer } from '../dev-mail';
+import { mirroredImapState, serverImapState, type ImapMailboxState } from '../imap-mailbox-state';
+import { exportedState, mirroredState } from '../mailbox-state';
 import type { RunningProduct } from '../product';
 import { waitFor } from '../wait-for';
 
@@ -74,6 +77,82 @@ export interface Convergence {
   retriesWhileQuiet: number;
 }
 
+/** A mailbox state as both sides of the end check hold it: folders and messages, each with an id to diff by. */
+interface ComparableState {
+  folders: Array<{ id: string }>;
+  messages: Array<{ id: string; isRead: boolean }>;
+}
+
+/**
+ * Where the end check reads the truth a mirror must equal: the Outlook emulator's export, or the mail server itself
+ * over IMAP ({@link imapTruth}).
+ */
+export interface TruthSource {
+  /** what the truth is called in messages ("the export", "the server") */
+  name: string;
+  /** waits until the source has nothing left to deliver (Graph's notification retries) */
+  drained(deadline: number): Promise<void>;
+  mirror(db: Client, accountId: string): Promise<ComparableState>;
+  truth(address: string): Promise<ComparableState>;
+  /** calls the product made to the provider for these addresses so far, for the quiet window (none: not counted) */
+  requests?(addresses: string[]): Promise<number>;
+}
+
+/** The Outlook emulator's export as the truth (the default). */
+export function emulatorTruth(product: RunningProduct): TruthSource {
+  const admin = <T>(method: string, path: string, body?: unknown) =>
+    product.emulator.admin<T>(method, path, body);
+  return {
+    name: 'the export',
+    async drained(deadline) {
+      // Graph's own redeliveries first: a notification refused during an outage comes back after a backoff, so
+      // the system is only quiet once the emulator has nothing left to deliver
+      await waitFor(
+        async () =>
+          (await admin<{ outstanding: number }>('GET', '/_emulator/subscriptions/deliveries')).outstanding ===
+          0
+            ? true
+            : undefined,
+        {
+          timeoutMs: Math.max(5000, deadline - Date.now()),
+          intervalMs: 250,
+          what: 'Graph to deliver everything',
+        },
+      );
+    },
+    mirror: (db, accountId) => mirroredState(db, accountId),
+    truth: (address) => exportedState(admin, address),
+    async requests(addresses) {
+      const stats = await admin<{ mailboxes: Record<string, { requests: number }> }>(
+        'GET',
+        '/_emulator/stats',
+      );
+      return addresses.reduce((n, a) => n + (stats.mailboxes[a]?.requests ?? 0), 0);
+    },
+  };
+}
+
+/**
+ * An IMAP mailbox on the dev mail server as the truth: a ground-truth read over a session of the test's own (with
+ * the dev password, or the one in `passwords` for a mailbox whose password the server changed).
+ */
+export function imapTruth(server: DevMailServer, passwords: Record<string, string> = {}): TruthSource {
+  const withIds = (s: ImapMailboxState): ComparableState & ImapMailboxState => ({
+    folders: s.folders.map((f) => ({ id: f.path, ...f })),
+    messages: s.messages.map((m) => ({ id: `${m.folder}/${m.uidValidity}/${m.uid}`, ...m })),
+  });
+  return {
+    name: 'the server',
+    drained: () => Promise.resolve(),
+    mirror: async (db, accountId) => withIds(await mirroredImapState(db, accountId)),
+    truth: async (address) => withIds(await serverImapState(server, address, passwords[address])),
+    // with this checkout's own Dovecot: its logins, so a reconnect loop cannot pass for quiet
+    ...(imapLoginCount([]) === undefined
+      ? {}
+      : { requests: (addresses: string[]) => Promise.resolve(imapLoginCount(addresses) ?? 0) }),
+  };
+}
+
 /**
  * The end check of every fault scenario. Waits (up to `timeoutMs`) until the emulator has no notification
  * delivery outstanding (retries included) and, for each account, the mirror in
@@ -84,8 +163,9 @@ export interface Convergence {
 export async function expectConverged(
   product: RunningProduct,
   accounts: Array<{ accountId: string; address: string }>,
-  opts: { timeoutMs?: number; quietMs?: number; databaseUrl?: string } = {},
+  opts: { timeoutMs?: number; quietMs?: number; databaseUrl?: string; source?: TruthSource } = {},
 ): Promise<Convergence> {
+  const source = opts.source ?? emulatorTruth(product);
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const quietMs = opts.quietMs ?? 3000;
   const prefix = product.env.KAFKA_TOPIC_PREFIX ?? '';
@@ -102,36 +182,30 @@ export async function expectConverged(
     Number((await db.query<{ n: string }>(sql, sql.includes('$1') ? [ids] : [])).rows[0]?.n ?? 0);
   try {
     const deadline = Date.now() + timeoutMs;
-    // Graph's own redeliveries first: a notification refused during an outage comes back after a backoff, so
-    // the system is only quiet once the emulator has nothing left to deliver
-    await waitFor(
-      async () =>
-        (await product.emulator.admin<{ outstanding: number }>('GET', '/_emulator/subscriptions/deliveries'))
-          .outstanding === 0
-          ? true
-          : undefined,
-      {
-        timeoutMs: Math.max(5000, deadline - Date.now()),
-        intervalMs: 250,
-        what: 'Graph to deliver everything',
-      },
-    );
-    const states: Array<{ mirror: MailboxState; exported: MailboxState }> = [];
+    await source.drained(deadline);
+    const both = async (a: { accountId: string; address: string }) => ({
+      mirror: await source.mirror(db, a.accountId),
+      exported: await source.truth(a.address),
+    });
+    const states: Array<{ mirror: ComparableState; exported: ComparableState }> = [];
     for (const a of accounts) {
-      states.push(
-        await settleMirror(
-          db,
-          (method, path, body) => product.emulator.admin(method, path, body),
-          a.accountId,
-          a.address,
-          Math.max(1000, deadline - Date.now()),
-        ),
-      );
+      await waitFor(
+        async () => {
+          const { mirror, exported } = await both(a);
+          return JSON.stringify(mirror) === JSON.stringify(exported) ? true : undefined;
+        },
+        {
+          timeoutMs: Math.max(1000, deadline - Date.now()),
+          intervalMs: 250,
+          what: `the mirror of ${a.address} to equal ${source.name}`,
+        },
+      ).catch(() => undefined);
+      states.push(await both(a));
     }
     states.forEach(({ mirror, exported }, i) => {
       if (JSON.stringify(mirror) !== JSON.stringify(exported))
         throw new Error(
-          `the mirror of ${accounts[i].address} differs from the export:\n${diff(mirror, exported)}`,
+          `the mirror of ${accounts[i].address} differs from ${source.name}:\n${diff(mirror, exported)}`,
         );
     });
 
@@ -142,13 +216,8 @@ export async function expectConverged(
         `SELECT count(*) AS n FROM mail_commands WHERE account_id = ANY($1) AND status IN ('queued','sent')`,
       ),
     });
-    const requests = async () => {
-      const stats = await product.emulator.admin<{ mailboxes: Record<string, { requests: number }> }>(
-        'GET',
-        '/_emulator/stats',
-      );
-      return accounts.reduce((n, a) => n + (stats.mailboxes[a.address]?.requests ?? 0), 0);
-    };
+    const addresses = accounts.map((a) => a.address);
+    const requests = async () => (source.requests ? source.requests(addresses) : 0);
     // Quiet means: nothing left to do, and then a whole window with no Graph call and no retry. Late but finite
     // work (a redelivered message, a subscription created after an outage, a scheduled reconciliation) may
     // break a window; a retry loop breaks every one until the deadline.
@@ -178,10 +247,9 @@ export async function expectConverged(
     }
     // and the mirror still equals the export once everything stopped
     for (const [i, a] of accounts.entries()) {
-      const mirror = await mirroredState(db, a.accountId);
-      const exported = await exportedState((m, p, b) => product.emulator.admin(m, p, b), a.address);
+      const { mirror, exported } = await both(a);
       if (JSON.stringify(mirror) !== JSON.stringify(exported))
-        throw new Error(`the mirror of ${a.address} drifted from the export:\n${diff(mirror, exported)}`);
+        throw new Error(`the mirror of ${a.address} drifted from ${source.name}:\n${diff(mirror, exported)}`);
       states[i] = { mirror, exported };
     }
 
@@ -245,7 +313,7 @@ function appTails(product: RunningProduct): string {
 }
 
 /** A short account of how two mailbox states differ (ids missing on each side, then changed entries). */
-function diff(mirror: MailboxState, exported: MailboxState): string {
+function diff(mirror: ComparableState, exported: ComparableState): string {
   const lines: string[] = [];
   for (const key of ['messages', 'folders'] as const) {
     const m = new Map(mirror[key].map((x) => [x.id, JSON.stringify(x)]));

@@ -1,4 +1,12 @@
-export { expectConverged, kafkaBacklog, type Convergence, type KafkaBacklog } from './converge';
+export {
+  emulatorTruth,
+  expectConverged,
+  imapTruth,
+  kafkaBacklog,
+  type Convergence,
+  type KafkaBacklog,
+  type TruthSource,
+} from './converge';
 export {
   FAULTS_REPORT_DIR,
   FAULTS_SCENARIOS_FILE,
