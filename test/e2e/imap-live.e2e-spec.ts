@@ -25,8 +25,27 @@ import {
   type RunningProduct,
 } from '@email-core/testing';
 
-/** how often the watcher reads the other folders' STATUS here (seconds; the product's minimum) */
+/**
+ * how often the watcher reads the other folders' STATUS here where the server has no NOTIFY (seconds; the
+ * product's minimum)
+ */
 const POLL_SECONDS = 5;
+/** the target: p95 from the server's change to the mirror and the socket */
+const TARGET_MS = 1000;
+/**
+ * what is asserted of each path's p95: twice the target, because the 2-core machine is shared (a busy moment pushed
+ * one IDLE run to 1,028 ms); what it guards against is a path not being live at all (a change waiting for a STATUS
+ * poll: seconds)
+ */
+const ASSERTED_MS = 2000;
+
+/**
+ * How a change reaches the watcher: 'idle' in INBOX (the IDLE connection's EXISTS / EXPUNGE / FETCH); in another
+ * folder 'notify' where the server has NOTIFY (an unsolicited STATUS on the same connection), else 'poll' (the
+ * STATUS poll every POLL_SECONDS)
+ */
+type Path = 'idle' | 'notify' | 'poll';
+const PATHS: Path[] = ['idle', 'notify', 'poll'];
 const ARCHIVE = 'Archive';
 const INBOX = 'INBOX';
 
@@ -58,8 +77,7 @@ interface SeenMessage {
 
 /** What one change must bring about, and how long each path took. */
 interface Effect {
-  /** 'idle': a change in INBOX (the IDLE connection); 'poll': another folder (the STATUS poll) */
-  path: 'idle' | 'poll';
+  path: Path;
   folder: string;
   /** resolves once the mirror shows the effect, with the socket change that announces it */
   mirrored: () => Promise<((c: MailChange) => boolean) | undefined>;
@@ -67,7 +85,7 @@ interface Effect {
 
 interface Measured {
   change: string;
-  path: 'idle' | 'poll';
+  path: Path;
   folder: string;
   pokeMs: number | null;
   mirrorMs: number;
@@ -97,8 +115,10 @@ const idForms = (mid: string) => {
  * Issue 19, "Done when" 2 and 3, end to end on the real stack and its Dovecot + Postfix: a mailbox linked through
  * `POST /accounts/imap` is kept current live. Changes made by ANOTHER mail client (a second, independent IMAP
  * session: flag, unflag, read, unread, move, expunge; new mail delivered through Postfix) reach the mirror and the
- * owner's socket (`mail.changed`): in INBOX through the IDLE connection (p95 printed against the 1 s target; under 2 s asserted), in other folders
- * through the STATUS poll (within the poll interval + 1 s). Then the seven actions through `POST /commands` are
+ * owner's socket (`mail.changed`): in INBOX through the IDLE connection, in other folders through NOTIFY on the
+ * same connection (Dovecot has it); p95 per path and per kind of change printed against the 1 s target, under 2 s
+ * asserted. (On a server without NOTIFY the other folders come through the STATUS poll: within the poll interval
+ * + 1 s.) Then the seven actions through `POST /commands` are
  * seen by that other client (flags, folders, Trash, Sent exactly once), the sent mail, the reply and the forward
  * arrive in their recipients' Dovecot mailboxes, every command ends `done`, and the mirror equals the server.
  */
@@ -205,7 +225,9 @@ describe('IMAP live: changes elsewhere reach the mirror and the socket; actions 
 
   // ---- effects: what the mirror shows after a change, and the socket change that announces it ----
 
-  const pathOf = (folder: string): 'idle' | 'poll' => (folder === INBOX ? 'idle' : 'poll');
+  /** the server advertises NOTIFY (read by the other client once it is connected; the watcher uses it then) */
+  let serverNotify = false;
+  const pathOf = (folder: string): Path => (folder === INBOX ? 'idle' : serverNotify ? 'notify' : 'poll');
 
   /** the message (already mirrored as `id`) shows `test` in `folder`; the socket announces an upsert of it */
   const updated = (folder: string, mid: string, test: (r: MirrorRow) => boolean): Effect => ({
@@ -244,7 +266,7 @@ describe('IMAP live: changes elsewhere reach the mirror and the socket; actions 
     const changedAt = await act();
     await Promise.all(
       effects.map(async (effect) => {
-        const limit = effect.path === 'idle' ? 15_000 : (POLL_SECONDS + 15) * 1000;
+        const limit = effect.path === 'poll' ? (POLL_SECONDS + 15) * 1000 : 15_000;
         const matches = await waitFor(effect.mirrored, {
           timeoutMs: limit,
           intervalMs: 10,
@@ -560,8 +582,9 @@ describe('IMAP live: changes elsewhere reach the mirror and the socket; actions 
       const line = (m: Measured) =>
         `  ${m.change.padEnd(26)} ${m.path.padEnd(5)} ${String(m.pokeMs ?? '-').padStart(6)} ` +
         `${String(m.mirrorMs).padStart(7)} ${String(m.socketMs).padStart(7)}`;
-      const summary = (path: 'idle' | 'poll') => {
+      const summary = (path: Path) => {
         const of = measured.filter((m) => m.path === path);
+        if (of.length === 0) return `  ${path} (0)`;
         const pokesMs = of.flatMap((m) => (m.pokeMs === null ? [] : [m.pokeMs]));
         return (
           `  ${path} (${of.length}): poke p50 ${percentile(pokesMs, 50)} / p95 ${percentile(pokesMs, 95)} ms; ` +
@@ -585,7 +608,8 @@ describe('IMAP live: changes elsewhere reach the mirror and the socket; actions 
         `\nIMAP live latencies, from the server's change (the IMAP command / SMTP send answered), in ms:\n` +
           `  ${'change'.padEnd(26)} ${'path'.padEnd(5)} ${'poke'.padStart(6)} ${'mirror'.padStart(7)} ${'socket'.padStart(7)}\n` +
           measured.map(line).join('\n') +
-          `\n${summary('idle')}\n${summary('poll')}\n`,
+          `\n${PATHS.map(summary).join('\n')}\n` +
+          `  target: p95 under ${TARGET_MS} ms for every path (asserted under ${ASSERTED_MS} ms: shared machine)\n`,
       );
     }
   });
@@ -642,9 +666,10 @@ describe('IMAP live: changes elsewhere reach the mirror and the socket; actions 
 
     other = imapClient(address);
     await other.connect();
+    serverNotify = other.capabilities.has('NOTIFY');
   }, 180_000);
 
-  it('changes by another client reach the mirror and the socket: INBOX (IDLE) p95 printed (target 1 s), Archive within the STATUS poll', async () => {
+  it('changes by another client reach the mirror and the socket: INBOX (IDLE) and Archive (NOTIFY) p95 printed (target 1 s), each path and kind under 2 s', async () => {
     if (!accountId) throw new Error('needs the linked account of the previous test');
     const [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9] = inbox;
     const delivered = Array.from({ length: 5 }, () => newMid());
@@ -679,27 +704,52 @@ describe('IMAP live: changes elsewhere reach the mirror and the socket; actions 
     await expunge(ARCHIVE, archive[2]);
     await deliver(delivered[4]);
     await flag(INBOX, m8, true);
+    await flag(ARCHIVE, archive[0], false);
+    await move(ARCHIVE, INBOX, archive[1]);
     await markRead(INBOX, m9, true);
 
     const idle = measured.filter((m) => m.path === 'idle');
-    const polled = measured.filter((m) => m.path === 'poll');
+    const elsewhere = measured.filter((m) => m.path !== 'idle');
     expect(idle.length).toBeGreaterThanOrEqual(20);
-    expect(polled.length).toBeGreaterThanOrEqual(5);
+    expect(elsewhere.length).toBeGreaterThanOrEqual(8);
     // every change made it (the waits above would have failed otherwise); now the times
-    const p95 = (xs: number[]) => percentile(xs, 95);
-    const report = {
-      idleMirrorP95: p95(idle.map((m) => m.mirrorMs)),
-      idleSocketP95: p95(idle.map((m) => m.socketMs)),
-      pollMirrorMax: Math.max(...polled.map((m) => m.mirrorMs)),
-      pollSocketMax: Math.max(...polled.map((m) => m.socketMs)),
-    };
-    // The target is p95 < 1 s (printed above; 720-760 ms measured alone, Dovecot alone holds IDLE news 500 ms). The
-    // assertion allows 2 s: on a shared 2-core machine a busy moment pushed one run to 1,028 ms, and what this
-    // guards against is IDLE not being used at all (then changes wait for a STATUS poll, seconds).
-    expect(report.idleMirrorP95).toBeLessThan(2000);
-    expect(report.idleSocketP95).toBeLessThan(2000);
-    expect(report.pollMirrorMax).toBeLessThanOrEqual((POLL_SECONDS + 1) * 1000);
-    expect(report.pollSocketMax).toBeLessThanOrEqual((POLL_SECONDS + 1) * 1000);
+    const p95 = (of: Measured[]) => ({
+      mirror: percentile(
+        of.map((m) => m.mirrorMs),
+        95,
+      ),
+      socket: percentile(
+        of.map((m) => m.socketMs),
+        95,
+      ),
+    });
+    // The target is p95 < 1 s (printed; Dovecot alone holds IDLE and NOTIFY news ~500 ms). The assertion allows
+    // 2 s: on a shared 2-core machine a busy moment pushed one run to 1,028 ms, and what this guards against is a
+    // path that is not live at all (then changes wait for a STATUS poll, seconds).
+    const live = serverNotify ? measured : idle;
+    const byPath = Object.fromEntries(
+      PATHS.filter((path) => path !== 'poll' && live.some((m) => m.path === path)).map((path) => [
+        path,
+        p95(live.filter((m) => m.path === path)),
+      ]),
+    );
+    // and per kind of change (flag, unflag, mark read, mark unread, move, expunge, new mail), on every live path
+    const kindOf = (m: Measured) => m.change.replace(/ \(.*\)$/, '');
+    const byKind = Object.fromEntries(
+      [...new Set(live.map(kindOf))].map((kind) => [kind, p95(live.filter((m) => kindOf(m) === kind))]),
+    );
+    process.stdout.write(`\nIMAP live p95 by path and by kind (ms): ${JSON.stringify({ byPath, byKind })}\n`);
+    expect(Object.keys(byPath).sort()).toEqual(serverNotify ? ['idle', 'notify'] : ['idle']);
+    const over = [...Object.entries(byPath), ...Object.entries(byKind)].filter(
+      ([, t]) => t.mirror >= ASSERTED_MS || t.socket >= ASSERTED_MS,
+    );
+    expect(over).toEqual([]);
+    if (!serverNotify) {
+      // a server without NOTIFY: the other folders within the STATUS poll
+      const polled = measured.filter((m) => m.path === 'poll');
+      expect(Math.max(...polled.map((m) => m.mirrorMs))).toBeLessThanOrEqual((POLL_SECONDS + 1) * 1000);
+      expect(Math.max(...polled.map((m) => m.socketMs))).toBeLessThanOrEqual((POLL_SECONDS + 1) * 1000);
+    }
 
     // every change above, and nothing else, is in the mirror
     await expectConverged(20_000);

@@ -15,7 +15,7 @@ import { ImapIdleWatcher } from './imap-idle.watcher';
  * Postfix): an IMAP account is inserted with its settings sealed by the app's own vault, the watcher opens IDLE
  * for it (the app's pokes consumer holds every partition, so the process owns every account), and changes made
  * "elsewhere" (a mail delivered through Postfix, a flag set in another IMAP session, a message added to another
- * folder) come out as `mailbox.poke`s of source 'idle' on the pokes topic, which the app's pokes consumer turns
+ * folder, through NOTIFY) come out as `mailbox.poke`s of source 'idle' on the pokes topic, which the app's pokes consumer turns
  * into rounds of the mirror core. Latencies are printed.
  */
 
@@ -265,7 +265,9 @@ describeStack(
         { timeoutMs: 15_000, what: 'the flag in the mirror' },
       );
 
-      // a message added to another folder → its STATUS changes at the next poll (every 5 s here)
+      // a message added to another folder → NOTIFY (Dovecot has it): an unsolicited STATUS of the folder on the
+      // IDLE connection, at once (not at the next STATUS poll, every 5 s here)
+      expect(watcher.state().notifying).toContain(accountId);
       index = pokesOf(accountId).length;
       await session(address, async (client) => {
         since = Date.now();
@@ -273,14 +275,15 @@ describeStack(
           '\\Seen',
         ]);
       });
-      await nextPoke(
+      const archived = await nextPoke(
         accountId,
         index,
         since,
-        'APPEND to Archive → Archive updated (STATUS poll, 5 s)',
+        'APPEND to Archive → Archive updated (NOTIFY)',
         (p) => names(p, 'updated', 'Archive'),
         8000,
       );
+      expect(archived.ms).toBeLessThanOrEqual(2000);
 
       // a burst is one poke, not one per message
       index = pokesOf(accountId).length;

@@ -101,7 +101,7 @@ beforeAll(async () => {
 describe('the IMAP IDLE connection against Dovecot', () => {
   it('with NOTIFY: other folders are reported as they change, while INBOX idles', async () => {
     // a poll interval far beyond the test: anything reported came through NOTIFY or IDLE
-    const { connection, next } = await watch({ notify: true, statusPollMs: 600_000 });
+    const { connection, seen, next } = await watch({ notify: true, statusPollMs: 600_000 });
     const times: Record<string, number> = {};
     try {
       expect(connection.notifying).toBe(true);
@@ -157,6 +157,20 @@ describe('the IMAP IDLE connection against Dovecot', () => {
         () => elsewhere((c) => c.mailboxCreate(`Projects-${randomBytes(2).toString('hex')}`)),
         2000,
       );
+
+      // what a mirror round does (EXAMINE, FETCH with the bodies) changes nothing: no report, so no poke loop
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const before = seen.length;
+      await elsewhere(async (c) => {
+        for (const folder of ['INBOX', 'Archive', DRAFTS_DE]) {
+          await c.mailboxOpen(folder, { readOnly: true });
+          for await (const m of c.fetch('1:*', { uid: true, flags: true, envelope: true, source: true })) {
+            expect(m.uid).toBeGreaterThan(0);
+          }
+        }
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(seen.slice(before)).toEqual([]);
     } finally {
       await connection.close();
       process.stdout.write(`NOTIFY / IDLE report latencies (ms): ${JSON.stringify(times)}\n`);
