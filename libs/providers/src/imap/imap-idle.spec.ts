@@ -4,6 +4,7 @@ import {
   diffFolderStatuses,
   enableNotify,
   folderStatuses,
+  ImapIdleConnection,
   statusFingerprint,
 } from './imap-idle';
 
@@ -134,5 +135,84 @@ describe('IMAP NOTIFY (imapflow internals, faked here; imap-idle.int-spec.ts run
   it('answers false when imapflow no longer has the internals it uses', async () => {
     const imap = { capabilities: new Map([['NOTIFY', true]]), usable: true } as unknown as ImapFlow;
     await expect(enableNotify(imap, events())).resolves.toBe(false);
+  });
+});
+
+describe('ImapIdleConnection: NOTIFY or STATUS polls (a fake imapflow session)', () => {
+  type Handler = (untagged: { attributes?: unknown[] }) => unknown;
+  const fakeSession = (capabilities: string[]) => {
+    const calls: string[] = [];
+    let stopIdle: (() => void) | undefined;
+    const client = {
+      capabilities: new Map(capabilities.map((c) => [c, true])),
+      usable: true,
+      untaggedHandlers: {} as Record<string, Handler | undefined>,
+      on: () => client,
+      mailboxOpen: (path: string) => {
+        calls.push(`EXAMINE ${path}`);
+        return Promise.resolve({});
+      },
+      exec: (command: string) => {
+        calls.push(command);
+        return Promise.resolve({ next: () => undefined });
+      },
+      list: () => {
+        calls.push('LIST-STATUS');
+        return Promise.resolve([{ path: 'Archive', flags: new Set<string>(), status: { messages: 1 } }]);
+      },
+      idle: () => {
+        calls.push('IDLE');
+        return new Promise<void>((resolve) => (stopIdle = resolve));
+      },
+      noop: () => Promise.resolve(),
+      logout: () => {
+        stopIdle?.();
+        client.usable = false;
+        return Promise.resolve();
+      },
+      close: () => undefined,
+    };
+    return { client, calls };
+  };
+  const start = async (capabilities: string[], notify?: boolean) => {
+    const { client, calls } = fakeSession(capabilities);
+    const changes: unknown[] = [];
+    const connection = await ImapIdleConnection.start({
+      server: { host: 'imap.example', port: 993, security: 'tls', username: 'u', password: 'p' },
+      policy: { allowPrivateHosts: false },
+      statusPollMs: 60_000,
+      ...(notify === undefined ? {} : { notify }),
+      onChange: (change) => changes.push(change),
+      open: () => Promise.resolve(client as unknown as ImapFlow),
+    });
+    return { client, calls, changes, connection };
+  };
+
+  it('with NOTIFY: no STATUS baseline; an unsolicited STATUS or LIST is reported while INBOX idles', async () => {
+    const { client, calls, changes, connection } = await start(['IDLE', 'NOTIFY']);
+    try {
+      expect(connection.notifying).toBe(true);
+      expect(calls).toEqual(['EXAMINE INBOX', 'NOTIFY', 'IDLE']);
+      client.untaggedHandlers.STATUS?.({ attributes: [{ type: 'ATOM', value: 'Archive' }, []] });
+      client.untaggedHandlers.LIST?.({ attributes: [] });
+      expect(changes).toEqual([{ kind: 'updated', folder: 'Archive' }, { kind: 'everyFolder' }]);
+    } finally {
+      await connection.close();
+    }
+    // closed: nothing more is reported
+    client.untaggedHandlers.STATUS?.({ attributes: [{ type: 'ATOM', value: 'Archive' }, []] });
+    expect(changes).toHaveLength(2);
+  });
+
+  it('without NOTIFY, or with it turned off: the STATUS baseline of the polls', async () => {
+    for (const [capabilities, notify] of [
+      [['IDLE'], undefined],
+      [['IDLE', 'NOTIFY'], false],
+    ] as const) {
+      const { calls, connection } = await start([...capabilities], notify);
+      expect(connection.notifying).toBe(false);
+      expect(calls).toEqual(['EXAMINE INBOX', 'LIST-STATUS', 'IDLE']);
+      await connection.close();
+    }
   });
 });
