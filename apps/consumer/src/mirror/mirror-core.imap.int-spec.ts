@@ -160,49 +160,58 @@ function remote(address: string): RemoteMailbox {
 
 let vault: ImapCredentialVault;
 
-describeMirrorCore('IMAP (the stack mail server)', {
-  provider: 'imap',
-  // the scenarios poke the rounds themselves, as the Outlook runner keeps its webhook out: no IDLE watcher
-  // (apps/consumer/src/imap-idle has its own int-spec)
-  env: { IMAP_IDLE_ENABLED: 'false' },
-  limits: {
-    immutableMessages: 'an IMAP message is immutable: only its flags change',
-    movesChangeIds: "a message id is its folder's UIDVALIDITY and its UID there: a move gives it a new one",
-    noCursorExpiry:
-      'an IMAP cursor is lost only when UIDVALIDITY changes, which changes every id of the folder: the ' +
-      'scenario\'s "the other messages kept" cannot hold',
-  },
-  start: async () => {
-    const found = devMailServer();
-    if (!found)
-      throw new Error('the stack mail server is not running (MAIL_IMAP, DEV_MAIL_PASSWORD, its CA)');
-    server = found;
-    policy = { allowPrivateHosts: true, ca: [readFileSync(server.caFile, 'utf8')] };
-    dataSource = new DataSource({ type: 'postgres', url: currentTestRun().databaseUrl });
-    await dataSource.initialize();
-    vault = new ImapCredentialVault(
-      new TokenCipher([{ id: 'imap-it', key: randomBytes(32) }]),
-      new MailAccountTokensRepository(dataSource),
-    );
-    // no watch: IDLE is not built yet, and the scenarios poke the rounds themselves
-    return withoutWatch(new ImapProvider({ vault, policy }));
-  },
-  stop: async () => {
-    await dataSource?.destroy();
-  },
-  createMailbox: async (accountId, address) => {
-    const login = { host: server.imap.host, username: address, password: server.password };
-    const settings: ImapAccountSettings = {
-      email: address,
-      imap: { ...login, port: server.imap.port, security: 'starttls' },
-      smtp: { ...login, host: server.submission.host, port: server.submission.port, security: 'starttls' },
-    };
-    await session(address, async (client) => {
-      for (const path of [FOLDERS.archive, FOLDERS.projects, FOLDERS.nested]) {
-        const exists = await client.status(path, { messages: true }).catch(() => false);
-        if (!exists) await client.mailboxCreate(path);
-      }
-    });
-    return { externalUserId: address, mailbox: remote(address), sealed: vault.seal(accountId, settings) };
-  },
-});
+/** the runner's fixture; `qresync: false` reads the stack's Dovecot as a server without QRESYNC (as Gmail) */
+function imapFixture(qresync: boolean): Parameters<typeof describeMirrorCore>[1] {
+  return {
+    provider: 'imap',
+    // the scenarios poke the rounds themselves, as the Outlook runner keeps its webhook out: no IDLE watcher
+    // (apps/consumer/src/imap-idle has its own int-spec)
+    env: { IMAP_IDLE_ENABLED: 'false' },
+    limits: {
+      immutableMessages: 'an IMAP message is immutable: only its flags change',
+      movesChangeIds: "a message id is its folder's UIDVALIDITY and its UID there: a move gives it a new one",
+      noCursorExpiry:
+        'an IMAP cursor is lost only when UIDVALIDITY changes, which changes every id of the folder: the ' +
+        'scenario\'s "the other messages kept" cannot hold',
+    },
+    start: async () => {
+      const found = devMailServer();
+      if (!found)
+        throw new Error('the stack mail server is not running (MAIL_IMAP, DEV_MAIL_PASSWORD, its CA)');
+      server = found;
+      policy = { allowPrivateHosts: true, ca: [readFileSync(server.caFile, 'utf8')] };
+      dataSource = new DataSource({ type: 'postgres', url: currentTestRun().databaseUrl });
+      await dataSource.initialize();
+      vault = new ImapCredentialVault(
+        new TokenCipher([{ id: 'imap-it', key: randomBytes(32) }]),
+        new MailAccountTokensRepository(dataSource),
+      );
+      // no watch: IDLE is not built yet, and the scenarios poke the rounds themselves
+      return withoutWatch(new ImapProvider({ vault, policy, qresync }));
+    },
+    stop: async () => {
+      await dataSource?.destroy();
+    },
+    createMailbox: async (accountId, address) => {
+      const login = { host: server.imap.host, username: address, password: server.password };
+      const settings: ImapAccountSettings = {
+        email: address,
+        imap: { ...login, port: server.imap.port, security: 'starttls' },
+        smtp: { ...login, host: server.submission.host, port: server.submission.port, security: 'starttls' },
+      };
+      await session(address, async (client) => {
+        for (const path of [FOLDERS.archive, FOLDERS.projects, FOLDERS.nested]) {
+          const exists = await client.status(path, { messages: true }).catch(() => false);
+          if (!exists) await client.mailboxCreate(path);
+        }
+      });
+      return { externalUserId: address, mailbox: remote(address), sealed: vault.seal(accountId, settings) };
+    },
+  };
+}
+
+describeMirrorCore('IMAP (the stack mail server)', imapFixture(true));
+describeMirrorCore(
+  'IMAP without QRESYNC (the stack mail server read as Gmail: UID-set comparison)',
+  imapFixture(false),
+);

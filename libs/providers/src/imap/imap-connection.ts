@@ -28,6 +28,8 @@ export interface ImapSessionOptions {
   socketTimeoutMs?: number;
   /** connecting and the greeting give up after this long (default 15 s) */
   connectTimeoutMs?: number;
+  /** ENABLE QRESYNC where the server has it (default true) */
+  qresync?: boolean;
 }
 
 const contexts = new Map<string, SecureContext>();
@@ -93,7 +95,7 @@ export async function openImapSession(
       minVersion: 'TLSv1.2',
     },
     logger: false,
-    qresync: true,
+    qresync: options.qresync ?? true,
     disableAutoIdle: true,
     connectionTimeout: options.connectTimeoutMs ?? 15_000,
     greetingTimeout: options.connectTimeoutMs ?? 15_000,

@@ -21,6 +21,7 @@ import {
 } from '../port';
 import { openImapSession, withImapSession } from './imap-connection';
 import { encodeMessageId } from './imap-ids';
+import { decodeImapCursor, formatUidSet } from './imap-cursor';
 import { ImapMailbox } from './imap-mailbox';
 import type { HostPolicy, ImapAccountSettings, MailServerSettings } from './imap-settings';
 
@@ -44,7 +45,7 @@ const settings: ImapAccountSettings = {
 };
 
 const unused = new Proxy({}, { get: () => () => Promise.reject(new Error('not used here')) });
-const reader = (pageBytes?: number): Mailbox =>
+const reader = (pageBytes?: number, qresync?: boolean): Mailbox =>
   new ImapMailbox({
     accountId: randomUUID(),
     settings: () => Promise.resolve(settings),
@@ -52,6 +53,7 @@ const reader = (pageBytes?: number): Mailbox =>
     actions: unused as MailboxActions,
     attachments: unused as MailboxAttachments,
     ...(pageBytes ? { pageBytes } : {}),
+    ...(qresync === undefined ? {} : { qresync }),
   });
 const mailbox = reader();
 
@@ -273,5 +275,73 @@ describe('IMAP sessions', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(ProviderUnavailableError);
+  });
+});
+
+describe('a server with CONDSTORE but without QRESYNC (as Gmail): removals by comparing UID sets', () => {
+  // Dovecot has QRESYNC; a session that does not ENABLE it reads the folder as from a server without it
+  const noQresync = reader(undefined, false);
+  const folder = 'NoQresync';
+  const ids: string[] = [];
+  let live = '';
+
+  beforeAll(async () => {
+    await elsewhere((c) => c.mailboxCreate(folder));
+    for (let i = 0; i < 5; i++) ids.push(await append(folder, `nq ${i}`));
+  });
+
+  it('keeps the UIDs it served in the cursor while it reads the folder from scratch', async () => {
+    const read = await readAll({ folderId: folder }, 2, noQresync);
+    expect(read.messages.map((m) => m.id)).toEqual(ids);
+    expect(decodeImapCursor(read.cursor)?.u).toBe(`${uidOf(ids[0])}:${uidOf(ids[4])}`);
+    live = read.cursor;
+  });
+
+  it('from a live cursor: new messages, changed flags, and the expunged ones found missing from UID SEARCH ALL', async () => {
+    const added = await append(folder, 'nq new');
+    const kept = await append(folder, 'nq kept');
+    await elsewhere(async (c) => {
+      const lock = await c.getMailboxLock(folder);
+      try {
+        await c.messageFlagsAdd(String(uidOf(ids[0])), ['\\Flagged'], { uid: true });
+        // one served before, and one new since the cursor (never served: nothing to report for it)
+        await c.messageDelete(`${uidOf(ids[2])},${uidOf(added)}`, { uid: true });
+      } finally {
+        lock.release();
+      }
+    });
+    const read = await readAll({ cursor: live }, 200, noQresync);
+    expect(read.messages.map((m) => [m.id, m.flagStatus])).toEqual([
+      [ids[0], 'flagged'],
+      [kept, 'notFlagged'],
+    ]);
+    expect(read.removedIds).toEqual([ids[2]]);
+    // the set: served before and still there, plus what this round served
+    expect(decodeImapCursor(read.cursor)?.u).toBe(
+      formatUidSet([ids[0], ids[1], ids[3], ids[4], kept].map(uidOf)),
+    );
+    // the round after that has nothing new
+    const again = await readAll({ cursor: read.cursor }, 200, noQresync);
+    expect([again.messages, again.removedIds]).toEqual([[], []]);
+    live = again.cursor;
+  });
+
+  it('an expunge alone (no flag change, no new mail) is still found', async () => {
+    await elsewhere(async (c) => {
+      const lock = await c.getMailboxLock(folder);
+      try {
+        await c.messageDelete(String(uidOf(ids[4])), { uid: true });
+      } finally {
+        lock.release();
+      }
+    });
+    const read = await readAll({ cursor: live }, 200, noQresync);
+    expect([read.messages, read.removedIds]).toEqual([[], [ids[4]]]);
+  });
+
+  it('a cursor without a UID set (written while the server had QRESYNC) is lost once, then read again', async () => {
+    const withQresync = await readAll({ folderId: folder }, 200);
+    expect(decodeImapCursor(withQresync.cursor)?.u).toBeUndefined();
+    await expect(noQresync.changes({ cursor: withQresync.cursor })).rejects.toBeInstanceOf(CursorLostError);
   });
 });

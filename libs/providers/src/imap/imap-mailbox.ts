@@ -25,7 +25,13 @@ import {
   type RemoteMessage,
 } from '../port';
 import { withImapSession, type ImapExpunge, type ImapSessionOptions } from './imap-connection';
-import { decodeImapCursor, encodeImapCursor, type ImapCursorState } from './imap-cursor';
+import {
+  decodeImapCursor,
+  encodeImapCursor,
+  formatUidSet,
+  parseUidSet,
+  type ImapCursorState,
+} from './imap-cursor';
 import { decodeMessageId, encodeMessageId } from './imap-ids';
 import type { HostPolicy, ImapAccountSettings } from './imap-settings';
 
@@ -55,6 +61,11 @@ export interface ImapMailboxOptions {
    * size asked for: every message of a page is fetched whole (default 20 MiB)
    */
   pageBytes?: number;
+  /**
+   * ask the server for QRESYNC where it has it (default true); false reads as from a server without it (the
+   * UID-set comparison), which the integration specs use to exercise that path against Dovecot
+   */
+  qresync?: boolean;
 }
 
 /** The bytes of messages one page fetches at most, unless a single message is larger. */
@@ -68,9 +79,11 @@ export const IMAP_DEFAULT_PAGE_BYTES = 20 * 1024 * 1024;
  * Ids: a folder is its full mailbox path; a message is `encodeMessageId({path, uidValidity, uid})`, so a moved
  * message gets a new id (the port's `move` answers it).
  *
- * Servers without CONDSTORE and QRESYNC (or a mailbox with NOMODSEQ) cannot say what changed since a cursor: there a
- * live cursor is answered with `CursorLostError`, so the mirror reads the folder again from scratch and sweeps what
- * is gone (correct, but a full read every round).
+ * A server with CONDSTORE but without QRESYNC (Gmail) says what changed since a modseq but not what was expunged:
+ * there the cursor also keeps the UIDs it served (`ImapCursorState.u`) and a live round compares them with the
+ * folder's `UID SEARCH ALL`. A server without CONDSTORE (or a mailbox with NOMODSEQ) cannot say what changed at
+ * all: a live cursor is answered with `CursorLostError`, so the mirror reads the folder again from scratch and
+ * sweeps what is gone (correct, but a full read every round).
  */
 export class ImapMailbox implements Mailbox {
   readonly attachments: MailboxAttachments;
@@ -117,6 +130,7 @@ export class ImapMailbox implements Mailbox {
         onExpunge: (e: ImapExpunge) => {
           if (e.vanished && e.uid !== undefined && e.path === path) vanished.push(e.uid);
         },
+        qresync: this.options.qresync,
       },
     );
   }
@@ -279,14 +293,18 @@ async function initialPage(
   const uids = box.exists > 0 ? await uidsAfter(client, state.after) : [];
   const served = await pageOf(client, uids, limit);
   const messages = await fetchMessages(client, box, served);
+  // without QRESYNC the cursor keeps what it served, to find what is expunged later (see ImapCursorState.u)
+  const next = client.enabled.has('QRESYNC')
+    ? state
+    : { ...state, u: formatUidSet([...parseUidSet(state.u ?? ''), ...messages.map((m) => uidOf(m))]) };
   if (uids.length > served.length) {
     return {
       messages,
       removedIds: [],
-      nextCursor: encodeImapCursor({ ...state, after: served[served.length - 1] }),
+      nextCursor: encodeImapCursor({ ...next, after: served[served.length - 1] }),
     };
   }
-  return { messages, removedIds: [], cursor: caughtUp(state) };
+  return { messages, removedIds: [], cursor: caughtUp(next) };
 }
 
 /**
@@ -302,14 +320,26 @@ async function livePage(
 ): Promise<ChangesPage> {
   const condstore = box.highestModseq !== undefined && !box.noModseq;
   const qresync = client.enabled.has('QRESYNC');
-  if (!condstore || !qresync) {
-    // nothing on this server tells what changed or vanished since the cursor: read the folder again
-    throw new CursorLostError(`folder ${box.path}: the server cannot report changes (no CONDSTORE/QRESYNC)`);
+  if (!condstore) {
+    // nothing on this server tells what changed since the cursor: read the folder again
+    throw new CursorLostError(`folder ${box.path}: the server cannot report changes (no CONDSTORE)`);
+  }
+  if (!qresync && stored.u === undefined) {
+    // a cursor written while the server had QRESYNC (or before the UID set was kept): read the folder once more
+    throw new CursorLostError(`folder ${box.path}: no QRESYNC, and the cursor holds no UID set`);
   }
   const firstPage = stored.after === 0;
-  const state: ImapCursorState = firstPage ? { ...stored, top: String(box.highestModseq) } : stored;
+  let state: ImapCursorState = firstPage ? { ...stored, top: String(box.highestModseq) } : stored;
+  if (!qresync && firstPage) {
+    // what QRESYNC's VANISHED would say: the UIDs served before that the folder no longer has
+    const present = new Set(await allUids(client));
+    const known = parseUidSet(stored.u ?? '');
+    const gone = known.filter((uid) => !present.has(uid));
+    vanished.push(...gone);
+    state = { ...state, u: formatUidSet(known.filter((uid) => present.has(uid))) };
+  }
   if (firstPage && state.top === state.m) {
-    return { messages: [], removedIds: [], cursor: caughtUp(state) };
+    return { messages: [], removedIds: removedOf(box, firstPage ? vanished : []), cursor: caughtUp(state) };
   }
   const changed: number[] = [];
   // UID FETCH 1:<max> (UID FLAGS) (CHANGEDSINCE m VANISHED): the VANISHED (EARLIER) answers reach `vanished`.
@@ -324,11 +354,10 @@ async function livePage(
   changed.sort((a, b) => a - b);
   const served = await pageOf(client, changed, limit);
   const messages = await fetchMessages(client, box, served);
-  const removedIds = firstPage
-    ? [...new Set(vanished)].map((uid) =>
-        encodeMessageId({ path: box.path, uidValidity: box.uidValidity, uid }),
-      )
-    : [];
+  const removedIds = removedOf(box, firstPage ? vanished : []);
+  if (!qresync) {
+    state = { ...state, u: formatUidSet([...parseUidSet(state.u ?? ''), ...messages.map((m) => uidOf(m))]) };
+  }
   if (changed.length > served.length) {
     return {
       messages,
@@ -337,6 +366,23 @@ async function livePage(
     };
   }
   return { messages, removedIds, cursor: caughtUp(state) };
+}
+
+/** the ids of a folder's vanished UIDs, once each */
+const removedOf = (box: Pick<MailboxObject, 'path' | 'uidValidity'>, uids: number[]): string[] =>
+  [...new Set(uids)].map((uid) => encodeMessageId({ path: box.path, uidValidity: box.uidValidity, uid }));
+
+/** a served message's UID (its id is uidValidity.uid.path) */
+function uidOf(message: RemoteMessage): number {
+  const loc = decodeMessageId(message.id);
+  if (!loc) throw new Error(`not an IMAP message id: ${message.id}`);
+  return loc.uid;
+}
+
+/** every UID of the open folder */
+async function allUids(client: ImapFlow): Promise<number[]> {
+  const found = await client.search({ all: true }, { uid: true });
+  return Array.isArray(found) ? found : [];
 }
 
 interface PageLimit {

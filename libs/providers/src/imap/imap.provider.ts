@@ -19,6 +19,8 @@ export interface ImapProviderOptions {
   settingsFor?: (accountId: string) => Promise<ImapAccountSettings>;
   /** who files sent mail in Sent (see `SentCopyMode`) */
   sentCopy?: SentCopyMode;
+  /** ENABLE QRESYNC where servers have it (default true; false: read as from a server without it, for tests) */
+  qresync?: boolean;
 }
 
 /**
@@ -48,7 +50,14 @@ export class ImapProvider implements MailProvider {
       async () =>
         new ImapActions({ open, account: await settings(), policy, ...(sentCopy ? { sentCopy } : {}) }),
     );
-    return new ImapMailbox({ accountId, settings, policy, actions, attachments: new ImapAttachments(open) });
+    return new ImapMailbox({
+      accountId,
+      settings,
+      policy,
+      actions,
+      attachments: new ImapAttachments(open),
+      ...(this.options.qresync === undefined ? {} : { qresync: this.options.qresync }),
+    });
   }
 
   /** Nothing is kept at the server for a watch: nothing to close for an unlinked account. */
