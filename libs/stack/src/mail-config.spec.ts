@@ -63,6 +63,8 @@ describe('mail server configuration', () => {
   it('takes thousands of IMAP connections (a login process proxies many, one imap process each)', () => {
     const conf = renderDovecotConf(input);
     expect(conf).toMatch(/service imap \{\s+process_limit = 4096\s+\}/);
+    // past the kernel's inotify instances per user, IDLE falls back to checking every second, not every 30 s
+    expect(conf).toContain('mailbox_idle_check_interval = 1 secs\n');
     expect(conf).toMatch(
       /service imap-login \{\s+service_count = 0\s+process_min_avail = 2\s+client_limit = 4096\s/,
     );

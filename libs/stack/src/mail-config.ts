@@ -166,6 +166,11 @@ namespace inbox {
 protocol imap {
   imap_idle_notify_interval = 1 mins
 }
+# IDLE learns of new mail through inotify, one instance per IDLE session; every mailbox here is stored as one user
+# (nobody), and the kernel's per-user limit (fs.inotify.max_user_instances, 128 on many machines) runs out past a
+# hundred or so watched mailboxes. Dovecot then falls back to checking the mailbox every this often (30 s by
+# default, which left IDLE deaf for up to 30 s): 1 s keeps changes under a second or so at any number of sessions.
+mailbox_idle_check_interval = 1 secs
 protocol lmtp {
   # deliver every recipient to the mailbox of its full address
   lmtp_save_to_detail_mailbox = no
