@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { ImapFlow } from 'imapflow';
 import { Kafka, type Consumer } from 'kafkajs';
 import { Client } from 'pg';
 import { Topics, type SyncRequested } from '@email-core/contracts';
@@ -15,6 +13,7 @@ import {
   waitFor,
   waitForAccountStatus,
   waitForHealthy,
+  withDevImapSession,
   type DevMailServer,
   type RunningProduct,
   type SpawnedApp,
@@ -231,24 +230,12 @@ describe('POST /accounts/imap (real stack and mail server)', () => {
     const email = address('synced');
     const subject = `linked over IMAP ${randomBytes(4).toString('hex')}`;
     // a mail already in the mailbox before the link
-    const client = new ImapFlow({
-      host: mail.imap.host,
-      port: mail.imap.port,
-      secure: false,
-      doSTARTTLS: true,
-      auth: { user: email, pass: mail.password },
-      tls: { ca: readFileSync(mail.caFile, 'utf8') },
-      logger: false,
-    });
-    await client.connect();
-    try {
-      await client.append(
+    await withDevImapSession(mail, email, (client) =>
+      client.append(
         'INBOX',
         `From: someone@example.test\r\nTo: ${email}\r\nSubject: ${subject}\r\nMessage-ID: <${randomBytes(6).toString('hex')}@example.test>\r\n\r\nhello\r\n`,
-      );
-    } finally {
-      await client.logout().catch(() => undefined);
-    }
+      ),
+    );
 
     const res = await link(user.token, settings(email));
     expect(res.status).toBe(201);

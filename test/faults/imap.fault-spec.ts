@@ -7,7 +7,7 @@
  * IMAP login (no reconnect loop). Runs in the fault suite, alone: it restarts the mail server every test shares.
  */
 import { randomBytes } from 'node:crypto';
-import { type ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { createTransport } from 'nodemailer';
 import { Client } from 'pg';
 import { bulkMailboxFolders, fillMailbox } from '@email-core/stack';

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { ImapFlow } from 'imapflow';
+import { existsSync } from 'node:fs';
 import { parseHostPort, type HostPort } from '@email-core/config';
 import { devMailPassword, imapAdapterEnv, mailCaFile, systemMailSmtpEnv } from '@email-core/stack';
+import { withDevImapSession } from './imap-mailbox-state';
 import { waitFor } from './wait-for';
 
 /** The stack's dev mail server, as `stack:up` (or the test setup) describes it; null when it is not running. */
@@ -48,20 +48,10 @@ export interface ReceivedMail {
   source: string;
 }
 
-/** Every mail in `address`'s INBOX, over a real IMAP session (STARTTLS, the dev password). */
-export async function readMailbox(server: DevMailServer, address: string): Promise<ReceivedMail[]> {
-  const client = new ImapFlow({
-    host: server.imap.host,
-    port: server.imap.port,
-    secure: false,
-    doSTARTTLS: true,
-    auth: { user: address, pass: server.password },
-    tls: { ca: readFileSync(server.caFile, 'utf8') },
-    logger: false,
-  });
-  await client.connect();
-  const mails: ReceivedMail[] = [];
-  try {
+/** Every mail in `address`'s INBOX, over a real IMAP session (the dev password). */
+export function readMailbox(server: DevMailServer, address: string): Promise<ReceivedMail[]> {
+  return withDevImapSession(server, address, async (client) => {
+    const mails: ReceivedMail[] = [];
     const lock = await client.getMailboxLock('INBOX');
     try {
       const box = client.mailbox;
@@ -78,10 +68,8 @@ export async function readMailbox(server: DevMailServer, address: string): Promi
     } finally {
       lock.release();
     }
-  } finally {
-    await client.logout().catch(() => undefined);
-  }
-  return mails;
+    return mails;
+  });
 }
 
 /** Waits until `address` holds at least `count` mails, and returns them all. */

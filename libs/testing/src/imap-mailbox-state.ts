@@ -57,6 +57,22 @@ export function devImapSession(
   return client;
 }
 
+/** `work` on a session of its own to the dev mail server as `address` (another mail client), logged out after */
+export async function withDevImapSession<T>(
+  server: DevMailServer,
+  address: string,
+  work: (client: ImapFlow) => Promise<T>,
+  password = server.password,
+): Promise<T> {
+  const client = devImapSession(server, address, password);
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+}
+
 /** `address` on the dev mail server as `fillMailbox` (libs/stack) takes it: IMAPS when the stack has it */
 export function devMailTarget(server: DevMailServer, address: string): DemoMailboxTarget {
   const imaps = process.env.MAIL_IMAPS;

@@ -47,6 +47,7 @@ export {
 } from './dev-mail';
 export {
   devImapSession,
+  withDevImapSession,
   devMailTarget,
   devImapLinkBody,
   linkDevImap,

@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { createTransport } from 'nodemailer';
 import { parseHostPort } from '@email-core/config';
 import { Topics, type MailboxPoke, type SyncRequested } from '@email-core/contracts';
 import { partitionOfKey } from '@email-core/kafka';
 import { ProviderRegistry, type ImapAccountSettings } from '@email-core/providers';
-import { devMailServer, imapAdapterTestEnv, waitFor, type DevMailServer } from '@email-core/testing';
+import {
+  devMailServer,
+  imapAdapterTestEnv,
+  waitFor,
+  withDevImapSession,
+  type DevMailServer,
+} from '@email-core/testing';
 import { startConsumerHarness, type ConsumerHarness } from '../mirror/testing/consumer-harness';
 import { ImapIdleWatcher } from './imap-idle.watcher';
 
@@ -20,32 +25,11 @@ import { ImapIdleWatcher } from './imap-idle.watcher';
  */
 
 let server: DevMailServer;
-let ca: string;
 const smtp = parseHostPort(process.env.MAIL_SMTP ?? '127.0.0.1:2525');
 
 /** a session of the test's own, as another mail client of the address */
-async function session<T>(
-  address: string,
-  work: (client: ImapFlow) => Promise<T>,
-  password?: string,
-): Promise<T> {
-  const client = new ImapFlow({
-    host: server.imap.host,
-    port: server.imap.port,
-    secure: false,
-    doSTARTTLS: true,
-    auth: { user: address, pass: password ?? server.password },
-    tls: { ca: [ca] },
-    logger: false,
-  });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.logout().catch(() => client.close());
-  }
-}
+const session = <T>(address: string, work: (client: ImapFlow) => Promise<T>, password?: string): Promise<T> =>
+  withDevImapSession(server, address, work, password);
 
 /** a mail delivered to `address` through Postfix's SMTP (no auth), as any sender on the internet would */
 async function deliver(address: string, subject: string): Promise<void> {
@@ -76,7 +60,6 @@ async function startWatching(name: string, env: Record<string, string>): Promise
   const found = devMailServer();
   if (!found) throw new Error('the stack mail server is not running');
   server = found;
-  ca = readFileSync(server.caFile, 'utf8');
   harness = await startConsumerHarness({
     name,
     env: { ...imapAdapterTestEnv(server), IMAP_STATUS_POLL_SECONDS: '5', ...env },

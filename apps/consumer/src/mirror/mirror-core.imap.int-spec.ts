@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { DataSource } from 'typeorm';
 import { TokenCipher } from '@email-core/crypto';
 import { MailAccountTokensRepository } from '@email-core/database';
@@ -12,7 +12,7 @@ import {
   type HostPolicy,
   type ImapAccountSettings,
 } from '@email-core/providers';
-import { currentTestRun, devMailServer, type DevMailServer } from '@email-core/testing';
+import { currentTestRun, devMailServer, withDevImapSession, type DevMailServer } from '@email-core/testing';
 import { describeMirrorCore, mailboxState, type RemoteMailbox } from './testing/mirror-core.contract';
 import { withoutWatch } from './testing/test-providers';
 
@@ -40,24 +40,8 @@ const FOLDERS = {
 };
 
 /** a session of the test's own, as another mail client of the address */
-async function session<T>(address: string, work: (client: ImapFlow) => Promise<T>): Promise<T> {
-  const client = new ImapFlow({
-    host: server.imap.host,
-    port: server.imap.port,
-    secure: false,
-    doSTARTTLS: true,
-    auth: { user: address, pass: server.password },
-    tls: { ca: policy.ca },
-    logger: false,
-  });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.logout().catch(() => client.close());
-  }
-}
+const session = <T>(address: string, work: (client: ImapFlow) => Promise<T>): Promise<T> =>
+  withDevImapSession(server, address, work);
 
 const located = (id: string) => {
   const loc = decodeMessageId(id);

@@ -9,8 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ImapFlow } from 'imapflow';
-import { devMailServer, type DevMailServer } from '@email-core/testing';
+import type { ImapFlow } from 'imapflow';
+import { devMailServer, withDevImapSession, type DevMailServer } from '@email-core/testing';
 import { ImapIdleConnection, type ImapWatchChange } from './imap-idle';
 import type { HostPolicy, MailServerSettings } from './imap-settings';
 
@@ -30,24 +30,8 @@ const imap: MailServerSettings = {
 const DRAFTS_DE = 'Entwürfe';
 
 /** another mail client of the same address */
-async function elsewhere<T>(work: (client: ImapFlow) => Promise<T>): Promise<T> {
-  const client = new ImapFlow({
-    host: server.imap.host,
-    port: server.imap.port,
-    secure: false,
-    doSTARTTLS: true,
-    auth: { user: address, pass: server.password },
-    tls: { ca: [ca] },
-    logger: false,
-  });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.logout().catch(() => client.close());
-  }
-}
+const elsewhere = <T>(work: (client: ImapFlow) => Promise<T>): Promise<T> =>
+  withDevImapSession(server, address, work);
 
 const raw = (subject: string) =>
   `From: a@imap-idle.test\r\nTo: ${address}\r\nSubject: ${subject}\r\n\r\n${subject}\r\n`;

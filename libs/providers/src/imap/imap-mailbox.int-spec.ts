@@ -7,8 +7,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import { ImapFlow } from 'imapflow';
-import { devMailServer, type DevMailServer } from '@email-core/testing';
+import type { ImapFlow } from 'imapflow';
+import { devMailServer, withDevImapSession, type DevMailServer } from '@email-core/testing';
 import {
   CursorLostError,
   ProviderRefusedError,
@@ -58,24 +58,8 @@ const reader = (pageBytes?: number, qresync?: boolean): Mailbox =>
 const mailbox = reader();
 
 /** a session of the test's own, as another mail client */
-async function elsewhere<T>(work: (client: ImapFlow) => Promise<T>): Promise<T> {
-  const client = new ImapFlow({
-    host: server.imap.host,
-    port: server.imap.port,
-    secure: false,
-    doSTARTTLS: true,
-    auth: { user: address, pass: server.password },
-    tls: { ca: [ca] },
-    logger: false,
-  });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.logout().catch(() => client.close());
-  }
-}
+const elsewhere = <T>(work: (client: ImapFlow) => Promise<T>): Promise<T> =>
+  withDevImapSession(server, address, work);
 
 async function append(path: string, subject: string, flags: string[] = []): Promise<string> {
   const raw = [
