@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { ConsumerConfig } from '@email-core/config';
-import { Topics } from '@email-core/contracts';
+import { Topics, type DomainEvent } from '@email-core/contracts';
 import { partitionOfKey } from '@email-core/kafka';
 import {
   ProviderUnavailableError,
@@ -10,6 +10,7 @@ import {
   type ImapIdleOptions,
   type ProviderRegistry,
 } from '@email-core/providers';
+import type { DomainEventsPublisher } from '../messaging/domain-events.publisher';
 import type { KafkaTopics } from '../messaging/kafka-topics';
 import { PartitionAssignments } from '../messaging/partition-assignments';
 import type { IdlePokes } from './idle-pokes';
@@ -51,6 +52,14 @@ describe('ImapIdleWatcher', () => {
   /** accounts whose fake connection has NOTIFY */
   let notify: Set<string>;
   let watcher: ImapIdleWatcher;
+  /** the in-process listeners of the domain events publisher */
+  let listeners: Array<(event: DomainEvent) => void>;
+  const events = {
+    onPublished: (listener: (event: DomainEvent) => void) => {
+      listeners.push(listener);
+      return () => (listeners = listeners.filter((l) => l !== listener));
+    },
+  };
 
   const build = (overrides: Partial<ImapIdleSettings> = {}) => {
     const settings: ImapIdleSettings = {
@@ -134,6 +143,7 @@ describe('ImapIdleWatcher', () => {
       imapAccounts,
       idlePokes,
       driver,
+      events as unknown as DomainEventsPublisher,
     );
     return watcher;
   };
@@ -148,6 +158,7 @@ describe('ImapIdleWatcher', () => {
     refuse = new Map();
     polls = [];
     notify = new Set();
+    listeners = [];
   });
 
   afterEach(async () => {
@@ -175,6 +186,33 @@ describe('ImapIdleWatcher', () => {
     await watcher.refresh();
     expect(watcher.state().idle).toEqual([]);
     expect(connections.every((c) => c.closed)).toBe(true);
+  });
+
+  it('takes an account whose sync completed in this process at once, not at the next periodic read', async () => {
+    const linked = accounts;
+    accounts = [];
+    build();
+    watcher.onApplicationBootstrap();
+    assignments.update(Topics.mailboxPokes, [0, 1, 2]);
+    await watcher.refresh();
+    expect(watcher.state().idle).toEqual([]);
+    accounts = linked.slice(0, 1); // linked meanwhile; the periodic read is a minute away
+    const completed = (accountId: string): DomainEvent => ({
+      type: 'sync.completed',
+      v: 1,
+      accountId,
+      userId: '00000000-0000-4000-8000-000000000099',
+      folders: 1,
+      messages: 1,
+      at: new Date().toISOString(),
+    });
+    for (const listener of listeners) listener(completed(ids[0]));
+    await until(() => watcher.state().connected.includes(ids[0]), 'the new account watched');
+    // a watched account's next sync.completed reads nothing again
+    const before = connections.length;
+    for (const listener of listeners) listener(completed(ids[0]));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(connections).toHaveLength(before);
   });
 
   it('reports IDLE changes as coalesced pokes naming their folder', async () => {

@@ -20,6 +20,7 @@ import {
 } from '@email-core/providers';
 import { KafkaTopics } from '../messaging/kafka-topics';
 import { CONSUMER_CONFIG, KAFKA } from '../messaging/messaging.tokens';
+import { DomainEventsPublisher } from '../messaging/domain-events.publisher';
 import { PartitionAssignments } from '../messaging/partition-assignments';
 import { PeriodicTask } from '../messaging/periodic-task';
 import { ownedAccounts, planConnections } from './connection-plan';
@@ -102,6 +103,7 @@ export class ImapIdleWatcher implements OnApplicationBootstrap, OnModuleDestroy 
   private refreshing: Promise<void> | undefined;
   private refreshQueued: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
+  private unlisten: (() => void) | undefined;
   private stopped = false;
 
   constructor(
@@ -114,6 +116,7 @@ export class ImapIdleWatcher implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly accounts: ImapAccounts,
     private readonly pokes: IdlePokes,
     @Inject(IMAP_WATCH_DRIVER) private readonly driver: ImapWatchDriver,
+    private readonly events: DomainEventsPublisher,
   ) {
     this.policy = config.imap;
     this.coalescer = new PokeCoalescer({
@@ -132,6 +135,13 @@ export class ImapIdleWatcher implements OnApplicationBootstrap, OnModuleDestroy 
       this.partitionCount = undefined; // the topic may have grown
       this.refresh().catch(() => undefined);
     });
+    // an account synced here that is not watched yet (just linked, or linked again after a refused login) is
+    // taken now rather than at the next periodic read of the accounts
+    this.unlisten = this.events.onPublished((event) => {
+      const known = this.watches.has(event.accountId) || this.polled.has(event.accountId);
+      if (event.type !== 'sync.completed' || known || this.stopped) return;
+      this.refresh().catch(() => undefined);
+    });
     this.refreshTask.start(0);
     this.pollTask.start(this.settings.statusPollMs);
   }
@@ -139,6 +149,7 @@ export class ImapIdleWatcher implements OnApplicationBootstrap, OnModuleDestroy 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
+    this.unlisten?.();
     await Promise.all([this.refreshTask.stop(), this.pollTask.stop()]);
     await this.refreshing;
     await this.refreshQueued;
