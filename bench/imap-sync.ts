@@ -30,6 +30,7 @@ import {
 import globalSetup from '../libs/testing/src/jest/global-setup';
 import globalTeardown from '../libs/testing/src/jest/global-teardown';
 import { signUp, startProduct, waitForAccountStatus } from '../libs/testing/src/product';
+import { procStatus } from './proc';
 import { report } from './report';
 import { withEmulatorCa } from './with-emulator-ca';
 
@@ -60,16 +61,6 @@ process.on('exit', () => {
 `;
 
 const MB = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MB`;
-
-function procStatus(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number {
-  if (!pid) return 0;
-  try {
-    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0; // the process is gone
-  }
-}
 
 /** the baseline: one bare session reading every message as the adapter does, nothing done with it */
 async function bareFetch(
