@@ -23,6 +23,16 @@ const faultsBody = z
       .partial()
       .strict()
       .optional(),
+    subscriptionThrottling: z
+      .object({
+        enabled: z.boolean(),
+        writes: z.number().int().min(1),
+        requests: z.number().int().min(1),
+        windowSeconds: z.number().positive(),
+      })
+      .partial()
+      .strict()
+      .optional(),
     randomErrors: z
       .object({
         rate: probability,
@@ -131,6 +141,7 @@ export class AdminFaultsController {
       heapUsedBytes: mem.heapUsed,
       rssBytes: mem.rss,
       ...this.stats.snapshot(),
+      subscriptionService: this.throttle.subscriptionServiceStats(),
     };
   }
 

@@ -10,6 +10,21 @@ export interface ThrottlingSettings {
   retryAfterSeconds: number;
 }
 
+/**
+ * Graph's subscription service limits (GDOCS throttling-limits, "Subscription service limits"), per app and
+ * tenant: 1,000 writes (POST, PATCH, DELETE) and 5,000 requests of any kind per 20 seconds. Over either, a 429
+ * `TooManyRequests` with Retry-After to the window's end. Not Outlook's per-mailbox limits: a subscription call
+ * does not count against those.
+ */
+export interface SubscriptionThrottlingSettings {
+  enabled: boolean;
+  /** POST, PATCH and DELETE on /subscriptions per app and tenant per window (Graph: 1,000 per 20 s) */
+  writes: number;
+  /** requests of any method on /subscriptions per app and tenant per window (Graph: 5,000 per 20 s) */
+  requests: number;
+  windowSeconds: number;
+}
+
 export interface NotificationFaults {
   /** probability a change notification is dropped */
   drop: number;
@@ -23,6 +38,7 @@ export interface NotificationFaults {
 
 export interface FaultSettings {
   throttling: ThrottlingSettings;
+  subscriptionThrottling: SubscriptionThrottlingSettings;
   /** probability of an injected error per Graph request, with its status drawn from `statuses` */
   randomErrors: { rate: number; statuses: number[]; retryAfterSeconds: number };
   /** deterministic: the next `count` Graph requests answer `status` (then the fault clears itself) */
@@ -43,6 +59,7 @@ export function defaultFaults(throttlingEnabled: boolean): FaultSettings {
       windowSeconds: 600,
       retryAfterSeconds: 1,
     },
+    subscriptionThrottling: { enabled: throttlingEnabled, writes: 1000, requests: 5000, windowSeconds: 20 },
     randomErrors: { rate: 0, statuses: [429, 503, 504], retryAfterSeconds: 1 },
     failNext: { count: 0, status: 429, retryAfterSeconds: 1 },
     latencyMs: 0,

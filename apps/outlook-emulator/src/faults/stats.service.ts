@@ -9,6 +9,9 @@ export interface MailboxStats {
   statuses: Record<string, number>;
   /** items served by message delta pages: messages and `@removed` entries (how much mail a client downloaded) */
   deltaItems: number;
+  /** message delta pages served, and when the last one went out (ms since the epoch; 0: none yet) */
+  deltaPages: number;
+  lastDeltaAt: number;
   /**
    * requests sent again (same method and URL) before the Retry-After of their last 429/503/504 had passed: a
    * client that honours Retry-After keeps this at 0
@@ -51,6 +54,8 @@ export class StatsService {
         throttled: 0,
         statuses: {},
         deltaItems: 0,
+        deltaPages: 0,
+        lastDeltaAt: 0,
         earlyRetries: 0,
       };
       this.mailboxes.set(address, s);
@@ -76,8 +81,11 @@ export class StatsService {
   }
 
   /** a message delta page went out with `items` entries */
-  deltaServed(address: string, items: number): void {
-    this.entry(address).deltaItems += items;
+  deltaServed(address: string, items: number, now = Date.now()): void {
+    const s = this.entry(address);
+    s.deltaItems += items;
+    s.deltaPages++;
+    s.lastDeltaAt = now;
   }
 
   /** a request arrives: counted as an early retry when a Retry-After given to the same request still runs */

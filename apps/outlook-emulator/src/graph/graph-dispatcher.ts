@@ -76,6 +76,9 @@ export class GraphDispatcher {
       if (needed.length && !needed.some((s) => granted.has(s.toLowerCase()))) {
         throw new GraphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
       }
+      if (match.route.options.subscriptionService) {
+        this.throttle.admitSubscriptionRequest(claims.appId, claims.tenantId, req.method !== 'GET');
+      }
       const release = match.route.options.throttled
         ? this.throttle.admit(claims.appId, mailbox.address)
         : () => {};

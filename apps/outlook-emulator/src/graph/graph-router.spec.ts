@@ -67,4 +67,46 @@ describe('Throttle', () => {
     const admitted = Array.from({ length: 20 }, () => t.admit('app', 'c@x'));
     expect(admitted).toHaveLength(20);
   });
+
+  it("keeps Graph's subscription service limits per app and tenant: 1,000 writes and 5,000 requests per 20 s", () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const t = new Throttle(new FaultsService(true));
+      for (let i = 0; i < 1000; i++) t.admitSubscriptionRequest('app', 'tenant-1', true);
+      jest.advanceTimersByTime(5000);
+      expect(() => t.admitSubscriptionRequest('app', 'tenant-1', true)).toThrow(
+        expect.objectContaining({
+          status: 429,
+          code: 'TooManyRequests',
+          headers: { 'Retry-After': '15' },
+        }) as Error,
+      );
+      // reads still pass, and so do another tenant's and another app's writes
+      expect(() => t.admitSubscriptionRequest('app', 'tenant-1', false)).not.toThrow();
+      expect(() => t.admitSubscriptionRequest('app', 'tenant-2', true)).not.toThrow();
+      expect(() => t.admitSubscriptionRequest('other-app', 'tenant-1', true)).not.toThrow();
+      for (let i = 0; i < 4999; i++) t.admitSubscriptionRequest('app', 'tenant-2', false);
+      expect(() => t.admitSubscriptionRequest('app', 'tenant-2', false)).toThrow(
+        expect.objectContaining({ status: 429 }) as Error,
+      );
+      jest.advanceTimersByTime(15_000);
+      expect(() => t.admitSubscriptionRequest('app', 'tenant-1', true)).not.toThrow();
+      expect(t.subscriptionServiceStats()).toEqual({
+        requests: 1000 + 1 + 1 + 1 + 4999 + 1,
+        writes: 1000 + 1 + 1 + 1,
+        throttled: 2,
+        maxWritesInWindow: 1000,
+      });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('admits every subscription request when its throttling is off', () => {
+    const faults = new FaultsService(true);
+    faults.update({ subscriptionThrottling: { enabled: false } });
+    const t = new Throttle(faults);
+    for (let i = 0; i < 1001; i++) t.admitSubscriptionRequest('app', 'tenant-1', true);
+    expect(t.subscriptionServiceStats().throttled).toBe(0);
+  });
 });

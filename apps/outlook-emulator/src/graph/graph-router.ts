@@ -40,6 +40,8 @@ export interface RouteOptions {
   scopes?: string[];
   /** counts against the mailbox's concurrency and budget (true for everything Outlook serves) */
   throttled?: boolean;
+  /** served by Graph's subscription service: counts against its limits per app and tenant instead */
+  subscriptionService?: boolean;
 }
 
 interface Route {

@@ -10,11 +10,13 @@ import { ListSubscriptionsQueryHandler } from './queries/list-subscriptions.quer
 
 /**
  * Mail subscriptions need one of the mail read scopes. They are served by Graph's subscription service rather
- * than by Outlook, so they do not count against the mailbox's Outlook throttling (a handshake can take 10 s).
+ * than by Outlook, so they do not count against the mailbox's Outlook throttling (a handshake can take 10 s) but
+ * against the subscription service's limits per app and tenant (1,000 writes, 5,000 requests per 20 s).
  */
 const ROUTE_OPTIONS: RouteOptions = {
   scopes: ['Mail.ReadBasic', 'Mail.Read', 'Mail.ReadWrite'],
   throttled: false,
+  subscriptionService: true,
 };
 
 const callerOf = (ctx: GraphContext): Caller => ({
