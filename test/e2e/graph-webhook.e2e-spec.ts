@@ -343,6 +343,35 @@ describe('the Graph notification webhook', () => {
     );
   });
 
+  it('answers alike whether its fast lane or Express serves a POST (a query string takes the Express path)', async () => {
+    // issue 20: a POST without query string or Origin skips Express's router and Nest's pipeline
+    const alike = (r: { headers: Headers }) =>
+      Object.fromEntries([...r.headers].filter(([k]) => !['date', 'keep-alive', 'connection'].includes(k)));
+    const body = JSON.stringify({ value: [changeItem(a, 'msg-lane')] });
+    const cases: Array<[string | Buffer, number]> = [
+      [body, 202],
+      ['{', 400],
+      [JSON.stringify({ value: 'x' }), 400],
+      [Buffer.alloc(MAX_BODY + 1, 0x20), 413],
+    ];
+    for (const [payload, status] of cases) {
+      const lane = await post('notifications', payload);
+      const express = await post('notifications', payload, { query: 'not-a-handshake=1' });
+      expect([lane.status, express.status]).toEqual([status, status]);
+      expect(alike(lane)).toEqual(alike(express));
+      expect(lane.bytes.toString()).toBe(express.bytes.toString());
+    }
+    // both were published (one poke each), before their 202
+    await caughtUp();
+    expect(
+      received.filter(
+        (r) =>
+          r.topic === pokesTopic &&
+          JSON.stringify(r.value.changes) === JSON.stringify([{ kind: 'created', messageId: 'msg-lane' }]),
+      ),
+    ).toHaveLength(2);
+  });
+
   it('answers forged, unknown, oversized, malformed and misshapen requests as specified, and publishes none of them', async () => {
     const start = received.length;
     const unknown: Linked = { ...a, subscriptionId: randomUUID() };

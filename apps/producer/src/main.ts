@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
+import type { RequestHandler } from 'express';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { exitOnSignals } from '@email-core/health';
 import { AppModule } from './app.module';
 import { RateLimiter } from './auth/rate-limit/rate-limiter';
 import { GRAPH_WEBHOOK_ROUTES, graphWebhookBody } from './graph-webhook/graph-webhook-body';
+import { installGraphWebhookFastLane, mountedCors } from './graph-webhook/graph-webhook-fast-lane';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { applyApiPrefix, createApiDocument } from './http/api-document';
 import { StrictInputsGuard } from './http/strict-inputs.guard';
@@ -31,33 +33,41 @@ async function bootstrap(): Promise<void> {
   // Once shutting down, every answer closes its connection, so a client (or load balancer) holding a keep-alive
   // connection sends its next request to another instance instead of this one.
   let draining = false;
-  app.use((_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
+  const closeWhenDraining = (
+    _req: unknown,
+    res: { setHeader(name: string, value: string): void },
+    next: () => void,
+  ): void => {
     if (draining) res.setHeader('connection', 'close');
     next();
-  });
+  };
+  app.use(closeWhenDraining);
   // Security headers (helmet, with the dashboard's CSP; docs/security.md) on every response, errors included.
   app.disable('x-powered-by');
   // TRUST_PROXY (Express's own semantics; false by default, so X-Forwarded-For is ignored and cannot be spoofed):
   // behind ngrok or a load balancer, each client's own address then feeds req.ip and every per-IP limit
   app.set('trust proxy', config.trustProxy);
-  app.use(securityHeaders(config.publicBaseUrl));
+  const headers = securityHeaders(config.publicBaseUrl);
+  app.use(headers);
   const limiter = app.get(RateLimiter);
   // Per source IP, before the body is read; generous (Graph delivers in bursts), and a Redis outage lets
   // notifications through rather than lose them.
+  const webhookRateLimit = ipRateLimit(limiter, {
+    scope: 'webhook-ip',
+    rule: { limit: config.webhook.ratePerMinute, windowMs: 60_000 },
+    methods: ['POST'],
+    failOpen: true,
+  });
   app.use(
     GRAPH_WEBHOOK_ROUTES.map((route) => `/api/v1/${route}`),
-    ipRateLimit(limiter, {
-      scope: 'webhook-ip',
-      rule: { limit: config.webhook.ratePerMinute, windowMs: 60_000 },
-      methods: ['POST'],
-      failOpen: true,
-    }),
+    webhookRateLimit,
   );
   // Before Nest's own body parsers (registered at listen): the Graph webhook reads its bodies itself, with its
   // own size limit and whatever the Content-Type; every other route keeps Nest's JSON parsing unchanged.
+  const webhookBody = graphWebhookBody(config.webhook.maxBodyBytes);
   app.use(
     GRAPH_WEBHOOK_ROUTES.map((route) => `/api/v1/${route}`),
-    graphWebhookBody(config.webhook.maxBodyBytes),
+    webhookBody,
   );
   app.enableCors({ origin: config.corsOrigins, credentials: true });
   app.use(cookieParser());
@@ -91,6 +101,17 @@ async function bootstrap(): Promise<void> {
   // OpenAPI: the UI at /api/docs, the document at /api/docs-json (built on first request, not at boot)
   SwaggerModule.setup('api/docs', app, () => createApiDocument(app), {
     jsonDocumentUrl: 'api/docs-json',
+  });
+  await app.init();
+  // Graph's notification POSTs skip Express's router and Nest's pipeline, through the same middlewares as above
+  installGraphWebhookFastLane(app, {
+    middlewares: [
+      closeWhenDraining,
+      headers,
+      webhookRateLimit,
+      webhookBody,
+      mountedCors(app),
+    ] as RequestHandler[],
   });
   await app.listen(config.port, config.host);
   const logger = new Logger('producer');
