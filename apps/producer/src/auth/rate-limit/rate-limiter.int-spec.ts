@@ -44,14 +44,42 @@ describe('RateLimiter (real Redis Cluster)', () => {
     expect((await limiter.consume('test', s, rule)).count).toBe(1);
   });
 
-  it('counts across many concurrent callers exactly (one MULTI per event)', async () => {
+  it('counts across many concurrent callers exactly, each its own number, a burst in few MULTIs', async () => {
     const s = subject();
-    const counts = await Promise.all(
-      Array.from({ length: 50 }, () => limiter.consume('test', s, { limit: 100, windowMs: 60000 })),
-    );
-    expect(counts.map((c) => c.count).sort((a, b) => a - b)).toEqual(
-      Array.from({ length: 50 }, (_, i) => i + 1),
-    );
+    const multi = jest.spyOn(cluster, 'multi');
+    try {
+      const counts = await Promise.all(
+        Array.from({ length: 50 }, () => limiter.consume('test', s, { limit: 100, windowMs: 60000 })),
+      );
+      expect(counts.map((c) => c.count).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 50 }, (_, i) => i + 1),
+      );
+      // the first event alone, the 49 that arrived while it was in flight together
+      expect(multi).toHaveBeenCalledTimes(2);
+    } finally {
+      multi.mockRestore();
+    }
+    expect(await cluster.get(CacheKeys.rateLimit('test', s))).toBe('50');
+    expect((await limiter.consume('test', s, { limit: 100, windowMs: 60000 })).count).toBe(51);
+  });
+
+  it('fails every event of a MULTI that fails, and counts the next ones afresh', async () => {
+    const s = subject();
+    const multi = jest.spyOn(cluster, 'multi').mockImplementationOnce(() => {
+      throw new Error('store down');
+    });
+    try {
+      const results = await Promise.allSettled(
+        Array.from({ length: 3 }, () => limiter.consume('test', s, { limit: 100, windowMs: 60000 })),
+      );
+      // the first MULTI (the first event) failed; the two that waited behind it were counted by the next
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+      expect(
+        results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.count] : [])).sort((a, b) => a - b),
+      ).toEqual([1, 2]);
+    } finally {
+      multi.mockRestore();
+    }
   });
 
   it('keys live under the client prefix with the subject in the hash tag', async () => {
