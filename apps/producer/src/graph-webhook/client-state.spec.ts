@@ -17,6 +17,8 @@ describe('clientState hashing', () => {
     expect(clientStateMatches('', stored)).toBe(false);
     expect(clientStateMatches(null, stored)).toBe(false);
     expect(clientStateMatches(undefined, stored)).toBe(false);
+    expect(clientStateMatches('é', hashClientState('é'))).toBe(true);
+    expect(clientStateMatches('e', hashClientState('é'))).toBe(false);
   });
 
   it('never matches a stored value that is not a SHA-256 hex digest', () => {

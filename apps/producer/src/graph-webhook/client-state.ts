@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 
 /**
  * How a subscription's clientState is stored (`graph_subscriptions.client_state_hash`): SHA-256 of its UTF-8
@@ -15,6 +15,7 @@ export function hashClientState(clientState: string): string {
 export function clientStateMatches(given: string | null | undefined, storedHashHex: string): boolean {
   if (typeof given !== 'string') return false;
   const stored = Buffer.from(storedHashHex, 'hex');
-  const actual = createHash('sha256').update(given, 'utf8').digest();
+  // one-shot: half the time of a Hash object, per item of every POST (issue 20)
+  const actual = hash('sha256', given, 'buffer');
   return stored.length === actual.length && timingSafeEqual(stored, actual);
 }
