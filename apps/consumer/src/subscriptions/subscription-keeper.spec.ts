@@ -196,6 +196,16 @@ describe('SubscriptionKeeper.ensure', () => {
     expect(graph.log.filter((l) => l === 'create')).toHaveLength(1);
   });
 
+  it('with a cap shorter than four sweep intervals, renews two sweeps ahead, so none lapses between sweeps', async () => {
+    const { keeper, graph, now } = setup();
+    graph.capMinutes = 2;
+    await expect(keeper.ensure(A)).resolves.toBe('created');
+    const granted = graph.of(A)[0].expirationDateTime.getTime() - now();
+    // half of 108 s (54 s) is less than the 60 s between sweeps: one found with 55 s left would lapse by the next
+    expect(keeper.renewThresholdMs()).toBe(Math.min(2 * SETTINGS.checkIntervalMs, Math.floor(granted * 0.8)));
+    expect(keeper.renewThresholdMs()).toBeGreaterThan(SETTINGS.checkIntervalMs);
+  });
+
   it('halves the lifetime when Graph refuses the expiry without stating its cap', async () => {
     const { keeper, graph } = setup({ lifetimeMinutes: 4000 });
     graph.capMinutes = 1500;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { GraphSubscriptionsRepository, MailAccountSyncRepository } from '@email-core/database';
 import {
   WatchLifetimeRejectedError,
@@ -9,6 +9,7 @@ import {
 } from '@email-core/providers';
 import { ResyncRequests } from './resync-requests';
 import { SUBSCRIPTION_SETTINGS, type SubscriptionSettings } from './subscription.settings';
+import { SUBSCRIPTION_WRITE_PACER, type SubscriptionWritePacer } from './subscription-write-budget';
 import { MAILBOX_WATCHES, type MailboxWatches } from './watches';
 
 export type EnsureOutcome =
@@ -47,6 +48,10 @@ export class SubscriptionKeeper {
     @Inject(MAILBOX_WATCHES) private readonly graph: MailboxWatches,
     private readonly resync: ResyncRequests,
     @Inject(SUBSCRIPTION_SETTINGS) private readonly settings: SubscriptionSettings,
+    /** every write to Graph (create, renew, delete) waits for its slot: Graph allows 1,000 per 20 s */
+    @Optional()
+    @Inject(SUBSCRIPTION_WRITE_PACER)
+    private readonly pacer: SubscriptionWritePacer = { take: () => Promise.resolve() },
   ) {}
 
   /** the clock (tests replace it) */
@@ -54,11 +59,14 @@ export class SubscriptionKeeper {
 
   /**
    * Renew when less than this is left: `renewBeforeMinutes`, but at most half a subscription's lifetime, so a
-   * short cap (Graph's, or one configured in the emulator) cannot make every sweep renew.
+   * short cap (Graph's, or one configured in the emulator) cannot make every sweep renew; and at least two sweep
+   * intervals (up to 80 % of the lifetime), or a subscription just outside the threshold at one sweep has lapsed by
+   * the next.
    */
   renewThresholdMs(): number {
     const lifetime = this.grantedLifetimeMs ?? this.settings.lifetimeMinutes * MINUTE;
-    return Math.min(this.settings.renewBeforeMinutes * MINUTE, Math.floor(lifetime / 2));
+    const half = Math.min(this.settings.renewBeforeMinutes * MINUTE, Math.floor(lifetime / 2));
+    return Math.max(half, Math.min(2 * this.settings.checkIntervalMs, Math.floor(lifetime * 0.8)));
   }
 
   /**
@@ -99,6 +107,7 @@ export class SubscriptionKeeper {
       // a subscription some account's row names is not an orphan.
       if (s.id !== stored?.subscriptionId && (await this.subscriptions.findRoute(s.id))) continue;
       signal.throwIfAborted();
+      await this.pacer.take(signal);
       await graph.close(s.id);
       this.logger.log(`account ${accountId}: deleted stray subscription ${s.id}`);
     }
@@ -107,7 +116,10 @@ export class SubscriptionKeeper {
       const expiresAt = Math.min(current.expiresAt.getTime(), stored.expiresAt.getTime());
       if (!opts.forceRenew && expiresAt - this.now() > this.renewThresholdMs()) return 'unchanged';
       signal.throwIfAborted();
-      const renewed = await this.withinCap((ms) => graph.renew(current.id, new Date(this.now() + ms)));
+      const renewed = await this.withinCap(async (ms) => {
+        await this.pacer.take(signal);
+        return graph.renew(current.id, new Date(this.now() + ms));
+      });
       if (renewed) {
         await this.subscriptions.renewed(accountId, current.id, renewed.expiresAt);
         this.logger.log(
@@ -118,10 +130,10 @@ export class SubscriptionKeeper {
       this.logger.log(`account ${accountId}: subscription ${current.id} was gone at renewal; recreating`);
     }
     signal.throwIfAborted();
-    return this.create(accountId, graph);
+    return this.create(accountId, graph, signal);
   }
 
-  private async create(accountId: string, graph: MailboxWatch): Promise<EnsureOutcome> {
+  private async create(accountId: string, graph: MailboxWatch, signal: AbortSignal): Promise<EnsureOutcome> {
     // The clientState goes to Graph once and comes back in every notification; we keep only its hash.
     const clientState = randomBytes(32).toString('base64url');
     const request: Omit<NewWatchChannel, 'expiresAt'> = {
@@ -129,9 +141,10 @@ export class SubscriptionKeeper {
       lifecycleTo: this.settings.lifecycleUrl,
       secret: clientState,
     };
-    const created = await this.withinCap((ms) =>
-      graph.open({ ...request, expiresAt: new Date(this.now() + ms) }),
-    );
+    const created = await this.withinCap(async (ms) => {
+      await this.pacer.take(signal);
+      return graph.open({ ...request, expiresAt: new Date(this.now() + ms) });
+    });
     let saved: boolean;
     try {
       saved = await this.subscriptions.save({

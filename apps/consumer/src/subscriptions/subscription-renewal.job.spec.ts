@@ -15,7 +15,14 @@ function setup() {
   const store = new FakeStore(now);
   const resync = new FakeResync();
   const lock = new FakeLock();
-  const keeper = new SubscriptionKeeper(store.accountsRepo, store.repo, graph, resync.port, SETTINGS);
+  const paced: string[] = [];
+  const pacer = {
+    take: () => {
+      paced.push(graph.log.at(-1) ?? '');
+      return Promise.resolve();
+    },
+  };
+  const keeper = new SubscriptionKeeper(store.accountsRepo, store.repo, graph, resync.port, SETTINGS, pacer);
   keeper.now = now;
   const handler = new EnsureSubscriptionHandler(lock.port, keeper);
   const executed: EnsureSubscriptionCommand[] = [];
@@ -26,7 +33,7 @@ function setup() {
     },
   } as unknown as CommandBus;
   const job = new SubscriptionRenewalJob(store.repo, keeper, bus, {} as KafkaTopics, SETTINGS, graph);
-  return { graph, store, lock, keeper, job, executed, now, advance: (ms: number) => (clock += ms) };
+  return { graph, store, lock, keeper, job, executed, paced, now, advance: (ms: number) => (clock += ms) };
 }
 
 describe('SubscriptionRenewalJob.sweep', () => {
@@ -112,5 +119,41 @@ describe('SubscriptionRenewalJob.sweep', () => {
     executed.length = 0;
     await job.sweep(now());
     expect(executed).toEqual([]); // nothing due, and no IMAP account comes back every sweep
+  });
+
+  it('renews every due subscription in one sweep, page after page, each write drawing on the write pace', async () => {
+    const { store, graph, job, executed, paced, now, advance } = setup();
+    const ids = Array.from({ length: 450 }, (_, i) => `acct-${String(i).padStart(3, '0')}`);
+    for (const id of ids) store.accounts.set(id, 'synced');
+    await job.sweep(now()); // creates all 450 (three pages of accounts without one)
+    expect(ids.filter((id) => graph.of(id).length === 1)).toHaveLength(450);
+    expect(paced).toHaveLength(450);
+    executed.length = 0;
+    paced.length = 0;
+    advance((SETTINGS.lifetimeMinutes - SETTINGS.renewBeforeMinutes + 1) * MINUTE);
+    await job.sweep(now());
+    expect(executed.map((c) => c.accountId).sort()).toEqual(ids);
+    expect(paced).toHaveLength(450);
+    for (const id of ids) {
+      expect(graph.of(id)[0].expirationDateTime.getTime()).toBe(now() + SETTINGS.lifetimeMinutes * MINUTE);
+    }
+  });
+
+  it('does not come back to an account without a subscription that failed, within the same sweep', async () => {
+    const { store, graph, job, executed, now } = setup();
+    store.accounts.set('a', 'synced');
+    store.accounts.set('b', 'synced');
+    const forAccount = graph.forAccount.bind(graph);
+    graph.forAccount = (id) => {
+      const mailbox = forAccount(id);
+      return id === 'a' && mailbox.kind === 'channels'
+        ? {
+            ...mailbox,
+            list: () => Promise.reject(new ProviderUnavailableError(503, 'ServiceUnavailable', 'x')),
+          }
+        : mailbox;
+    };
+    await job.sweep(now());
+    expect(executed.map((c) => c.accountId).sort()).toEqual(['a', 'b']);
   });
 });

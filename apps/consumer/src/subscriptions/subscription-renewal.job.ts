@@ -15,20 +15,22 @@ import { SubscriptionKeeper } from './subscription-keeper';
 import { SUBSCRIPTION_SETTINGS, type SubscriptionSettings } from './subscription.settings';
 import { MAILBOX_WATCHES, type MailboxWatches } from './watches';
 
-/** accounts looked at per sweep, from each list (the soonest expiries first) */
+/** accounts read per page of a sweep (the soonest expiries first) */
 const BATCH = 200;
-/** accounts ensured at once by one process */
-const PARALLEL = 4;
+/** accounts ensured at once by one process (their writes wait for the deployment's write pace anyway) */
+const PARALLEL = 8;
 /** an account whose ensure keeps failing waits this long at most between attempts */
 const MAX_BACKOFF_MS = 15 * 60_000;
 
 /**
- * The renewal sweep every worker process runs every `checkIntervalMs`: subscriptions expiring within the
- * renewal threshold, and synced accounts of providers watched through subscriptions without one (a lost `subscription.ensure`, or a removal not yet
- * replaced), each ensured under the account's subscription lock. A lock another worker holds means that
- * worker is on it: the account is skipped. All state is in Postgres, so a restart loses nothing; one sweep
- * runs at a time per process, and an account that keeps failing backs off (in memory) instead of being
- * retried every sweep.
+ * The renewal sweep every worker process runs every `checkIntervalMs`: every subscription expiring within the
+ * renewal threshold, page after page until none is left, and every synced account of a provider watched through
+ * subscriptions without one (a lost `subscription.ensure`, or a removal not yet replaced), each ensured under the
+ * account's subscription lock. A lock another worker holds means that worker is on it: the account is skipped.
+ * The writes draw on the deployment's write pace (Graph's 1,000 per 20 s), so a sweep over ten thousand due
+ * accounts takes as long as the limit needs and no longer, without 429s. All state is in Postgres, so a restart
+ * loses nothing; one sweep runs at a time per process, and an account that keeps failing backs off (in memory)
+ * instead of being retried every sweep.
  */
 @Injectable()
 export class SubscriptionRenewalJob implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -69,15 +71,38 @@ export class SubscriptionRenewalJob implements OnApplicationBootstrap, BeforeApp
 
   /** One pass over what is due; resolves when every due account was ensured, skipped or failed. */
   async sweep(now = Date.now()): Promise<void> {
-    const expiring = await this.subscriptions.expiringBefore(
-      new Date(now + this.keeper.renewThresholdMs()),
-      BATCH,
-    );
-    // accounts watched over a connection of ours (IMAP IDLE) have no subscription to miss
-    const without = await this.subscriptions.syncedWithout(BATCH, this.watches.channelProviders());
-    const due = [...new Set([...expiring.map((s) => s.accountId), ...without])].filter(
-      (id) => (this.failures.get(id)?.notBefore ?? 0) <= now,
-    );
+    const before = new Date(now + this.keeper.renewThresholdMs());
+    // every subscription due, a page at a time: one page per interval fell behind past a few hundred accounts
+    let after: { expiresAt: Date; accountId: string } | undefined;
+    while (!this.stopped) {
+      const page = await this.subscriptions.expiringBefore(before, BATCH, after);
+      const last = page.at(-1);
+      // the cursor as read, before the renewals move these rows on
+      after = last && { expiresAt: new Date(last.expiresAt.getTime()), accountId: last.accountId };
+      await this.ensureAll(
+        page.map((s) => s.accountId),
+        now,
+      );
+      if (page.length < BATCH) break;
+    }
+    // accounts watched over a connection of ours (IMAP IDLE) have no subscription to miss; one that gets none this
+    // time (failed, backing off, another worker's) stays in the list, so each page must bring someone new
+    const tried = new Set<string>();
+    while (!this.stopped) {
+      const page = await this.subscriptions.syncedWithout(
+        BATCH + tried.size,
+        this.watches.channelProviders(),
+      );
+      const fresh = page.filter((id) => !tried.has(id));
+      if (fresh.length === 0) break;
+      for (const id of fresh) tried.add(id);
+      await this.ensureAll(fresh, now);
+      if (page.length < BATCH + tried.size - fresh.length) break;
+    }
+  }
+
+  private async ensureAll(ids: string[], now: number): Promise<void> {
+    const due = [...new Set(ids)].filter((id) => (this.failures.get(id)?.notBefore ?? 0) <= now);
     let next = 0;
     const worker = async () => {
       while (!this.stopped && next < due.length) await this.ensure(due[next++], now);

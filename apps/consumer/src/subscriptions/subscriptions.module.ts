@@ -12,6 +12,7 @@ import { SubscriptionKeeper } from './subscription-keeper';
 import { SubscriptionLock } from './subscription-lock';
 import { SubscriptionRenewalJob } from './subscription-renewal.job';
 import { SUBSCRIPTION_SETTINGS, type SubscriptionSettings } from './subscription.settings';
+import { RedisSubscriptionWritePacer, SUBSCRIPTION_WRITE_PACER } from './subscription-write-budget';
 import { SubscriptionsConsumer } from './subscriptions.consumer';
 import { MAILBOX_WATCHES, RegistryWatches } from './watches';
 
@@ -44,6 +45,7 @@ export class SubscriptionsModule {
         { provide: MAILBOX_WATCHES, useClass: RegistryWatches },
         repository(GraphSubscriptionsRepository),
         SubscriptionLock,
+        { provide: SUBSCRIPTION_WRITE_PACER, useClass: RedisSubscriptionWritePacer },
         ResyncRequests,
         SubscriptionKeeper,
         EnsureSubscriptionHandler,

@@ -168,12 +168,25 @@ export class GraphSubscriptionsRepository {
     return rows.length > 0;
   }
 
-  /** Subscriptions expiring before `before`, soonest first: the renewal job's work list. */
-  async expiringBefore(before: Date, limit: number): Promise<StoredSubscription[]> {
-    const rows: SubscriptionRow[] = await this.dataSource.query(
-      `SELECT * FROM graph_subscriptions WHERE expires_at < $1 ORDER BY expires_at LIMIT $2`,
-      [before, limit],
-    );
+  /**
+   * Subscriptions expiring before `before`, soonest first: the renewal job's work list, a page at a time (`after`:
+   * the last row of the previous page, so rows renewed or left behind meanwhile are neither repeated nor skipped).
+   */
+  async expiringBefore(
+    before: Date,
+    limit: number,
+    after?: { expiresAt: Date; accountId: string },
+  ): Promise<StoredSubscription[]> {
+    const rows: SubscriptionRow[] = after
+      ? await this.dataSource.query(
+          `SELECT * FROM graph_subscriptions WHERE expires_at < $1 AND (expires_at, account_id) > ($3, $4)
+            ORDER BY expires_at, account_id LIMIT $2`,
+          [before, limit, after.expiresAt, after.accountId],
+        )
+      : await this.dataSource.query(
+          `SELECT * FROM graph_subscriptions WHERE expires_at < $1 ORDER BY expires_at, account_id LIMIT $2`,
+          [before, limit],
+        );
     return rows.map(toSubscription);
   }
 

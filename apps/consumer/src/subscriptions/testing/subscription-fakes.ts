@@ -222,11 +222,19 @@ export class FakeStore {
       this.rows.delete(accountId);
       return Promise.resolve(true);
     },
-    expiringBefore: (before: Date, limit: number) =>
+    expiringBefore: (before: Date, limit: number, after?: { expiresAt: Date; accountId: string }) =>
       Promise.resolve(
         [...this.rows.values()]
           .filter((r) => r.expiresAt < before)
-          .sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime())
+          .sort(
+            (a, b) => a.expiresAt.getTime() - b.expiresAt.getTime() || a.accountId.localeCompare(b.accountId),
+          )
+          .filter(
+            (r) =>
+              !after ||
+              r.expiresAt.getTime() > after.expiresAt.getTime() ||
+              (r.expiresAt.getTime() === after.expiresAt.getTime() && r.accountId > after.accountId),
+          )
           .slice(0, limit),
       ),
     syncedWithout: (limit: number, providers: readonly string[]) =>

@@ -1,7 +1,8 @@
-import { Inject, Logger } from '@nestjs/common';
+import { Inject, Logger, Optional } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { GraphSubscriptionsRepository } from '@email-core/database';
 import { CredentialsNotFoundError, ProviderRefusedError, ReauthRequiredError } from '@email-core/providers';
+import { SUBSCRIPTION_WRITE_PACER, type SubscriptionWritePacer } from '../../subscription-write-budget';
 import { MAILBOX_WATCHES, type MailboxWatches } from '../../watches';
 import { DeleteSubscriptionCommand, type DeleteSubscriptionOutcome } from './delete-subscription.command';
 
@@ -21,6 +22,10 @@ export class DeleteSubscriptionHandler implements ICommandHandler<
   constructor(
     private readonly subscriptions: GraphSubscriptionsRepository,
     @Inject(MAILBOX_WATCHES) private readonly graph: MailboxWatches,
+    /** a DELETE counts against Graph's subscription write limit like a create or a renewal */
+    @Optional()
+    @Inject(SUBSCRIPTION_WRITE_PACER)
+    private readonly pacer: SubscriptionWritePacer = { take: () => Promise.resolve() },
   ) {}
 
   async execute({ accountId, removalId }: DeleteSubscriptionCommand): Promise<DeleteSubscriptionOutcome> {
@@ -28,6 +33,7 @@ export class DeleteSubscriptionHandler implements ICommandHandler<
     if (!removal) return 'done-before';
     let outcome: DeleteSubscriptionOutcome = 'deleted';
     try {
+      await this.pacer.take();
       const existed = await this.graph.forRemoval(removal).close(removal.subscriptionId);
       this.logger.log(
         `unlinked account ${accountId}: subscription ${removal.subscriptionId} ${existed ? 'deleted' : 'was already gone'}`,
