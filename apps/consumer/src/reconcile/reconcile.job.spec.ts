@@ -24,7 +24,11 @@ class Claims {
   }
 }
 
-function worker(claims: Claims, settings: Partial<ReconcileSettings> = {}) {
+function worker(
+  claims: Claims,
+  settings: Partial<ReconcileSettings> = {},
+  sleep?: (ms: number) => Promise<void>,
+) {
   const sent: Array<{ topic: string; key: string; value: unknown }> = [];
   const pages: Array<[string | null, number]> = [];
   const accounts: SyncedAccountsPort = {
@@ -33,6 +37,7 @@ function worker(claims: Claims, settings: Partial<ReconcileSettings> = {}) {
       const from = after === null ? 0 : ids.indexOf(after) + 1;
       return Promise.resolve(ids.slice(from, from + limit));
     },
+    count: () => Promise.resolve(ids.length),
   };
   const publisher = {
     publishMany: (
@@ -51,6 +56,7 @@ function worker(claims: Claims, settings: Partial<ReconcileSettings> = {}) {
     pageSize: 2,
     ...settings,
   });
+  if (sleep) job.sleep = sleep;
   return { job, sent, pages };
 }
 
@@ -112,7 +118,7 @@ describe('ReconcileJob', () => {
   it('an empty deployment publishes nothing', async () => {
     const publishMany = jest.fn();
     const job = new ReconcileJob(
-      { page: () => Promise.resolve([]) },
+      { page: () => Promise.resolve([]), count: () => Promise.resolve(0) },
       new Claims().port(),
       { publishMany } as unknown as KafkaPublisher,
       { name: (t: string) => t } as unknown as KafkaTopics,
@@ -127,5 +133,22 @@ describe('ReconcileJob', () => {
     expect(checkEveryMs(60_000)).toBe(12_000);
     expect(checkEveryMs(5000)).toBe(1000);
     expect(checkEveryMs(1000)).toBe(1000);
+  });
+
+  it("spreads a round's pokes over its share of the interval, a slice at a time, in the same order", async () => {
+    const waits: Array<{ ms: number; sentBefore: number }> = [];
+    let w: ReturnType<typeof worker> | undefined = undefined;
+    const sleep = (ms: number) => {
+      waits.push({ ms, sentBefore: w?.sent.length ?? 0 });
+      return Promise.resolve();
+    };
+    // 5 accounts over half of a 4 s interval: 2.5 a second; slices of 2 (a page at most), 0.8 s apart
+    w = worker(new Claims(), { intervalMs: 4000, spreadShare: 0.5, pageSize: 2 }, sleep);
+    expect(await w.job.runIfDue()).toBe(5);
+    expect(w.sent.map((s) => s.key)).toEqual(ids);
+    expect(waits).toEqual([
+      { ms: 800, sentBefore: 2 },
+      { ms: 800, sentBefore: 4 },
+    ]);
   });
 });

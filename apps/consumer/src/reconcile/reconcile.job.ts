@@ -20,13 +20,29 @@ import { SYNCED_ACCOUNTS, type SyncedAccountsPort } from './synced-accounts';
  * 'reconcile') for each synced account, keyed by account, to the pokes topic. The pokes consumer runs it like any
  * round of the mirror core, under the mailbox lock, spread over the workers by partition: a folder-tree refresh
  * and every folder's changes from its stored cursor, so an unchanged mailbox costs one empty page per folder,
- * never a resync.
+ * never a resync. The pokes are spread over half the interval (`spreadShare`), a slice a second, rather than
+ * published at once: the rounds then take their turn beside live changes instead of queueing ahead of them.
  */
 @Injectable()
 export class ReconcileJob implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Reconcile');
   private readonly task: PeriodicTask | undefined;
   private stopped = false;
+  private readonly stopping = new AbortController();
+
+  /** waits between slices, cut short by shutdown (tests replace it) */
+  sleep: (ms: number) => Promise<void> = (ms) =>
+    new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.stopping.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
 
   constructor(
     @Inject(SYNCED_ACCOUNTS) private readonly accounts: SyncedAccountsPort,
@@ -47,6 +63,7 @@ export class ReconcileJob implements OnApplicationBootstrap, BeforeApplicationSh
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     await this.task?.stop();
   }
 
@@ -67,32 +84,51 @@ export class ReconcileJob implements OnApplicationBootstrap, BeforeApplicationSh
     if (this.settings.intervalMs <= 0) return null;
     if (!(await this.claim.claim(this.settings.claimKey, this.settings.intervalMs))) return null;
     const topic = this.topics.name(Topics.mailboxPokes);
+    const pace = await this.pace();
     let after: string | null = null;
     let asked = 0;
     while (!this.stopped) {
       const ids = await this.accounts.page(after, this.settings.pageSize);
       if (ids.length === 0) break;
-      await this.publisher.publishMany<MailboxPoke>(
-        topic,
-        ids.map((accountId) => ({
-          key: accountId,
-          value: {
-            type: 'mailbox.poke',
-            v: 1,
-            accountId,
-            source: 'reconcile',
-            changes: [],
-            everyFolder: true,
-            receivedAt: now.toISOString(),
-          },
-        })),
-        { schema: mailboxPokeSchema },
-      );
-      asked += ids.length;
+      for (let i = 0; i < ids.length && !this.stopped; i += pace.slice) {
+        if (asked > 0 && pace.gapMs > 0) await this.sleep(pace.gapMs);
+        const slice = ids.slice(i, i + pace.slice);
+        await this.publisher.publishMany<MailboxPoke>(
+          topic,
+          slice.map((accountId) => ({
+            key: accountId,
+            value: {
+              type: 'mailbox.poke',
+              v: 1,
+              accountId,
+              source: 'reconcile',
+              changes: [],
+              everyFolder: true,
+              receivedAt: now.toISOString(),
+            },
+          })),
+          { schema: mailboxPokeSchema },
+        );
+        asked += slice.length;
+      }
       after = ids[ids.length - 1];
       if (ids.length < this.settings.pageSize) break;
     }
     this.logger.log(`reconciliation: ${asked} synced account(s) asked for a delta round`);
     return asked;
+  }
+
+  /**
+   * Slices of the round: all at once without a spread; with one, the accounts there are now spread evenly over
+   * that share of the interval, about a slice a second.
+   */
+  private async pace(): Promise<{ slice: number; gapMs: number }> {
+    const share = this.settings.spreadShare ?? 0;
+    if (share <= 0) return { slice: this.settings.pageSize, gapMs: 0 };
+    const total = await this.accounts.count();
+    const perSecond = total / ((this.settings.intervalMs * share) / 1000);
+    if (!(perSecond > 0)) return { slice: this.settings.pageSize, gapMs: 0 };
+    const slice = Math.min(this.settings.pageSize, Math.max(1, Math.round(perSecond)));
+    return { slice, gapMs: (slice / perSecond) * 1000 };
   }
 }

@@ -21,6 +21,7 @@ export class ReconcileModule {
       intervalMs: config.reconcile.intervalMs,
       claimKey: `jobs:{reconcile}:${config.kafka.topicPrefix}`,
       pageSize: 500,
+      spreadShare: 0.5,
       ...overrides,
     };
     return {

@@ -6,6 +6,11 @@ export interface ReconcileSettings {
   claimKey: string;
   /** accounts read (and pokes published) per page */
   pageSize: number;
+  /**
+   * the share of the interval a round's pokes are spread over (0 or absent: all at once): ten thousand rounds asked
+   * at once queue ahead of every live change in the pokes partitions for as long as they take
+   */
+  spreadShare?: number;
 }
 
 export const RECONCILE_SETTINGS = Symbol('RECONCILE_SETTINGS');

@@ -5,6 +5,8 @@ import { DataSource } from 'typeorm';
 export interface SyncedAccountsPort {
   /** ids of synced accounts (linked, first sync complete, not waiting for re-authorization) after `afterId` */
   page(afterId: string | null, limit: number): Promise<string[]>;
+  /** how many there are now (to spread a round's pokes over its interval) */
+  count(): Promise<number>;
 }
 
 /** Keyset pages over `mail_accounts` (its primary key), so a large deployment is read in bounded steps. */
@@ -21,6 +23,13 @@ export class SyncedAccounts implements SyncedAccountsPort {
       [afterId, limit],
     );
     return rows.map((r) => r.id);
+  }
+
+  async count(): Promise<number> {
+    const rows: Array<{ n: number }> = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM mail_accounts WHERE status = 'synced' AND sync_completed_at IS NOT NULL`,
+    );
+    return rows[0]?.n ?? 0;
   }
 }
 
