@@ -359,6 +359,7 @@ async function main(): Promise<void> {
       durationSeconds: DURATION_S,
       // the headline figures stay where they were (scenario 1)
       ours: single?.ours,
+      oursAtHalfRate: single?.atHalfRate,
       bare: single?.bare,
       batch,
       ratio: single?.ratio ?? Number.NaN,
