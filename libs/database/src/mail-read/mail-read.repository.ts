@@ -58,10 +58,8 @@ export class MailReadRepository {
   constructor(private readonly db: DataSource) {}
 
   /**
-   * The account's folders in tree order with counts of the mirrored messages: `mail_folder_counts`, which
-   * triggers on `messages` keep exact in every writing transaction (not Graph's stored totals, which describe the
-   * mailbox when the folder tree was read and drift as deltas apply). Reading them is O(folders); counting the
-   * messages here was a scan per folder, 8 s for a 1,000,000-message mailbox.
+   * The account's folders in tree order with counts taken from the mirrored messages (not Graph's stored
+   * totals, which describe the mailbox when the folder tree was read and drift as deltas apply).
    */
   async listFolders(scope: MailReadScope): Promise<ReadResult<FolderView[], 'ACCOUNT_NOT_FOUND'>> {
     if (!UUID.test(scope.accountId)) return { ok: false, error: 'ACCOUNT_NOT_FOUND' };
@@ -71,7 +69,11 @@ export class MailReadRepository {
               c.total_count, c.unread_count
        FROM mail_accounts a
        LEFT JOIN mail_folders f ON f.account_id = a.id
-       LEFT JOIN mail_folder_counts c ON c.account_id = a.id AND c.folder_remote_id = f.remote_id
+       LEFT JOIN LATERAL (
+         SELECT count(*)::int AS total_count, (count(*) FILTER (WHERE NOT m.is_read))::int AS unread_count
+         FROM messages m
+         WHERE m.account_id = a.id AND m.folder_remote_id = f.remote_id
+       ) c ON f.remote_id IS NOT NULL
        WHERE a.id = $1 AND a.user_id = $2`,
       [scope.accountId, scope.userId],
     );

@@ -5,6 +5,8 @@ export interface FolderSyncState {
   graphId: string;
   parentGraphId: string | null;
   displayName: string;
+  /** 'inbox', 'sentitems', ... or null for a folder of the user's own */
+  wellKnownName: string | null;
   nextLink: string | null;
   deltaLink: string | null;
   /** a lost delta state is being rebuilt from scratch (see `startRebuild`) */
@@ -139,18 +141,22 @@ export class MailFoldersRepository {
       remote_id: string;
       parent_remote_id: string | null;
       display_name: string;
+      well_known_name: string | null;
       next_cursor: string | null;
       cursor: string | null;
       rebuilding: boolean;
     }> = await this.dataSource.query(
-      `SELECT remote_id, parent_remote_id, display_name, next_cursor, cursor, rebuilding
-       FROM mail_folders WHERE account_id = $1 ORDER BY remote_id`,
+      // the Inbox first: what a user looks at first is mirrored first
+      `SELECT remote_id, parent_remote_id, display_name, well_known_name, next_cursor, cursor, rebuilding
+       FROM mail_folders WHERE account_id = $1
+       ORDER BY well_known_name IS DISTINCT FROM 'inbox', remote_id`,
       [accountId],
     );
     return rows.map((r) => ({
       graphId: r.remote_id,
       parentGraphId: r.parent_remote_id,
       displayName: r.display_name,
+      wellKnownName: r.well_known_name,
       nextLink: r.next_cursor,
       deltaLink: r.cursor,
       rebuilding: r.rebuilding,

@@ -7,17 +7,17 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * - `messages_account_received_idx`: the account's messages newest first, across folders. A list without a folder
  *   (search, sender filter) had only the per-folder index, so it read every match and sorted them: a common word
  *   or a prolific sender meant a top-N sort over 100,000+ rows. With this order an index walk stops at the page.
- * - `messages_from_trgm_idx` (pg_trgm, a trusted extension): the sender filter is a case-insensitive substring of
- *   the sender's name or address (ILIKE '%…%'), which no btree serves: it was a parallel sequential scan of the
- *   whole table (2 s at 1M rows). The trigram index finds a rare sender's messages directly; the planner walks
- *   `messages_account_received_idx` instead for a frequent one.
+ *
+ * No trigram index for the sender filter (a substring of the sender's name or address): every index on `messages`
+ * is paid by every synced message, and a pg_trgm GIN on two columns cost the bulk sync about a quarter
+ * (docs/performance.md); a statement-level trigger keeping per-folder counts made a folder's concurrent page
+ * writers wait on one row. Both were tried and taken out.
  *
  * Built with CONCURRENTLY outside a transaction, so a live mirror keeps taking writes while they build; an index a
  * failed build left INVALID is dropped and built again.
  */
 const INDEXES: ReadonlyArray<readonly [name: string, definition: string]> = [
   ['messages_account_received_idx', 'ON messages (account_id, received_at DESC, remote_id DESC)'],
-  ['messages_from_trgm_idx', 'ON messages USING gin (from_address gin_trgm_ops, from_name gin_trgm_ops)'],
 ];
 
 export class ReadsAtSize1764500000000 implements MigrationInterface {
@@ -25,7 +25,6 @@ export class ReadsAtSize1764500000000 implements MigrationInterface {
   transaction = false as const;
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE EXTENSION IF NOT EXISTS pg_trgm`);
     for (const [name, definition] of INDEXES) {
       const invalid = (await q.query(
         `SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid

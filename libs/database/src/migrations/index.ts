@@ -8,7 +8,6 @@ import { CommandUploads1764310000000 } from './1764310000000-command-uploads';
 import { ProviderNeutralColumns1764320000000 } from './1764320000000-provider-neutral-columns';
 import { PasswordlessUsers1764400000000 } from './1764400000000-passwordless-users';
 import { ReadsAtSize1764500000000 } from './1764500000000-reads-at-size';
-import { FolderCounts1764510000000 } from './1764510000000-folder-counts';
 
 /** Every migration, in order. Listed explicitly so bundled builds need no file globbing. */
 export const migrations = [
@@ -22,5 +21,4 @@ export const migrations = [
   ProviderNeutralColumns1764320000000,
   PasswordlessUsers1764400000000,
   ReadsAtSize1764500000000,
-  FolderCounts1764510000000,
 ];

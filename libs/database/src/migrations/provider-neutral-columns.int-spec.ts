@@ -10,7 +10,6 @@ import { MailFoldersRepository } from '../mail/mail-folders.repository';
 import { MessagesRepository } from '../mail/messages.repository';
 import { migrations } from '.';
 import { ProviderNeutralColumns1764320000000 } from './1764320000000-provider-neutral-columns';
-import { FolderCounts1764510000000 } from './1764510000000-folder-counts';
 
 /**
  * The rename to provider-neutral columns (issue 17) on a database filled by the schema before it: every row of
@@ -355,9 +354,10 @@ describe('migration 1764320000000: provider-neutral columns, on a database fille
     const [a1, a2] = ids.accounts;
     const folders = new MailFoldersRepository(withRename);
     const synced = await folders.listForSync(a1);
+    // the Inbox first (a first sync mirrors what a user looks at first), then by id
     expect(synced.map((f) => [f.graphId, f.parentGraphId, f.deltaLink, f.nextLink, f.rebuilding])).toEqual(
       [...FOLDERS]
-        .sort()
+        .sort((a, b) => Number(a !== 'inbox') - Number(b !== 'inbox') || a.localeCompare(b))
         .map((f) => [
           `AAMk-${f}`,
           f === 'projects-2026' ? 'AAMk-projects' : null,
@@ -404,18 +404,10 @@ describe('migration 1764320000000: provider-neutral columns, on a database fille
     expect(listed).toEqual(
       Array.from({ length: PER_FOLDER }, (_, i) => `AAMk-msg-sentitems-${PER_FOLDER - i}`),
     );
-    // the folder list reads the counts a later migration keeps (mail_folder_counts): run here on the renamed
-    // rows, then undone, so the rest of this file still sees the schema right after the rename
-    const counts = new FolderCounts1764510000000();
-    await withRename.transaction((m) => counts.up(m.queryRunner!));
-    try {
-      const tree = await read.listFolders(scope);
-      expect(tree.ok && tree.value.map((f) => [f.id, f.totalCount]).sort()).toEqual(
-        [...FOLDERS].sort().map((f) => [`AAMk-${f}`, PER_FOLDER]),
-      );
-    } finally {
-      await withRename.transaction((m) => counts.down(m.queryRunner!));
-    }
+    const tree = await read.listFolders(scope);
+    expect(tree.ok && tree.value.map((f) => [f.id, f.totalCount]).sort()).toEqual(
+      [...FOLDERS].sort().map((f) => [`AAMk-${f}`, PER_FOLDER]),
+    );
 
     const changes = await new MailChangesRepository(withRename).since(a1, 0, 100);
     expect(changes?.items.map((c) => [c.seq, c.kind, c.messageId, c.folderId])).toEqual(
