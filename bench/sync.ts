@@ -7,7 +7,7 @@
  * scratch tables of the same shape. `ratio` is our end-to-end messages/s divided by COPY's rows/s.
  * Also reported: the consumer's peak RSS (VmHWM from /proc), against a 300 MB aim.
  */
-import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -17,17 +17,19 @@ import globalSetup from '../libs/testing/src/jest/global-setup';
 import globalTeardown from '../libs/testing/src/jest/global-teardown';
 import { linkOutlook, signUp, startProduct, waitForAccountStatus } from '../libs/testing/src/product';
 import { currentTestRun } from '../libs/testing/src/test-run';
+import { procStatus } from './proc';
 import { report } from './report';
 import { withEmulatorCa } from './with-emulator-ca';
 
 const MESSAGES = Number(process.env.BENCH_SYNC_MESSAGES ?? 100_000);
 const RSS_AIM_BYTES = 300 * 1024 * 1024;
 const RATIO_AIM = 0.3;
+/** BENCH_SYNC_BUILT=0 runs the consumer from its sources (through @swc-node/register) like the tests do */
+const BUILT = process.env.BENCH_SYNC_BUILT !== '0';
 
-function peakRss(pid: number | undefined): number {
-  if (!pid) return 0;
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
+function buildConsumer(): void {
+  process.stderr.write('[bench] nest build consumer (the bundle the Dockerfile runs)\n');
+  execFileSync('npx', ['nest', 'build', 'consumer'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 async function copyBaseline(db: Client, accountId: string): Promise<{ rows: number; seconds: number }> {
@@ -54,11 +56,18 @@ async function copyBaseline(db: Client, accountId: string): Promise<{ rows: numb
 }
 
 async function main(): Promise<void> {
+  if (BUILT) buildConsumer();
   await globalSetup();
   const product = await startProduct({
     appEnv: {
       LOG_LEVEL: 'warn',
       ...(process.env.SYNC_PAGE_SIZE ? { SYNC_PAGE_SIZE: process.env.SYNC_PAGE_SIZE } : {}),
+    },
+    consumerSpawn: {
+      // the consumer as deployed (the Dockerfile runs `nest build`'s bundle), not compiled on the fly
+      built: BUILT,
+      // e.g. BENCH_CONSUMER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the consumer
+      nodeArgs: process.env.BENCH_CONSUMER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
     },
   });
   const db = new Client({ connectionString: currentTestRun().databaseUrl });
@@ -72,6 +81,7 @@ async function main(): Promise<void> {
     });
     const seedSeconds = (performance.now() - seedStart) / 1000;
     const { token } = await signUp(product.api);
+    const restRss = procStatus(product.consumer.child.pid, 'VmRSS');
     const t0 = performance.now();
     await linkOutlook(product, token, address);
     const account = await waitForAccountStatus(product.api, token, 'synced', {
@@ -79,7 +89,7 @@ async function main(): Promise<void> {
       intervalMs: 250,
     });
     const seconds = (performance.now() - t0) / 1000;
-    const rss = peakRss(product.consumer.child.pid);
+    const rss = procStatus(product.consumer.child.pid, 'VmHWM');
     const synced = Number(
       (
         await db.query<{ n: string }>('SELECT count(*) AS n FROM messages WHERE account_id = $1', [
@@ -98,6 +108,8 @@ async function main(): Promise<void> {
       messages: synced,
       seedSeconds: Number(seedSeconds.toFixed(1)),
       endToEnd: { seconds: Number(seconds.toFixed(1)), messagesPerSecond: Math.round(ours) },
+      consumerBuilt: BUILT,
+      consumerRestRssBytes: restRss,
       consumerPeakRssBytes: rss,
       consumerPeakRssAimBytes: RSS_AIM_BYTES,
       baselineCopy: {
@@ -112,6 +124,7 @@ async function main(): Promise<void> {
       ['measure', 'value', 'aim'],
       ['messages synced', String(synced), String(MESSAGES)],
       ['end to end (link → synced)', `${seconds.toFixed(1)} s, ${Math.round(ours)} msg/s`, ''],
+      ['consumer RSS at rest (before the link)', `${(restRss / 1048576).toFixed(0)} MB`, ''],
       ['consumer peak RSS', `${(rss / 1048576).toFixed(0)} MB`, '< 300 MB'],
       ['baseline: COPY of the same rows', `${copy.seconds.toFixed(2)} s, ${Math.round(copyRate)} rows/s`, ''],
       ['ours / COPY', String(ratio), `>= ${RATIO_AIM}`],

@@ -28,6 +28,8 @@ describe('consumer configuration: sync and retry settings', () => {
     expect(c.sync).toEqual({
       pageSize: 500,
       folderParallelism: 4,
+      pageWriters: 2,
+      firstScreenSize: 100,
       progressEveryPages: 5,
       progressMinIntervalMs: 500,
       concurrentPartitions: 3,

@@ -39,6 +39,13 @@ const consumerEnv = z.object({
   GRAPH_MAX_CONCURRENCY_PER_MAILBOX: positiveInt(4),
   SYNC_PAGE_SIZE: positiveInt(500).pipe(z.number().max(1000, 'must be at most 1000')),
   SYNC_FOLDER_PARALLELISM: positiveInt(4),
+  SYNC_PAGE_WRITERS: positiveInt(2).pipe(z.number().max(8, 'must be at most 8')),
+  SYNC_FIRST_SCREEN_SIZE: z.coerce
+    .number({ invalid_type_error: 'must be a number of messages (0 turns it off)' })
+    .int()
+    .min(0)
+    .max(1000, 'must be at most 1000')
+    .default(100),
   SYNC_PROGRESS_EVERY_PAGES: positiveInt(5),
   SYNC_PROGRESS_MIN_INTERVAL_MS: positiveInt(500),
   SYNC_CONCURRENT_PARTITIONS: positiveInt(3),
@@ -96,6 +103,10 @@ export interface ConsumerConfig extends InfraConfig {
     pageSize: number;
     /** folders of one mailbox synced at once (the Graph client also caps requests per mailbox) */
     folderParallelism: number;
+    /** pages of one folder written at once during a first sync, each on its own connection, committed in order */
+    pageWriters: number;
+    /** the Inbox's newest messages a first sync writes before anything else (0: off) */
+    firstScreenSize: number;
     /** a `sync.progress` event after this many committed pages since the last one... */
     progressEveryPages: number;
     /** ...or after a page committed at least this many ms after the last one (small mailboxes report too) */
@@ -162,6 +173,8 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): Consum
     sync: {
       pageSize: e.SYNC_PAGE_SIZE,
       folderParallelism: e.SYNC_FOLDER_PARALLELISM,
+      pageWriters: e.SYNC_PAGE_WRITERS,
+      firstScreenSize: e.SYNC_FIRST_SCREEN_SIZE,
       progressEveryPages: e.SYNC_PROGRESS_EVERY_PAGES,
       progressMinIntervalMs: e.SYNC_PROGRESS_MIN_INTERVAL_MS,
       concurrentPartitions: e.SYNC_CONCURRENT_PARTITIONS,

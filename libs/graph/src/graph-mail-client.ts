@@ -162,6 +162,21 @@ export class GraphMailClient {
     return mapDeltaResponse(raw, 'folderId' in start ? start.folderId : undefined);
   }
 
+  /**
+   * The newest `top` messages of a folder (`$orderby=receivedDateTime desc`), the same properties as a delta page:
+   * what a mailbox's first screen shows, read before its folders' deltas are through.
+   */
+  async newestMessages(folderId: string, top: number): Promise<GraphMessage[]> {
+    const request = this.sdk
+      .api(`/me/mailFolders/${folderId}/messages`)
+      .select(MESSAGE_SELECT)
+      .orderby('receivedDateTime desc')
+      .top(top);
+    request.header('Prefer', 'IdType="ImmutableId"');
+    const raw = await this.send<RawCollection<RawMessage>>(request);
+    return (raw.value ?? []).map((m) => mapGraphMessage(m));
+  }
+
   /** One message by (immutable) id; a missing one raises `GraphRequestError` 404 `ErrorItemNotFound`. */
   async getMessage(id: string): Promise<GraphMessage> {
     const raw = await this.send<RawMessage>(this.sdk.api(`/me/messages/${id}`).select(MESSAGE_SELECT));

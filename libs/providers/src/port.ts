@@ -90,6 +90,11 @@ export interface MailboxReader {
    * account's credentials no longer work.
    */
   changes(from: ChangesFrom, pageSize?: number): Promise<ChangesPage>;
+  /**
+   * The newest `limit` messages of a folder, newest first (a mailbox's first screen, before its deltas are
+   * through); a provider without a cheap way to list them leaves it out.
+   */
+  newest?(folderId: string, limit: number): Promise<RemoteMessage[]>;
   /** the folder a message is in now, or null when it no longer exists */
   folderOf(messageId: string): Promise<string | null>;
 }

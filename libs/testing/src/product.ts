@@ -44,6 +44,8 @@ export async function startProduct(
   opts: {
     emulatorEnv?: Record<string, string>;
     appEnv?: Record<string, string>;
+    /** how the consumers run: node flags (a benchmark profiling with `--cpu-prof`), the production build */
+    consumerSpawn?: { nodeArgs?: string[]; built?: boolean };
     producers?: number;
     consumers?: number;
     /**
@@ -88,7 +90,7 @@ export async function startProduct(
   });
   const consumerEnv = (i: number) => ({ ...env, CONSUMER_PORT: String(consumerPorts[i]) });
   const producers = producerPorts.map((_, i) => spawnApp('producer', producerEnv(i)));
-  const consumers = consumerPorts.map((_, i) => spawnApp('consumer', consumerEnv(i)));
+  const consumers = consumerPorts.map((_, i) => spawnApp('consumer', consumerEnv(i), opts.consumerSpawn));
   const healthy = (url: string, app: () => SpawnedApp) => waitForHealthy(app, url);
   const producerHealthy = (i: number) => healthy(`${apis[i]}/health`, () => producers[i]);
   const consumerHealthy = (i: number) =>
@@ -135,7 +137,7 @@ export async function startProduct(
     databaseUrl: env.DATABASE_URL ?? currentTestRun().databaseUrl,
     async restartConsumer(index = 0) {
       await consumers[index].stop();
-      consumers[index] = spawnApp('consumer', consumerEnv(index));
+      consumers[index] = spawnApp('consumer', consumerEnv(index), opts.consumerSpawn);
       await consumerHealthy(index);
       return consumers[index];
     },
@@ -213,6 +215,8 @@ export async function linkOutlook(
   token: string,
   login: string,
   password?: string,
+  /** called as the consent screen redirects back to the product (a benchmark's start line) */
+  onConsent?: () => void,
 ): Promise<string> {
   const auth = await apiCall<{ url: string }>(product.api, 'GET', '/api/v1/accounts/outlook/authorize', {
     token,
@@ -233,6 +237,7 @@ export async function linkOutlook(
   const callback = signIn.headers.get('location');
   if (signIn.status !== 302 || !callback)
     throw new Error(`sign-in -> ${signIn.status} ${await signIn.text()}`);
+  onConsent?.();
   const back = await fetch(callback, { redirect: 'manual', headers: { cookie } });
   const dashboard = back.headers.get('location');
   if (back.status !== 302 || !dashboard) throw new Error(`callback -> ${back.status} ${await back.text()}`);

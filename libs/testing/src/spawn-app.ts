@@ -23,7 +23,19 @@ const root = path.resolve(__dirname, '../../..');
  * (MS_CA_FILE, set by scripts/run-jest.ts), never as NODE_EXTRA_CA_CERTS; the emulator (whose webhook tests post
  * to HTTPS receivers with certificates of the same CA) gets NODE_EXTRA_CA_CERTS. `env` may override either.
  */
-export function spawnApp(name: AppName, env: Record<string, string>): SpawnedApp {
+export function spawnApp(
+  name: AppName,
+  env: Record<string, string>,
+  opts: {
+    /** node's own flags before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses) */
+    nodeArgs?: string[];
+    /**
+     * run the production build (`dist/apps/<name>/main.js` of `nest build <name>`, what the Dockerfile runs) instead
+     * of compiling the sources on the fly: for benchmarks of the process as deployed (memory above all)
+     */
+    built?: boolean;
+  } = {},
+): SpawnedApp {
   // (Jest run without scripts/run-jest.ts, so without MS_CA_FILE: NODE_EXTRA_CA_CERTS as before, if any)
   const trust =
     name === 'outlook-emulator' || !process.env.MS_CA_FILE
@@ -31,7 +43,9 @@ export function spawnApp(name: AppName, env: Record<string, string>): SpawnedApp
       : { MS_CA_FILE: process.env.MS_CA_FILE };
   const child = spawn(
     process.execPath,
-    ['-r', '@swc-node/register', path.join('apps', name, 'src', 'main.ts')],
+    opts.built
+      ? [...(opts.nodeArgs ?? []), path.join('dist', 'apps', name, 'main.js')]
+      : [...(opts.nodeArgs ?? []), '-r', '@swc-node/register', path.join('apps', name, 'src', 'main.ts')],
     {
       cwd: root,
       env: {

@@ -20,9 +20,12 @@ import {
 import { AccountCacheVersion } from './account-cache-version';
 import type { ChangeFeed } from './change-feed';
 import { MIRROR_SETTINGS, type MirrorSettings } from './mirror.settings';
+import { PageWriters } from './page-writers';
 
 /** A folder whose token keeps expiring right after a reset is not reset forever: the message is retried later. */
 export const MAX_RESETS_PER_FOLDER = 2;
+/** how long a page written beside others may wait for a row lock (see PageWriters) */
+export const PAGE_LOCK_TIMEOUT = '20s';
 
 export interface FolderDeltaRun {
   account: AccountForSync;
@@ -40,6 +43,12 @@ export interface FolderDeltaRun {
    * page's transaction, so it is never missing from the mirror between its old folder's delta and its new one's.
    */
   locate?: (ids: string[]) => Promise<Map<string, string | null> | undefined>;
+  /**
+   * Called once the folder's first page arrived, before anything is written: a first sync writes the Inbox's
+   * newest messages here (after the delta's first request, so anything changed after that is in the delta's next
+   * round and a preview row is never left behind by a message deleted in between).
+   */
+  beforeFirstPage?: () => Promise<void>;
   /** called after each committed page with its message count and whether the folder reached its deltaLink */
   onPage?: (messages: number, done: boolean) => Promise<void>;
 }
@@ -137,77 +146,134 @@ export class FolderDeltaService {
           : { folderId: folder.graphId },
     );
     const result: FolderDeltaResult = { pages: 0, removedIds: [], locations: new Map(), reset: false };
+    // Without a feed (a first sync), up to `pageWriters` pages are written at once on their own connections;
+    // each commits only after the page before it committed (and its after-commit steps ran), so the stored
+    // cursor still never runs ahead of a page that is not committed. With a feed, one page at a time: its
+    // change log numbers and announcements follow the pages' order.
+    const writers = new PageWriters(feed ? 1 : this.settings.pageWriters);
     // a rebuild a crash interrupted goes on from its stored nextLink
     let rebuilding = folder.rebuilding;
     let resets = 0;
     let pages = 0;
-    for (;;) {
-      signal.throwIfAborted();
-      let page: ChangesPage;
-      try {
-        page = await pending;
-      } catch (err) {
-        if (!(err instanceof CursorLostError) || resets >= MAX_RESETS_PER_FOLDER) throw err;
-        resets += 1;
-        result.reset = true;
-        this.logger.warn(`folder ${folder.graphId} of account ${account.id}: cursor lost; syncing it again`);
-        await this.dataSource.transaction((m) => this.folders.startRebuild(m, account.id, folder.graphId));
-        rebuilding = true;
-        pending = fetchPage({ folderId: folder.graphId });
-        pages = 0;
-        continue;
-      }
-      const nextLink = page.nextCursor ?? null;
-      const deltaLink = page.cursor ?? null;
-      if (deltaLink === null && nextLink === null) {
-        throw new Error('BAD_CHANGES_PAGE: neither a next-page cursor nor a caught-up cursor');
-      }
-      if (deltaLink === null && nextLink !== null) pending = fetchPage({ cursor: nextLink });
-      const done = deltaLink !== null;
-      pages += 1;
-      result.pages += 1;
-      const recount = done || pages % this.settings.progressEveryPages === 0;
-      const relocate = feed
-        ? await this.locateRemoved(run, page, result.locations)
-        : new Map<string, string>();
-      const finishing = rebuilding && done;
-      const outcome = await this.dataSource.transaction(async (m): Promise<PageOutcome> => {
-        let applied = await this.messages.applyPage(m, account.id, folder.graphId, page, relocate);
-        if (rebuilding) {
-          await this.folders.markSeen(
-            m,
-            account.id,
-            folder.graphId,
-            page.messages.map((msg) => msg.id),
+    try {
+      for (;;) {
+        signal.throwIfAborted();
+        writers.throwIfFailed();
+        let page: ChangesPage;
+        try {
+          page = await pending;
+        } catch (err) {
+          if (!(err instanceof CursorLostError) || resets >= MAX_RESETS_PER_FOLDER) throw err;
+          await writers.drain();
+          resets += 1;
+          result.reset = true;
+          this.logger.warn(
+            `folder ${folder.graphId} of account ${account.id}: cursor lost; syncing it again`,
           );
+          await this.dataSource.transaction((m) => this.folders.startRebuild(m, account.id, folder.graphId));
+          rebuilding = true;
+          pending = fetchPage({ folderId: folder.graphId });
+          pages = 0;
+          continue;
         }
-        if (finishing) {
-          const swept = await this.folders.finishRebuild(m, account.id, folder.graphId);
-          applied = {
-            ...applied,
-            removed: applied.removed + swept.length,
-            removedIds: [...applied.removedIds, ...swept],
-          };
+        if (result.pages === 0 && run.beforeFirstPage) await run.beforeFirstPage();
+        const nextLink = page.nextCursor ?? null;
+        const deltaLink = page.cursor ?? null;
+        if (deltaLink === null && nextLink === null) {
+          throw new Error('BAD_CHANGES_PAGE: neither a next-page cursor nor a caught-up cursor');
         }
-        await this.folders.saveLinks(m, account.id, folder.graphId, { nextLink, deltaLink });
-        if (!feed) {
-          if (recount) await this.folders.recount(m, account.id, [folder.graphId]);
-          return { applied, logged: [], counts: [] };
+        if (deltaLink === null && nextLink !== null) pending = fetchPage({ cursor: nextLink });
+        const done = deltaLink !== null;
+        pages += 1;
+        result.pages += 1;
+        const recount = done || pages % this.settings.progressEveryPages === 0;
+        const relocate = feed
+          ? await this.locateRemoved(run, page, result.locations)
+          : new Map<string, string>();
+        const finishing = rebuilding && done;
+        if (finishing) rebuilding = false;
+        const writeRebuild = rebuilding || finishing;
+        await writers.write(
+          page.messages.map((msg) => msg.id),
+          async (afterPrevious) => {
+            const outcome = await this.dataSource.transaction(async (m): Promise<PageOutcome> => {
+              // Pages in flight at once never list the same message, so none waits on another's rows. Should a
+              // row ever be shared by two of them (a trigger keeping a per-folder counter, say), a later page could
+              // hold it while the page before waits for it and the later one waits for that page's commit: a cycle
+              // Postgres cannot see. The lock timeout turns it into a failed page, and the sync is retried.
+              let applied = await this.messages.applyPage(
+                m,
+                account.id,
+                folder.graphId,
+                page,
+                relocate,
+                writers.parallel ? { lockTimeout: PAGE_LOCK_TIMEOUT } : {},
+              );
+              if (writeRebuild) {
+                await this.folders.markSeen(
+                  m,
+                  account.id,
+                  folder.graphId,
+                  page.messages.map((msg) => msg.id),
+                );
+              }
+              // what reads or writes the folder's own row (or depends on the pages before) waits for their commit
+              await afterPrevious();
+              if (finishing) {
+                const swept = await this.folders.finishRebuild(m, account.id, folder.graphId);
+                applied = {
+                  ...applied,
+                  removed: applied.removed + swept.length,
+                  removedIds: [...applied.removedIds, ...swept],
+                };
+              }
+              await this.folders.saveLinks(m, account.id, folder.graphId, { nextLink, deltaLink });
+              if (!feed) {
+                if (recount) await this.folders.recount(m, account.id, [folder.graphId]);
+                return { applied, logged: [], counts: [] };
+              }
+              return { applied, ...(await this.logPage(m, account.id, folder.graphId, applied, recount)) };
+            });
+            const { applied, logged, counts } = outcome;
+            if (applied.upserted + applied.removed + applied.relocated.length > 0 || recount) {
+              await this.cacheVersion.bump(account.id);
+            }
+            if (feed) {
+              result.removedIds.push(...applied.relocated.map((r) => r.id), ...applied.removedIds);
+              feed.announce(logged, counts);
+            }
+            await run.onPage?.(page.messages.length, done);
+          },
+        );
+        if (done) {
+          await writers.drain();
+          return result;
         }
-        return { applied, ...(await this.logPage(m, account.id, folder.graphId, applied, recount)) };
-      });
-      const { applied, logged, counts } = outcome;
-      if (finishing) rebuilding = false;
-      if (applied.upserted + applied.removed + applied.relocated.length > 0 || recount) {
-        await this.cacheVersion.bump(account.id);
       }
-      if (feed) {
-        result.removedIds.push(...applied.relocated.map((r) => r.id), ...applied.removedIds);
-        feed.announce(logged, counts);
-      }
-      await run.onPage?.(page.messages.length, done);
-      if (done) return result;
+    } finally {
+      // stopped early (aborted, failed): the pages in flight end before the caller releases the mailbox lock
+      await writers.settle();
     }
+  }
+
+  /**
+   * Writes a folder's newest messages ahead of its delta (a first sync's first screen): upserted like a delta page
+   * but with no cursor stored, so the delta that follows lists them again and changes nothing; the folder's counts
+   * and the account's cache version move so the API answers them at once. Answers how many were written.
+   */
+  async writePreview(
+    account: AccountForSync,
+    folderId: string,
+    messages: ChangesPage['messages'],
+  ): Promise<number> {
+    if (messages.length === 0) return 0;
+    const applied = await this.dataSource.transaction(async (m) => {
+      const written = await this.messages.applyPage(m, account.id, folderId, { messages, removedIds: [] });
+      await this.folders.recount(m, account.id, [folderId]);
+      return written;
+    });
+    await this.cacheVersion.bump(account.id);
+    return applied.upserted;
   }
 
   /**

@@ -67,6 +67,7 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
     graphId: id,
     parentGraphId: null,
     displayName: id,
+    wellKnownName: null,
     nextLink: null,
     deltaLink: `delta-${id}`,
     rebuilding: false,
@@ -145,7 +146,14 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
     ),
     publisher as unknown as DomainEventsPublisher,
     scriptedRegistry(() => client),
-    { pageSize: 50, folderParallelism: 1, progressEveryPages: 5, progressMinIntervalMs: 500 },
+    {
+      pageSize: 50,
+      folderParallelism: 1,
+      pageWriters: 1,
+      firstScreenSize: 0,
+      progressEveryPages: 5,
+      progressMinIntervalMs: 500,
+    },
     { lockWaitMs: 1000, maxLookups: 3, changesRetentionHours: 72, pruneIntervalMs: 1000 },
   );
   const run = (...pokes: MailboxPoke[]) => handler.run(ACCOUNT, pokes);

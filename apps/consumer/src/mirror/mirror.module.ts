@@ -57,6 +57,8 @@ export class MirrorModule {
     const mirror: MirrorSettings = {
       pageSize: config.sync.pageSize,
       folderParallelism: config.sync.folderParallelism,
+      pageWriters: config.sync.pageWriters,
+      firstScreenSize: config.sync.firstScreenSize,
       progressEveryPages: config.sync.progressEveryPages,
       progressMinIntervalMs: config.sync.progressMinIntervalMs,
     };

@@ -2,6 +2,10 @@
 export interface MirrorSettings {
   pageSize: number;
   folderParallelism: number;
+  /** pages of one folder written at once in a first sync (committed in order) */
+  pageWriters: number;
+  /** a first sync writes the Inbox's newest this many messages before anything else (0: off) */
+  firstScreenSize: number;
   progressEveryPages: number;
   progressMinIntervalMs: number;
 }

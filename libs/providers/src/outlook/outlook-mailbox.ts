@@ -20,6 +20,7 @@ import type {
   RemoteAttachmentContent,
   RemoteAttachmentInfo,
   RemoteFolder,
+  RemoteMessage,
   WatchChannel,
 } from '../port';
 import { outlookCall } from './outlook-errors';
@@ -123,6 +124,10 @@ export class OutlookMailbox implements Mailbox {
     if (page.nextLink !== undefined) out.nextCursor = page.nextLink;
     if (page.deltaLink !== undefined) out.cursor = page.deltaLink;
     return out;
+  }
+
+  newest(folderId: string, limit: number): Promise<RemoteMessage[]> {
+    return outlookCall(() => this.mail.newestMessages(folderId, limit));
   }
 
   folderOf(messageId: string): Promise<string | null> {

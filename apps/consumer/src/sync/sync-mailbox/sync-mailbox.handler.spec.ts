@@ -73,6 +73,7 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
         graphId: s.graphId as string,
         parentGraphId: null,
         displayName: '',
+        wellKnownName: null,
         nextLink: null,
         deltaLink: null,
         rebuilding: false,
@@ -109,6 +110,7 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
           states.set(f.id, {
             graphId: f.id,
             parentGraphId: null,
+            wellKnownName: f.wellKnownName,
             displayName: f.displayName,
             nextLink: null,
             deltaLink: null,
@@ -207,6 +209,8 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
   const settings = {
     pageSize: 50,
     folderParallelism: 1,
+    pageWriters: 2,
+    firstScreenSize: 0,
     progressEveryPages: 2,
     progressMinIntervalMs: 60_000,
   };
@@ -310,10 +314,12 @@ describe('SyncMailboxHandler', () => {
       'commit',
       'event:sync.progress',
       'event:mail.changed',
+      // c syncs from scratch with two page writers: its second page's rows are written while the first page's
+      // transaction is still open, but its cursor only once the first page committed
       'page:c:1',
       'links:c:next-c-1',
-      'commit',
       'page:c:1',
+      'commit',
       'links:c:delta-c-1',
       'commit',
       'event:sync.progress',

@@ -67,8 +67,16 @@ export class SyncProgress {
     if (this.pagesSinceReport < this.rule.everyPages && at - this.lastReportAt < this.rule.minIntervalMs) {
       return;
     }
+    await this.reportNow();
+  }
+
+  /**
+   * Reports the counts as they are, now (in order with the others): after something a dashboard should refetch
+   * that no page counted (a first sync's first screen).
+   */
+  async reportNow(): Promise<void> {
     this.pagesSinceReport = 0;
-    this.lastReportAt = at;
+    this.lastReportAt = this.now();
     const snapshot = this.snapshot();
     const send = () => this.report(snapshot);
     // at once when none is in flight (as the page's own events go out), else after the one in flight
