@@ -5,9 +5,12 @@
  *
  * Baseline, measured in the same run: the same rows (list columns and bodies) loaded with plain `COPY` into
  * scratch tables of the same shape. `ratio` is our end-to-end messages/s divided by COPY's rows/s.
- * Also reported: the consumer's peak RSS (VmHWM from /proc), against a 300 MB aim.
+ * Also reported: the consumer's RSS at rest and its peak (VmHWM from /proc), against a 300 MB aim, and flatness:
+ * the same run at 3x the messages (BENCH_SYNC_SIZES, default 100,000 and 300,000, each on a fresh product) must
+ * peak within 10% of it. The consumer runs as deployed (nest build's bundle); BENCH_SYNC_BUILT=0 runs the sources.
  */
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -22,6 +25,11 @@ import { report } from './report';
 import { withEmulatorCa } from './with-emulator-ca';
 
 const MESSAGES = Number(process.env.BENCH_SYNC_MESSAGES ?? 100_000);
+/** every size runs on its own fresh product; the ratio is the MESSAGES run's, the others show growth and flatness */
+const SIZES = (process.env.BENCH_SYNC_SIZES ?? `${MESSAGES},${MESSAGES * 3}`)
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const RSS_AIM_BYTES = 300 * 1024 * 1024;
 const RATIO_AIM = 0.3;
 /** BENCH_SYNC_BUILT=0 runs the consumer from its sources (through @swc-node/register) like the tests do */
@@ -55,9 +63,20 @@ async function copyBaseline(db: Client, accountId: string): Promise<{ rows: numb
   return { rows, seconds };
 }
 
-async function main(): Promise<void> {
-  if (BUILT) buildConsumer();
-  await globalSetup();
+interface SizeRun {
+  messages: number;
+  seedSeconds: number;
+  endToEnd: { seconds: number; messagesPerSecond: number };
+  consumerRestRssBytes: number;
+  consumerPeakRssBytes: number;
+  baselineCopy: { rows: number; seconds: number; rowsPerSecond: number };
+  ratio: number;
+  /** Postgres: the account's rows in messages + message_bodies with their indexes, after the sync */
+  databaseBytes: number;
+}
+
+/** One size: a fresh product (so a fresh consumer, whose peak RSS is this size's alone) and its own COPY baseline. */
+async function runSize(messages: number): Promise<SizeRun> {
   const product = await startProduct({
     appEnv: {
       LOG_LEVEL: 'warn',
@@ -73,11 +92,11 @@ async function main(): Promise<void> {
   const db = new Client({ connectionString: currentTestRun().databaseUrl });
   try {
     await db.connect();
-    const address = 'bench-sync@contoso.example';
+    const address = `bench-sync-${messages}@contoso.example`;
     const seedStart = performance.now();
     await product.emulator.admin('POST', '/_emulator/mailboxes', {
       address,
-      seed: { messages: MESSAGES, folders: 3, seed: 4242 },
+      seed: { messages, folders: 3, seed: 4242 },
     });
     const seedSeconds = (performance.now() - seedStart) / 1000;
     const { token } = await signUp(product.api);
@@ -85,7 +104,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     await linkOutlook(product, token, address);
     const account = await waitForAccountStatus(product.api, token, 'synced', {
-      timeoutMs: 600000,
+      timeoutMs: 1_800_000,
       intervalMs: 250,
     });
     const seconds = (performance.now() - t0) / 1000;
@@ -97,42 +116,94 @@ async function main(): Promise<void> {
         ])
       ).rows[0]?.n,
     );
-    if (synced !== MESSAGES) throw new Error(`synced ${synced} messages, expected ${MESSAGES}`);
+    if (synced !== messages) throw new Error(`synced ${synced} messages, expected ${messages}`);
+    const size = await db.query<{ b: string }>(
+      `SELECT (pg_total_relation_size('messages') + pg_total_relation_size('message_bodies'))::text AS b`,
+    );
     const copy = await copyBaseline(db, account.id);
     const ours = synced / seconds;
     const copyRate = copy.rows / copy.seconds;
-    const ratio = Number((ours / copyRate).toFixed(3));
-    const results = {
-      name: 'sync',
-      date: new Date().toISOString(),
+    return {
       messages: synced,
       seedSeconds: Number(seedSeconds.toFixed(1)),
       endToEnd: { seconds: Number(seconds.toFixed(1)), messagesPerSecond: Math.round(ours) },
-      consumerBuilt: BUILT,
       consumerRestRssBytes: restRss,
       consumerPeakRssBytes: rss,
-      consumerPeakRssAimBytes: RSS_AIM_BYTES,
       baselineCopy: {
         rows: copy.rows,
         seconds: Number(copy.seconds.toFixed(2)),
         rowsPerSecond: Math.round(copyRate),
       },
-      ratio,
-      ratioAim: RATIO_AIM,
+      ratio: Number((ours / copyRate).toFixed(3)),
+      databaseBytes: Number(size.rows[0]?.b ?? 0),
     };
-    const rows = [
-      ['measure', 'value', 'aim'],
-      ['messages synced', String(synced), String(MESSAGES)],
-      ['end to end (link → synced)', `${seconds.toFixed(1)} s, ${Math.round(ours)} msg/s`, ''],
-      ['consumer RSS at rest (before the link)', `${(restRss / 1048576).toFixed(0)} MB`, ''],
-      ['consumer peak RSS', `${(rss / 1048576).toFixed(0)} MB`, '< 300 MB'],
-      ['baseline: COPY of the same rows', `${copy.seconds.toFixed(2)} s, ${Math.round(copyRate)} rows/s`, ''],
-      ['ours / COPY', String(ratio), `>= ${RATIO_AIM}`],
-    ];
-    report('sync', rows, results);
   } finally {
     await db.end().catch(() => undefined);
     await product.stop();
+  }
+}
+
+const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
+
+async function main(): Promise<void> {
+  if (BUILT) buildConsumer();
+  await globalSetup();
+  try {
+    const runs: SizeRun[] = [];
+    for (const n of SIZES) runs.push(await runSize(n));
+    const primary = runs.find((r) => r.messages === MESSAGES) ?? runs[0];
+    if (!primary) throw new Error('no size ran');
+    const largest = runs.reduce((a, b) => (b.messages > a.messages ? b : a));
+    const flat = Number((largest.consumerPeakRssBytes / primary.consumerPeakRssBytes).toFixed(3));
+    const results = {
+      name: 'sync',
+      date: new Date().toISOString(),
+      cores: os.cpus().length,
+      loadAverageAtEnd: os.loadavg()[0],
+      consumerBuilt: BUILT,
+      ...primary,
+      consumerPeakRssAimBytes: RSS_AIM_BYTES,
+      ratioAim: RATIO_AIM,
+      peakRssLargestOverPrimary: flat,
+      peakRssFlatAim: 1.1,
+      growth: runs,
+    };
+    const rows = [
+      [
+        'messages',
+        'link -> synced',
+        'msg/s',
+        'COPY rows/s',
+        'ours / COPY',
+        'consumer rest RSS',
+        'peak RSS',
+        'db size',
+      ],
+      ...runs.map((r) => [
+        String(r.messages),
+        `${r.endToEnd.seconds} s`,
+        String(r.endToEnd.messagesPerSecond),
+        String(r.baselineCopy.rowsPerSecond),
+        String(r.ratio),
+        mb(r.consumerRestRssBytes),
+        mb(r.consumerPeakRssBytes),
+        mb(r.databaseBytes),
+      ]),
+      [],
+      ['aims', `ours / COPY >= ${RATIO_AIM} at ${MESSAGES}`, '', '', '', '', 'peak < 300 MB', ''],
+      [
+        'flat',
+        `peak at ${largest.messages} / peak at ${primary.messages} = ${flat}`,
+        '(aim <= 1.1)',
+        '',
+        '',
+        '',
+        '',
+        '',
+      ],
+    ];
+    report('sync', rows, { ...results, ratio: primary.ratio });
+  } finally {
     await globalTeardown();
   }
 }

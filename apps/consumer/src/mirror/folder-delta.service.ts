@@ -229,7 +229,9 @@ export class FolderDeltaService {
               }
               await this.folders.saveLinks(m, account.id, folder.graphId, { nextLink, deltaLink });
               if (!feed) {
-                if (recount) await this.folders.recount(m, account.id, [folder.graphId]);
+                // A first sync's counts are announced once the folder is done (the API counts the mirror itself):
+                // a recount every few pages counted the whole folder so far, each time, in the ordered section.
+                if (done) await this.folders.recount(m, account.id, [folder.graphId]);
                 return { applied, logged: [], counts: [] };
               }
               return { applied, ...(await this.logPage(m, account.id, folder.graphId, applied, recount)) };
