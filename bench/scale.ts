@@ -308,6 +308,8 @@ async function subscriptionCounts(db: Client, ids: string[]) {
 
 interface ChangeResult {
   rate: number;
+  /** p50 / p95 of each hop (ms): admin request -> webhook accepted, -> event made, -> on the socket */
+  hopsMs: Record<'toWebhook' | 'webhookToEvent' | 'eventToSocket', { p50: number; p95: number }>;
   /** each process's share of a core from the first change to the last event */
   cpu: CpuSnapshot;
   sent: number;
@@ -344,6 +346,8 @@ async function runChanges(
   const users = [...new Set(chosen.map((a) => a.user))];
   const pending = new Map<string, number[]>();
   const latencies: number[] = [];
+  /** where the time went, per matched event: admin request -> webhook accepted -> event made -> on the socket */
+  const hops = { toWebhook: [] as number[], webhookToEvent: [] as number[], eventToSocket: [] as number[] };
   const sockets: Socket[] = [];
   await eachLimit(users, 8, async (u) => {
     const token = await authCall(product.api, u, 'signin', userEmail(u));
@@ -357,6 +361,13 @@ async function runChanges(
         if (!waiting) continue;
         for (const sentAt of waiting) latencies.push(at - sentAt);
         pending.delete(key);
+        if (event.notifiedAt) {
+          const notified = Date.parse(event.notifiedAt);
+          const made = Date.parse(event.at);
+          hops.toWebhook.push(notified - Math.min(...waiting));
+          hops.webhookToEvent.push(made - notified);
+          hops.eventToSocket.push(at - made);
+        }
       }
     });
     await new Promise<void>((resolve, reject) => {
@@ -382,6 +393,16 @@ async function runChanges(
     msg.isRead = !msg.isRead;
     const key = `${account.accountId}|${msg.id}`;
     const sentAt = Date.now();
+    // waiting from before the request: its event may come back before the admin API's answer does
+    const waiting = pending.get(key);
+    if (waiting) waiting.push(sentAt);
+    else pending.set(key, [sentAt]);
+    const unwait = () => {
+      const w = pending.get(key);
+      const i = w ? w.indexOf(sentAt) : -1;
+      if (w && i >= 0) w.splice(i, 1);
+      if (w && w.length === 0) pending.delete(key);
+    };
     const p = pool
       .request({
         method: 'PATCH',
@@ -391,16 +412,14 @@ async function runChanges(
       })
       .then(async (res) => {
         await res.body.dump();
-        if (res.statusCode >= 300) failedRequests++;
-        else {
-          answered++;
-          const w = pending.get(key);
-          if (w) w.push(sentAt);
-          else pending.set(key, [sentAt]);
-        }
+        if (res.statusCode >= 300) {
+          failedRequests++;
+          unwait();
+        } else answered++;
       })
       .catch(() => {
         failedRequests++;
+        unwait();
       })
       .finally(() => inflight.delete(p));
     inflight.add(p);
@@ -421,8 +440,14 @@ async function runChanges(
   for (const w of pending.values()) missed += w.length;
   for (const s of sockets) s.disconnect();
   await pool.close();
+  const hop = (xs: number[]) => ({ p50: percentile(xs, 50), p95: percentile(xs, 95) });
   return {
     rate,
+    hopsMs: {
+      toWebhook: hop(hops.toWebhook),
+      webhookToEvent: hop(hops.webhookToEvent),
+      eventToSocket: hop(hops.eventToSocket),
+    },
     cpu,
     sent,
     answered,
@@ -825,6 +850,13 @@ async function main(): Promise<void> {
           ...col((s) => `${s.changes[k].p50Ms} / ${s.changes[k].p95Ms} / ${s.changes[k].p99Ms} ms`),
         ],
         [`  missed (15 s)`, ...col((s) => String(s.changes[k].missed))],
+        [
+          `  p95 per hop: to webhook / to event / to socket`,
+          ...col((s) => {
+            const h = s.changes[k].hopsMs;
+            return `${h.toWebhook.p95} / ${h.webhookToEvent.p95} / ${h.eventToSocket.p95} ms`;
+          }),
+        ],
         [
           `  CPU consumer / producer / emulator`,
           ...col(
