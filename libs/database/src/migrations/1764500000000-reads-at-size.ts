@@ -12,31 +12,22 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * is paid by every synced message, and a pg_trgm GIN on two columns cost the bulk sync about a quarter
  * (docs/performance.md); a statement-level trigger keeping per-folder counts made a folder's concurrent page
  * writers wait on one row. Both were tried and taken out.
- *
- * Built with CONCURRENTLY outside a transaction, so a live mirror keeps taking writes while they build; an index a
- * failed build left INVALID is dropped and built again.
  */
-const INDEXES: ReadonlyArray<readonly [name: string, definition: string]> = [
-  ['messages_account_received_idx', 'ON messages (account_id, received_at DESC, remote_id DESC)'],
-];
-
 export class ReadsAtSize1764500000000 implements MigrationInterface {
   name = 'ReadsAtSize1764500000000';
-  transaction = false as const;
 
+  // A plain CREATE INDEX in the migration's transaction, not CONCURRENTLY: migrations run under one advisory lock
+  // that every starting process waits for in a statement, and CREATE INDEX CONCURRENTLY waits for every running
+  // statement's snapshot in the database, that wait included: four apps starting on a fresh database stalled for
+  // over a minute (CI). Writes to messages wait for the build instead; stop the old release's workers before the
+  // first new process migrates, as docs/development.md says for every upgrade.
   async up(q: QueryRunner): Promise<void> {
-    for (const [name, definition] of INDEXES) {
-      const invalid = (await q.query(
-        `SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-         WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace AND NOT i.indisvalid`,
-        [name],
-      )) as unknown[];
-      if (invalid.length > 0) await q.query(`DROP INDEX CONCURRENTLY ${name}`);
-      await q.query(`CREATE INDEX CONCURRENTLY IF NOT EXISTS ${name} ${definition}`);
-    }
+    await q.query(
+      `CREATE INDEX IF NOT EXISTS messages_account_received_idx ON messages (account_id, received_at DESC, remote_id DESC)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const [name] of [...INDEXES].reverse()) await q.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
+    await q.query(`DROP INDEX IF EXISTS messages_account_received_idx`);
   }
 }
