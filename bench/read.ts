@@ -54,6 +54,7 @@ import { currentTestRun } from '../libs/testing/src/test-run';
 import { cpuSeconds } from './proc';
 import { report } from './report';
 import { withEmulatorCa } from './with-emulator-ca';
+import { prng } from '../apps/outlook-emulator/src/store/generator';
 
 const MESSAGES = Number(process.env.BENCH_READ_MESSAGES ?? 1_000_000);
 const SECONDS = Number(process.env.BENCH_READ_SECONDS ?? 30);
@@ -89,18 +90,6 @@ const LABEL: Record<AllKinds, string> = {
 
 // ---------------------------------------------------------------------------------------------------------------
 // the mailbox
-
-/** mulberry32: a small deterministic generator, so every run fills the same mailbox */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** a lookup table turning a uniform draw into a Zipf(s) rank over n items (2^20 slots) */
 function zipfTable(n: number, s: number): Uint16Array {
@@ -142,7 +131,7 @@ function graphLikeId(prefix: string, n: number, length: number): string {
 }
 
 function designMailbox(): Mailbox {
-  const r = rng(7);
+  const r = prng(7);
   const words = new Set<string>();
   while (words.size < 5000) {
     const n = 2 + Math.floor(r() * 3);
@@ -218,7 +207,7 @@ interface GeneratedMessage {
 
 /** the mailbox's messages oldest first, deterministic: a second pass yields the same rows (for the bodies) */
 function* generateMessages(box: Mailbox, count: number): Generator<GeneratedMessage> {
-  const r = rng(4242);
+  const r = prng(4242);
   const wordTable = zipfTable(box.vocabulary.length, 1.0);
   const senderTable = zipfTable(box.senders.length, 0.9);
   const word = () => box.vocabulary[wordTable[Math.floor(r() * wordTable.length)]];
@@ -439,7 +428,7 @@ async function workload(db: Client, box: Mailbox, accountId: string): Promise<Wo
      WHERE n > total / 10 AND n < total * 9 / 10 AND n % greatest(1, total / 250) = 0`,
     [accountId, box.inbox.id],
   );
-  const r = rng(99);
+  const r = prng(99);
   const pick = <T>(list: T[]) => list[Math.floor(r() * list.length)];
   const v = box.vocabulary;
   // search terms of every frequency: mostly one word of the long tail, some common words, some two-word queries
@@ -473,7 +462,7 @@ class ReaderState {
     private readonly w: Workload,
     seed: number,
   ) {
-    this.r = rng(seed);
+    this.r = prng(seed);
   }
 
   private pick<T>(list: T[]): T {
