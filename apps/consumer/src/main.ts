@@ -1,11 +1,15 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadConsumerConfig, loadOrExit } from '@email-core/config';
+import { applyHeapConfig, loadConsumerConfig, loadHeapConfig, loadOrExit } from '@email-core/config';
 import { exitOnSignals } from '@email-core/health';
 import { AppModule } from './app.module';
 
+/** HEAP_GROWING_PERCENT's default for the consumer: its peak stays near 1.5x its live set (docs/performance.md) */
+const CONSUMER_HEAP_GROWING_PERCENT = 50;
+
 async function bootstrap(): Promise<void> {
+  applyHeapConfig(loadOrExit(() => loadHeapConfig('consumer', CONSUMER_HEAP_GROWING_PERCENT)));
   const config = loadOrExit(() => loadConsumerConfig());
   const app = await NestFactory.create(AppModule.forRoot(config), {
     logger: [config.logLevel, 'error', 'warn', 'fatal'],

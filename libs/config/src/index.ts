@@ -10,4 +10,5 @@ export { loadProducerConfig, type ProducerConfig } from './producer.config';
 export { loadConsumerConfig, type ConsumerConfig } from './consumer.config';
 export { loadEmulatorConfig, type EmulatorConfig } from './emulator.config';
 export { loadOrExit } from './load-or-exit';
+export { applyHeapConfig, loadHeapConfig, type HeapConfig } from './heap.config';
 export { loadDevSecrets } from './dev-secrets';
