@@ -1,4 +1,4 @@
-import { buildMessagePageQuery, escapeLike } from './message-page-sql';
+import { buildMessagePageQuery, escapeLike, senderFilterText } from './message-page-sql';
 
 const scope = { userId: 'user-1', accountId: 'acct-1' };
 
@@ -39,16 +39,18 @@ describe('buildMessagePageQuery', () => {
       'NOT m.is_read',
       "m.flag_status = 'flagged'",
       'm.has_attachments',
-      '(m.from_address ILIKE $4 OR m.from_name ILIKE $4)',
-      'm.received_at >= $5::timestamptz',
-      'm.received_at < $6::timestamptz',
-      "m.search @@ websearch_to_tsquery('simple', $7)",
-      '(m.received_at, m.remote_id) < ($8::timestamptz, $9)',
+      "(m.search @@ regexp_replace(plainto_tsquery('simple', $4)::text, '''( |$)', ''':*B\\1', 'g')::tsquery" +
+        ' AND (m.from_address ILIKE $5 OR m.from_name ILIKE $5))',
+      'm.received_at >= $6::timestamptz',
+      'm.received_at < $7::timestamptz',
+      "m.search @@ websearch_to_tsquery('simple', $8)",
+      '(m.received_at, m.remote_id) < ($9::timestamptz, $10)',
     ]);
     expect(params).toEqual([
       'acct-1',
       'user-1',
       'inbox-id',
+      'alice',
       '%alice%',
       '2025-01-01T00:00:00Z',
       '2025-02-01T00:00:00Z',
@@ -76,7 +78,14 @@ describe('buildMessagePageQuery', () => {
       after: { receivedAt: evil, id: evil },
     });
     expect(sql).not.toContain('DROP');
-    expect(params.filter((p) => typeof p === 'string' && p.includes('DROP'))).toHaveLength(7);
+    expect(params.filter((p) => typeof p === 'string' && p.includes('DROP'))).toHaveLength(8);
+  });
+
+  it('splits the sender filter as the search vector splits a sender: whole addresses kept, other words at @ and .', () => {
+    expect(senderFilterText('Bob@Fabrikam.example')).toBe('Bob@Fabrikam.example');
+    expect(senderFilterText('carol  contoso.example @northwind.example x@y')).toBe(
+      'carol contoso example  northwind example x y',
+    );
   });
 
   it('escapes LIKE wildcards in the sender filter', () => {

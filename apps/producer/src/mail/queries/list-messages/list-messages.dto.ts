@@ -90,7 +90,13 @@ export const LIST_MESSAGES_QUERY_DOCS: ApiQueryOptions[] = [
   flagDoc('unread', 'true: unread only; false: read only'),
   flagDoc('flagged', "true: flag status 'flagged' only; false: not flagged or completed"),
   flagDoc('hasAttachments', 'true: with attachments only; false: without'),
-  { name: 'from', required: false, type: String, description: "substring of the sender's name or address" },
+  {
+    name: 'from',
+    required: false,
+    type: String,
+    description:
+      "text in the sender's name or address, each of its words from the start of a word there ('car' finds Carol, 'contoso.example' everyone at contoso.example)",
+  },
   {
     name: 'after',
     required: false,
