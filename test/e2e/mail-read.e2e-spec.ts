@@ -12,6 +12,7 @@ import {
   waitFor,
   type SpawnedApp,
 } from '@email-core/testing';
+import { ADD_COUNTS_SQL, RECOUNT_SQL } from '../../libs/database/src/mail/mail-folders.repository';
 import { SEARCH_VECTOR_SQL } from '../../libs/database/src/mail/messages.repository';
 
 /**
@@ -289,6 +290,9 @@ async function insertMailbox(
      SELECT $1, r.remote_id, r.body_type, r.body_content FROM r JOIN m USING (remote_id)`,
     [accountId, JSON.stringify(rows)],
   );
+  // The API answers the stored folder counts, which the writers keep with the rows they write. The seed is no
+  // writer (its folders say total_count 999): it settles them as a writer's full recount does.
+  await db.query(RECOUNT_SQL(false), [accountId]);
 }
 
 describe('mail reads: folders, pages, filters, search, one message, ownership, cache, OpenAPI', () => {
@@ -421,7 +425,7 @@ describe('mail reads: folders, pages, filters, search, one message, ownership, c
     redis?.disconnect();
   });
 
-  it('lists the folders in tree order, nested ones under their parent, with counts from the mirror', async () => {
+  it('lists the folders in tree order, nested ones under their parent, with the counts the writers store', async () => {
     const res = await get<{ items: ApiFolder[] }>(`/api/v1/accounts/${accountA}/folders`);
     expect(res.status).toBe(200);
     const folders = res.body.items;
@@ -433,9 +437,18 @@ describe('mail reads: folders, pages, filters, search, one message, ownership, c
       [sent, null],
       [archive, null],
     ]);
+    // the stored counts, as the writer left them (seeded as 999, then settled by the writer's recount)...
+    const stored = await db.query<{ id: string; total: number; unread: number }>(
+      `SELECT remote_id AS id, total_count AS total, unread_count AS unread FROM mail_folders WHERE account_id = $1`,
+      [accountA],
+    );
+    expect(folders.map((f) => ({ id: f.id, total: f.totalCount, unread: f.unreadCount }))).toEqual(
+      expect.arrayContaining(stored.rows),
+    );
+    expect(stored.rows).toHaveLength(folders.length);
     for (const f of folders) {
       const mine = mailboxA.messages.filter((m) => m.folderId === f.id);
-      // the seeded total_count column says 999: counts come from the messages, exact
+      // ...which are exact: the folder's messages
       expect({ id: f.id, total: f.totalCount, unread: f.unreadCount }).toEqual({
         id: f.id,
         total: mine.length,
@@ -517,6 +530,9 @@ describe('mail reads: folders, pages, filters, search, one message, ownership, c
       [{ from: 'carol white' }, (m) => m.from.name === 'Carol White'],
       // % is literal, not a wildcard
       [{ from: '100%' }, (m) => m.from.name === '100% Deals'],
+      // words of the name or address from their start: a domain, the start of a name
+      [{ from: 'contoso.example' }, (m) => m.from.address.endsWith('@contoso.example')],
+      [{ from: 'car' }, (m) => m.from.name === 'Carol White'],
       [{ after: '2025-01-03T00:00:00Z', before: '2025-01-05T00:00:00Z' }, inRange],
       [
         { after: '2025-01-03T01:00:00+01:00' },
@@ -540,6 +556,11 @@ describe('mail reads: folders, pages, filters, search, one message, ownership, c
       expect(expected.length).toBeGreaterThan(0);
       const { items } = await walk(accountA, { ...query, limit: 40 });
       expect({ query, ids: items.map((m) => m.id) }).toEqual({ query, ids: expected });
+    }
+    // the sender filter matches words from their start, in the sender only: not inside a word ('arol'), not a
+    // recipient (me@contoso.example is only ever a recipient)
+    for (const from of ['arol', 'ontoso', 'me@contoso.example']) {
+      expect({ from, items: (await walk(accountA, { from })).items }).toEqual({ from, items: [] });
     }
   });
 
@@ -701,13 +722,16 @@ describe('mail reads: folders, pages, filters, search, one message, ownership, c
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60);
 
-    // a write the consumer has not announced yet: the cached answers stand
+    // a write the consumer has not announced yet (the row, and its folder's counts as a writer keeps them): the
+    // cached answers stand
     const foldersBefore = await get<{ items: ApiFolder[] }>(`/api/v1/accounts/${accountA}/folders`);
+    const unreadChange = target.isRead ? 1 : -1;
     await db.query(
       `UPDATE messages SET subject = 'changed behind the cache', is_read = NOT is_read
        WHERE account_id = $1 AND remote_id = $2`,
       [accountA, target.id],
     );
+    await db.query(ADD_COUNTS_SQL, [accountA, [target.folderId], [0], [unreadChange]]);
     expect((await get<ApiMessage>(path)).body.subject).toBe(target.subject);
     expect((await get<{ items: ApiFolder[] }>(`/api/v1/accounts/${accountA}/folders`)).body).toEqual(
       foldersBefore.body,
@@ -719,13 +743,14 @@ describe('mail reads: folders, pages, filters, search, one message, ownership, c
     expect(after.body).toMatchObject({ subject: 'changed behind the cache', isRead: !target.isRead });
     const foldersAfter = await get<{ items: ApiFolder[] }>(`/api/v1/accounts/${accountA}/folders`);
     const unread = (r: { items: ApiFolder[] }) => r.items.find((f) => f.id === target.folderId)!.unreadCount;
-    expect(unread(foldersAfter.body) - unread(foldersBefore.body)).toBe(target.isRead ? 1 : -1);
+    expect(unread(foldersAfter.body) - unread(foldersBefore.body)).toBe(unreadChange);
     expect((await cachedKeys()).some((k) => k.startsWith(`{acct:${accountA}}:q:${version + 1}:`))).toBe(true);
 
     await db.query(
       `UPDATE messages SET subject = $3, is_read = $4 WHERE account_id = $1 AND remote_id = $2`,
       [accountA, target.id, target.subject, target.isRead],
     );
+    await db.query(ADD_COUNTS_SQL, [accountA, [target.folderId], [0], [-unreadChange]]);
     await redis.incr(versionKey);
   });
 

@@ -5,7 +5,8 @@ import { createDataSource } from './data-source';
 import { runMigrationsLocked } from './migrate';
 import { migrations } from './migrations';
 import { MailFoldersRepository } from './mail/mail-folders.repository';
-import { MessagesRepository } from './mail/messages.repository';
+import type { MessageInput } from './mail/mail-rows';
+import { MessagesRepository, type AppliedPage } from './mail/messages.repository';
 import { OutboxRepository } from './outbox/outbox.repository';
 
 describe('Postgres (real server, migrated schema)', () => {
@@ -133,6 +134,134 @@ describe('Postgres (real server, migrated schema)', () => {
       { remote_id: 'already-moved', folder_remote_id: 'archive' },
       { remote_id: 'moved', folder_remote_id: 'archive' },
     ]);
+    await dataSource.query('DELETE FROM users WHERE id = $1', [user]);
+  });
+
+  it('keeps folder counts exact by the changes of each page, in its transaction, whatever the change', async () => {
+    const { user, account } = await newAccount();
+    for (const f of ['archive', 'inbox', 'sent']) {
+      await dataSource.query(
+        `INSERT INTO mail_folders (account_id, remote_id, display_name) VALUES ($1, $2, $2)`,
+        [account, f],
+      );
+    }
+    const msg = (id: string, changeKey: string, isRead: boolean): MessageInput => ({
+      id,
+      changeKey,
+      subject: id,
+      from: { name: 'Ann', address: 'ann@contoso.example' },
+      toRecipients: [],
+      ccRecipients: [],
+      bodyPreview: '',
+      body: { contentType: 'text', content: id },
+      receivedAt: '2026-01-01T00:00:00Z',
+      sentAt: null,
+      isRead,
+      flagStatus: 'notFlagged',
+      importance: 'normal',
+      hasAttachments: false,
+      conversationId: null,
+      internetMessageId: null,
+    });
+    // a writer's page: the rows and the stored counts in one transaction
+    const page = (
+      folder: string,
+      list: MessageInput[],
+      removedIds: string[] = [],
+      relocate = new Map<string, string>(),
+    ): Promise<AppliedPage> =>
+      dataSource.transaction(async (m) => {
+        const applied = await messages.applyPage(
+          m,
+          account,
+          folder,
+          { messages: list, removedIds },
+          relocate,
+        );
+        await folders.settleCounts(m, account, {
+          changes: applied.counts,
+          ...(applied.countsUnknown ? { recount: 'all' as const } : {}),
+        });
+        return applied;
+      });
+    const stored = async () =>
+      Object.fromEntries(
+        (
+          await dataSource.query<Array<{ remote_id: string; total_count: number; unread_count: number }>>(
+            `SELECT remote_id, total_count, unread_count FROM mail_folders WHERE account_id = $1`,
+            [account],
+          )
+        ).map((r) => [r.remote_id, [r.total_count, r.unread_count]]),
+      );
+    const counted = async () =>
+      Object.fromEntries(
+        (
+          await dataSource.query<Array<{ remote_id: string; total: number; unread: number }>>(
+            `SELECT f.remote_id, count(m.remote_id)::int AS total,
+                    (count(m.remote_id) FILTER (WHERE NOT m.is_read))::int AS unread
+             FROM mail_folders f
+             LEFT JOIN messages m ON m.account_id = f.account_id AND m.folder_remote_id = f.remote_id
+             WHERE f.account_id = $1 GROUP BY f.remote_id`,
+            [account],
+          )
+        ).map((r) => [r.remote_id, [r.total, r.unread]]),
+      );
+
+    // new messages, 2 of 3 unread
+    await page('inbox', [msg('a', '1', false), msg('b', '1', false), msg('c', '1', true)]);
+    expect(await stored()).toEqual({ inbox: [3, 2], archive: [0, 0], sent: [0, 0] });
+    // read on another device (a new change key), and the same page again: nothing more
+    await page('inbox', [msg('a', '2', true)]);
+    const again = await page('inbox', [msg('a', '2', true)]);
+    expect(again.counts).toEqual([]);
+    expect(await stored()).toEqual({ inbox: [3, 1], archive: [0, 0], sent: [0, 0] });
+    // moved, seen from its new folder first (and marked unread on the way), then its old folder's removal
+    await page('archive', [msg('c', '2', false)]);
+    expect(await stored()).toEqual({ inbox: [2, 1], archive: [1, 1], sent: [0, 0] });
+    await page('inbox', [], ['c']);
+    expect(await stored()).toEqual({ inbox: [2, 1], archive: [1, 1], sent: [0, 0] });
+    // a removal whose new folder is known moves it there; a plain removal
+    await page('inbox', [], ['b'], new Map([['b', 'sent']]));
+    await page('inbox', [], ['a']);
+    expect(await stored()).toEqual({ inbox: [0, 0], archive: [1, 1], sent: [1, 1] });
+    expect(await stored()).toEqual(await counted());
+
+    // Two writers at once (a move seen by both folders' deltas): the one that removes it commits first...
+    await page('inbox', [msg('d', '1', false)]);
+    const removing = dataSource.createQueryRunner();
+    await removing.connect();
+    await removing.startTransaction();
+    const removed = await messages.applyPage(removing.manager, account, 'inbox', {
+      messages: [],
+      removedIds: ['d'],
+    });
+    // ...while the destination's page waits on that row, having read it in its folder before
+    const moving = page('sent', [msg('d', '2', false)]);
+    await new Promise((r) => setTimeout(r, 300));
+    await folders.settleCounts(removing.manager, account, { changes: removed.counts });
+    await removing.commitTransaction();
+    await removing.release();
+    await moving;
+    expect(await stored()).toEqual(await counted());
+    expect(await stored()).toEqual({ inbox: [0, 0], archive: [1, 1], sent: [2, 2] });
+
+    // ...and a message inserted by another writer after the page's snapshot: its folder before is unknown, the
+    // page's transaction counts the account's folders again
+    const inserting = dataSource.createQueryRunner();
+    await inserting.connect();
+    await inserting.startTransaction();
+    const inserted = await messages.applyPage(inserting.manager, account, 'archive', {
+      messages: [msg('e', '1', false)],
+      removedIds: [],
+    });
+    const racing = page('inbox', [msg('e', '2', true)]);
+    await new Promise((r) => setTimeout(r, 300));
+    await folders.settleCounts(inserting.manager, account, { changes: inserted.counts });
+    await inserting.commitTransaction();
+    await inserting.release();
+    expect((await racing).countsUnknown).toBe(true);
+    expect(await stored()).toEqual(await counted());
+    expect(await stored()).toEqual({ inbox: [1, 0], archive: [1, 1], sent: [2, 2] });
     await dataSource.query('DELETE FROM users WHERE id = $1', [user]);
   });
 

@@ -34,7 +34,7 @@ export interface FolderDeltaRun {
   signal: AbortSignal;
   /**
    * Incremental rounds only (notifications, resyncs of a synced mailbox): each page transaction also logs what
-   * it changed (`mail_changes`) and recounts the folders it touched, and the feed announces it after commit.
+   * it changed (`mail_changes`) with the counts of the folders it touched, and the feed announces it after commit.
    */
   feed?: ChangeFeed;
   /**
@@ -186,7 +186,8 @@ export class FolderDeltaService {
         const done = deltaLink !== null;
         pages += 1;
         result.pages += 1;
-        const recount = done || pages % this.settings.progressEveryPages === 0;
+        // the end of a round, and every few pages: the cache moves even when the page changed nothing
+        const milestone = done || pages % this.settings.progressEveryPages === 0;
         const relocate = feed
           ? await this.locateRemoved(run, page, result.locations)
           : new Map<string, string>();
@@ -197,10 +198,11 @@ export class FolderDeltaService {
           page.messages.map((msg) => msg.id),
           async (afterPrevious) => {
             const outcome = await this.dataSource.transaction(async (m): Promise<PageOutcome> => {
-              // Pages in flight at once never list the same message, so none waits on another's rows. Should a
-              // row ever be shared by two of them (a trigger keeping a per-folder counter, say), a later page could
-              // hold it while the page before waits for it and the later one waits for that page's commit: a cycle
-              // Postgres cannot see. The lock timeout turns it into a failed page, and the sync is retried.
+              // Pages in flight at once never list the same message, so none waits on another's rows. A row they
+              // all write (the folder's counts) is written only after `afterPrevious`: a later page holding it
+              // while the page before waits for it, and the later one waits for that page's commit, would be a
+              // cycle Postgres cannot see. Should one ever arise, the lock timeout turns it into a failed page, and
+              // the sync is retried.
               let applied = await this.messages.applyPage(
                 m,
                 account.id,
@@ -217,8 +219,9 @@ export class FolderDeltaService {
                   page.messages.map((msg) => msg.id),
                 );
               }
-              // what reads or writes the folder's own row (or depends on the pages before) waits for their commit
+              // what reads or writes folder rows (or depends on the pages before) waits for their commit
               await afterPrevious();
+              let recount: string[] = [];
               if (finishing) {
                 const swept = await this.folders.finishRebuild(m, account.id, folder.graphId);
                 applied = {
@@ -226,18 +229,21 @@ export class FolderDeltaService {
                   removed: applied.removed + swept.length,
                   removedIds: [...applied.removedIds, ...swept],
                 };
+                // a rebuilt folder is counted again from its rows: whatever its counts were, they are exact now
+                recount = [folder.graphId];
               }
+              // the stored counts move with the rows, in the same transaction: the page's own changes (O(page)),
+              // before any other folder row is written (settleCounts locks them in one order)
+              await this.folders.settleCounts(m, account.id, {
+                changes: applied.counts,
+                recount: applied.countsUnknown ? 'all' : recount,
+              });
               await this.folders.saveLinks(m, account.id, folder.graphId, { nextLink, deltaLink });
-              if (!feed) {
-                // A first sync's counts are announced once the folder is done (the API counts the mirror itself):
-                // a recount every few pages counted the whole folder so far, each time, in the ordered section.
-                if (done) await this.folders.recount(m, account.id, [folder.graphId]);
-                return { applied, logged: [], counts: [] };
-              }
-              return { applied, ...(await this.logPage(m, account.id, folder.graphId, applied, recount)) };
+              if (!feed) return { applied, logged: [], counts: [] };
+              return { applied, ...(await this.logPage(m, account.id, folder.graphId, applied)) };
             });
             const { applied, logged, counts } = outcome;
-            if (applied.upserted + applied.removed + applied.relocated.length > 0 || recount) {
+            if (applied.upserted + applied.removed + applied.relocated.length > 0 || milestone) {
               await this.cacheVersion.bump(account.id);
             }
             if (feed) {
@@ -271,7 +277,10 @@ export class FolderDeltaService {
     if (messages.length === 0) return 0;
     const applied = await this.dataSource.transaction(async (m) => {
       const written = await this.messages.applyPage(m, account.id, folderId, { messages, removedIds: [] });
-      await this.folders.recount(m, account.id, [folderId]);
+      await this.folders.settleCounts(m, account.id, {
+        changes: written.counts,
+        ...(written.countsUnknown ? { recount: 'all' as const } : {}),
+      });
       return written;
     });
     await this.cacheVersion.bump(account.id);
@@ -305,31 +314,26 @@ export class FolderDeltaService {
   }
 
   /**
-   * In the page's transaction: numbers and logs what the page actually changed (rows written because their
-   * change key or folder differed, rows removed), and recounts the folders it touched: its own, and any folder a
-   * moved message left.
+   * In the page's transaction, after its counts were settled: numbers and logs what the page actually changed
+   * (rows written because their change key or folder differed, rows removed), with the counts of the folders it
+   * touched: its own, and any folder a moved message left or went to.
    */
   private async logPage(
     m: EntityManager,
     accountId: string,
     folderId: string,
     applied: AppliedPage,
-    recount: boolean,
   ): Promise<{ logged: MailChange[]; counts: FolderCounts[] }> {
     const changes: NewMailChange[] = [
       ...applied.removedIds.map((id) => ({ kind: 'removed' as const, messageId: id, folderId })),
       ...applied.relocated.map((r) => ({ kind: 'upserted' as const, messageId: r.id, folderId: r.folderId })),
       ...applied.upsertedIds.map((id) => ({ kind: 'upserted' as const, messageId: id, folderId })),
     ];
-    if (changes.length === 0) {
-      if (recount) await this.folders.recount(m, accountId, [folderId]);
-      return { logged: [], counts: [] };
-    }
+    if (changes.length === 0) return { logged: [], counts: [] };
     const touched = [
       ...new Set([folderId, ...applied.movedFrom, ...applied.relocated.map((r) => r.folderId)]),
     ];
     const logged = await this.changes.record(m, accountId, changes);
-    await this.folders.recount(m, accountId, touched);
     const counts = await this.folders.countsOf(m, accountId, touched);
     return { logged, counts };
   }

@@ -58,22 +58,17 @@ export class MailReadRepository {
   constructor(private readonly db: DataSource) {}
 
   /**
-   * The account's folders in tree order with counts taken from the mirrored messages (not Graph's stored
-   * totals, which describe the mailbox when the folder tree was read and drift as deltas apply).
+   * The account's folders in tree order with their stored counts: `mail_folders.total_count`/`unread_count`, which
+   * every writer of the mirror keeps exact in the transaction that changes the messages (not the provider's own
+   * totals, which describe the mailbox when the tree was read). O(folders), whatever the mailbox's size.
    */
   async listFolders(scope: MailReadScope): Promise<ReadResult<FolderView[], 'ACCOUNT_NOT_FOUND'>> {
     if (!UUID.test(scope.accountId)) return { ok: false, error: 'ACCOUNT_NOT_FOUND' };
-    // LEFT JOINs from the owned account: no row at all means "not yours"; one row of NULLs means "no folders yet"
+    // a LEFT JOIN from the owned account: no row at all means "not yours"; one row of NULLs means "no folders yet"
     const rows = await this.db.query<FolderRow[]>(
-      `SELECT f.remote_id, f.parent_remote_id, f.display_name, f.well_known_name,
-              c.total_count, c.unread_count
+      `SELECT f.remote_id, f.parent_remote_id, f.display_name, f.well_known_name, f.total_count, f.unread_count
        FROM mail_accounts a
        LEFT JOIN mail_folders f ON f.account_id = a.id
-       LEFT JOIN LATERAL (
-         SELECT count(*)::int AS total_count, (count(*) FILTER (WHERE NOT m.is_read))::int AS unread_count
-         FROM messages m
-         WHERE m.account_id = a.id AND m.folder_remote_id = f.remote_id
-       ) c ON f.remote_id IS NOT NULL
        WHERE a.id = $1 AND a.user_id = $2`,
       [scope.accountId, scope.userId],
     );

@@ -1,6 +1,8 @@
 export {
   MailFoldersRepository,
   type DroppedMessage,
+  type CountSettlement,
+  type FolderCountDelta,
   type FolderCountsRow,
   type FolderLinks,
   type FolderSyncState,

@@ -27,6 +27,21 @@ export interface FolderCountsRow {
   unreadCount: number;
 }
 
+/** A change of a folder's stored counts: messages gained (negative: lost), and unread ones among them. */
+export interface FolderCountDelta {
+  folderId: string;
+  total: number;
+  unread: number;
+}
+
+/** What a writer's transaction does to the stored folder counts (see `settleCounts`). */
+export interface CountSettlement {
+  /** exact changes, from the rows the transaction wrote (`AppliedPage.counts`) */
+  changes?: FolderCountDelta[];
+  /** folders counted again from their rows instead (a rebuilt folder), or all of the account's */
+  recount?: string[] | 'all';
+}
+
 /** A message the mirror dropped with its folder (the folder is gone from the mailbox). */
 export interface DroppedMessage {
   id: string;
@@ -64,7 +79,29 @@ RETURNING 1
 )
 SELECT count(*)::int AS n FROM up`;
 
-/** Total and unread counts recomputed from the mirror's rows, written only where they differ. */
+/**
+ * The folder rows a transaction's counts will change, locked in one order (by id) by every writer, so two writers
+ * never hold one each while waiting for the other's.
+ */
+export const LOCK_FOLDERS_SQL = (onlySome: boolean) => `
+SELECT remote_id FROM mail_folders
+WHERE account_id = $1${onlySome ? ' AND remote_id = ANY($2::text[])' : ''}
+ORDER BY remote_id
+FOR UPDATE`;
+
+/** Count changes added to the stored counts. */
+export const ADD_COUNTS_SQL = `
+UPDATE mail_folders f
+SET total_count = f.total_count + d.total, unread_count = f.unread_count + d.unread, updated_at = now()
+FROM unnest($2::text[], $3::int[], $4::int[]) AS d(remote_id, total, unread)
+WHERE f.account_id = $1 AND f.remote_id = d.remote_id`;
+
+/**
+ * Total and unread counts recomputed from the mirror's rows, written only where they differ. Exact with writers
+ * running beside it when the folder rows were locked first (`LOCK_FOLDERS_SQL`, then this in a later statement):
+ * a writer that added its changes has committed and its rows are counted here; one that has not yet waits for this
+ * transaction and adds its changes to the recounted value.
+ */
 export const RECOUNT_SQL = (onlySome: boolean) => `
 UPDATE mail_folders f
 SET total_count = c.total, unread_count = c.unread, updated_at = now()
@@ -261,12 +298,44 @@ export class MailFoldersRepository {
     }));
   }
 
-  /** Recomputes total and unread counts of some folders (or all of the account's) from the mirror. */
+  /**
+   * Brings the stored counts (`total_count`, `unread_count`, what the API answers) up to date with the messages a
+   * writer's transaction changed, inside that transaction: its exact changes added (O(folders touched)), or some
+   * folders (or all) counted again from their rows (O(folder), for a rebuilt folder or a change the writer could
+   * not know). The rows are locked in id order first when there are several, so writers of different folders
+   * touching the same ones (a move) cannot deadlock. Page writers call it in their ordered section (after the
+   * page before committed): a later page holding a folder row while an earlier one waits for it, and the later
+   * one waits for that commit, is a cycle Postgres cannot see.
+   */
+  async settleCounts(manager: EntityManager, accountId: string, settle: CountSettlement): Promise<void> {
+    const all = settle.recount === 'all';
+    const recounted = new Set(settle.recount === 'all' ? [] : (settle.recount ?? []));
+    const changes = all ? [] : (settle.changes ?? []).filter((c) => !recounted.has(c.folderId));
+    const folders = new Set([...changes.map((c) => c.folderId), ...recounted]);
+    if (!all && folders.size === 0) return;
+    if (all || folders.size > 1 || recounted.size > 0) {
+      await manager.query(LOCK_FOLDERS_SQL(!all), all ? [accountId] : [accountId, [...folders]]);
+    }
+    if (changes.length > 0) {
+      await manager.query(ADD_COUNTS_SQL, [
+        accountId,
+        changes.map((c) => c.folderId),
+        changes.map((c) => c.total),
+        changes.map((c) => c.unread),
+      ]);
+    }
+    if (all || recounted.size > 0) {
+      await manager.query(RECOUNT_SQL(!all), all ? [accountId] : [accountId, [...recounted]]);
+    }
+  }
+
+  /**
+   * Counts some folders (or all of the account's) again from the mirror's rows: where drift would heal (a whole
+   * mailbox sync ends with it). In `manager`'s transaction, or its own.
+   */
   async recount(manager: EntityManager | undefined, accountId: string, folderIds?: string[]): Promise<void> {
-    const q = manager ?? this.dataSource.manager;
-    await q.query(
-      RECOUNT_SQL(folderIds !== undefined),
-      folderIds === undefined ? [accountId] : [accountId, folderIds],
-    );
+    const settle: CountSettlement = { recount: folderIds ?? 'all' };
+    if (manager) await this.settleCounts(manager, accountId, settle);
+    else await this.dataSource.transaction((m) => this.settleCounts(m, accountId, settle));
   }
 }

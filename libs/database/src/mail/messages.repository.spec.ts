@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { toMessageColumns, type MessageInput } from './mail-rows';
-import { MessagesRepository, REMOVE_SQL, UPSERT_PAGE_SQL } from './messages.repository';
+import { LOCK_CHANGING_SQL, MessagesRepository, REMOVE_SQL, UPSERT_PAGE_SQL } from './messages.repository';
 
 const message = (id: string, overrides: Partial<MessageInput> = {}): MessageInput => ({
   id,
@@ -30,8 +30,22 @@ function recordingManager() {
       calls.push({ sql, params });
       return Promise.resolve(
         sql === REMOVE_SQL
-          ? [{ removed: 1, removed_ids: ['gone'] }]
-          : [{ upserted: 2, bodies: 2, upserted_ids: ['m1', 'm2'], moved_from: ['folder-b'] }],
+          ? [{ removed: 1, removed_ids: ['gone'], removed_unread: 1 }]
+          : sql === LOCK_CHANGING_SQL
+            ? [{ remote_id: 'm2' }]
+            : [
+                {
+                  upserted: 2,
+                  bodies: 2,
+                  upserted_ids: ['m1', 'm2'],
+                  moved_from: ['folder-b'],
+                  counts: [
+                    { folderId: 'folder-a', total: 2, unread: 2 },
+                    { folderId: 'folder-b', total: -1, unread: 0 },
+                  ],
+                  counts_unknown: false,
+                },
+              ],
       );
     },
   } as unknown as EntityManager;
@@ -55,13 +69,21 @@ describe('MessagesRepository.applyPage', () => {
       removedIds: ['gone'],
       movedFrom: ['folder-b'],
       relocated: [],
+      // the removal's and the upsert's count changes, summed per folder
+      counts: [
+        { folderId: 'folder-a', total: 1, unread: 1 },
+        { folderId: 'folder-b', total: -1, unread: 0 },
+      ],
+      countsUnknown: false,
     });
-    expect(calls.map((c) => c.sql)).toEqual([REMOVE_SQL, UPSERT_PAGE_SQL]);
+    expect(calls.map((c) => c.sql)).toEqual([REMOVE_SQL, LOCK_CHANGING_SQL, UPSERT_PAGE_SQL]);
     expect(calls[0].params).toEqual(['acct', ['gone'], 'folder-a']);
-    expect(calls[1].params.slice(0, 3)).toEqual(['acct', 'folder-a', ['m1', 'm2']]);
+    // the rows the upsert will change are locked first, with what they are compared on
+    expect(calls[1].params).toEqual(['acct', ['m1', 'm2'], ['ck-m1', 'ck-m2'], 'folder-a']);
+    expect(calls[2].params.slice(0, 3)).toEqual(['acct', 'folder-a', ['m1', 'm2']]);
     // $1, $2 and one array per column of $3..$20
-    expect(calls[1].params).toHaveLength(20);
-    for (const p of calls[1].params.slice(2)) expect(p).toHaveLength(2);
+    expect(calls[2].params).toHaveLength(20);
+    for (const p of calls[2].params.slice(2)) expect(p).toHaveLength(2);
   });
 
   it('keeps the last copy of a message listed twice, and never removes one the page also carries', async () => {
@@ -70,9 +92,9 @@ describe('MessagesRepository.applyPage', () => {
       messages: [message('m1', { subject: 'old' }), message('m2'), message('m1', { subject: 'new' })],
       removedIds: ['m2'],
     });
-    expect(calls.map((c) => c.sql)).toEqual([UPSERT_PAGE_SQL]);
-    expect(calls[0].params[2]).toEqual(['m2', 'm1']);
-    expect(calls[0].params[4]).toEqual(['subject m2', 'new']);
+    expect(calls.map((c) => c.sql)).toEqual([LOCK_CHANGING_SQL, UPSERT_PAGE_SQL]);
+    expect(calls[1].params[2]).toEqual(['m2', 'm1']);
+    expect(calls[1].params[4]).toEqual(['subject m2', 'new']);
   });
 
   it('sends nothing for an empty page', async () => {
@@ -84,6 +106,8 @@ describe('MessagesRepository.applyPage', () => {
       removedIds: [],
       movedFrom: [],
       relocated: [],
+      counts: [],
+      countsUnknown: false,
     });
     expect(calls).toEqual([]);
   });

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import type { FolderCountDelta } from './mail-folders.repository';
 import {
   dedupeById,
   messageColumnParams,
@@ -30,8 +31,11 @@ export const SEARCH_VECTOR_SQL = (row: string) => `
 /**
  * One statement per page: decode the column arrays, keep the rows that are new or changed (change key or folder),
  * upsert them with their search vector, and upsert the bodies of exactly the rows written. Re-applying a page is
- * a no-op: nothing is rewritten, `updated_at` does not move. It answers the ids it wrote and the folders that lost
- * a message to this one (a move seen from its destination first), whose counts changed too.
+ * a no-op: nothing is rewritten, `updated_at` does not move. It answers the ids it wrote, the folders that lost
+ * a message to this one (a move seen from its destination first), and what the rows written change in the folder
+ * counts: each row's folder and read flag before (as locked by LOCK_CHANGING_SQL just before) and after.
+ * `counts_unknown`: a row written here was inserted by another transaction after this statement's snapshot (its
+ * folder before is unknown to it), so the counts need a recount instead.
  */
 export const UPSERT_PAGE_SQL = `
 WITH input AS (
@@ -43,7 +47,7 @@ WITH input AS (
          received_at, sent_at, is_read, flag_status, importance, has_attachments, conversation_id,
          internet_message_id, body_type, body_content)
 ), changed AS (
-  SELECT i.*, m.folder_remote_id AS previous_folder_remote_id FROM input i
+  SELECT i.*, m.folder_remote_id AS previous_folder_remote_id, m.is_read AS previous_is_read FROM input i
   LEFT JOIN messages m ON m.account_id = $1 AND m.remote_id = i.remote_id
   WHERE m.remote_id IS NULL OR m.change_key IS DISTINCT FROM i.change_key OR m.folder_remote_id IS DISTINCT FROM $2
 ), upserted AS (
@@ -76,7 +80,7 @@ WITH input AS (
     updated_at = now()
   WHERE messages.change_key IS DISTINCT FROM EXCLUDED.change_key
      OR messages.folder_remote_id IS DISTINCT FROM EXCLUDED.folder_remote_id
-  RETURNING remote_id
+  RETURNING remote_id, is_read, xmax::text <> '0' AS replaced
 ), bodies AS (
   INSERT INTO message_bodies (account_id, remote_id, content_type, content)
   SELECT $1, c.remote_id, c.body_type, c.body_content
@@ -90,7 +94,31 @@ SELECT (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM b
   (SELECT coalesce(array_agg(remote_id), '{}') FROM upserted) AS upserted_ids,
   (SELECT coalesce(array_agg(DISTINCT c.previous_folder_remote_id), '{}')
      FROM changed c JOIN upserted u ON u.remote_id = c.remote_id
-     WHERE c.previous_folder_remote_id IS DISTINCT FROM $2 AND c.previous_folder_remote_id IS NOT NULL) AS moved_from`;
+     WHERE c.previous_folder_remote_id IS DISTINCT FROM $2 AND c.previous_folder_remote_id IS NOT NULL) AS moved_from,
+  (SELECT coalesce(json_agg(d), '[]') FROM (
+     SELECT folder_id AS "folderId", sum(total)::int AS total, sum(unread)::int AS unread FROM (
+       SELECT $2::text AS folder_id, 1 AS total, (NOT u.is_read)::int AS unread FROM upserted u
+       UNION ALL
+       SELECT c.previous_folder_remote_id, -1, -((NOT c.previous_is_read)::int)
+       FROM changed c JOIN upserted u ON u.remote_id = c.remote_id
+       WHERE c.previous_folder_remote_id IS NOT NULL
+     ) x GROUP BY folder_id HAVING sum(total) <> 0 OR sum(unread) <> 0) d) AS counts,
+  EXISTS (SELECT 1 FROM changed c JOIN upserted u ON u.remote_id = c.remote_id
+          WHERE u.replaced AND c.previous_folder_remote_id IS NULL) AS counts_unknown`;
+
+/**
+ * Before the upsert, in its own statement: the page's rows that it will change (change key or folder differ), locked
+ * in id order as they are now. The upsert's snapshot, taken after, then sees exactly what it replaces, even when a
+ * writer of another folder moved or removed one of them a moment before (a move seen from both of its folders).
+ */
+export const LOCK_CHANGING_SQL = `
+SELECT m.remote_id
+FROM messages m
+JOIN unnest($2::text[], $3::text[]) AS i(remote_id, change_key) ON m.remote_id = i.remote_id
+WHERE m.account_id = $1
+  AND (m.change_key IS DISTINCT FROM i.change_key OR m.folder_remote_id IS DISTINCT FROM $4)
+ORDER BY m.remote_id
+FOR UPDATE OF m`;
 
 /**
  * Only the folder that reported the removal loses the message: a message moved elsewhere shows as `@removed`
@@ -99,9 +127,10 @@ SELECT (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM b
 export const REMOVE_SQL = `
 WITH removed AS (
   DELETE FROM messages WHERE account_id = $1 AND remote_id = ANY($2::text[]) AND folder_remote_id = $3
-  RETURNING remote_id
+  RETURNING remote_id, is_read
 )
-SELECT count(*)::int AS removed, coalesce(array_agg(remote_id), '{}') AS removed_ids FROM removed`;
+SELECT count(*)::int AS removed, coalesce(array_agg(remote_id), '{}') AS removed_ids,
+  (count(*) FILTER (WHERE NOT is_read))::int AS removed_unread FROM removed`;
 
 /**
  * A removal that is half of a move, its new folder known: the message moves there now (its data is refreshed
@@ -114,9 +143,9 @@ WITH moved AS (
   FROM unnest($3::text[], $4::text[]) AS t(remote_id, folder_remote_id)
   JOIN mail_folders f ON f.account_id = $1 AND f.remote_id = t.folder_remote_id
   WHERE m.account_id = $1 AND m.remote_id = t.remote_id AND m.folder_remote_id = $2 AND t.folder_remote_id <> $2
-  RETURNING m.remote_id, t.folder_remote_id
+  RETURNING m.remote_id, t.folder_remote_id, m.is_read
 )
-SELECT remote_id, folder_remote_id FROM moved`;
+SELECT remote_id, folder_remote_id, is_read FROM moved`;
 
 export interface AppliedPage {
   /** messages inserted or changed (a re-applied page writes none) */
@@ -130,6 +159,13 @@ export interface AppliedPage {
   movedFrom: string[];
   /** removed messages moved straight to their known new folder instead (see RELOCATE_SQL) */
   relocated: Array<{ id: string; folderId: string }>;
+  /**
+   * What the page changed in folder counts, exact (from the rows' own folder and read flag before and after),
+   * for `MailFoldersRepository.settleCounts` in the same transaction. Folders whose counts did not move are absent.
+   */
+  counts: FolderCountDelta[];
+  /** a count change the page could not know (see UPSERT_PAGE_SQL's `counts_unknown`): recount the account's folders */
+  countsUnknown: boolean;
 }
 
 /** Intent-level writes of the message mirror. */
@@ -167,37 +203,49 @@ export class MessagesRepository {
       removedIds: [],
       movedFrom: [],
       relocated: [],
+      counts: [],
+      countsUnknown: false,
     };
+    const counts = new FolderCounts();
     const moving = removedIds.filter((id) => relocate.has(id));
     if (moving.length > 0) {
-      const rows: Array<{ remote_id: string; folder_remote_id: string }> = await manager.query(RELOCATE_SQL, [
-        accountId,
-        folderId,
-        moving,
-        moving.map((id) => relocate.get(id)),
-      ]);
-      result.relocated = rows.map((r) => ({ id: r.remote_id, folderId: r.folder_remote_id }));
-    }
-    if (removedIds.length > 0) {
-      const rows: Array<{ removed: number; removed_ids?: string[] }> = await manager.query(REMOVE_SQL, [
-        accountId,
-        removedIds,
-        folderId,
-      ]);
-      result.removed = rows[0]?.removed ?? 0;
-      result.removedIds = rows[0]?.removed_ids ?? [];
-    }
-    if (messages.length > 0) {
-      const rows: Array<{ upserted: number; upserted_ids?: string[]; moved_from?: string[] }> =
-        await manager.query(UPSERT_PAGE_SQL, [
+      const rows: Array<{ remote_id: string; folder_remote_id: string; is_read: boolean }> =
+        await manager.query(RELOCATE_SQL, [
           accountId,
           folderId,
-          ...messageColumnParams(toMessageColumns(messages)),
+          moving,
+          moving.map((id) => relocate.get(id)),
         ]);
+      result.relocated = rows.map((r) => ({ id: r.remote_id, folderId: r.folder_remote_id }));
+      for (const r of rows) {
+        counts.add(folderId, -1, r.is_read ? 0 : -1);
+        counts.add(r.folder_remote_id, 1, r.is_read ? 0 : 1);
+      }
+    }
+    if (removedIds.length > 0) {
+      const rows: Array<{ removed: number; removed_ids?: string[]; removed_unread?: number }> =
+        await manager.query(REMOVE_SQL, [accountId, removedIds, folderId]);
+      result.removed = rows[0]?.removed ?? 0;
+      result.removedIds = rows[0]?.removed_ids ?? [];
+      counts.add(folderId, -result.removed, -(rows[0]?.removed_unread ?? 0));
+    }
+    if (messages.length > 0) {
+      const columns = toMessageColumns(messages);
+      await manager.query(LOCK_CHANGING_SQL, [accountId, columns.graphId, columns.changeKey, folderId]);
+      const rows: Array<{
+        upserted: number;
+        upserted_ids?: string[];
+        moved_from?: string[];
+        counts?: FolderCountDelta[];
+        counts_unknown?: boolean;
+      }> = await manager.query(UPSERT_PAGE_SQL, [accountId, folderId, ...messageColumnParams(columns)]);
       result.upserted = rows[0]?.upserted ?? 0;
       result.upsertedIds = rows[0]?.upserted_ids ?? [];
       result.movedFrom = rows[0]?.moved_from ?? [];
+      for (const d of rows[0]?.counts ?? []) counts.add(d.folderId, d.total, d.unread);
+      result.countsUnknown = rows[0]?.counts_unknown ?? false;
     }
+    result.counts = counts.changes();
     return result;
   }
 
@@ -224,5 +272,23 @@ export class MessagesRepository {
       folderId === undefined ? [accountId] : [accountId, folderId],
     );
     return rows[0]?.n ?? 0;
+  }
+}
+
+/** Count changes summed per folder. */
+class FolderCounts {
+  private readonly byFolder = new Map<string, { total: number; unread: number }>();
+
+  add(folderId: string, total: number, unread: number): void {
+    const c = this.byFolder.get(folderId) ?? { total: 0, unread: 0 };
+    c.total += total;
+    c.unread += unread;
+    this.byFolder.set(folderId, c);
+  }
+
+  changes(): FolderCountDelta[] {
+    return [...this.byFolder]
+      .filter(([, c]) => c.total !== 0 || c.unread !== 0)
+      .map(([folderId, c]) => ({ folderId, ...c }));
   }
 }

@@ -147,6 +147,7 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
       return Promise.resolve([`old-of-${id}`]);
     },
     recount: () => Promise.resolve(),
+    settleCounts: () => Promise.resolve(),
     countsOf: (_m: unknown, _a: string, ids: string[]) =>
       Promise.resolve(ids.map((folderId) => ({ folderId, totalCount: 1, unreadCount: 0 }))),
   };
@@ -160,6 +161,8 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
         removedIds: page.removedIds,
         movedFrom: [],
         relocated: [],
+        counts: [],
+        countsUnknown: false,
       });
     },
     count: () => Promise.resolve(42),
@@ -317,8 +320,8 @@ describe('SyncMailboxHandler', () => {
       // c syncs from scratch with two page writers: its second page's rows are written while the first page's
       // transaction is still open, but its cursor only once the first page committed
       'page:c:1',
-      'links:c:next-c-1',
       'page:c:1',
+      'links:c:next-c-1',
       'commit',
       'links:c:delta-c-1',
       'commit',
