@@ -108,17 +108,20 @@ SELECT (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM b
 
 /**
  * Before the upsert, in its own statement: the page's rows that it will change (change key or folder differ), locked
- * in id order as they are now. The upsert's snapshot, taken after, then sees exactly what it replaces, even when a
- * writer of another folder moved or removed one of them a moment before (a move seen from both of its folders).
+ * in id order as they are now, one primary-key probe per id (a lateral subquery: a join let the planner hash the
+ * account's every row, which it believes few while a first sync grows them, and made each page O(account)). The
+ * upsert's snapshot, taken after, then sees exactly what it replaces, even when a writer of another folder moved or
+ * removed one of them a moment before (a move seen from both of its folders).
  */
 export const LOCK_CHANGING_SQL = `
-SELECT m.remote_id
-FROM messages m
-JOIN unnest($2::text[], $3::text[]) AS i(remote_id, change_key) ON m.remote_id = i.remote_id
-WHERE m.account_id = $1
-  AND (m.change_key IS DISTINCT FROM i.change_key OR m.folder_remote_id IS DISTINCT FROM $4)
-ORDER BY m.remote_id
-FOR UPDATE OF m`;
+SELECT l.remote_id
+FROM (SELECT * FROM unnest($2::text[], $3::text[]) AS t(remote_id, change_key) ORDER BY remote_id) i
+CROSS JOIN LATERAL (
+  SELECT m.remote_id FROM messages m
+  WHERE m.account_id = $1 AND m.remote_id = i.remote_id
+    AND (m.change_key IS DISTINCT FROM i.change_key OR m.folder_remote_id IS DISTINCT FROM $4)
+  FOR UPDATE
+) l`;
 
 /**
  * Only the folder that reported the removal loses the message: a message moved elsewhere shows as `@removed`
