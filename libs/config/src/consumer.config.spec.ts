@@ -65,6 +65,17 @@ describe('consumer configuration: sync and retry settings', () => {
   });
 });
 
+describe('consumer configuration: live changes', () => {
+  it("runs 32 mailboxes' rounds at once by default, NOTIFY_CONCURRENT_ROUNDS otherwise", () => {
+    expect(loadConsumerConfig(env()).notifications.concurrentRounds).toBe(32);
+    expect(loadConsumerConfig(env({ NOTIFY_CONCURRENT_ROUNDS: '64' })).notifications.concurrentRounds).toBe(
+      64,
+    );
+    expect(problem({ NOTIFY_CONCURRENT_ROUNDS: '0' }, 'NOTIFY_CONCURRENT_ROUNDS')).toMatch(/greater than 0/);
+    expect(problem({ NOTIFY_CONCURRENT_ROUNDS: '5000' }, 'NOTIFY_CONCURRENT_ROUNDS')).toMatch(/at most 1000/);
+  });
+});
+
 describe('consumer configuration: reconciliation', () => {
   it('reconciles every 15 minutes by default', () => {
     expect(loadConsumerConfig(env()).reconcile).toEqual({ intervalMs: 900_000 });

@@ -56,6 +56,7 @@ const consumerEnv = z.object({
   SUBSCRIPTION_CHECK_INTERVAL_MS: positiveInt(60000),
   NOTIFY_CONCURRENT_PARTITIONS: positiveInt(6),
   NOTIFY_MAX_BATCH_WAIT_MS: positiveInt(20),
+  NOTIFY_CONCURRENT_ROUNDS: positiveInt(32).pipe(z.number().max(1000, 'must be at most 1000')),
   CHANGES_RETENTION_HOURS: positiveInt(72),
   /** seconds between reconciliation rounds (every folder's delta of every synced account); 0 turns it off */
   RECONCILE_INTERVAL_SECONDS: z.coerce
@@ -133,6 +134,8 @@ export interface ConsumerConfig extends InfraConfig {
     concurrentPartitions: number;
     /** kafkajs `maxWaitTimeInMs` of the notifications consumer: how long a fetch waits to fill a batch */
     maxBatchWaitMs: number;
+    /** mailboxes whose live-change rounds run at once in this process, over all of its pokes partitions */
+    concurrentRounds: number;
     /** how long the change log keeps changes for reconnecting clients */
     changesRetentionHours: number;
   };
@@ -190,6 +193,7 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): Consum
     notifications: {
       concurrentPartitions: e.NOTIFY_CONCURRENT_PARTITIONS,
       maxBatchWaitMs: e.NOTIFY_MAX_BATCH_WAIT_MS,
+      concurrentRounds: e.NOTIFY_CONCURRENT_ROUNDS,
       changesRetentionHours: e.CHANGES_RETENTION_HOURS,
     },
     imapIdle: {

@@ -200,6 +200,135 @@ describe('batch consumer runner (real broker)', () => {
     }
   });
 
+  it('a slow key holds up only itself: other keys of its batch and later batches go on; the commit waits for it', async () => {
+    const t = await setup();
+    await t.send([
+      { key: 'slow', value: JSON.stringify({ n: 1 }) },
+      { key: 'b', value: JSON.stringify({ n: 2 }) },
+    ]);
+    const handled: string[] = [];
+    let release: () => void = () => undefined;
+    const slow = new Promise<void>((r) => (release = r));
+    const consumer = await t.start(async (key, messages) => {
+      if (key === 'slow') await slow;
+      handled.push(...messages.map((m) => `${key}:${m.value.n}`));
+    });
+    try {
+      await waitFor(() => Promise.resolve(handled.includes('b:2') ? true : undefined), {
+        timeoutMs: 20000,
+        intervalMs: 50,
+        what: 'the other key of the batch',
+      });
+      await t.send([{ key: 'c', value: JSON.stringify({ n: 3 }) }]);
+      await waitFor(() => Promise.resolve(handled.includes('c:3') ? true : undefined), {
+        timeoutMs: 20000,
+        intervalMs: 50,
+        what: 'a key of a later batch',
+      });
+      // nothing past the slow key's message is committed while its call runs
+      expect(['-1', '0']).toContain(await t.committed());
+      release();
+      await waitFor(async () => ((await t.committed()) === '3' ? true : undefined), {
+        timeoutMs: 20000,
+        intervalMs: 100,
+        what: 'the commit past the slow key',
+      });
+      expect(handled).toEqual(['b:2', 'c:3', 'slow:1']);
+    } finally {
+      release();
+      await consumer.stop();
+      await t.observer.disconnect();
+    }
+  });
+
+  it('background messages go after the others, in calls of their own, in at most a quarter of the calls: a backlog of them holds up nothing else', async () => {
+    const t = await setup();
+    // background: n >= 100
+    await t.send([
+      { key: 'bg1', value: JSON.stringify({ n: 101 }) },
+      { key: 'bg2', value: JSON.stringify({ n: 102 }) },
+      { key: 'bg3', value: JSON.stringify({ n: 103 }) },
+      { key: 'live', value: JSON.stringify({ n: 1 }) },
+      { key: 'bg1', value: JSON.stringify({ n: 2 }) },
+    ]);
+    const started: string[] = [];
+    const handled: string[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const consumer = await t.start(
+      async (key, messages) => {
+        const call = `${key}:${messages.map((m) => m.value.n).join(',')}`;
+        started.push(call);
+        if (messages[0].value.n >= 100) await held;
+        handled.push(call);
+      },
+      { groupsConcurrently: 2, isBackground: (v) => v.n >= 100 },
+    );
+    try {
+      await waitFor(() => Promise.resolve(handled.length >= 2 ? true : undefined), {
+        timeoutMs: 20000,
+        intervalMs: 50,
+        what: 'the messages that are not background',
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      // the others first, bg1's own in a call of its own; then one background call at a time (of 2 calls)
+      expect(started.slice(0, 2)).toEqual(['live:1', 'bg1:2']);
+      expect(started.slice(2)).toEqual([expect.stringMatching(/^bg\d:10\d$/)]);
+      release();
+      await waitFor(async () => ((await t.committed()) === '5' ? true : undefined), {
+        timeoutMs: 20000,
+        intervalMs: 100,
+        what: 'every message handled and committed',
+      });
+      expect([...handled].sort()).toEqual(['bg1:101', 'bg1:2', 'bg2:102', 'bg3:103', 'live:1']);
+    } finally {
+      release();
+      await consumer.stop();
+      await t.observer.disconnect();
+    }
+  });
+
+  it("a key's messages that arrive while its call runs go, all together, to one more call right after it", async () => {
+    const t = await setup();
+    await t.send([{ key: 'a', value: JSON.stringify({ n: 1 }) }]);
+    const calls: number[][] = [];
+    const running: boolean[] = [];
+    let release: () => void = () => undefined;
+    const first = new Promise<void>((r) => (release = r));
+    const consumer = await t.start(async (_key, messages) => {
+      running.push(true);
+      calls.push(messages.map((m) => m.value.n));
+      if (calls.length === 1) await first;
+      running.pop();
+      expect(running).toEqual([]); // one call of a key at a time
+    });
+    try {
+      await waitFor(() => Promise.resolve(calls.length === 1 ? true : undefined), {
+        timeoutMs: 20000,
+        intervalMs: 50,
+        what: 'the first call',
+      });
+      await t.send([
+        { key: 'a', value: JSON.stringify({ n: 2 }) },
+        { key: 'a', value: JSON.stringify({ n: 3 }) },
+      ]);
+      await new Promise((r) => setTimeout(r, 1500)); // fetched meanwhile, waiting for the running call
+      expect(calls).toEqual([[1]]);
+      release();
+      await waitFor(async () => ((await t.committed()) === '3' ? true : undefined), {
+        timeoutMs: 20000,
+        intervalMs: 100,
+        what: 'the second call committed',
+      });
+      expect(calls).toEqual([[1], [2, 3]]);
+      expect(t.failed).toEqual([]);
+    } finally {
+      release();
+      await consumer.stop();
+      await t.observer.disconnect();
+    }
+  });
+
   it('a stop during a round abandons the batch uncommitted and unretried; the next member gets it again', async () => {
     const t = await setup();
     await t.send([{ key: 'a', value: JSON.stringify({ n: 1 }) }]);

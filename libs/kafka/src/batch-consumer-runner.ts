@@ -9,7 +9,6 @@ import {
 import { watchAssignment } from './assignment';
 import {
   isRebalance,
-  nextOffset,
   type ConsumerLog,
   type RunConsumerOptions,
   type RunningConsumer,
@@ -38,15 +37,26 @@ export interface GroupContext {
 
 export interface RunBatchConsumerOptions<T> extends Omit<RunConsumerOptions<T>, 'handle'> {
   /**
-   * Handles every valid message of one key in a fetched batch at once, in offset order. If it throws, each of
-   * those messages takes the failure path on its own (retry topic with backoff, dead-letter after its last
-   * attempt), exactly as `runConsumer` routes a single message.
+   * Handles messages of one key together, in offset order: every message of the key that arrived since its last
+   * call. If it throws, each of those messages takes the failure path on its own (retry topic with backoff,
+   * dead-letter after its last attempt), exactly as `runConsumer` routes a single message.
    */
   handleGroup: (key: string, messages: Array<GroupedMessage<T>>, ctx: GroupContext) => Promise<void>;
   /** what groups a message (default: its Kafka key), e.g. the account id its value names */
   groupOf?: (value: T, key: string) => string;
-  /** keys of one batch handled at once (default 4) */
+  /** keys handled at once by this member, over all of its partitions (default 4) */
   groupsConcurrently?: number;
+  /**
+   * Messages that may wait (e.g. a periodic sweep's): a key's background messages go in calls of their own, after
+   * every key's other messages, in at most a quarter of `groupsConcurrently` calls, so a backlog of them never holds
+   * up the others (nor another message of the same key: it goes in its own call). Default: none.
+   */
+  isBackground?: (value: T) => boolean;
+  /**
+   * messages of one partition fetched and not yet done (handled or routed) before its fetching waits for them
+   * (default 1000): what bounds memory when the handler falls behind
+   */
+  maxPendingPerPartition?: number;
   /** how long a fetch waits for more messages to fill a batch (kafkajs `maxWaitTimeInMs`, default 5000) */
   maxWaitTimeInMs?: number;
   /** bytes fetched per partition at most (kafkajs `maxBytesPerPartition`, default 1 MiB) */
@@ -65,18 +75,68 @@ interface ParsedMessage<T> extends GroupedMessage<T> {
   raw: string;
 }
 
+/** One fetched message's place in its partition: the commit point is the first one not done. */
+interface Slot {
+  offset: bigint;
+  done: boolean;
+}
+
 /**
- * A typed, coalescing consumer (kafkajs `eachBatch`): each fetched batch of a partition is validated, grouped by
- * message key, and each key's messages are handed to `handleGroup` together, up to `groupsConcurrently` keys at
- * once. The batch's offsets are committed only once every group was handled (its writes durable) or routed to the
- * retry / dead-letter topic. A message that fails validation goes straight to the dead-letter topic, so it never
- * blocks the partition. If publishing to retry/dead-letter fails, nothing is committed and kafkajs redelivers.
+ * What this member holds of one partition in one generation of the group: its fetched messages in offset order
+ * until they are done, and the signal of the work on them. A rebalance (kafkajs then fetches again from the
+ * committed offset) or a rewind replaces it; the old one is aborted, and nothing done under it commits.
+ */
+interface PartitionState {
+  topic: string;
+  partition: number;
+  controller: AbortController;
+  slots: Slot[];
+  /** slots not done */
+  pending: number;
+  /** the offset after the last fetched message */
+  end: bigint | undefined;
+  /** the last offset committed (the next one to read) */
+  committed: bigint;
+  committing: boolean;
+  /** wakes the fetch waiting for room (`maxPendingPerPartition`) */
+  room: (() => void) | undefined;
+}
+
+interface Entry<T> {
+  message: ParsedMessage<T>;
+  slot: Slot;
+  state: PartitionState;
+}
+
+/** A key's messages waiting for their call (the background ones apart), and whether a call for it runs. */
+interface KeyState<T> {
+  running: boolean;
+  urgent: Array<Entry<T>>;
+  background: Array<Entry<T>>;
+}
+
+/**
+ * A typed, coalescing consumer (kafkajs `eachBatch`) without head-of-line blocking: each fetched batch is
+ * validated and its messages queued by key (`groupOf`), and the fetching goes on; up to `groupsConcurrently` keys
+ * are handled at once over all of the member's partitions, in the order they became ready (`isBackground`
+ * messages in calls of their own, after the others, in at most a quarter of the calls). A key is handled by one
+ * call at a time: what arrives for it while its call runs waits and goes, all of it together, to its next call
+ * right after (so a message during a call always causes another call, and a key's messages of a kind stay in
+ * order; its background ones may go after later others). A slow
+ * key holds up only itself: the other keys of its batch and of later batches go on. Offsets are committed per
+ * partition up to the first message not yet done (handled, its writes durable, or routed to the retry /
+ * dead-letter topic). A message that fails validation goes straight to the dead-letter topic. If routing a failure
+ * fails, the partition is rewound to its first message not done, which is delivered again. A partition's fetching
+ * waits once `maxPendingPerPartition` of its messages are not done.
  */
 export async function runBatchConsumer<T>(opts: RunBatchConsumerOptions<T>): Promise<RunningConsumer> {
   const log: ConsumerLog = opts.log ?? (() => undefined);
   const now = opts.now ?? (() => new Date());
   const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 3000;
   const groupsConcurrently = Math.max(1, opts.groupsConcurrently ?? 4);
+  const maxPending = Math.max(1, opts.maxPendingPerPartition ?? 1000);
+  const backgroundConcurrently = Math.max(1, Math.floor(groupsConcurrently / 4));
+  const isBackground = opts.isBackground ?? (() => false);
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
     sessionTimeout: opts.sessionTimeoutMs ?? 45000,
@@ -85,9 +145,193 @@ export async function runBatchConsumer<T>(opts: RunBatchConsumerOptions<T>): Pro
     maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 5000,
     ...(opts.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: opts.maxBytesPerPartition }),
   });
-  const inFlight = new Set<AbortController>();
+  const partitions = new Map<number, PartitionState>();
+  const keys = new Map<string, KeyState<T>>();
+  /**
+   * keys with messages waiting and no call running, oldest first: those with a message that is not background, and
+   * those with background ones only (a key can be in both; a later look finds it taken or not due there)
+   */
+  const ready = { urgent: [] as string[], background: [] as string[] };
+  const calls = new Set<Promise<void>>();
+  let backgroundCalls = 0;
   let stopping = false;
+
+  /** `from`: where this generation's fetching of the partition started (its committed offset) */
+  const newState = (topic: string, partition: number, from: bigint): PartitionState => {
+    const state: PartitionState = {
+      topic,
+      partition,
+      controller: new AbortController(),
+      slots: [],
+      pending: 0,
+      end: undefined,
+      committed: from,
+      committing: false,
+      room: undefined,
+    };
+    partitions.set(partition, state);
+    return state;
+  };
+  const abandon = (state: PartitionState, reason: unknown) => {
+    if (partitions.get(state.partition) === state) partitions.delete(state.partition);
+    state.controller.abort(reason);
+    state.room?.();
+  };
+  /** kafkajs fetches every partition again from its committed offset after a join: start afresh */
+  const abandonAll = (reason: unknown) => {
+    for (const state of [...partitions.values()]) abandon(state, reason);
+  };
+  const done = (state: PartitionState, slot: Slot) => {
+    if (slot.done) return;
+    slot.done = true;
+    state.pending -= 1;
+  };
+
+  /** commits the partition up to its first message not done, one commit at a time */
+  const commit = (state: PartitionState): void => {
+    if (state.committing || state.controller.signal.aborted) return;
+    while (state.slots.length > 0 && state.slots[0].done) state.slots.shift();
+    const point = state.slots[0]?.offset ?? state.end;
+    if (point === undefined || point === state.committed) return;
+    state.committing = true;
+    consumer
+      .commitOffsets([{ topic: state.topic, partition: state.partition, offset: point.toString() }])
+      .then(
+        () => {
+          state.committing = false;
+          state.committed = point;
+          commit(state); // what got done meanwhile
+        },
+        (err: unknown) => {
+          state.committing = false;
+          // a rebalance: the next generation starts from what was committed before; else the next one retries
+          if (!isRebalance(err) && !state.controller.signal.aborted) {
+            log(
+              'warn',
+              `${state.topic}[${state.partition}]: commit at ${point} failed: ${describeError(err)}`,
+            );
+          }
+        },
+      );
+  };
+  const finish = (entries: Array<Entry<T>>) => {
+    const touched = new Set<PartitionState>();
+    for (const e of entries) {
+      if (e.state.controller.signal.aborted) continue;
+      done(e.state, e.slot);
+      touched.add(e.state);
+    }
+    for (const state of touched) {
+      commit(state);
+      if (state.pending < maxPending) state.room?.();
+    }
+  };
+  /** routing a failure failed: the partition starts again at its first message not done */
+  const rewind = (state: PartitionState, err: unknown) => {
+    if (state.controller.signal.aborted || stopping) return;
+    const from = state.slots.find((s) => !s.done)?.offset;
+    abandon(state, err);
+    if (from === undefined) return;
+    log('warn', `${state.topic}[${state.partition}]: rewinding to ${from}: ${describeError(err)}`);
+    consumer.seek({ topic: state.topic, partition: state.partition, offset: from.toString() });
+  };
+
+  const handleKey = async (key: string, entries: Array<Entry<T>>): Promise<void> => {
+    const states = [...new Set(entries.map((e) => e.state))];
+    const signal =
+      states.length === 1
+        ? states[0].controller.signal
+        : AbortSignal.any(states.map((s) => s.controller.signal));
+    const first = entries[0].state;
+    const messages = entries.map((e) => e.message);
+    try {
+      await opts.handleGroup(
+        key,
+        messages.map(({ value, offset, attempt, headers }) => ({ value, offset, attempt, headers })),
+        { topic: first.topic, partition: first.partition, key, signal },
+      );
+    } catch (err) {
+      if (signal.aborted) return; // delivered again after the rebalance, the rewind or the restart
+      try {
+        await routeFailure(first.topic, first.partition, key, messages, err);
+      } catch (routeErr) {
+        // the retry/dead-letter topic was unreachable: none of these may be committed
+        for (const state of states) rewind(state, routeErr);
+        return;
+      }
+    }
+    finish(entries);
+  };
+
+  const live = (entries: Array<Entry<T>>) => entries.filter((e) => !e.state.controller.signal.aborted);
+  /** the next key due in `kind`'s queue (dropping keys taken meanwhile), with the messages it is due for */
+  const nextOf = (kind: 'urgent' | 'background'): [string, KeyState<T>, Array<Entry<T>>] | undefined => {
+    const queue = ready[kind];
+    for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+      const keyState = keys.get(key);
+      if (!keyState || keyState.running) continue;
+      keyState.urgent = live(keyState.urgent);
+      keyState.background = live(keyState.background);
+      if (keyState.urgent.length === 0 && keyState.background.length === 0) {
+        keys.delete(key);
+        continue;
+      }
+      // a key with urgent messages waits in the urgent queue; its background ones go in a call of their own after
+      if (kind === 'background' && keyState.urgent.length > 0) continue;
+      const entries = keyState[kind];
+      if (entries.length === 0) continue;
+      keyState[kind] = [];
+      return [key, keyState, entries];
+    }
+    return undefined;
+  };
+  /**
+   * Starts calls for due keys while there is room: the urgent messages first, in calls of their own (a live change
+   * never waits for a sweep's round of its key), then the background ones in at most `backgroundConcurrently`.
+   */
+  const pump = (): void => {
+    while (!stopping && calls.size < groupsConcurrently) {
+      let background = false;
+      let next = nextOf('urgent');
+      if (!next && backgroundCalls < backgroundConcurrently) {
+        next = nextOf('background');
+        background = next !== undefined;
+      }
+      if (!next) return;
+      const [key, keyState, entries] = next;
+      keyState.running = true;
+      if (background) backgroundCalls += 1;
+      const call = handleKey(key, entries).finally(() => {
+        calls.delete(call);
+        if (background) backgroundCalls -= 1;
+        keyState.running = false;
+        if (keyState.urgent.length > 0) ready.urgent.push(key);
+        else if (keyState.background.length > 0) ready.background.push(key);
+        else keys.delete(key);
+        pump();
+      });
+      calls.add(call);
+    }
+  };
+  const enqueue = (key: string, entry: Entry<T>) => {
+    let keyState = keys.get(key);
+    if (!keyState) {
+      keyState = { running: false, urgent: [], background: [] };
+      keys.set(key, keyState);
+    }
+    if (isBackground(entry.message.value)) {
+      if (!keyState.running && keyState.urgent.length === 0 && keyState.background.length === 0) {
+        ready.background.push(key);
+      }
+      keyState.background.push(entry);
+    } else {
+      if (!keyState.running && keyState.urgent.length === 0) ready.urgent.push(key);
+      keyState.urgent.push(entry);
+    }
+  };
+
   if (opts.onAssignment) watchAssignment(consumer, opts.topic, opts.onAssignment);
+  consumer.on(consumer.events.GROUP_JOIN, () => abandonAll(new BatchAbandonedError()));
 
   await consumer.connect();
   try {
@@ -98,87 +342,80 @@ export async function runBatchConsumer<T>(opts: RunBatchConsumerOptions<T>): Pro
       eachBatch: async (payload) => {
         const { batch } = payload;
         const { topic, partition } = batch;
-        if (batch.messages.length === 0) return;
-        const groups = new Map<string, Array<ParsedMessage<T>>>();
-        const invalid: Array<{ message: KafkaMessage; key: string; raw: string | null; error: string }> = [];
+        if (batch.messages.length === 0 || stopping) return;
+        const state =
+          partitions.get(partition) ?? newState(topic, partition, BigInt(batch.messages[0].offset));
+        const entries: Array<{ group: string; entry: Entry<T> }> = [];
+        const invalid: Array<{
+          slot: Slot;
+          message: KafkaMessage;
+          key: string;
+          raw: string | null;
+          error: string;
+        }> = [];
         for (const message of batch.messages) {
+          const slot: Slot = { offset: BigInt(message.offset), done: false };
+          state.slots.push(slot);
+          state.pending += 1;
+          state.end = slot.offset + 1n;
           const key = message.key?.toString('utf8') ?? '';
           const raw = message.value?.toString('utf8') ?? null;
           const parsed = parseMessage(raw, opts.schema);
           if (!parsed.ok) {
-            invalid.push({ message, key, raw, error: parsed.error });
+            invalid.push({ slot, message, key, raw, error: parsed.error });
             continue;
           }
-          const group = opts.groupOf ? opts.groupOf(parsed.value, key) : key;
-          const list = groups.get(group) ?? [];
-          list.push({
-            key,
-            raw: raw ?? '',
-            value: parsed.value,
-            offset: message.offset,
-            attempt: deliveryAttempt(message.headers),
-            headers: message.headers ?? {},
+          entries.push({
+            group: opts.groupOf ? opts.groupOf(parsed.value, key) : key,
+            entry: {
+              slot,
+              state,
+              message: {
+                key,
+                raw: raw ?? '',
+                value: parsed.value,
+                offset: message.offset,
+                attempt: deliveryAttempt(message.headers),
+                headers: message.headers ?? {},
+              },
+            },
           });
-          groups.set(group, list);
         }
+        for (const { group, entry } of entries) enqueue(group, entry);
+        pump();
 
         for (const bad of invalid) {
           log('warn', `${topic}[${partition}]@${bad.message.offset}: ${bad.error}; sent to dead-letter`);
-          await opts.publisher.publish(
-            opts.deadLetterTopic,
-            bad.key,
-            invalidMessageEnvelope(topic, bad.key, bad.raw, bad.error, now()),
-          );
-        }
-
-        const controller = new AbortController();
-        inFlight.add(controller);
-        // kafkajs heartbeats only between batches; long rounds keep the membership alive here, and learn of a
-        // rebalance through their signal instead of writing for a partition this member lost.
-        const beat = setInterval(() => {
-          payload.heartbeat().catch((err: unknown) => {
-            if (isRebalance(err)) controller.abort(err);
-          });
-        }, heartbeatIntervalMs);
-        beat.unref();
-        try {
-          const handleOne = async (key: string, messages: Array<ParsedMessage<T>>): Promise<void> => {
-            try {
-              await opts.handleGroup(
-                key,
-                messages.map(({ value, offset, attempt, headers }) => ({ value, offset, attempt, headers })),
-                { topic, partition, key, signal: controller.signal },
-              );
-            } catch (err) {
-              if (controller.signal.aborted) return; // the batch is abandoned below
-              await routeFailure(topic, partition, key, messages, err);
-            }
-          };
-          const keys = [...groups.keys()];
-          let next = 0;
-          const worker = async (): Promise<void> => {
-            while (next < keys.length && !controller.signal.aborted) {
-              const key = keys[next++];
-              await handleOne(key, groups.get(key) ?? []);
-            }
-          };
-          // every group settles before the batch is judged: no round still writes once it is given up
-          const settled = await Promise.allSettled(
-            Array.from({ length: Math.min(groupsConcurrently, keys.length) }, worker),
-          );
-          const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-          if (failed) throw failed.reason; // the retry/dead-letter topic was unreachable: redelivered
-          if (controller.signal.aborted) {
-            const reason: unknown = controller.signal.reason;
-            throw reason instanceof KafkaJSError ? reason : new BatchAbandonedError();
+          try {
+            await opts.publisher.publish(
+              opts.deadLetterTopic,
+              bad.key,
+              invalidMessageEnvelope(topic, bad.key, bad.raw, bad.error, now()),
+            );
+            done(state, bad.slot);
+          } catch (err) {
+            rewind(state, err);
+            return;
           }
-        } finally {
-          clearInterval(beat);
-          inFlight.delete(controller);
         }
-        // a seek or a stop meanwhile: the batch is not ours to commit any more
-        if (!payload.isRunning() || payload.isStale()) throw new BatchAbandonedError();
-        await consumer.commitOffsets([{ topic, partition, offset: nextOffset(batch.lastOffset()) }]);
+        commit(state);
+
+        // room for more: past `maxPending` of this partition's messages not done, the next fetch waits (with
+        // heartbeats, so the membership stays alive, and learning of a rebalance through them)
+        while (state.pending >= maxPending && !state.controller.signal.aborted && payload.isRunning()) {
+          await new Promise<void>((resolve) => {
+            const beat = setTimeout(resolve, heartbeatIntervalMs);
+            state.room = () => {
+              clearTimeout(beat);
+              resolve();
+            };
+          });
+          state.room = undefined;
+          await payload.heartbeat().catch((err: unknown) => {
+            if (isRebalance(err)) abandonAll(err);
+          });
+        }
+        if (stopping) throw new BatchAbandonedError();
       },
     });
   } catch (err) {
@@ -226,7 +463,9 @@ export async function runBatchConsumer<T>(opts: RunBatchConsumerOptions<T>): Pro
     stop: async () => {
       if (stopping) return;
       stopping = true;
-      for (const c of inFlight) c.abort(new BatchAbandonedError());
+      abandonAll(new BatchAbandonedError());
+      // every call settles before the consumer leaves: no round still writes once the member is gone
+      await Promise.allSettled([...calls]);
       await consumer.disconnect();
     },
   };

@@ -10,9 +10,12 @@ import { ApplyPokeCommand } from './apply-poke/apply-poke.command';
 
 /**
  * `mailbox.poke` from Kafka (any watcher: the Graph webhook, IMAP IDLE, the reconciliation, a mail action that
- * could not converge in-process) to ApplyPoke, coalesced: each fetched batch is grouped by account and each
- * account gets one round for all of its pokes. The runner validates, routes a failed account's messages to retry /
- * dead-letter, and commits the batch only after every round is durable.
+ * could not converge in-process) to ApplyPoke, coalesced per account: an account's pokes that arrive while its
+ * round runs wait and make one more round together right after it (one round per account at a time), and up to
+ * `NOTIFY_CONCURRENT_ROUNDS` accounts' rounds run at once, whatever their partition or batch, so a slow mailbox
+ * holds up only its own pokes; the reconciliation's pokes go after live ones (and take at most half of the
+ * rounds), so its sweep never queues live changes behind it. The runner validates, routes a failed account's
+ * pokes to retry / dead-letter, and commits each partition up to its first poke whose round is not durable yet.
  */
 @Injectable()
 export class MailboxPokesConsumer extends TopicConsumer {
@@ -40,6 +43,9 @@ export class MailboxPokesConsumer extends TopicConsumer {
               ),
             );
           },
+          groupsConcurrently: config.notifications.concurrentRounds,
+          // the reconciliation's sweep may wait: live changes go first, and it takes at most half of the rounds
+          isBackground: (poke) => poke.source === 'reconcile',
           partitionsConsumedConcurrently: config.notifications.concurrentPartitions,
           maxWaitTimeInMs: config.notifications.maxBatchWaitMs,
         }),
