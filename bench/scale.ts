@@ -21,7 +21,8 @@
  *    of the accounts (BENCH_SCALE_CHANGED): the emulator's admin API marks a message read or unread "elsewhere",
  *    which notifies the producer's webhook; each change is timed from just before that request to the
  *    `mail.changed` naming the message on its owner's socket (one socket.io client per user, as the dashboard
- *    connects).
+ *    connects), with where the time went (to the webhook, to the event, to the socket) and the pokes consumer's
+ *    lag (pokes published and not yet committed by its group, sampled each second).
  * 3. At the end: subscriptions renewed before expiry (every subscription row renewed at least once, none expired at
  *    the emulator, watched for up to one lifetime after the last one was created), 429s from the subscription
  *    service (and from Outlook's per-mailbox limits), the most subscription writes the emulator admitted in one
@@ -39,7 +40,8 @@ import Redis, { Cluster } from 'ioredis';
 import { Client } from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import { Agent, fetch as undiciFetch, Pool } from 'undici';
-import { REALTIME_PATH, type DomainEvent } from '@email-core/contracts';
+import { Kafka } from 'kafkajs';
+import { ConsumerGroups, REALTIME_PATH, Topics, type DomainEvent } from '@email-core/contracts';
 import globalSetup from '../libs/testing/src/jest/global-setup';
 import globalTeardown from '../libs/testing/src/jest/global-teardown';
 import { linkOutlook, startProduct, type RunningProduct } from '../libs/testing/src/product';
@@ -306,12 +308,44 @@ async function subscriptionCounts(db: Client, ids: string[]) {
 
 // ---- the changes ----
 
+/**
+ * The live-change consumer's lag, sampled every second while `until` is false: pokes published to the pokes topic
+ * and not yet committed by its group (`ConsumerGroups.notifications`), summed over the partitions.
+ */
+async function samplePokesLag(until: () => boolean): Promise<number[]> {
+  const run = currentTestRun();
+  const kafka = new Kafka({ clientId: 'bench-scale-lag', brokers: run.kafkaBrokers, logLevel: 0 });
+  const admin = kafka.admin();
+  await admin.connect();
+  const topic = `${run.topicPrefix}${Topics.mailboxPokes}`;
+  const groupId = `${run.topicPrefix}${ConsumerGroups.notifications}`;
+  const samples: number[] = [];
+  try {
+    while (!until()) {
+      const [ends, [committed]] = await Promise.all([
+        admin.fetchTopicOffsets(topic),
+        admin.fetchOffsets({ groupId, topics: [topic] }),
+      ]);
+      const at = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
+      samples.push(
+        ends.reduce((sum, p) => sum + Math.max(0, Number(p.high) - Math.max(0, at.get(p.partition) ?? 0)), 0),
+      );
+      await sleep(1000);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  return samples;
+}
+
 interface ChangeResult {
   rate: number;
   /** p50 / p95 of each hop (ms): admin request -> webhook accepted, -> event made, -> on the socket */
   hopsMs: Record<'toWebhook' | 'webhookToEvent' | 'eventToSocket', { p50: number; p95: number }>;
   /** each process's share of a core from the first change to the last event */
   cpu: CpuSnapshot;
+  /** pokes not yet committed by the live-change consumer, sampled each second from the first change: p50 / max */
+  pokesLag: { p50: number; max: number };
   sent: number;
   answered: number;
   failedRequests: number;
@@ -384,6 +418,8 @@ async function runChanges(
   let failedRequests = 0;
   const inflight = new Set<Promise<void>>();
   const cpu0 = cpuOf(product);
+  let sampling = true;
+  const lag = samplePokesLag(() => !sampling);
   const t0 = performance.now();
   const send = (k: number) => {
     const account = chosen[k % n];
@@ -436,6 +472,8 @@ async function runChanges(
   const quiet = Date.now();
   while (pending.size > 0 && Date.now() - quiet < 15_000) await sleep(200);
   const cpu = cpuShares(cpu0, cpuOf(product), (performance.now() - t0) / 1000);
+  sampling = false;
+  const lagSamples = await lag;
   let missed = 0;
   for (const w of pending.values()) missed += w.length;
   for (const s of sockets) s.disconnect();
@@ -449,6 +487,7 @@ async function runChanges(
       eventToSocket: hop(hops.eventToSocket),
     },
     cpu,
+    pokesLag: { p50: percentile(lagSamples, 50), max: percentile(lagSamples, 100) },
     sent,
     answered,
     failedRequests,
@@ -850,6 +889,10 @@ async function main(): Promise<void> {
           ...col((s) => `${s.changes[k].p50Ms} / ${s.changes[k].p95Ms} / ${s.changes[k].p99Ms} ms`),
         ],
         [`  missed (15 s)`, ...col((s) => String(s.changes[k].missed))],
+        [
+          `  pokes consumer lag p50 / max`,
+          ...col((s) => `${s.changes[k].pokesLag.p50} / ${s.changes[k].pokesLag.max}`),
+        ],
         [
           `  p95 per hop: to webhook / to event / to socket`,
           ...col((s) => {
