@@ -47,8 +47,14 @@ WITH input AS (
          received_at, sent_at, is_read, flag_status, importance, has_attachments, conversation_id,
          internet_message_id, body_type, body_content)
 ), changed AS (
+  -- one primary-key probe per page row (LIMIT keeps the subquery a parameterised index scan): a plain join could
+  -- be planned as a hash of the account's whole mirror per page (stale statistics in a first sync), O(mailbox)
   SELECT i.*, m.folder_remote_id AS previous_folder_remote_id, m.is_read AS previous_is_read FROM input i
-  LEFT JOIN messages m ON m.account_id = $1 AND m.remote_id = i.remote_id
+  LEFT JOIN LATERAL (
+    SELECT e.remote_id, e.change_key, e.folder_remote_id, e.is_read FROM messages e
+    WHERE e.account_id = $1 AND e.remote_id = i.remote_id
+    LIMIT 1
+  ) m ON true
   WHERE m.remote_id IS NULL OR m.change_key IS DISTINCT FROM i.change_key OR m.folder_remote_id IS DISTINCT FROM $2
 ), upserted AS (
   INSERT INTO messages (
