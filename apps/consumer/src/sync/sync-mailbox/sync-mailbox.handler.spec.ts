@@ -29,6 +29,7 @@ import { FolderDeltaService } from '../../mirror/folder-delta.service';
 import type { MailboxLock } from '../../mirror/mailbox-lock';
 import { scriptedProvider } from '../../mirror/testing/test-providers';
 import type { SubscriptionRequests } from '../subscription-requests';
+import { SyncSlots } from '../sync-slots';
 import { SyncMailboxCommand } from './sync-mailbox.command';
 import { SyncMailboxHandler } from './sync-mailbox.handler';
 
@@ -41,8 +42,8 @@ interface DeltaPage {
   nextLink?: string;
   deltaLink?: string;
 }
-/** Where a read started: a folder (from scratch) or a stored cursor. */
-type DeltaStart = { folderId: string } | { link: string };
+/** Where a read started: a folder (from scratch) or a stored cursor; or a first screen's newest page. */
+type DeltaStart = { folderId: string } | { link: string } | { newest: string };
 
 const asChangesPage = (p: DeltaPage): ChangesPage => ({
   messages: p.messages,
@@ -63,7 +64,15 @@ const folder = (id: string, totalItemCount = 0): RemoteFolder => ({
 const msg = (id: string): RemoteMessage => ({ id }) as RemoteMessage;
 
 /** Everything the handler touches, in memory, with one ordered log of what happened. */
-function harness(opts: { account?: AccountForSync | null; states?: Partial<FolderSyncState>[] } = {}) {
+function harness(
+  opts: {
+    account?: AccountForSync | null;
+    states?: Partial<FolderSyncState>[];
+    /** the process's sync slots (default: one, free) */
+    slots?: SyncSlots;
+    firstScreenSize?: number;
+  } = {},
+) {
   const log: string[] = [];
   const events: DomainEvent[] = [];
   const states = new Map<string, FolderSyncState>(
@@ -213,7 +222,7 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
     pageSize: 50,
     folderParallelism: 1,
     pageWriters: 2,
-    firstScreenSize: 0,
+    firstScreenSize: opts.firstScreenSize ?? 0,
     progressEveryPages: 2,
     progressMinIntervalMs: 60_000,
   };
@@ -245,17 +254,29 @@ function harness(opts: { account?: AccountForSync | null; states?: Partial<Folde
       publisher as unknown as DomainEventsPublisher,
     ),
     subscriptions as unknown as SubscriptionRequests,
+    dataSource as unknown as DataSource,
+    opts.slots ?? new SyncSlots(1),
   );
   /** Graph answers by start: a folder id or a link, each mapped to a page (or an error to throw). */
   const script = (
     tree: RemoteFolder[],
     pages: Record<string, DeltaPage | Error | Array<DeltaPage | Error>>,
+    /** a folder's newest messages (the first screen) */
+    newest?: Record<string, RemoteMessage[]>,
   ) => {
     graph.client = {
+      ...(newest
+        ? {
+            newest: (folderId: string) => {
+              graph.calls.push({ newest: folderId });
+              return Promise.resolve(newest[folderId] ?? []);
+            },
+          }
+        : {}),
       folderOf: () => Promise.resolve(null),
       listFolderTree: () => Promise.resolve(tree),
       changes: (from) => {
-        const start: DeltaStart = 'cursor' in from ? { link: from.cursor } : from;
+        const start = 'cursor' in from ? { link: from.cursor } : from;
         graph.calls.push(start);
         const key = 'folderId' in start ? start.folderId : start.link;
         const entry = pages[key];
@@ -520,5 +541,80 @@ describe('SyncMailboxHandler', () => {
     await expect(h.run(stop.signal)).rejects.toThrow('stopping');
     expect(h.log).toEqual(['lock', 'page:a:1', 'links:a:next-a-1', 'commit', 'unlock']);
     expect(h.states.get('a')).toMatchObject({ nextLink: 'next-a-1', deltaLink: null });
+  });
+  describe('first screen', () => {
+    const inbox: RemoteFolder = { ...folder('inbox', 3), wellKnownName: 'inbox' };
+    const inboxPages = {
+      inbox: { messages: [msg('3'), msg('2'), msg('1')], removedIds: [], deltaLink: 'delta-inbox' },
+    };
+    const settle = async (done: () => boolean) => {
+      for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setImmediate(r));
+    };
+
+    it('with a slot free, is written inside the Inbox read, after its first request (no rebuild)', async () => {
+      const h = harness({ firstScreenSize: 2 });
+      h.script([inbox], inboxPages, { inbox: [msg('3'), msg('2')] });
+      expect(await h.run()).toBe('completed');
+      expect(h.graph.calls).toEqual([{ folderId: 'inbox' }, { newest: 'inbox' }]);
+      expect(h.log).not.toContain('reset:inbox');
+      expect(h.log.slice(0, 3)).toEqual(['lock', 'page:inbox:2', 'commit']);
+    });
+
+    it('of a first sync waiting for a slot, is written before it waits: the Inbox marked for a rebuild, the page announced; the rest in its turn, sweeping what the page had that is gone', async () => {
+      const slots = new SyncSlots(1);
+      const busy = slots.tryAcquire();
+      const h = harness({ slots, firstScreenSize: 2 });
+      h.script([inbox], inboxPages, { inbox: [msg('3'), msg('gone')] });
+      const done = h.run();
+      await settle(() => slots.queued > 0);
+      expect(slots.queued).toBe(1);
+      expect(h.graph.calls).toEqual([{ newest: 'inbox' }]);
+      expect(h.log).toEqual([
+        'lock',
+        'reset:inbox',
+        'commit',
+        'page:inbox:2',
+        'commit',
+        'event:sync.progress',
+      ]);
+      busy?.();
+      expect(await done).toBe('completed');
+      // its turn: no second first screen; the from-scratch read records what it lists and sweeps the rest
+      expect(h.graph.calls).toEqual([{ newest: 'inbox' }, { folderId: 'inbox' }]);
+      expect(h.log).toContain('seen:inbox:3,2,1');
+      expect(h.log).toContain('sweep:inbox');
+      expect(h.log.at(-1)).toBe('unlock');
+      expect(slots.tryAcquire()).toBeDefined(); // its slot went back
+    });
+
+    it('a synced mailbox waiting for a slot just waits (no first screen)', async () => {
+      const slots = new SyncSlots(1);
+      const busy = slots.tryAcquire();
+      const h = harness({
+        slots,
+        firstScreenSize: 2,
+        account: { id: ACCOUNT, userId: USER, status: 'synced' },
+      });
+      h.script([], {}, {});
+      const done = h.run();
+      await settle(() => slots.queued > 0);
+      expect(h.graph.calls).toEqual([]);
+      busy?.();
+      expect(await done).toBe('completed');
+    });
+
+    it('a sync whose signal aborts while it waits for a slot gives up without syncing', async () => {
+      const slots = new SyncSlots(1);
+      slots.tryAcquire();
+      const h = harness({ slots, firstScreenSize: 2 });
+      h.script([inbox], inboxPages, { inbox: [msg('3')] });
+      const stop = new AbortController();
+      const done = h.run(stop.signal);
+      await settle(() => slots.queued > 0);
+      stop.abort(new Error('rebalance'));
+      await expect(done).rejects.toThrow('rebalance');
+      expect(h.graph.calls).toEqual([{ newest: 'inbox' }]);
+      expect(slots.queued).toBe(0);
+    });
   });
 });

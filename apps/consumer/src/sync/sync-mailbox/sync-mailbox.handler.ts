@@ -1,5 +1,6 @@
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
 import {
   MailAccountSyncRepository,
   MailFoldersRepository,
@@ -19,8 +20,9 @@ import { MailboxLock } from '../../mirror/mailbox-lock';
 import { MIRROR_SETTINGS, type MirrorSettings } from '../../mirror/mirror.settings';
 import { providerOf } from '../../mirror/provider-of';
 import { SubscriptionRequests } from '../subscription-requests';
+import { SYNC_SLOTS, type SyncSlots } from '../sync-slots';
 import { SyncMailboxCommand, type SyncMailboxOutcome } from './sync-mailbox.command';
-import { SyncProgress } from './sync-progress';
+import { SyncProgress, type SyncTotals } from './sync-progress';
 
 /** How long a sync waits for a notification round (or another sync) of the same mailbox to finish. */
 export const SYNC_LOCK_WAIT_MS = 60_000;
@@ -49,6 +51,8 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
     private readonly lock: MailboxLock,
     private readonly failures: AccountFailures,
     private readonly subscriptions: SubscriptionRequests,
+    private readonly dataSource: DataSource,
+    @Inject(SYNC_SLOTS) private readonly slots: SyncSlots,
   ) {}
 
   async execute({ request, signal }: SyncMailboxCommand): Promise<SyncMailboxOutcome> {
@@ -85,24 +89,35 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
     // a folder resumed from its deltaLink while the mailbox's first sync is still going on.
     const synced = Boolean(account.syncCompletedAt);
     const feed = new ChangeFeed(account, (e) => this.events.publish(e), this.logger);
+    // A mailbox syncs in full in one of this process's slots. One that has to wait for a slot (many linked at
+    // once) shows its first screen first: its folder tree and the Inbox's newest page now, the rest in its turn.
+    let slot = this.slots.tryAcquire();
+    let ahead = false;
+    try {
+      if (!slot) {
+        if (!synced) ahead = await this.firstScreenAhead(account, client, signal);
+        slot = await this.slots.acquire(signal);
+      }
+      return await this.syncInSlot(account, client, feed, synced, ahead, signal);
+    } finally {
+      slot?.();
+    }
+  }
+
+  private async syncInSlot(
+    account: AccountForSync,
+    client: MailboxReader,
+    feed: ChangeFeed,
+    synced: boolean,
+    /** the Inbox's newest page is written already (`firstScreenAhead`) */
+    ahead: boolean,
+    signal: AbortSignal,
+  ): Promise<SyncMailboxOutcome> {
     const { messagesTotal } = await this.delta.refreshFolders(account, client, synced ? feed : undefined);
     signal.throwIfAborted();
 
     const folders = await this.folders.listForSync(account.id);
-    const rule = {
-      everyPages: this.settings.progressEveryPages,
-      minIntervalMs: this.settings.progressMinIntervalMs,
-    };
-    const progress = new SyncProgress({ foldersTotal: folders.length, messagesTotal }, rule, (p) =>
-      this.announce({
-        type: 'sync.progress',
-        v: 1,
-        accountId: account.id,
-        userId: account.userId,
-        ...p,
-        at: now(),
-      }),
-    );
+    const progress = this.progress(account, { foldersTotal: folders.length, messagesTotal });
     try {
       await forEachLimit(folders, this.settings.folderParallelism, signal, (folder, folderSignal) =>
         this.delta
@@ -112,7 +127,7 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
             folder,
             signal: folderSignal,
             feed: synced || folder.deltaLink !== null ? feed : undefined,
-            ...(!synced && preview(folder)
+            ...(!synced && !ahead && preview(folder)
               ? { beforeFirstPage: () => this.firstScreen(account, client, folder, progress) }
               : {}),
             onPage: (messages, done) => progress.pageCommitted(messages, done),
@@ -166,6 +181,47 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
     } catch (err) {
       this.logger.warn(`first screen of account ${account.id} not written ahead: ${describeError(err)}`);
     }
+  }
+
+  /**
+   * The first screen of a first sync that waits for its slot: the folder tree, then the Inbox's newest page, with
+   * the Inbox marked for a rebuild first, so that its from-scratch read in the sync's turn removes whatever of this
+   * page is gone by then (a message deleted meanwhile would otherwise stay: a from-scratch read lists only what
+   * exists). Answers whether the Inbox was handled here (then the sync's turn does not write the page again).
+   */
+  private async firstScreenAhead(
+    account: AccountForSync,
+    client: MailboxReader,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    if (!client.newest || this.settings.firstScreenSize === 0) return false;
+    const { messagesTotal } = await this.delta.refreshFolders(account, client);
+    signal.throwIfAborted();
+    const folders = await this.folders.listForSync(account.id);
+    const inbox = folders.find(preview);
+    if (!inbox) return false;
+    const progress = this.progress(account, { foldersTotal: folders.length, messagesTotal });
+    await this.dataSource.transaction((m) => this.folders.startRebuild(m, account.id, inbox.graphId));
+    await this.firstScreen(account, client, inbox, progress);
+    return true;
+  }
+
+  /** the sync's `sync.progress` reports */
+  private progress(account: AccountForSync, totals: SyncTotals): SyncProgress {
+    const rule = {
+      everyPages: this.settings.progressEveryPages,
+      minIntervalMs: this.settings.progressMinIntervalMs,
+    };
+    return new SyncProgress(totals, rule, (p) =>
+      this.announce({
+        type: 'sync.progress',
+        v: 1,
+        accountId: account.id,
+        userId: account.userId,
+        ...p,
+        at: now(),
+      }),
+    );
   }
 
   /** Advisory events (progress, syncing) never fail the sync. */
