@@ -221,6 +221,14 @@ export class FolderDeltaService {
               }
               // what reads or writes folder rows (or depends on the pages before) waits for their commit
               await afterPrevious();
+              // Every folder row this page writes (its own: the rebuild's end and the links; those whose counts move)
+              // locked at once, in one order, before any is written: two folders' pages of one round, each moving a
+              // message into the other, wrote their own row first and then waited for each other's (a deadlock).
+              await this.folders.lockFolders(
+                m,
+                account.id,
+                applied.countsUnknown ? 'all' : [folder.graphId, ...applied.counts.map((c) => c.folderId)],
+              );
               let recount: string[] = [];
               if (finishing) {
                 const swept = await this.folders.finishRebuild(m, account.id, folder.graphId);

@@ -330,6 +330,17 @@ export class MailFoldersRepository {
   }
 
   /**
+   * Locks folder rows of the account (some, or all) in id order, for a transaction that writes several of them:
+   * taken at once and in one order, two such transactions never wait for each other in a cycle.
+   */
+  async lockFolders(manager: EntityManager, accountId: string, folderIds: string[] | 'all'): Promise<void> {
+    await manager.query(
+      LOCK_FOLDERS_SQL(folderIds !== 'all'),
+      folderIds === 'all' ? [accountId] : [accountId, [...new Set(folderIds)]],
+    );
+  }
+
+  /**
    * Counts some folders (or all of the account's) again from the mirror's rows: where drift would heal (a whole
    * mailbox sync ends with it). In `manager`'s transaction, or its own.
    */

@@ -157,6 +157,7 @@ function harness(
     },
     recount: () => Promise.resolve(),
     settleCounts: () => Promise.resolve(),
+    lockFolders: () => Promise.resolve(),
     countsOf: (_m: unknown, _a: string, ids: string[]) =>
       Promise.resolve(ids.map((folderId) => ({ folderId, totalCount: 1, unreadCount: 0 }))),
   };
