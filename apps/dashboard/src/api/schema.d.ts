@@ -1324,7 +1324,7 @@ export interface operations {
                 flagged?: boolean;
                 /** @description true: with attachments only; false: without */
                 hasAttachments?: boolean;
-                /** @description substring of the sender's name or address */
+                /** @description text in the sender's name or address, each of its words from the start of a word there ('car' finds Carol, 'contoso.example' everyone at contoso.example) */
                 from?: string;
                 /** @description received at or after (ISO 8601) */
                 after?: string;
