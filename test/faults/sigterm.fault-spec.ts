@@ -37,7 +37,7 @@ const ACT = 'act@sigterm.example';
 const PEER = 'peer@sigterm.example';
 /** linked during the test: its initial sync is in progress when the consumer gets SIGTERM */
 const BIG = 'big@sigterm.example';
-const BIG_MESSAGES = 4000;
+const BIG_MESSAGES = 20000;
 /** how long a SIGTERMed app may take to exit on its own (the consumer took 10-25 s before its workers stopped
  * in parallel) */
 const SHUTDOWN_LIMIT_MS = 8000;
