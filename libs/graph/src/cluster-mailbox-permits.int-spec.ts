@@ -43,10 +43,17 @@ describe('ClusterMailboxPermits (Redis Cluster)', () => {
   it('a lease its holder never gave back expires, and another process gets the permit', async () => {
     const key = randomUUID();
     const permits = new ClusterMailboxPermits(redis, { leaseMs: 300 });
-    for (let i = 0; i < 4; i++) await permits.acquire(key, 4); // "crashed" holders: never released
+    // The first lease expires 300 ms after Redis granted it, and it was granted after `started`: the fifth
+    // permit cannot come sooner than 300 ms after `started`, however long the four grants themselves took (a
+    // loaded machine once took 180 ms over them, and a clock started after them saw only 122 ms).
     const started = Date.now();
+    for (let i = 0; i < 4; i++) await permits.acquire(key, 4); // "crashed" holders: never released
+    await expect(redis.zcard(`{acct:${key}}:graph:inflight`)).resolves.toBe(4);
     const release = await permits.acquire(key, 4);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    // the fifth holds a real lease in Redis (not the degraded path that lets a request go without one)
+    await expect(redis.zcard(`{acct:${key}}:graph:inflight`)).resolves.toBeLessThanOrEqual(4);
+    await expect(redis.zcard(`{acct:${key}}:graph:inflight`)).resolves.toBeGreaterThanOrEqual(1);
     release();
   });
 });
