@@ -24,7 +24,7 @@ export class AppModule {
         ProducerConfigModule.forRoot(config),
         // one CommandBus and QueryBus for the process; feature modules import CqrsModule by class
         CqrsModule.forRoot(),
-        InfrastructureModule.forRoot(config, 'producer'),
+        InfrastructureModule.forRoot(config, 'producer', { readReplica: true }),
         GraphLibModule.forRoot({ microsoft: config.microsoft, encryptionKeys: config.tokenEncryptionKeys }),
         AuthModule,
         MailModule,

@@ -7,6 +7,11 @@ export const accountTag = (accountId: string): string => `{acct:${accountId}}`;
 export const CacheKeys = {
   /** Bumped on every committed write batch; query-cache keys embed it, so a write makes stale entries unreachable. */
   accountVersion: (accountId: string) => `${accountTag(accountId)}:v`,
+  /**
+   * The WAL position (bytes, decimal) after the account's last recorded write: set with the version, in the same
+   * Lua call, so a reader that sees a version also sees a watermark at least as new (read-your-writes, issue 21).
+   */
+  accountWal: (accountId: string) => `${accountTag(accountId)}:wal`,
   query: (accountId: string, version: number, queryHash: string) =>
     `${accountTag(accountId)}:q:${version}:${queryHash}`,
   /** purposes in use: `token` (refresh), `mailbox` (any write to the mirror), `subscription` (create/renew) */

@@ -18,6 +18,8 @@ export const infraEnvShape = {
   DATABASE_URL: postgresUrl,
   DATABASE_READ_URL: postgresUrl.optional(),
   DATABASE_POOL_SIZE: positiveInt(10),
+  DATABASE_READ_POOL_SIZE: positiveInt(10),
+  READ_REPLICA_MAX_LAG_MS: positiveInt(2000),
   MIGRATIONS_RUN: booleanFlag(true),
   KAFKA_BROKERS: hostPortList,
   KAFKA_CLIENT_ID: z
@@ -42,7 +44,14 @@ export interface InfraConfig {
   nodeEnv: InfraEnv['NODE_ENV'];
   logLevel: InfraEnv['LOG_LEVEL'];
   host: string;
-  database: { url: string; readUrl?: string; poolSize: number; migrationsRun: boolean };
+  database: {
+    url: string;
+    readUrl?: string;
+    poolSize: number;
+    readPoolSize: number;
+    replicaMaxLagMs: number;
+    migrationsRun: boolean;
+  };
   kafka: {
     brokers: string[];
     clientId: string;
@@ -63,6 +72,8 @@ export function toInfraConfig(env: InfraEnv): InfraConfig {
       url: env.DATABASE_URL,
       readUrl: env.DATABASE_READ_URL,
       poolSize: env.DATABASE_POOL_SIZE,
+      readPoolSize: env.DATABASE_READ_POOL_SIZE,
+      replicaMaxLagMs: env.READ_REPLICA_MAX_LAG_MS,
       migrationsRun: env.MIGRATIONS_RUN,
     },
     kafka: {

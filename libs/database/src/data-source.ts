@@ -9,6 +9,12 @@ export interface DataSourceOptions {
   poolSize?: number;
   applicationName?: string;
   connectTimeoutMs?: number;
+  /**
+   * A read-only connection (the streaming replica): no entities, migrations or extension installs, which a hot
+   * standby would refuse; a query slower than `queryTimeoutMs` fails (the read side then asks the primary).
+   */
+  readOnly?: boolean;
+  queryTimeoutMs?: number;
 }
 
 /** The product's one way to build a TypeORM DataSource. `synchronize` is off: the schema only changes through migrations. */
@@ -16,8 +22,9 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
   return new DataSource({
     type: 'postgres',
     url: opts.url,
-    entities,
-    migrations,
+    entities: opts.readOnly ? [] : entities,
+    migrations: opts.readOnly ? [] : migrations,
+    installExtensions: !opts.readOnly,
     synchronize: false,
     migrationsRun: false,
     migrationsTableName: 'migrations',
@@ -25,6 +32,7 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     extra: {
       max: opts.poolSize ?? 10,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+      ...(opts.queryTimeoutMs ? { query_timeout: opts.queryTimeoutMs } : {}),
     },
   });
 }

@@ -10,6 +10,7 @@ import {
 import { DataSource } from 'typeorm';
 import { createDataSource, type DataSourceOptions } from './data-source';
 import { runMigrationsLocked } from './migrate';
+import { ReadReplica, type ReadReplicaOptions } from './read-replica/read-replica';
 import { MailAccountTokensRepository } from './accounts/mail-account-tokens.repository';
 import { OutboxRepository } from './outbox/outbox.repository';
 import { RefreshSessionsRepository } from './users/refresh-sessions.repository';
@@ -20,6 +21,11 @@ export interface DatabaseModuleOptions extends DataSourceOptions {
   migrationsRun: boolean;
   /** Delay between connection attempts while Postgres is unreachable. */
   retryDelayMs?: number;
+  /**
+   * The streaming replica the query side reads (DATABASE_READ_URL), its pool size and when it serves no reads;
+   * absent: every read goes to the primary (ReadReplica routes all of them there).
+   */
+  read?: { url: string; poolSize: number; queryTimeoutMs?: number } & Partial<ReadReplicaOptions>;
 }
 
 const DATABASE_OPTIONS = Symbol('DATABASE_OPTIONS');
@@ -84,6 +90,24 @@ export class DatabaseModule {
         DatabaseState,
         DatabaseConnector,
         {
+          provide: ReadReplica,
+          inject: [DataSource],
+          useFactory: (primary: DataSource) => {
+            const read = options.read;
+            const replica = read
+              ? createDataSource({
+                  url: read.url,
+                  poolSize: read.poolSize,
+                  applicationName: `${options.applicationName ?? 'email-core'}-reads`,
+                  connectTimeoutMs: 1000,
+                  queryTimeoutMs: read.queryTimeoutMs ?? 10_000,
+                  readOnly: true,
+                })
+              : undefined;
+            return new ReadReplica(primary, replica, read);
+          },
+        },
+        {
           provide: OutboxRepository,
           inject: [DataSource],
           useFactory: (ds: DataSource) => new OutboxRepository(ds),
@@ -99,6 +123,7 @@ export class DatabaseModule {
       exports: [
         DataSource,
         DatabaseState,
+        ReadReplica,
         OutboxRepository,
         MailAccountTokensRepository,
         UsersRepository,

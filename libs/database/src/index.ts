@@ -85,3 +85,14 @@ export {
   type CommandUploadView,
   type NewCommandUpload,
 } from './commands/command-uploads.repository';
+export {
+  DEFAULT_READ_REPLICA_OPTIONS,
+  ReadReplica,
+  isReplicaFailure,
+  type ReadReplicaOptions,
+  type ReadReplicaStatus,
+  type ReadSide,
+  type Watermark,
+} from './read-replica/read-replica';
+export { currentWalPosition, parseWatermark, recordAccountWrite } from './read-replica/account-writes';
+export { formatLsn, parseLsn } from './read-replica/lsn';

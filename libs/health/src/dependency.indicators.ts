@@ -3,7 +3,7 @@ import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/term
 import type { Cluster } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { probeRedisCluster, REDIS_CLUSTER } from '@email-core/cache';
-import { DatabaseState } from '@email-core/database';
+import { DatabaseState, ReadReplica } from '@email-core/database';
 import { withTimeout } from '@email-core/kafka';
 import { HEALTH_OPTIONS, type HealthOptions } from './health.options';
 import { KafkaReadiness } from './kafka-readiness';
@@ -29,7 +29,26 @@ export class DependencyIndicators {
     private readonly kafkaReadiness: KafkaReadiness,
     @Optional() private readonly dataSource?: DataSource,
     @Optional() private readonly dbState?: DatabaseState,
+    @Optional() private readonly readReplica?: ReadReplica,
   ) {}
+
+  /**
+   * The read replica never makes the process unready: reads go to the primary while it is down or behind. It
+   * reports `up` with `state`: `serving`, `degraded` (configured but serving no reads, with the reason) or `off`
+   * (no DATABASE_READ_URL), and its lag as last probed.
+   */
+  replica(): HealthIndicatorResult<'replica'> {
+    const check = this.indicators.check('replica');
+    const s = this.readReplica?.status();
+    if (!s?.configured) return check.up({ state: 'off' });
+    return check.up({
+      state: s.serving ? 'serving' : 'degraded',
+      ...(s.reason ? { reason: s.reason } : {}),
+      lagMs: s.lagMs,
+      lagBytes: s.lagBytes,
+      checkedAt: s.checkedAt,
+    });
+  }
 
   async postgres(): Promise<HealthIndicatorResult<'postgres'>> {
     const check = this.indicators.check('postgres');

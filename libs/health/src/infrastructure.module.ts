@@ -7,7 +7,12 @@ import { HealthModule } from './health.module';
 /** Postgres, the Redis Cluster and the health check, wired the same way in every stack-connected process. */
 @Module({})
 export class InfrastructureModule {
-  static forRoot(config: InfraConfig, appName: string): DynamicModule {
+  /**
+   * @param readReplica the process has a query side: it reads DATABASE_READ_URL when set (the producer); the
+   *   consumer writes, and reads what it writes, on the primary only
+   */
+  static forRoot(config: InfraConfig, appName: string, { readReplica = false } = {}): DynamicModule {
+    const { readUrl } = config.database;
     return {
       module: InfrastructureModule,
       imports: [
@@ -16,6 +21,14 @@ export class InfrastructureModule {
           poolSize: config.database.poolSize,
           migrationsRun: config.database.migrationsRun,
           applicationName: `email-core-${appName}`,
+          read:
+            readReplica && readUrl
+              ? {
+                  url: readUrl,
+                  poolSize: config.database.readPoolSize,
+                  maxLagMs: config.database.replicaMaxLagMs,
+                }
+              : undefined,
         }),
         CacheModule.forRoot({
           nodes: config.redis.nodes,

@@ -29,6 +29,7 @@ export class Readiness {
         () => this.deps.postgres(),
         () => this.deps.kafka(),
         () => this.deps.redis(),
+        () => this.deps.replica(),
       ]),
       settledAt: undefined,
     };

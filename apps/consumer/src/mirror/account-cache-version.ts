@@ -1,16 +1,17 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Cluster } from 'ioredis';
-import { CacheKeys, REDIS_CLUSTER } from '@email-core/cache';
+import { DataSource } from 'typeorm';
+import { REDIS_CLUSTER } from '@email-core/cache';
+import { recordAccountWrite } from '@email-core/database';
 
 /** How long a failed bump keeps being retried: the query cache's TTL (60 s), after which no stale entry is left. */
 const RETRY_FOR_MS = 60_000;
 const RETRY_EVERY_MS = 500;
-/** How long the INCR waits for a replica to have it (Redis `WAIT 1 <ms>`). */
-const REPLICA_WAIT_MS = 200;
 
 /**
  * Bumps an account's version counter in the Redis Cluster after a committed write, which makes every cached
- * query result of the account unreachable at once.
+ * query result of the account unreachable at once, and records the primary's WAL position with it (the account's
+ * watermark: the read side reads the primary while the replica has not replayed that far; issue 21).
  *
  * A bump is durable before it counts: the INCR and a `WAIT 1` go to the key's master in one pipeline, so an
  * acknowledged bump is on a replica too and survives that master's failover (without it, a master killed just
@@ -27,7 +28,10 @@ export class AccountCacheVersion implements OnApplicationShutdown {
   private readonly owed = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(@Inject(REDIS_CLUSTER) private readonly redis: Cluster) {}
+  constructor(
+    @Inject(REDIS_CLUSTER) private readonly redis: Cluster,
+    private readonly db: DataSource,
+  ) {}
 
   async bump(accountId: string): Promise<void> {
     const failure = await this.tryBump(accountId);
@@ -55,21 +59,9 @@ export class AccountCacheVersion implements OnApplicationShutdown {
       );
   }
 
-  /** undefined when the bump is applied and replicated, else why not */
-  private async tryBump(accountId: string): Promise<string | undefined> {
-    try {
-      // one pipeline goes to the key's master, so WAIT counts the replicas that have this INCR
-      const replies = await this.redis
-        .pipeline()
-        .incr(CacheKeys.accountVersion(accountId))
-        .call('WAIT', '1', String(REPLICA_WAIT_MS))
-        .exec();
-      const failed = replies?.find(([err]) => err)?.[0];
-      if (!replies || replies.length !== 2 || failed) return failed?.message ?? 'no reply';
-      return Number(replies[1][1]) >= 1 ? undefined : 'no replica acknowledged it';
-    } catch (err) {
-      return (err as Error).message;
-    }
+  /** undefined when the bump (and the watermark) is applied and replicated, else why not */
+  private tryBump(accountId: string): Promise<string | undefined> {
+    return recordAccountWrite(this.redis, this.db, accountId);
   }
 
   private schedule(): void {

@@ -12,6 +12,7 @@ import { AuthModule } from '../auth/auth.module';
 import { MailProvidersModule } from '../mail-providers.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { AccountsController } from './accounts.controller';
+import { AccountWrites } from './account-writes';
 import { CompleteOutlookLinkHandler } from './commands/complete-outlook-link/complete-outlook-link.handler';
 import { ImapLinkProbe, MailServerLinkProbe } from './imap-link-probe';
 import { LinkImapAccountHandler } from './commands/link-imap-account/link-imap-account.handler';
@@ -34,6 +35,7 @@ import { SyncRequestOutbox } from './sync-request-outbox';
   imports: [CqrsModule, AuthModule, OutboxModule, MailProvidersModule],
   controllers: [AccountsController],
   providers: [
+    AccountWrites,
     OAuthStateStore,
     LinkUrls,
     SyncRequestOutbox,

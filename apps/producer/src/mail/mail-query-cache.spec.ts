@@ -17,6 +17,10 @@ function fakeRedis(opts: { status?: string; failWith?: Error; hang?: boolean } =
       calls.push(`get ${key}`);
       return answer(store.get(key) ?? null);
     },
+    mget: (...keys: string[]) => {
+      calls.push(`mget ${keys.join(' ')}`);
+      return answer(keys.map((k) => store.get(k) ?? null));
+    },
     set: (key: string, value: string, _ex: 'EX', ttl: number) => {
       calls.push(`set ${key} ${ttl}`);
       store.set(key, value);
@@ -47,10 +51,10 @@ describe('MailQueryCache', () => {
     const key = `{acct:${ACCOUNT}}:q:0:${queryHash(query)}`;
     expect(store.get(key)).toBe('{"items":[1,2]}');
     expect(calls).toEqual([
-      `get {acct:${ACCOUNT}}:v`,
+      `mget {acct:${ACCOUNT}}:v {acct:${ACCOUNT}}:wal`,
       `get ${key}`,
       `set ${key} 60`,
-      `get {acct:${ACCOUNT}}:v`,
+      `mget {acct:${ACCOUNT}}:v {acct:${ACCOUNT}}:wal`,
       `get ${key}`,
     ]);
   });
@@ -101,6 +105,28 @@ describe('MailQueryCache', () => {
     const started = Date.now();
     expect(await cache.getOrLoad(ACCOUNT, query, () => Promise.resolve('from-db'))).toBe('from-db');
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it("hands the load the account's WAL watermark from the same MGET: null when none was recorded", async () => {
+    const { redis, store } = fakeRedis();
+    const cache = new MailQueryCache(redis);
+    const seen: unknown[] = [];
+    await cache.getOrLoad(ACCOUNT, query, (w) => Promise.resolve(seen.push(w)));
+    store.set(`{acct:${ACCOUNT}}:v`, '3');
+    store.set(`{acct:${ACCOUNT}}:wal`, '50331648');
+    await cache.getOrLoad(ACCOUNT, query, (w) => Promise.resolve(seen.push(w)));
+    store.set(`{acct:${ACCOUNT}}:v`, '4');
+    store.set(`{acct:${ACCOUNT}}:wal`, 'garbage');
+    await cache.getOrLoad(ACCOUNT, query, (w) => Promise.resolve(seen.push(w)));
+    expect(seen).toEqual([null, 50331648, undefined]);
+  });
+
+  it('an unknown watermark (Redis failing) reaches the load as undefined: the primary answers', async () => {
+    const { redis } = fakeRedis({ failWith: new Error('CLUSTERDOWN') });
+    const cache = new MailQueryCache(redis, { timeoutMs: 20 });
+    const seen: unknown[] = [];
+    await cache.getOrLoad(ACCOUNT, query, (w) => Promise.resolve(seen.push(w)));
+    expect(seen).toEqual([undefined]);
   });
 
   it('treats an unreadable entry as a miss', async () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Cluster } from 'ioredis';
 import { CacheKeys, REDIS_CLUSTER } from '@email-core/cache';
+import { parseWatermark, type Watermark } from '@email-core/database';
 
 export const MAIL_QUERY_CACHE_OPTIONS = Symbol('MAIL_QUERY_CACHE_OPTIONS');
 
@@ -51,6 +52,11 @@ export function queryHash(query: Record<string, unknown>): string {
  *   cached. Account ids never change owner (an unlink deletes the account; the unlink must bump the version).
  * - Redis is an optimisation: not connected, slow (over `timeoutMs`) or failing means the database answers;
  *   a cache problem is logged (at most every 30 s) and never fails a request.
+ * - Read-your-writes (issue 21): the version and the account's WAL watermark come in one MGET (one slot; the
+ *   writer sets both in one Lua call), and `load` gets the watermark: the read side (ReadReplica) reads the
+ *   primary while the replica has not replayed that far. A result loaded from a replica that had the watermark
+ *   holds every write up to that version, so it is safe to store under it. Redis failing gives `load` an unknown
+ *   watermark (undefined): the primary answers.
  */
 @Injectable()
 export class MailQueryCache {
@@ -65,11 +71,19 @@ export class MailQueryCache {
     this.options = { ...DEFAULTS, ...options };
   }
 
-  async getOrLoad<T>(accountId: string, query: Record<string, unknown>, load: () => Promise<T>): Promise<T> {
+  async getOrLoad<T>(
+    accountId: string,
+    query: Record<string, unknown>,
+    load: (watermark: Watermark) => Promise<T>,
+  ): Promise<T> {
     const hash = queryHash(query);
-    const version = await this.attempt(() => this.redis.get(CacheKeys.accountVersion(accountId)));
-    if (version === FAILED) return load();
-    const key = CacheKeys.query(accountId, parseVersion(version), hash);
+    const marks = await this.attempt(() =>
+      this.redis.mget(CacheKeys.accountVersion(accountId), CacheKeys.accountWal(accountId)),
+    );
+    if (marks === FAILED) return load(undefined);
+    const [version, wal] = marks;
+    const watermark = parseWatermark(wal ?? null);
+    const key = CacheKeys.query(accountId, parseVersion(version ?? null), hash);
     const cached = await this.attempt(() => this.redis.get(key));
     if (typeof cached === 'string') {
       try {
@@ -78,7 +92,7 @@ export class MailQueryCache {
         // an unreadable entry is a miss; the SET below replaces it
       }
     }
-    const value = await load();
+    const value = await load(watermark);
     const json = JSON.stringify(value);
     if (cached !== FAILED && Buffer.byteLength(json) <= this.options.maxEntryBytes) {
       await this.attempt(() => this.redis.set(key, json, 'EX', this.options.ttlSeconds));

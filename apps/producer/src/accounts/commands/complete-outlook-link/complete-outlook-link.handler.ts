@@ -9,6 +9,7 @@ import { LinkUrls } from '../../link-urls';
 import { OAuthStateStore } from '../../oauth-state.store';
 import { SyncRequestOutbox } from '../../sync-request-outbox';
 import { CompleteOutlookLinkCommand, type CompleteOutlookLinkResult } from './complete-outlook-link.command';
+import { AccountWrites } from '../../account-writes';
 
 const PROVIDER_ERROR = /^[a-z_]{1,64}$/;
 
@@ -29,6 +30,7 @@ export class CompleteOutlookLinkHandler implements ICommandHandler<CompleteOutlo
     private readonly syncRequests: SyncRequestOutbox,
     private readonly urls: LinkUrls,
     private readonly dataSource: DataSource,
+    private readonly writes: AccountWrites,
   ) {}
 
   async execute({ callback }: CompleteOutlookLinkCommand): Promise<CompleteOutlookLinkResult> {
@@ -78,6 +80,7 @@ export class CompleteOutlookLinkHandler implements ICommandHandler<CompleteOutlo
       return linked;
     });
     this.syncRequests.committed();
+    await this.writes.committed(account.id);
     this.logger.log(
       `user ${pending.userId} ${account.created ? 'linked' : 're-linked'} mail account ${account.id}`,
     );

@@ -15,6 +15,7 @@ import {
 } from '@email-core/providers';
 import type { SyncRequestOutbox } from '../../sync-request-outbox';
 import { LinkImapAccountCommand } from './link-imap-account.command';
+import type { AccountWrites } from '../../account-writes';
 import { LinkImapAccountHandler } from './link-imap-account.handler';
 
 const PASSWORD = 'imap-pass-do-not-leak';
@@ -75,6 +76,12 @@ function setup(opts: { probe?: () => Promise<void>; created?: boolean } = {}) {
     tokens as unknown as MailAccountTokensRepository,
     syncRequests as unknown as SyncRequestOutbox,
     dataSource as unknown as DataSource,
+    {
+      committed: jest.fn(() => {
+        calls.push('recorded');
+        return Promise.resolve();
+      }),
+    } as unknown as AccountWrites,
   );
   return { handler, probe, accounts, tokens, syncRequests, dataSource, manager, calls, stored, vault };
 }
@@ -104,7 +111,15 @@ describe('LinkImapAccountHandler', () => {
 
     expect(result).toEqual({ accountId: ACCOUNT, created: true });
     expect(t.probe.check).toHaveBeenCalledWith(settings());
-    expect(t.calls).toEqual(['begin', 'upsertLinked', 'saveTokens', 'syncRequest', 'commit', 'committed']);
+    expect(t.calls).toEqual([
+      'begin',
+      'upsertLinked',
+      'saveTokens',
+      'syncRequest',
+      'commit',
+      'committed',
+      'recorded',
+    ]);
     expect(t.accounts.upsertLinked).toHaveBeenCalledWith(t.manager, {
       userId: 'user-1',
       provider: 'imap',

@@ -7,6 +7,7 @@ import { AccountErrors } from '../../account-errors';
 import { SyncRequestOutbox } from '../../sync-request-outbox';
 import { ImapLinkProbe } from '../../imap-link-probe';
 import { LinkImapAccountCommand, type LinkImapAccountResult } from './link-imap-account.command';
+import { AccountWrites } from '../../account-writes';
 
 /**
  * Links an IMAP/SMTP mailbox. Nothing is stored before both servers took the logins (`ImapLinkProbe`); then the
@@ -26,6 +27,7 @@ export class LinkImapAccountHandler implements ICommandHandler<LinkImapAccountCo
     private readonly tokens: MailAccountTokensRepository,
     private readonly syncRequests: SyncRequestOutbox,
     private readonly dataSource: DataSource,
+    private readonly writes: AccountWrites,
   ) {}
 
   async execute({ userId, settings }: LinkImapAccountCommand): Promise<LinkImapAccountResult> {
@@ -56,6 +58,7 @@ export class LinkImapAccountHandler implements ICommandHandler<LinkImapAccountCo
       return linked;
     });
     this.syncRequests.committed();
+    await this.writes.committed(account.id);
     this.logger.log(`user ${userId} ${account.created ? 'linked' : 're-linked'} IMAP account ${account.id}`);
     return { accountId: account.id, created: account.created };
   }

@@ -7,6 +7,7 @@ import { ProviderRegistry } from '@email-core/providers';
 import { AccountErrors } from '../../account-errors';
 import { SyncRequestOutbox } from '../../sync-request-outbox';
 import { UnlinkAccountCommand } from './unlink-account.command';
+import { AccountWrites } from '../../account-writes';
 
 /**
  * Deletes the account; its folders, messages and bodies go with it (ON DELETE CASCADE), and so do its tokens
@@ -34,6 +35,7 @@ export class UnlinkAccountHandler implements ICommandHandler<UnlinkAccountComman
     private readonly outbox: OutboxRepository,
     /** the accounts feature's handle on the outbox relay: `committed()` wakes it */
     private readonly relay: SyncRequestOutbox,
+    private readonly writes: AccountWrites,
   ) {
     this.subscriptions = new GraphSubscriptionsRepository(dataSource);
   }
@@ -66,6 +68,7 @@ export class UnlinkAccountHandler implements ICommandHandler<UnlinkAccountComman
       return removal;
     });
     if (removalId) this.relay.committed();
+    await this.writes.committed(accountId);
     this.providers.adapter(account.provider).vault.forget(accountId);
     this.logger.log(
       `user ${userId} unlinked mail account ${accountId}${removalId ? '; its subscription is being deleted' : ''}`,
