@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { composeDown } from './docker';
 import { checkKafka, DEFAULT_KAFKA_BROKERS, ensureKafka, stopKafka } from './kafka';
-import { checkPostgres, DEFAULT_DATABASE_URL, ensurePostgres, stopPostgres } from './postgres';
+import { checkPostgres, checkReplica, DEFAULT_DATABASE_URL, ensurePostgres, stopPostgres } from './postgres';
 import {
   checkMailServer,
   DEFAULT_MAIL_ENDPOINTS,
@@ -71,7 +71,8 @@ export interface StackOptions {
 export type ServiceName = 'postgres' | 'kafka' | 'redis' | 'mail';
 
 export interface ServiceStatus {
-  service: ServiceName;
+  /** `replica`: the hot standby of `postgres` (DATABASE_READ_URL) */
+  service: ServiceName | 'replica';
   source: StackSource | 'unknown';
   endpoint: string;
   healthy: boolean;
@@ -97,7 +98,7 @@ const mailText = (m: MailEndpoints): string =>
 const defaultLog: Log = (m) => console.log(m);
 
 /** Aligned "service  source  endpoint  detail" lines for what `up` did. */
-function summaryLines(rows: [ServiceName, ServiceUp<string>][]): string[] {
+function summaryLines(rows: [ServiceName | 'replica', ServiceUp<string>][]): string[] {
   const width = Math.max(...rows.map(([, up]) => up.endpoint.length));
   return rows.map(
     ([name, up]) => `${name.padEnd(9)}${up.source.padEnd(16)}${up.endpoint.padEnd(width)}  ${up.detail}`,
@@ -140,6 +141,7 @@ export async function ensureStack(opts: StackOptions = {}): Promise<StackEndpoin
     }
     const endpoints: StackEndpoints = {
       databaseUrl: pg.value.endpoint,
+      ...(pg.value.readUrl ? { databaseReadUrl: pg.value.readUrl } : {}),
       kafkaBrokers: kafka.value.endpoint,
       redisClusterNodes: redis.value.endpoint,
       mail: mail.value.endpoint,
@@ -153,6 +155,16 @@ export async function ensureStack(opts: StackOptions = {}): Promise<StackEndpoin
     writeEndpointsFile(endpoints);
     const lines = summaryLines([
       ['postgres', { ...pg.value, endpoint: redactUrl(pg.value.endpoint) }],
+      [
+        'replica',
+        pg.value.readUrl
+          ? {
+              source: pg.value.source,
+              endpoint: redactUrl(pg.value.readUrl),
+              detail: 'hot standby (DATABASE_READ_URL)',
+            }
+          : { source: pg.value.source, endpoint: '-', detail: 'none: reads go to the primary' },
+      ],
       ['kafka', { ...kafka.value, endpoint: kafka.value.endpoint.join(',') }],
       ['redis', { ...redis.value, endpoint: nodesText(redis.value.endpoint) }],
       ['mail', { ...mail.value, endpoint: mailText(mail.value.endpoint) }],
@@ -198,6 +210,8 @@ function currentEndpoints(): {
   return {
     endpoints: {
       databaseUrl: env.DATABASE_URL ?? file?.databaseUrl ?? DEFAULT_DATABASE_URL,
+      // from the environment only together with DATABASE_URL, like `up`
+      databaseReadUrl: env.DATABASE_URL ? env.DATABASE_READ_URL || undefined : file?.databaseReadUrl,
       kafkaBrokers: env.KAFKA_BROKERS
         ? env.KAFKA_BROKERS.split(',').filter(Boolean)
         : (file?.kafkaBrokers ?? DEFAULT_KAFKA_BROKERS),
@@ -238,14 +252,27 @@ function firstAddress(
  */
 export async function stackStatus(): Promise<StackStatus> {
   const { endpoints: e, sources } = currentEndpoints();
-  const [pg, kafka, redis, mail] = await Promise.all([
+  const readUrl = e.databaseReadUrl;
+  const [pg, replica, kafka, redis, mail] = await Promise.all([
     checkPostgres(e.databaseUrl),
+    readUrl
+      ? checkReplica(e.databaseUrl, readUrl)
+      : Promise.resolve({
+          healthy: true,
+          detail: 'no replica: DATABASE_READ_URL unset, reads go to the primary',
+        }),
     checkKafka(e.kafkaBrokers),
     checkRedisCluster(e.redisClusterNodes),
     checkMailServer(e.mail),
   ]);
   const services: ServiceStatus[] = [
     { service: 'postgres', source: sources.postgres, endpoint: redactUrl(e.databaseUrl), ...pg },
+    {
+      service: 'replica',
+      source: sources.postgres,
+      endpoint: readUrl ? redactUrl(readUrl) : '-',
+      ...replica,
+    },
     { service: 'kafka', source: sources.kafka, endpoint: e.kafkaBrokers.join(','), ...kafka },
     { service: 'redis', source: sources.redis, endpoint: nodesText(e.redisClusterNodes), ...redis },
     { service: 'mail', source: sources.mail, endpoint: mailText(e.mail), ...mail },

@@ -10,10 +10,8 @@
  * (docker-compose.mail.yml); local processes, installing Debian's packages with apt-get when they are missing.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { ensureCertificates, defaultCertDir } from '@email-core/certs';
@@ -45,8 +43,9 @@ import {
   waitFor,
   type Log,
 } from './process';
+import { checkoutHash, ensureServiceRoot, serviceRoot, systemUser } from './private-root';
 import { StackUnavailableError, type ServiceHealth, type ServiceUp } from './service';
-import { ROOT, STACK_DIR, readState, rel, updateState, type StackState } from './state';
+import { STACK_DIR, readState, rel, updateState, type StackState } from './state';
 import type { MailEndpoints } from './types';
 
 export type { MailEndpoints };
@@ -69,33 +68,13 @@ export const DEFAULT_MAIL_ENDPOINTS: MailEndpoints = {
 export const MAIL_DIR = path.join(STACK_DIR, 'mail');
 
 /**
- * Where the mail server's files really live. Postfix and Dovecot open their files and sockets as unprivileged
- * users (postfix, dovenull, nobody), who must be able to traverse every directory above them. A checkout under
- * a private directory (`mktemp -d` makes mode 0700) denies them, so Postfix's master cannot open its
- * `data/master.lock`. Then the files go to a directory of this checkout's own in the machine's shared temporary
- * space (`/var/tmp/email-core-mail-<checkout hash>`, mode 0755, owned by us), and `.stack/mail` is a symbolic
- * link to it; otherwise they stay in `.stack/mail`. Decided from the checkout's path alone (no side effects), so
- * `status` and `down` find what `up` made.
+ * Where the mail server's files really live: `.stack/mail`, or `/var/tmp/email-core-mail-<checkout hash>` (with
+ * `.stack/mail` a link to it) when the checkout's path is private (see private-root.ts). Postfix and Dovecot open
+ * their files and sockets as unprivileged users (postfix, dovenull, nobody); Postfix's master could not open its
+ * `data/master.lock` under a `mktemp -d` checkout otherwise.
  */
 export function mailRoot(): string {
-  if (othersCanTraverse(STACK_DIR)) return MAIL_DIR;
-  const shared = fs.existsSync('/var/tmp') ? '/var/tmp' : os.tmpdir();
-  return path.join(shared, `email-core-mail-${checkoutHash()}`);
-}
-
-/** Whether users other than us can reach `dir` (each existing ancestor has the execute bit for others). */
-function othersCanTraverse(dir: string): boolean {
-  let current = path.resolve(dir);
-  for (;;) {
-    try {
-      if ((fs.statSync(current).mode & 0o001) === 0) return false;
-    } catch {
-      // not created yet: its mode will be ours (0755)
-    }
-    const parent = path.dirname(current);
-    if (parent === current) return true;
-    current = parent;
-  }
+  return serviceRoot({ service: 'mail' });
 }
 
 let layoutMemo: MailLayout | undefined;
@@ -104,38 +83,8 @@ function localLayout(): MailLayout {
   return layoutMemo;
 }
 
-/**
- * Makes the mail root: `.stack/mail` itself, or the shared directory plus the `.stack/mail` link to it. A
- * shared directory someone else made (or a link planted there) is refused rather than used.
- */
 function ensureMailRoot(root: string): void {
-  if (root === MAIL_DIR) {
-    if (fs.lstatSync(MAIL_DIR, { throwIfNoEntry: false })?.isSymbolicLink()) fs.unlinkSync(MAIL_DIR);
-    fs.mkdirSync(root, { recursive: true, mode: 0o755 });
-    return;
-  }
-  try {
-    fs.mkdirSync(root, { mode: 0o755 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-  const st = fs.lstatSync(root);
-  const uid = process.getuid?.() ?? st.uid;
-  if (!st.isDirectory() || st.uid !== uid) {
-    throw new Error(`mail: ${root} is not a directory of ours; remove it and run stack:up again`);
-  }
-  fs.chmodSync(root, 0o755);
-  const link = fs.lstatSync(MAIL_DIR, { throwIfNoEntry: false });
-  if (link && !link.isSymbolicLink()) {
-    throw new Error(
-      `mail: ${rel(MAIL_DIR)} is a directory, but this checkout's path is not reachable by the mail server's users, ` +
-        `so its files now live in ${root}; stop the stack, remove ${rel(MAIL_DIR)} and run stack:up again`,
-    );
-  }
-  if (link && fs.readlinkSync(MAIL_DIR) === root) return;
-  if (link) fs.unlinkSync(MAIL_DIR);
-  fs.mkdirSync(STACK_DIR, { recursive: true });
-  fs.symlinkSync(root, MAIL_DIR);
+  ensureServiceRoot(root, MAIL_DIR, 'mail');
 }
 /** The certificate's file name stem in the CA's folder (.stack/certs/mail.pem, mail-key.pem). */
 const CERT_NAME = 'mail';
@@ -464,23 +413,6 @@ export async function ensureMailPackages(log: Log): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------------
 // Our processes
-
-/** uid and gid of a system user from /etc/passwd. */
-function systemUser(name: string): { uid: number; gid: number } | undefined {
-  try {
-    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f[0] === name) return { uid: Number(f[2]), gid: Number(f[3]) };
-    }
-  } catch {
-    /* none */
-  }
-  return undefined;
-}
-
-function checkoutHash(): string {
-  return createHash('sha256').update(ROOT).digest('hex').slice(0, 8);
-}
 
 /** A name unique to this checkout (Dovecot's instance_name, Postfix's syslog_name). */
 function instanceName(): string {

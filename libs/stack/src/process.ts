@@ -15,7 +15,7 @@ export interface RunResult {
 export function run(
   cmd: string,
   args: string[],
-  opts: { timeoutMs: number; cwd?: string; env?: NodeJS.ProcessEnv },
+  opts: { timeoutMs: number; cwd?: string; env?: NodeJS.ProcessEnv; uid?: number; gid?: number },
 ): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(
@@ -25,6 +25,8 @@ export function run(
         timeout: opts.timeoutMs,
         cwd: opts.cwd,
         env: opts.env,
+        uid: opts.uid,
+        gid: opts.gid,
         maxBuffer: 16 * 1024 * 1024,
         killSignal: 'SIGKILL',
       },

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { HostPort, StackEndpoints, StackSource } from './types';
+import type { HostPort, PgPairState, StackEndpoints, StackSource } from './types';
 import { isPidAlive, sleep } from './process';
 
 /** Repository root (libs/stack/src/../../..). */
@@ -12,7 +12,8 @@ const LOCK_FILE = path.join(STACK_DIR, 'lock');
 
 /** What THIS checkout started; `down` stops exactly these and nothing else. */
 export interface StackState {
-  postgres?: { startedCluster: { version: string; name: string } };
+  /** the machine's cluster we started (no binaries for a pair), or the checkout's own primary + replica */
+  postgres?: { startedCluster?: { version: string; name: string }; pair?: PgPairState };
   kafka?: { pid: number; logFile: string };
   redis?: { pids: Record<string, number> };
   /** the mail server's Dovecot and Postfix masters (.stack/mail) */
@@ -62,11 +63,13 @@ export function redactUrl(url: string): string {
 export function writeEndpointsFile(e: StackEndpoints): void {
   fs.mkdirSync(STACK_DIR, { recursive: true });
   const db = redactUrl(e.databaseUrl);
+  const readDb = e.databaseReadUrl ? redactUrl(e.databaseReadUrl) : undefined;
   const lines = [
     '# Written by `npm run stack:up`. Endpoints only, never secrets.',
     `# sources: postgres=${e.sources.postgres} kafka=${e.sources.kafka} redis=${e.sources.redis}${e.sources.mail ? ` mail=${e.sources.mail}` : ''}`,
     ...(db !== e.databaseUrl ? ['# DATABASE_URL password removed: supply it with PGPASSWORD'] : []),
     `DATABASE_URL=${db}`,
+    ...(readDb ? [`DATABASE_READ_URL=${readDb}`] : []),
     `KAFKA_BROKERS=${e.kafkaBrokers.join(',')}`,
     `REDIS_CLUSTER_NODES=${e.redisClusterNodes.map((n) => `${n.host}:${n.port}`).join(',')}`,
     ...(e.mail
@@ -124,6 +127,7 @@ export function readEndpointsFile(): StackEndpoints | undefined {
     if (m) vars.set(m[1], m[2]);
   }
   const databaseUrl = vars.get('DATABASE_URL');
+  const databaseReadUrl = vars.get('DATABASE_READ_URL');
   const brokers = vars.get('KAFKA_BROKERS');
   const nodes = vars.get('REDIS_CLUSTER_NODES');
   if (!databaseUrl || !brokers || !nodes) return undefined;
@@ -134,6 +138,7 @@ export function readEndpointsFile(): StackEndpoints | undefined {
   const mail = smtp && submission && imap && imaps ? { smtp, submission, imap, imaps } : undefined;
   return {
     databaseUrl,
+    ...(databaseReadUrl ? { databaseReadUrl } : {}),
     kafkaBrokers: brokers.split(',').filter(Boolean),
     redisClusterNodes: parseHostPorts(nodes),
     ...(mail ? { mail } : {}),

@@ -4,12 +4,14 @@ export interface HostPort {
 }
 
 /**
- * Where the services answer. Written to .stack/endpoints.env as DATABASE_URL, KAFKA_BROKERS, REDIS_CLUSTER_NODES
+ * Where the services answer. Written to .stack/endpoints.env as DATABASE_URL, DATABASE_READ_URL, KAFKA_BROKERS, REDIS_CLUSTER_NODES
  * and MAIL_SMTP, MAIL_SUBMISSION, MAIL_IMAP, MAIL_IMAPS.
  */
 export interface StackEndpoints {
-  /** URL of the project's main database, e.g. postgres://postgres@127.0.0.1:5432/email_core */
+  /** URL of the project's main database (the primary), e.g. postgres://postgres@127.0.0.1:5433/email_core */
   databaseUrl: string;
+  /** the same database on the hot standby, e.g. postgres://postgres@127.0.0.1:5434/email_core; absent without a replica */
+  databaseReadUrl?: string;
   /** e.g. ['127.0.0.1:9092'] */
   kafkaBrokers: string[];
   /** seed nodes of the Redis Cluster, e.g. 127.0.0.1:7000..7005 */
@@ -33,3 +35,14 @@ export interface MailEndpoints {
 }
 
 export type StackSource = 'env' | 'docker' | 'local-started' | 'local-existing';
+
+/** The checkout's own PostgreSQL primary + hot standby, as recorded in .stack/state.json for `down`. */
+export interface PgPairState {
+  binDir: string;
+  /** `.stack/pg` or its /var/tmp stand-in */
+  root: string;
+  primaryDir: string;
+  replicaDir: string;
+  primaryPort: number;
+  replicaPort: number;
+}
