@@ -24,12 +24,14 @@ const parseNodes = (s: string) =>
  * then containers where a Docker engine answers, then the project's local stack (started if needed).
  */
 export async function resolveStackEndpoints(log: (msg: string) => void): Promise<ResolvedEndpoints> {
-  const { DATABASE_URL, KAFKA_BROKERS, REDIS_CLUSTER_NODES } = process.env;
+  const { DATABASE_URL, DATABASE_READ_URL, KAFKA_BROKERS, REDIS_CLUSTER_NODES } = process.env;
   if (DATABASE_URL && KAFKA_BROKERS && REDIS_CLUSTER_NODES) {
     return {
       source: 'env',
       endpoints: {
         databaseUrl: DATABASE_URL,
+        // a replica only when the environment names one too
+        ...(DATABASE_READ_URL ? { databaseReadUrl: DATABASE_READ_URL } : {}),
         kafkaBrokers: KAFKA_BROKERS.split(',').map((s) => s.trim()),
         redisClusterNodes: parseNodes(REDIS_CLUSTER_NODES),
         sources: { postgres: 'env', kafka: 'env', redis: 'env' },

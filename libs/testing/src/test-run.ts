@@ -9,6 +9,11 @@ export interface TestRunInfo {
   id: string;
   databaseUrl: string;
   databaseName: string;
+  /**
+   * the same database on the stack's hot standby (streaming replication: rows written on `databaseUrl` appear here
+   * after the replica's replay lag); present only when the stack has a replica (DATABASE_READ_URL)
+   */
+  databaseReadUrl?: string;
   adminDatabaseUrl: string;
   kafkaBrokers: string[];
   topicPrefix: string;
@@ -44,10 +49,15 @@ export async function createTestRun(endpoints: StackEndpoints): Promise<TestRunI
     await dropStaleDatabases(c);
     await c.query(`CREATE DATABASE "${databaseName}"`);
   });
+  const databaseReadUrl = endpoints.databaseReadUrl
+    ? withDatabase(endpoints.databaseReadUrl, databaseName)
+    : undefined;
+  if (databaseReadUrl) await waitForReplicaDatabase(databaseReadUrl);
   return {
     id,
     databaseUrl: withDatabase(endpoints.databaseUrl, databaseName),
     databaseName,
+    ...(databaseReadUrl ? { databaseReadUrl } : {}),
     adminDatabaseUrl,
     kafkaBrokers: endpoints.kafkaBrokers,
     topicPrefix: `test.${id}.`,
@@ -66,11 +76,14 @@ export async function createChildRun(run: TestRunInfo): Promise<TestRunInfo & { 
   const child = randomBytes(3).toString('hex');
   const databaseName = `${run.databaseName}_${child}`;
   await withAdmin(run.adminDatabaseUrl, (c) => c.query(`CREATE DATABASE "${databaseName}"`));
+  const databaseReadUrl = run.databaseReadUrl ? withDatabase(run.databaseReadUrl, databaseName) : undefined;
+  if (databaseReadUrl) await waitForReplicaDatabase(databaseReadUrl);
   return {
     ...run,
     id: `${run.id}_${child}`,
     databaseName,
     databaseUrl: withDatabase(run.databaseUrl, databaseName),
+    databaseReadUrl,
     topicPrefix: `${run.topicPrefix}${child}.`,
     redisKeyPrefix: `${run.redisKeyPrefix}${child}:`,
     drop: () =>
@@ -78,6 +91,24 @@ export async function createChildRun(run: TestRunInfo): Promise<TestRunInfo & { 
         await c.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
       }),
   };
+}
+
+/** A database just created on the primary can be opened on the replica once the replica has replayed its creation. */
+async function waitForReplicaDatabase(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+    try {
+      await client.connect();
+      return;
+    } catch (err) {
+      // 3D000: the database does not exist on the replica yet
+      if ((err as { code?: string }).code !== '3D000' || Date.now() > deadline) throw err;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Runs that crashed leave their database behind; the next run clears any older than six hours. */
@@ -94,10 +125,15 @@ async function dropStaleDatabases(c: Client): Promise<void> {
   }
 }
 
-/** The environment a process under test gets: the run's own database, topic prefix and key prefix. */
+/**
+ * The environment a process under test gets: the run's own database, topic prefix and key prefix. The replica's
+ * URL travels as TEST_DATABASE_READ_URL (for the jest workers' currentTestRun()), never as DATABASE_READ_URL: a
+ * spawned app reads the primary unless its test opts in to the replica.
+ */
 export function testRunEnv(run: TestRunInfo): Record<string, string> {
   return {
     DATABASE_URL: run.databaseUrl,
+    ...(run.databaseReadUrl ? { TEST_DATABASE_READ_URL: run.databaseReadUrl } : {}),
     KAFKA_BROKERS: run.kafkaBrokers.join(','),
     KAFKA_TOPIC_PREFIX: run.topicPrefix,
     REDIS_CLUSTER_NODES: run.redisClusterNodes.map((n) => `${n.host}:${n.port}`).join(','),
@@ -127,6 +163,7 @@ export function currentTestRun(): TestRunInfo {
     id: e.TEST_RUN_ID,
     databaseUrl: e.DATABASE_URL,
     databaseName,
+    ...(e.TEST_DATABASE_READ_URL ? { databaseReadUrl: e.TEST_DATABASE_READ_URL } : {}),
     adminDatabaseUrl: e.TEST_ADMIN_DATABASE_URL,
     kafkaBrokers: e.KAFKA_BROKERS.split(','),
     topicPrefix: e.KAFKA_TOPIC_PREFIX ?? '',
