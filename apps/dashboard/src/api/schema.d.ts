@@ -537,6 +537,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ops/database": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The primary’s basics and the read replica: its state, lag, and the reads each side served
+         * @description The replica part is what this producer instance’s ReadReplica last probed (every 200 ms); the primary part is one `pg_is_in_recovery()`, `pg_current_wal_lsn()` query. A replica that is down or behind is reported, never an error: reads then go to the primary.
+         */
+        get: operations["OpsController_database"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dev/demo-imap": {
         parameters: {
             query?: never;
@@ -970,6 +990,63 @@ export interface components {
             total: number;
             /** @description soonest expiry first */
             items: components["schemas"]["GraphSubscriptionDto"][];
+        };
+        DatabasePrimaryDto: {
+            /** @description the primary answered this request’s query in time */
+            reachable: boolean;
+            /** @description `pg_is_in_recovery()`: false on a primary; null when it did not answer */
+            inRecovery: boolean | null;
+            /**
+             * @description `pg_current_wal_lsn()`: the primary’s current WAL position; null when it did not answer
+             * @example 0/3000148
+             */
+            walLsn: string | null;
+            /** @description how long the query took (ms); null when it did not answer */
+            latencyMs: number | null;
+            /** @description why it did not answer, when it did not */
+            error: string | null;
+        };
+        ReplicaReadsDto: {
+            /** @description reads served by the replica since this producer instance started */
+            replica: number;
+            /** @description reads served by the primary since this producer instance started (no replica, replica behind or out, the account’s last write not replayed yet, fallbacks included) */
+            primary: number;
+            /** @description reads that failed on the replica for a replica reason and ran again on the primary */
+            fallbacks: number;
+        };
+        DatabaseReplicaDto: {
+            /**
+             * @description `serving`: reads go to the replica; `degraded`: configured but serving no reads (see `reason`); `off`: no replica configured (DATABASE_READ_URL unset), every read goes to the primary
+             * @enum {string}
+             */
+            state: "serving" | "degraded" | "off";
+            /** @description a replica is configured (DATABASE_READ_URL) */
+            configured: boolean;
+            /** @description reads go to it now (subject to each account’s write watermark) */
+            serving: boolean;
+            /** @description why it serves no reads, when it does not */
+            reason: string | null;
+            /** @description how far its replay is behind the primary (ms) as last probed; null before the first probe */
+            lagMs: number | null;
+            /** @description WAL bytes the primary has written that the replica has not replayed yet; null before the first probe */
+            lagBytes: number | null;
+            /**
+             * Format: date-time
+             * @description when the last probe of the replica answered (they run every 200 ms); null if none has
+             */
+            checkedAt: string | null;
+            /** @description the query side’s reads in this producer instance */
+            reads: components["schemas"]["ReplicaReadsDto"];
+        };
+        DatabaseOverviewDto: {
+            /**
+             * Format: date-time
+             * @description when this answer was put together (nothing is cached)
+             */
+            fetchedAt: string;
+            primary: components["schemas"]["DatabasePrimaryDto"];
+            /** @description the read replica as this producer instance’s ReadReplica last probed it */
+            replica: components["schemas"]["DatabaseReplicaDto"];
         };
         DemoMailServerDto: {
             /** @example 127.0.0.1 */
@@ -2396,6 +2473,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GraphSubscriptionListDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description OPS_FORBIDDEN: the user is not an operator (granted with `npm run ops:grant -- <email>`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    OpsController_database: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseOverviewDto"];
                 };
             };
             /** @description UNAUTHENTICATED: no valid access token */

@@ -25,6 +25,8 @@ import {
   type ReplayDeadLetterBody,
 } from './commands/replay-dead-letter/replay-dead-letter.dto';
 import { OpsOperatorGuard } from './ops-operator.guard';
+import { DatabaseOverviewDto } from './queries/database/database-overview.dto';
+import { GetDatabaseOverviewQuery } from './queries/database/database-overview.query';
 import {
   DeadLetterListDto,
   LIST_DEAD_LETTERS_QUERY_DOCS,
@@ -103,5 +105,18 @@ export class OpsController {
   @ApiOkResponse({ type: GraphSubscriptionListDto })
   subscriptions(): Promise<GraphSubscriptionListDto> {
     return this.queries.execute(new ListSubscriptionsQuery());
+  }
+
+  @Get('database')
+  @ApiOperation({
+    summary: 'The primary’s basics and the read replica: its state, lag, and the reads each side served',
+    description:
+      'The replica part is what this producer instance’s ReadReplica last probed (every 200 ms); the primary part is ' +
+      'one `pg_is_in_recovery()`, `pg_current_wal_lsn()` query. A replica that is down or behind is reported, never ' +
+      'an error: reads then go to the primary.',
+  })
+  @ApiOkResponse({ type: DatabaseOverviewDto })
+  database(): Promise<DatabaseOverviewDto> {
+    return this.queries.execute(new GetDatabaseOverviewQuery());
   }
 }

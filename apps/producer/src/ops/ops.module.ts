@@ -10,16 +10,17 @@ import { OpsAuditMiddleware } from './ops-audit';
 import { OpsController } from './ops.controller';
 import { OpsKafka } from './ops-kafka';
 import { OpsOperatorGuard } from './ops-operator.guard';
+import { GetDatabaseOverviewQueryHandler } from './queries/database/database-overview.query-handler';
 import { ListDeadLettersQueryHandler } from './queries/dead-letters/list-dead-letters.query-handler';
 import { GetKafkaOverviewQueryHandler } from './queries/kafka-overview/kafka-overview.query-handler';
 import { ListSubscriptionsQueryHandler } from './queries/subscriptions/list-subscriptions.query-handler';
 
 /**
- * The Ops API (issue 7): Kafka topics and consumer-group lag, the dead-letter topic with replay, and Graph
- * subscriptions, for operators only: users granted the role with `npm run ops:grant` (OpsOperatorGuard reads it from
- * the database on every request). Every answer is audit-logged (OpsAuditMiddleware, `ops-audit` lines). Kafka is
- * read through its own client (OpsKafka); replays are remembered in the Redis Cluster (DeadLetterReplays).
- * See docs/ops.md.
+ * The Ops API (issue 7): Kafka topics and consumer-group lag, the dead-letter topic with replay, Graph
+ * subscriptions, and the database's primary and read replica (issue 21, ReadReplica's status), for operators only:
+ * users granted the role with `npm run ops:grant` (OpsOperatorGuard reads it from the database on every request).
+ * Every answer is audit-logged (OpsAuditMiddleware, `ops-audit` lines). Kafka is read through its own client
+ * (OpsKafka); replays are remembered in the Redis Cluster (DeadLetterReplays). See docs/ops.md.
  */
 @Module({
   imports: [CqrsModule, AuthModule],
@@ -34,6 +35,7 @@ import { ListSubscriptionsQueryHandler } from './queries/subscriptions/list-subs
     OpsOperatorGuard,
     DeadLetterReader,
     DeadLetterReplays,
+    GetDatabaseOverviewQueryHandler,
     GetKafkaOverviewQueryHandler,
     ListDeadLettersQueryHandler,
     ListSubscriptionsQueryHandler,
