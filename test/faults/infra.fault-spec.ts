@@ -341,9 +341,7 @@ describe('infrastructure faults', () => {
     recordScenario({
       scenario: 'Postgres restarted during an initial sync',
       file: __filename,
-      faults: [
-        `pg_ctlcluster ${cluster.version} ${cluster.name} stopped at ${atStop} of 3,000 messages, down 3 s, started`,
-      ],
+      faults: [`${cluster.description} stopped at ${atStop} of 3,000 messages, down 3 s, started`],
       converged: result,
       compared: {},
       durationMs: Date.now() - t0,

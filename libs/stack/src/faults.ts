@@ -4,14 +4,15 @@ import { Redis } from 'ioredis';
 import { ownPid as kafkaPid, startLocal as startLocalKafka } from './kafka';
 import { isPidAlive, pidCommandLine, run, sleep, waitFor, type Log } from './process';
 import { checkRedisCluster, DEFAULT_REDIS_NODES, ownPid as redisPid, startNode } from './redis-cluster';
+import { restartPgPrimary } from './pg-pair';
 import { readState, STACK_DIR } from './state';
 import type { HostPort } from './types';
 
 /**
  * Real infrastructure faults for the fault suite (test/faults): SIGKILL this checkout's Kafka broker or a Redis
- * Cluster master and bring it back, restart the local PostgreSQL cluster. They act only on what `stack:up`
- * started here (or, for Postgres, the machine's local cluster) and refuse anything else with a clear error:
- * a fault test must never silently pass without its fault.
+ * Cluster master and bring it back, restart the stack's PostgreSQL primary. They act only on what `stack:up`
+ * started here (for Postgres: the checkout's own primary, or else the machine's local cluster) and refuse
+ * anything else with a clear error: a fault test must never silently pass without its fault.
  */
 
 const quietLog: Log = () => undefined;
@@ -170,8 +171,24 @@ export async function restartRedisNode(port: number): Promise<number> {
   return pid;
 }
 
-/** The machine's local PostgreSQL cluster (pg_ctlcluster), stopped for `downMs` and started again. */
-export async function restartPostgres(downMs: number): Promise<{ version: string; name: string }> {
+/**
+ * The stack's Postgres stopped for `downMs` and started again: the checkout's own primary (pg_ctl stop -m fast,
+ * the hot standby reconnects by itself) when `stack:up` runs the pair, else the machine's local cluster on 5432
+ * (pg_ctlcluster). `description` says which, for the scenario's record.
+ */
+export async function restartPostgres(
+  downMs: number,
+): Promise<{ version: string; name: string; description: string }> {
+  const pair = readState().postgres?.pair;
+  if (pair) {
+    await restartPgPrimary(pair, downMs);
+    const version = path.basename(path.dirname(pair.binDir));
+    return {
+      version,
+      name: 'primary',
+      description: `the stack's PostgreSQL ${version} primary on 127.0.0.1:${pair.primaryPort} (pg_ctl stop -m fast)`,
+    };
+  }
   const list = await run('pg_lsclusters', ['--no-header'], { timeoutMs: 10_000 });
   const line = list.stdout
     .split('\n')
@@ -194,5 +211,5 @@ export async function restartPostgres(downMs: number): Promise<{ version: string
   await ctl('stop');
   await sleep(downMs);
   await ctl('start');
-  return { version, name };
+  return { version, name, description: `pg_ctlcluster ${version} ${name}` };
 }

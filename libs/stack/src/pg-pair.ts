@@ -407,7 +407,9 @@ export async function stopPgPair(s: PgPairState): Promise<string | undefined> {
 /** The pair's primary stopped (`-m fast`) for `downMs` and started again (the fault suite). */
 export async function restartPgPrimary(s: PgPairState, downMs: number): Promise<void> {
   const pair = new Pair(s.binDir, { root: s.root, primaryPort: s.primaryPort, replicaPort: s.replicaPort });
-  await pair.stop(s.primaryDir, 'primary');
+  if (!(await pair.stop(s.primaryDir, 'primary'))) {
+    throw new Error(`fault: the stack's primary (${s.primaryDir}) is not running`);
+  }
   await new Promise((resolve) => setTimeout(resolve, downMs));
   await pair.start(s.primaryDir, pgLayout(s.root).primaryLog, 'primary');
 }
