@@ -28,6 +28,8 @@ export interface RunningProduct {
   env: Record<string, string>;
   /** the database the apps use (the run's, or with `isolated` one of the product's own) */
   databaseUrl: string;
+  /** with `replica`: the same database on the stack's hot standby, which the producers' queries read */
+  databaseReadUrl?: string;
   /** restarts a consumer (the first by default), e.g. after a SIGKILL, with the same environment */
   restartConsumer(index?: number): Promise<SpawnedApp>;
   /** restarts a producer (the first by default) on the same port */
@@ -53,6 +55,11 @@ export async function startProduct(
      * (the subscription sweep over every account, say) must not meet other test files' accounts
      */
     isolated?: boolean;
+    /**
+     * the producers read their queries from the stack's streaming replica (DATABASE_READ_URL), as `npm start`
+     * does; without it they read the primary (tests that do not care about the read side)
+     */
+    replica?: boolean;
   } = {},
 ): Promise<RunningProduct> {
   const producerPorts = await distinctPorts(opts.producers ?? 1);
@@ -65,8 +72,10 @@ export async function startProduct(
     ...opts.emulatorEnv,
   });
   const run = opts.isolated ? await createChildRun(currentTestRun()) : undefined;
+  const databaseReadUrl = opts.replica ? replicaUrlOf(run ?? currentTestRun()) : undefined;
   const env: Record<string, string> = {
     ...testRunEnv(run ?? currentTestRun()),
+    ...(databaseReadUrl ? { DATABASE_READ_URL: databaseReadUrl } : {}),
     JWT_SECRET: randomBytes(32).toString('hex'),
     TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     MS_CLIENT_ID: emulator.clientId,
@@ -135,6 +144,7 @@ export async function startProduct(
     apis,
     env,
     databaseUrl: env.DATABASE_URL ?? currentTestRun().databaseUrl,
+    databaseReadUrl,
     async restartConsumer(index = 0) {
       await consumers[index].stop();
       consumers[index] = spawnApp('consumer', consumerEnv(index), opts.consumerSpawn);
@@ -157,6 +167,16 @@ export async function startProduct(
       await run?.drop();
     },
   };
+}
+
+/** The run's database on the stack's replica; a test asking for one on a stack without it fails here, saying so. */
+function replicaUrlOf(run: { databaseReadUrl?: string }): string {
+  if (!run.databaseReadUrl) {
+    throw new Error(
+      "this test needs the stack's read replica (DATABASE_READ_URL in .stack/endpoints.env); run `npm run stack:up`",
+    );
+  }
+  return run.databaseReadUrl;
 }
 
 async function distinctPorts(n: number): Promise<number[]> {
