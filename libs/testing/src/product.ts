@@ -6,7 +6,7 @@ import { startEmulator, freePort, type RunningEmulator } from './emulator';
 import { startRoundRobinProxy } from './round-robin-proxy';
 import { spawnApp, waitForHealthy, type SpawnedApp } from './spawn-app';
 import { waitForTopics } from './kafka-topics';
-import { createChildRun, currentTestRun, testRunEnv } from './test-run';
+import { createChildRun, currentTestRun, testRunEnv, waitForReplicaDatabase } from './test-run';
 import { waitFor } from './wait-for';
 
 export interface RunningProduct {
@@ -73,6 +73,7 @@ export async function startProduct(
   });
   const run = opts.isolated ? await createChildRun(currentTestRun()) : undefined;
   const databaseReadUrl = opts.replica ? replicaUrlOf(run ?? currentTestRun()) : undefined;
+  if (databaseReadUrl) await waitForReplicaDatabase(databaseReadUrl);
   const env: Record<string, string> = {
     ...testRunEnv(run ?? currentTestRun()),
     ...(databaseReadUrl ? { DATABASE_READ_URL: databaseReadUrl } : {}),
