@@ -167,6 +167,8 @@ describe('Ops API', () => {
     // an offset the topic does not hold: an operator gets 404, so the route is reached without replaying anything
     ['POST', '/dead-letters/replay', { partition: 0, offset: 999_999_999 }],
     ['GET', '/subscriptions', undefined],
+    // issue 21: the primary and the read replica
+    ['GET', '/database', undefined],
   ];
   const statuses = async (token: string) => {
     const seen: Array<[string, number, string | undefined]> = [];
@@ -182,6 +184,7 @@ describe('Ops API', () => {
     ['/dead-letters', 200, undefined],
     ['/dead-letters/replay', 404, 'DEAD_LETTER_NOT_FOUND'],
     ['/subscriptions', 200, undefined],
+    ['/database', 200, undefined],
   ];
   const meOperator = async (token: string) =>
     (await apiCall<{ operator: boolean }>(product.api, 'GET', '/api/v1/me', { token })).body.operator;

@@ -17,4 +17,5 @@ export const queryKeys = {
   opsKafka: () => ['ops', 'kafka'] as const,
   opsDeadLetters: () => ['ops', 'dead-letters'] as const,
   opsSubscriptions: () => ['ops', 'subscriptions'] as const,
+  opsDatabase: () => ['ops', 'database'] as const,
 };

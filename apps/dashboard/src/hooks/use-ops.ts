@@ -8,9 +8,17 @@ export type ConsumerGroup = Schemas['ConsumerGroupDto'];
 export type DeadLetter = Schemas['DeadLetterDto'];
 export type GraphSubscription = Schemas['GraphSubscriptionDto'];
 export type ReplayResult = Schemas['ReplayResultDto'];
+export type DatabaseOverview = Schemas['DatabaseOverviewDto'];
+export type DatabasePrimary = Schemas['DatabasePrimaryDto'];
+export type DatabaseReplica = Schemas['DatabaseReplicaDto'];
 
 /** How often each part of the Ops page asks again while it is open. */
-export const OPS_REFRESH_MS = { kafka: 5_000, deadLetters: 15_000, subscriptions: 30_000 } as const;
+export const OPS_REFRESH_MS = {
+  kafka: 5_000,
+  deadLetters: 15_000,
+  subscriptions: 30_000,
+  database: 5_000,
+} as const;
 
 /** The dead letters the page lists (the newest ones). */
 export const DEAD_LETTER_LIMIT = 50;
@@ -45,6 +53,20 @@ export function useOpsSubscriptions(enabled: boolean) {
     queryFn: () => unwrap(api.GET('/api/v1/ops/subscriptions')),
     enabled,
     refetchInterval: OPS_REFRESH_MS.subscriptions,
+    staleTime: 0,
+  });
+}
+
+/**
+ * The primary and the read replica (`GET /ops/database`): the replica's state, lag and the reads each side
+ * served, as the answering producer instance's ReadReplica last probed them; asked every 5 s.
+ */
+export function useOpsDatabase(enabled: boolean) {
+  return useQuery({
+    queryKey: queryKeys.opsDatabase(),
+    queryFn: () => unwrap(api.GET('/api/v1/ops/database')),
+    enabled,
+    refetchInterval: OPS_REFRESH_MS.database,
     staleTime: 0,
   });
 }

@@ -1,8 +1,16 @@
 import type { ReactNode } from 'react';
 import { errorMessage } from '@/api/client';
 import { useMe } from '@/hooks/use-me';
-import { OPS_REFRESH_MS, useDeadLetters, useOpsKafka, useOpsSubscriptions } from '@/hooks/use-ops';
+import {
+  OPS_REFRESH_MS,
+  useDeadLetters,
+  useOpsDatabase,
+  useOpsKafka,
+  useOpsSubscriptions,
+} from '@/hooks/use-ops';
 import { ConsumerGroupsTable } from './consumer-groups-table';
+import { DatabaseTable } from './database-table';
+import { REPLICA_STATE, replicaLagText } from './database-view';
 import { DeadLettersTable } from './dead-letters-table';
 import { formatCount, useNow } from './format';
 import { KafkaTopicsTable } from './kafka-topics-table';
@@ -12,7 +20,8 @@ import './ops.css';
 
 /**
  * What the pipeline is doing, for operators (granted with `npm run ops:grant`): Kafka topics and consumer-group lag (every
- * 5 s), the dead-letter topic with Replay, and Graph subscriptions with their expiry. See docs/ops.md.
+ * 5 s), the dead-letter topic with Replay, Graph subscriptions with their expiry, and the database's primary and read
+ * replica with its lag (every 5 s). See docs/ops.md.
  */
 export function OpsPage() {
   const me = useMe();
@@ -20,6 +29,7 @@ export function OpsPage() {
   const kafka = useOpsKafka(operator);
   const deadLetters = useDeadLetters(operator);
   const subscriptions = useOpsSubscriptions(operator);
+  const database = useOpsDatabase(operator);
   const now = useNow(10_000);
 
   if (me.isPending) {
@@ -46,6 +56,7 @@ export function OpsPage() {
   const overview = kafka.data;
   const subs = subscriptions.data?.items ?? [];
   const attention = subs.filter((s) => s.state !== 'active').length;
+  const replica = database.data?.replica;
 
   return (
     <main className="page ops-page">
@@ -82,6 +93,12 @@ export function OpsPage() {
           note={attention > 0 ? `${attention} need attention` : undefined}
           alert={attention > 0}
         />
+        <Stat
+          label="Replica lag"
+          value={!replica ? '…' : replica.state === 'off' ? 'off' : replicaLagText(replica)}
+          note={replica?.state === 'degraded' ? REPLICA_STATE.degraded.label.toLowerCase() : undefined}
+          alert={replica?.state === 'degraded'}
+        />
       </dl>
 
       <Section id="ops-topics" title="Kafka topics" query={kafka}>
@@ -110,6 +127,19 @@ export function OpsPage() {
 
       <Section id="ops-subscriptions" title="Graph subscriptions" query={subscriptions}>
         {subscriptions.data && <SubscriptionsTable items={subs} now={now} />}
+      </Section>
+
+      <Section id="ops-database" title="Database" query={database}>
+        {database.data && (
+          <>
+            <p className="muted ops-small">
+              The mail queries read the replica while it is serving and has replayed the account’s last write;
+              otherwise the primary. Reads are counted by the producer instance that answered, since it
+              started; asked every {OPS_REFRESH_MS.database / 1000} s.
+            </p>
+            <DatabaseTable database={database.data} now={now} />
+          </>
+        )}
       </Section>
     </main>
   );
