@@ -18,6 +18,11 @@
  * as the consumer does after a write batch, so every one of these takes the cache-miss path. Then the cached
  * page: 50 readers repeating one Inbox first page (BENCH_READ_CACHED_SECONDS, 10 s), answered from Redis.
  *
+ * Read side (issue 21): the producer's queries read the stack's streaming replica (DATABASE_READ_URL), as under
+ * `npm start`; the bench waits until the replica has replayed the fill, and the baseline reads the replica too.
+ * BENCH_READ_REPLICA=0 (or a stack without a replica) reads the primary. The table says which side served, with
+ * the reads each side answered during the API phases (the producer's /health counters).
+ *
  * Baseline, in the same run: the same kinds, parameters and phases through MailReadRepository itself over 50 bare
  * `pg` clients, one per reader: the repository's own SQL without HTTP, Nest, auth or the cache.
  * `ratio` = baseline p95 / API p95 of the Inbox first page with 50 each (1 = the API adds nothing at p95).
@@ -784,7 +789,46 @@ interface SizeResult {
     requestsPerSecondAtLoad: number;
   };
   producerCpuSeconds: number;
+  /**
+   * where the API's queries and the baseline's ran: the stack's streaming replica (the product's read side, issue
+   * 21) or the primary (BENCH_READ_REPLICA=0, or a stack without one); with the reads each side served during the
+   * API phases (the producer's /health) and how long the replica took to replay the fill
+   */
+  readSide: { side: 'replica' | 'primary'; served: ReadsServed | null; replayWaitSeconds: number };
   ratio: number;
+}
+
+interface ReadsServed {
+  replica: number;
+  primary: number;
+  fallbacks: number;
+}
+
+/** the producer's read-side counters, from /health (details.replica.reads) */
+async function readsServed(product: RunningProduct): Promise<ReadsServed | null> {
+  const res = await fetch(`${product.api}/health`);
+  const body = (await res.json()) as { details?: { replica?: { reads?: ReadsServed } } };
+  return body.details?.replica?.reads ?? null;
+}
+
+/** waits until the replica has replayed everything the primary had written when called (the fill) */
+async function replicaCaughtUp(db: Client, replicaUrl: string): Promise<number> {
+  const started = performance.now();
+  const target = (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
+  const replica = new Client({ connectionString: replicaUrl });
+  await replica.connect();
+  try {
+    for (;;) {
+      const { rows } = await replica.query<{ caught: boolean }>(
+        'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS caught',
+        [target],
+      );
+      if (rows[0].caught) return Number(((performance.now() - started) / 1000).toFixed(1));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await replica.end();
+  }
 }
 
 async function measureSize(
@@ -807,10 +851,25 @@ async function measureSize(
   const w = await workload(db, box, filled.accountId);
   if (explain) await explainKinds(db, userId, w);
   if (process.argv.includes('--explain-only')) return null;
+  const replicaUrl = product.databaseReadUrl;
+  const replayWaitSeconds = replicaUrl ? await replicaCaughtUp(db, replicaUrl) : 0;
+  if (replicaUrl)
+    process.stderr.write(`[bench:read] the replica replayed the fill ${replayWaitSeconds} s after it\n`);
+  const served0 = await readsServed(product);
   const cpu0 = cpuSeconds(product.producer.child.pid);
   const { kinds, cached } = await apiPhase(product, redis, token, w);
   const producerCpu = cpuSeconds(product.producer.child.pid) - cpu0;
-  const base = await baselinePhase(currentTestRun().databaseUrl, userId, w, kinds.skipped);
+  const served1 = await readsServed(product);
+  const served =
+    served0 && served1
+      ? {
+          replica: served1.replica - served0.replica,
+          primary: served1.primary - served0.primary,
+          fallbacks: served1.fallbacks - served0.fallbacks,
+        }
+      : null;
+  // the baseline reads where the API's queries read: the replica when the product has one
+  const base = await baselinePhase(replicaUrl ?? currentTestRun().databaseUrl, userId, w, kinds.skipped);
   if (kinds.errors > 0 || cached.errors > 0 || base.errors > 0) {
     throw new Error(
       `errors: api ${kinds.errors}, cached ${cached.errors}, baseline ${base.errors}: ${kinds.firstError ?? cached.firstError ?? base.firstError}`,
@@ -837,6 +896,7 @@ async function measureSize(
       requestsPerSecondAtLoad: Math.round(base.loadedRequests / Math.max(base.loadedSeconds, 0.001)),
     },
     producerCpuSeconds: Number(producerCpu.toFixed(1)),
+    readSide: { side: replicaUrl ? 'replica' : 'primary', served, replayWaitSeconds },
     ratio,
   };
 }
@@ -890,6 +950,13 @@ function sizeRows(r: SizeResult): string[][] {
       `${mb(r.sizesBytes['messages (table)'])} / ${mb(r.sizesBytes['messages (indexes)'])} / ${mb(r.sizesBytes['message_bodies (table + indexes)'])}`,
     ),
   );
+  const served = r.readSide.served;
+  rows.push(
+    pad(
+      'read side (API queries and DB baseline) | reads served replica / primary / fallbacks',
+      `${r.readSide.side} | ${served ? `${served.replica} / ${served.primary} / ${served.fallbacks}` : '–'}`,
+    ),
+  );
   rows.push(pad(`ratio: DB p95 / API p95, Inbox first page, ${READERS} each`, String(r.ratio)));
   return rows;
 }
@@ -907,7 +974,9 @@ async function main(): Promise<void> {
   const growth = process.argv.includes('--growth');
   const explain = process.argv.includes('--explain') || process.argv.includes('--explain-only');
   await globalSetup();
-  const product = await startProduct({ appEnv: { LOG_LEVEL: 'warn' } });
+  // the producer's queries read the stack's streaming replica, as `npm start` does (BENCH_READ_REPLICA=0: the primary)
+  const replica = Boolean(currentTestRun().databaseReadUrl) && process.env.BENCH_READ_REPLICA !== '0';
+  const product = await startProduct({ replica, appEnv: { LOG_LEVEL: 'warn' } });
   const run = currentTestRun();
   const db = new Client({ connectionString: run.databaseUrl });
   const redis = createRedisCluster({ nodes: run.redisClusterNodes, keyPrefix: run.redisKeyPrefix });

@@ -47,6 +47,7 @@ export class DependencyIndicators {
       lagMs: s.lagMs,
       lagBytes: s.lagBytes,
       checkedAt: s.checkedAt,
+      reads: s.reads,
     });
   }
 
