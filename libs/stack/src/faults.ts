@@ -4,9 +4,9 @@ import { Redis } from 'ioredis';
 import { ownPid as kafkaPid, startLocal as startLocalKafka } from './kafka';
 import { isPidAlive, pidCommandLine, run, sleep, waitFor, type Log } from './process';
 import { checkRedisCluster, DEFAULT_REDIS_NODES, ownPid as redisPid, startNode } from './redis-cluster';
-import { restartPgPrimary } from './pg-pair';
+import { childPids, pgReplicaPid, restartPgPrimary, startPgReplica as startPgReplicaOf } from './pg-pair';
 import { readState, STACK_DIR } from './state';
-import type { HostPort } from './types';
+import type { HostPort, PgPairState } from './types';
 
 /**
  * Real infrastructure faults for the fault suite (test/faults): SIGKILL this checkout's Kafka broker or a Redis
@@ -54,6 +54,43 @@ export async function startKafkaBroker(log: Log = quietLog): Promise<number> {
   const pid = ownKafkaPid();
   if (!pid) throw new Error('fault: the Kafka broker did not come back');
   return pid;
+}
+
+/** The pair this checkout's `stack:up` runs (.stack/state.json), or a clear refusal. */
+function ownPgPair(): PgPairState {
+  const pair = readState().postgres?.pair;
+  if (!pair) {
+    throw new Error(
+      "fault: this checkout's stack runs no PostgreSQL replica of its own (no pair in .stack/state.json; run `npm run stack:up`)",
+    );
+  }
+  return pair;
+}
+
+/**
+ * SIGKILLs the replica postmaster of the checkout's own pair (a crash: no shutdown checkpoint), waits until it and
+ * its children (backends, walreceiver: they exit on their postmaster's death) are gone; returns its pid.
+ */
+export async function killPgReplica(): Promise<number> {
+  const pair = ownPgPair();
+  const pid = pgReplicaPid(pair);
+  if (!pid)
+    throw new Error(
+      `fault: the stack's replica (${pair.replicaDir}) is not running (run \`npm run stack:up\`)`,
+    );
+  const children = childPids(pid);
+  process.kill(pid, 'SIGKILL');
+  await waitGone(pid, `the replica's postmaster pid ${pid} to die`);
+  for (const child of children) await waitGone(child, `the replica's process ${child} to exit`);
+  return pid;
+}
+
+/** Starts the pair's replica again on its data directory (after a kill) and waits until it answers in recovery. */
+export async function startPgReplica(log: Log = quietLog): Promise<void> {
+  const pair = ownPgPair();
+  const started = Date.now();
+  await startPgReplicaOf(pair);
+  log(`postgres: replica ${pair.replicaDir} in recovery again after ${Date.now() - started} ms`);
 }
 
 export interface RedisNodeInfo {

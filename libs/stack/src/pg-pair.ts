@@ -28,7 +28,16 @@ import {
 } from './pg-config';
 import { ensureDatabase, queryRows, waitReady } from './pg-query';
 import { ensureServiceRoot, serviceRoot, systemUser } from './private-root';
-import { run, tailFile, tcpAnswers, waitFor, type Log, type RunResult } from './process';
+import {
+  isPidAlive,
+  pidCommandLine,
+  run,
+  tailFile,
+  tcpAnswers,
+  waitFor,
+  type Log,
+  type RunResult,
+} from './process';
 import { STACK_DIR, rel, updateState } from './state';
 import type { PgPairState } from './types';
 
@@ -412,4 +421,54 @@ export async function restartPgPrimary(s: PgPairState, downMs: number): Promise<
   }
   await new Promise((resolve) => setTimeout(resolve, downMs));
   await pair.start(s.primaryDir, pgLayout(s.root).primaryLog, 'primary');
+}
+
+/** Pid of the pair's replica postmaster (postmaster.pid in its data directory), if that process is alive and is it. */
+export function pgReplicaPid(s: PgPairState): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(path.join(s.replicaDir, 'postmaster.pid'), 'utf8').split('\n')[0].trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || !isPidAlive(pid)) return undefined;
+  const cmd = pidCommandLine(pid);
+  return cmd === '' || (cmd.includes('postgres') && cmd.includes(s.replicaDir)) ? pid : undefined;
+}
+
+/** Pids whose parent is `pid` (Linux /proc). */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    const child = Number(entry);
+    if (!Number.isInteger(child)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${child}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(child);
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/**
+ * Starts the pair's replica again on its data directory (after a crash) and waits until it is in recovery. A
+ * just-killed postmaster may linger as a zombie for a moment, which pg_ctl takes for a running server: so it polls,
+ * starting the server whenever pg_ctl says none runs.
+ */
+export async function startPgReplica(s: PgPairState, timeoutMs = 60_000): Promise<void> {
+  const pair = new Pair(s.binDir, { root: s.root, primaryPort: s.primaryPort, replicaPort: s.replicaPort });
+  await waitFor(
+    `the replica on ${PG_HOST}:${s.replicaPort} to answer in recovery`,
+    async () => {
+      if (!(await pair.running(s.replicaDir))) {
+        await pair.start(s.replicaDir, pgLayout(s.root).replicaLog, 'replica');
+      }
+      const [r] = await queryRows<{ r: boolean }>(pair.url(s.replicaPort), 'select pg_is_in_recovery() as r');
+      return r?.r === true ? true : undefined;
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
 }

@@ -127,7 +127,8 @@ export async function checkPostgres(url: string): Promise<ServiceHealth> {
 /**
  * The hot standby: healthy when `pg_is_in_recovery()`; the check says how far its replay is behind the primary,
  * in WAL bytes (the primary's current LSN minus the replica's replay LSN) and seconds (0 when it has replayed all
- * it received, else now() minus the last replayed transaction's time).
+ * it received or all the primary wrote, else now() minus the last replayed transaction's time: on an idle primary
+ * that time is old, so a replica that has not caught up yet shows a large figure until it does).
  */
 export async function checkReplica(primaryUrl: string, readUrl: string): Promise<ServiceHealth> {
   try {
@@ -136,7 +137,8 @@ export async function checkReplica(primaryUrl: string, readUrl: string): Promise
       readUrl,
       `select pg_is_in_recovery() as recovery,
               coalesce(pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()), 0)::float8 as bytes,
-              case when pg_last_wal_receive_lsn() is not distinct from pg_last_wal_replay_lsn() then 0
+              case when pg_last_wal_receive_lsn() is not distinct from pg_last_wal_replay_lsn()
+                     or pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()) <= 0 then 0
                    else coalesce(extract(epoch from now() - pg_last_xact_replay_timestamp()), 0) end::float8 as seconds`,
       [p?.lsn ?? '0/0'],
     );
