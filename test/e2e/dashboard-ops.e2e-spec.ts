@@ -22,10 +22,11 @@ const MAILBOX = 'ops-page@ops.example';
 /**
  * Issue 7, the Ops page in real headless Chromium against the real stack: a user signs up in the UI on a product
  * configured as `npm start` configures it (no OPS_ADMIN_EMAILS) and gets no Ops tab; `npm run ops:grant` (issue 16)
- * makes them an operator, and after a reload (no new sign-in) they find the Ops tab, sees the project's topics with their end offsets and the consumer groups' lag, replays a dead
- * letter from the UI (it is sent again and, still poison, comes back as a new dead letter), sees the linked
- * mailbox's Graph subscription with its expiry; the page works at phone width and in the dark theme; a user who
- * is not an operator gets no tab and no data. No console errors; a screenshot per step.
+ * makes them an operator, and after a reload (no new sign-in) they find the Ops tab, sees the project's topics with
+ * their end offsets and the consumer groups' lag, replays a dead letter from the UI (it is sent again and, still
+ * poison, comes back as a new dead letter), sees the linked mailbox's Graph subscription with its expiry, and the
+ * database's primary and read replica, serving (issue 21); the page works at phone width and in the dark theme; a
+ * user who is not an operator gets no tab and no data. No console errors; a screenshot per step.
  */
 describe('dashboard: the Ops page (headless Chromium)', () => {
   let product: RunningProduct;
@@ -38,8 +39,9 @@ describe('dashboard: the Ops page (headless Chromium)', () => {
     ensureDashboardBuild();
     product = await startProduct({
       isolated: true,
-      // as `npm start` starts it: nobody is an operator until `npm run ops:grant` says so
+      // as `npm start` starts it: nobody is an operator until `npm run ops:grant` says so; queries read the replica
       appEnv: { LOG_LEVEL: 'warn' },
+      replica: true,
     });
     prefix = product.env.KAFKA_TOPIC_PREFIX;
 
@@ -196,6 +198,21 @@ describe('dashboard: the Ops page (headless Chromium)', () => {
     expect(await sub.locator('time').first().getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
     await subscriptions.scrollIntoViewIfNeeded();
     await browser.shot('ops-dead-letters-and-subscriptions');
+
+    // issue 21: the primary, and the read replica serving with its lag (GET /ops/database, every 5 s)
+    const database = page.getByRole('table', { name: 'Database primary and read replica' });
+    const replicaRow = database.getByRole('row', { name: /^Read replica/ });
+    await waitFor(async () => ((await replicaRow.textContent())?.includes('Serving') ? true : undefined), {
+      timeoutMs: 20000,
+      intervalMs: 500,
+      what: 'the read replica serving on the page',
+    });
+    expect(await replicaRow.textContent()).toMatch(/lag\s*\d+ m?s/);
+    expect(await database.getByRole('row', { name: /^Primary/ }).textContent()).toMatch(
+      /Up.*WAL\s*[0-9A-F]+\/[0-9A-F]+/,
+    );
+    await database.scrollIntoViewIfNeeded();
+    await browser.shot('ops-database');
 
     browser.expectNoConsoleErrors();
   }, 180_000);
