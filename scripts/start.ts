@@ -178,6 +178,10 @@ async function main(): Promise<void> {
     ...trust.env,
     ...secrets,
     DATABASE_URL: process.env.DATABASE_URL ?? endpoints.databaseUrl,
+    // the producers' queries read the stack's hot standby (CQRS read side); none when DATABASE_URL is yours alone
+    ...(process.env.DATABASE_READ_URL || endpoints.databaseReadUrl
+      ? { DATABASE_READ_URL: process.env.DATABASE_READ_URL || endpoints.databaseReadUrl }
+      : {}),
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? endpoints.kafkaBrokers.join(','),
     REDIS_CLUSTER_NODES:
       process.env.REDIS_CLUSTER_NODES ??
