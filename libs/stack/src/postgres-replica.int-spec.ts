@@ -3,6 +3,10 @@
  * of this test run, never email_core) can be read on the hot standby within a few seconds; the standby says it is
  * in recovery and refuses writes (25006, read_only_sql_transaction). Skipped where the stack has no replica
  * (DATABASE_URL from the environment without DATABASE_READ_URL, or Postgres from testcontainers).
+ *
+ * The replica is shared: another test file (test/e2e/read-replica) pauses its replay for a while
+ * (pg_wal_replay_pause). The few seconds allowed start when the replay runs: while the replica says
+ * pg_is_wal_replay_paused(), the waits keep waiting (up to 2 minutes).
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
@@ -24,6 +28,38 @@ async function connect(url: string): Promise<Client> {
   return c;
 }
 
+const REPLAY_MS = 5000;
+const PAUSED_MAX_MS = 120_000;
+
+/**
+ * Polls `attempt` until it returns a value. It has REPLAY_MS of running replay to do so: while the replica's replay
+ * is paused (by another test file), the clock restarts, up to PAUSED_MAX_MS in all.
+ */
+async function onReplica<T>(
+  replicaAdmin: Client,
+  what: string,
+  attempt: () => Promise<T | undefined>,
+): Promise<{ value: T; ms: number; pausedMs: number }> {
+  const started = Date.now();
+  let clock = started;
+  let pausedMs = 0;
+  for (;;) {
+    const value = await attempt();
+    if (value !== undefined) return { value, ms: Date.now() - clock, pausedMs };
+    const { rows } = await replicaAdmin.query<{ paused: boolean }>(
+      'select pg_is_wal_replay_paused() as paused',
+    );
+    const now = Date.now();
+    if (rows[0]?.paused && now - started < PAUSED_MAX_MS) {
+      pausedMs += now - clock;
+      clock = now;
+    } else if (now - clock > REPLAY_MS) {
+      throw new Error(`${what}: not on the replica ${REPLAY_MS} ms after the write (replay running)`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 withReplica(`the stack's streaming replica${run.databaseReadUrl ? '' : ' (skipped: no replica)'}`, () => {
   // a fresh database of its own, named after the run (so a crashed run's leftover is cleared like the run's)
   const databaseName = `${run.databaseName}_replica_${randomBytes(3).toString('hex')}`;
@@ -31,6 +67,7 @@ withReplica(`the stack's streaming replica${run.databaseReadUrl ? '' : ' (skippe
   const replicaUrl = withDatabase(run.databaseReadUrl ?? run.databaseUrl, databaseName);
   let primary: Client;
   let replica: Client;
+  let replicaAdmin: Client;
 
   beforeAll(async () => {
     expect(new URL(run.databaseReadUrl ?? '').pathname).toBe(`/${run.databaseName}`);
@@ -41,22 +78,23 @@ withReplica(`the stack's streaming replica${run.databaseReadUrl ? '' : ' (skippe
       await admin.end();
     }
     primary = await connect(primaryUrl);
-    const created = Date.now();
-    for (;;) {
+    replicaAdmin = await connect(withDatabase(run.databaseReadUrl ?? '', 'postgres'));
+    const opened = await onReplica(replicaAdmin, `database ${databaseName}`, async () => {
       try {
-        replica = await connect(replicaUrl);
-        break;
+        return await connect(replicaUrl);
       } catch (err) {
         // 3D000: the database's creation not replayed on the standby yet
-        if ((err as { code?: string }).code !== '3D000' || Date.now() - created > 5000) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        if ((err as { code?: string }).code === '3D000') return undefined;
+        throw err;
       }
-    }
-  });
+    });
+    replica = opened.value;
+  }, PAUSED_MAX_MS + 30_000);
 
   afterAll(async () => {
     await primary?.end().catch(() => undefined);
     await replica?.end().catch(() => undefined);
+    await replicaAdmin?.end().catch(() => undefined);
     const admin = await connect(run.adminDatabaseUrl);
     try {
       await admin.query(`drop database if exists "${databaseName}" with (force)`);
@@ -72,27 +110,29 @@ withReplica(`the stack's streaming replica${run.databaseReadUrl ? '' : ' (skippe
     expect(p.rows[0].r).toBe(false);
   });
 
-  it('shows a row written on the primary within a few seconds', async () => {
-    const value = randomBytes(8).toString('hex');
-    await primary.query('create table replica_probe (id serial primary key, value text not null)');
-    await primary.query('insert into replica_probe (value) values ($1)', [value]);
-    const written = Date.now();
-    let seen: string | undefined;
-    while (Date.now() - written < 5000) {
-      try {
-        const { rows } = await replica.query<{ value: string }>('select value from replica_probe');
-        seen = rows[0]?.value;
-      } catch (err) {
-        if ((err as { code?: string }).code !== '42P01') throw err; // the table not replayed yet
-      }
-      if (seen === value) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(seen).toBe(value);
-    const health = await checkReplica(primaryUrl, replicaUrl);
-    expect(health.healthy).toBe(true);
-    expect(health.detail).toMatch(/^in recovery, replay lag \d+(\.\d)? (B|kB|MB) \/ \d+\.\d s$/);
-  });
+  it(
+    'shows a row written on the primary within a few seconds',
+    async () => {
+      const value = randomBytes(8).toString('hex');
+      await primary.query('create table replica_probe (id serial primary key, value text not null)');
+      await primary.query('insert into replica_probe (value) values ($1)', [value]);
+      const seen = await onReplica(replicaAdmin, 'the row', async () => {
+        try {
+          const { rows } = await replica.query<{ value: string }>('select value from replica_probe');
+          return rows[0]?.value === value ? value : undefined;
+        } catch (err) {
+          if ((err as { code?: string }).code === '42P01') return undefined; // the table not replayed yet
+          throw err;
+        }
+      });
+      expect(seen.value).toBe(value);
+      expect(seen.ms).toBeLessThanOrEqual(REPLAY_MS + 1000);
+      const health = await checkReplica(primaryUrl, replicaUrl);
+      expect(health.healthy).toBe(true);
+      expect(health.detail).toMatch(/^in recovery, replay lag \d+(\.\d)? (B|kB|MB) \/ \d+\.\d s$/);
+    },
+    PAUSED_MAX_MS + 30_000,
+  );
 
   it('refuses writes', async () => {
     await expect(replica.query('create table refused (id int)')).rejects.toMatchObject({ code: '25006' });
