@@ -3,7 +3,9 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# npm ci, else npm install of the same locked versions (this registry lacks other platforms' optional binaries)
+COPY scripts/npm-install-locked.sh scripts/
+RUN sh scripts/npm-install-locked.sh
 COPY apps/dashboard apps/dashboard
 RUN npx vite build apps/dashboard
 
