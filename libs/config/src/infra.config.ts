@@ -36,6 +36,12 @@ export const infraEnvShape = {
   REDIS_KEY_PREFIX: z.string().default('ec:'),
   REDIS_PASSWORD: z.string().optional(),
   HEALTH_CHECK_TIMEOUT_MS: positiveInt(2000),
+  /** when set, `GET /metrics` answers only `Authorization: Bearer <METRICS_TOKEN>`; unset: open */
+  METRICS_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)')
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces (it travels in an Authorization header)')
+    .optional(),
 } as const;
 
 type InfraEnv = z.output<z.ZodObject<typeof infraEnvShape>>;
@@ -61,6 +67,8 @@ export interface InfraConfig {
   };
   redis: { nodes: HostPort[]; keyPrefix: string; password?: string };
   healthCheckTimeoutMs: number;
+  /** `METRICS_TOKEN`: the bearer token `GET /metrics` requires; undefined: /metrics is open */
+  metricsToken?: string;
 }
 
 export function toInfraConfig(env: InfraEnv): InfraConfig {
@@ -89,5 +97,6 @@ export function toInfraConfig(env: InfraEnv): InfraConfig {
       password: env.REDIS_PASSWORD,
     },
     healthCheckTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,
+    metricsToken: env.METRICS_TOKEN,
   };
 }

@@ -2,9 +2,13 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CacheModule } from '@email-core/cache';
 import type { InfraConfig } from '@email-core/config';
 import { DatabaseModule } from '@email-core/database';
+import { MetricsModule } from '@email-core/metrics';
 import { HealthModule } from './health.module';
 
-/** Postgres, the Redis Cluster and the health check, wired the same way in every stack-connected process. */
+/**
+ * Postgres, the Redis Cluster, the health check and `GET /metrics` (behind METRICS_TOKEN when set), wired the same
+ * way in every stack-connected process.
+ */
 @Module({})
 export class InfrastructureModule {
   /**
@@ -39,6 +43,7 @@ export class InfrastructureModule {
           kafkaBrokers: config.kafka.brokers,
           timeoutMs: config.healthCheckTimeoutMs,
         }),
+        MetricsModule.forRoot({ token: config.metricsToken }),
       ],
     };
   }

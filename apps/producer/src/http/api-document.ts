@@ -1,9 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 
-/** Every route lives under `/api/v1` except the health probes, which load balancers call at the root. */
+/**
+ * Every route lives under `/api/v1` except the health probes, which load balancers call at the root, and the
+ * Prometheus scrape (`/metrics`, where scrapers look by default).
+ */
 export function applyApiPrefix(app: INestApplication): void {
-  app.setGlobalPrefix('api/v1', { exclude: ['health', 'health/live'] });
+  app.setGlobalPrefix('api/v1', { exclude: ['health', 'health/live', 'metrics'] });
 }
 
 /**
