@@ -7,6 +7,8 @@ COPY package.json package-lock.json ./
 COPY scripts/npm-install-locked.sh scripts/
 RUN sh scripts/npm-install-locked.sh
 COPY apps/dashboard apps/dashboard
+# the dashboard imports the contracts library's sources (vite.config.ts aliases @email-core/contracts to them)
+COPY libs/contracts libs/contracts
 RUN npx vite build apps/dashboard
 
 FROM nginx:1.27-alpine
