@@ -11,6 +11,7 @@ import { ProducerConfigModule } from './config.module';
 import { DevModule } from './dev/dev.module';
 import { GraphWebhookModule } from './graph-webhook/graph-webhook.module';
 import { MailModule } from './mail/mail.module';
+import { ProducerMetricsModule } from './metrics/producer-metrics.module';
 import { OpsModule } from './ops/ops.module';
 import { OutboxModule } from './outbox/outbox.module';
 import { RealtimeModule } from './realtime/realtime.module';
@@ -25,6 +26,7 @@ export class AppModule {
         // one CommandBus and QueryBus for the process; feature modules import CqrsModule by class
         CqrsModule.forRoot(),
         InfrastructureModule.forRoot(config, 'producer', { readReplica: true }),
+        ProducerMetricsModule,
         GraphLibModule.forRoot({ microsoft: config.microsoft, encryptionKeys: config.tokenEncryptionKeys }),
         AuthModule,
         MailModule,

@@ -17,6 +17,8 @@ import { installGraphWebhookFastLane, mountedCors } from './graph-webhook/graph-
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { applyApiPrefix, createApiDocument } from './http/api-document';
 import { StrictInputsGuard } from './http/strict-inputs.guard';
+import { httpMetrics } from './metrics/http-metrics';
+import { ProducerMetrics } from './metrics/producer-metrics';
 import { mountAuthenticatedBodies } from './security/authenticated-bodies';
 import { refuseOversizedBody } from './security/before-body';
 import { bodyParseErrors } from './security/body-errors';
@@ -30,6 +32,11 @@ async function bootstrap(): Promise<void> {
     logger: [config.logLevel, 'error', 'warn', 'fatal'],
   });
   applyApiPrefix(app);
+  // first of all: every request's duration, by route pattern and status (GET /metrics), refusals included
+  const requestMetrics = httpMetrics(app.get(ProducerMetrics), {
+    exactRoutes: GRAPH_WEBHOOK_ROUTES.map((route) => `/api/v1/${route}`),
+  }) as RequestHandler;
+  app.use(requestMetrics);
   // Once shutting down, every answer closes its connection, so a client (or load balancer) holding a keep-alive
   // connection sends its next request to another instance instead of this one.
   let draining = false;
@@ -106,6 +113,7 @@ async function bootstrap(): Promise<void> {
   // Graph's notification POSTs skip Express's router and Nest's pipeline, through the same middlewares as above
   installGraphWebhookFastLane(app, {
     middlewares: [
+      requestMetrics,
       closeWhenDraining,
       headers,
       webhookRateLimit,

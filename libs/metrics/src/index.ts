@@ -2,3 +2,4 @@ export { METRIC_PREFIX, MetricsRegistry } from './metrics-registry';
 export { MetricsModule } from './metrics.module';
 export { type MetricsOptions } from './metrics.options';
 export { MetricsTokenGuard } from './metrics-token.guard';
+export { parseExposition, sumOf, type Sample } from './exposition';

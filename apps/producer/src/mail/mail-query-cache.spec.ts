@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Cluster } from 'ioredis';
+import { MetricsRegistry, parseExposition, sumOf } from '@email-core/metrics';
+import { ProducerMetrics } from '../metrics/producer-metrics';
 import { canonicalJson, MailQueryCache, queryHash } from './mail-query-cache';
 
 /** the part of ioredis's Cluster the cache uses, over a Map */
@@ -134,5 +136,53 @@ describe('MailQueryCache', () => {
     const cache = new MailQueryCache(redis);
     store.set(`{acct:${ACCOUNT}}:q:0:${queryHash(query)}`, '{not json');
     expect(await cache.getOrLoad(ACCOUNT, query, () => Promise.resolve('fresh'))).toBe('fresh');
+  });
+
+  describe('email_core_query_cache_requests_total', () => {
+    const counted = () => {
+      const registry = new MetricsRegistry({ defaultMetrics: false });
+      const metrics = new ProducerMetrics(registry);
+      return {
+        metrics,
+        results: async () => {
+          const samples = parseExposition(await registry.metrics());
+          const of = (result: string) => sumOf(samples, 'email_core_query_cache_requests_total', { result });
+          return { hit: of('hit'), miss: of('miss'), error: of('error') };
+        },
+      };
+    };
+
+    it('counts a miss (loaded and stored), then a hit; an unreadable entry is a miss', async () => {
+      const { redis, store } = fakeRedis();
+      const { metrics, results } = counted();
+      const cache = new MailQueryCache(redis, {}, metrics);
+      await cache.getOrLoad(ACCOUNT, query, () => Promise.resolve('a'));
+      await cache.getOrLoad(ACCOUNT, query, () => Promise.resolve('a'));
+      expect(await results()).toEqual({ hit: 1, miss: 1, error: 0 });
+      store.set(`{acct:${ACCOUNT}}:q:0:${queryHash(query)}`, '{not json');
+      await cache.getOrLoad(ACCOUNT, query, () => Promise.resolve('a'));
+      expect(await results()).toEqual({ hit: 1, miss: 2, error: 0 });
+    });
+
+    it.each([
+      ['not connected', { status: 'reconnecting' }],
+      ['failing', { failWith: new Error('CLUSTERDOWN') }],
+      ['hanging', { hang: true }],
+    ])('counts an error when Redis is %s (Postgres answers)', async (_what, opts) => {
+      const { redis } = fakeRedis(opts);
+      const { metrics, results } = counted();
+      const cache = new MailQueryCache(redis, { timeoutMs: 20 }, metrics);
+      expect(await cache.getOrLoad(ACCOUNT, query, () => Promise.resolve('db'))).toBe('db');
+      expect(await results()).toEqual({ hit: 0, miss: 0, error: 1 });
+    });
+
+    it('counts an error when the version answers but the entry lookup fails', async () => {
+      const { redis } = fakeRedis();
+      const { metrics, results } = counted();
+      (redis as unknown as { get: () => Promise<never> }).get = () => Promise.reject(new Error('MOVED'));
+      const cache = new MailQueryCache(redis, {}, metrics);
+      expect(await cache.getOrLoad(ACCOUNT, query, () => Promise.resolve('db'))).toBe('db');
+      expect(await results()).toEqual({ hit: 0, miss: 0, error: 1 });
+    });
   });
 });

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Cluster } from 'ioredis';
 import { CacheKeys, REDIS_CLUSTER } from '@email-core/cache';
 import { parseWatermark, type Watermark } from '@email-core/database';
+import { ProducerMetrics } from '../metrics/producer-metrics';
 
 export const MAIL_QUERY_CACHE_OPTIONS = Symbol('MAIL_QUERY_CACHE_OPTIONS');
 
@@ -67,6 +68,7 @@ export class MailQueryCache {
   constructor(
     @Inject(REDIS_CLUSTER) private readonly redis: Cluster,
     @Optional() @Inject(MAIL_QUERY_CACHE_OPTIONS) options?: Partial<MailQueryCacheOptions>,
+    @Optional() private readonly metrics?: ProducerMetrics,
   ) {
     this.options = { ...DEFAULTS, ...options };
   }
@@ -80,18 +82,24 @@ export class MailQueryCache {
     const marks = await this.attempt(() =>
       this.redis.mget(CacheKeys.accountVersion(accountId), CacheKeys.accountWal(accountId)),
     );
-    if (marks === FAILED) return load(undefined);
+    if (marks === FAILED) {
+      this.metrics?.queryCache('error');
+      return load(undefined);
+    }
     const [version, wal] = marks;
     const watermark = parseWatermark(wal ?? null);
     const key = CacheKeys.query(accountId, parseVersion(version ?? null), hash);
     const cached = await this.attempt(() => this.redis.get(key));
     if (typeof cached === 'string') {
       try {
-        return JSON.parse(cached) as T;
+        const hit = JSON.parse(cached) as T;
+        this.metrics?.queryCache('hit');
+        return hit;
       } catch {
         // an unreadable entry is a miss; the SET below replaces it
       }
     }
+    this.metrics?.queryCache(cached === FAILED ? 'error' : 'miss');
     const value = await load(watermark);
     const json = JSON.stringify(value);
     if (cached !== FAILED && Buffer.byteLength(json) <= this.options.maxEntryBytes) {

@@ -1,5 +1,7 @@
 import type { ProducerConfig } from '@email-core/config';
 import type { DomainEvent } from '@email-core/contracts';
+import { MetricsRegistry, parseExposition, sumOf } from '@email-core/metrics';
+import { ProducerMetrics } from '../metrics/producer-metrics';
 import { RealtimeGateway } from './realtime.gateway';
 import type { SocketAuthenticator } from './socket-auth';
 
@@ -27,5 +29,22 @@ describe('RealtimeGateway.emitToUser', () => {
     expect(to).toHaveBeenCalledWith('user:6f1c1a52-0f7e-4f39-9d55-3c1cbb2b8a10');
     expect(emit).toHaveBeenCalledWith('account.status', event);
     expect(server.emit).not.toHaveBeenCalled();
+  });
+});
+
+describe('RealtimeGateway: email_core_socket_connections', () => {
+  it("reports the sockets admitted to the server's namespace at each scrape", async () => {
+    const registry = new MetricsRegistry({ defaultMetrics: false });
+    const gateway = new RealtimeGateway(config, {} as SocketAuthenticator, new ProducerMetrics(registry));
+    const sockets = new Map<string, unknown>();
+    const server = { engine: { use: jest.fn() }, use: jest.fn(), sockets: { sockets } };
+    const connections = async () =>
+      sumOf(parseExposition(await registry.metrics()), 'email_core_socket_connections');
+    expect(await connections()).toBe(0);
+    gateway.afterInit(server as never);
+    sockets.set('a', {}).set('b', {});
+    expect(await connections()).toBe(2);
+    sockets.delete('a');
+    expect(await connections()).toBe(1);
   });
 });

@@ -1,4 +1,4 @@
-import { Inject, Logger } from '@nestjs/common';
+import { Inject, Logger, Optional } from '@nestjs/common';
 import {
   WebSocketGateway,
   type OnGatewayConnection,
@@ -10,6 +10,7 @@ import type { ProducerConfig } from '@email-core/config';
 import { REALTIME_PATH, type DomainEvent } from '@email-core/contracts';
 import type { AuthUser } from '../auth/auth-user';
 import { PRODUCER_CONFIG } from '../config.module';
+import { ProducerMetrics } from '../metrics/producer-metrics';
 import { userRoom } from './rooms';
 import { connectError, SocketAuthenticator, type ConnectError } from './socket-auth';
 import { SocketOrigins } from './socket-cors';
@@ -56,12 +57,15 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   constructor(
     @Inject(PRODUCER_CONFIG) config: ProducerConfig,
     private readonly authenticator: SocketAuthenticator,
+    @Optional() private readonly metrics?: ProducerMetrics,
   ) {
     this.origins = new SocketOrigins(config.corsOrigins, config.publicBaseUrl);
   }
 
   afterInit(server: RealtimeServer): void {
     this.server = server;
+    // the sockets admitted (origin and token checked), read at each scrape: never a count that can drift
+    this.metrics?.countSocketsWith(() => server.sockets.sockets.size);
     server.engine.use(this.origins.middleware());
     server.use((socket, next) => {
       this.admit(socket).then(

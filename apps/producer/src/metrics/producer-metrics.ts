@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import { MetricsRegistry } from '@email-core/metrics';
+
+/** what a query-cache lookup came to: an entry served, none (Postgres answered and the result was stored), Redis failing */
+export type QueryCacheResult = 'hit' | 'miss' | 'error';
+
+/** the label of a request's method: the methods the API serves, anything else `other` (a client picks methods) */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** request durations from 5 ms (a cached read) to 10 s (an upload, a slow Postgres) */
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * The producer's own metrics, in the process's registry (GET /metrics). Labels are bounded: a route is its
+ * pattern (`/api/v1/accounts/:accountId/messages`), never a URL; no account, user or message id anywhere.
+ */
+@Injectable()
+export class ProducerMetrics {
+  private readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  private readonly cacheRequests: Counter<'result'>;
+  private sockets: () => number = () => 0;
+
+  constructor(registry: MetricsRegistry) {
+    this.httpDuration = registry.histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP requests answered by the producer, by method, route pattern (unmatched: no route) and status code.',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: DURATION_BUCKETS,
+    });
+    this.cacheRequests = registry.counter({
+      name: 'query_cache_requests_total',
+      help: 'Mail reads through the Redis query cache, by result: hit, miss (read from Postgres), error (Redis failing).',
+      labelNames: ['result'],
+    });
+    // every result from the start, so rates and ratios exist before the first miss or error
+    for (const result of ['hit', 'miss', 'error'] as const) this.cacheRequests.inc({ result }, 0);
+    const gauge: Gauge = registry.gauge({
+      name: 'socket_connections',
+      help: "Dashboards' real-time sockets connected to this producer (admitted: origin and token checked).",
+      collect: (): void => gauge.set(this.sockets()),
+    });
+  }
+
+  /** one answered request; `route` is the matched route's pattern or `unmatched` */
+  observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
+    const m = method.toUpperCase();
+    this.httpDuration.observe(
+      { method: METHODS.has(m) ? m : 'other', route, status_code: String(statusCode) },
+      seconds,
+    );
+  }
+
+  queryCache(result: QueryCacheResult): void {
+    this.cacheRequests.inc({ result });
+  }
+
+  /** where the socket count is read at each scrape (the real-time gateway's server) */
+  countSocketsWith(count: () => number): void {
+    this.sockets = count;
+  }
+}
