@@ -9,6 +9,7 @@ import {
 import { watchAssignment } from './assignment';
 import {
   isRebalance,
+  outcomeReporter,
   type ConsumerLog,
   type RunConsumerOptions,
   type RunningConsumer,
@@ -132,6 +133,7 @@ interface KeyState<T> {
 export async function runBatchConsumer<T>(opts: RunBatchConsumerOptions<T>): Promise<RunningConsumer> {
   const log: ConsumerLog = opts.log ?? (() => undefined);
   const now = opts.now ?? (() => new Date());
+  const outcome = outcomeReporter(opts.onOutcome);
   const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 3000;
   const groupsConcurrently = Math.max(1, opts.groupsConcurrently ?? 4);
   const maxPending = Math.max(1, opts.maxPendingPerPartition ?? 1000);
@@ -250,6 +252,7 @@ export async function runBatchConsumer<T>(opts: RunBatchConsumerOptions<T>): Pro
         messages.map(({ value, offset, attempt, headers }) => ({ value, offset, attempt, headers })),
         { topic: first.topic, partition: first.partition, key, signal },
       );
+      outcome('handled', messages.length);
     } catch (err) {
       if (signal.aborted) return; // delivered again after the rebalance, the rewind or the restart
       try {
@@ -392,6 +395,7 @@ export async function runBatchConsumer<T>(opts: RunBatchConsumerOptions<T>): Pro
               bad.key,
               invalidMessageEnvelope(topic, bad.key, bad.raw, bad.error, now()),
             );
+            outcome('dead_lettered', 1);
             done(state, bad.slot);
           } catch (err) {
             rewind(state, err);
@@ -456,6 +460,8 @@ export async function runBatchConsumer<T>(opts: RunBatchConsumerOptions<T>): Pro
       opts.deadLetterTopic,
       dead.map((d) => ({ key: d.key, value: d.decision.envelope })),
     );
+    outcome('retried', retried.length);
+    outcome('dead_lettered', dead.length);
   }
 
   return {

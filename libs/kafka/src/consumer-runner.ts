@@ -13,6 +13,26 @@ import type { KafkaPublisher } from './publisher';
 
 export type ConsumerLog = (level: 'error' | 'warn' | 'info' | 'debug', message: string) => void;
 
+/**
+ * What became of consumed messages: `handled` (the handler resolved), `retried` or `dead_lettered` (routed to the
+ * retry or dead-letter topic, published). A message abandoned on a stop or a rebalance is none of them: it is
+ * delivered again.
+ */
+export type MessageOutcome = 'handled' | 'retried' | 'dead_lettered';
+export type OutcomeListener = (outcome: MessageOutcome, count: number) => void;
+
+/** calls `listener` (for metrics) with what became of `count` messages; it can never fail the consumer */
+export function outcomeReporter(listener: OutcomeListener | undefined): OutcomeListener {
+  return (outcome, count) => {
+    if (!listener || count <= 0) return;
+    try {
+      listener(outcome, count);
+    } catch {
+      // a metric is never worth a message
+    }
+  };
+}
+
 export interface MessageContext {
   topic: string;
   partition: number;
@@ -55,6 +75,8 @@ export interface RunConsumerOptions<T> {
   now?: () => Date;
   /** told this member's partitions of `topic` after every group join, and `[]` once it stopped */
   onAssignment?: AssignmentListener;
+  /** told what became of the messages (handled, retried, dead-lettered), for metrics */
+  onOutcome?: OutcomeListener;
 }
 
 export interface RunningConsumer {
@@ -95,6 +117,7 @@ export const nextOffset = (offset: string): string => (BigInt(offset) + 1n).toSt
 export async function runConsumer<T>(opts: RunConsumerOptions<T>): Promise<RunningConsumer> {
   const log: ConsumerLog = opts.log ?? (() => undefined);
   const now = opts.now ?? (() => new Date());
+  const outcome = outcomeReporter(opts.onOutcome);
   const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 3000;
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
@@ -128,6 +151,7 @@ export async function runConsumer<T>(opts: RunConsumerOptions<T>): Promise<Runni
             key,
             invalidMessageEnvelope(topic, key, raw, parsed.error, now()),
           );
+          outcome('dead_lettered', 1);
           await commit();
           return;
         }
@@ -153,6 +177,7 @@ export async function runConsumer<T>(opts: RunConsumerOptions<T>): Promise<Runni
             headers: message.headers ?? {},
             signal: controller.signal,
           });
+          outcome('handled', 1);
         } catch (err) {
           if (controller.signal.aborted) {
             const reason: unknown = controller.signal.reason;
@@ -174,6 +199,7 @@ export async function runConsumer<T>(opts: RunConsumerOptions<T>): Promise<Runni
             key,
             decision.envelope,
           );
+          outcome(decision.route === 'retry' ? 'retried' : 'dead_lettered', 1);
         } finally {
           clearInterval(beat);
           inFlight.delete(controller);

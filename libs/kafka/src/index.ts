@@ -7,6 +7,8 @@ export {
   runConsumer,
   type ConsumerLog,
   type MessageContext,
+  type MessageOutcome,
+  type OutcomeListener,
   type RunConsumerOptions,
   type RunningConsumer,
 } from './consumer-runner';

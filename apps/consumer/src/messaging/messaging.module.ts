@@ -2,6 +2,7 @@ import { Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown 
 import type { Kafka } from 'kafkajs';
 import type { ConsumerConfig } from '@email-core/config';
 import { createKafka, KafkaPublisher } from '@email-core/kafka';
+import { ConsumerMetrics } from './consumer-metrics';
 import { DomainEventsPublisher } from './domain-events.publisher';
 import { kafkaLog } from './kafka-log';
 import { KafkaTopics } from './kafka-topics';
@@ -43,6 +44,7 @@ export class MessagingModule {
         },
         { provide: KafkaPublisher, inject: [KAFKA], useFactory: (kafka: Kafka) => new KafkaPublisher(kafka) },
         KafkaPublisherCloser,
+        ConsumerMetrics,
         KafkaTopics,
         KafkaWorkers,
         DomainEventsPublisher,
@@ -52,6 +54,7 @@ export class MessagingModule {
       ],
       exports: [
         CONSUMER_CONFIG,
+        ConsumerMetrics,
         KAFKA,
         KafkaPublisher,
         KafkaTopics,

@@ -8,6 +8,7 @@ import {
   type RunConsumerOptions,
   type RunningConsumer,
 } from '@email-core/kafka';
+import { ConsumerMetrics } from './consumer-metrics';
 import { kafkaLog } from './kafka-log';
 import { KafkaWorkers } from './kafka-workers';
 import { KafkaTopics } from './kafka-topics';
@@ -27,6 +28,7 @@ export type SharedConsumerOptions = Pick<
   | 'sessionTimeoutMs'
   | 'log'
   | 'onAssignment'
+  | 'onOutcome'
 >;
 
 /**
@@ -45,6 +47,7 @@ export class TopicConsumers {
     private readonly topics: KafkaTopics,
     private readonly workers: KafkaWorkers,
     private readonly assignments: PartitionAssignments,
+    private readonly metrics: ConsumerMetrics,
   ) {}
 
   worker(opts: {
@@ -71,6 +74,8 @@ export class TopicConsumers {
             sessionTimeoutMs: this.config.consumers.sessionTimeoutMs,
             log: kafkaLog(opts.logger),
             onAssignment: (partitions) => this.assignments.update(opts.topic, partitions),
+            // by the topic's logical name: a deployment's (or a test run's) prefix adds no series
+            onOutcome: (outcome, count) => this.metrics.kafkaMessages(opts.topic, outcome, count),
           }),
       }),
     );

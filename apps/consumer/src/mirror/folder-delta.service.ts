@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { FolderCounts, MailChange } from '@email-core/contracts';
 import {
@@ -17,10 +17,12 @@ import {
   type ChangesPage,
   type MailboxReader,
 } from '@email-core/providers';
+import { ConsumerMetrics } from '../messaging/consumer-metrics';
 import { AccountCacheVersion } from './account-cache-version';
 import type { ChangeFeed } from './change-feed';
 import { MIRROR_SETTINGS, type MirrorSettings } from './mirror.settings';
 import { PageWriters } from './page-writers';
+import { providerOf } from './provider-of';
 
 /** A folder whose token keeps expiring right after a reset is not reset forever: the message is retried later. */
 export const MAX_RESETS_PER_FOLDER = 2;
@@ -93,6 +95,7 @@ export class FolderDeltaService {
     private readonly changes: MailChangesRepository,
     private readonly cacheVersion: AccountCacheVersion,
     @Inject(MIRROR_SETTINGS) private readonly settings: MirrorSettings,
+    @Optional() private readonly metrics?: ConsumerMetrics,
   ) {}
 
   /**
@@ -251,6 +254,10 @@ export class FolderDeltaService {
               return { applied, ...(await this.logPage(m, account.id, folder.graphId, applied)) };
             });
             const { applied, logged, counts } = outcome;
+            this.metrics?.syncMessagesWritten(
+              providerOf(account).provider,
+              applied.upserted + applied.relocated.length,
+            );
             if (applied.upserted + applied.removed + applied.relocated.length > 0 || milestone) {
               await this.cacheVersion.bump(account.id);
             }
@@ -291,6 +298,7 @@ export class FolderDeltaService {
       });
       return written;
     });
+    this.metrics?.syncMessagesWritten(providerOf(account).provider, applied.upserted);
     await this.cacheVersion.bump(account.id);
     return applied.upserted;
   }

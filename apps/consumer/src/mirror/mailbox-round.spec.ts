@@ -7,7 +7,9 @@ import type {
   MailFoldersRepository,
   MessagesRepository,
 } from '@email-core/database';
+import { MetricsRegistry, parseExposition } from '@email-core/metrics';
 import { CredentialsNotFoundError, ReauthRequiredError, type MailboxReader } from '@email-core/providers';
+import { ConsumerMetrics } from '../messaging/consumer-metrics';
 import type { DomainEventsPublisher } from '../messaging/domain-events.publisher';
 import { AccountFailures } from './account-failures';
 import type { ChangeFeed } from './change-feed';
@@ -134,6 +136,7 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
       return Promise.resolve(graphNow.get(id) ?? null);
     },
   };
+  const metricsRegistry = new MetricsRegistry({ defaultMetrics: false });
   const handler = new MailboxRound(
     accounts as unknown as MailAccountSyncRepository,
     folders as unknown as MailFoldersRepository,
@@ -155,6 +158,7 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
       progressMinIntervalMs: 500,
     },
     { lockWaitMs: 1000, maxLookups: 3, changesRetentionHours: 72, pruneIntervalMs: 1000 },
+    new ConsumerMetrics(metricsRegistry),
   );
   const run = (...pokes: MailboxPoke[]) => handler.run(ACCOUNT, pokes);
   const reconcile = (...pokes: MailboxPoke[]) => handler.run(ACCOUNT, [everyFolder(), ...pokes]);
@@ -181,6 +185,16 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
     failAuth: () => (reauth = true),
     unlinkDuringRead: () => (unlinkDuringRead = true),
     deltas: () => log.filter((l) => l.startsWith('delta:')).map((l) => l.slice(6)),
+    /** email_core_mirror_rounds_total's samples, `source` → value (provider outlook) */
+    rounds: async () =>
+      Object.fromEntries(
+        parseExposition(await metricsRegistry.metrics())
+          .filter((x) => x.name === 'email_core_mirror_rounds_total')
+          .map((x) => {
+            expect(x.labels.provider).toBe('outlook');
+            return [x.labels.source, x.value];
+          }),
+      ),
   };
 }
 
@@ -400,6 +414,43 @@ describe("MailboxRound (the mirror core's incremental round)", () => {
       expect(await h.run(note([['updated', 'm1']]))).toBe('applied');
       expect(await h.run(note([['updated', 'm1']]))).toBe('applied');
       expect(h.log.filter((l) => l === 'lock')).toHaveLength(2);
+    });
+  });
+
+  describe('email_core_mirror_rounds_total', () => {
+    it("counts each completed round by its pokes' source (mixed when several), joined ones too; none skipped", async () => {
+      const h = harness();
+      h.mirror.set('m1', 'inbox');
+      await h.run(note([['updated', 'm1']]));
+      await h.reconcile();
+      await h.reconcile(note([['updated', 'm1']]));
+      await h.run();
+      expect(await h.rounds()).toEqual({ webhook: 1, reconcile: 1, mixed: 1 });
+      // a revoked grant ends the round (no retry): it ran
+      h.failAuth();
+      expect(await h.run(note([['updated', 'm1']]))).toBe('reauth_required');
+      expect(await h.rounds()).toEqual({ webhook: 2, reconcile: 1, mixed: 1 });
+    });
+
+    it('a round that joined a running one counts once it completed', async () => {
+      const h = harness();
+      h.mirror.set('m1', 'inbox').set('m2', 'archive');
+      const release = h.holdLock();
+      const first = h.run(note([['updated', 'm1']]));
+      await new Promise((resolve) => setImmediate(resolve));
+      const joined = h.run(note([['updated', 'm2']]));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(await h.rounds()).toEqual({});
+      release();
+      await Promise.all([first, joined]);
+      expect(h.log.filter((l) => l === 'lock')).toHaveLength(1);
+      expect(await h.rounds()).toEqual({ webhook: 2 });
+    });
+
+    it('counts nothing for a skipped account', async () => {
+      const h = harness({ account: null });
+      expect(await h.run(note([['updated', 'm1']]))).toBe('skipped');
+      expect(await h.rounds()).toEqual({});
     });
   });
 });

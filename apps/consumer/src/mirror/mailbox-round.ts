@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { MailboxPoke } from '@email-core/contracts';
 import {
   MailAccountSyncRepository,
@@ -8,6 +8,7 @@ import {
   type FolderSyncState,
 } from '@email-core/database';
 import { ProviderRegistry, type MailboxReader } from '@email-core/providers';
+import { ConsumerMetrics, MIXED_SOURCES } from '../messaging/consumer-metrics';
 import { DomainEventsPublisher } from '../messaging/domain-events.publisher';
 import { AccountFailures } from './account-failures';
 import { resolveAffectedFolders } from './affected-folders';
@@ -72,6 +73,7 @@ export class MailboxRound {
     private readonly providers: ProviderRegistry,
     @Inject(MIRROR_SETTINGS) private readonly mirror: MirrorSettings,
     @Inject(ROUND_SETTINGS) private readonly settings: RoundSettings,
+    @Optional() private readonly metrics?: ConsumerMetrics,
   ) {}
 
   /** One round for an account's pokes (their union; every folder when one of them asks for it). */
@@ -95,16 +97,23 @@ export class MailboxRound {
       return 'skipped';
     }
     if (pokes.length === 0) return 'applied';
+    // a completed round (caught up, or the account found needing re-authorization), joined or run here
+    const completed = (outcome: MailboxRoundOutcome): MailboxRoundOutcome => {
+      const sources = new Set(pokes.map((p) => p.source));
+      const source = sources.size === 1 ? pokes[0].source : MIXED_SOURCES;
+      this.metrics?.mirrorRound(providerOf(account).provider, source);
+      return outcome;
+    };
     const work = coalesce(pokes);
     const joined = this.join(account.id, work, signal);
-    if (joined) return joined;
+    if (joined) return joined.then(completed);
     const state: RunningRound = { next: undefined, waiters: [] };
     this.running.set(account.id, state);
     const done = () => {
       if (this.running.get(account.id) === state) this.running.delete(account.id);
     };
     try {
-      return await this.lock.run(account.id, this.settings.lockWaitMs, signal, async (locked) => {
+      const result = await this.lock.run(account.id, this.settings.lockWaitMs, signal, async (locked) => {
         const outcome = await this.settle(account, work, locked);
         // whoever joined meanwhile: one more pass each time, under the same lock, until nobody is left
         for (let more = this.take(state); more; more = this.take(state)) {
@@ -121,6 +130,7 @@ export class MailboxRound {
         done();
         return outcome;
       });
+      return completed(result);
     } catch (err) {
       // the round failed, or never had the lock: whoever joined it is retried like it
       done();

@@ -12,6 +12,7 @@ import type {
   NewMailChange,
 } from '@email-core/database';
 import { PermanentFailure } from '@email-core/kafka';
+import { MetricsRegistry, parseExposition, sumOf } from '@email-core/metrics';
 import {
   CredentialsNotFoundError,
   CursorLostError,
@@ -22,6 +23,7 @@ import {
   type RemoteFolder,
   type RemoteMessage,
 } from '@email-core/providers';
+import { ConsumerMetrics } from '../../messaging/consumer-metrics';
 import type { DomainEventsPublisher } from '../../messaging/domain-events.publisher';
 import type { AccountCacheVersion } from '../../mirror/account-cache-version';
 import { AccountFailures } from '../../mirror/account-failures';
@@ -227,6 +229,12 @@ function harness(
     progressEveryPages: 2,
     progressMinIntervalMs: 60_000,
   };
+  const metricsRegistry = new MetricsRegistry({ defaultMetrics: false });
+  /** email_core_sync_messages_written_total of a provider */
+  const written = async (provider: string) =>
+    sumOf(parseExposition(await metricsRegistry.metrics()), 'email_core_sync_messages_written_total', {
+      provider,
+    });
   const handler = new SyncMailboxHandler(
     accounts as unknown as MailAccountSyncRepository,
     folders as unknown as MailFoldersRepository,
@@ -248,6 +256,7 @@ function harness(
       changes as unknown as MailChangesRepository,
       cache as unknown as AccountCacheVersion,
       settings,
+      new ConsumerMetrics(metricsRegistry),
     ),
     lock as unknown as MailboxLock,
     new AccountFailures(
@@ -299,7 +308,7 @@ function harness(
   const remove = () => {
     removed = true;
   };
-  return { log, events, states, graph, script, run, remove, status: () => status };
+  return { log, events, states, graph, script, run, remove, status: () => status, written };
 }
 
 describe('SyncMailboxHandler', () => {
@@ -374,6 +383,21 @@ describe('SyncMailboxHandler', () => {
       messagesSynced: 4,
       messagesTotal: 7,
     });
+  });
+
+  it('counts the messages each page wrote (email_core_sync_messages_written_total), by provider', async () => {
+    const outlook = harness();
+    outlook.script([folder('a', 3)], {
+      a: { messages: [msg('1'), msg('2')], removedIds: [], nextLink: 'next-a-1' },
+      'next-a-1': { messages: [msg('3')], removedIds: ['x'], deltaLink: 'delta-a-1' },
+    });
+    expect(await outlook.run()).toBe('completed');
+    expect(await outlook.written('outlook')).toBe(3);
+    const imap = harness({ account: { id: ACCOUNT, userId: USER, status: 'syncing', provider: 'imap' } });
+    imap.script([folder('a', 1)], { a: { messages: [msg('1')], removedIds: [], deltaLink: 'd' } });
+    expect(await imap.run()).toBe('completed');
+    expect(await imap.written('imap')).toBe(1);
+    expect(await imap.written('outlook')).toBe(0);
   });
 
   it('a resync of a synced mailbox logs every change it applies and announces it with seqs and counts', async () => {
