@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -306,5 +307,52 @@ describe('Runner: Dockerfile steps played in clean folders (no npm: shell comman
     expect(() =>
       runner.build({ id: 'ign', dockerfile: 'ign.Dockerfile', buildArgs: {}, expect: [] }),
     ).toThrow(/not in the build context/);
+  });
+});
+
+describe('scripts/npm-install-locked.sh (a stand-in npm on PATH)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'npm-install-locked-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const run = (ciFails: boolean) => {
+    fs.writeFileSync(
+      path.join(dir, 'npm'),
+      [
+        '#!/bin/sh',
+        `echo "$*" >> ${JSON.stringify(path.join(dir, 'calls.log'))}`,
+        ciFails
+          ? 'if [ "$1" = ci ]; then echo "npm error code EUSAGE" >&2; ' +
+            'echo "npm error Missing: @swc/core-darwin-arm64@1.16.22 from lock file" >&2; exit 1; fi'
+          : '',
+        'exit 0',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const r = spawnSync('sh', [path.join(root, 'scripts/npm-install-locked.sh'), '--omit=dev'], {
+      env: { PATH: `${dir}:/usr/bin:/bin` },
+      encoding: 'utf8',
+    });
+    return {
+      status: r.status,
+      stderr: r.stderr,
+      calls: fs.readFileSync(path.join(dir, 'calls.log'), 'utf8'),
+    };
+  };
+
+  it('uses npm ci when it accepts the lock', () => {
+    const r = run(false);
+    expect(r.status).toBe(0);
+    expect(r.calls).toBe('ci --no-audit --no-fund --omit=dev\n');
+  });
+
+  it('falls back to npm install (same arguments) when npm ci refuses the lock, and says why', () => {
+    const r = run(true);
+    expect(r.status).toBe(0);
+    expect(r.calls).toBe('ci --no-audit --no-fund --omit=dev\ninstall --no-audit --no-fund --omit=dev\n');
+    expect(r.stderr).toContain('Missing: @swc/core-darwin-arm64@1.16.22 from lock file');
+    expect(r.stderr).toContain('installing the locked versions with npm install');
   });
 });
