@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Test } from '@nestjs/testing';
+import type { Cluster } from 'ioredis';
 import { DataSource } from 'typeorm';
+import { createRedisCluster, REDIS_CLUSTER } from '@email-core/cache';
 import {
   createDataSource,
   GraphSubscriptionsRepository,
@@ -13,6 +15,7 @@ import { OutlookProvider, OutlookWatch, ProviderRegistry, type MailboxWatch } fr
 import { currentTestRun, seededRandom } from '@email-core/testing';
 import { UnlinkAccountCommand } from '../../apps/producer/src/accounts/commands/unlink-account/unlink-account.command';
 import { UnlinkAccountHandler } from '../../apps/producer/src/accounts/commands/unlink-account/unlink-account.handler';
+import { AccountWrites } from '../../apps/producer/src/accounts/account-writes';
 import { SyncRequestOutbox } from '../../apps/producer/src/accounts/sync-request-outbox';
 import { OutboxSignal } from '../../apps/producer/src/outbox/outbox-signal';
 import { ResyncRequests } from '../../apps/consumer/src/subscriptions/resync-requests';
@@ -112,8 +115,13 @@ describe('unlink racing a new subscription (real Postgres, a fake Graph at the H
     channelProviders: () => ['outlook'],
   };
 
+  // the unlink records its write for the read side (issue 21) in the run's Redis Cluster
+  let redis: Cluster;
+
   beforeAll(async () => {
     await dataSource.initialize();
+    const run = currentTestRun();
+    redis = createRedisCluster({ nodes: run.redisClusterNodes, keyPrefix: run.redisKeyPrefix });
     const consumerSide = await Test.createTestingModule({
       providers: [
         SubscriptionKeeper,
@@ -140,6 +148,8 @@ describe('unlink racing a new subscription (real Postgres, a fake Graph at the H
         UnlinkAccountHandler,
         SyncRequestOutbox,
         OutboxSignal,
+        AccountWrites,
+        { provide: REDIS_CLUSTER, useValue: redis },
         { provide: DataSource, useValue: dataSource },
         { provide: MailAccountsRepository, useValue: new MailAccountsRepository(dataSource) },
         { provide: OutboxRepository, useValue: new OutboxRepository(dataSource) },
@@ -161,7 +171,10 @@ describe('unlink racing a new subscription (real Postgres, a fake Graph at the H
     unlink = producerSide.get(UnlinkAccountHandler);
   });
 
-  afterAll(() => dataSource.destroy());
+  afterAll(async () => {
+    await redis?.quit();
+    await dataSource.destroy();
+  });
 
   const linkAccount = async (round: number) => {
     const userId = randomUUID();
