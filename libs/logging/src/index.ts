@@ -1,0 +1,7 @@
+export {
+  acceptCorrelationId,
+  currentCorrelationId,
+  newCorrelationId,
+  runWithCorrelation,
+  type CorrelationContext,
+} from './correlation';
