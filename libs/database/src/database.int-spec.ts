@@ -305,4 +305,39 @@ describe('Postgres (real server, migrated schema)', () => {
     expect(seen[0].n).toBe('0');
     await dataSource.query('DELETE FROM users WHERE id = $1', [user]);
   });
+
+  it("a rebuild page's markSeen, uncommitted, does not block the page before it from locking and counting the folder", async () => {
+    // Page k of a rebuild runs markSeen (an insert referencing the folder row: a FOR KEY SHARE lock on it), then
+    // waits in our code for page k-1; page k-1 locks the folder row to move its counts. Were that lock to wait for
+    // page k, the two would wait for each other (the cycle that failed syncs with "lock timeout").
+    const { user, account } = await newAccount();
+    await dataSource.query(
+      `INSERT INTO mail_folders (account_id, remote_id, display_name, cursor) VALUES ($1, 'inbox', 'Inbox', 'old')`,
+      [account],
+    );
+    await dataSource.transaction((m) => folders.startRebuild(m, account, 'inbox'));
+    const pageK = dataSource.createQueryRunner();
+    await pageK.connect();
+    await pageK.startTransaction();
+    try {
+      await folders.markSeen(pageK.manager, account, 'inbox', ['later-page-message']);
+      const started = Date.now();
+      await dataSource.transaction(async (m) => {
+        await m.query(`SET LOCAL lock_timeout = '2s'`);
+        await folders.lockFolders(m, account, ['inbox']);
+        await folders.settleCounts(m, account, { changes: [{ folderId: 'inbox', total: 1, unread: 1 }] });
+        await folders.saveLinks(m, account, 'inbox', { nextLink: 'next', deltaLink: null });
+      });
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      await pageK.commitTransaction();
+      await pageK.release();
+    }
+    const [row] = await dataSource.query<Array<{ total_count: number; unread_count: number }>>(
+      `SELECT total_count, unread_count FROM mail_folders WHERE account_id = $1 AND remote_id = 'inbox'`,
+      [account],
+    );
+    expect(row).toEqual({ total_count: 1, unread_count: 1 });
+    await dataSource.query('DELETE FROM users WHERE id = $1', [user]);
+  });
 });

@@ -68,6 +68,8 @@ export function renderPgConf(opts: { port: number; socketDir: string; role: 'pri
     ['timezone', quote('UTC')],
     ['log_timezone', quote('UTC')],
     ['logging_collector', 'off'],
+    // a lock wait longer than deadlock_timeout (1 s) is logged with the holder's pid: how lock races are found
+    ['log_lock_waits', 'on'],
   ];
   return [
     `# Written by the Email Core stack on every start of the ${opts.role}; edits are overwritten.`,

@@ -48,7 +48,7 @@ export class MailAccountSyncRepository {
    */
   async markSyncStarted(accountId: string): Promise<MailAccountStatus | null> {
     const rows: Array<{ previous: MailAccountStatus }> = await this.dataSource.query(
-      `WITH prev AS (SELECT id, status FROM mail_accounts WHERE id = $1 FOR UPDATE),
+      `WITH prev AS (SELECT id, status FROM mail_accounts WHERE id = $1 FOR NO KEY UPDATE),
        started AS (
          UPDATE mail_accounts a
          SET status = 'syncing', status_reason = NULL, sync_started_at = now(), updated_at = now()

@@ -81,13 +81,17 @@ SELECT count(*)::int AS n FROM up`;
 
 /**
  * The folder rows a transaction's counts will change, locked in one order (by id) by every writer, so two writers
- * never hold one each while waiting for the other's.
+ * never hold one each while waiting for the other's. `FOR NO KEY UPDATE`, the strength of the UPDATE that follows
+ * (counts and links, never the key): it excludes other writers of the row but not the `FOR KEY SHARE` lock a
+ * foreign-key check takes. A rebuild page's `markSeen` (folder_rebuild_seen references its folder) holds that
+ * share lock while it waits in our code for the page before; `FOR UPDATE` here made the page before wait for it
+ * in turn, a cycle Postgres cannot see, ended only by the page's lock timeout (a failed sync).
  */
 export const LOCK_FOLDERS_SQL = (onlySome: boolean) => `
 SELECT remote_id FROM mail_folders
 WHERE account_id = $1${onlySome ? ' AND remote_id = ANY($2::text[])' : ''}
 ORDER BY remote_id
-FOR UPDATE`;
+FOR NO KEY UPDATE`;
 
 /** Count changes added to the stored counts. */
 export const ADD_COUNTS_SQL = `
