@@ -91,3 +91,4 @@ export {
   MIN_INSTANT,
   wholeNumberParam,
 } from './query-params';
+export { CORRELATION_ID_HEADER } from './headers';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { runWithCorrelation } from '@email-core/logging';
 import { currentTestRun } from '@email-core/testing';
 import { createDataSource } from './data-source';
 import { runMigrationsLocked } from './migrate';
@@ -69,6 +70,39 @@ describe('Postgres (real server, migrated schema)', () => {
 
     await outbox.markPublished(ids);
     expect((await outbox.findPending(100)).filter((p) => ids.includes(p.id))).toEqual([]);
+  });
+
+  it("keeps each outbox row's correlation id (its own, else the writing work's, else none) for the relay", async () => {
+    const ids = await runWithCorrelation('req-outbox-1', () =>
+      dataSource.transaction((m) =>
+        outbox.append(m, [
+          { topic: 't', key: 'c-1', type: 'x', payload: { v: 1 } },
+          { topic: 't', key: 'c-2', type: 'x', payload: { v: 1 }, correlationId: 'req-explicit' },
+        ]),
+      ),
+    );
+    ids.push(
+      ...(await dataSource.transaction((m) =>
+        outbox.append(m, [{ topic: 't', key: 'c-3', type: 'x', payload: { v: 1 } }]),
+      )),
+    );
+    const pending = (await outbox.findPending(1000)).filter((p) => ids.includes(p.id));
+    expect(pending.map((p) => [p.key, p.correlationId])).toEqual([
+      ['c-1', 'req-outbox-1'],
+      ['c-2', 'req-explicit'],
+      ['c-3', undefined],
+    ]);
+    const claimed: Array<[string, string | undefined]> = [];
+    await outbox.publishPending(1000, (rows) => {
+      const ours = rows.filter((r) => ids.includes(r.id));
+      claimed.push(...ours.map((r): [string, string | undefined] => [r.key, r.correlationId]));
+      return Promise.resolve({ published: ours.map((r) => r.id), failed: [], rejected: [] });
+    });
+    expect(claimed).toEqual([
+      ['c-1', 'req-outbox-1'],
+      ['c-2', 'req-explicit'],
+      ['c-3', undefined],
+    ]);
   });
 
   it('several processes migrating one fresh database at once apply each migration exactly once', async () => {

@@ -1,4 +1,6 @@
 import { KafkaJSError, type IHeaders, type KafkaMessage } from 'kafkajs';
+import { runWithCorrelation } from '@email-core/logging';
+import { correlationHeaders, correlationIdOf } from './correlation-headers';
 import {
   decideFailure,
   deliveryAttempt,
@@ -74,7 +76,12 @@ class BatchAbandonedError extends KafkaJSError {
 interface ParsedMessage<T> extends GroupedMessage<T> {
   key: string;
   raw: string;
+  /** its `x-correlation-id` header, if any */
+  correlationId: string | undefined;
 }
+
+/** a call for messages of several correlation ids names at most this many of the others in its log line */
+const MAX_JOINED_IDS_LOGGED = 20;
 
 /** One fetched message's place in its partition: the commit point is the first one not done. */
 interface Slot {
@@ -238,7 +245,30 @@ export async function runBatchConsumer<T>(opts: RunBatchConsumerOptions<T>): Pro
     consumer.seek({ topic: state.topic, partition: state.partition, offset: from.toString() });
   };
 
-  const handleKey = async (key: string, entries: Array<Entry<T>>): Promise<void> => {
+  /**
+   * A call handles messages that may come from several sources, each with its correlation id: it runs under the
+   * first one's (a fresh one when none carries any), and says which other ids it answers, so a grep for any of
+   * them finds the call.
+   */
+  const handleKey = (key: string, entries: Array<Entry<T>>): Promise<void> => {
+    const ids = [...new Set(entries.map((e) => e.message.correlationId))];
+    const first = ids.find((id) => id !== undefined);
+    return runWithCorrelation(first, () => {
+      const others = ids.filter((id): id is string => id !== undefined && id !== first);
+      if (others.length > 0) {
+        const shown = others.slice(0, MAX_JOINED_IDS_LOGGED).join(', ');
+        const more = others.length - MAX_JOINED_IDS_LOGGED;
+        log(
+          'info',
+          `group ${key}: ${entries.length} messages in one call, also for correlation ids ${shown}` +
+            (more > 0 ? ` and ${more} more` : ''),
+        );
+      }
+      return handleKeyNow(key, entries);
+    });
+  };
+
+  const handleKeyNow = async (key: string, entries: Array<Entry<T>>): Promise<void> => {
     const states = [...new Set(entries.map((e) => e.state))];
     const signal =
       states.length === 1
@@ -380,6 +410,7 @@ export async function runBatchConsumer<T>(opts: RunBatchConsumerOptions<T>): Pro
                 offset: message.offset,
                 attempt: deliveryAttempt(message.headers),
                 headers: message.headers ?? {},
+                correlationId: correlationIdOf(message.headers),
               },
             },
           });
@@ -388,13 +419,15 @@ export async function runBatchConsumer<T>(opts: RunBatchConsumerOptions<T>): Pro
         pump();
 
         for (const bad of invalid) {
-          log('warn', `${topic}[${partition}]@${bad.message.offset}: ${bad.error}; sent to dead-letter`);
           try {
-            await opts.publisher.publish(
-              opts.deadLetterTopic,
-              bad.key,
-              invalidMessageEnvelope(topic, bad.key, bad.raw, bad.error, now()),
-            );
+            await runWithCorrelation(correlationIdOf(bad.message.headers), () => {
+              log('warn', `${topic}[${partition}]@${bad.message.offset}: ${bad.error}; sent to dead-letter`);
+              return opts.publisher.publish(
+                opts.deadLetterTopic,
+                bad.key,
+                invalidMessageEnvelope(topic, bad.key, bad.raw, bad.error, now()),
+              );
+            });
             outcome('dead_lettered', 1);
             done(state, bad.slot);
           } catch (err) {
@@ -439,6 +472,8 @@ export async function runBatchConsumer<T>(opts: RunBatchConsumerOptions<T>): Pro
     // each message keeps its own Kafka key, so its retry lands on the same partition as the original
     const decisions = messages.map((m) => ({
       key: m.key,
+      // each keeps its own correlation id (the call ran under the first one's; one without any gets the call's)
+      headers: correlationHeaders(m.correlationId),
       decision: decideFailure(
         { topic, key: m.key, value: m.raw, attempt: m.attempt, error: err, now: at },
         opts.retry,
@@ -454,11 +489,11 @@ export async function runBatchConsumer<T>(opts: RunBatchConsumerOptions<T>): Pro
     );
     await opts.publisher.publishMany(
       opts.retryTopic,
-      retried.map((d) => ({ key: d.key, value: d.decision.envelope })),
+      retried.map((d) => ({ key: d.key, value: d.decision.envelope, headers: d.headers })),
     );
     await opts.publisher.publishMany(
       opts.deadLetterTopic,
-      dead.map((d) => ({ key: d.key, value: d.decision.envelope })),
+      dead.map((d) => ({ key: d.key, value: d.decision.envelope, headers: d.headers })),
     );
     outcome('retried', retried.length);
     outcome('dead_lettered', dead.length);

@@ -1,5 +1,7 @@
 import { KafkaJSError, type Consumer, type IHeaders, type Kafka } from 'kafkajs';
 import type { z } from 'zod';
+import { runWithCorrelation } from '@email-core/logging';
+import { correlationIdOf } from './correlation-headers';
 import {
   decideFailure,
   deliveryAttempt,
@@ -136,76 +138,79 @@ export async function runConsumer<T>(opts: RunConsumerOptions<T>): Promise<Runni
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
-      eachMessage: async (payload) => {
-        const { topic, partition, message } = payload;
-        const key = message.key?.toString('utf8') ?? '';
-        const raw = message.value?.toString('utf8') ?? null;
-        const commit = () =>
-          consumer.commitOffsets([{ topic, partition, offset: nextOffset(message.offset) }]);
+      // each message's work (its handler, and its retry or dead-letter routing) runs under its correlation id (a
+      // fresh one when it carries none): its log lines and the messages it publishes carry it
+      eachMessage: (payload) =>
+        runWithCorrelation(correlationIdOf(payload.message.headers), async () => {
+          const { topic, partition, message } = payload;
+          const key = message.key?.toString('utf8') ?? '';
+          const raw = message.value?.toString('utf8') ?? null;
+          const commit = () =>
+            consumer.commitOffsets([{ topic, partition, offset: nextOffset(message.offset) }]);
 
-        const parsed = parseMessage(raw, opts.schema);
-        if (!parsed.ok) {
-          log('warn', `${topic}[${partition}]@${message.offset}: ${parsed.error}; sent to dead-letter`);
-          await opts.publisher.publish(
-            opts.deadLetterTopic,
-            key,
-            invalidMessageEnvelope(topic, key, raw, parsed.error, now()),
-          );
-          outcome('dead_lettered', 1);
-          await commit();
-          return;
-        }
-
-        const attempt = deliveryAttempt(message.headers);
-        const controller = new AbortController();
-        inFlight.add(controller);
-        // kafkajs only heartbeats between messages; a long handler (a mailbox sync) keeps the membership alive
-        // here, and learns of a rebalance through its signal instead of holding a partition it lost.
-        const beat = setInterval(() => {
-          payload.heartbeat().catch((err: unknown) => {
-            if (isRebalance(err)) controller.abort(err);
-          });
-        }, heartbeatIntervalMs);
-        beat.unref();
-        try {
-          await opts.handle(parsed.value, {
-            topic,
-            partition,
-            offset: message.offset,
-            key,
-            attempt,
-            headers: message.headers ?? {},
-            signal: controller.signal,
-          });
-          outcome('handled', 1);
-        } catch (err) {
-          if (controller.signal.aborted) {
-            const reason: unknown = controller.signal.reason;
-            throw reason instanceof KafkaJSError ? reason : new ConsumerStoppingError();
+          const parsed = parseMessage(raw, opts.schema);
+          if (!parsed.ok) {
+            log('warn', `${topic}[${partition}]@${message.offset}: ${parsed.error}; sent to dead-letter`);
+            await opts.publisher.publish(
+              opts.deadLetterTopic,
+              key,
+              invalidMessageEnvelope(topic, key, raw, parsed.error, now()),
+            );
+            outcome('dead_lettered', 1);
+            await commit();
+            return;
           }
-          const decision = decideFailure(
-            { topic, key, value: raw ?? '', attempt, error: err, now: now() },
-            opts.retry,
-          );
-          log(
-            decision.route === 'retry' ? 'warn' : 'error',
-            `${topic}[${partition}]@${message.offset} key ${key} attempt ${attempt} failed: ${describeError(err)}; ` +
-              (decision.route === 'retry'
-                ? `retry after ${decision.envelope.notBefore}`
-                : 'sent to dead-letter'),
-          );
-          await opts.publisher.publish(
-            decision.route === 'retry' ? opts.retryTopic : opts.deadLetterTopic,
-            key,
-            decision.envelope,
-          );
-          outcome(decision.route === 'retry' ? 'retried' : 'dead_lettered', 1);
-        } finally {
-          clearInterval(beat);
-          inFlight.delete(controller);
-        }
-        await commit();
-      },
+
+          const attempt = deliveryAttempt(message.headers);
+          const controller = new AbortController();
+          inFlight.add(controller);
+          // kafkajs only heartbeats between messages; a long handler (a mailbox sync) keeps the membership alive
+          // here, and learns of a rebalance through its signal instead of holding a partition it lost.
+          const beat = setInterval(() => {
+            payload.heartbeat().catch((err: unknown) => {
+              if (isRebalance(err)) controller.abort(err);
+            });
+          }, heartbeatIntervalMs);
+          beat.unref();
+          try {
+            await opts.handle(parsed.value, {
+              topic,
+              partition,
+              offset: message.offset,
+              key,
+              attempt,
+              headers: message.headers ?? {},
+              signal: controller.signal,
+            });
+            outcome('handled', 1);
+          } catch (err) {
+            if (controller.signal.aborted) {
+              const reason: unknown = controller.signal.reason;
+              throw reason instanceof KafkaJSError ? reason : new ConsumerStoppingError();
+            }
+            const decision = decideFailure(
+              { topic, key, value: raw ?? '', attempt, error: err, now: now() },
+              opts.retry,
+            );
+            log(
+              decision.route === 'retry' ? 'warn' : 'error',
+              `${topic}[${partition}]@${message.offset} key ${key} attempt ${attempt} failed: ${describeError(err)}; ` +
+                (decision.route === 'retry'
+                  ? `retry after ${decision.envelope.notBefore}`
+                  : 'sent to dead-letter'),
+            );
+            await opts.publisher.publish(
+              decision.route === 'retry' ? opts.retryTopic : opts.deadLetterTopic,
+              key,
+              decision.envelope,
+            );
+            outcome(decision.route === 'retry' ? 'retried' : 'dead_lettered', 1);
+          } finally {
+            clearInterval(beat);
+            inFlight.delete(controller);
+          }
+          await commit();
+        }),
     });
   } catch (err) {
     await consumer.disconnect().catch(() => undefined);

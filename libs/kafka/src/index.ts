@@ -2,7 +2,14 @@ export { createKafka, type KafkaClientOptions } from './kafka-client';
 export { ensureTopics, type EnsureTopicsResult } from './topics-admin';
 export { probeKafka, type KafkaProbeResult } from './kafka-probe';
 export { withTimeout } from './with-timeout';
-export { KafkaPublisher, createPublisher, type PublishOptions, type PublisherOptions } from './publisher';
+export {
+  KafkaPublisher,
+  createPublisher,
+  type OutgoingMessage,
+  type PublishOptions,
+  type PublisherOptions,
+} from './publisher';
+export { correlationHeaders, correlationIdOf } from './correlation-headers';
 export {
   runConsumer,
   type ConsumerLog,

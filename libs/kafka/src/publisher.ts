@@ -1,9 +1,22 @@
 import { Partitioners, type ICustomPartitioner, type Kafka, type Producer } from 'kafkajs';
 import type { z } from 'zod';
+import { currentCorrelationId } from '@email-core/logging';
+import { correlationHeaders } from './correlation-headers';
 
 export interface PublishOptions<T> {
   /** validated before sending; a value that fails is never sent */
   schema?: z.ZodType<T, z.ZodTypeDef, unknown>;
+  /** headers of every message (a message's own `headers` win) */
+  headers?: Record<string, string>;
+}
+
+/**
+ * One message to send. It carries the current work's correlation id (`x-correlation-id`) unless its own `headers`
+ * name another: a batch gathered from several requests gives each message the id of the request it came from.
+ */
+export interface OutgoingMessage<T> {
+  key: string;
+  value: T;
   headers?: Record<string, string>;
 }
 
@@ -47,14 +60,15 @@ export class KafkaPublisher {
 
   async publishMany<T>(
     topic: string,
-    messages: Array<{ key: string; value: T }>,
+    messages: Array<OutgoingMessage<T>>,
     opts: PublishOptions<T> = {},
   ): Promise<void> {
     if (messages.length === 0) return;
+    const shared = { ...correlationHeaders(currentCorrelationId()), ...opts.headers };
     const encoded = messages.map((m) => ({
       key: m.key,
       value: encodeValue(opts.schema ? opts.schema.parse(m.value) : m.value),
-      headers: opts.headers,
+      headers: m.headers ? { ...shared, ...m.headers } : shared,
     }));
     await this.connect();
     await this.producer.send({ topic, acks: -1, messages: encoded });

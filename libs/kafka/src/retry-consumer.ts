@@ -1,5 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { failedMessageSchema, type FailedMessage } from '@email-core/contracts';
+import { runWithCorrelation } from '@email-core/logging';
+import { correlationIdOf } from './correlation-headers';
 import { DEFAULT_MAX_WAIT_MS, nextOffset, type ConsumerLog, type RunningConsumer } from './consumer-runner';
 import { FAILURES_HEADER, invalidMessageEnvelope, parseMessage } from './failure-policy';
 import type { KafkaPublisher } from './publisher';
@@ -76,50 +78,57 @@ export async function runRetryConsumer(opts: RunRetryConsumerOptions): Promise<R
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 6,
-      eachMessage: async (payload) => {
-        const { topic, partition, message } = payload;
-        const key = message.key?.toString('utf8') ?? '';
-        const raw = message.value?.toString('utf8') ?? null;
-        const commit = () =>
-          consumer.commitOffsets([{ topic, partition, offset: nextOffset(message.offset) }]);
+      // under the envelope's correlation id (set when it was routed here): the republished message keeps it
+      eachMessage: (payload) =>
+        runWithCorrelation(correlationIdOf(payload.message.headers), async () => {
+          const { topic, partition, message } = payload;
+          const key = message.key?.toString('utf8') ?? '';
+          const raw = message.value?.toString('utf8') ?? null;
+          const commit = () =>
+            consumer.commitOffsets([{ topic, partition, offset: nextOffset(message.offset) }]);
 
-        let action = retryAction(raw, allowed, now());
-        if (action.kind === 'wait' && action.ms <= maxInlineWaitMs) {
-          await sleep(action.ms);
-          action = { kind: 'republish', envelope: action.envelope };
-        }
-        switch (action.kind) {
-          case 'dead-letter':
-            log('warn', `${topic}[${partition}]@${message.offset}: ${action.error}; sent to dead-letter`);
-            await opts.publisher.publish(
-              opts.deadLetterTopic,
-              key,
-              invalidMessageEnvelope(topic, key, raw, action.error, new Date(now())),
-            );
-            await commit();
-            return;
-          case 'wait': {
-            // Rewind to this envelope, stop fetching the partition, and look again when it is due.
-            const resume = payload.pause();
-            consumer.seek({ topic, partition, offset: message.offset });
-            const timer = setTimeout(
-              () => {
-                timers.delete(timer);
-                resume();
-              },
-              Math.min(action.ms, maxPauseMs),
-            );
-            timers.add(timer);
-            return;
+          let action = retryAction(raw, allowed, now());
+          if (action.kind === 'wait' && action.ms <= maxInlineWaitMs) {
+            await sleep(action.ms);
+            action = { kind: 'republish', envelope: action.envelope };
           }
-          case 'republish':
-            await opts.publisher.publish(action.envelope.topic, action.envelope.key, action.envelope.value, {
-              headers: { [FAILURES_HEADER]: String(action.envelope.attempt) },
-            });
-            await commit();
-            return;
-        }
-      },
+          switch (action.kind) {
+            case 'dead-letter':
+              log('warn', `${topic}[${partition}]@${message.offset}: ${action.error}; sent to dead-letter`);
+              await opts.publisher.publish(
+                opts.deadLetterTopic,
+                key,
+                invalidMessageEnvelope(topic, key, raw, action.error, new Date(now())),
+              );
+              await commit();
+              return;
+            case 'wait': {
+              // Rewind to this envelope, stop fetching the partition, and look again when it is due.
+              const resume = payload.pause();
+              consumer.seek({ topic, partition, offset: message.offset });
+              const timer = setTimeout(
+                () => {
+                  timers.delete(timer);
+                  resume();
+                },
+                Math.min(action.ms, maxPauseMs),
+              );
+              timers.add(timer);
+              return;
+            }
+            case 'republish':
+              await opts.publisher.publish(
+                action.envelope.topic,
+                action.envelope.key,
+                action.envelope.value,
+                {
+                  headers: { [FAILURES_HEADER]: String(action.envelope.attempt) },
+                },
+              );
+              await commit();
+              return;
+          }
+        }),
     });
   } catch (err) {
     await consumer.disconnect().catch(() => undefined);

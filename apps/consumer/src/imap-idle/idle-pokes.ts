@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { mailboxPokeSchema, Topics, type MailboxPoke } from '@email-core/contracts';
 import { KafkaPublisher } from '@email-core/kafka';
+import { runWithCorrelation } from '@email-core/logging';
 import { KafkaTopics } from '../messaging/kafka-topics';
 import type { CoalescedPoke } from './poke-coalescer';
 
@@ -38,9 +39,16 @@ export class IdlePokes {
     private readonly topics: KafkaTopics,
   ) {}
 
+  /** Each poke starts a correlation id of its own, which its round and the events it announces carry. */
   publish(accountId: string, burst: CoalescedPoke): void {
     const poke = idlePoke(accountId, burst, new Date());
-    const sending = this.send(poke).finally(() => this.inFlight.delete(sending));
+    const sending = runWithCorrelation(undefined, () => {
+      this.logger.log(
+        `IDLE poke of account ${accountId}: ` +
+          (poke.everyFolder ? 'every folder' : `${poke.changes.length} folder change(s)`),
+      );
+      return this.send(poke);
+    }).finally(() => this.inFlight.delete(sending));
     this.inFlight.add(sending);
   }
 

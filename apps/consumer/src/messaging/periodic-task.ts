@@ -1,3 +1,5 @@
+import { runWithCorrelation } from '@email-core/logging';
+
 /**
  * Runs `run` every `intervalMs` (counted from the end of the previous run, so runs never overlap) on an unref'd
  * timer, until `stop()`, which waits for a run in progress. `run` reports its own failures; one that throws
@@ -26,7 +28,8 @@ export class PeriodicTask {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.run()
+      // each run is work of its own: its log lines and the messages it publishes share a fresh correlation id
+      this.running = runWithCorrelation(undefined, () => this.run())
         .catch(() => undefined)
         .finally(() => {
           this.running = undefined;

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { MailboxPoke } from '@email-core/contracts';
+import { currentCorrelationId, runWithCorrelation } from '@email-core/logging';
 import {
   MailAccountSyncRepository,
   MailFoldersRepository,
@@ -41,8 +42,12 @@ const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(Strin
 interface RunningRound {
   /** work that arrived while the round ran: one more pass covers it */
   next: CoalescedRound | undefined;
-  /** settled when the pass covering `next` has committed (or failed) */
-  waiters: Array<{ resolve: (o: MailboxRoundOutcome) => void; reject: (e: unknown) => void }>;
+  /** settled when the pass covering `next` has committed (or failed); each with the correlation id it joined under */
+  waiters: Array<{
+    resolve: (o: MailboxRoundOutcome) => void;
+    reject: (e: unknown) => void;
+    correlationId: string | undefined;
+  }>;
 }
 
 /**
@@ -119,7 +124,7 @@ export class MailboxRound {
         for (let more = this.take(state); more; more = this.take(state)) {
           const { next, waiters } = more;
           try {
-            const o = await this.settle(account, next, locked);
+            const o = await this.joinedPass(account, next, waiters, locked);
             for (const w of waiters) w.resolve(o);
           } catch (err) {
             for (const w of waiters) w.reject(err);
@@ -153,6 +158,7 @@ export class MailboxRound {
       const onAbort = () => reject(asError(signal.reason));
       signal.addEventListener('abort', onAbort, { once: true });
       state.waiters.push({
+        correlationId: currentCorrelationId(),
         resolve: (o) => {
           signal.removeEventListener('abort', onAbort);
           resolve(o);
@@ -171,6 +177,26 @@ export class MailboxRound {
     state.next = undefined;
     state.waiters = [];
     return taken;
+  }
+
+  /**
+   * The pass for rounds that joined a running one: under the first joiner's correlation id (its log lines and the
+   * events it publishes carry it), saying which other ids it also answers.
+   */
+  private joinedPass(
+    account: AccountForSync,
+    work: CoalescedRound,
+    waiters: RunningRound['waiters'],
+    signal: AbortSignal,
+  ): Promise<MailboxRoundOutcome> {
+    const ids = [...new Set(waiters.map((w) => w.correlationId))].filter((id): id is string => !!id);
+    return runWithCorrelation(ids[0], () => {
+      this.logger.log(
+        `account ${account.id}: one more pass for ${waiters.length} joined round(s)` +
+          (ids.length > 1 ? `, also for correlation ids ${ids.slice(1, 21).join(', ')}` : ''),
+      );
+      return this.settle(account, work, signal);
+    });
   }
 
   private async settle(
@@ -241,8 +267,9 @@ export class MailboxRound {
       await feed.drain();
     }
     const { changes, lastSeq } = feed.totals;
-    this.logger.debug(
-      `account ${account.id}: ${round?.notifications ?? 0} poke(s), ${round?.items ?? 0} change(s)` +
+    // one line per round, under the correlation id of what poked it (the webhook's, the IDLE poke's, ...)
+    this.logger.log(
+      `round for account ${account.id}: ${round?.notifications ?? 0} poke(s), ${round?.items ?? 0} change(s)` +
         `${reconcile ? ', reconciliation' : ''} -> ${changes} change(s)${changes > 0 ? ` up to seq ${lastSeq}` : ''}`,
     );
   }

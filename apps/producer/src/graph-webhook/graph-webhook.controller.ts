@@ -13,6 +13,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { ProducerConfig } from '@email-core/config';
+import { acceptCorrelationId, currentCorrelationId, runWithCorrelation } from '@email-core/logging';
 import { PRODUCER_CONFIG } from '../config.module';
 import { AcceptChangeNotificationsCommand } from './commands/accept-change-notifications/accept-change-notifications.command';
 import { AcceptLifecycleNotificationsCommand } from './commands/accept-lifecycle-notifications/accept-lifecycle-notifications.command';
@@ -64,6 +65,10 @@ export class GraphWebhookController {
   ): Promise<void> {
     const token = validationTokenOf(query);
     if (token !== undefined) return answerValidation(res, token);
+    return withRequestCorrelation(req, () => this.acceptNotifications(req, res));
+  }
+
+  private async acceptNotifications(req: Request, res: Response): Promise<void> {
     const { changes, lifecycle } = parseNotificationBody(
       req.body,
       'notifications',
@@ -92,17 +97,32 @@ export class GraphWebhookController {
   ): Promise<void> {
     const token = validationTokenOf(query);
     if (token !== undefined) return answerValidation(res, token);
-    const { lifecycle } = parseNotificationBody(req.body, 'lifecycle', this.config.webhook.maxItems);
-    if (lifecycle.length > 0) {
-      await this.commands.execute(
-        new AcceptLifecycleNotificationsCommand(lifecycle, new Date().toISOString(), sourceOf(req)),
-      );
-    }
-    res.status(202).end();
+    return withRequestCorrelation(req, async () => {
+      const { lifecycle } = parseNotificationBody(req.body, 'lifecycle', this.config.webhook.maxItems);
+      if (lifecycle.length > 0) {
+        await this.commands.execute(
+          new AcceptLifecycleNotificationsCommand(lifecycle, new Date().toISOString(), sourceOf(req)),
+        );
+      }
+      res.status(202).end();
+    });
   }
 }
 
 /** the address the unknown-id budget charges (Express's `req.ip`, so TRUST_PROXY semantics apply) */
 function sourceOf(req: Request): string {
   return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+}
+
+/**
+ * Runs a POST's work under its correlation id, which its Kafka messages carry to the consumer's round and the
+ * socket emit: the request's own (set by the request-id middleware) when it has one (the fast lane runs no such
+ * middleware), else the caller's `X-Request-Id` or `client-request-id` when well-formed, else a fresh one.
+ */
+function withRequestCorrelation<T>(req: Request, fn: () => Promise<T>): Promise<T> {
+  const id =
+    currentCorrelationId() ??
+    acceptCorrelationId(req.headers['x-request-id']) ??
+    acceptCorrelationId(req.headers['client-request-id']);
+  return runWithCorrelation(id, fn);
 }

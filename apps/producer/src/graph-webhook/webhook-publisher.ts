@@ -14,9 +14,16 @@ import {
   type MailboxPoke,
   type SubscriptionLifecycle,
 } from '@email-core/contracts';
-import { KafkaPublisher, withTimeout } from '@email-core/kafka';
+import { correlationHeaders, KafkaPublisher, withTimeout } from '@email-core/kafka';
+import { currentCorrelationId } from '@email-core/logging';
 import { PRODUCER_CONFIG } from '../config.module';
 import { GroupCommit } from './group-commit';
+
+/** a poke waiting for its send, with the Kafka headers of the request it came from */
+interface CorrelatedPoke {
+  poke: MailboxPoke;
+  headers: Record<string, string>;
+}
 
 /** the webhook's own Kafka publisher (its client fails fast: Graph waits 3 s at most) */
 export const WEBHOOK_KAFKA_PUBLISHER = Symbol('WEBHOOK_KAFKA_PUBLISHER');
@@ -40,7 +47,7 @@ const FAILURE_LOG_INTERVAL_MS = 10_000;
 @Injectable()
 export class WebhookPublisher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('GraphWebhook');
-  private readonly pokes: GroupCommit<MailboxPoke>;
+  private readonly pokes: GroupCommit<CorrelatedPoke>;
   private readonly pokesTopic: string;
   private readonly subscriptionsTopic: string;
   private lastFailureLogAt = 0;
@@ -56,7 +63,8 @@ export class WebhookPublisher implements OnApplicationBootstrap, OnApplicationSh
       (messages) =>
         this.publisher.publishMany(
           this.pokesTopic,
-          messages.map((m) => ({ key: m.accountId, value: m })),
+          // a send gathers several requests' pokes: each carries its own request's correlation id
+          messages.map(({ poke, headers }) => ({ key: poke.accountId, value: poke, headers })),
         ),
       { maxBatchBytes: MAX_BATCH_BYTES },
     );
@@ -82,7 +90,13 @@ export class WebhookPublisher implements OnApplicationBootstrap, OnApplicationSh
    */
   async publishPokes(messages: MailboxPoke[], bytes: number): Promise<void> {
     for (const m of messages) mailboxPokeSchema.parse(m);
-    await this.acknowledged(this.pokes.add(messages, bytes));
+    const headers = correlationHeaders(currentCorrelationId());
+    await this.acknowledged(
+      this.pokes.add(
+        messages.map((poke) => ({ poke, headers })),
+        bytes,
+      ),
+    );
   }
 
   async publishLifecycle(messages: SubscriptionLifecycle[]): Promise<void> {

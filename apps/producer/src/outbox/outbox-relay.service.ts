@@ -14,7 +14,7 @@ import {
   type OutboxPublishOutcome,
   type PendingOutboxMessage,
 } from '@email-core/database';
-import { createKafka, withTimeout } from '@email-core/kafka';
+import { correlationHeaders, createKafka, withTimeout } from '@email-core/kafka';
 import { PRODUCER_CONFIG } from '../config.module';
 import { OutboxSignal } from './outbox-signal';
 import { isKnownTopic, outboxPayloadProblem } from './outbox-schemas';
@@ -126,7 +126,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
       entry.messages.push({
         key: row.key,
         value: JSON.stringify(row.payload),
-        headers: { 'message-type': row.type, 'outbox-id': row.id },
+        headers: { 'message-type': row.type, 'outbox-id': row.id, ...correlationHeaders(row.correlationId) },
       });
       byTopic.set(topic, entry);
     }

@@ -9,7 +9,15 @@ import type { Kafka } from 'kafkajs';
 import { hostname } from 'node:os';
 import type { ProducerConfig } from '@email-core/config';
 import { domainEventSchema, realtimeGroupName, topicName, Topics } from '@email-core/contracts';
-import { createKafka, KafkaWorker, parseMessage, withTimeout, type RunningConsumer } from '@email-core/kafka';
+import {
+  correlationIdOf,
+  createKafka,
+  KafkaWorker,
+  parseMessage,
+  withTimeout,
+  type RunningConsumer,
+} from '@email-core/kafka';
+import { runWithCorrelation } from '@email-core/logging';
 import { PRODUCER_CONFIG } from '../config.module';
 import { RealtimeGateway } from './realtime.gateway';
 
@@ -112,7 +120,10 @@ export class RealtimeEventsConsumer implements OnApplicationBootstrap, BeforeApp
         autoCommitInterval: 5000,
         partitionsConsumedConcurrently: this.config.kafka.partitions,
         eachMessage: ({ topic, partition, message }) => {
-          this.deliver(message.value?.toString('utf8') ?? null, `${topic}[${partition}]@${message.offset}`);
+          // under the event's correlation id: the emit's log line carries the id the change came in with
+          runWithCorrelation(correlationIdOf(message.headers), () =>
+            this.deliver(message.value?.toString('utf8') ?? null, `${topic}[${partition}]@${message.offset}`),
+          );
           return Promise.resolve();
         },
       });

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { ProducerConfig } from '@email-core/config';
 import type { DomainEvent } from '@email-core/contracts';
 import { MetricsRegistry, parseExposition, sumOf } from '@email-core/metrics';
@@ -14,7 +15,15 @@ describe('RealtimeGateway.emitToUser', () => {
   it("emits to the event's user's room only, under the event's type", () => {
     const emit = jest.fn();
     const to = jest.fn(() => ({ emit }));
-    const server = { engine: { use: jest.fn() }, use: jest.fn(), to, emit: jest.fn() };
+    const rooms = new Map([['user:6f1c1a52-0f7e-4f39-9d55-3c1cbb2b8a10', new Set(['s1', 's2'])]]);
+    const server = {
+      engine: { use: jest.fn() },
+      use: jest.fn(),
+      to,
+      emit: jest.fn(),
+      sockets: { adapter: { rooms } },
+    };
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     const gateway = new RealtimeGateway(config, {} as SocketAuthenticator);
     gateway.afterInit(server as never);
     const event = {
@@ -29,6 +38,11 @@ describe('RealtimeGateway.emitToUser', () => {
     expect(to).toHaveBeenCalledWith('user:6f1c1a52-0f7e-4f39-9d55-3c1cbb2b8a10');
     expect(emit).toHaveBeenCalledWith('account.status', event);
     expect(server.emit).not.toHaveBeenCalled();
+    // one line at the emit (the logger's mixin adds the correlation id the event came with)
+    expect(log).toHaveBeenCalledWith(
+      "socket emit account.status of account 0b8a4c1e-5c64-4a36-9d1f-0b0d6a1e2f3a to user 6f1c1a52-0f7e-4f39-9d55-3c1cbb2b8a10's room (2 socket(s))",
+    );
+    log.mockRestore();
   });
 });
 

@@ -106,8 +106,19 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     this.expiryTimers.delete(socket.id);
   }
 
-  /** One event to the sockets of the user it belongs to (on this instance), under its type as event name. */
+  /**
+   * One event to the sockets of the user it belongs to (on this instance), under its type as event name, and a log
+   * line saying so (under the event's correlation id; `sync.progress`, a line per page of a sync, at debug).
+   */
   emitToUser(event: DomainEvent): void {
-    this.server?.to(userRoom(event.userId)).emit(event.type, event);
+    if (!this.server) return;
+    const room = userRoom(event.userId);
+    this.server.to(room).emit(event.type, event);
+    const sockets = this.server.sockets.adapter.rooms.get(room)?.size ?? 0;
+    const line =
+      `socket emit ${event.type} of account ${event.accountId} to user ${event.userId}'s room ` +
+      `(${sockets} socket(s))${'seq' in event ? ` up to seq ${event.seq}` : ''}`;
+    if (event.type === 'sync.progress') this.logger.debug(line);
+    else this.logger.log(line);
   }
 }

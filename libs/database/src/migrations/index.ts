@@ -8,6 +8,7 @@ import { CommandUploads1764310000000 } from './1764310000000-command-uploads';
 import { ProviderNeutralColumns1764320000000 } from './1764320000000-provider-neutral-columns';
 import { PasswordlessUsers1764400000000 } from './1764400000000-passwordless-users';
 import { ReadsAtSize1764500000000 } from './1764500000000-reads-at-size';
+import { OutboxCorrelationId1764600000000 } from './1764600000000-outbox-correlation-id';
 
 /** Every migration, in order. Listed explicitly so bundled builds need no file globbing. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   ProviderNeutralColumns1764320000000,
   PasswordlessUsers1764400000000,
   ReadsAtSize1764500000000,
+  OutboxCorrelationId1764600000000,
 ];

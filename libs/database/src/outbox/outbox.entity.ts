@@ -17,6 +17,10 @@ export class OutboxEntity {
   @Column({ type: 'jsonb' })
   payload!: Record<string, unknown>;
 
+  /** the correlation id of the work that wrote the row, sent as the message's `x-correlation-id` header */
+  @Column({ type: 'text', name: 'correlation_id', nullable: true })
+  correlationId!: string | null;
+
   @Column({ type: 'timestamptz', name: 'created_at', default: () => 'now()' })
   createdAt!: Date;
 

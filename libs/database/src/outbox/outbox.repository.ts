@@ -1,4 +1,5 @@
 import { IsNull, type DataSource, type EntityManager } from 'typeorm';
+import { currentCorrelationId } from '@email-core/logging';
 import { OutboxEntity } from './outbox.entity';
 
 export interface OutboxMessage {
@@ -6,11 +7,14 @@ export interface OutboxMessage {
   key: string;
   type: string;
   payload: Record<string, unknown>;
+  /** the message's correlation id; by default the current work's (the API request's), if any */
+  correlationId?: string;
 }
 
 export interface PendingOutboxMessage extends OutboxMessage {
   id: string;
   attempts: number;
+  correlationId: string | undefined;
 }
 
 /** What a relay did with the rows it claimed. */
@@ -23,7 +27,8 @@ export interface OutboxPublishOutcome {
   rejected: Array<{ id: string; error: string }>;
 }
 
-const REJECTED = 'rejected: ';
+/** how a set-aside row's last_error starts (see publishPending) */
+export const REJECTED = 'rejected: ';
 
 /** Intent-level access to the outbox; handlers never see a raw TypeORM repository. */
 export class OutboxRepository {
@@ -33,15 +38,17 @@ export class OutboxRepository {
   async append(manager: EntityManager, messages: OutboxMessage[]): Promise<string[]> {
     if (messages.length === 0) return [];
     // One parameterised multi-row INSERT; payloads travel as parameters, never spliced into SQL.
+    const current = currentCorrelationId() ?? null;
     const rows: Array<{ id: string }> = await manager.query(
-      `INSERT INTO outbox (topic, message_key, message_type, payload)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])
+      `INSERT INTO outbox (topic, message_key, message_type, payload, correlation_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[])
        RETURNING id`,
       [
         messages.map((m) => m.topic),
         messages.map((m) => m.key),
         messages.map((m) => m.type),
         messages.map((m) => JSON.stringify(m.payload)),
+        messages.map((m) => m.correlationId ?? current),
       ],
     );
     return rows.map((r) => String(r.id));
@@ -61,6 +68,7 @@ export class OutboxRepository {
       type: r.messageType,
       payload: r.payload,
       attempts: r.attempts,
+      correlationId: r.correlationId ?? undefined,
     }));
   }
 
@@ -84,8 +92,9 @@ export class OutboxRepository {
         message_type: string;
         payload: Record<string, unknown>;
         attempts: number;
+        correlation_id: string | null;
       }> = await manager.query(
-        `SELECT id, topic, message_key, message_type, payload, attempts FROM outbox
+        `SELECT id, topic, message_key, message_type, payload, attempts, correlation_id FROM outbox
          WHERE published_at IS NULL AND (last_error IS NULL OR left(last_error, $2) <> $3)
          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [limit, REJECTED.length, REJECTED],
@@ -99,6 +108,7 @@ export class OutboxRepository {
           type: r.message_type,
           payload: r.payload,
           attempts: r.attempts,
+          correlationId: r.correlation_id ?? undefined,
         })),
       );
       if (outcome.published.length > 0) {

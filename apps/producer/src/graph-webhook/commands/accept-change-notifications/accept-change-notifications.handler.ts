@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { MailboxPoke } from '@email-core/contracts';
 import { pokeChangeOf } from '../../graph-resource';
@@ -27,6 +28,8 @@ const CHANGE_OVERHEAD_BYTES = 64;
  */
 @CommandHandler(AcceptChangeNotificationsCommand)
 export class AcceptChangeNotificationsHandler implements ICommandHandler<AcceptChangeNotificationsCommand> {
+  private readonly logger = new Logger('GraphWebhook');
+
   constructor(
     private readonly routes: SubscriptionRoutes,
     private readonly budget: UnknownIdBudget,
@@ -51,6 +54,11 @@ export class AcceptChangeNotificationsHandler implements ICommandHandler<AcceptC
     } catch (err) {
       throw WebhookErrors.unavailable(err);
     }
+    // one line per POST, under its correlation id: where a change's path starts (never a resource or clientState)
+    this.logger.log(
+      `webhook accepted ${accepted.length} notification(s): ${messages.length} poke(s) for ` +
+        `${new Set(messages.map((m) => m.accountId)).size} account(s)${dropped > 0 ? `, ${dropped} dropped` : ''}`,
+    );
     return { accepted: accepted.length, dropped };
   }
 }

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { SubscriptionLifecycle } from '@email-core/contracts';
 import { SubscriptionRoutes } from '../../subscription-routes';
@@ -15,6 +16,8 @@ import { AcceptLifecycleNotificationsCommand } from './accept-lifecycle-notifica
  */
 @CommandHandler(AcceptLifecycleNotificationsCommand)
 export class AcceptLifecycleNotificationsHandler implements ICommandHandler<AcceptLifecycleNotificationsCommand> {
+  private readonly logger = new Logger('GraphWebhook');
+
   constructor(
     private readonly routes: SubscriptionRoutes,
     private readonly budget: UnknownIdBudget,
@@ -49,6 +52,13 @@ export class AcceptLifecycleNotificationsHandler implements ICommandHandler<Acce
       } catch (err) {
         throw WebhookErrors.unavailable(err);
       }
+      const byEvent = new Map<string, number>();
+      for (const m of messages.values())
+        byEvent.set(m.lifecycleEvent, (byEvent.get(m.lifecycleEvent) ?? 0) + 1);
+      this.logger.log(
+        `webhook accepted ${accepted.length} lifecycle notification(s): ` +
+          [...byEvent].map(([event, n]) => `${n} ${event}`).join(', '),
+      );
     }
     return { accepted: accepted.length, dropped };
   }
