@@ -96,3 +96,9 @@ export {
 } from './read-replica/read-replica';
 export { currentWalPosition, parseWatermark, recordAccountWrite } from './read-replica/account-writes';
 export { formatLsn, parseLsn } from './read-replica/lsn';
+export {
+  MAIL_ACCOUNT_STATUSES,
+  OperationalCountsRepository,
+  type OutboxBacklog,
+  type SubscriptionExpiry,
+} from './metrics/operational-counts.repository';

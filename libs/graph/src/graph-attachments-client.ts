@@ -9,6 +9,7 @@ import {
 } from './graph-middleware';
 import { toGraphFailure, type RawCollection } from './graph-mapping';
 import { sharedMailboxLimiter, type KeyedSemaphore, type Release } from './keyed-semaphore';
+import type { GraphRequestObserver } from './graph-request-observer';
 
 /** An attachment as listed: never its content. */
 export interface GraphAttachmentInfo {
@@ -89,13 +90,18 @@ export class GraphAttachmentsClient {
     this.sdk = new GraphMailClient(options).sdk;
     const base = new URL(options.graphBaseUrl);
     this.base = `${base.origin}/v1.0`;
-    const retry = new RetryAfterHandler({ ...DEFAULT_RETRY_POLICY, ...options.retry }, options.sleep);
+    const retry = new RetryAfterHandler(
+      { ...DEFAULT_RETRY_POLICY, ...options.retry },
+      options.sleep,
+      options.observer,
+    );
     const policy = new GraphRequestPolicyHandler(base.origin, options.getAccessToken);
     const send = new StreamingFetchHandler(
       options.fetch ?? ((input, init) => fetch(input, init)),
       options.limiter ?? sharedMailboxLimiter,
       options.mailboxKey,
       options.requestTimeoutMs ?? 60_000,
+      options.observer,
     );
     retry.setNext(policy);
     policy.setNext(send);
@@ -206,10 +212,12 @@ class StreamingFetchHandler implements Middleware {
     private readonly limiter: KeyedSemaphore,
     private readonly mailboxKey: string,
     private readonly timeoutMs: number,
+    private readonly observer?: GraphRequestObserver,
   ) {}
 
   async execute(context: Context): Promise<void> {
     const release = await this.limiter.acquire(this.mailboxKey);
+    this.observer?.started(this.limiter.stats(this.mailboxKey).active);
     const abort = new AbortController();
     const timer = setTimeout(
       () => abort.abort(new DOMException('no answer from Graph in time', 'TimeoutError')),
@@ -223,10 +231,12 @@ class StreamingFetchHandler implements Middleware {
       });
     } catch (err) {
       release();
+      this.observer?.failed();
       throw err;
     } finally {
       clearTimeout(timer);
     }
+    this.observer?.answered(res.status);
     if (!res.ok || !res.body) {
       context.response = await this.buffered(res, release);
       return;

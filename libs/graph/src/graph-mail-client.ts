@@ -8,6 +8,7 @@ import {
   type FetchLike,
   type RetryPolicy,
 } from './graph-middleware';
+import type { GraphRequestObserver } from './graph-request-observer';
 import {
   MESSAGE_SELECT,
   mapDeltaResponse,
@@ -42,6 +43,8 @@ export interface GraphMailClientOptions {
   fetch?: FetchLike;
   /** tests: replaces the wait between retries */
   sleep?: (ms: number) => Promise<void>;
+  /** told every answer, failure, throttling wait and in-flight count (metrics); never the mailbox */
+  observer?: GraphRequestObserver;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
@@ -74,12 +77,21 @@ export class GraphMailClient {
 
   constructor(options: GraphMailClientOptions) {
     const base = new URL(options.graphBaseUrl);
-    const retry = new RetryAfterHandler({ ...DEFAULT_RETRY_POLICY, ...options.retry }, options.sleep);
+    const retry = new RetryAfterHandler(
+      { ...DEFAULT_RETRY_POLICY, ...options.retry },
+      options.sleep,
+      options.observer,
+    );
     const policy = new GraphRequestPolicyHandler(base.origin, options.getAccessToken);
-    const limit = new MailboxLimitHandler(options.limiter ?? sharedMailboxLimiter, options.mailboxKey);
+    const limit = new MailboxLimitHandler(
+      options.limiter ?? sharedMailboxLimiter,
+      options.mailboxKey,
+      options.observer,
+    );
     const send = new FetchHandler(
       options.fetch ?? ((input, init) => fetch(input, init)),
       options.requestTimeoutMs ?? 60_000,
+      options.observer,
     );
     retry.setNext(policy);
     policy.setNext(limit);

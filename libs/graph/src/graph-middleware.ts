@@ -1,4 +1,5 @@
 import { GraphClientError, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import type { GraphRequestObserver } from './graph-request-observer';
 import type { KeyedSemaphore } from './keyed-semaphore';
 import { isRetryableGraphStatus, retryAfterMs } from './retry-after';
 
@@ -79,6 +80,7 @@ export class RetryAfterHandler implements Middleware {
   constructor(
     private readonly policy: RetryPolicy,
     private readonly wait: (ms: number) => Promise<void> = sleep,
+    private readonly observer?: GraphRequestObserver,
   ) {}
 
   setNext(next: Middleware): void {
@@ -118,6 +120,7 @@ export class RetryAfterHandler implements Middleware {
         maxMs: 24 * 3600 * 1000,
       });
       if (delay > this.policy.maxRetryDelayMs) return;
+      this.observer?.retryWait(delay / 1000);
       await this.wait(delay);
     }
   }
@@ -172,6 +175,7 @@ export class MailboxLimitHandler implements Middleware {
   constructor(
     private readonly limiter: KeyedSemaphore,
     private readonly mailboxKey: string,
+    private readonly observer?: GraphRequestObserver,
   ) {}
 
   setNext(next: Middleware): void {
@@ -181,7 +185,10 @@ export class MailboxLimitHandler implements Middleware {
   async execute(context: Context): Promise<void> {
     if (!this.next) throw new Error('MailboxLimitHandler needs a next middleware');
     const next = this.next;
-    await this.limiter.run(this.mailboxKey, () => next.execute(context));
+    await this.limiter.run(this.mailboxKey, () => {
+      this.observer?.started(this.limiter.stats(this.mailboxKey).active);
+      return next.execute(context);
+    });
   }
 }
 
@@ -193,6 +200,7 @@ export class FetchHandler implements Middleware {
   constructor(
     private readonly fetchImpl: FetchLike,
     private readonly timeoutMs: number,
+    private readonly observer?: GraphRequestObserver,
   ) {}
 
   async execute(context: Context): Promise<void> {
@@ -200,8 +208,16 @@ export class FetchHandler implements Middleware {
       ...(context.options as RequestInit),
       signal: AbortSignal.timeout(this.timeoutMs),
     };
-    const res = await this.fetchImpl(requestUrl(context), init);
-    const body = await res.arrayBuffer();
+    let res: Response;
+    let body: ArrayBuffer;
+    try {
+      res = await this.fetchImpl(requestUrl(context), init);
+      body = await res.arrayBuffer();
+    } catch (err) {
+      this.observer?.failed();
+      throw err;
+    }
+    this.observer?.answered(res.status);
     const empty = body.byteLength === 0 || res.status === 204 || res.status === 304;
     context.response = new Response(empty ? null : body, {
       status: res.status,

@@ -4,8 +4,10 @@ import { REDIS_CLUSTER } from '@email-core/cache';
 import type { MicrosoftConfig } from '@email-core/config';
 import { TokenCipher, type EncryptionKey } from '@email-core/crypto';
 import { MailAccountTokensRepository } from '@email-core/database';
+import { ProviderMetrics } from '@email-core/metrics';
 import { ClusterMailboxPermits } from './cluster-mailbox-permits';
 import type { AccessTokenProvider } from './graph-middleware';
+import type { GraphRequestObserver } from './graph-request-observer';
 import { GraphMailClient, type GraphMailClientOptions } from './graph-mail-client';
 import { KeyedSemaphore, MAX_CONCURRENT_REQUESTS_PER_MAILBOX, sharedMailboxLimiter } from './keyed-semaphore';
 import { microsoftFetch } from './microsoft-http';
@@ -27,6 +29,8 @@ export interface GraphLibModuleOptions {
 }
 
 export const GRAPH_LIB_OPTIONS = Symbol('GRAPH_LIB_OPTIONS');
+/** the module's Graph clients' observer: the app's ProviderMetrics for 'outlook', or null without metrics */
+const GRAPH_REQUEST_OBSERVER = Symbol('GRAPH_REQUEST_OBSERVER');
 
 /** Builds Graph clients whose token comes from the vault: `factory.forAccount(accountId)`. */
 @Injectable()
@@ -35,7 +39,10 @@ export class GraphClientFactory {
     private readonly vault: TokenVault,
     private readonly graphBaseUrl: string,
     private readonly limiter: KeyedSemaphore = sharedMailboxLimiter,
-    private readonly defaults: Pick<GraphMailClientOptions, 'retry' | 'requestTimeoutMs' | 'fetch'> = {},
+    private readonly defaults: Pick<
+      GraphMailClientOptions,
+      'retry' | 'requestTimeoutMs' | 'fetch' | 'observer'
+    > = {},
   ) {}
 
   /** A client for one mailbox; cheap to create, and all clients of one account share its concurrency limit. */
@@ -87,9 +94,19 @@ export class GraphLibModule {
         { provide: GRAPH_LIB_OPTIONS, useValue: options },
         { provide: TokenCipher, useFactory: () => new TokenCipher(options.encryptionKeys) },
         {
+          // every Graph client of the module reports its requests to the app's metrics (when it has them)
+          provide: GRAPH_REQUEST_OBSERVER,
+          inject: [{ token: ProviderMetrics, optional: true }],
+          useFactory: (metrics: ProviderMetrics | undefined) => metrics?.forProvider('outlook') ?? null,
+        },
+        {
           provide: OutlookAuthClient,
-          useFactory: () =>
-            new OutlookAuthClient(options.microsoft, { fetch, graph: { ...options.graph, limiter } }),
+          inject: [GRAPH_REQUEST_OBSERVER],
+          useFactory: (observer: GraphRequestObserver | null) =>
+            new OutlookAuthClient(options.microsoft, {
+              fetch,
+              graph: { ...options.graph, limiter, ...(observer ? { observer } : {}) },
+            }),
         },
         {
           provide: TokenVault,
@@ -113,9 +130,12 @@ export class GraphLibModule {
         },
         {
           provide: GraphClientFactory,
-          inject: [TokenVault],
-          useFactory: (vault: TokenVault) =>
-            new GraphClientFactory(vault, options.microsoft.graphBaseUrl, limiter, options.graph),
+          inject: [TokenVault, GRAPH_REQUEST_OBSERVER],
+          useFactory: (vault: TokenVault, observer: GraphRequestObserver | null) =>
+            new GraphClientFactory(vault, options.microsoft.graphBaseUrl, limiter, {
+              ...options.graph,
+              ...(observer ? { observer } : {}),
+            }),
         },
       ],
       exports: [GRAPH_LIB_OPTIONS, TokenCipher, OutlookAuthClient, TokenVault, GraphClientFactory],

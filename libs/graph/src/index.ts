@@ -29,6 +29,7 @@ export {
   type ClusterMailboxPermitsOptions,
 } from './cluster-mailbox-permits';
 export { type AccessTokenProvider, type FetchLike, type RetryPolicy } from './graph-middleware';
+export { type GraphRequestObserver } from './graph-request-observer';
 export { MESSAGE_SELECT, mapDeltaResponse, mapGraphMessage, toGraphFailure } from './graph-mapping';
 export {
   DEFAULT_RETRY_POLICY,

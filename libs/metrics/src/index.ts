@@ -3,3 +3,4 @@ export { MetricsModule } from './metrics.module';
 export { type MetricsOptions } from './metrics.options';
 export { MetricsTokenGuard } from './metrics-token.guard';
 export { parseExposition, sumOf, type Sample } from './exposition';
+export { NO_ANSWER, ProviderMetrics, statusLabel, type ProviderRequestObserver } from './provider-metrics';

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ConsumerConfig } from '@email-core/config';
+import { ConsumerMetrics } from '../messaging/consumer-metrics';
 import { IdlePokes } from './idle-pokes';
 import {
   IMAP_IDLE_SETTINGS,
@@ -10,6 +11,8 @@ import {
 } from './imap-idle.settings';
 import { ImapIdleWatcher } from './imap-idle.watcher';
 import { ImapAccounts } from './imap-accounts';
+
+const IMAP_WATCH_METRICS = Symbol('IMAP_WATCH_METRICS');
 
 export interface ImapIdleModuleOptions {
   settings?: Partial<ImapIdleSettings>;
@@ -52,6 +55,22 @@ export class ImapIdleModule {
         ImapAccounts,
         IdlePokes,
         ImapIdleWatcher,
+        {
+          // email_core_imap_watched_accounts{state}: the watcher's state, read at each scrape
+          provide: IMAP_WATCH_METRICS,
+          inject: [ConsumerMetrics, ImapIdleWatcher],
+          useFactory: (metrics: ConsumerMetrics, watcher: ImapIdleWatcher) =>
+            metrics.countImapWatchesWith(() => {
+              const s = watcher.state();
+              return {
+                idle_notify: s.notifying.length,
+                idle_status_poll: s.connected.length - s.notifying.length,
+                idle_connecting: s.idle.length - s.connected.length,
+                polled: s.polled.length,
+                halted: s.halted.length,
+              };
+            }),
+        },
       ],
       exports: [ImapIdleWatcher],
     };

@@ -1,8 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import type { Counter } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 import { WORK_TOPICS, type MailboxPokeSource, type TopicName } from '@email-core/contracts';
 import type { MessageOutcome } from '@email-core/kafka';
 import { MetricsRegistry } from '@email-core/metrics';
+
+/** how the IMAP watcher watches an account: an IDLE connection (up with NOTIFY, up with STATUS polls, connecting), polled, halted */
+export const IMAP_WATCH_STATES = [
+  'idle_notify',
+  'idle_status_poll',
+  'idle_connecting',
+  'polled',
+  'halted',
+] as const;
+export type ImapWatchState = (typeof IMAP_WATCH_STATES)[number];
 
 /** the source of a round run for pokes of several sources at once (they coalesce into one round) */
 export const MIXED_SOURCES = 'mixed';
@@ -17,6 +27,7 @@ export class ConsumerMetrics {
   private readonly kafkaMessagesTotal: Counter<'topic' | 'outcome'>;
   private readonly messagesWritten: Counter<'provider'>;
   private readonly rounds: Counter<'provider' | 'source'>;
+  private imapWatches: () => Record<ImapWatchState, number> | undefined = () => undefined;
 
   constructor(registry: MetricsRegistry) {
     this.kafkaMessagesTotal = registry.counter({
@@ -40,6 +51,20 @@ export class ConsumerMetrics {
       help: 'Incremental rounds of a mailbox the mirror core completed (caught up, or found the account needing re-authorization), by provider and the source of the pokes they answered (webhook, idle, reconcile, action, lifecycle; mixed when several).',
       labelNames: ['provider', 'source'],
     });
+    const watches: Gauge<'state'> = registry.gauge({
+      name: 'imap_watched_accounts',
+      help: 'IMAP accounts this consumer watches, by state: idle_notify (IDLE connection up, other folders by NOTIFY), idle_status_poll (up, other folders STATUS-polled on it), idle_connecting (connecting or waiting to reconnect), polled (beyond the connection budget), halted (login refused).',
+      labelNames: ['state'],
+      collect: () => {
+        const counts = this.imapWatches();
+        for (const state of IMAP_WATCH_STATES) watches.set({ state }, counts?.[state] ?? 0);
+      },
+    });
+  }
+
+  /** where the IMAP watcher's counts are read at each scrape */
+  countImapWatchesWith(read: () => Record<ImapWatchState, number>): void {
+    this.imapWatches = read;
   }
 
   kafkaMessages(topic: TopicName, outcome: MessageOutcome, count = 1): void {

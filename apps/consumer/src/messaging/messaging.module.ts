@@ -5,6 +5,7 @@ import { createKafka, KafkaPublisher } from '@email-core/kafka';
 import { ConsumerMetrics } from './consumer-metrics';
 import { DomainEventsPublisher } from './domain-events.publisher';
 import { kafkaLog } from './kafka-log';
+import { KafkaLagGauge } from './kafka-lag.gauge';
 import { KafkaTopics } from './kafka-topics';
 import { KafkaWorkers } from './kafka-workers';
 import { CONSUMER_CONFIG, KAFKA } from './messaging.tokens';
@@ -45,6 +46,7 @@ export class MessagingModule {
         { provide: KafkaPublisher, inject: [KAFKA], useFactory: (kafka: Kafka) => new KafkaPublisher(kafka) },
         KafkaPublisherCloser,
         ConsumerMetrics,
+        KafkaLagGauge,
         KafkaTopics,
         KafkaWorkers,
         DomainEventsPublisher,

@@ -5,6 +5,7 @@ import type { ProducerConfig } from '@email-core/config';
 import { GraphSubscriptionsRepository } from '@email-core/database';
 import { createKafka, KafkaPublisher } from '@email-core/kafka';
 import { PRODUCER_CONFIG } from '../config.module';
+import { ProducerMetrics } from '../metrics/producer-metrics';
 import { AcceptChangeNotificationsHandler } from './commands/accept-change-notifications/accept-change-notifications.handler';
 import { AcceptLifecycleNotificationsHandler } from './commands/accept-lifecycle-notifications/accept-lifecycle-notifications.handler';
 import { GraphWebhookController } from './graph-webhook.controller';
@@ -73,7 +74,12 @@ import { WEBHOOK_KAFKA_PUBLISHER, WebhookPublisher } from './webhook-publisher';
       useFactory: (config: ProducerConfig) =>
         new UnknownIdBudget({ limit: config.webhook.unknownIdsPerMinute, windowMs: 60_000 }),
     },
-    { provide: WebhookDropLog, useFactory: () => new WebhookDropLog() },
+    {
+      provide: WebhookDropLog,
+      inject: [ProducerMetrics],
+      useFactory: (metrics: ProducerMetrics) =>
+        new WebhookDropLog(Date.now, (outcome, count) => metrics.webhookNotifications(outcome, count)),
+    },
     WebhookPublisher,
     AcceptChangeNotificationsHandler,
     AcceptLifecycleNotificationsHandler,

@@ -43,6 +43,6 @@ export async function verifyItems<T extends { subscriptionId: string; clientStat
     if (check.ok) accepted.push({ item, accountId: check.route.accountId });
     else counts[check.reason] += 1;
   }
-  drops.record(counts);
+  drops.record({ ...counts, accepted: accepted.length });
   return { accepted, dropped: counts.unknownSubscription + counts.clientStateMismatch };
 }

@@ -29,4 +29,18 @@ describe('WebhookDropLog', () => {
     jest.advanceTimersByTime(60_000);
     expect(lines).toHaveLength(2);
   });
+
+  it("gives every request's items to the counter by outcome, accepted ones included, none logged for them", () => {
+    const counted: Array<[string, number]> = [];
+    const log = new WebhookDropLog(Date.now, (outcome, n) => counted.push([outcome, n]));
+    log.record({ accepted: 5, unknownSubscription: 0, clientStateMismatch: 0 });
+    log.record({ accepted: 1, unknownSubscription: 2, clientStateMismatch: 3 });
+    expect(counted).toEqual([
+      ['accepted', 5],
+      ['accepted', 1],
+      ['dropped_unknown_subscription', 2],
+      ['dropped_client_state_mismatch', 3],
+    ]);
+    expect(lines).toHaveLength(1);
+  });
 });

@@ -1,7 +1,25 @@
 import { Global, Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { OperationalCountsRepository } from '@email-core/database';
+import { MetricsRegistry } from '@email-core/metrics';
+import { DatabaseGauges } from './database-gauges';
 import { ProducerMetrics } from './producer-metrics';
 
-/** The producer's metrics (HTTP, real-time sockets, query cache), for any of its modules and main.ts. */
+/**
+ * The producer's metrics (HTTP, the Graph webhook, real-time sockets, query cache), for any of its modules and
+ * main.ts; and the gauges read from Postgres at a scrape (accounts, subscriptions, outbox).
+ */
 @Global()
-@Module({ providers: [ProducerMetrics], exports: [ProducerMetrics] })
+@Module({
+  providers: [
+    ProducerMetrics,
+    {
+      provide: DatabaseGauges,
+      inject: [MetricsRegistry, DataSource],
+      useFactory: (registry: MetricsRegistry, ds: DataSource) =>
+        new DatabaseGauges(registry, new OperationalCountsRepository(ds)),
+    },
+  ],
+  exports: [ProducerMetrics],
+})
 export class ProducerMetricsModule {}

@@ -138,4 +138,39 @@ describe('httpMetrics (the producer’s first middleware)', () => {
     expect(sumOf(s, DURATION, { route: '/api/v1/graph/notifications', status_code: '200' })).toBe(1);
     expect(sumOf(s, DURATION, { route: 'unmatched', status_code: '404' })).toBe(1);
   });
+
+  it('the Graph webhook: its POSTs also timed by endpoint and status, its items counted by outcome', async () => {
+    const m = metrics();
+    let s = await m.samples();
+    for (const outcome of ['accepted', 'dropped_unknown_subscription', 'dropped_client_state_mismatch']) {
+      expect(s).toContainEqual({
+        name: 'email_core_webhook_notifications_total',
+        labels: { outcome },
+        value: 0,
+      });
+    }
+    m.producer.observeRequest('POST', '/api/v1/graph/notifications', 202, 0.004);
+    m.producer.observeRequest('post', '/api/v1/graph/lifecycle', 202, 0.002);
+    m.producer.observeRequest('POST', '/api/v1/graph/notifications', 503, 2);
+    m.producer.observeRequest('GET', '/api/v1/accounts', 200, 0.01);
+    m.producer.webhookNotifications('accepted', 100);
+    m.producer.webhookNotifications('dropped_client_state_mismatch', 3);
+    m.producer.webhookNotifications('dropped_unknown_subscription', 0);
+    s = await m.samples();
+    const webhook = 'email_core_webhook_request_duration_seconds_count';
+    expect(sumOf(s, webhook)).toBe(3);
+    expect(sumOf(s, webhook, { endpoint: 'notifications', status_code: '202' })).toBe(1);
+    expect(sumOf(s, webhook, { endpoint: 'notifications', status_code: '503' })).toBe(1);
+    expect(sumOf(s, webhook, { endpoint: 'lifecycle', status_code: '202' })).toBe(1);
+    expect(
+      sumOf(s, 'email_core_webhook_request_duration_seconds_bucket', {
+        endpoint: 'notifications',
+        le: '0.005',
+      }),
+    ).toBe(1);
+    const items = 'email_core_webhook_notifications_total';
+    expect(sumOf(s, items, { outcome: 'accepted' })).toBe(100);
+    expect(sumOf(s, items, { outcome: 'dropped_client_state_mismatch' })).toBe(3);
+    expect(sumOf(s, items, { outcome: 'dropped_unknown_subscription' })).toBe(0);
+  });
 });
