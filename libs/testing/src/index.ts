@@ -63,3 +63,4 @@ export {
   type OutageOutcome,
   type SystemMailFailures,
 } from './system-mail-failures';
+export { parseAppLogs, type AppLogLine } from './app-logs';

@@ -189,6 +189,8 @@ export class ExecuteMailCommandHandler implements ICommandHandler<
             message: settlement.reason,
           });
     if (!view) return 'not_claimed';
+    // under the correlation id of the API request that queued it (the outbox carried it in the message's header)
+    this.logger.log(`command ${command.id} (${command.action}) ${settlement.status}`);
     await this.status.announce(command.userId, view);
     return settlement.status;
   }

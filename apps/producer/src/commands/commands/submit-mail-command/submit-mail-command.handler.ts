@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import type { MailCommandRequest } from '@email-core/contracts';
@@ -31,6 +32,8 @@ import { SubmitMailCommand, type SubmitMailCommandResult } from './submit-mail-c
  */
 @CommandHandler(SubmitMailCommand)
 export class SubmitMailCommandHandler implements ICommandHandler<SubmitMailCommand> {
+  private readonly logger = new Logger('MailCommands');
+
   constructor(
     private readonly accounts: MailAccountsRepository,
     private readonly checks: CommandChecksRepository,
@@ -82,6 +85,8 @@ export class SubmitMailCommandHandler implements ICommandHandler<SubmitMailComma
     });
     if (result.created) {
       this.outbox.committed();
+      // under the request's correlation id, which the outbox row carries to the worker's lines for it
+      this.logger.log(`command ${id} (${request.action}) queued for account ${account.id}`);
       return { created: true, command: result.command };
     }
     // the same id committed by a concurrent request between our check and our insert
