@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadDevSecrets, loadEmulatorConfig, loadOrExit } from '@email-core/config';
+import { AppLogger, HttpLogging, withLogging } from '@email-core/logging';
 import { AppModule } from './app.module';
 import { IdentitySettings } from './identity/identity-settings';
 import { loadSubscriptionSettings } from './subscriptions/subscription-settings';
@@ -24,12 +25,24 @@ async function bootstrap(): Promise<void> {
   // The emulator stands in for login.microsoftonline.com and graph.microsoft.com, so it speaks HTTPS only,
   // with a certificate from its own local CA; clients trust that CA through NODE_EXTRA_CA_CERTS.
   const tls = ensureCertificates({ certDir: resolveCertDir(config.certDir), hostnames: config.hostnames });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    logger: [config.logLevel, 'error', 'warn', 'fatal'],
-    httpsOptions: { key: tls.key, cert: tls.cert },
-    bodyParser: true,
-    rawBody: false,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    withLogging(AppModule.forRoot(config), {
+      app: 'outlook-emulator',
+      level: config.logLevel,
+      format: config.logFormat,
+      // a request line per Graph call at debug only: a sync makes thousands
+      http: { level: 'debug' },
+    }),
+    {
+      bufferLogs: true,
+      httpsOptions: { key: tls.key, cert: tls.cert },
+      bodyParser: true,
+      rawBody: false,
+    },
+  );
+  // pino (LOG_FORMAT, LOG_LEVEL, redaction: docs/operations.md) behind every Nest Logger; the request log first
+  app.useLogger(app.get(AppLogger));
+  app.use(app.get(HttpLogging).middleware);
   // sendMail, drafts and attachments carry base64 content well beyond body-parser's 100 kB default; the limit
   // is well above Graph's 3 MB per inline attachment so that an oversized one reaches the handler and gets
   // Graph's own 413 ErrorRequestEntityTooLarge rather than the body parser's.

@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { loadOrExit, loadProducerConfig } from '@email-core/config';
 import { exitOnSignals } from '@email-core/health';
+import { AppLogger, HttpLogging, withLogging } from '@email-core/logging';
 import { AppModule } from './app.module';
 import { RateLimiter } from './auth/rate-limit/rate-limiter';
 import { GRAPH_WEBHOOK_ROUTES, graphWebhookBody } from './graph-webhook/graph-webhook-body';
@@ -28,9 +29,19 @@ import { securityHeaders } from './security/security-headers';
 
 async function bootstrap(): Promise<void> {
   const config = loadOrExit(() => loadProducerConfig());
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    logger: [config.logLevel, 'error', 'warn', 'fatal'],
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    withLogging(AppModule.forRoot(config), {
+      app: 'producer',
+      level: config.logLevel,
+      format: config.logFormat,
+    }),
+    { bufferLogs: true },
+  );
+  // pino (LOG_FORMAT, LOG_LEVEL, redaction: docs/operations.md) behind every Nest Logger
+  app.useLogger(app.get(AppLogger));
+  // first of all: the request log, and the request id (X-Request-Id) every line of the request carries
+  const requestLog = app.get(HttpLogging).middleware as RequestHandler;
+  app.use(requestLog);
   applyApiPrefix(app);
   // first of all: every request's duration, by route pattern and status (GET /metrics), refusals included
   const requestMetrics = httpMetrics(app.get(ProducerMetrics), {
@@ -113,6 +124,7 @@ async function bootstrap(): Promise<void> {
   // Graph's notification POSTs skip Express's router and Nest's pipeline, through the same middlewares as above
   installGraphWebhookFastLane(app, {
     middlewares: [
+      requestLog,
       requestMetrics,
       closeWhenDraining,
       headers,

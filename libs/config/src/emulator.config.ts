@@ -1,10 +1,20 @@
 import { z } from 'zod';
-import { booleanFlag, logLevel, nodeEnv, port, positiveInt, secret } from './fields';
+import {
+  booleanFlag,
+  logFormat,
+  logLevel,
+  nodeEnv,
+  port,
+  positiveInt,
+  resolveLogFormat,
+  secret,
+} from './fields';
 import { loadConfig } from './load-config';
 
 const emulatorEnv = z.object({
   NODE_ENV: nodeEnv,
   LOG_LEVEL: logLevel,
+  LOG_FORMAT: logFormat,
   EMULATOR_HOST: z.string().default('127.0.0.1'),
   EMULATOR_PORT: port(8443),
   EMULATOR_HOSTNAMES: z.string().default('localhost,127.0.0.1'),
@@ -20,6 +30,8 @@ export interface EmulatorConfig {
   app: 'outlook-emulator';
   nodeEnv: z.output<typeof emulatorEnv>['NODE_ENV'];
   logLevel: z.output<typeof emulatorEnv>['LOG_LEVEL'];
+  /** `LOG_FORMAT`, resolved: json (production's default) or pretty (development's) */
+  logFormat: 'json' | 'pretty';
   host: string;
   port: number;
   hostnames: string[];
@@ -40,6 +52,7 @@ export function loadEmulatorConfig(env: NodeJS.ProcessEnv = process.env): Emulat
     app: 'outlook-emulator',
     nodeEnv: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
+    logFormat: resolveLogFormat(e.NODE_ENV, e.LOG_FORMAT),
     host: e.EMULATOR_HOST,
     port: e.EMULATOR_PORT,
     hostnames: list(e.EMULATOR_HOSTNAMES),

@@ -111,6 +111,16 @@ export const secret = (minLength: number, what: string) =>
 
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']).default('log');
 
+/** `LOG_FORMAT`: JSON lines (one object a line) or pino-pretty's text; unset: json in production, else pretty */
+export const logFormat = z
+  .enum(['json', 'pretty'], { errorMap: () => ({ message: 'must be json or pretty' }) })
+  .optional();
+
+/** the log format a process uses: LOG_FORMAT when set, else JSON lines in production and pretty text elsewhere */
+export function resolveLogFormat(nodeEnv: string, format: 'json' | 'pretty' | undefined): 'json' | 'pretty' {
+  return format ?? (nodeEnv === 'production' ? 'json' : 'pretty');
+}
+
 export const nodeEnv = z.enum(['development', 'test', 'production']).default('development');
 
 export const booleanFlag = (fallback: boolean) =>

@@ -2,11 +2,13 @@ import { z } from 'zod';
 import {
   booleanFlag,
   hostPortList,
+  logFormat,
   logLevel,
   nodeEnv,
   parseHostPort,
   positiveInt,
   postgresUrl,
+  resolveLogFormat,
   type HostPort,
 } from './fields';
 
@@ -14,6 +16,7 @@ import {
 export const infraEnvShape = {
   NODE_ENV: nodeEnv,
   LOG_LEVEL: logLevel,
+  LOG_FORMAT: logFormat,
   HOST: z.string().default('127.0.0.1'),
   DATABASE_URL: postgresUrl,
   DATABASE_READ_URL: postgresUrl.optional(),
@@ -49,6 +52,8 @@ type InfraEnv = z.output<z.ZodObject<typeof infraEnvShape>>;
 export interface InfraConfig {
   nodeEnv: InfraEnv['NODE_ENV'];
   logLevel: InfraEnv['LOG_LEVEL'];
+  /** `LOG_FORMAT`, resolved: json (production's default) or pretty (development's) */
+  logFormat: 'json' | 'pretty';
   host: string;
   database: {
     url: string;
@@ -75,6 +80,7 @@ export function toInfraConfig(env: InfraEnv): InfraConfig {
   return {
     nodeEnv: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
+    logFormat: resolveLogFormat(env.NODE_ENV, env.LOG_FORMAT),
     host: env.HOST,
     database: {
       url: env.DATABASE_URL,

@@ -5,3 +5,22 @@ export {
   runWithCorrelation,
   type CorrelationContext,
 } from './correlation';
+export { createHttpLogger, loggableHeaders, type HttpLoggingOptions } from './http-logger';
+export {
+  contextFields,
+  createLogger,
+  pinoLevel,
+  type LogFormat,
+  type LogSettings,
+  type NestLogLevel,
+} from './logger';
+export { HttpLogging, LoggingModule, ROOT_LOGGER, withLogging } from './logging.module';
+export { redactPaths, redactUrl, REDACTED, SECRET_FIELDS, SECRET_HEADERS } from './redaction';
+export {
+  acceptRequestId,
+  currentRequestId,
+  REQUEST_ID_HEADER,
+  requestIdOf,
+  runWithRequestId,
+} from './request-id';
+export { Logger as AppLogger } from 'nestjs-pino';

@@ -1,0 +1,84 @@
+import { pino, stdSerializers, type DestinationStream, type Level, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import { currentCorrelationId } from './correlation';
+import { redactPaths } from './redaction';
+import { currentRequestId } from './request-id';
+
+/** The apps' LOG_LEVEL values (Nest's names, kept as they were before pino) */
+export type NestLogLevel = 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+export type LogFormat = 'json' | 'pretty';
+
+export interface LogSettings {
+  /** the process's name, on every line (`app`) */
+  app: string;
+  /** LOG_LEVEL: the least severe level written (`log` is pino's `info`, `verbose` its `trace`) */
+  level: NestLogLevel;
+  /** LOG_FORMAT (resolved by libs/config): JSON lines, or pino-pretty's text for people */
+  format: LogFormat;
+  /** where the lines go: stdout unless given (tests capture them) */
+  destination?: DestinationStream;
+}
+
+/** LOG_LEVEL's value as pino's level */
+export function pinoLevel(level: NestLogLevel): Level {
+  const levels: Record<NestLogLevel, Level> = {
+    fatal: 'fatal',
+    error: 'error',
+    warn: 'warn',
+    log: 'info',
+    debug: 'debug',
+    verbose: 'trace',
+  };
+  return levels[level];
+}
+
+/**
+ * The fields every line gets from where it is logged: the HTTP request's id (`reqId`) while a request is being
+ * served, and the correlation id (`correlationId`) while a change's work runs (a webhook, a Kafka handler). A
+ * field the log call sets itself wins.
+ */
+export function contextFields(): { reqId?: string; correlationId?: string } {
+  const fields: { reqId?: string; correlationId?: string } = {};
+  const reqId = currentRequestId();
+  if (reqId) fields.reqId = reqId;
+  const correlationId = currentCorrelationId();
+  if (correlationId) fields.correlationId = correlationId;
+  return fields;
+}
+
+/**
+ * pino-pretty's text: `[12:00:00.123] INFO: (req 4f1c…) [Context] message`, then any other fields indented below.
+ * Synchronous (no worker thread), so a process that exits right after a line has written it.
+ */
+function prettyStream(destination?: DestinationStream): DestinationStream {
+  return pretty({
+    sync: true,
+    colorize: destination === undefined && process.stdout.isTTY === true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    // the request line's req/res objects too: its message says method, path, status and time (JSON keeps them)
+    ignore: 'pid,hostname,app,context,reqId,correlationId,req,res,responseTime',
+    messageFormat:
+      '{if reqId}(req {reqId}) {end}{if correlationId}(cid {correlationId}) {end}{if context}[{context}] {end}{msg}',
+    ...(destination ? { destination: destination as unknown as NodeJS.WritableStream } : {}),
+  });
+}
+
+/** The process's root logger: LOG_LEVEL, LOG_FORMAT, the redaction of every secret, the context fields. */
+export function createLogger(settings: LogSettings): Logger {
+  const destination =
+    settings.format === 'pretty'
+      ? prettyStream(settings.destination)
+      : (settings.destination ?? pino.destination({ dest: 1, sync: true }));
+  return pino(
+    {
+      level: pinoLevel(settings.level),
+      base: { app: settings.app },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      mixin: contextFields,
+      redact: { paths: redactPaths(), censor: '[Redacted]' },
+      serializers: { err: stdSerializers.err },
+    },
+    destination,
+  );
+}
