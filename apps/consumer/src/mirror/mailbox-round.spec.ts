@@ -7,6 +7,7 @@ import type {
   MailFoldersRepository,
   MessagesRepository,
 } from '@email-core/database';
+import { currentCorrelationId, runWithCorrelation } from '@email-core/logging';
 import { MetricsRegistry, parseExposition } from '@email-core/metrics';
 import { CredentialsNotFoundError, ReauthRequiredError, type MailboxReader } from '@email-core/providers';
 import { ConsumerMetrics } from '../messaging/consumer-metrics';
@@ -406,6 +407,33 @@ describe("MailboxRound (the mirror core's incremental round)", () => {
       // one lock, the running round's folders, then one pass for everything that joined
       expect(h.log.filter((l) => l === 'lock')).toHaveLength(1);
       expect(h.deltas()).toEqual(['inbox', 'archive']);
+    });
+
+    it("logs each round under its correlation id; the pass for joined rounds runs under the first joiner's, naming the others", async () => {
+      const h = harness();
+      h.mirror.set('m1', 'inbox').set('m2', 'archive');
+      const lines: string[] = [];
+      const spy = jest
+        .spyOn(Logger.prototype, 'log')
+        .mockImplementation((m: unknown) => void lines.push(`${currentCorrelationId()}: ${String(m)}`));
+      const release = h.holdLock();
+      const first = runWithCorrelation('A', () => h.run(note([['updated', 'm1']])));
+      await settle();
+      const second = runWithCorrelation('B', () => h.run(note([['updated', 'm2']])));
+      const third = runWithCorrelation('C', () => h.run(note([['deleted', 'm2']])));
+      await settle();
+      release();
+      await Promise.all([first, second, third]);
+      spy.mockRestore();
+      expect(lines).toEqual([
+        expect.stringMatching(
+          new RegExp(`^A: round for account ${ACCOUNT}: 1 poke\\(s\\), 1 change\\(s\\) -> `),
+        ),
+        `B: account ${ACCOUNT}: one more pass for 2 joined round(s), also for correlation ids C`,
+        expect.stringMatching(
+          new RegExp(`^B: round for account ${ACCOUNT}: 2 poke\\(s\\), 2 change\\(s\\) -> `),
+        ),
+      ]);
     });
 
     it('after the running round ended, the next round takes the lock itself', async () => {
