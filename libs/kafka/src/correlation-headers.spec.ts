@@ -1,7 +1,7 @@
 import type { Kafka, Message } from 'kafkajs';
 import { z } from 'zod';
 import { CORRELATION_ID_HEADER } from '@email-core/contracts';
-import { currentCorrelationId, runWithCorrelation } from '@email-core/logging';
+import { currentCorrelationId, runWithCorrelation, runWithRequestId } from '@email-core/logging';
 import { runBatchConsumer } from './batch-consumer-runner';
 import { correlationHeaders, correlationIdOf } from './correlation-headers';
 import { runConsumer } from './consumer-runner';
@@ -70,7 +70,7 @@ describe('correlationIdOf / correlationHeaders', () => {
 });
 
 describe('KafkaPublisher: the x-correlation-id header', () => {
-  it("gives every message the current work's id, lets a message name its own, and adds none outside correlated work", async () => {
+  it("gives every message the current work's id (else the HTTP request's), lets a message name its own, and adds none outside either", async () => {
     const { kafka, sent } = fakeKafka();
     const publisher = new KafkaPublisher(kafka);
     await runWithCorrelation(ID_A, () =>
@@ -84,12 +84,19 @@ describe('KafkaPublisher: the x-correlation-id header', () => {
       ),
     );
     await publisher.publish('t', 'k3', { n: 3 });
+    // while an HTTP request is served (and no other work's id is current): the request's id
+    await runWithRequestId('req-7', () => publisher.publish('t', 'k4', { n: 4 }));
+    await runWithRequestId('req-7', () =>
+      runWithCorrelation(ID_A, () => publisher.publish('t', 'k5', { n: 5 })),
+    );
     expect(sent.map((s) => s.messages.map((m) => m.headers))).toEqual([
       [
         { [CORRELATION_ID_HEADER]: ID_A, other: 'kept' },
         { [CORRELATION_ID_HEADER]: ID_B, other: 'kept' },
       ],
       [{}],
+      [{ [CORRELATION_ID_HEADER]: 'req-7' }],
+      [{ [CORRELATION_ID_HEADER]: ID_A }],
     ]);
   });
 });

@@ -1,6 +1,6 @@
 import { Partitioners, type ICustomPartitioner, type Kafka, type Producer } from 'kafkajs';
 import type { z } from 'zod';
-import { currentCorrelationId } from '@email-core/logging';
+import { currentCorrelationId, currentRequestId } from '@email-core/logging';
 import { correlationHeaders } from './correlation-headers';
 
 export interface PublishOptions<T> {
@@ -64,7 +64,11 @@ export class KafkaPublisher {
     opts: PublishOptions<T> = {},
   ): Promise<void> {
     if (messages.length === 0) return;
-    const shared = { ...correlationHeaders(currentCorrelationId()), ...opts.headers };
+    // the work's correlation id, else the id of the HTTP request being served
+    const shared = {
+      ...correlationHeaders(currentCorrelationId() ?? (currentRequestId() || undefined)),
+      ...opts.headers,
+    };
     const encoded = messages.map((m) => ({
       key: m.key,
       value: encodeValue(opts.schema ? opts.schema.parse(m.value) : m.value),
