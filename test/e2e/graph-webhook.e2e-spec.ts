@@ -345,8 +345,13 @@ describe('the Graph notification webhook', () => {
 
   it('answers alike whether its fast lane or Express serves a POST (a query string takes the Express path)', async () => {
     // issue 20: a POST without query string or Origin skips Express's router and Nest's pipeline
-    const alike = (r: { headers: Headers }) =>
-      Object.fromEntries([...r.headers].filter(([k]) => !['date', 'keep-alive', 'connection'].includes(k)));
+    // each answer has its own request id (X-Request-Id, a UUID on both paths)
+    const alike = (r: { headers: Headers }) => ({
+      ...Object.fromEntries(
+        [...r.headers].filter(([k]) => !['date', 'keep-alive', 'connection', 'x-request-id'].includes(k)),
+      ),
+      requestId: /^[0-9a-f-]{36}$/.test(r.headers.get('x-request-id') ?? ''),
+    });
     const body = JSON.stringify({ value: [changeItem(a, 'msg-lane')] });
     const cases: Array<[string | Buffer, number]> = [
       [body, 202],
