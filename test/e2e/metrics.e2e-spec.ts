@@ -462,6 +462,21 @@ describe('GET /metrics on the producer and the consumer', () => {
       ),
     ).toBe(true);
     for (const s of lagSeries) expect(Number(s.labels.partition)).toBeLessThan(6);
+    // the producer's own real-time group (socket events), under one label whatever the instance's name
+    const realtime = await waitFor(
+      async () => {
+        const s = (await producerSamples()).filter((x) => x.name === 'email_core_kafka_consumer_lag');
+        return s.length > 0 ? s : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 1000, what: "the producer's real-time group lag" },
+    );
+    for (const s of realtime) {
+      expect(s.labels).toEqual({
+        group: 'email-core-realtime',
+        topic: Topics.events,
+        partition: s.labels.partition,
+      });
+    }
     for (const state of ['idle_notify', 'idle_status_poll', 'idle_connecting', 'polled', 'halted']) {
       expect(consumerNow).toContainEqual({
         name: 'email_core_imap_watched_accounts',

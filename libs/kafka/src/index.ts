@@ -52,3 +52,4 @@ export {
   type KafkaWorkerOptions,
 } from './kafka-worker';
 export { partitionOfKey, watchAssignment, type AssignmentListener } from './assignment';
+export { ConsumerLagReader, partitionLags, type LagName, type PartitionLag } from './partition-lags';

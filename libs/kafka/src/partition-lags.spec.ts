@@ -1,5 +1,5 @@
 import { Topics } from '@email-core/contracts';
-import { partitionLags } from './kafka-lag.gauge';
+import { partitionLags } from './partition-lags';
 
 describe('partitionLags', () => {
   it("end offset minus the group's committed offset, per partition it committed on; never negative", () => {
