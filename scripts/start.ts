@@ -202,6 +202,9 @@ async function main(): Promise<void> {
         }
       : {}),
     PRODUCER_PORT: producerPort,
+    // the Ops page's live panel reads the consumer's GET /metrics on its health port (CONSUMER_PORT, default 3001)
+    OPS_CONSUMER_METRICS_URLS:
+      process.env.OPS_CONSUMER_METRICS_URLS ?? `http://127.0.0.1:${process.env.CONSUMER_PORT ?? '3001'}`,
     // the dashboard, the OAuth callback and the webhook all live on the producer's port unless told otherwise
     PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${producerPort}`,
   };

@@ -169,6 +169,8 @@ describe('Ops API', () => {
     ['GET', '/subscriptions', undefined],
     // issue 21: the primary and the read replica
     ['GET', '/database', undefined],
+    // issue 22: the live panel
+    ['GET', '/live', undefined],
   ];
   const statuses = async (token: string) => {
     const seen: Array<[string, number, string | undefined]> = [];
@@ -185,6 +187,7 @@ describe('Ops API', () => {
     ['/dead-letters/replay', 404, 'DEAD_LETTER_NOT_FOUND'],
     ['/subscriptions', 200, undefined],
     ['/database', 200, undefined],
+    ['/live', 200, undefined],
   ];
   const meOperator = async (token: string) =>
     (await apiCall<{ operator: boolean }>(product.api, 'GET', '/api/v1/me', { token })).body.operator;

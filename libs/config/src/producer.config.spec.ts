@@ -54,6 +54,25 @@ describe('OPS_ADMIN_EMAILS', () => {
   });
 });
 
+describe('OPS_CONSUMER_METRICS_URLS (the Ops live panel)', () => {
+  it('none by default; a comma-separated list of consumer health ports, trimmed, trailing slashes dropped', () => {
+    expect(loadProducerConfig(env()).liveMetrics).toEqual({ consumerUrls: [] });
+    expect(
+      loadProducerConfig(
+        env({ OPS_CONSUMER_METRICS_URLS: ' http://127.0.0.1:3001/, https://consumer-2.internal:3001 ,' }),
+      ).liveMetrics,
+    ).toEqual({ consumerUrls: ['http://127.0.0.1:3001', 'https://consumer-2.internal:3001'] });
+  });
+
+  it('refuses an entry that is not an http(s) URL', () => {
+    for (const bad of ['127.0.0.1:3001', 'ftp://consumer:3001', 'http://ok:3001,nope']) {
+      expect(() => loadProducerConfig(env({ OPS_CONSUMER_METRICS_URLS: bad }))).toThrow(
+        /OPS_CONSUMER_METRICS_URLS/,
+      );
+    }
+  });
+});
+
 describe('security limits', () => {
   it('defaults: 120,000 webhook POSTs and 120 refreshes per IP per minute, 100 kB JSON bodies', () => {
     const config = loadProducerConfig(env());

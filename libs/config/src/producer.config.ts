@@ -57,6 +57,19 @@ const producerEnv = z.object({
     .refine((list) => list.every((x) => x === '*' || z.string().email().safeParse(x).success), {
       message: 'a comma-separated list of email addresses',
     }),
+  /** the consumers' health ports (`http://host:CONSUMER_PORT`), whose GET /metrics the Ops page's live panel reads */
+  OPS_CONSUMER_METRICS_URLS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+    )
+    .refine((list) => list.every((x) => httpUrl.safeParse(x).success), {
+      message: 'a comma-separated list of http(s) URLs (each consumer: http://host:CONSUMER_PORT)',
+    }),
 });
 
 export interface ProducerConfig extends InfraConfig {
@@ -134,6 +147,14 @@ export interface ProducerConfig extends InfraConfig {
     /** the list held `*`: it makes nobody an operator (the producer warns at boot) */
     wildcardIgnored: boolean;
   };
+  /** the Ops page's live panel */
+  liveMetrics: {
+    /**
+     * `OPS_CONSUMER_METRICS_URLS`: the consumers' health ports, whose GET /metrics (with METRICS_TOKEN) the panel
+     * reads for the sync rate and the provider's 429s; none by default (the panel then says so)
+     */
+    consumerUrls: string[];
+  };
 }
 
 export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): ProducerConfig {
@@ -183,5 +204,6 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
       adminEmails: e.OPS_ADMIN_EMAILS.filter((x) => x !== '*'),
       wildcardIgnored: e.OPS_ADMIN_EMAILS.includes('*'),
     },
+    liveMetrics: { consumerUrls: e.OPS_CONSUMER_METRICS_URLS },
   };
 }

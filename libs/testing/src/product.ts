@@ -94,6 +94,8 @@ export async function startProduct(
     ...opts.appEnv,
   };
   const producerEnv = (i: number) => ({
+    // as an operator configures it: the Ops page's live panel reads every consumer's GET /metrics
+    OPS_CONSUMER_METRICS_URLS: consumerPorts.map((p) => `http://127.0.0.1:${p}`).join(','),
     ...env,
     PRODUCER_PORT: String(producerPorts[i]),
     REALTIME_INSTANCE_ID: `producer-${i}-${randomBytes(3).toString('hex')}`,

@@ -18,4 +18,5 @@ export const queryKeys = {
   opsDeadLetters: () => ['ops', 'dead-letters'] as const,
   opsSubscriptions: () => ['ops', 'subscriptions'] as const,
   opsDatabase: () => ['ops', 'database'] as const,
+  opsLive: () => ['ops', 'live'] as const,
 };

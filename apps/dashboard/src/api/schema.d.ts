@@ -557,6 +557,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ops/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The live panel: sync rate, webhook latency p95, Kafka lag and provider 429s over the last minute
+         * @description The same series Prometheus scrapes, read without one: every 5 s this producer instance reads its own registry and each consumer’s GET /metrics listed in OPS_CONSUMER_METRICS_URLS (with METRICS_TOKEN), and keeps a minute of readings in memory; the Kafka lag is asked of the broker on each request.
+         */
+        get: operations["OpsController_live"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dev/demo-imap": {
         parameters: {
             query?: never;
@@ -1047,6 +1067,47 @@ export interface components {
             primary: components["schemas"]["DatabasePrimaryDto"];
             /** @description the read replica as this producer instance’s ReadReplica last probed it */
             replica: components["schemas"]["DatabaseReplicaDto"];
+        };
+        LiveConsumerSourceDto: {
+            /**
+             * @description a consumer’s health port (OPS_CONSUMER_METRICS_URLS)
+             * @example http://127.0.0.1:3001
+             */
+            url: string;
+            /** @description its GET /metrics answered the last reading */
+            reachable: boolean;
+            /** @description why it did not, when it did not */
+            error: string | null;
+        };
+        LiveMetricsDto: {
+            /**
+             * Format: date-time
+             * @description when this answer was put together
+             */
+            fetchedAt: string;
+            /**
+             * Format: date-time
+             * @description the last reading of the metrics (every 5 s); null before the first
+             */
+            sampledAt: string | null;
+            /** @description seconds the figures cover: between the first and the last reading of the last minute (0: one reading, no rates yet) */
+            windowSeconds: number;
+            /** @description messages written to the mirror per second over the window, every configured consumer together (email_core_sync_messages_written_total); null when no consumer was read twice (none configured, or unreachable) */
+            syncMessagesPerSecond: number | null;
+            /** @description messages written to the mirror in the window */
+            syncMessages: number | null;
+            /** @description 95th percentile of the webhook’s answer time to Graph in the window (seconds), this producer instance’s answers; null without any */
+            webhookP95Seconds: number | null;
+            /** @description webhook POSTs this producer instance answered in the window */
+            webhookRequests: number;
+            /** @description messages the project’s consumer groups have not handled yet (sum of every group’s lag, asked of Kafka now); null when Kafka did not answer */
+            kafkaLag: number | null;
+            /** @description why kafkaLag is null, when it is */
+            kafkaError: string | null;
+            /** @description provider answers 429 Too Many Requests in the window (email_core_provider_requests_total{status="429"}), this producer’s and the configured consumers’ requests */
+            provider429s: number;
+            /** @description the consumers whose GET /metrics are read (empty: OPS_CONSUMER_METRICS_URLS unset) */
+            consumers: components["schemas"]["LiveConsumerSourceDto"][];
         };
         DemoMailServerDto: {
             /** @example 127.0.0.1 */
@@ -2506,6 +2567,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DatabaseOverviewDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description OPS_FORBIDDEN: the user is not an operator (granted with `npm run ops:grant -- <email>`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    OpsController_live: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveMetricsDto"];
                 };
             };
             /** @description UNAUTHENTICATED: no valid access token */

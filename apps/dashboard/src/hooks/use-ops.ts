@@ -11,6 +11,7 @@ export type ReplayResult = Schemas['ReplayResultDto'];
 export type DatabaseOverview = Schemas['DatabaseOverviewDto'];
 export type DatabasePrimary = Schemas['DatabasePrimaryDto'];
 export type DatabaseReplica = Schemas['DatabaseReplicaDto'];
+export type LiveMetrics = Schemas['LiveMetricsDto'];
 
 /** How often each part of the Ops page asks again while it is open. */
 export const OPS_REFRESH_MS = {
@@ -18,6 +19,7 @@ export const OPS_REFRESH_MS = {
   deadLetters: 15_000,
   subscriptions: 30_000,
   database: 5_000,
+  live: 5_000,
 } as const;
 
 /** The dead letters the page lists (the newest ones). */
@@ -67,6 +69,20 @@ export function useOpsDatabase(enabled: boolean) {
     queryFn: () => unwrap(api.GET('/api/v1/ops/database')),
     enabled,
     refetchInterval: OPS_REFRESH_MS.database,
+    staleTime: 0,
+  });
+}
+
+/**
+ * The live panel (`GET /ops/live`): sync rate, webhook latency p95, Kafka lag and provider 429s over the last
+ * minute, from the metrics the answering producer instance reads every 5 s; asked every 5 s.
+ */
+export function useOpsLive(enabled: boolean) {
+  return useQuery({
+    queryKey: queryKeys.opsLive(),
+    queryFn: () => unwrap(api.GET('/api/v1/ops/live')),
+    enabled,
+    refetchInterval: OPS_REFRESH_MS.live,
     staleTime: 0,
   });
 }

@@ -36,6 +36,8 @@ import {
 import { ListDeadLettersQuery } from './queries/dead-letters/list-dead-letters.query';
 import { KafkaOverviewDto } from './queries/kafka-overview/kafka-overview.dto';
 import { GetKafkaOverviewQuery } from './queries/kafka-overview/kafka-overview.query';
+import { LiveMetricsDto } from './queries/live/live-metrics.dto';
+import { GetLiveMetricsQuery } from './queries/live/live-metrics.query';
 import { GraphSubscriptionListDto } from './queries/subscriptions/list-subscriptions.dto';
 import { ListSubscriptionsQuery } from './queries/subscriptions/list-subscriptions.query';
 
@@ -118,5 +120,19 @@ export class OpsController {
   @ApiOkResponse({ type: DatabaseOverviewDto })
   database(): Promise<DatabaseOverviewDto> {
     return this.queries.execute(new GetDatabaseOverviewQuery());
+  }
+
+  @Get('live')
+  @ApiOperation({
+    summary:
+      'The live panel: sync rate, webhook latency p95, Kafka lag and provider 429s over the last minute',
+    description:
+      'The same series Prometheus scrapes, read without one: every 5 s this producer instance reads its own ' +
+      'registry and each consumer’s GET /metrics listed in OPS_CONSUMER_METRICS_URLS (with METRICS_TOKEN), and ' +
+      'keeps a minute of readings in memory; the Kafka lag is asked of the broker on each request.',
+  })
+  @ApiOkResponse({ type: LiveMetricsDto })
+  live(): Promise<LiveMetricsDto> {
+    return this.queries.execute(new GetLiveMetricsQuery());
   }
 }

@@ -6,6 +6,7 @@ import { AuthModule } from '../auth/auth.module';
 import { ReplayDeadLetterHandler } from './commands/replay-dead-letter/replay-dead-letter.handler';
 import { DeadLetterReader } from './dead-letters/dead-letter-reader';
 import { DeadLetterReplays } from './dead-letters/dead-letter-replays';
+import { LiveSampler } from './live/live-sampler';
 import { OpsAuditMiddleware } from './ops-audit';
 import { OpsController } from './ops.controller';
 import { OpsKafka } from './ops-kafka';
@@ -13,11 +14,13 @@ import { OpsOperatorGuard } from './ops-operator.guard';
 import { GetDatabaseOverviewQueryHandler } from './queries/database/database-overview.query-handler';
 import { ListDeadLettersQueryHandler } from './queries/dead-letters/list-dead-letters.query-handler';
 import { GetKafkaOverviewQueryHandler } from './queries/kafka-overview/kafka-overview.query-handler';
+import { GetLiveMetricsQueryHandler } from './queries/live/live-metrics.query-handler';
 import { ListSubscriptionsQueryHandler } from './queries/subscriptions/list-subscriptions.query-handler';
 
 /**
  * The Ops API (issue 7): Kafka topics and consumer-group lag, the dead-letter topic with replay, Graph
- * subscriptions, and the database's primary and read replica (issue 21, ReadReplica's status), for operators only:
+ * subscriptions, the database's primary and read replica (issue 21, ReadReplica's status), and the live panel's
+ * figures (issue 22, LiveSampler: the metrics of this producer and the consumers, read every 5 s), for operators only:
  * users granted the role with `npm run ops:grant` (OpsOperatorGuard reads it from the database on every request).
  * Every answer is audit-logged (OpsAuditMiddleware, `ops-audit` lines). Kafka is read through its own client
  * (OpsKafka); replays are remembered in the Redis Cluster (DeadLetterReplays). See docs/ops.md.
@@ -37,6 +40,8 @@ import { ListSubscriptionsQueryHandler } from './queries/subscriptions/list-subs
     DeadLetterReplays,
     GetDatabaseOverviewQueryHandler,
     GetKafkaOverviewQueryHandler,
+    GetLiveMetricsQueryHandler,
+    LiveSampler,
     ListDeadLettersQueryHandler,
     ListSubscriptionsQueryHandler,
     ReplayDeadLetterHandler,

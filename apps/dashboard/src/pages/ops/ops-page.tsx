@@ -6,6 +6,7 @@ import {
   useDeadLetters,
   useOpsDatabase,
   useOpsKafka,
+  useOpsLive,
   useOpsSubscriptions,
 } from '@/hooks/use-ops';
 import { ConsumerGroupsTable } from './consumer-groups-table';
@@ -14,12 +15,14 @@ import { REPLICA_STATE, replicaLagText } from './database-view';
 import { DeadLettersTable } from './dead-letters-table';
 import { formatCount, useNow } from './format';
 import { KafkaTopicsTable } from './kafka-topics-table';
+import { LivePanel } from './live-panel';
 import { SubscriptionsTable } from './subscriptions-table';
 import { TimeAgo } from './time-ago';
 import './ops.css';
 
 /**
- * What the pipeline is doing, for operators (granted with `npm run ops:grant`): Kafka topics and consumer-group lag (every
+ * What the pipeline is doing, for operators (granted with `npm run ops:grant`): a live panel (sync rate, webhook
+ * latency, Kafka lag, provider 429s over the last minute, every 5 s), Kafka topics and consumer-group lag (every
  * 5 s), the dead-letter topic with Replay, Graph subscriptions with their expiry, and the database's primary and read
  * replica with its lag (every 5 s). See docs/ops.md.
  */
@@ -30,6 +33,7 @@ export function OpsPage() {
   const deadLetters = useDeadLetters(operator);
   const subscriptions = useOpsSubscriptions(operator);
   const database = useOpsDatabase(operator);
+  const live = useOpsLive(operator);
   const now = useNow(10_000);
 
   if (me.isPending) {
@@ -100,6 +104,19 @@ export function OpsPage() {
           alert={replica?.state === 'degraded'}
         />
       </dl>
+
+      <Section id="ops-live" title="Live" query={live}>
+        {live.data && (
+          <>
+            <p className="muted ops-small">
+              The numbers Prometheus scrapes, read by this producer instance every{' '}
+              {OPS_REFRESH_MS.live / 1000} s over the last minute: the consumers’ messages written, this
+              instance’s webhook answers, the consumer groups’ lag, the provider’s 429 answers.
+            </p>
+            <LivePanel live={live.data} />
+          </>
+        )}
+      </Section>
 
       <Section id="ops-topics" title="Kafka topics" query={kafka}>
         {overview && <KafkaTopicsTable overview={overview} />}
