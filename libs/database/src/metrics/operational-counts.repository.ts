@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { MailAccountStatus } from '../mail/mail-account-sync.repository';
 import { REJECTED } from '../outbox/outbox.repository';
 
@@ -32,7 +32,8 @@ export interface SubscriptionExpiry {
  * left, the outbox backlog): one query each, whole-table aggregates, never a row or an id.
  */
 export class OperationalCountsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  /** the pool, or a transaction's manager (tests read inside one) */
+  constructor(private readonly dataSource: DataSource | EntityManager) {}
 
   async accountsByStatus(): Promise<Array<{ provider: string; status: string; count: number }>> {
     const rows: Array<{ provider: string; status: string; count: number }> = await this.dataSource.query(
