@@ -34,27 +34,42 @@ describe.each(['json', 'pretty'])('one correlation id end to end (LOG_FORMAT=%s)
   const received: Array<{ name: string; event: DomainEvent }> = [];
   const mailbox = `trace-${randomBytes(3).toString('hex')}@contoso.example`;
 
-  /** the producer's and the consumer's lines from now on, and a wait for the producer's line that ends a path */
+  /**
+   * The producer's and the consumer's lines from now on: `read` waits until each app has logged the line that ends
+   * its part of a path (the consumer logs a round's line after the round's events went out, so after the emit).
+   */
   const watchLogs = () => {
     const producerFrom = product.producer.output().length;
     const consumerFrom = product.consumer.output().length;
-    return async (endsWith: (l: AppLogLine) => boolean, what: string) => {
-      const producer = await waitFor(
+    return (
+      until: { producer: (l: AppLogLine) => boolean; consumer: (l: AppLogLine) => boolean },
+      what: string,
+    ) =>
+      waitFor(
         () => {
-          const lines = linesSince(product.producer, producerFrom);
-          return Promise.resolve(lines.some(endsWith) ? lines : undefined);
+          const producer = linesSince(product.producer, producerFrom);
+          const consumer = linesSince(product.consumer, consumerFrom);
+          return Promise.resolve(
+            producer.some(until.producer) && consumer.some(until.consumer)
+              ? { producer, consumer }
+              : undefined,
+          );
         },
         { timeoutMs: 15_000, intervalMs: 100, what },
       );
-      return { producer, consumer: linesSince(product.consumer, consumerFrom) };
-    };
   };
   const nextEvent = (what: string, match: (r: { name: string; event: DomainEvent }) => boolean) =>
     waitFor(() => Promise.resolve(received.find(match)), { timeoutMs: 60_000, intervalMs: 100, what });
 
   beforeAll(async () => {
     product = await startProduct({
-      appEnv: { LOG_LEVEL: 'log', LOG_FORMAT: format, SUBSCRIPTION_CHECK_INTERVAL_MS: '2000' },
+      appEnv: {
+        LOG_LEVEL: 'log',
+        LOG_FORMAT: format,
+        SUBSCRIPTION_CHECK_INTERVAL_MS: '2000',
+        // no reconciliation racing the webhook's round for the change (its rounds have ids of their own)
+        RECONCILE_INTERVAL_SECONDS: '0',
+      },
     });
     await product.emulator.admin('POST', '/_emulator/mailboxes', {
       address: mailbox,
@@ -105,7 +120,12 @@ describe.each(['json', 'pretty'])('one correlation id end to end (LOG_FORMAT=%s)
       (r) => r.name === 'mail.changed' && r.event.accountId === accountId,
     );
     const isEmit = (l: AppLogLine) => l.msg.startsWith(`socket emit mail.changed of account ${accountId} `);
-    const lines = await logs(isEmit, "the producer's socket-emit line");
+    const isRound = (l: AppLogLine) =>
+      l.msg.startsWith(`round for account ${accountId}:`) && /-> [1-9]\d* change\(s\)/.test(l.msg);
+    const lines = await logs(
+      { producer: isEmit, consumer: isRound },
+      "the producer's socket-emit line and the consumer's round line",
+    );
 
     // the webhook's line: where the change came in, and the id it came in under
     const webhook = lines.producer.filter((l) => /^webhook accepted \d+ notification\(s\)/.test(l.msg));
@@ -182,7 +202,11 @@ describe.each(['json', 'pretty'])('one correlation id end to end (LOG_FORMAT=%s)
     const isEmit = (l: AppLogLine) =>
       l.msg.startsWith(`socket emit command.status of account ${accountId} `) &&
       l.correlationId === requestId;
-    const lines = await logs(isEmit, `the producer's command.status emit under ${requestId}`);
+    const isDone = (l: AppLogLine) => l.msg === `command ${commandId} (flag) done`;
+    const lines = await logs(
+      { producer: isEmit, consumer: isDone },
+      `the command.status emit under ${requestId} and the worker's line`,
+    );
 
     // the producer's line for the request: its request id (reqId, and correlationId when the request sets one)
     const queued = lines.producer.find((l) => l.msg.startsWith(`command ${commandId} (flag) queued`));
