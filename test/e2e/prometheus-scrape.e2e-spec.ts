@@ -177,7 +177,9 @@ describe('a real Prometheus scrapes both apps', () => {
     if (prometheus && prometheus.exitCode === null) {
       const exited = new Promise((resolve) => prometheus?.once('exit', resolve));
       prometheus.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
+      clearTimeout(timer);
       if (prometheus.exitCode === null) prometheus.kill('SIGKILL');
     }
     await product?.stop();
