@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
+import { serializeError } from './logger';
 import { redactUrl, REDACTED, SECRET_HEADERS } from './redaction';
 import { requestIdOf, runWithRequestId } from './request-id';
 
@@ -68,6 +69,7 @@ export function createHttpLogger(root: Logger, options: HttpLoggingOptions = {})
       return { ...(madeUp ? rest : value), reqId: (req as Req).id };
     },
     serializers: {
+      err: serializeError,
       req: (req: {
         method?: string;
         url?: string;

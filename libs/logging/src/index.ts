@@ -15,7 +15,7 @@ export {
   type NestLogLevel,
 } from './logger';
 export { HttpLogging, LoggingModule, ROOT_LOGGER, withLogging } from './logging.module';
-export { redactPaths, redactUrl, REDACTED, SECRET_FIELDS, SECRET_HEADERS } from './redaction';
+export { redactSecrets, redactUrl, REDACTED, SECRET_FIELDS, SECRET_HEADERS } from './redaction';
 export {
   acceptRequestId,
   currentRequestId,

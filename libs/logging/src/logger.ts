@@ -1,7 +1,7 @@
 import { pino, stdSerializers, type DestinationStream, type Level, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { currentCorrelationId } from './correlation';
-import { redactPaths } from './redaction';
+import { redactSecrets } from './redaction';
 import { currentRequestId } from './request-id';
 
 /** The apps' LOG_LEVEL values (Nest's names, kept as they were before pino) */
@@ -63,6 +63,11 @@ function prettyStream(destination?: DestinationStream): DestinationStream {
   });
 }
 
+/** pino's error serializer (type, message, stack, code, own fields), its secret fields redacted like a line's */
+export function serializeError(err: Error): Record<string, unknown> {
+  return redactSecrets({ ...stdSerializers.err(err) });
+}
+
 /** The process's root logger: LOG_LEVEL, LOG_FORMAT, the redaction of every secret, the context fields. */
 export function createLogger(settings: LogSettings): Logger {
   const destination =
@@ -74,10 +79,14 @@ export function createLogger(settings: LogSettings): Logger {
       level: pinoLevel(settings.level),
       base: { app: settings.app },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        // every secret field of a line's object (libs/logging/src/redaction.ts); the apps make no pino child
+        // loggers of their own, and pino-http's (the request line's `req`) goes through its serializer
+        log: (object) => redactSecrets(object),
+      },
       mixin: contextFields,
-      redact: { paths: redactPaths(), censor: '[Redacted]' },
-      serializers: { err: stdSerializers.err },
+      serializers: { err: serializeError },
     },
     destination,
   );

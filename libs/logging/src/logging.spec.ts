@@ -5,7 +5,7 @@ import type { DestinationStream } from 'pino';
 import { runWithCorrelation } from './correlation';
 import { createHttpLogger } from './http-logger';
 import { createLogger, pinoLevel, type LogFormat, type NestLogLevel } from './logger';
-import { redactUrl } from './redaction';
+import { redactSecrets, redactUrl } from './redaction';
 import { acceptRequestId, currentRequestId, runWithRequestId } from './request-id';
 
 function capture(): {
@@ -89,14 +89,37 @@ describe('the logger', () => {
         tokens: { accessToken: 'S4', refresh_token: 'S5', id_token: 'S6' },
         headers: { authorization: 'Bearer S7', cookie: 'ec_refresh=S8' },
         subscription: { clientState: 'S9' },
-        err: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }),
+        err: Object.assign(new Error('refused'), {
+          code: 'ECONNREFUSED',
+          request: { headers: { Authorization: 'Bearer S10' } },
+        }),
       },
       'linked',
     );
     const text = out.text();
-    for (let i = 1; i <= 9; i++) expect(text).not.toContain(`S${i}`);
+    for (let i = 1; i <= 10; i++) expect(text).not.toContain(`S${i}`);
     expect(text).toContain('imap.example.test');
     expect(out.lines()[0].err).toEqual(expect.objectContaining({ code: 'ECONNREFUSED' }));
+  });
+});
+
+describe('redactSecrets', () => {
+  it('finds secret fields in any case, in arrays, four levels down, without touching the object logged', () => {
+    const logged = {
+      Authorization: 'Bearer S1',
+      accounts: [{ imap: { Password: 'S2' } }, { id: 'a-2' }],
+      a: { b: { c: { token: 'S3' } } },
+      nothing: null,
+      when: new Date(0),
+    };
+    const before = JSON.stringify(logged);
+    const out = redactSecrets(logged);
+    expect(JSON.stringify(out)).not.toMatch(/S[123]/);
+    expect(out.accounts[1]).toBe(logged.accounts[1]);
+    expect(out.when).toBe(logged.when);
+    expect(JSON.stringify(logged)).toBe(before);
+    const clean = { a: { b: 1 }, list: [1, 2] };
+    expect(redactSecrets(clean)).toBe(clean);
   });
 });
 
