@@ -12,6 +12,7 @@ import {
   type AppLogLine,
   type RunningProduct,
   type SpawnedApp,
+  waitForActiveSubscription,
 } from '@email-core/testing';
 
 const PASSWORD = 'mailbox-password';
@@ -80,17 +81,7 @@ describe.each(['json', 'pretty'])('one correlation id end to end (LOG_FORMAT=%s)
     ({ token } = await signUp(product.api));
     await linkOutlook(product, token, mailbox, PASSWORD);
     accountId = (await waitForAccountStatus(product.api, token, 'synced')).id;
-    await waitFor(
-      async () => {
-        const subs = await product.emulator.admin<{
-          value: Array<{ notificationUrl: string; state: string }>;
-        }>('GET', '/_emulator/subscriptions');
-        return subs.value.some((s) => s.state === 'active' && s.notificationUrl.startsWith(product.api))
-          ? true
-          : undefined;
-      },
-      { timeoutMs: 60_000, what: "the mailbox's subscription" },
-    );
+    await waitForActiveSubscription(product);
     socket = io(product.api, { path: REALTIME_PATH, auth: { token }, transports: ['websocket'] });
     socket.onAny((name: string, event: DomainEvent) => received.push({ name, event }));
     await new Promise<void>((resolve, reject) => {

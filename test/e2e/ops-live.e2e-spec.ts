@@ -13,6 +13,7 @@ import {
   waitForAccountStatus,
   type BrowserSession,
   type RunningProduct,
+  waitForActiveSubscription,
 } from '@email-core/testing';
 
 const TOKEN = randomBytes(24).toString('hex');
@@ -116,17 +117,7 @@ describe('the Ops live panel (GET /ops/live and the Ops page)', () => {
     expect(synced.windowSeconds).toBeLessThanOrEqual(65);
 
     // new mail arrives through the webhook while the emulator answers the next Graph requests 429
-    await waitFor(
-      async () => {
-        const subs = await product.emulator.admin<{
-          value: Array<{ notificationUrl: string; state: string }>;
-        }>('GET', '/_emulator/subscriptions');
-        return subs.value.some((x) => x.state === 'active' && x.notificationUrl.startsWith(product.api))
-          ? true
-          : undefined;
-      },
-      { timeoutMs: 60_000, what: "the mailbox's subscription" },
-    );
+    await waitForActiveSubscription(product);
     await product.emulator.admin('POST', '/_emulator/faults', {
       failNext: { count: 3, status: 429, retryAfterSeconds: 1 },
     });

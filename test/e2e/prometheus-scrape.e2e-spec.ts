@@ -11,6 +11,7 @@ import {
   waitFor,
   waitForAccountStatus,
   type RunningProduct,
+  waitForActiveSubscription,
 } from '@email-core/testing';
 
 const TOKEN = randomBytes(24).toString('hex');
@@ -219,17 +220,7 @@ describe('a real Prometheus scrapes both apps', () => {
     expect(Number(written[0].value[1])).toBe(MESSAGES);
 
     // a webhook burst: new messages arrive, Graph notifies the producer, the consumer's rounds write them
-    await waitFor(
-      async () => {
-        const subs = await product.emulator.admin<{
-          value: Array<{ notificationUrl: string; state: string }>;
-        }>('GET', '/_emulator/subscriptions');
-        return subs.value.some((x) => x.state === 'active' && x.notificationUrl.startsWith(product.api))
-          ? true
-          : undefined;
-      },
-      { timeoutMs: 60_000, what: "the mailbox's subscription" },
-    );
+    await waitForActiveSubscription(product);
     // spread over ~7 s: many webhook POSTs (the emulator batches what changes together), seen across scrapes
     await product.emulator.admin('POST', `/_emulator/mailboxes/${mailbox}/activity`, {
       creates: BURST,

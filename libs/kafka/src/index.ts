@@ -52,4 +52,5 @@ export {
   type KafkaWorkerOptions,
 } from './kafka-worker';
 export { partitionOfKey, watchAssignment, type AssignmentListener } from './assignment';
+export { LazyAdmin } from './lazy-admin';
 export { ConsumerLagReader, partitionLags, type LagName, type PartitionLag } from './partition-lags';

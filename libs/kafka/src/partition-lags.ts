@@ -1,4 +1,5 @@
-import type { Admin, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { LazyAdmin } from './lazy-admin';
 import { withTimeout } from './with-timeout';
 
 /** one partition's lag of a consumer group (names as the caller gives them: logical, without a prefix) */
@@ -52,12 +53,12 @@ export interface LagName<T extends string = string> {
  * next time. Only topics the broker has are asked about.
  */
 export class ConsumerLagReader<T extends string> {
-  private admin: Promise<Admin> | undefined;
+  private readonly admin: LazyAdmin;
   private cached: { at: number; lags: Promise<Array<PartitionLag<T>> | undefined> } | undefined;
   private last: Array<PartitionLag<T>> | undefined;
 
   constructor(
-    private readonly kafka: Kafka,
+    kafka: Kafka,
     private readonly opts: {
       groups: ReadonlyArray<LagName>;
       topics: ReadonlyArray<LagName<T>>;
@@ -66,7 +67,9 @@ export class ConsumerLagReader<T extends string> {
       onError?: (err: unknown) => void;
       now?: () => number;
     },
-  ) {}
+  ) {
+    this.admin = new LazyAdmin(kafka);
+  }
 
   lags(): Promise<Array<PartitionLag<T>> | undefined> {
     const now = (this.opts.now ?? Date.now)();
@@ -74,7 +77,7 @@ export class ConsumerLagReader<T extends string> {
     const lags = withTimeout(this.read(), this.opts.timeoutMs, 'Kafka admin did not answer in time').then(
       (l) => (this.last = l),
       (err: unknown) => {
-        this.dropAdmin();
+        this.admin.drop();
         this.opts.onError?.(err);
         return this.last;
       },
@@ -84,7 +87,7 @@ export class ConsumerLagReader<T extends string> {
   }
 
   private async read(): Promise<Array<PartitionLag<T>>> {
-    const admin = await this.connected();
+    const admin = await this.admin.get();
     const present = new Set(await admin.listTopics());
     const topics = this.opts.topics.filter((t) => present.has(t.id));
     if (topics.length === 0) return [];
@@ -107,29 +110,8 @@ export class ConsumerLagReader<T extends string> {
     return partitionLags(ends, committed);
   }
 
-  private connected(): Promise<Admin> {
-    this.admin ??= (async () => {
-      const admin = this.kafka.admin();
-      await admin.connect();
-      return admin;
-    })();
-    const current = this.admin;
-    void current.catch(() => {
-      if (this.admin === current) this.admin = undefined;
-    });
-    return current;
-  }
-
-  private dropAdmin(): void {
-    const admin = this.admin;
-    this.admin = undefined;
-    void admin?.then((a) => a.disconnect()).catch(() => undefined);
-  }
-
   /** disconnects the admin client (at shutdown) */
-  async close(): Promise<void> {
-    const admin = this.admin;
-    this.admin = undefined;
-    await admin?.then((a) => a.disconnect()).catch(() => undefined);
+  close(): Promise<void> {
+    return this.admin.close();
   }
 }

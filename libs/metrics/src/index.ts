@@ -4,3 +4,4 @@ export { type MetricsOptions } from './metrics.options';
 export { MetricsTokenGuard } from './metrics-token.guard';
 export { parseExposition, sumOf, type Sample } from './exposition';
 export { NO_ANSWER, ProviderMetrics, statusLabel, type ProviderRequestObserver } from './provider-metrics';
+export { registerConsumerLagGauge, type LagSample } from './consumer-lag-gauge';

@@ -64,3 +64,4 @@ export {
   type SystemMailFailures,
 } from './system-mail-failures';
 export { parseAppLogs, type AppLogLine } from './app-logs';
+export { waitForActiveSubscription } from './emulator-subscriptions';

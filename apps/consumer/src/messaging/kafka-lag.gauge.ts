@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import type { Gauge } from 'prom-client';
 import type { ConsumerConfig } from '@email-core/config';
 import { ConsumerGroups, topicName, Topics, type TopicName } from '@email-core/contracts';
 import { ConsumerLagReader } from '@email-core/kafka';
-import { MetricsRegistry } from '@email-core/metrics';
+import { MetricsRegistry, registerConsumerLagGauge } from '@email-core/metrics';
 import { CONSUMER_CONFIG, KAFKA } from './messaging.tokens';
 
 /** a scrape asks the broker at most this often; scrapes in between get the last answer */
@@ -37,17 +36,9 @@ export class KafkaLagGauge implements OnApplicationShutdown {
           `metrics: consumer lag not read, the last values kept: ${err instanceof Error ? err.message : String(err)}`,
         ),
     });
-    const gauge: Gauge<'group' | 'topic' | 'partition'> = registry.gauge({
-      name: 'kafka_consumer_lag',
+    registerConsumerLagGauge(registry, {
       help: "Messages a consumer group has still to read on a partition (end offset minus the group's committed offset), by group and topic (logical names) and partition; read from the broker at a scrape, at most every 5 s.",
-      labelNames: ['group', 'topic', 'partition'],
-      collect: async () => {
-        const lags = await this.reader.lags();
-        if (!lags) return;
-        gauge.reset();
-        for (const l of lags)
-          gauge.set({ group: l.group, topic: l.topic, partition: String(l.partition) }, l.lag);
-      },
+      read: () => this.reader.lags(),
     });
   }
 

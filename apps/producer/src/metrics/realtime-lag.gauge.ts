@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { Gauge } from 'prom-client';
 import type { ProducerConfig } from '@email-core/config';
 import { CONSUMER_GROUP_STEM, topicName, Topics } from '@email-core/contracts';
 import { ConsumerLagReader, createKafka } from '@email-core/kafka';
-import { MetricsRegistry } from '@email-core/metrics';
+import { MetricsRegistry, registerConsumerLagGauge } from '@email-core/metrics';
 import { PRODUCER_CONFIG } from '../config.module';
 import { realtimeGroupId } from '../realtime/realtime-events.consumer';
 
@@ -40,17 +39,9 @@ export class RealtimeLagGauge implements OnApplicationShutdown {
           `metrics: real-time lag not read, the last values kept: ${err instanceof Error ? err.message : String(err)}`,
         ),
     });
-    const gauge: Gauge<'group' | 'topic' | 'partition'> = registry.gauge({
-      name: 'kafka_consumer_lag',
+    registerConsumerLagGauge(registry, {
       help: "Events this producer's real-time group has still to read on a partition of the events topic (end offset minus its committed offset); read from the broker at a scrape, at most every 5 s.",
-      labelNames: ['group', 'topic', 'partition'],
-      collect: async () => {
-        const lags = await this.reader.lags();
-        if (!lags) return;
-        gauge.reset();
-        for (const l of lags)
-          gauge.set({ group: l.group, topic: l.topic, partition: String(l.partition) }, l.lag);
-      },
+      read: () => this.reader.lags(),
     });
   }
 

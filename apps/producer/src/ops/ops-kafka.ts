@@ -9,7 +9,7 @@ import {
   type TopicKey,
   type TopicName,
 } from '@email-core/contracts';
-import { createKafka, KafkaPublisher, withTimeout } from '@email-core/kafka';
+import { createKafka, KafkaPublisher, LazyAdmin, withTimeout } from '@email-core/kafka';
 import { PRODUCER_CONFIG } from '../config.module';
 import { AppError } from '../http/app-error';
 import { OpsErrors } from './ops-errors';
@@ -34,7 +34,7 @@ export class OpsKafka implements BeforeApplicationShutdown {
   readonly kafka: Kafka;
   readonly publisher: KafkaPublisher;
   readonly prefix: string;
-  private admin: Promise<Admin> | undefined;
+  private readonly admin: LazyAdmin;
 
   constructor(@Inject(PRODUCER_CONFIG) config: ProducerConfig) {
     this.prefix = config.kafka.topicPrefix;
@@ -49,6 +49,7 @@ export class OpsKafka implements BeforeApplicationShutdown {
         level === 'error' ? this.logger.warn(`kafka: ${message}`) : this.logger.debug(`kafka: ${message}`),
     });
     this.publisher = new KafkaPublisher(this.kafka);
+    this.admin = new LazyAdmin(this.kafka);
   }
 
   name(topic: TopicName): string {
@@ -80,37 +81,20 @@ export class OpsKafka implements BeforeApplicationShutdown {
   async withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
     try {
       return await withTimeout(
-        (async () => fn(await this.connectedAdmin()))(),
+        (async () => fn(await this.admin.get()))(),
         ADMIN_TIMEOUT_MS,
         'Kafka admin request timed out',
       );
     } catch (err) {
       if (err instanceof AppError) throw err;
-      const admin = this.admin;
-      this.admin = undefined;
-      void admin?.then((a) => a.disconnect()).catch(() => undefined);
+      this.admin.drop();
       this.logger.warn(`Kafka admin request failed: ${err instanceof Error ? err.message : String(err)}`);
       throw OpsErrors.kafkaUnavailable(err);
     }
   }
 
-  private connectedAdmin(): Promise<Admin> {
-    this.admin ??= (async () => {
-      const admin = this.kafka.admin();
-      await admin.connect();
-      return admin;
-    })();
-    const current = this.admin;
-    void current.catch(() => {
-      if (this.admin === current) this.admin = undefined;
-    });
-    return current;
-  }
-
   async beforeApplicationShutdown(): Promise<void> {
-    const admin = this.admin;
-    this.admin = undefined;
-    await admin?.then((a) => a.disconnect()).catch(() => undefined);
+    await this.admin.close();
     await this.publisher.disconnect().catch(() => undefined);
   }
 }
