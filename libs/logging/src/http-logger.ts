@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 import { serializeError } from './logger';
 import { redactUrl, REDACTED, SECRET_HEADERS } from './redaction';
+import { runWithCorrelation } from './correlation';
 import { requestIdOf, runWithRequestId } from './request-id';
 
 type Req = IncomingMessage & { id?: string; originalUrl?: string };
@@ -89,6 +90,11 @@ export function createHttpLogger(root: Logger, options: HttpLoggingOptions = {})
     },
   });
   return (req, res, next) => {
-    http(req, res, () => runWithRequestId((req as Req).id ?? '', () => next()));
+    // the request's id is also the correlation id of what it starts (commands, outbox rows, Kafka messages), so
+    // the producer's own lines of the request carry `correlationId` like every later step
+    http(req, res, () => {
+      const id = (req as Req).id ?? '';
+      runWithRequestId(id, () => (id ? runWithCorrelation(id, () => next()) : next()));
+    });
   };
 }

@@ -198,6 +198,8 @@ describe('request ids', () => {
         .filter((l) => l.msg === 'handling')
         .at(-1);
       expect(handling?.reqId).toBe('client-id-1');
+      // what the request starts (commands, Kafka messages) is correlated by the same id
+      expect(handling?.correlationId).toBe('client-id-1');
       const line = requestLines().at(-1);
       expect(line).toEqual(expect.objectContaining({ level: 'info', reqId: 'client-id-1' }));
       expect(line?.msg).toMatch(/^GET \/api\/x\?code=\[Redacted\]&limit=5 200 \d+ms$/);
