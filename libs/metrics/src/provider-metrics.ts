@@ -28,8 +28,9 @@ export interface ProviderRequestObserver {
 }
 
 /**
- * Requests to mail providers (Microsoft Graph today), in the process's registry: answers by status (429s and 5xx
- * countable), the throttling waits, and how many requests each mailbox had in flight when one started. Labels:
+ * Requests to mail providers (Microsoft Graph; IMAP and SMTP through `outcomes`), in the process's registry:
+ * answers by status (429s and 5xx countable), the throttling waits, and how many requests each mailbox had in
+ * flight when one started. Labels:
  * the provider's name and the status only; a mailbox is never a label (in-flight counts go into a histogram).
  */
 export class ProviderMetrics {
@@ -40,7 +41,7 @@ export class ProviderMetrics {
   constructor(registry: MetricsRegistry) {
     this.requests = registry.counter({
       name: 'provider_requests_total',
-      help: "HTTP exchanges with a mail provider's API (every attempt), by provider and status: the code for the usual ones (429, 503, ...), else its class (4xx); error when no answer came.",
+      help: "Requests to mail providers, by provider and status: Graph's HTTP exchanges (every attempt; the code for the usual ones, else its class, error without an answer), IMAP connection attempts and operations (ok, no, bad, auth_failed, timeout, error) and SMTP sends (ok, 4xx, 5xx, error).",
       labelNames: ['provider', 'status'],
     });
     this.waits = registry.histogram({
@@ -66,5 +67,14 @@ export class ProviderMetrics {
       retryWait: (seconds) => this.waits.observe({ provider }, seconds),
       started: (inFlight) => this.inFlight.observe({ provider }, inFlight),
     };
+  }
+
+  /**
+   * A counter of `provider`'s requests whose outcome is one of `statuses` (a fixed set: IMAP's and SMTP's
+   * outcomes are words, not HTTP codes); every one of its series exists (at 0) from now on.
+   */
+  outcomes<S extends string>(provider: string, statuses: readonly S[]): (status: S) => void {
+    for (const status of statuses) this.requests.inc({ provider, status }, 0);
+    return (status) => this.requests.inc({ provider, status });
   }
 }

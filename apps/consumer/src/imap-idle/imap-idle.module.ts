@@ -1,11 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ConsumerConfig } from '@email-core/config';
+import { ProviderMetrics } from '@email-core/metrics';
+import { mailRequestCounters } from '@email-core/providers';
 import { ConsumerMetrics } from '../messaging/consumer-metrics';
 import { IdlePokes } from './idle-pokes';
 import {
   IMAP_IDLE_SETTINGS,
   IMAP_WATCH_DRIVER,
-  imapWatchDriver,
+  imapWatchDriverWith,
   type ImapIdleSettings,
   type ImapWatchDriver,
 } from './imap-idle.settings';
@@ -51,7 +53,13 @@ export class ImapIdleModule {
       imports: [mirror],
       providers: [
         { provide: IMAP_IDLE_SETTINGS, useValue: settings },
-        { provide: IMAP_WATCH_DRIVER, useValue: options.driver ?? imapWatchDriver },
+        {
+          // the adapter's IDLE connections and polls count their IMAP requests in the app's metrics
+          provide: IMAP_WATCH_DRIVER,
+          inject: [{ token: ProviderMetrics, optional: true }],
+          useFactory: (metrics: ProviderMetrics | undefined) =>
+            options.driver ?? imapWatchDriverWith(metrics ? mailRequestCounters(metrics).imap : undefined),
+        },
         ImapAccounts,
         IdlePokes,
         ImapIdleWatcher,

@@ -4,6 +4,7 @@ import {
   type FolderStatuses,
   type HostPolicy,
   type ImapIdleOptions,
+  type ImapRequestCounter,
   type MailServerSettings,
 } from '@email-core/providers';
 
@@ -47,7 +48,11 @@ export interface IdleConnectionHandle {
 
 export const IMAP_WATCH_DRIVER = Symbol('IMAP_WATCH_DRIVER');
 
-export const imapWatchDriver: ImapWatchDriver = {
-  start: (options) => ImapIdleConnection.start(options),
-  poll: (server, policy) => pollFolderStatuses(server, policy),
-};
+/** The adapter's IDLE connection and STATUS poll, their connection attempts and operations counted in `requests`. */
+export function imapWatchDriverWith(requests?: ImapRequestCounter): ImapWatchDriver {
+  const counted = requests ? { requests } : {};
+  return {
+    start: (options) => ImapIdleConnection.start({ ...options, ...counted }),
+    poll: (server, policy) => pollFolderStatuses(server, policy, counted),
+  };
+}

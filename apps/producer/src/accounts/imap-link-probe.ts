@@ -1,6 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { ProducerConfig } from '@email-core/config';
-import { checkMailAccountSettings, type ImapAccountSettings } from '@email-core/providers';
+import { ProviderMetrics } from '@email-core/metrics';
+import {
+  checkMailAccountSettings,
+  mailRequestCounters,
+  type ImapAccountSettings,
+  type ImapRequestCounter,
+} from '@email-core/providers';
 import { PRODUCER_CONFIG } from '../config.module';
 
 /**
@@ -12,14 +18,27 @@ export abstract class ImapLinkProbe {
   abstract check(settings: ImapAccountSettings): Promise<void>;
 }
 
-/** The real probe: the servers themselves, under the deployment's host policy (`IMAP_ALLOW_PRIVATE_HOSTS`, `IMAP_CA_FILE`). */
+/**
+ * The real probe: the servers themselves, under the deployment's host policy (`IMAP_ALLOW_PRIVATE_HOSTS`,
+ * `IMAP_CA_FILE`); the IMAP login attempt is counted in `email_core_provider_requests_total{provider="imap"}`.
+ */
 @Injectable()
 export class MailServerLinkProbe extends ImapLinkProbe {
-  constructor(@Inject(PRODUCER_CONFIG) private readonly config: ProducerConfig) {
+  private readonly imapRequests: ImapRequestCounter | undefined;
+
+  constructor(
+    @Inject(PRODUCER_CONFIG) private readonly config: ProducerConfig,
+    @Optional() metrics?: ProviderMetrics,
+  ) {
     super();
+    this.imapRequests = metrics ? mailRequestCounters(metrics).imap : undefined;
   }
 
   check(settings: ImapAccountSettings): Promise<void> {
-    return checkMailAccountSettings(settings, this.config.imap);
+    return checkMailAccountSettings(
+      settings,
+      this.config.imap,
+      this.imapRequests ? { imapRequests: this.imapRequests } : {},
+    );
   }
 }

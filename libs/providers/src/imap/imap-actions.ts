@@ -25,6 +25,7 @@ import {
 import { imapCall, itemNotFound } from './imap-errors';
 import { decodeMessageId, encodeMessageId, type ImapMessageLocation } from './imap-ids';
 import type { HostPolicy, ImapAccountSettings } from './imap-settings';
+import type { SmtpRequestCounter } from './imap-request-metrics';
 import { sendRawMail, type HostResolver } from './imap-smtp';
 
 /**
@@ -71,6 +72,8 @@ export interface ImapActionsDeps {
   sentCopy?: SentCopyMode;
   /** the SSRF guard's resolver (tests may replace it) */
   resolveHost?: HostResolver;
+  /** counts each SMTP send (imap-request-metrics.ts) */
+  smtpRequests?: SmtpRequestCounter;
 }
 
 /** The port's well-known folder names and the SPECIAL-USE attribute (RFC 6154) each one maps to. */
@@ -493,6 +496,7 @@ export class ImapActions implements MailboxActions {
     const { smtp } = this.deps.account;
     return sendRawMail(smtp, this.deps.policy, composed.envelope, composed.raw, {
       resolveHost: this.deps.resolveHost,
+      ...(this.deps.smtpRequests ? { requests: this.deps.smtpRequests } : {}),
     });
   }
 

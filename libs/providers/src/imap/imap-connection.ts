@@ -10,6 +10,7 @@ import {
   WatchLifetimeRejectedError,
 } from '../port';
 import { HostLookupError, HostNotAllowedError, resolveAllowedHost } from './host-guard';
+import { countedImapClient, imapRequestStatus, type ImapRequestCounter } from './imap-request-metrics';
 import type { HostPolicy, MailServerSettings } from './imap-settings';
 
 /** An expunge or VANISHED the server reported on the session (imapflow's `expunge` event payload). */
@@ -30,6 +31,11 @@ export interface ImapSessionOptions {
   connectTimeoutMs?: number;
   /** ENABLE QRESYNC where the server has it (default true) */
   qresync?: boolean;
+  /**
+   * counts the connection attempt and then each operation on the session (imap-request-metrics.ts); without it
+   * nothing is counted
+   */
+  requests?: ImapRequestCounter;
 }
 
 const contexts = new Map<string, SecureContext>();
@@ -74,8 +80,10 @@ export async function openImapSession(
   try {
     address = await resolveAllowedHost(server.host, policy);
   } catch (err) {
+    // a host the policy refuses is never tried: no request; a name that does not resolve is a failed attempt
     if (err instanceof HostNotAllowedError) throw new ReauthRequiredError(err.message, err.code);
     if (err instanceof HostLookupError) {
+      options.requests?.('error');
       throw new ProviderUnavailableError(0, 'HOST_LOOKUP_FAILED', err.message);
     }
     throw err;
@@ -116,9 +124,12 @@ export async function openImapSession(
     await client.connect();
   } catch (err) {
     client.close();
+    options.requests?.(imapRequestStatus(err));
     throw toImapPortError(err);
   }
-  return client;
+  if (!options.requests) return client;
+  options.requests('ok');
+  return countedImapClient(client, options.requests);
 }
 
 /**

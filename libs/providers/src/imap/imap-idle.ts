@@ -6,6 +6,7 @@ import {
   withImapSession,
   type ImapSessionOptions,
 } from './imap-connection';
+import type { ImapRequestCounter } from './imap-request-metrics';
 import type { HostPolicy, MailServerSettings } from './imap-settings';
 
 /**
@@ -196,6 +197,8 @@ export interface ImapIdleOptions {
   onChange: (change: ImapWatchChange) => void;
   /** a poll or an IDLE that failed without ending the connection (logged by the caller) */
   onWarning?: (err: Error) => void;
+  /** counts the connection attempt and each operation on it (imap-request-metrics.ts) */
+  requests?: ImapRequestCounter;
   /** how the session is opened (tests); default `openImapSession` */
   open?: (server: MailServerSettings, policy: HostPolicy, options: ImapSessionOptions) => Promise<ImapFlow>;
 }
@@ -233,6 +236,7 @@ export class ImapIdleConnection {
     const client = await open(options.server, options.policy, {
       // the session never goes quiet for longer than an IDLE renewal or a poll; Dovecot also says "still here"
       socketTimeoutMs: Math.min(pollMs, MAX_IDLE_MS) + 5 * 60_000,
+      ...(options.requests ? { requests: options.requests } : {}),
     });
     const connection = new ImapIdleConnection(client, options);
     try {

@@ -2,6 +2,7 @@ import { createTransport } from 'nodemailer';
 import { ProviderRefusedError, ProviderUnavailableError, ReauthRequiredError } from '../port';
 import { HostLookupError, HostNotAllowedError, resolveAllowedHost } from './host-guard';
 import { withImapSession } from './imap-connection';
+import type { ImapRequestCounter } from './imap-request-metrics';
 import type { HostPolicy, ImapAccountSettings, MailServerSettings } from './imap-settings';
 import { smtpTransportOptions } from './imap-smtp';
 
@@ -40,6 +41,8 @@ export class MailLinkCheckError extends Error {
 export interface MailLinkCheckOptions {
   /** connecting and the greeting give up after this long (default 10 s) */
   connectTimeoutMs?: number;
+  /** counts the IMAP login attempt (imap-request-metrics.ts; the SMTP AUTH probe is not a send) */
+  imapRequests?: ImapRequestCounter;
 }
 
 /** errors of the TLS layer as node and OpenSSL name them (certificate, protocol, handshake) */
@@ -59,6 +62,7 @@ export async function checkImapLogin(
     await withImapSession(server, policy, () => Promise.resolve(), {
       connectTimeoutMs: timeout,
       socketTimeoutMs: timeout * 2,
+      ...(options.imapRequests ? { requests: options.imapRequests } : {}),
     });
   } catch (err) {
     throw imapCheckError(err);

@@ -25,6 +25,7 @@ import {
   type RemoteMessage,
 } from '../port';
 import { withImapSession, type ImapExpunge, type ImapSessionOptions } from './imap-connection';
+import type { ImapRequestCounter } from './imap-request-metrics';
 import {
   decodeImapCursor,
   encodeImapCursor,
@@ -66,6 +67,8 @@ export interface ImapMailboxOptions {
    * UID-set comparison), which the integration specs use to exercise that path against Dovecot
    */
   qresync?: boolean;
+  /** counts each session's connection attempt and operations (imap-request-metrics.ts) */
+  requests?: ImapRequestCounter;
 }
 
 /** The bytes of messages one page fetches at most, unless a single message is larger. */
@@ -212,7 +215,8 @@ export class ImapMailbox implements Mailbox {
 
   private async session<T>(work: (client: ImapFlow) => Promise<T>, opts?: ImapSessionOptions): Promise<T> {
     const settings = await this.options.settings();
-    return withImapSession(settings.imap, this.options.policy, work, opts);
+    const requests = this.options.requests;
+    return withImapSession(settings.imap, this.options.policy, work, requests ? { ...opts, requests } : opts);
   }
 }
 

@@ -3,8 +3,9 @@ import { rootCertificates } from 'node:tls';
 import { createTransport } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { ReauthRequiredError } from '../port';
-import { resolveAllowedHost } from './host-guard';
+import { HostLookupError, resolveAllowedHost } from './host-guard';
 import { smtpError } from './imap-errors';
+import { smtpRequestStatus, type SmtpRequestCounter } from './imap-request-metrics';
 import type { HostPolicy, MailServerSettings } from './imap-settings';
 
 /**
@@ -60,16 +61,36 @@ export async function sendRawMail(
   policy: HostPolicy,
   envelope: { from: string; to: string[] },
   raw: Buffer,
-  opts: { resolveHost?: HostResolver; timeouts?: SmtpTimeouts } = {},
+  opts: {
+    resolveHost?: HostResolver;
+    timeouts?: SmtpTimeouts;
+    /**
+     * counts the send (imap-request-metrics.ts): a name that does not resolve is an `error`; a host the policy
+     * refuses is never tried and not counted
+     */
+    requests?: SmtpRequestCounter;
+  } = {},
 ): Promise<void> {
   if (server.security === 'none' && !policy.allowPrivateHosts) {
     throw new ReauthRequiredError('a cleartext SMTP connection is not allowed', 'INSECURE_CONNECTION');
   }
   let transport: ReturnType<typeof createTransport<SMTPTransport.SentMessageInfo>> | undefined;
   try {
-    const address = await (opts.resolveHost ?? resolveAllowedHost)(server.host, policy);
+    let address: string;
+    try {
+      address = await (opts.resolveHost ?? resolveAllowedHost)(server.host, policy);
+    } catch (err) {
+      if (err instanceof HostLookupError) opts.requests?.('error');
+      throw err;
+    }
     transport = createTransport(smtpTransportOptions(server, policy, address, opts.timeouts));
-    await transport.sendMail({ envelope, raw });
+    try {
+      await transport.sendMail({ envelope, raw });
+    } catch (err) {
+      opts.requests?.(smtpRequestStatus(err));
+      throw err;
+    }
+    opts.requests?.('ok');
   } catch (err) {
     throw smtpError(err);
   } finally {

@@ -2,11 +2,13 @@ import type { FactoryProvider, InjectionToken } from '@nestjs/common';
 import type { ImapFlow } from 'imapflow';
 import { TokenCipher } from '@email-core/crypto';
 import { MailAccountTokensRepository } from '@email-core/database';
+import { ProviderMetrics } from '@email-core/metrics';
 import type { ConnectionWatch, Mailbox, MailboxActions, MailProvider } from '../port';
 import { ImapActions, type SentCopyMode } from './imap-actions';
 import { ImapAttachments } from './imap-attachments';
 import { openImapSession } from './imap-connection';
 import { IMAP_WATCH, ImapMailbox } from './imap-mailbox';
+import { mailRequestCounters, type MailRequestCounters } from './imap-request-metrics';
 import type { HostPolicy, ImapAccountSettings } from './imap-settings';
 import { ImapCredentialVault } from './imap-vault';
 
@@ -21,6 +23,8 @@ export interface ImapProviderOptions {
   sentCopy?: SentCopyMode;
   /** ENABLE QRESYNC where servers have it (default true; false: read as from a server without it, for tests) */
   qresync?: boolean;
+  /** where IMAP connection attempts, operations and SMTP sends are counted (the app's metrics); none: not counted */
+  requests?: MailRequestCounters;
 }
 
 /**
@@ -42,13 +46,21 @@ export class ImapProvider implements MailProvider {
   }
 
   mailbox(accountId: string): Mailbox {
-    const { policy, sentCopy } = this.options;
+    const { policy, sentCopy, requests } = this.options;
     const settings = () => this.settingsFor(accountId);
-    const open = async (): Promise<ImapFlow> => openImapSession((await settings()).imap, policy);
+    const sessionOptions = requests ? { requests: requests.imap } : {};
+    const open = async (): Promise<ImapFlow> =>
+      openImapSession((await settings()).imap, policy, sessionOptions);
     // the actions need the settings (the SMTP server, the From): built per call, once they are read
     const actions = lazyActions(
       async () =>
-        new ImapActions({ open, account: await settings(), policy, ...(sentCopy ? { sentCopy } : {}) }),
+        new ImapActions({
+          open,
+          account: await settings(),
+          policy,
+          ...(sentCopy ? { sentCopy } : {}),
+          ...(requests ? { smtpRequests: requests.smtp } : {}),
+        }),
     );
     return new ImapMailbox({
       accountId,
@@ -57,6 +69,7 @@ export class ImapProvider implements MailProvider {
       actions,
       attachments: new ImapAttachments(open),
       ...(this.options.qresync === undefined ? {} : { qresync: this.options.qresync }),
+      ...sessionOptions,
     });
   }
 
@@ -88,7 +101,8 @@ function lazyActions(build: () => Promise<MailboxActions>): MailboxActions {
 
 /**
  * The Nest provider of the IMAP adapter: its vault over the sealed token columns (TokenCipher from GraphLibModule,
- * MailAccountTokensRepository from DatabaseModule), the host policy read from the injected `configToken`.
+ * MailAccountTokensRepository from DatabaseModule), the host policy read from the injected `configToken`, and its
+ * requests counted in the app's `ProviderMetrics` when the app has metrics (as GraphLibModule does for Graph).
  */
 export function imapProvider<C>(
   configToken: InjectionToken,
@@ -96,8 +110,22 @@ export function imapProvider<C>(
 ): FactoryProvider<ImapProvider> {
   return {
     provide: ImapProvider,
-    inject: [TokenCipher, MailAccountTokensRepository, configToken],
-    useFactory: (cipher: TokenCipher, repo: MailAccountTokensRepository, config: C) =>
-      new ImapProvider({ vault: new ImapCredentialVault(cipher, repo), policy: policyOf(config) }),
+    inject: [
+      TokenCipher,
+      MailAccountTokensRepository,
+      configToken,
+      { token: ProviderMetrics, optional: true },
+    ],
+    useFactory: (
+      cipher: TokenCipher,
+      repo: MailAccountTokensRepository,
+      config: C,
+      metrics: ProviderMetrics | undefined,
+    ) =>
+      new ImapProvider({
+        vault: new ImapCredentialVault(cipher, repo),
+        policy: policyOf(config),
+        ...(metrics ? { requests: mailRequestCounters(metrics) } : {}),
+      }),
   };
 }

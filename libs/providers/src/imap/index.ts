@@ -14,6 +14,19 @@ export {
   type ImapExpunge,
   type ImapSessionOptions,
 } from './imap-connection';
+export {
+  IMAP_REQUEST_STATUSES,
+  SMTP_REQUEST_STATUSES,
+  countedImapClient,
+  imapRequestStatus,
+  mailRequestCounters,
+  smtpRequestStatus,
+  type ImapRequestCounter,
+  type ImapRequestStatus,
+  type MailRequestCounters,
+  type SmtpRequestCounter,
+  type SmtpRequestStatus,
+} from './imap-request-metrics';
 export { IMAP_SETTINGS_NEVER_EXPIRE, ImapCredentialVault, parseImapSettings } from './imap-vault';
 export {
   IMAP_DEFAULT_PAGE_BYTES,
