@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Kafka } from 'kafkajs';
 import { Topics } from '@email-core/contracts';
 import { imapAdapterTestEnv, systemMailEnv } from './dev-mail';
@@ -78,7 +78,10 @@ export async function startProduct(
     ...testRunEnv(run ?? currentTestRun()),
     ...(databaseReadUrl ? { DATABASE_READ_URL: databaseReadUrl } : {}),
     JWT_SECRET: randomBytes(32).toString('hex'),
-    TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    // One key per test run (per isolated run), not per product: products of a run share its topics, and a message
+    // one product sealed (a system mail's code, an account's tokens) and left unconsumed when its test ended is
+    // read by the next product's consumer, which otherwise failed to open it and retried it to the dead letters.
+    TOKEN_ENCRYPTION_KEYS: `k1:${runKey((run ?? currentTestRun()).id)}`,
     MS_CLIENT_ID: emulator.clientId,
     MS_CLIENT_SECRET: emulator.clientSecret,
     MS_AUTHORITY: `${emulator.origin}/common`,
@@ -294,4 +297,9 @@ export async function waitForAccountStatus(
       what: `account ${opts.accountId ?? '(first)'} to be ${status}`,
     },
   );
+}
+
+/** the token-encryption key of a test run: 32 bytes derived from its id */
+function runKey(runId: string): string {
+  return createHash('sha256').update(`email-core-test-run-key:${runId}`).digest('base64');
 }
