@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { parseExposition, sumOf, type Sample } from '@email-core/metrics';
 import {
@@ -12,6 +11,7 @@ import {
   waitForAccountStatus,
   type DevMailServer,
   type RunningProduct,
+  promtoolCheckMetrics,
 } from '@email-core/testing';
 
 const TOKEN = randomBytes(24).toString('hex');
@@ -20,17 +20,6 @@ const REQUESTS = 'email_core_provider_requests_total';
 interface Apps {
   producer: Sample[];
   consumer: Sample[];
-}
-
-/** `promtool check metrics` on an exposition text: its exit status and everything it printed */
-function promtool(text: string): { status: number | null; output: string } {
-  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
-  if (r.error) {
-    throw new Error(
-      `promtool not runnable (${r.error.message}): install Debian's prometheus package (apt-get install prometheus)`,
-    );
-  }
-  return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
 }
 
 /**
@@ -185,7 +174,7 @@ describe('provider requests of IMAP and SMTP (real stack and mail server)', () =
     await scrape();
     for (const app of ['producer', 'consumer'] as const) {
       expect(texts[app]).toContain(`${REQUESTS}{provider="imap",status="ok"}`);
-      const checked = promtool(texts[app]);
+      const checked = promtoolCheckMetrics(texts[app]);
       expect({ app, ...checked }).toEqual({ app, status: 0, output: '' });
     }
   });

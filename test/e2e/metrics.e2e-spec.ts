@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Topics } from '@email-core/contracts';
 import { parseExposition, sumOf, type Sample } from '@email-core/metrics';
@@ -10,6 +9,8 @@ import {
   waitFor,
   waitForAccountStatus,
   type RunningProduct,
+  promtoolCheckMetrics,
+  waitForActiveSubscription,
 } from '@email-core/testing';
 
 const TOKEN = randomBytes(24).toString('hex');
@@ -46,17 +47,6 @@ async function scrape(url: string, authorization?: string): Promise<Scrape> {
     signal: AbortSignal.timeout(10_000),
   });
   return { status: res.status, contentType: res.headers.get('content-type'), text: await res.text() };
-}
-
-/** `promtool check metrics` on an exposition text: its exit status and everything it printed */
-function promtool(text: string): { status: number | null; output: string } {
-  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
-  if (r.error) {
-    throw new Error(
-      `promtool not runnable (${r.error.message}): install Debian's prometheus package (apt-get install prometheus)`,
-    );
-  }
-  return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
 }
 
 /**
@@ -104,7 +94,7 @@ describe('GET /metrics on the producer and the consumer', () => {
       const r = await scrape(base, `Bearer ${TOKEN}`);
       expect(r.status).toBe(200);
       expect(r.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
-      const check = promtool(r.text);
+      const check = promtoolCheckMetrics(r.text);
       expect({ base, ...check }).toEqual({ base, status: 0, output: '' });
       const samples = parseExposition(r.text);
       expect(samples.every((s) => s.name.startsWith('email_core_'))).toBe(true);
@@ -166,9 +156,9 @@ describe('GET /metrics on the producer and the consumer', () => {
       }),
     ).toBeGreaterThanOrEqual(1);
     expect(sumOf(after, 'email_core_query_cache_requests_total')).toBeGreaterThanOrEqual(1);
-    expect(promtool(producerText)).toEqual({ status: 0, output: '' });
+    expect(promtoolCheckMetrics(producerText)).toEqual({ status: 0, output: '' });
     const consumerText = (await scrape(consumer, `Bearer ${TOKEN}`)).text;
-    expect(promtool(consumerText)).toEqual({ status: 0, output: '' });
+    expect(promtoolCheckMetrics(consumerText)).toEqual({ status: 0, output: '' });
     // bounded labels: no account id, user address or mailbox in any series of either app
     for (const text of [producerText, consumerText]) {
       expect(text).not.toContain(account.id);
@@ -180,17 +170,7 @@ describe('GET /metrics on the producer and the consumer', () => {
 
   it('new mail: the webhook answers under its route (fast lane), a webhook round runs and writes exactly the new messages', async () => {
     if (!synced) throw new Error('needs the synced mailbox of the previous test');
-    await waitFor(
-      async () => {
-        const subs = await product.emulator.admin<{
-          value: Array<{ notificationUrl: string; state: string }>;
-        }>('GET', '/_emulator/subscriptions');
-        return subs.value.some((x) => x.state === 'active' && x.notificationUrl.startsWith(product.api))
-          ? true
-          : undefined;
-      },
-      { timeoutMs: 60_000, what: "the mailbox's subscription" },
-    );
+    await waitForActiveSubscription(product);
     const consumerNow = async () => parseExposition((await scrape(consumer, `Bearer ${TOKEN}`)).text);
     const before = await consumerNow();
     await product.emulator.admin('POST', `/_emulator/mailboxes/${mailbox}/activity`, {
@@ -485,7 +465,10 @@ describe('GET /metrics on the producer and the consumer', () => {
       });
     }
     for (const base of [producer, consumer]) {
-      expect(promtool((await scrape(base, `Bearer ${TOKEN}`)).text)).toEqual({ status: 0, output: '' });
+      expect(promtoolCheckMetrics((await scrape(base, `Bearer ${TOKEN}`)).text)).toEqual({
+        status: 0,
+        output: '',
+      });
     }
   }, 180_000);
 });

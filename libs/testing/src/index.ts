@@ -65,3 +65,4 @@ export {
 } from './system-mail-failures';
 export { parseAppLogs, type AppLogLine } from './app-logs';
 export { waitForActiveSubscription } from './emulator-subscriptions';
+export { promtoolCheckMetrics } from './promtool';
