@@ -165,6 +165,13 @@ describe('security pass (real producer, real stack)', () => {
       const local = await preflight('http://localhost:5173');
       expect(local.headers.get('access-control-allow-origin')).toBeNull();
     });
+
+    it("exposes the request id to an allowed origin's script (X-Request-Id)", async () => {
+      const allowed = await call('GET', '/health/live', { headers: { origin: ALLOWED_ORIGIN } });
+      expect(allowed.headers.get('x-request-id')).toMatch(/^[A-Za-z0-9._:-]{1,128}$/);
+      expect(allowed.headers.get('access-control-allow-origin')).toBe(ALLOWED_ORIGIN);
+      expect(allowed.headers.get('access-control-expose-headers')).toBe('X-Request-Id');
+    });
   });
 
   describe('the refresh cookie', () => {

@@ -87,7 +87,8 @@ async function bootstrap(): Promise<void> {
     GRAPH_WEBHOOK_ROUTES.map((route) => `/api/v1/${route}`),
     webhookBody,
   );
-  app.enableCors({ origin: config.corsOrigins, credentials: true });
+  // the request id is readable by an allowed origin's script, so a user can quote it (docs/operations.md)
+  app.enableCors({ origin: config.corsOrigins, credentials: true, exposedHeaders: ['X-Request-Id'] });
   app.use(cookieParser());
   // sign-up and sign-in have their own limits (AuthThrottle); a refresh is limited per address here
   app.use(

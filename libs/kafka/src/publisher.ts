@@ -1,6 +1,6 @@
 import { Partitioners, type ICustomPartitioner, type Kafka, type Producer } from 'kafkajs';
 import type { z } from 'zod';
-import { currentCorrelationId, currentRequestId } from '@email-core/logging';
+import { currentCorrelationId } from '@email-core/logging';
 import { correlationHeaders } from './correlation-headers';
 
 export interface PublishOptions<T> {
@@ -64,9 +64,9 @@ export class KafkaPublisher {
     opts: PublishOptions<T> = {},
   ): Promise<void> {
     if (messages.length === 0) return;
-    // the work's correlation id, else the id of the HTTP request being served
+    // the work's correlation id (an HTTP request's id is its correlation id: libs/logging http-logger)
     const shared = {
-      ...correlationHeaders(currentCorrelationId() ?? (currentRequestId() || undefined)),
+      ...correlationHeaders(currentCorrelationId()),
       ...opts.headers,
     };
     const encoded = messages.map((m) => ({

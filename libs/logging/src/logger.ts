@@ -57,10 +57,30 @@ function prettyStream(destination?: DestinationStream): DestinationStream {
     translateTime: 'SYS:HH:MM:ss.l',
     // the request line's req/res objects too: its message says method, path, status and time (JSON keeps them)
     ignore: 'pid,hostname,app,context,reqId,correlationId,req,res,responseTime',
-    messageFormat:
-      '{if reqId}(req {reqId}) {end}{if correlationId}(cid {correlationId}) {end}{if context}[{context}] {end}{msg}',
+    messageFormat: prettyMessage,
     ...(destination ? { destination: destination as unknown as NodeJS.WritableStream } : {}),
   });
+}
+
+/**
+ * A pretty line's text: `(req X)` and `(cid Y)` before the message, the id once when they are the same (an API
+ * request's id is its correlation id), then `[Context]`.
+ */
+export function prettyMessage(log: Record<string, unknown>, messageKey: string): string {
+  const text = (key: string): string | undefined => {
+    const v = log[key];
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  };
+  const reqId = text('reqId');
+  const correlationId = text('correlationId');
+  const context = text('context');
+  const parts: string[] = [];
+  if (reqId) parts.push(`(req ${reqId})`);
+  if (correlationId && correlationId !== reqId) parts.push(`(cid ${correlationId})`);
+  if (context) parts.push(`[${context}]`);
+  const msg = log[messageKey];
+  parts.push(typeof msg === 'string' ? msg : msg === undefined ? '' : JSON.stringify(msg));
+  return parts.join(' ');
 }
 
 /** pino's error serializer (type, message, stack, code, own fields), its secret fields redacted like a line's */

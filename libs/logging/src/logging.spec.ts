@@ -57,6 +57,15 @@ describe('the logger', () => {
     expect(text).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: \[OpsAudit\] ops-audit \{"route":"\/x"\}\n$/);
   });
 
+  it('writes a request id and a different correlation id both, the same id once, in pretty text', () => {
+    const { out, log } = logger('pretty');
+    runWithRequestId('req-1', () => runWithCorrelation('cid-2', () => log.info({ context: 'C' }, 'two ids')));
+    runWithRequestId('id-3', () => runWithCorrelation('id-3', () => log.info('one id')));
+    const [two, one] = out.text().split('\n');
+    expect(two).toMatch(/INFO: \(req req-1\) \(cid cid-2\) \[C\] two ids$/);
+    expect(one).toMatch(/INFO: \(req id-3\) one id$/);
+  });
+
   it("maps LOG_LEVEL's names onto pino's and writes nothing below the level", () => {
     expect(
       ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'].map((l) => pinoLevel(l as NestLogLevel)),

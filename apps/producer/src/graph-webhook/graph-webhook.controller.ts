@@ -13,12 +13,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { ProducerConfig } from '@email-core/config';
-import {
-  acceptCorrelationId,
-  currentCorrelationId,
-  currentRequestId,
-  runWithCorrelation,
-} from '@email-core/logging';
+import { acceptCorrelationId, currentCorrelationId, runWithCorrelation } from '@email-core/logging';
 import { PRODUCER_CONFIG } from '../config.module';
 import { AcceptChangeNotificationsCommand } from './commands/accept-change-notifications/accept-change-notifications.command';
 import { AcceptLifecycleNotificationsCommand } from './commands/accept-lifecycle-notifications/accept-lifecycle-notifications.command';
@@ -121,14 +116,13 @@ function sourceOf(req: Request): string {
 
 /**
  * Runs a POST's work under its correlation id, which its Kafka messages carry to the consumer's round and the
- * socket emit: the request's id (the request log's: the caller's `X-Request-Id` when well-formed, else a UUID; the
- * fast lane runs that middleware too), else `X-Request-Id` or `client-request-id` when well-formed, else a fresh
- * one. The webhook's lines then carry the same id as `reqId` and `correlationId`.
+ * socket emit: the request's id (the request log middleware sets it as the correlation id: the caller's
+ * `X-Request-Id` when well-formed, else a UUID; the fast lane runs that middleware too), else, outside that
+ * middleware, `X-Request-Id` or `client-request-id` when well-formed, else a fresh one. The webhook's lines then carry the same id as `reqId` and `correlationId`.
  */
 function withRequestCorrelation<T>(req: Request, fn: () => Promise<T>): Promise<T> {
   const id =
     currentCorrelationId() ??
-    (currentRequestId() || undefined) ??
     acceptCorrelationId(req.headers['x-request-id']) ??
     acceptCorrelationId(req.headers['client-request-id']);
   return runWithCorrelation(id, fn);

@@ -1,5 +1,5 @@
 import { IsNull, type DataSource, type EntityManager } from 'typeorm';
-import { currentCorrelationId, currentRequestId } from '@email-core/logging';
+import { currentCorrelationId } from '@email-core/logging';
 import { OutboxEntity } from './outbox.entity';
 
 export interface OutboxMessage {
@@ -38,8 +38,8 @@ export class OutboxRepository {
   async append(manager: EntityManager, messages: OutboxMessage[]): Promise<string[]> {
     if (messages.length === 0) return [];
     // One parameterised multi-row INSERT; payloads travel as parameters, never spliced into SQL.
-    // the work's correlation id, else the HTTP request's id (an API request's outbox rows carry its X-Request-Id)
-    const current = currentCorrelationId() ?? (currentRequestId() || null);
+    // the work's correlation id (an API request's is its request id, so its outbox rows carry its X-Request-Id)
+    const current = currentCorrelationId() ?? null;
     const rows: Array<{ id: string }> = await manager.query(
       `INSERT INTO outbox (topic, message_key, message_type, payload, correlation_id)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[])
