@@ -9,7 +9,10 @@ import { ProviderNeutralColumns1764320000000 } from './1764320000000-provider-ne
 import { PasswordlessUsers1764400000000 } from './1764400000000-passwordless-users';
 import { ReadsAtSize1764500000000 } from './1764500000000-reads-at-size';
 import { OutboxCorrelationId1764600000000 } from './1764600000000-outbox-correlation-id';
+import { Conversations1764700000000 } from './1764700000000-conversations';
 import { Drafts1764710000000 } from './1764710000000-drafts';
+import { UploadSessions1764730000000 } from './1764730000000-upload-sessions';
+import { CommandBatches1764740000000 } from './1764740000000-command-batches';
 import { CreatedChangesSyncProgress1764750000000 } from './1764750000000-created-changes-sync-progress';
 
 /** Every migration, in order. Listed explicitly so bundled builds need no file globbing. */
@@ -25,6 +28,9 @@ export const migrations = [
   PasswordlessUsers1764400000000,
   ReadsAtSize1764500000000,
   OutboxCorrelationId1764600000000,
+  Conversations1764700000000,
   Drafts1764710000000,
+  UploadSessions1764730000000,
+  CommandBatches1764740000000,
   CreatedChangesSyncProgress1764750000000,
 ];
