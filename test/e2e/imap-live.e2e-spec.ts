@@ -229,18 +229,26 @@ describe('IMAP live: changes elsewhere reach the mirror and the socket; actions 
   let serverNotify = false;
   const pathOf = (folder: string): Path => (folder === INBOX ? 'idle' : serverNotify ? 'notify' : 'poll');
 
-  /** the message (already mirrored as `id`) shows `test` in `folder`; the socket announces an upsert of it */
-  const updated = (folder: string, mid: string, test: (r: MirrorRow) => boolean): Effect => ({
+  /**
+   * the message (already mirrored as `id`) shows `test` in `folder`; the socket announces it as `kind` (an upsert
+   * of a row the mirror held, or `created` for a row new to it)
+   */
+  const updated = (
+    folder: string,
+    mid: string,
+    test: (r: MirrorRow) => boolean,
+    kind: 'upserted' | 'created' = 'upserted',
+  ): Effect => ({
     path: pathOf(folder),
     folder,
     mirrored: async () => {
       const row = await rowIn(folder, mid);
-      return row && test(row) ? (c) => c.kind === 'upserted' && c.messageId === row.remote_id : undefined;
+      return row && test(row) ? (c) => c.kind === kind && c.messageId === row.remote_id : undefined;
     },
   });
 
-  /** the message is in `folder` (new mail, the arriving side of a move) */
-  const arrived = (folder: string, mid: string): Effect => updated(folder, mid, () => true);
+  /** the message is in `folder` (new mail, the arriving side of a move: a new UID, so a row new to the mirror) */
+  const arrived = (folder: string, mid: string): Effect => updated(folder, mid, () => true, 'created');
 
   /** the mirror row `id` is gone from `folder` (expunged, the leaving side of a move) */
   const left = (folder: string, id: string): Effect => ({

@@ -289,7 +289,7 @@ describe('act on mail: commands written back to Outlook', () => {
       users.B.listener!.events.some(
         (e) =>
           e.event.type === 'mail.changed' &&
-          e.event.changes.some((c) => c.messageId === received.immutableId && c.kind === 'upserted'),
+          e.event.changes.some((c) => c.messageId === received.immutableId && c.kind === 'created'),
       );
     await waitFor(() => Promise.resolve(onBsSocket() ? true : undefined), {
       timeoutMs: 20000,

@@ -76,7 +76,12 @@ export type AccountStatus = z.infer<typeof accountStatusSchema>;
 export const mailChangeSchema = z
   .object({
     seq: z.number().int().min(1),
-    kind: z.enum(['upserted', 'removed']),
+    /**
+     * `created`: the message is new to the mirror (new mail, or a copy the provider gave a new id); `upserted`: a
+     * message the mirror held changed (read state, flag, content) or moved into `folderId`; `removed`: it left
+     * `folderId`. `created` came later (issue 23): a client treats any kind it does not know as `upserted`.
+     */
+    kind: z.enum(['created', 'upserted', 'removed']),
     messageId: z.string().min(1).max(512),
     folderId: z.string().min(1).max(512),
   })

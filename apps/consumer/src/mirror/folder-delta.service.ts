@@ -340,10 +340,15 @@ export class FolderDeltaService {
     folderId: string,
     applied: AppliedPage,
   ): Promise<{ logged: MailChange[]; counts: FolderCounts[] }> {
+    const created = new Set(applied.createdIds);
     const changes: NewMailChange[] = [
       ...applied.removedIds.map((id) => ({ kind: 'removed' as const, messageId: id, folderId })),
       ...applied.relocated.map((r) => ({ kind: 'upserted' as const, messageId: r.id, folderId: r.folderId })),
-      ...applied.upsertedIds.map((id) => ({ kind: 'upserted' as const, messageId: id, folderId })),
+      ...applied.upsertedIds.map((id) => ({
+        kind: created.has(id) ? ('created' as const) : ('upserted' as const),
+        messageId: id,
+        folderId,
+      })),
     ];
     if (changes.length === 0) return { logged: [], counts: [] };
     const touched = [

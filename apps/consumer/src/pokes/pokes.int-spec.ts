@@ -297,7 +297,7 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
     const a = (method: string, path: string, body?: unknown) =>
       emulator.admin<Written>(method, `/_emulator/mailboxes/${aliceAddress}${path}`, body);
     const items: MailboxPokeChange[] = [];
-    const expected = { upserted: new Set<string>(), removed: new Set<string>() };
+    const expected = { created: new Set<string>(), upserted: new Set<string>(), removed: new Set<string>() };
 
     // new mail, into the Inbox and into a nested folder
     for (let i = 0; i < 6; i++) {
@@ -308,7 +308,7 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
         from: { emailAddress: { name: 'Carol', address: 'carol@contoso.example' } },
       });
       items.push(item(alice, 'created', w.immutableId));
-      expected.upserted.add(w.immutableId);
+      expected.created.add(w.immutableId);
     }
     // read, flagged, renamed; one changed twice
     for (const [i, m] of inInbox.slice(0, 5).entries()) {
@@ -367,6 +367,8 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
     await expectConverged(bob);
     const { log, announced } = await expectLogAnnounced(alice);
     const latest = new Map(log.map((c) => [c.messageId, c]));
+    // new mail is logged as created, changes and moves of messages the mirror held as upserted
+    for (const id of expected.created) expect(latest.get(id)?.kind).toBe('created');
     for (const id of expected.upserted) expect(latest.get(id)?.kind).toBe('upserted');
     for (const id of expected.removed) expect(latest.get(id)?.kind).toBe('removed');
     // a moved message is never missing from the mirror, whichever folder's delta runs first: its old folder's
@@ -390,7 +392,7 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
     }
     const bobLog = await expectLogAnnounced(bob);
     expect(bobLog.log).toEqual([
-      expect.objectContaining({ seq: 1, kind: 'upserted', messageId: bobNew.immutableId }),
+      expect.objectContaining({ seq: 1, kind: 'created', messageId: bobNew.immutableId }),
     ]);
 
     // the malformed message was dead-lettered, without blocking the partition
@@ -464,7 +466,7 @@ describe('change processing (real Postgres, Kafka, Redis; the emulator as Graph)
     await expectConverged(alice);
     const { log } = await expectLogAnnounced(alice);
     expect(log.at(-1)).toBeDefined();
-    expect(log.some((c) => c.messageId === w.immutableId && c.kind === 'upserted')).toBe(true);
+    expect(log.some((c) => c.messageId === w.immutableId && c.kind === 'created')).toBe(true);
     // nothing was deleted in Outlook: the rebuilds removed nothing, and no folder was ever empty meanwhile
     expect(log.filter((c) => c.seq > seqBefore && c.kind === 'removed')).toEqual([]);
     expect(fewest).toBe(messagesBefore);

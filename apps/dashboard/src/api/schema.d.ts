@@ -771,8 +771,11 @@ export interface components {
              * @example 42
              */
             seq: number;
-            /** @enum {string} */
-            kind: "upserted" | "removed";
+            /**
+             * @description created: new to the mirror (new mail); upserted: a message it held changed or moved into folderId; removed: it left folderId. Treat an unknown kind as upserted.
+             * @enum {string}
+             */
+            kind: "created" | "upserted" | "removed";
             /** @description Graph immutable id of the message */
             messageId: string;
             /** @description Graph id of the folder the message is (or was) in */

@@ -38,6 +38,7 @@ function recordingManager() {
                   upserted: 2,
                   bodies: 2,
                   upserted_ids: ['m1', 'm2'],
+                  created_ids: ['m2'],
                   moved_from: ['folder-b'],
                   counts: [
                     { folderId: 'folder-a', total: 2, unread: 2 },
@@ -66,6 +67,8 @@ describe('MessagesRepository.applyPage', () => {
       upserted: 2,
       removed: 1,
       upsertedIds: ['m1', 'm2'],
+      // m2 was inserted (new to the mirror), m1 replaced
+      createdIds: ['m2'],
       removedIds: ['gone'],
       movedFrom: ['folder-b'],
       relocated: [],
@@ -103,6 +106,7 @@ describe('MessagesRepository.applyPage', () => {
       upserted: 0,
       removed: 0,
       upsertedIds: [],
+      createdIds: [],
       removedIds: [],
       movedFrom: [],
       relocated: [],

@@ -98,6 +98,7 @@ WITH input AS (
 )
 SELECT (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM bodies)::int AS bodies,
   (SELECT coalesce(array_agg(remote_id), '{}') FROM upserted) AS upserted_ids,
+  (SELECT coalesce(array_agg(remote_id), '{}') FROM upserted WHERE NOT replaced) AS created_ids,
   (SELECT coalesce(array_agg(DISTINCT c.previous_folder_remote_id), '{}')
      FROM changed c JOIN upserted u ON u.remote_id = c.remote_id
      WHERE c.previous_folder_remote_id IS DISTINCT FROM $2 AND c.previous_folder_remote_id IS NOT NULL) AS moved_from,
@@ -162,6 +163,8 @@ export interface AppliedPage {
   removed: number;
   /** the ids of exactly the messages inserted or changed */
   upsertedIds: string[];
+  /** those of `upsertedIds` that were inserted: new to the mirror (the row did not exist, `xmax = 0`) */
+  createdIds: string[];
   /** the ids of exactly the messages removed from this folder */
   removedIds: string[];
   /** other folders that lost a message to this one (it moved here): their counts changed too */
@@ -209,6 +212,7 @@ export class MessagesRepository {
       upserted: 0,
       removed: 0,
       upsertedIds: [],
+      createdIds: [],
       removedIds: [],
       movedFrom: [],
       relocated: [],
@@ -244,12 +248,14 @@ export class MessagesRepository {
       const rows: Array<{
         upserted: number;
         upserted_ids?: string[];
+        created_ids?: string[];
         moved_from?: string[];
         counts?: FolderCountDelta[];
         counts_unknown?: boolean;
       }> = await manager.query(UPSERT_PAGE_SQL, [accountId, folderId, ...messageColumnParams(columns)]);
       result.upserted = rows[0]?.upserted ?? 0;
       result.upsertedIds = rows[0]?.upserted_ids ?? [];
+      result.createdIds = rows[0]?.created_ids ?? [];
       result.movedFrom = rows[0]?.moved_from ?? [];
       for (const d of rows[0]?.counts ?? []) counts.add(d.folderId, d.total, d.unread);
       result.countsUnknown = rows[0]?.counts_unknown ?? false;

@@ -427,7 +427,9 @@ export function describeMirrorCore(name: string, fixture: ProviderFixture): void
       await expectMirrored(linked);
       const log = await changeLog(linked.accountId);
       const last = lastChange(log);
-      for (const id of [...created, read, flagged]) expect(last.get(id)?.kind).toBe('upserted');
+      // new mail is logged as created, a change to a message the mirror held as upserted
+      for (const id of created) expect(last.get(id)?.kind).toBe('created');
+      for (const id of [read, flagged]) expect(last.get(id)?.kind).toBe('upserted');
       for (const id of deleted) expect(last.get(id)?.kind).toBe('removed');
       expect(last.get(created[2])?.folderId).toBe(mailbox.folders.nested);
       // only what changed is logged, each change once
@@ -467,7 +469,7 @@ export function describeMirrorCore(name: string, fixture: ProviderFixture): void
         expect(log).toHaveLength(2);
         expect(log).toEqual(
           expect.arrayContaining([
-            expect.objectContaining({ kind: 'upserted', messageId: added, folderId: mailbox.folders.nested }),
+            expect.objectContaining({ kind: 'created', messageId: added, folderId: mailbox.folders.nested }),
             expect.objectContaining({
               kind: 'removed',
               messageId: vanished,
@@ -567,7 +569,8 @@ export function describeMirrorCore(name: string, fixture: ProviderFixture): void
           const now = mirrored.messages.filter((m) => m.subject === subject);
           expect(now.map((m) => m.folderId)).toEqual([to]);
           expect(last.get(oldId)?.kind).toBe('removed');
-          expect(last.get(now[0].id)).toMatchObject({ kind: 'upserted', folderId: to });
+          // under its new id the moved message is new to the mirror
+          expect(last.get(now[0].id)).toMatchObject({ kind: 'created', folderId: to });
         }
         expect(log).toHaveLength(2 * moves.length);
         await expectAnnounced(accountId, log);
@@ -617,7 +620,7 @@ export function describeMirrorCore(name: string, fixture: ProviderFixture): void
           expect(await mirror(accountId)).toEqual(truth);
           const log = await changeLog(accountId);
           const last = lastChange(log);
-          expect(last.get(added)).toMatchObject({ kind: 'upserted', folderId: mailbox.folders.projects });
+          expect(last.get(added)).toMatchObject({ kind: 'created', folderId: mailbox.folders.projects });
           expect(last.get(seeded.inbox[0])?.kind).toBe('upserted');
           expect(last.get(seeded.inbox[1])).toMatchObject({
             kind: 'upserted',

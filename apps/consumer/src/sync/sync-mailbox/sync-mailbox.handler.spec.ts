@@ -170,6 +170,7 @@ function harness(
         upserted: page.messages.length,
         removed: page.removedIds.length,
         upsertedIds: page.messages.map((m) => m.id),
+        createdIds: page.messages.map((m) => m.id),
         removedIds: page.removedIds,
         movedFrom: [],
         relocated: [],

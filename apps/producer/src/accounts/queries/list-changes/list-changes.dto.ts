@@ -36,7 +36,11 @@ export class ChangeDto {
   @ApiProperty({ example: 42, description: "the change's number in the account's sequence" })
   seq!: number;
 
-  @ApiProperty({ enum: ['upserted', 'removed'] })
+  @ApiProperty({
+    enum: ['created', 'upserted', 'removed'],
+    description:
+      'created: new to the mirror (new mail); upserted: a message it held changed or moved into folderId; removed: it left folderId. Treat an unknown kind as upserted.',
+  })
   kind!: MailChange['kind'];
 
   @ApiProperty({ description: 'Graph immutable id of the message' })
