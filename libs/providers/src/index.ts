@@ -3,3 +3,4 @@ export { MAIL_PROVIDER_NAMES, ProviderRegistry, UnknownProviderError, providerRe
 export * from './outlook';
 export * from './memory';
 export * from './imap';
+export { isBlankHtml, sanitizeMailHtml, textAlternative } from './compose/mail-html';
