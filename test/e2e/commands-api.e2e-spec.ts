@@ -355,7 +355,7 @@ describe('Mail commands API and attachments', () => {
       expect(await counts()).toEqual(before);
     });
 
-    it('an upload over 3 MB: 413 ATTACHMENT_TOO_LARGE, larger attachments (upload sessions) not supported', async () => {
+    it('an upload over 3 MB in one request: 413 ATTACHMENT_TOO_LARGE, pointing to upload sessions', async () => {
       const res = await upload(
         user1.token,
         'huge.bin',
@@ -364,7 +364,7 @@ describe('Mail commands API and attachments', () => {
       );
       expect(res.status).toBe(413);
       expect(res.body.error).toBe('ATTACHMENT_TOO_LARGE');
-      expect(res.body.message).toMatch(/upload sessions.*not supported/);
+      expect(res.body.message).toMatch(/in chunks \(POST \/uploads\/sessions/);
       expect(res.body.details).toEqual({ maxBytes: MAX_INLINE_ATTACHMENT_BYTES });
     });
 

@@ -58,6 +58,12 @@ export {
 } from './messages';
 export { REALTIME_PATH, RealtimeEvents, type RealtimeEventName } from './realtime';
 export {
+  GRAPH_UPLOAD_CHUNK_BYTES,
+  MAX_ATTACHMENT_BYTES,
+  MAX_PENDING_UPLOAD_BYTES,
+  UPLOAD_CHUNK_MAX_BYTES,
+} from './uploads';
+export {
   attachmentRefSchema,
   attachmentUploadSchema,
   commandStatusSchema,

@@ -82,9 +82,15 @@ export {
 } from './commands/mail-commands.repository';
 export {
   CommandUploadsRepository,
+  type AppendChunkResult,
   type CommandUploadView,
   type NewCommandUpload,
+  type NewUploadSession,
 } from './commands/command-uploads.repository';
+export {
+  CommandAttachmentsRepository,
+  type StoredCommandAttachment,
+} from './commands/command-attachments.repository';
 export {
   DEFAULT_READ_REPLICA_OPTIONS,
   ReadReplica,

@@ -46,8 +46,8 @@ export const CommandErrors = {
         error: 'ATTACHMENT_TOO_LARGE',
         message:
           `attachment ${index} ("${name}") is ${size} bytes; attachments are sent inline, up to ` +
-          `${MB(MAX_INLINE_ATTACHMENT_BYTES)} (${MAX_INLINE_ATTACHMENT_BYTES} bytes) each, and larger ones ` +
-          '(Graph upload sessions) are not supported',
+          `${MB(MAX_INLINE_ATTACHMENT_BYTES)} (${MAX_INLINE_ATTACHMENT_BYTES} bytes) each; upload larger ones ` +
+          '(POST /uploads/sessions, up to 150 MB) and name them by uploadId',
         details: { index, size, maxBytes: MAX_INLINE_ATTACHMENT_BYTES },
       },
       HttpStatus.PAYLOAD_TOO_LARGE,
@@ -58,8 +58,8 @@ export const CommandErrors = {
       {
         error: 'ATTACHMENT_TOO_LARGE',
         message:
-          `an attachment may be at most ${MB(MAX_INLINE_ATTACHMENT_BYTES)} (${MAX_INLINE_ATTACHMENT_BYTES} bytes); ` +
-          'larger ones (Graph upload sessions) are not supported',
+          `an upload in one request may be at most ${MB(MAX_INLINE_ATTACHMENT_BYTES)} ` +
+          `(${MAX_INLINE_ATTACHMENT_BYTES} bytes); send larger files in chunks (POST /uploads/sessions, up to 150 MB)`,
         details: { maxBytes: MAX_INLINE_ATTACHMENT_BYTES },
       },
       HttpStatus.PAYLOAD_TOO_LARGE,

@@ -10,10 +10,13 @@ import { AuthModule } from '../auth/auth.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { CommandChecksRepository } from './command-checks.repository';
 import { CommandsController } from './commands.controller';
+import { AppendUploadChunkHandler } from './commands/append-upload-chunk/append-upload-chunk.handler';
+import { CreateUploadSessionHandler } from './commands/create-upload-session/create-upload-session.handler';
 import { CreateUploadHandler } from './commands/create-upload/create-upload.handler';
 import { SubmitMailCommandHandler } from './commands/submit-mail-command/submit-mail-command.handler';
 import { MailCommandOutbox } from './mail-command-outbox';
 import { GetCommandQueryHandler } from './queries/get-command/get-command.query-handler';
+import { GetUploadSessionQueryHandler } from './queries/get-upload-session/get-upload-session.query-handler';
 import { UploadsController } from './uploads.controller';
 
 /**
@@ -48,6 +51,9 @@ import { UploadsController } from './uploads.controller';
     MailCommandOutbox,
     SubmitMailCommandHandler,
     CreateUploadHandler,
+    CreateUploadSessionHandler,
+    AppendUploadChunkHandler,
+    GetUploadSessionQueryHandler,
     GetCommandQueryHandler,
   ],
 })

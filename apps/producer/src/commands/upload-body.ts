@@ -1,8 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { MAX_INLINE_ATTACHMENT_BYTES } from '@email-core/contracts';
+import { MAX_INLINE_ATTACHMENT_BYTES, UPLOAD_CHUNK_MAX_BYTES } from '@email-core/contracts';
 import { readBoundedBody } from '../http/bounded-body';
 import { refuseBeforeBody } from '../security/before-body';
 import { CommandErrors } from './command-errors';
+import { UploadErrors } from './upload-errors';
 
 /** `POST /api/v1/uploads`: an attachment's raw bytes (main.ts mounts the reader below on it) */
 export const UPLOADS_ROUTE = 'uploads';
@@ -22,18 +23,43 @@ const DISCARD_BYTES = 1024 * 1024;
  * has its connection closed instead of being read.
  */
 export function uploadBody(maxBytes: number = MAX_INLINE_ATTACHMENT_BYTES): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction): void => {
+  return boundedRawBody({
     // mounted on the route's path: only the collection itself (`/uploads`, `/uploads/`) takes a body
-    if (req.method !== 'POST' || (req.path !== '/' && req.path !== '')) return next();
+    applies: (req) => req.method === 'POST' && (req.path === '/' || req.path === ''),
+    maxBytes,
+    tooLarge: () => CommandErrors.uploadTooLarge(),
+  });
+}
+
+/**
+ * The reader of a session's chunk, `PUT /uploads/{id}`: the same bounded read, at most UPLOAD_CHUNK_MAX_BYTES
+ * (413 CHUNK_TOO_LARGE). One chunk is the most a request ever holds in memory, whatever the file's size.
+ */
+export function uploadChunkBody(maxBytes: number = UPLOAD_CHUNK_MAX_BYTES): RequestHandler {
+  return boundedRawBody({
+    applies: (req) => req.method === 'PUT' && /^\/[^/]+\/?$/.test(req.path),
+    maxBytes,
+    tooLarge: () => UploadErrors.chunkTooLarge(),
+  });
+}
+
+function boundedRawBody(o: {
+  applies: (req: Request) => boolean;
+  maxBytes: number;
+  tooLarge: () => Error;
+}): RequestHandler {
+  const { maxBytes } = o;
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (!o.applies(req)) return next();
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes) {
       // a little over: Node discards the rest once the 413 is written; far over: the connection closes unread
-      refuseBeforeBody(res, CommandErrors.uploadTooLarge(), { close: declared > maxBytes + DISCARD_BYTES });
+      refuseBeforeBody(res, o.tooLarge(), { close: declared > maxBytes + DISCARD_BYTES });
       return;
     }
     readBoundedBody(req, next, {
       maxBytes,
-      refuse: () => refuseBeforeBody(res, CommandErrors.uploadTooLarge(), { close: false }),
+      refuse: () => refuseBeforeBody(res, o.tooLarge(), { close: false }),
       discardBytes: DISCARD_BYTES,
     });
   };

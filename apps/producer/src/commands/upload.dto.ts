@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { z } from 'zod';
+import { MAX_ATTACHMENT_BYTES, UPLOAD_CHUNK_MAX_BYTES } from '@email-core/contracts';
 import type { CommandUploadView } from '@email-core/database';
 
 /** `POST /uploads?name=<file name>`: the file's name travels in the query, its type in Content-Type. */
@@ -33,5 +34,47 @@ export class UploadDto {
 
   static from(u: CommandUploadView): UploadDto {
     return { uploadId: u.id, name: u.name, contentType: u.contentType, size: u.size, expiresAt: u.expiresAt };
+  }
+}
+
+/** `POST /uploads/sessions`: the file to come, announced. */
+export const uploadSessionRequestSchema = z
+  .object({
+    name: z.string().min(1).max(255),
+    contentType: z.string().max(255).optional(),
+    size: z.number().int().min(1),
+  })
+  .strict();
+export type UploadSessionRequest = z.infer<typeof uploadSessionRequestSchema>;
+
+export class UploadSessionRequestDto {
+  @ApiProperty({ description: 'the file name the recipient sees', maxLength: 255 })
+  name!: string;
+
+  @ApiProperty({ required: false, description: "the file's type (application/octet-stream when missing)" })
+  contentType?: string;
+
+  @ApiProperty({ description: `the file's size in bytes, at most ${MAX_ATTACHMENT_BYTES}` })
+  size!: number;
+}
+
+/** An upload session: where it stands, so a client can resume it from `received`. */
+export class UploadSessionDto extends UploadDto {
+  @ApiProperty({ description: 'bytes stored so far: the next chunk starts at this offset' })
+  received!: number;
+
+  @ApiProperty({ description: 'all `size` bytes are stored: a command can name it' })
+  complete!: boolean;
+
+  @ApiProperty({ description: 'the most bytes one PUT may carry', example: UPLOAD_CHUNK_MAX_BYTES })
+  chunkMaxBytes!: number;
+
+  static session(u: CommandUploadView): UploadSessionDto {
+    return {
+      ...UploadDto.from(u),
+      received: u.received,
+      complete: u.received === u.size,
+      chunkMaxBytes: UPLOAD_CHUNK_MAX_BYTES,
+    };
   }
 }

@@ -1,5 +1,17 @@
-import { Controller, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Put,
+  Query,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -7,6 +19,9 @@ import {
   ApiConflictResponse,
   ApiConsumes,
   ApiCreatedResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
   ApiOperation,
   ApiPayloadTooLargeResponse,
   ApiQuery,
@@ -15,13 +30,31 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { MAX_INLINE_ATTACHMENT_BYTES, UPLOAD_TTL_HOURS } from '@email-core/contracts';
+import {
+  MAX_ATTACHMENT_BYTES,
+  MAX_INLINE_ATTACHMENT_BYTES,
+  MAX_PENDING_UPLOAD_BYTES,
+  UPLOAD_CHUNK_MAX_BYTES,
+  UPLOAD_TTL_HOURS,
+} from '@email-core/contracts';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
+import { AppendUploadChunkCommand } from './commands/append-upload-chunk/append-upload-chunk.command';
+import { CreateUploadSessionCommand } from './commands/create-upload-session/create-upload-session.command';
 import { CreateUploadCommand } from './commands/create-upload/create-upload.command';
-import { attachmentContentType, UploadDto, uploadQuerySchema, type UploadQuery } from './upload.dto';
+import { GetUploadSessionQuery } from './queries/get-upload-session/get-upload-session.query';
+import {
+  attachmentContentType,
+  UploadDto,
+  uploadQuerySchema,
+  UploadSessionDto,
+  UploadSessionRequestDto,
+  uploadSessionRequestSchema,
+  type UploadQuery,
+  type UploadSessionRequest,
+} from './upload.dto';
 import { UPLOADS_ROUTE } from './upload-body';
 
 /** Attachments uploaded ahead of the command that sends them (docs/mail-actions.md). */
@@ -31,7 +64,10 @@ import { UPLOADS_ROUTE } from './upload-body';
 @UseGuards(JwtAuthGuard)
 @Controller(UPLOADS_ROUTE)
 export class UploadsController {
-  constructor(private readonly commands: CommandBus) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -64,5 +100,77 @@ export class UploadsController {
       }),
     );
     return UploadDto.from(stored);
+  }
+
+  @Post('sessions')
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Open an upload session for a file sent in chunks (up to 150 MB)',
+    description:
+      `Announces the file (name, type, size up to ${MAX_ATTACHMENT_BYTES} bytes); its bytes then go in order with ` +
+      `\`PUT /uploads/{uploadId}\` and \`Content-Range\`, at most ${UPLOAD_CHUNK_MAX_BYTES} bytes each. Once complete ` +
+      'it is named in a command like any upload. Counts against the pending quotas: 50 uploads and ' +
+      `${MAX_PENDING_UPLOAD_BYTES} announced bytes per user. See docs/attachments.md.`,
+  })
+  @ApiBody({ type: UploadSessionRequestDto })
+  @ApiCreatedResponse({ type: UploadSessionDto })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED' })
+  @ApiConflictResponse({ description: 'TOO_MANY_UPLOADS or TOO_MANY_UPLOAD_BYTES' })
+  @ApiPayloadTooLargeResponse({ description: 'ATTACHMENT_TOO_LARGE: over 150 MB' })
+  @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED, with Retry-After' })
+  async createSession(
+    @CurrentUser() user: AuthUser,
+    @Body(new ZodValidationPipe(uploadSessionRequestSchema)) body: UploadSessionRequest,
+  ): Promise<UploadSessionDto> {
+    const created = await this.commands.execute(
+      new CreateUploadSessionCommand(user.id, {
+        name: body.name,
+        contentType: attachmentContentType(body.contentType),
+        size: body.size,
+      }),
+    );
+    return UploadSessionDto.session(created);
+  }
+
+  @Put(':id')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Send a chunk of an upload session: its raw bytes, where they go in Content-Range',
+    description:
+      `At most ${UPLOAD_CHUNK_MAX_BYTES} bytes, starting exactly at the session's \`received\` (chunks go in ` +
+      'order). A chunk sent again after its answer was lost is answered as stored. Answers where the session stands.',
+  })
+  @ApiHeader({ name: 'content-range', required: true, description: 'bytes <first>-<last>/<size>' })
+  @ApiConsumes('application/octet-stream')
+  @ApiBody({ schema: { type: 'string', format: 'binary' } })
+  @ApiOkResponse({ type: UploadSessionDto })
+  @ApiBadRequestResponse({ description: 'INVALID_CONTENT_RANGE' })
+  @ApiNotFoundResponse({ description: 'UPLOAD_NOT_FOUND' })
+  @ApiPayloadTooLargeResponse({ description: 'CHUNK_TOO_LARGE (answered before the rest is read)' })
+  @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED, with Retry-After' })
+  async putChunk(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Headers('content-range') contentRange: string | undefined,
+    @Req() req: Request,
+  ): Promise<UploadSessionDto> {
+    const content: unknown = req.body;
+    const session = await this.commands.execute(
+      new AppendUploadChunkCommand(
+        user.id,
+        id,
+        contentRange,
+        Buffer.isBuffer(content) ? content : Buffer.alloc(0),
+      ),
+    );
+    return UploadSessionDto.session(session);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Where an upload session stands: resume it from `received`' })
+  @ApiOkResponse({ type: UploadSessionDto })
+  @ApiNotFoundResponse({ description: 'UPLOAD_NOT_FOUND' })
+  async getSession(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<UploadSessionDto> {
+    return UploadSessionDto.session(await this.queries.execute(new GetUploadSessionQuery(user.id, id)));
   }
 }

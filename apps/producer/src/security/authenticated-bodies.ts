@@ -3,11 +3,12 @@ import type { ProducerConfig } from '@email-core/config';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { RateLimiter, type RateLimitRule } from '../auth/rate-limit/rate-limiter';
 import { commandBody, COMMANDS_ROUTE } from '../commands/command-body-limit';
-import { uploadBody, UPLOADS_ROUTE } from '../commands/upload-body';
+import { uploadBody, uploadChunkBody, UPLOADS_ROUTE } from '../commands/upload-body';
 import { authenticateBeforeBody, userRateLimit } from './before-body';
 import { ipRateLimit } from './ip-rate-limit';
 
 const POST = ['POST'] as const;
+const PUT = ['PUT'] as const;
 const perMinute = (limit: number): RateLimitRule => ({ limit, windowMs: 60_000 });
 
 /**
@@ -43,6 +44,24 @@ export function mountAuthenticatedBodies(app: NestExpressApplication, config: Pr
     authenticate,
     perUser('uploads-user', config.limits.uploadsPerMinute),
     uploadBody(),
+  );
+  // an upload session's chunks (`PUT /uploads/{id}`, 4 MiB each; docs/attachments.md): the same checks, a limit
+  // of their own (a 150 MB file is 38 of them), then the chunk's bounded reader
+  app.use(
+    `/api/v1/${UPLOADS_ROUTE}`,
+    ipRateLimit(limiter, {
+      scope: 'upload-chunks-ip',
+      rule: perMinute(config.limits.commandsPerIpPerMinute),
+      methods: PUT,
+      failOpen: false,
+    }),
+    authenticateBeforeBody(app.get(JwtAuthGuard), PUT),
+    userRateLimit(limiter, {
+      scope: 'upload-chunks-user',
+      rule: perMinute(config.limits.uploadChunksPerMinute),
+      methods: PUT,
+    }),
+    uploadChunkBody(),
   );
   app.use('/api/v1/accounts/:id/resync', authenticate, perUser('resync-user', config.limits.resyncPerMinute));
 }

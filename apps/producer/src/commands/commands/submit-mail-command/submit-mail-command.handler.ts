@@ -14,6 +14,7 @@ import {
   checkRecipients,
   decodeAttachments,
   requestHash,
+  sanitizedRequest,
   storedRequest,
   targetMessageIds,
   uploadedAttachments,
@@ -21,6 +22,7 @@ import {
   type UploadedAttachmentRef,
 } from '../../command-request';
 import { MailCommandOutbox } from '../../mail-command-outbox';
+import { UploadErrors } from '../../upload-errors';
 import { SubmitMailCommand, type SubmitMailCommandResult } from './submit-mail-command.command';
 
 /**
@@ -69,7 +71,7 @@ export class SubmitMailCommandHandler implements ICommandHandler<SubmitMailComma
         userId,
         accountId: account.id,
         action: request.action,
-        request: storedRequest(resolved, uploads),
+        request: storedRequest(sanitizedRequest(resolved), uploads),
         requestHash: hash,
         attachments,
       });
@@ -107,7 +109,10 @@ export class SubmitMailCommandHandler implements ICommandHandler<SubmitMailComma
     return command ? { created: false, command } : null;
   }
 
-  /** The user's uploads that the command names; 404 UPLOAD_NOT_FOUND for one that is not (or no longer) theirs. */
+  /**
+   * The user's uploads that the command names; 404 UPLOAD_NOT_FOUND for one that is not (or no longer) theirs,
+   * 409 UPLOAD_INCOMPLETE for a session still waiting for some of its chunks.
+   */
   private async resolveUploads(
     userId: string,
     refs: UploadedAttachmentRef[],
@@ -119,6 +124,10 @@ export class SubmitMailCommandHandler implements ICommandHandler<SubmitMailComma
     const byId = new Map<string, AttachmentMetadata>(found.map((u) => [u.id, u]));
     const missing = refs.find((r) => !byId.has(r.uploadId));
     if (missing) throw CommandErrors.uploadNotFound(missing.position, missing.uploadId);
+    for (const ref of refs) {
+      const u = found.find((f) => f.id === ref.uploadId)!;
+      if (u.received !== u.size) throw UploadErrors.incomplete(ref.position, u.id, u.received, u.size);
+    }
     return byId;
   }
 
