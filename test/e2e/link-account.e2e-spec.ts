@@ -418,6 +418,7 @@ describe('linking an Outlook account (producer + emulator + Postgres + Kafka)', 
         'status',
         'statusReason',
         'syncCompletedAt',
+        'syncProgress',
         'syncStartedAt',
       ].sort(),
     );

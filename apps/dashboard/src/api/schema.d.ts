@@ -739,6 +739,21 @@ export interface components {
              */
             status: "syncing";
         };
+        SyncProgressDto: {
+            /** @description folders in the mailbox when the sync started */
+            foldersTotal: number;
+            /** @description folders finished so far */
+            foldersDone: number;
+            /** @description messages written so far (can pass messagesTotal: mail arrives meanwhile) */
+            messagesSynced: number;
+            /** @description the mailbox's message count when the sync started */
+            messagesTotal: number;
+            /**
+             * Format: date-time
+             * @description when the worker reported it
+             */
+            at: string;
+        };
         AccountDto: {
             /** Format: uuid */
             id: string;
@@ -759,6 +774,8 @@ export interface components {
             syncStartedAt: string | null;
             /** Format: date-time */
             syncCompletedAt: string | null;
+            /** @description while status is syncing: the sync's latest progress report (the sync.progress socket event carries the next ones); null otherwise or before its first report */
+            syncProgress: components["schemas"]["SyncProgressDto"] | null;
             /** Format: date-time */
             createdAt: string;
         };

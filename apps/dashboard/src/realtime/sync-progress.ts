@@ -2,9 +2,9 @@ import { useSyncExternalStore } from 'react';
 import type { SyncCompletedEvent, SyncProgressEvent } from './events';
 
 /**
- * The latest sync progress per account, as the socket reports it. `GET /accounts` carries only the status, so the
- * counts of a running sync come from `sync.progress` events (a snapshot each: the latest wins) and the final total
- * from `sync.completed`. Lost on reload: a sync that is running then shows without counts until its next event.
+ * The latest sync progress per account, as the socket reports it: `sync.progress` events (a snapshot each: the
+ * latest wins) and the final total from `sync.completed`. After a reload, `GET /accounts` carries a running sync's
+ * latest report (`syncProgress`) until the socket's next one: {@link withStoredProgress} picks the newer.
  */
 export interface SyncProgressState {
   foldersTotal: number;
@@ -73,6 +73,24 @@ function subscribe(listener: () => void): () => void {
 
 function snapshot(): ReadonlyMap<string, SyncProgressState> {
   return state;
+}
+
+/** a running sync's latest report as `GET /accounts` carries it (`AccountDto.syncProgress`) */
+export interface StoredSyncProgress {
+  foldersTotal: number;
+  foldersDone: number;
+  messagesSynced: number;
+  messagesTotal: number;
+  at: string;
+}
+
+/** The newer of the socket's latest progress and the one `GET /accounts` answered (by report time). */
+export function withStoredProgress(
+  live: SyncProgressState | undefined,
+  stored: StoredSyncProgress | null | undefined,
+): SyncProgressState | undefined {
+  if (!stored || (live && live.at >= stored.at)) return live;
+  return { ...stored, completed: false };
 }
 
 /** Every account's latest progress, re-rendering on each event. */

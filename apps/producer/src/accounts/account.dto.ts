@@ -1,6 +1,24 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { MailAccountSummary } from '@email-core/database';
 
+/** A running sync's latest progress: what its last `sync.progress` event carried. */
+export class SyncProgressDto {
+  @ApiProperty({ description: 'folders in the mailbox when the sync started' })
+  foldersTotal!: number;
+
+  @ApiProperty({ description: 'folders finished so far' })
+  foldersDone!: number;
+
+  @ApiProperty({ description: 'messages written so far (can pass messagesTotal: mail arrives meanwhile)' })
+  messagesSynced!: number;
+
+  @ApiProperty({ description: "the mailbox's message count when the sync started" })
+  messagesTotal!: number;
+
+  @ApiProperty({ format: 'date-time', description: 'when the worker reported it' })
+  at!: string;
+}
+
 /** One linked account as the API shows it: an allow-list, so no token column can ever slip through. */
 export class AccountDto {
   @ApiProperty({ format: 'uuid' })
@@ -31,6 +49,14 @@ export class AccountDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   syncCompletedAt!: string | null;
 
+  @ApiProperty({
+    type: SyncProgressDto,
+    nullable: true,
+    description:
+      "while status is syncing: the sync's latest progress report (the sync.progress socket event carries the next ones); null otherwise or before its first report",
+  })
+  syncProgress!: SyncProgressDto | null;
+
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
 
@@ -44,6 +70,15 @@ export class AccountDto {
       statusReason: a.statusReason,
       syncStartedAt: a.syncStartedAt?.toISOString() ?? null,
       syncCompletedAt: a.syncCompletedAt?.toISOString() ?? null,
+      syncProgress: a.syncProgress
+        ? {
+            foldersTotal: a.syncProgress.foldersTotal,
+            foldersDone: a.syncProgress.foldersDone,
+            messagesSynced: a.syncProgress.messagesSynced,
+            messagesTotal: a.syncProgress.messagesTotal,
+            at: a.syncProgress.at,
+          }
+        : null,
       createdAt: a.createdAt.toISOString(),
     };
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { StoredSyncProgress } from '../mail/mail-account-sync.repository';
 
 type MailAccountStatus = 'syncing' | 'synced' | 'reauth_required' | 'error';
 
@@ -13,6 +14,8 @@ export interface MailAccountSummary {
   statusReason: string | null;
   syncStartedAt: Date | null;
   syncCompletedAt: Date | null;
+  /** the running sync's latest progress report; null when not syncing or before its first report */
+  syncProgress: StoredSyncProgress | null;
   createdAt: Date;
 }
 
@@ -40,12 +43,13 @@ interface SummaryRow {
   status_reason: string | null;
   sync_started_at: Date | null;
   sync_completed_at: Date | null;
+  sync_progress: StoredSyncProgress | null;
   created_at: Date;
 }
 
 // The allow-list of columns a summary reads; token columns are deliberately absent.
 const SUMMARY_COLUMNS = `id, provider, email, display_name, status, status_reason, sync_started_at,
-  sync_completed_at, created_at`;
+  sync_completed_at, CASE WHEN status = 'syncing' THEN sync_progress END AS sync_progress, created_at`;
 
 const toSummary = (r: SummaryRow): MailAccountSummary => ({
   id: r.id,
@@ -56,6 +60,7 @@ const toSummary = (r: SummaryRow): MailAccountSummary => ({
   statusReason: r.status_reason,
   syncStartedAt: r.sync_started_at,
   syncCompletedAt: r.sync_completed_at,
+  syncProgress: r.sync_progress,
   createdAt: r.created_at,
 });
 

@@ -14,6 +14,16 @@ export interface AccountForSync {
 
 const STATUS_REASON_MAX = 500;
 
+/** A running sync's latest progress report (what its `sync.progress` event carried), kept on the account. */
+export interface StoredSyncProgress {
+  foldersTotal: number;
+  foldersDone: number;
+  messagesSynced: number;
+  messagesTotal: number;
+  /** when the report was made (ISO 8601) */
+  at: string;
+}
+
 /** The sync workers' view of `mail_accounts`: who owns an account, and its sync status. Never its tokens. */
 export class MailAccountSyncRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -51,7 +61,8 @@ export class MailAccountSyncRepository {
       `WITH prev AS (SELECT id, status FROM mail_accounts WHERE id = $1 FOR NO KEY UPDATE),
        started AS (
          UPDATE mail_accounts a
-         SET status = 'syncing', status_reason = NULL, sync_started_at = now(), updated_at = now()
+         SET status = 'syncing', status_reason = NULL, sync_started_at = now(), sync_progress = NULL,
+           updated_at = now()
          FROM prev
          WHERE a.id = prev.id AND prev.status <> 'reauth_required'
          RETURNING prev.status AS previous)
@@ -59,6 +70,24 @@ export class MailAccountSyncRepository {
       [accountId],
     );
     return rows[0]?.previous ?? null;
+  }
+
+  /**
+   * Keeps a running sync's latest progress report on the account, so `GET /accounts` carries it (a dashboard
+   * reloaded mid-sync shows it at once). Only while the account is syncing; one row update per report, and reports
+   * are throttled (SYNC_PROGRESS_EVERY_PAGES, SYNC_PROGRESS_MIN_INTERVAL_MS). A report older than the stored one
+   * (by `at`) does not replace it.
+   */
+  async saveProgress(accountId: string, progress: StoredSyncProgress): Promise<void> {
+    await this.dataSource.query(
+      `WITH saved AS (
+         UPDATE mail_accounts SET sync_progress = $2::jsonb
+         WHERE id = $1 AND status = 'syncing'
+           AND (sync_progress IS NULL OR sync_progress->>'at' <= $3)
+         RETURNING 1)
+       SELECT 1 FROM saved`,
+      [accountId, JSON.stringify(progress), progress.at],
+    );
   }
 
   /** `synced` with its completion time; an account that meanwhile needs re-authorization keeps that status. */

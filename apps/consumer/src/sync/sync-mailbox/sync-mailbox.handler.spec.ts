@@ -96,8 +96,16 @@ function harness(
     opts.account === undefined ? { id: ACCOUNT, userId: USER, status: 'syncing' as const } : opts.account;
   let status = account?.status ?? null;
   let removed = false;
+  /** the progress reports kept on the account (`mail_accounts.sync_progress`), in order */
+  const savedProgress: unknown[] = [];
+  const progressStore = { fail: false };
   const accounts = {
     findForSync: () => Promise.resolve(removed ? null : account),
+    saveProgress: (_id: string, p: unknown) => {
+      if (progressStore.fail) return Promise.reject(new Error('database unreachable'));
+      savedProgress.push(p);
+      return Promise.resolve();
+    },
     markSyncStarted: () => {
       const previous = status === 'reauth_required' ? null : status;
       if (previous) status = 'syncing';
@@ -170,7 +178,8 @@ function harness(
         upserted: page.messages.length,
         removed: page.removedIds.length,
         upsertedIds: page.messages.map((m) => m.id),
-        createdIds: page.messages.map((m) => m.id),
+        // the rows already existed (their changes are logged as upserted)
+        createdIds: [],
         removedIds: page.removedIds,
         movedFrom: [],
         relocated: [],
@@ -309,7 +318,19 @@ function harness(
   const remove = () => {
     removed = true;
   };
-  return { log, events, states, graph, script, run, remove, status: () => status, written };
+  return {
+    log,
+    events,
+    states,
+    graph,
+    script,
+    run,
+    remove,
+    status: () => status,
+    written,
+    savedProgress,
+    progressStore,
+  };
 }
 
 describe('SyncMailboxHandler', () => {
@@ -384,6 +405,30 @@ describe('SyncMailboxHandler', () => {
       messagesSynced: 4,
       messagesTotal: 7,
     });
+    // each report was kept on the account as it went out, with the same figures and time (GET /accounts)
+    expect(h.savedProgress).toEqual(
+      h.events
+        .filter((e) => e.type === 'sync.progress')
+        .map(({ foldersTotal, foldersDone, messagesSynced, messagesTotal, at }) => ({
+          foldersTotal,
+          foldersDone,
+          messagesSynced,
+          messagesTotal,
+          at,
+        })),
+    );
+  });
+
+  it('still reports and completes when the progress cannot be kept on the account (advisory)', async () => {
+    const h = harness();
+    h.progressStore.fail = true;
+    h.script([folder('a', 2)], {
+      a: { messages: [msg('1')], removedIds: [], nextLink: 'next-a-1' },
+      'next-a-1': { messages: [msg('2')], removedIds: [], deltaLink: 'delta-a-1' },
+    });
+    expect(await h.run()).toBe('completed');
+    expect(h.savedProgress).toEqual([]);
+    expect(h.events.map((e) => e.type)).toEqual(['sync.progress', 'sync.completed']);
   });
 
   it('counts the messages each page wrote (email_core_sync_messages_written_total), by provider', async () => {

@@ -206,22 +206,32 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
     return true;
   }
 
-  /** the sync's `sync.progress` reports */
+  /**
+   * The sync's `sync.progress` reports: each published (as the page's own events go out), then kept on the account
+   * (`GET /accounts` carries the latest, so a dashboard reloaded mid-sync shows it). Both advisory; reports run one
+   * at a time, so the stored one is always the latest.
+   */
   private progress(account: AccountForSync, totals: SyncTotals): SyncProgress {
     const rule = {
       everyPages: this.settings.progressEveryPages,
       minIntervalMs: this.settings.progressMinIntervalMs,
     };
-    return new SyncProgress(totals, rule, (p) =>
-      this.announce({
+    return new SyncProgress(totals, rule, async (p) => {
+      const at = now();
+      await this.announce({
         type: 'sync.progress',
         v: 1,
         accountId: account.id,
         userId: account.userId,
         ...p,
-        at: now(),
-      }),
-    );
+        at,
+      });
+      try {
+        await this.accounts.saveProgress(account.id, { ...p, at });
+      } catch (err) {
+        this.logger.warn(`sync progress of account ${account.id} not kept: ${describeError(err)}`);
+      }
+    });
   }
 
   /** Advisory events (progress, syncing) never fail the sync. */

@@ -11,7 +11,7 @@ import {
   type Account,
 } from '@/hooks/use-accounts';
 import { useDesktopNotifications } from '@/hooks/use-desktop-notifications';
-import { useSyncProgress, type SyncProgressState } from '@/realtime/sync-progress';
+import { useSyncProgress, withStoredProgress, type SyncProgressState } from '@/realtime/sync-progress';
 import { ConnectImapForm } from './connect-imap';
 import './accounts.css';
 
@@ -187,7 +187,7 @@ export function AccountsPage() {
             <AccountCard
               key={account.id}
               account={account}
-              progress={progress.get(account.id)}
+              progress={withStoredProgress(progress.get(account.id), account.syncProgress)}
               highlighted={account.id === highlight}
               onReconnect={() => (account.provider === 'imap' ? openImap(account.email) : connect.mutate())}
               reconnecting={connect.isPending}
