@@ -171,6 +171,7 @@ describe('SubmitMailCommandHandler', () => {
       name,
       contentType: 'application/pdf',
       size: 2_000_000,
+      received: 2_000_000,
       expiresAt: '2025-01-02T00:00:00.000Z',
     });
 

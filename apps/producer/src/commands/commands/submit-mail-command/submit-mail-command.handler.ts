@@ -14,7 +14,6 @@ import {
   checkRecipients,
   decodeAttachments,
   requestHash,
-  sanitizedRequest,
   storedRequest,
   targetMessageIds,
   uploadedAttachments,
@@ -71,7 +70,7 @@ export class SubmitMailCommandHandler implements ICommandHandler<SubmitMailComma
         userId,
         accountId: account.id,
         action: request.action,
-        request: storedRequest(sanitizedRequest(resolved), uploads),
+        request: storedRequest(resolved, uploads),
         requestHash: hash,
         attachments,
       });
