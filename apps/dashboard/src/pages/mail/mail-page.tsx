@@ -53,7 +53,7 @@ export function MailPage() {
       <main className="mail-page mail-page-message">
         <div className="mail-empty-state">
           <h1>No mailbox yet</h1>
-          <p className="muted">Connect an Outlook account and its mail appears here as it syncs.</p>
+          <p className="muted">Connect an Outlook or IMAP account and its mail appears here as it syncs.</p>
           <Link to="/accounts" className="mail-empty-link">
             Connect an account
           </Link>
