@@ -1,3 +1,5 @@
+import { normalizeMessageId, threadColumns } from './threading';
+
 /**
  * Input shapes of the mail repositories and their column-array encoding for `unnest(...)` bulk statements.
  * libs/graph builds its GraphMessage on MessageInput (the graph lib depends on this one, not the other way), so a
@@ -31,8 +33,15 @@ export interface MessageInput {
   flagStatus: 'notFlagged' | 'flagged' | 'complete';
   importance: 'low' | 'normal' | 'high';
   hasAttachments: boolean;
+  /** the provider's own conversation id (Graph); null where mail is threaded by its headers (IMAP) */
   conversationId: string | null;
   internetMessageId: string | null;
+  /**
+   * The threading headers, for a provider without conversations of its own (IMAP): the mirror core threads the
+   * message by them (threading.ts). Absent (undefined) for a provider that threads itself.
+   */
+  inReplyTo?: string | null;
+  references?: string[] | null;
 }
 
 export interface DeltaPageInput {
@@ -64,10 +73,14 @@ export interface MessageColumns {
   flagStatus: string[];
   importance: string[];
   hasAttachments: boolean[];
-  conversationId: Array<string | null>;
+  /** the provider's conversation id, or the header-threading guess (threadColumns) */
+  conversationId: string[];
   internetMessageId: Array<string | null>;
   bodyType: string[];
   bodyContent: string[];
+  threadRefs: string[];
+  threadSubject: Array<string | null>;
+  subjectFallback: boolean[];
 }
 
 /** Last occurrence wins: one statement may not touch a row twice (`ON CONFLICT` would refuse). */
@@ -100,6 +113,9 @@ export function toMessageColumns(messages: MessageInput[]): MessageColumns {
     internetMessageId: [],
     bodyType: [],
     bodyContent: [],
+    threadRefs: [],
+    threadSubject: [],
+    subjectFallback: [],
   };
   for (const m of messages) {
     c.graphId.push(m.id);
@@ -116,10 +132,19 @@ export function toMessageColumns(messages: MessageInput[]): MessageColumns {
     c.flagStatus.push(m.flagStatus);
     c.importance.push(m.importance);
     c.hasAttachments.push(m.hasAttachments);
-    c.conversationId.push(pgTextOrNull(m.conversationId));
-    c.internetMessageId.push(pgTextOrNull(m.internetMessageId));
+    const thread = threadColumns(m);
+    c.conversationId.push(pgText(thread.conversationId));
+    // header-threaded rows are found by their Message-ID in the form references take (threading.ts)
+    c.internetMessageId.push(
+      pgTextOrNull(
+        thread.threadSubject === null ? m.internetMessageId : normalizeMessageId(m.internetMessageId),
+      ),
+    );
     c.bodyType.push(m.body?.contentType === 'html' ? 'html' : 'text');
     c.bodyContent.push(pgText(m.body?.content ?? ''));
+    c.threadRefs.push(pgText(thread.refs));
+    c.threadSubject.push(pgTextOrNull(thread.threadSubject));
+    c.subjectFallback.push(thread.subjectFallback);
   }
   return c;
 }
@@ -145,5 +170,8 @@ export function messageColumnParams(c: MessageColumns): unknown[] {
     c.internetMessageId,
     c.bodyType,
     c.bodyContent,
+    c.threadRefs,
+    c.threadSubject,
+    c.subjectFallback,
   ];
 }

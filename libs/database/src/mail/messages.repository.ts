@@ -29,6 +29,32 @@ export const SEARCH_VECTOR_SQL = (row: string) => `
   setweight(to_tsvector('simple', ${searchBodyText(`${row}.body_type`, `${row}.body_content`)}), 'D')`;
 
 /**
+ * The thread of each changed row of a page (the `threaded` step of UPSERT_PAGE_SQL; threading.ts has the whole
+ * design). A provider's own conversation id stands (thread_subject NULL). A header-threaded row keeps the thread it
+ * has; a new one takes, in order: the thread of the first of its references (root first) already in the account's
+ * mirror; with no references but a reply/forward prefix, the newest thread of the same normalised subject within
+ * 90 days before it; else the guess from its own headers. Each lookup is one probe of a partial index that holds
+ * header-threaded rows only (Graph's rows cost them nothing), and it runs only for the rows that need it.
+ */
+const THREAD_ID_SQL = `
+  SELECT c.*, CASE WHEN c.thread_subject IS NULL THEN c.conversation_id ELSE coalesce(
+    c.previous_conversation_id,
+    (SELECT p.conversation_id
+     FROM unnest(string_to_array(nullif(c.thread_refs, ''), ' ')) WITH ORDINALITY AS r(message_id, n)
+     CROSS JOIN LATERAL (
+       SELECT e.conversation_id FROM messages e
+       WHERE e.account_id = $1 AND e.internet_message_id = r.message_id AND e.thread_subject IS NOT NULL
+       LIMIT 1
+     ) p
+     ORDER BY r.n LIMIT 1),
+    (SELECT e.conversation_id FROM messages e
+     WHERE c.subject_fallback AND e.account_id = $1 AND e.thread_subject = c.thread_subject
+       AND e.received_at <= c.received_at AND e.received_at > c.received_at - interval '90 days'
+     ORDER BY e.received_at DESC LIMIT 1),
+    c.conversation_id) END AS thread_id
+  FROM changed c`;
+
+/**
  * One statement per page: decode the column arrays, keep the rows that are new or changed (change key or folder),
  * upsert them with their search vector, and upsert the bodies of exactly the rows written. Re-applying a page is
  * a no-op: nothing is rewritten, `updated_at` does not move. It answers the ids it wrote, the folders that lost
@@ -42,29 +68,32 @@ WITH input AS (
   SELECT * FROM unnest(
     $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::jsonb[], $10::text[],
     $11::timestamptz[], $12::timestamptz[], $13::boolean[], $14::text[], $15::text[], $16::boolean[],
-    $17::text[], $18::text[], $19::text[], $20::text[]
+    $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::boolean[]
   ) AS t(remote_id, change_key, subject, from_name, from_address, to_recipients, cc_recipients, body_preview,
          received_at, sent_at, is_read, flag_status, importance, has_attachments, conversation_id,
-         internet_message_id, body_type, body_content)
+         internet_message_id, body_type, body_content, thread_refs, thread_subject, subject_fallback)
 ), changed AS (
   -- one primary-key probe per page row (LIMIT keeps the subquery a parameterised index scan): a plain join could
   -- be planned as a hash of the account's whole mirror per page (stale statistics in a first sync), O(mailbox)
-  SELECT i.*, m.folder_remote_id AS previous_folder_remote_id, m.is_read AS previous_is_read FROM input i
+  SELECT i.*, m.folder_remote_id AS previous_folder_remote_id, m.is_read AS previous_is_read,
+    m.conversation_id AS previous_conversation_id FROM input i
   LEFT JOIN LATERAL (
-    SELECT e.remote_id, e.change_key, e.folder_remote_id, e.is_read FROM messages e
+    SELECT e.remote_id, e.change_key, e.folder_remote_id, e.is_read, e.conversation_id FROM messages e
     WHERE e.account_id = $1 AND e.remote_id = i.remote_id
     LIMIT 1
   ) m ON true
   WHERE m.remote_id IS NULL OR m.change_key IS DISTINCT FROM i.change_key OR m.folder_remote_id IS DISTINCT FROM $2
+), threaded AS (
+  ${THREAD_ID_SQL}
 ), upserted AS (
   INSERT INTO messages (
     account_id, remote_id, folder_remote_id, change_key, subject, from_name, from_address, to_recipients,
     cc_recipients, body_preview, received_at, sent_at, is_read, flag_status, importance, has_attachments,
-    conversation_id, internet_message_id, search, updated_at)
+    conversation_id, internet_message_id, thread_subject, search, updated_at)
   SELECT $1, c.remote_id, $2, c.change_key, c.subject, c.from_name, c.from_address, c.to_recipients,
     c.cc_recipients, c.body_preview, c.received_at, c.sent_at, c.is_read, c.flag_status, c.importance,
-    c.has_attachments, c.conversation_id, c.internet_message_id, ${SEARCH_VECTOR_SQL('c')}, now()
-  FROM changed c
+    c.has_attachments, c.thread_id, c.internet_message_id, c.thread_subject, ${SEARCH_VECTOR_SQL('c')}, now()
+  FROM threaded c
   ON CONFLICT (account_id, remote_id) DO UPDATE SET
     folder_remote_id = EXCLUDED.folder_remote_id,
     change_key = EXCLUDED.change_key,
@@ -82,6 +111,7 @@ WITH input AS (
     has_attachments = EXCLUDED.has_attachments,
     conversation_id = EXCLUDED.conversation_id,
     internet_message_id = EXCLUDED.internet_message_id,
+    thread_subject = EXCLUDED.thread_subject,
     search = EXCLUDED.search,
     updated_at = now()
   WHERE messages.change_key IS DISTINCT FROM EXCLUDED.change_key
@@ -111,7 +141,33 @@ SELECT (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM b
        WHERE c.previous_folder_remote_id IS NOT NULL
      ) x GROUP BY folder_id HAVING sum(total) <> 0 OR sum(unread) <> 0) d) AS counts,
   EXISTS (SELECT 1 FROM changed c JOIN upserted u ON u.remote_id = c.remote_id
-          WHERE u.replaced AND c.previous_folder_remote_id IS NULL) AS counts_unknown`;
+          WHERE u.replaced AND c.previous_folder_remote_id IS NULL) AS counts_unknown,
+  (SELECT coalesce(json_agg(json_build_array(t.internet_message_id, t.thread_id)), '[]')
+     FROM threaded t JOIN upserted u ON u.remote_id = t.remote_id
+     WHERE t.thread_subject IS NOT NULL AND t.internet_message_id IS NOT NULL
+       AND t.thread_id <> t.internet_message_id) AS rethread`;
+
+/**
+ * After a page: messages that took a message's own Message-ID as their thread (they guessed it the root, or only
+ * knew it as their parent) while that message turned out to belong to another thread follow it there. This is a
+ * reply that arrived before its parent, in an earlier page or this one. Rows locked in id order first, so two
+ * writers of one account never wait on each other in a cycle.
+ */
+export const MERGE_THREADS_SQL = `
+WITH pairs AS (
+  SELECT DISTINCT ON (t.message_id) t.message_id, t.thread_id
+  FROM unnest($2::text[], $3::text[]) AS t(message_id, thread_id)
+  ORDER BY t.message_id
+), target AS (
+  SELECT m.remote_id, p.thread_id FROM pairs p
+  JOIN messages m ON m.account_id = $1 AND m.conversation_id = p.message_id AND m.thread_subject IS NOT NULL
+  ORDER BY m.remote_id
+  FOR UPDATE OF m
+)
+UPDATE messages m SET conversation_id = t.thread_id
+FROM target t
+WHERE m.account_id = $1 AND m.remote_id = t.remote_id
+RETURNING m.remote_id`;
 
 /**
  * Before the upsert, in its own statement: the page's rows that it will change (change key or folder differ), locked
@@ -252,7 +308,12 @@ export class MessagesRepository {
         moved_from?: string[];
         counts?: FolderCountDelta[];
         counts_unknown?: boolean;
+        rethread?: Array<[string, string]>;
       }> = await manager.query(UPSERT_PAGE_SQL, [accountId, folderId, ...messageColumnParams(columns)]);
+      const rethread = resolveThreadChains(rows[0]?.rethread ?? []);
+      if (rethread.size > 0) {
+        await manager.query(MERGE_THREADS_SQL, [accountId, [...rethread.keys()], [...rethread.values()]]);
+      }
       result.upserted = rows[0]?.upserted ?? 0;
       result.upsertedIds = rows[0]?.upserted_ids ?? [];
       result.createdIds = rows[0]?.created_ids ?? [];
@@ -288,6 +349,25 @@ export class MessagesRepository {
     );
     return rows[0]?.n ?? 0;
   }
+}
+
+/**
+ * Message-ID → thread pairs of one page with chains followed to their end (C's thread was B's id while B's is A:
+ * C goes to A), so one MERGE_THREADS_SQL settles them. A cycle (impossible from real headers) stops where it loops.
+ */
+export function resolveThreadChains(pairs: Array<[string, string]>): Map<string, string> {
+  const next = new Map(pairs);
+  const out = new Map<string, string>();
+  for (const [messageId, threadId] of next) {
+    let thread = threadId;
+    const seen = new Set([messageId]);
+    while (next.has(thread) && !seen.has(thread)) {
+      seen.add(thread);
+      thread = next.get(thread) ?? thread;
+    }
+    if (thread !== messageId) out.set(messageId, thread);
+  }
+  return out;
 }
 
 /** Count changes summed per folder. */

@@ -125,8 +125,11 @@ describe('the IMAP mailbox reader', () => {
       flagStatus: 'flagged',
       importance: 'normal',
       hasAttachments: true,
-      conversationId: '<root@example.org>',
+      // the mirror core threads it (libs/database threading.ts): the adapter hands over the headers
+      conversationId: null,
       internetMessageId: '<m1@example.org>',
+      inReplyTo: null,
+      references: ['<root@example.org>', '<m0@example.org>'],
     });
   });
 

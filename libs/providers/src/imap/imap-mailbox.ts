@@ -459,8 +459,6 @@ export async function toRemoteMessage(
     ? { contentType: 'html', content: html }
     : { contentType: 'text', content: text };
   const messageIdHeader = env?.messageId ?? parsed?.messageId ?? null;
-  const references = parsed?.references;
-  const firstReference = Array.isArray(references) ? references[0] : references;
   return {
     id: encodeMessageId({ path: box.path, uidValidity: box.uidValidity, uid: msg.uid }),
     folderId: box.path,
@@ -477,8 +475,11 @@ export async function toRemoteMessage(
     flagStatus: flagStatusOf(flags),
     importance: (parsed as { priority?: RemoteMessage['importance'] } | undefined)?.priority ?? 'normal',
     hasAttachments: (parsed?.attachments ?? []).some((a) => !a.related && a.contentDisposition !== 'inline'),
-    conversationId: firstReference ?? parsed?.inReplyTo ?? messageIdHeader,
+    // IMAP has no conversations: the mirror core threads the message by these headers (libs/database threading.ts)
+    conversationId: null,
     internetMessageId: messageIdHeader,
+    inReplyTo: env?.inReplyTo ?? parsed?.inReplyTo ?? null,
+    references: typeof parsed?.references === 'string' ? [parsed.references] : (parsed?.references ?? []),
   };
 }
 
