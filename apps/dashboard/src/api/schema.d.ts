@@ -426,6 +426,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/uploads/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open an upload session for a file sent in chunks (up to 150 MB)
+         * @description Announces the file (name, type, size up to 157286400 bytes); its bytes then go in order with `PUT /uploads/{uploadId}` and `Content-Range`, at most 4194304 bytes each. Once complete it is named in a command like any upload. Counts against the pending quotas: 50 uploads and 536870912 announced bytes per user. See docs/attachments.md.
+         */
+        post: operations["UploadsController_createSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/uploads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where an upload session stands: resume it from `received` */
+        get: operations["UploadsController_getSession"];
+        /**
+         * Send a chunk of an upload session: its raw bytes, where they go in Content-Range
+         * @description At most 4194304 bytes, starting exactly at the session's `received` (chunks go in order). A chunk sent again after its answer was lost is answered as stored. Answers where the session stands.
+         */
+        put: operations["UploadsController_putChunk"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/messages/{messageId}/attachments": {
         parameters: {
             query?: never;
@@ -855,6 +896,39 @@ export interface components {
              * @description deleted then unless a command has taken it
              */
             expiresAt: string;
+        };
+        UploadSessionRequestDto: {
+            /** @description the file name the recipient sees */
+            name: string;
+            /** @description the file's type (application/octet-stream when missing) */
+            contentType?: string;
+            /** @description the file's size in bytes, at most 157286400 */
+            size: number;
+        };
+        UploadSessionDto: {
+            /**
+             * Format: uuid
+             * @description name it in a command's attachments as `{ uploadId }`
+             */
+            uploadId: string;
+            name: string;
+            contentType: string;
+            /** @description bytes */
+            size: number;
+            /**
+             * Format: date-time
+             * @description deleted then unless a command has taken it
+             */
+            expiresAt: string;
+            /** @description bytes stored so far: the next chunk starts at this offset */
+            received: number;
+            /** @description all `size` bytes are stored: a command can name it */
+            complete: boolean;
+            /**
+             * @description the most bytes one PUT may carry
+             * @example 4194304
+             */
+            chunkMaxBytes: number;
         };
         AttachmentDto: {
             /** @description Graph's attachment id (pass it URL-encoded to `/content`) */
@@ -2257,6 +2331,162 @@ export interface operations {
                 content?: never;
             };
             /** @description ATTACHMENT_TOO_LARGE (answered before the rest is read) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description RATE_LIMITED, with Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    UploadsController_createSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UploadSessionRequestDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadSessionDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHENTICATED: no valid access token (the body is not read) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description TOO_MANY_UPLOADS or TOO_MANY_UPLOAD_BYTES */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description ATTACHMENT_TOO_LARGE: over 150 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description RATE_LIMITED, with Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    UploadsController_getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadSessionDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no valid access token (the body is not read) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UPLOAD_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    UploadsController_putChunk: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description bytes <first>-<last>/<size> */
+                "content-range": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadSessionDto"];
+                };
+            };
+            /** @description INVALID_CONTENT_RANGE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHENTICATED: no valid access token (the body is not read) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UPLOAD_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description CHUNK_TOO_LARGE (answered before the rest is read) */
             413: {
                 headers: {
                     [name: string]: unknown;
