@@ -37,7 +37,15 @@ export {
 export { MailReadRepository } from './mail-read/mail-read.repository';
 export { decodeMessageCursor, encodeMessageCursor } from './mail-read/message-cursor';
 export type { MessagePageRequest } from './mail-read/message-page-sql';
+export {
+  CONVERSATION_IDS_LIMIT,
+  CONVERSATION_READ_LIMIT,
+  type ConversationPageRequest,
+} from './mail-read/conversation-sql';
 export type {
+  ConversationPageView,
+  ConversationSummaryView,
+  ConversationView,
   FolderView,
   MailReadError,
   MailReadScope,

@@ -193,6 +193,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{accountId}/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A folder's conversations, newest first by their latest message there, keyset-paginated
+         * @description One row per conversation in the folder: its count, unread count, flag, senders and latest message, and the ids of its messages in the folder (what an action on the conversation applies to). Follow `nextCursor` until it is null.
+         */
+        get: operations["MailController_listConversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{accountId}/conversations/{conversationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A whole conversation's messages across folders, oldest first */
+        get: operations["MailController_getConversation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{accountId}/messages/{messageId}": {
         parameters: {
             query?: never;
@@ -398,6 +435,43 @@ export interface paths {
         };
         /** A command's status */
         get: operations["CommandsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/commands/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark read, flag, move or delete any number of messages: by id, or by a list selection
+         * @description The selection (the list filters minus excluded ids) is resolved by the server on the primary; the ids go in commands of 500, stored and queued together (all or none). One combined status: `GET /commands/batches/:id` and `command.batch.status` events on the socket. The same `id` with the same request answers 200 with the current status and queues nothing.
+         */
+        post: operations["CommandBatchesController_submit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/commands/batches/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A batch's combined status */
+        get: operations["CommandBatchesController_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -738,6 +812,44 @@ export interface components {
             /** @description pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
         };
+        ConversationSummaryDto: {
+            /** @description the conversation's id (the conversationId of its messages) */
+            id: string;
+            folderId: string;
+            /** @description the latest message's subject */
+            subject: string;
+            /** @description the latest message's preview */
+            bodyPreview: string;
+            /**
+             * Format: date-time
+             * @description when the latest message in this folder arrived
+             */
+            receivedAt: string;
+            latestMessageId: string;
+            /** @description messages of the conversation in this folder */
+            messageCount: number;
+            unreadCount: number;
+            /** @description any of its messages here flagged */
+            flagged: boolean;
+            hasAttachments: boolean;
+            /** @description distinct senders here, first to write first (max 10) */
+            participants: components["schemas"]["RecipientDto"][];
+            /** @description ids of its messages in this folder, newest first (max 500): what an action on the conversation applies to */
+            messageIds: string[];
+        };
+        ConversationPageDto: {
+            /** @description newest latest message first */
+            items: components["schemas"]["ConversationSummaryDto"][];
+            /** @description pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        ConversationDto: {
+            id: string;
+            /** @description all its messages in the mirror, across folders */
+            messageCount: number;
+            /** @description oldest first, across folders (the latest 200); bodies through GET messages/:messageId */
+            messages: components["schemas"]["MessageSummaryDto"][];
+        };
         MessageBodyDto: {
             /** @enum {string} */
             contentType: "html" | "text";
@@ -867,7 +979,7 @@ export interface components {
             /** Format: uuid */
             accountId: string;
             /** @enum {string} */
-            action: "markRead" | "flag" | "move" | "delete" | "send" | "reply" | "forward";
+            action: "markRead" | "flag" | "move" | "delete" | "send" | "reply" | "forward" | "saveDraft" | "discardDraft" | "sendDraft";
             /**
              * @description `queued` → `sent` (the worker is calling Graph) → `done`, or `failed` with a reason
              * @enum {string}
@@ -876,9 +988,46 @@ export interface components {
             /** @description with `failed`: e.g. `MESSAGE_GONE` */
             reasonCode: string | null;
             reason: string | null;
+            /** @description a `saveDraft` once `done`: the draft's provider id now (on IMAP it changes with every save) */
+            draftId: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
+            updatedAt: string;
+        };
+        BatchCountsDto: {
+            queued: number;
+            sent: number;
+            done: number;
+            failed: number;
+        };
+        CommandBatchDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            accountId: string;
+            /** @enum {string} */
+            action: "markRead" | "flag" | "move" | "delete";
+            /**
+             * @description `queued` (no command started), `sent` (under way), `done` (every command done), `failed` (every command finished, at least one failed: see `reasonCode`)
+             * @enum {string}
+             */
+            status: "queued" | "sent" | "done" | "failed";
+            /** @description how many messages the batch acts on */
+            messages: number;
+            /** @description in how many commands (500 messages each) */
+            commands: number;
+            /** @description its commands by status */
+            counts: components["schemas"]["BatchCountsDto"];
+            /** @description the first failed command's code */
+            reasonCode: string | null;
+            reason: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description the latest change of any of its commands
+             */
             updatedAt: string;
         };
         UploadDto: {
@@ -941,6 +1090,11 @@ export interface components {
             size: number;
             /** @description shown in the body (an embedded image) rather than as a file */
             isInline: boolean;
+            /**
+             * @description the part's Content-ID without angle brackets: what a `cid:` reference in the HTML body names (an inline image)
+             * @example logo@contoso.example
+             */
+            contentId: string | null;
         };
         AttachmentListDto: {
             items: components["schemas"]["AttachmentDto"][];
@@ -1602,6 +1756,87 @@ export interface operations {
             };
         };
     };
+    MailController_listConversations: {
+        parameters: {
+            query: {
+                /** @description the folder whose conversations to list */
+                folderId: string;
+                /** @description conversations per page (default 50) */
+                limit?: number;
+                /** @description the nextCursor of the previous page (opaque) */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description one of your linked accounts */
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationPageDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description ACCOUNT_NOT_FOUND, FOLDER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    MailController_getConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description one of your linked accounts */
+                accountId: string;
+                /** @description a conversation's id, URL-encoded */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description ACCOUNT_NOT_FOUND, CONVERSATION_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     MailController_getMessage: {
         parameters: {
             query?: never;
@@ -2078,6 +2313,7 @@ export interface operations {
                     /** @enum {string} */
                     action: "send";
                     subject?: string;
+                    /** @description HTML is sanitized by the API before it is stored or sent (docs/mail-actions.md#compose) */
                     body: {
                         /** @enum {string} */
                         contentType?: "text" | "html";
@@ -2128,6 +2364,17 @@ export interface operations {
                     /** @default false */
                     replyAll?: boolean;
                     comment?: string;
+                    /** @description the whole body, the quote of the original included; HTML is sanitized by the API before it is stored or sent (docs/mail-actions.md#compose) */
+                    body?: {
+                        /** @enum {string} */
+                        contentType?: "text" | "html";
+                        content: string;
+                    };
+                    bccRecipients?: {
+                        /** Format: email */
+                        address: string;
+                        name?: string;
+                    }[];
                     attachments?: ({
                         /**
                          * Format: uuid
@@ -2161,6 +2408,17 @@ export interface operations {
                         name?: string;
                     }[];
                     comment?: string;
+                    /** @description the whole body, the quote of the original included; HTML is sanitized by the API before it is stored or sent (docs/mail-actions.md#compose) */
+                    body?: {
+                        /** @enum {string} */
+                        contentType?: "text" | "html";
+                        content: string;
+                    };
+                    bccRecipients?: {
+                        /** Format: email */
+                        address: string;
+                        name?: string;
+                    }[];
                     attachments?: ({
                         /**
                          * Format: uuid
@@ -2177,6 +2435,76 @@ export interface operations {
                          */
                         contentBase64: string;
                     })[];
+                } | {
+                    /**
+                     * Format: uuid
+                     * @description your id for the command: the same id again executes once
+                     */
+                    id?: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    /** @enum {string} */
+                    action: "saveDraft";
+                    /**
+                     * Format: uuid
+                     * @description your id of the draft (one per compose window): each save replaces it
+                     */
+                    draftKey: string;
+                    /** @description a draft to replace that has no key yet (reopened from Drafts) */
+                    draftId?: string;
+                    /** @description a reply or forward draft: the message it answers (used when the draft is created) */
+                    origin?: {
+                        messageId: string;
+                        /** @enum {string} */
+                        kind: "reply" | "replyAll" | "forward";
+                    };
+                    subject?: string;
+                    body: {
+                        /** @enum {string} */
+                        contentType?: "text" | "html";
+                        content: string;
+                    };
+                    toRecipients?: {
+                        /** Format: email */
+                        address: string;
+                        name?: string;
+                    }[];
+                    ccRecipients?: {
+                        /** Format: email */
+                        address: string;
+                        name?: string;
+                    }[];
+                    bccRecipients?: {
+                        /** Format: email */
+                        address: string;
+                        name?: string;
+                    }[];
+                } | {
+                    /**
+                     * Format: uuid
+                     * @description your id for the command: the same id again executes once
+                     */
+                    id?: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    /** @enum {string} */
+                    action: "discardDraft";
+                    /** Format: uuid */
+                    draftKey: string;
+                    draftId?: string;
+                } | {
+                    /**
+                     * Format: uuid
+                     * @description your id for the command: the same id again executes once
+                     */
+                    id?: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    /** @enum {string} */
+                    action: "sendDraft";
+                    /** Format: uuid */
+                    draftKey: string;
+                    draftId?: string;
                 };
             };
         };
@@ -2277,6 +2605,236 @@ export interface operations {
                 content?: never;
             };
             /** @description COMMAND_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CommandBatchesController_submit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description your id for the batch: the same id again queues once
+                     */
+                    id?: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    /** @enum {string} */
+                    action: "markRead";
+                    /** @description the messages by id */
+                    messageIds?: string[];
+                    /** @description the messages `GET /accounts/:id/messages` lists with these filters (same meaning), resolved by the server; no folderId and no q: the whole account */
+                    selection?: {
+                        folderId?: string;
+                        unread?: boolean;
+                        flagged?: boolean;
+                        hasAttachments?: boolean;
+                        from?: string;
+                        /** Format: date-time */
+                        after?: string;
+                        /** Format: date-time */
+                        before?: string;
+                        q?: string;
+                        /** @description messages the filters match that the user unticked */
+                        excludeIds?: string[];
+                    };
+                    isRead: boolean;
+                } | {
+                    /**
+                     * Format: uuid
+                     * @description your id for the batch: the same id again queues once
+                     */
+                    id?: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    /** @enum {string} */
+                    action: "flag";
+                    /** @description the messages by id */
+                    messageIds?: string[];
+                    /** @description the messages `GET /accounts/:id/messages` lists with these filters (same meaning), resolved by the server; no folderId and no q: the whole account */
+                    selection?: {
+                        folderId?: string;
+                        unread?: boolean;
+                        flagged?: boolean;
+                        hasAttachments?: boolean;
+                        from?: string;
+                        /** Format: date-time */
+                        after?: string;
+                        /** Format: date-time */
+                        before?: string;
+                        q?: string;
+                        /** @description messages the filters match that the user unticked */
+                        excludeIds?: string[];
+                    };
+                    /** @enum {string} */
+                    flagStatus: "notFlagged" | "flagged" | "complete";
+                } | {
+                    /**
+                     * Format: uuid
+                     * @description your id for the batch: the same id again queues once
+                     */
+                    id?: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    /** @enum {string} */
+                    action: "move";
+                    /** @description the messages by id */
+                    messageIds?: string[];
+                    /** @description the messages `GET /accounts/:id/messages` lists with these filters (same meaning), resolved by the server; no folderId and no q: the whole account */
+                    selection?: {
+                        folderId?: string;
+                        unread?: boolean;
+                        flagged?: boolean;
+                        hasAttachments?: boolean;
+                        from?: string;
+                        /** Format: date-time */
+                        after?: string;
+                        /** Format: date-time */
+                        before?: string;
+                        q?: string;
+                        /** @description messages the filters match that the user unticked */
+                        excludeIds?: string[];
+                    };
+                    /** @description a folder id or well-known name (e.g. 'archive') */
+                    destinationFolderId: string;
+                } | {
+                    /**
+                     * Format: uuid
+                     * @description your id for the batch: the same id again queues once
+                     */
+                    id?: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    /** @enum {string} */
+                    action: "delete";
+                    /** @description the messages by id */
+                    messageIds?: string[];
+                    /** @description the messages `GET /accounts/:id/messages` lists with these filters (same meaning), resolved by the server; no folderId and no q: the whole account */
+                    selection?: {
+                        folderId?: string;
+                        unread?: boolean;
+                        flagged?: boolean;
+                        hasAttachments?: boolean;
+                        from?: string;
+                        /** Format: date-time */
+                        after?: string;
+                        /** Format: date-time */
+                        before?: string;
+                        q?: string;
+                        /** @description messages the filters match that the user unticked */
+                        excludeIds?: string[];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description this id was already submitted with this request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandBatchDto"];
+                };
+            };
+            /** @description queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandBatchDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHENTICATED: no valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description ACCOUNT_NOT_FOUND, FOLDER_NOT_FOUND, MESSAGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description BATCH_ID_CONFLICT: the id was used for another request */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description PAYLOAD_TOO_LARGE (over 4 MiB) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNKNOWN_FOLDER, NOTHING_SELECTED, BATCH_TOO_LARGE */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description RATE_LIMITED (per user or per address), with Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CommandBatchesController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandBatchDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description BATCH_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;

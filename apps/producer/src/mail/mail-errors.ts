@@ -6,6 +6,7 @@ const MESSAGES: Record<MailReadError, string> = {
   ACCOUNT_NOT_FOUND: 'no such account',
   FOLDER_NOT_FOUND: 'no such folder in this account',
   MESSAGE_NOT_FOUND: 'no such message in this account',
+  CONVERSATION_NOT_FOUND: 'no such conversation in this account',
 };
 
 /** 404 with the read's code; someone else's account or message reads exactly like a missing one */

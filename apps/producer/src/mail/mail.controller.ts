@@ -15,10 +15,19 @@ import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
 import { AccountIdPipe } from './mail-errors';
+import { ConversationDto } from './queries/get-conversation/get-conversation.dto';
+import { GetConversationQuery } from './queries/get-conversation/get-conversation.query';
 import { MessageDetailDto } from './queries/get-message/get-message.dto';
 import { GetMessageQuery } from './queries/get-message/get-message.query';
 import { FolderListDto } from './queries/list-folders/list-folders.dto';
 import { ListFoldersQuery } from './queries/list-folders/list-folders.query';
+import {
+  ConversationPageDto,
+  LIST_CONVERSATIONS_QUERY_DOCS,
+  listConversationsQuerySchema,
+  type ListConversationsParams,
+} from './queries/list-conversations/list-conversations.dto';
+import { ListConversationsQuery } from './queries/list-conversations/list-conversations.query';
 import {
   LIST_MESSAGES_QUERY_DOCS,
   listMessagesQuerySchema,
@@ -59,6 +68,36 @@ export class MailController {
     @Query(new ZodValidationPipe(listMessagesQuerySchema)) params: ListMessagesParams,
   ) {
     return this.queries.execute(new ListMessagesQuery(user.id, accountId, params));
+  }
+
+  @Get('conversations')
+  @ApiOperation({
+    summary: "A folder's conversations, newest first by their latest message there, keyset-paginated",
+    description:
+      'One row per conversation in the folder: its count, unread count, flag, senders and latest message, and the ids of its messages in the folder (what an action on the conversation applies to). Follow `nextCursor` until it is null.',
+  })
+  @applyDecorators(...LIST_CONVERSATIONS_QUERY_DOCS.map((doc) => ApiQuery(doc)))
+  @ApiOkResponse({ type: ConversationPageDto })
+  @ApiNotFoundResponse({ description: 'ACCOUNT_NOT_FOUND, FOLDER_NOT_FOUND' })
+  listConversations(
+    @CurrentUser() user: AuthUser,
+    @Param('accountId', AccountIdPipe) accountId: string,
+    @Query(new ZodValidationPipe(listConversationsQuerySchema)) params: ListConversationsParams,
+  ) {
+    return this.queries.execute(new ListConversationsQuery(user.id, accountId, params));
+  }
+
+  @Get('conversations/:conversationId')
+  @ApiOperation({ summary: "A whole conversation's messages across folders, oldest first" })
+  @ApiParam({ name: 'conversationId', description: "a conversation's id, URL-encoded" })
+  @ApiOkResponse({ type: ConversationDto })
+  @ApiNotFoundResponse({ description: 'ACCOUNT_NOT_FOUND, CONVERSATION_NOT_FOUND' })
+  getConversation(
+    @CurrentUser() user: AuthUser,
+    @Param('accountId', AccountIdPipe) accountId: string,
+    @Param('conversationId') conversationId: string,
+  ) {
+    return this.queries.execute(new GetConversationQuery(user.id, accountId, conversationId));
   }
 
   @Get('messages/:messageId')

@@ -4,8 +4,10 @@ import { AuthModule } from '../auth/auth.module';
 import { MailController } from './mail.controller';
 import { MailQueryCache } from './mail-query-cache';
 import { MailReads } from './mail-reads';
+import { GetConversationQueryHandler } from './queries/get-conversation/get-conversation.query-handler';
 import { GetMessageQueryHandler } from './queries/get-message/get-message.query-handler';
 import { ListFoldersQueryHandler } from './queries/list-folders/list-folders.query-handler';
+import { ListConversationsQueryHandler } from './queries/list-conversations/list-conversations.query-handler';
 import { ListMessagesQueryHandler } from './queries/list-messages/list-messages.query-handler';
 
 /**
@@ -23,6 +25,8 @@ import { ListMessagesQueryHandler } from './queries/list-messages/list-messages.
     ListFoldersQueryHandler,
     ListMessagesQueryHandler,
     GetMessageQueryHandler,
+    ListConversationsQueryHandler,
+    GetConversationQueryHandler,
   ],
 })
 export class MailModule {}

@@ -1,6 +1,13 @@
 import type { DataSource } from 'typeorm';
 import { orderFolderTree } from './folder-tree';
+import {
+  buildConversationPageQuery,
+  buildConversationQuery,
+  type ConversationPageRequest,
+} from './conversation-sql';
 import type {
+  ConversationPageView,
+  ConversationView,
   FlagStatus,
   FolderView,
   Importance,
@@ -42,6 +49,21 @@ interface MessageRow {
   has_attachments: boolean;
   conversation_id: string | null;
   received_key: string;
+}
+
+interface ConversationRow {
+  conversation_id: string;
+  remote_id: string;
+  received_at: Date;
+  received_key: string;
+  subject: string;
+  body_preview: string;
+  message_count: number;
+  unread_count: number;
+  flagged: boolean;
+  has_attachments: boolean;
+  message_ids: string[];
+  participants: unknown;
 }
 
 interface MessageDetailRow extends MessageRow {
@@ -118,13 +140,64 @@ export class MailReadRepository {
     if (!checked.ok) return checked;
     const { sql, params } = buildMessagePageQuery(scope, page);
     const rows = await this.db.query<MessageRow[]>(sql, params);
-    const items = rows.slice(0, page.limit);
-    const last = items[items.length - 1];
-    const nextCursor =
-      rows.length > page.limit && last
-        ? encodeMessageCursor({ receivedAt: last.received_key, id: last.remote_id })
-        : null;
+    const { items, nextCursor } = keysetPage(rows, page.limit);
     return { ok: true, value: { items: items.map(toSummary), nextCursor } };
+  }
+
+  /**
+   * One page of a folder's conversations, newest first by their latest message there (conversation-sql.ts).
+   * Checks the scope first so an unknown account or folder is a 404 rather than an empty page.
+   */
+  async findConversationPage(
+    scope: MailReadScope,
+    page: ConversationPageRequest,
+  ): Promise<ReadResult<ConversationPageView, 'ACCOUNT_NOT_FOUND' | 'FOLDER_NOT_FOUND'>> {
+    const checked = await this.checkListScope(scope, page.folderId);
+    if (!checked.ok) return checked;
+    const { sql, params } = buildConversationPageQuery(scope, page);
+    const rows = await this.db.query<ConversationRow[]>(sql, params);
+    const { items, nextCursor } = keysetPage(rows, page.limit);
+    return {
+      ok: true,
+      value: {
+        items: items.map((r) => ({
+          id: r.conversation_id,
+          folderId: page.folderId,
+          subject: r.subject,
+          bodyPreview: r.body_preview,
+          receivedAt: r.received_at.toISOString(),
+          latestMessageId: r.remote_id,
+          messageCount: r.message_count,
+          unreadCount: r.unread_count,
+          flagged: r.flagged,
+          hasAttachments: r.has_attachments,
+          participants: toRecipients(r.participants),
+          messageIds: r.message_ids,
+        })),
+        nextCursor,
+      },
+    };
+  }
+
+  /** A conversation's messages across the account's folders, oldest first (conversation-sql.ts). */
+  async findConversation(
+    scope: MailReadScope,
+    conversationId: string,
+  ): Promise<ReadResult<ConversationView, 'ACCOUNT_NOT_FOUND' | 'CONVERSATION_NOT_FOUND'>> {
+    if (!UUID.test(scope.accountId)) return { ok: false, error: 'ACCOUNT_NOT_FOUND' };
+    const { sql, params } = buildConversationQuery(scope, conversationId);
+    const rows = await this.db.query<Array<MessageRow & { message_count: number }>>(sql, params);
+    if (rows.length === 0) return { ok: false, error: 'ACCOUNT_NOT_FOUND' };
+    const found = rows.filter((r) => r.remote_id !== null);
+    if (found.length === 0) return { ok: false, error: 'CONVERSATION_NOT_FOUND' };
+    return {
+      ok: true,
+      value: {
+        id: conversationId,
+        messageCount: found[0]?.message_count ?? 0,
+        messages: found.map(toSummary),
+      },
+    };
   }
 
   /** One message with its full body. */
@@ -157,6 +230,20 @@ export class MailReadRepository {
         : null;
     return { ok: true, value: { ...toSummary(full), body } };
   }
+}
+
+/** a page's rows (the query asked for one more) and the cursor after its last row, null on the last page */
+function keysetPage<R extends { received_key: string; remote_id: string }>(
+  rows: R[],
+  limit: number,
+): { items: R[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  const nextCursor =
+    rows.length > limit && last
+      ? encodeMessageCursor({ receivedAt: last.received_key, id: last.remote_id })
+      : null;
+  return { items, nextCursor };
 }
 
 function toRecipients(value: unknown): RecipientView[] {

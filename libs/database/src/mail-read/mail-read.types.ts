@@ -86,7 +86,47 @@ export interface MessageCursorKey {
   id: string;
 }
 
-export type MailReadError = 'ACCOUNT_NOT_FOUND' | 'FOLDER_NOT_FOUND' | 'MESSAGE_NOT_FOUND';
+/**
+ * One conversation of a folder in the conversation list (docs/conversations.md): its messages in that folder,
+ * the latest of them standing for it.
+ */
+export interface ConversationSummaryView {
+  /** the mirror's thread id (`conversationId` of its messages) */
+  id: string;
+  folderId: string;
+  /** the latest message's */
+  subject: string;
+  bodyPreview: string;
+  receivedAt: string;
+  latestMessageId: string;
+  /** messages of the conversation in this folder */
+  messageCount: number;
+  unreadCount: number;
+  /** any of them flagged */
+  flagged: boolean;
+  hasAttachments: boolean;
+  /** distinct senders in this folder, first to write first (at most 10) */
+  participants: RecipientView[];
+  /** the ids of its messages in this folder, newest first (at most 500: one command's worth), for actions */
+  messageIds: string[];
+}
+
+export interface ConversationPageView {
+  items: ConversationSummaryView[];
+  /** opaque; null on the last page */
+  nextCursor: string | null;
+}
+
+/** A whole conversation, across folders, oldest first (its latest CONVERSATION_READ_LIMIT messages). */
+export interface ConversationView {
+  id: string;
+  /** every message of the conversation in the mirror, even past the ones returned */
+  messageCount: number;
+  messages: MessageSummaryView[];
+}
+
+export type MailReadError =
+  'ACCOUNT_NOT_FOUND' | 'FOLDER_NOT_FOUND' | 'MESSAGE_NOT_FOUND' | 'CONVERSATION_NOT_FOUND';
 
 export type ReadResult<T, E extends MailReadError = MailReadError> =
   { ok: true; value: T } | { ok: false; error: E };

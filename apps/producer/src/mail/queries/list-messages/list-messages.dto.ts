@@ -22,6 +22,20 @@ const flag = z
   .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1');
 
+/** a page cursor of the message (or conversation) list */
+export const cursorParam = z
+  .string()
+  .max(4096)
+  .transform((raw, ctx) => {
+    const key = decodeMessageCursor(raw);
+    // what the cursor names goes to Postgres too: the same limits as a date parameter, and no NUL in the id
+    if (!key || !isStorableInstant(key.receivedAt) || !hasNoControlCharacters(key.id)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'is not a cursor this API returned' });
+      return z.NEVER;
+    }
+    return key;
+  });
+
 /** text that means nothing once trimmed counts as absent */
 const text = (max: number) =>
   z
@@ -41,19 +55,7 @@ export const listMessagesQuerySchema = z
     before: isoInstant().optional(),
     q: text(500).optional(),
     limit: wholeNumberParam('limit', 1, MAX_PAGE_SIZE).optional(),
-    cursor: z
-      .string()
-      .max(4096)
-      .transform((raw, ctx) => {
-        const key = decodeMessageCursor(raw);
-        // what the cursor names goes to Postgres too: the same limits as a date parameter, and no NUL in the id
-        if (!key || !isStorableInstant(key.receivedAt) || !hasNoControlCharacters(key.id)) {
-          ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'is not a cursor this API returned' });
-          return z.NEVER;
-        }
-        return key;
-      })
-      .optional(),
+    cursor: cursorParam.optional(),
   })
   .strict()
   .refine(
