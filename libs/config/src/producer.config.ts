@@ -32,6 +32,7 @@ const producerEnv = z.object({
   COMMANDS_RATE_LIMIT_PER_MINUTE: positiveInt(120),
   COMMANDS_IP_RATE_LIMIT_PER_MINUTE: positiveInt(600),
   UPLOADS_RATE_LIMIT_PER_MINUTE: positiveInt(60),
+  COMMAND_BATCHES_RATE_LIMIT_PER_MINUTE: positiveInt(20),
   UPLOAD_CHUNKS_RATE_LIMIT_PER_MINUTE: positiveInt(600),
   RESYNC_RATE_LIMIT_PER_MINUTE: positiveInt(10),
   SIGN_IN_CODE_TTL_SECONDS: positiveInt(600).pipe(z.number().max(3600, 'must be at most 3600 (an hour)')),
@@ -118,6 +119,8 @@ export interface ProducerConfig extends InfraConfig {
     commandsPerIpPerMinute: number;
     /** `POST /uploads` (attachments) per signed-in user per minute */
     uploadsPerMinute: number;
+    /** `POST /commands/batches` per signed-in user per minute, besides the commands' own limits (one each) */
+    commandBatchesPerMinute: number;
     /** `PUT /uploads/{id}` (chunks of at most 4 MiB) per signed-in user per minute */
     uploadChunksPerMinute: number;
     /** `POST /accounts/:id/resync` per signed-in user per minute */
@@ -194,6 +197,7 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv = process.env): Produc
       commandsPerMinute: e.COMMANDS_RATE_LIMIT_PER_MINUTE,
       commandsPerIpPerMinute: e.COMMANDS_IP_RATE_LIMIT_PER_MINUTE,
       uploadsPerMinute: e.UPLOADS_RATE_LIMIT_PER_MINUTE,
+      commandBatchesPerMinute: e.COMMAND_BATCHES_RATE_LIMIT_PER_MINUTE,
       uploadChunksPerMinute: e.UPLOAD_CHUNKS_RATE_LIMIT_PER_MINUTE,
       resyncPerMinute: e.RESYNC_RATE_LIMIT_PER_MINUTE,
     },

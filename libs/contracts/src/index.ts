@@ -58,6 +58,19 @@ export {
 } from './messages';
 export { REALTIME_PATH, RealtimeEvents, type RealtimeEventName } from './realtime';
 export {
+  BATCH_ACTIONS,
+  combinedBatchStatus,
+  commandBatchRequestSchema,
+  commandBatchStatusSchema,
+  MAX_BATCH_MESSAGES,
+  messageSelectionSchema,
+  type BatchAction,
+  type BatchCounts,
+  type CommandBatchRequest,
+  type CommandBatchStatus,
+  type MessageSelection,
+} from './command-batches';
+export {
   GRAPH_UPLOAD_CHUNK_BYTES,
   MAX_ATTACHMENT_BYTES,
   MAX_PENDING_UPLOAD_BYTES,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commandStatusSchema } from './mail-commands';
+import { commandBatchStatusSchema } from './command-batches';
 
 /**
  * Every Kafka message shape, one zod schema per type with a version field `v`. Producers validate before they
@@ -121,6 +122,7 @@ export const domainEventSchema = z.discriminatedUnion('type', [
   accountStatusSchema,
   mailChangedSchema,
   commandStatusSchema,
+  commandBatchStatusSchema,
 ]);
 export type DomainEvent = z.infer<typeof domainEventSchema>;
 

@@ -14,6 +14,7 @@ export const RealtimeEvents = {
   accountStatus: 'account.status',
   mailChanged: 'mail.changed',
   commandStatus: 'command.status',
+  commandBatchStatus: 'command.batch.status',
 } as const satisfies Record<string, DomainEvent['type']>;
 
 export type RealtimeEventName = (typeof RealtimeEvents)[keyof typeof RealtimeEvents];

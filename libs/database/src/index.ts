@@ -96,6 +96,12 @@ export {
   type NewUploadSession,
 } from './commands/command-uploads.repository';
 export {
+  MailCommandBatchesRepository,
+  type CommandBatchView,
+  type CreateBatchResult,
+  type NewCommandBatch,
+} from './commands/mail-command-batches.repository';
+export {
   CommandAttachmentsRepository,
   type StoredCommandAttachment,
 } from './commands/command-attachments.repository';

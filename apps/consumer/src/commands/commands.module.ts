@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import type { ConsumerConfig } from '@email-core/config';
-import { MailCommandsRepository } from '@email-core/database';
+import { MailCommandBatchesRepository, MailCommandsRepository } from '@email-core/database';
 import { MessageActions } from './actions/message-actions';
 import { OutgoingMail } from './actions/outgoing-mail';
 import { CommandLock } from './command-lock';
@@ -43,6 +43,11 @@ export class CommandsModule {
           provide: MailCommandsRepository,
           inject: [DataSource],
           useFactory: (ds: DataSource) => new MailCommandsRepository(ds),
+        },
+        {
+          provide: MailCommandBatchesRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new MailCommandBatchesRepository(ds),
         },
         MessageActions,
         OutgoingMail,

@@ -979,7 +979,7 @@ export interface components {
             /** Format: uuid */
             accountId: string;
             /** @enum {string} */
-            action: "markRead" | "flag" | "move" | "delete" | "send" | "reply" | "forward" | "saveDraft" | "discardDraft" | "sendDraft";
+            action: "markRead" | "flag" | "move" | "delete" | "send" | "reply" | "forward";
             /**
              * @description `queued` → `sent` (the worker is calling Graph) → `done`, or `failed` with a reason
              * @enum {string}
@@ -988,8 +988,6 @@ export interface components {
             /** @description with `failed`: e.g. `MESSAGE_GONE` */
             reasonCode: string | null;
             reason: string | null;
-            /** @description a `saveDraft` once `done`: the draft's provider id now (on IMAP it changes with every save) */
-            draftId: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1090,11 +1088,6 @@ export interface components {
             size: number;
             /** @description shown in the body (an embedded image) rather than as a file */
             isInline: boolean;
-            /**
-             * @description the part's Content-ID without angle brackets: what a `cid:` reference in the HTML body names (an inline image)
-             * @example logo@contoso.example
-             */
-            contentId: string | null;
         };
         AttachmentListDto: {
             items: components["schemas"]["AttachmentDto"][];
@@ -2313,7 +2306,6 @@ export interface operations {
                     /** @enum {string} */
                     action: "send";
                     subject?: string;
-                    /** @description HTML is sanitized by the API before it is stored or sent (docs/mail-actions.md#compose) */
                     body: {
                         /** @enum {string} */
                         contentType?: "text" | "html";
@@ -2364,17 +2356,6 @@ export interface operations {
                     /** @default false */
                     replyAll?: boolean;
                     comment?: string;
-                    /** @description the whole body, the quote of the original included; HTML is sanitized by the API before it is stored or sent (docs/mail-actions.md#compose) */
-                    body?: {
-                        /** @enum {string} */
-                        contentType?: "text" | "html";
-                        content: string;
-                    };
-                    bccRecipients?: {
-                        /** Format: email */
-                        address: string;
-                        name?: string;
-                    }[];
                     attachments?: ({
                         /**
                          * Format: uuid
@@ -2408,17 +2389,6 @@ export interface operations {
                         name?: string;
                     }[];
                     comment?: string;
-                    /** @description the whole body, the quote of the original included; HTML is sanitized by the API before it is stored or sent (docs/mail-actions.md#compose) */
-                    body?: {
-                        /** @enum {string} */
-                        contentType?: "text" | "html";
-                        content: string;
-                    };
-                    bccRecipients?: {
-                        /** Format: email */
-                        address: string;
-                        name?: string;
-                    }[];
                     attachments?: ({
                         /**
                          * Format: uuid
@@ -2435,76 +2405,6 @@ export interface operations {
                          */
                         contentBase64: string;
                     })[];
-                } | {
-                    /**
-                     * Format: uuid
-                     * @description your id for the command: the same id again executes once
-                     */
-                    id?: string;
-                    /** Format: uuid */
-                    accountId: string;
-                    /** @enum {string} */
-                    action: "saveDraft";
-                    /**
-                     * Format: uuid
-                     * @description your id of the draft (one per compose window): each save replaces it
-                     */
-                    draftKey: string;
-                    /** @description a draft to replace that has no key yet (reopened from Drafts) */
-                    draftId?: string;
-                    /** @description a reply or forward draft: the message it answers (used when the draft is created) */
-                    origin?: {
-                        messageId: string;
-                        /** @enum {string} */
-                        kind: "reply" | "replyAll" | "forward";
-                    };
-                    subject?: string;
-                    body: {
-                        /** @enum {string} */
-                        contentType?: "text" | "html";
-                        content: string;
-                    };
-                    toRecipients?: {
-                        /** Format: email */
-                        address: string;
-                        name?: string;
-                    }[];
-                    ccRecipients?: {
-                        /** Format: email */
-                        address: string;
-                        name?: string;
-                    }[];
-                    bccRecipients?: {
-                        /** Format: email */
-                        address: string;
-                        name?: string;
-                    }[];
-                } | {
-                    /**
-                     * Format: uuid
-                     * @description your id for the command: the same id again executes once
-                     */
-                    id?: string;
-                    /** Format: uuid */
-                    accountId: string;
-                    /** @enum {string} */
-                    action: "discardDraft";
-                    /** Format: uuid */
-                    draftKey: string;
-                    draftId?: string;
-                } | {
-                    /**
-                     * Format: uuid
-                     * @description your id for the command: the same id again executes once
-                     */
-                    id?: string;
-                    /** Format: uuid */
-                    accountId: string;
-                    /** @enum {string} */
-                    action: "sendDraft";
-                    /** Format: uuid */
-                    draftKey: string;
-                    draftId?: string;
                 };
             };
         };

@@ -4,17 +4,21 @@ import { DataSource } from 'typeorm';
 import {
   CommandUploadsRepository,
   MailAccountsRepository,
+  MailCommandBatchesRepository,
   MailCommandsRepository,
 } from '@email-core/database';
 import { AuthModule } from '../auth/auth.module';
 import { OutboxModule } from '../outbox/outbox.module';
+import { CommandBatchesController } from './command-batches.controller';
 import { CommandChecksRepository } from './command-checks.repository';
 import { CommandsController } from './commands.controller';
 import { AppendUploadChunkHandler } from './commands/append-upload-chunk/append-upload-chunk.handler';
 import { CreateUploadSessionHandler } from './commands/create-upload-session/create-upload-session.handler';
 import { CreateUploadHandler } from './commands/create-upload/create-upload.handler';
+import { SubmitCommandBatchHandler } from './commands/submit-command-batch/submit-command-batch.handler';
 import { SubmitMailCommandHandler } from './commands/submit-mail-command/submit-mail-command.handler';
 import { MailCommandOutbox } from './mail-command-outbox';
+import { GetCommandBatchQueryHandler } from './queries/get-command-batch/get-command-batch.query-handler';
 import { GetCommandQueryHandler } from './queries/get-command/get-command.query-handler';
 import { GetUploadSessionQueryHandler } from './queries/get-upload-session/get-upload-session.query-handler';
 import { UploadsController } from './uploads.controller';
@@ -26,7 +30,7 @@ import { UploadsController } from './uploads.controller';
  */
 @Module({
   imports: [CqrsModule, AuthModule, OutboxModule],
-  controllers: [CommandsController, UploadsController],
+  controllers: [CommandsController, CommandBatchesController, UploadsController],
   providers: [
     {
       provide: MailAccountsRepository,
@@ -44,6 +48,11 @@ import { UploadsController } from './uploads.controller';
       useFactory: (ds: DataSource) => new CommandUploadsRepository(ds),
     },
     {
+      provide: MailCommandBatchesRepository,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new MailCommandBatchesRepository(ds),
+    },
+    {
       provide: CommandChecksRepository,
       inject: [DataSource],
       useFactory: (ds: DataSource) => new CommandChecksRepository(ds),
@@ -55,6 +64,8 @@ import { UploadsController } from './uploads.controller';
     AppendUploadChunkHandler,
     GetUploadSessionQueryHandler,
     GetCommandQueryHandler,
+    SubmitCommandBatchHandler,
+    GetCommandBatchQueryHandler,
   ],
 })
 export class CommandsModule {}
