@@ -70,12 +70,7 @@ export {
   type CommandBatchStatus,
   type MessageSelection,
 } from './command-batches';
-export {
-  GRAPH_UPLOAD_CHUNK_BYTES,
-  MAX_ATTACHMENT_BYTES,
-  MAX_PENDING_UPLOAD_BYTES,
-  UPLOAD_CHUNK_MAX_BYTES,
-} from './uploads';
+export { MAX_ATTACHMENT_BYTES, MAX_PENDING_UPLOAD_BYTES, UPLOAD_CHUNK_MAX_BYTES } from './uploads';
 export {
   attachmentRefSchema,
   attachmentUploadSchema,

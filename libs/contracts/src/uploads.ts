@@ -9,8 +9,3 @@ export const MAX_ATTACHMENT_BYTES = 150 * 1024 * 1024;
 export const UPLOAD_CHUNK_MAX_BYTES = 4 * 1024 * 1024;
 /** The bytes (announced sizes) of one user's uploads that may wait for their command at once. */
 export const MAX_PENDING_UPLOAD_BYTES = 512 * 1024 * 1024;
-/**
- * Graph's upload sessions take chunks whose size is a multiple of 320 KiB (all but the last); the worker sends
- * ten of those per request (3.125 MiB), the middle of Graph's advice of 5–10 MiB while keeping memory flat.
- */
-export const GRAPH_UPLOAD_CHUNK_BYTES = 10 * 320 * 1024;

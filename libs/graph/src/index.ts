@@ -78,3 +78,9 @@ export {
   type OutgoingMail,
   type OutgoingRecipient,
 } from './graph-mail-actions-client';
+export {
+  GraphUploadSessions,
+  UPLOAD_SESSION_CHUNK_BYTES,
+  type LargeAttachment,
+  type UploadSessionOptions,
+} from './graph-upload-sessions';

@@ -12,10 +12,12 @@ import { MessageDeltaRoutes } from './message-delta.routes';
 import { MessagesRoutes } from './messages.routes';
 import { SendMailRoutes } from './send-mail.routes';
 import { Throttle } from './throttle';
+import { UploadSessions } from './upload-sessions';
+import { UploadSessionsController } from './upload-sessions.controller';
 
 @Module({
   imports: [IdentityModule],
-  controllers: [GraphController],
+  controllers: [GraphController, UploadSessionsController],
   providers: [
     GraphDispatcher,
     Throttle,
@@ -28,6 +30,7 @@ import { Throttle } from './throttle';
     MessageDeltaRoutes,
     SendMailRoutes,
     BatchRoutes,
+    UploadSessions,
   ],
   exports: [GraphDispatcher, Throttle],
 })
