@@ -675,7 +675,14 @@ describe('Mail commands API and attachments', () => {
         })),
       );
       for (const item of listed)
-        expect(Object.keys(item).sort()).toEqual(['contentType', 'id', 'isInline', 'name', 'size']);
+        expect(Object.keys(item).sort()).toEqual([
+          'contentId',
+          'contentType',
+          'id',
+          'isInline',
+          'name',
+          'size',
+        ]);
     });
 
     it('streams each one byte for byte as a download', async () => {

@@ -108,6 +108,7 @@ describe('GraphAttachmentsClient', () => {
                   contentType: 'application/pdf',
                   size: 1234,
                   isInline: true,
+                  contentId: '<logo@contoso>',
                   contentBytes: 'c2VjcmV0',
                 },
               ],
@@ -115,7 +116,16 @@ describe('GraphAttachmentsClient', () => {
             }),
       );
       await expect(graph.list(MSG)).resolves.toEqual([
-        { id: 'a', name: 'q3.pdf', contentType: 'application/pdf', size: 1234, isInline: true, kind: 'file' },
+        {
+          id: 'a',
+          name: 'q3.pdf',
+          contentType: 'application/pdf',
+          size: 1234,
+          isInline: true,
+          // without the header's angle brackets: what a cid: reference names
+          contentId: 'logo@contoso',
+          kind: 'file',
+        },
         {
           id: 'b',
           name: 'fwd.eml',
@@ -128,7 +138,7 @@ describe('GraphAttachmentsClient', () => {
       expect(calls).toHaveLength(2);
       const first = new URL(calls[0].url);
       expect(first.pathname).toBe(`/v1.0/me/messages/${encodeURIComponent(MSG)}/attachments`);
-      expect(first.searchParams.get('$select')).toBe('id,name,contentType,size,isInline');
+      expect(first.searchParams.get('$select')).toBe('id,name,contentType,size,isInline,contentId');
       expect(calls[0].headers.authorization).toBe('Bearer token-1');
       expect(calls[0].headers.prefer).toBe('IdType="ImmutableId"');
     });

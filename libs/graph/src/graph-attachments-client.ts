@@ -18,6 +18,8 @@ export interface GraphAttachmentInfo {
   contentType: string;
   size: number;
   isInline: boolean;
+  /** the attachment's Content-ID without angle brackets, when Graph has one (an inline image's `cid:`) */
+  contentId?: string;
   /** `#microsoft.graph.fileAttachment`, `itemAttachment` or `referenceAttachment` */
   kind: 'file' | 'item' | 'reference' | 'unknown';
 }
@@ -38,9 +40,10 @@ interface RawAttachment {
   contentType?: string | null;
   size?: number | null;
   isInline?: boolean | null;
+  contentId?: string | null;
 }
 
-const ATTACHMENT_SELECT = 'id,name,contentType,size,isInline';
+const ATTACHMENT_SELECT = 'id,name,contentType,size,isInline,contentId';
 
 function kindOf(odataType: string | undefined): GraphAttachmentInfo['kind'] {
   switch (odataType) {
@@ -56,6 +59,15 @@ function kindOf(odataType: string | undefined): GraphAttachmentInfo['kind'] {
   }
 }
 
+/** Graph's contentId as a `cid:` names it (some senders keep the header's angle brackets) */
+function contentIdOf(raw: string | null | undefined): { contentId?: string } {
+  const id = raw
+    ?.trim()
+    .replace(/^<(.*)>$/, '$1')
+    .trim();
+  return id ? { contentId: id } : {};
+}
+
 /** allow-list of the fields we show: `contentBytes` (and anything else Graph adds) never passes */
 function mapAttachment(raw: RawAttachment): GraphAttachmentInfo {
   return {
@@ -64,6 +76,7 @@ function mapAttachment(raw: RawAttachment): GraphAttachmentInfo {
     contentType: raw.contentType ?? 'application/octet-stream',
     size: typeof raw.size === 'number' ? raw.size : 0,
     isInline: raw.isInline === true,
+    ...contentIdOf(raw.contentId),
     kind: kindOf(raw['@odata.type']),
   };
 }

@@ -46,6 +46,11 @@ export interface RemoteAttachmentInfo {
   contentType: string;
   size: number;
   isInline: boolean;
+  /**
+   * the part's Content-ID without its angle brackets, when it has one: what a `cid:` reference in the HTML body
+   * names (an inline image)
+   */
+  contentId?: string;
   kind: 'file' | 'item' | 'reference' | 'unknown';
 }
 

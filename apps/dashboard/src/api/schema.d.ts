@@ -1088,6 +1088,11 @@ export interface components {
             size: number;
             /** @description shown in the body (an embedded image) rather than as a file */
             isInline: boolean;
+            /**
+             * @description the part's Content-ID without angle brackets: what a `cid:` reference in the HTML body names (an inline image)
+             * @example logo@contoso.example
+             */
+            contentId: string | null;
         };
         AttachmentListDto: {
             items: components["schemas"]["AttachmentDto"][];

@@ -1,4 +1,5 @@
 import createDOMPurify, { type Config } from 'dompurify';
+import { contentIdKey } from './content-id';
 import { imageUrlVerdict, sanitizeInlineStyle, sanitizeStylesheet } from './sanitize-css';
 
 /**
@@ -30,8 +31,20 @@ export interface SanitizedMail {
   blockedRemote: number;
 }
 
+export interface SanitizeOptions {
+  allowRemoteImages: boolean;
+  /**
+   * the message's inline images, by Content-ID (lib/content-id's `contentIdKey`), as raster `data:` URLs: an `<img>` whose
+   * `src` is `cid:<id>` shows the one named (at once: they are part of the mail, not remote); any other `cid:`
+   * source is removed like every other non-data source
+   */
+  inlineImages?: ReadonlyMap<string, string>;
+}
+
 /** Sanitizes a mail's HTML body; remote images stay out unless `allowRemoteImages`. */
-export type MailSanitizer = (html: string, options: { allowRemoteImages: boolean }) => SanitizedMail;
+export type MailSanitizer = (html: string, options: SanitizeOptions) => SanitizedMail;
+
+const CID = /^\s*cid:/i;
 
 /** the page the parser frame loads (apps/dashboard/public), with the dashboard's base */
 export const MAIL_PARSER_URL = `${import.meta.env.BASE_URL}mail-parser.html`;
@@ -85,7 +98,12 @@ const CONFIG: Config = {
  */
 export function createMailSanitizer(parserWindow: Window & typeof globalThis): MailSanitizer {
   const purifier = createDOMPurify(parserWindow);
-  let current: { allowRemote: boolean; blocked: number } = { allowRemote: false, blocked: 0 };
+  const none: ReadonlyMap<string, string> = new Map();
+  let current: { allowRemote: boolean; blocked: number; inline: ReadonlyMap<string, string> } = {
+    allowRemote: false,
+    blocked: 0,
+    inline: none,
+  };
 
   function sanitizeSrcset(value: string, allowRemote: boolean): string | null {
     const candidates = value
@@ -122,7 +140,13 @@ export function createMailSanitizer(parserWindow: Window & typeof globalThis): M
       }
     }
 
-    if (element.hasAttribute('src')) {
+    const src = element.getAttribute('src');
+    if (tag === 'img' && src !== null && CID.test(src)) {
+      // an inline image of this mail: its data: URL (built by the reader from the attachment's bytes), else nothing
+      const data = current.inline.get(contentIdKey(src));
+      if (data !== undefined && imageUrlVerdict(data, false) === 'keep') element.setAttribute('src', data);
+      else element.removeAttribute('src');
+    } else if (element.hasAttribute('src')) {
       const verdict =
         tag === 'img' ? imageUrlVerdict(element.getAttribute('src') ?? '', current.allowRemote) : 'drop';
       if (verdict !== 'keep') {
@@ -157,12 +181,16 @@ export function createMailSanitizer(parserWindow: Window & typeof globalThis): M
   });
 
   return (html, options) => {
-    current = { allowRemote: options.allowRemoteImages, blocked: 0 };
+    current = {
+      allowRemote: options.allowRemoteImages,
+      blocked: 0,
+      inline: options.inlineImages ?? none,
+    };
     try {
       const clean = purifier.sanitize(html, CONFIG);
       return { html: clean, blockedRemote: current.blocked };
     } finally {
-      current = { allowRemote: false, blocked: 0 };
+      current = { allowRemote: false, blocked: 0, inline: none };
     }
   };
 }

@@ -59,7 +59,14 @@ const newMessage = z
     receivedDateTime: z.string().datetime().optional(),
     attachments: z
       .array(
-        z.object({ name: z.string().min(1), contentType: z.string().optional(), contentBytes: z.string() }),
+        z.object({
+          name: z.string().min(1),
+          contentType: z.string().optional(),
+          contentBytes: z.string(),
+          // an inline image: shown in the body where its HTML says cid:<contentId>
+          isInline: z.boolean().optional(),
+          contentId: z.string().min(1).max(512).optional(),
+        }),
       )
       .optional(),
   })
@@ -196,7 +203,8 @@ export class AdminMailboxesController {
           contentType: a.contentType ?? 'application/octet-stream',
           contentBytes: bytes.toString('base64'),
           size: bytes.length,
-          isInline: false,
+          isInline: a.isInline === true,
+          ...(a.contentId ? { contentId: a.contentId } : {}),
         };
       }),
     });

@@ -48,7 +48,7 @@ export class AttachmentsRoutes implements OnModuleInit {
       contentType: a.contentType,
       size: a.size,
       isInline: a.isInline,
-      contentId: null,
+      contentId: a.contentId ?? null,
       contentLocation: null,
       contentBytes: a.contentBytes,
     };

@@ -163,5 +163,6 @@ export function fileAttachment(raw: unknown): AttachmentContent {
     contentBytes: bytes.toString('base64'),
     size: bytes.length,
     isInline: att.isInline === true,
+    ...(typeof att.contentId === 'string' && att.contentId ? { contentId: att.contentId } : {}),
   };
 }

@@ -16,6 +16,8 @@ export interface AttachmentContent {
   contentBytes: string;
   size: number;
   isInline: boolean;
+  /** Graph's `contentId`: what a `cid:` reference in the HTML body names (an inline image); none when absent */
+  contentId?: string;
   /** stable within its message (the attachment id derives from it); seeded attachments have none */
   key?: number;
 }

@@ -18,8 +18,24 @@ export class AttachmentDto {
   @ApiProperty({ description: 'shown in the body (an embedded image) rather than as a file' })
   isInline!: boolean;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'logo@contoso.example',
+    description:
+      "the part's Content-ID without angle brackets: what a `cid:` reference in the HTML body names (an inline image)",
+  })
+  contentId!: string | null;
+
   static from(a: RemoteAttachmentInfo): AttachmentDto {
-    return { id: a.id, name: a.name, contentType: a.contentType, size: a.size, isInline: a.isInline };
+    return {
+      id: a.id,
+      name: a.name,
+      contentType: a.contentType,
+      size: a.size,
+      isInline: a.isInline,
+      contentId: a.contentId ?? null,
+    };
   }
 }
 

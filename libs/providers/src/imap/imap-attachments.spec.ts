@@ -69,6 +69,8 @@ describe('attachmentsOf (BODYSTRUCTURE → attachments)', () => {
         contentType: 'image/png',
         size: 570,
         isInline: true,
+        // what the HTML's cid: names, without the header's angle brackets
+        contentId: 'logo@x',
         kind: 'file',
       },
       {

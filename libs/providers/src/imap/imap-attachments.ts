@@ -18,6 +18,15 @@ import { inMailbox, inSession, locate, type OpenImapSession } from './imap-actio
 const BODY_TYPES = new Set(['text/plain', 'text/html']);
 const PART_ID = /^[1-9]\d*(\.[1-9]\d*)*$/;
 
+/** A Content-ID as a `cid:` reference names it: without the header's angle brackets (RFC 2392). */
+function bareContentId(raw: string | undefined): string | undefined {
+  const id = raw
+    ?.trim()
+    .replace(/^<(.*)>$/, '$1')
+    .trim();
+  return id ? id : undefined;
+}
+
 function decodedSize(node: MessageStructureObject): number {
   const size = node.size ?? 0;
   if ((node.encoding ?? '').toLowerCase() !== 'base64') return size;
@@ -61,6 +70,7 @@ export function attachmentsOf(root: MessageStructureObject | undefined): RemoteA
     if (!isAttachment(node, parentType)) return;
     const type = node.type.toLowerCase();
     const disposition = node.disposition?.toLowerCase();
+    const contentId = bareContentId(node.id);
     found.push({
       id: part,
       name: nameOf(node, part),
@@ -69,6 +79,7 @@ export function attachmentsOf(root: MessageStructureObject | undefined): RemoteA
       isInline:
         disposition === 'inline' ||
         (disposition === undefined && Boolean(node.id) && parentType === 'multipart/related'),
+      ...(contentId ? { contentId } : {}),
       kind: type === 'message/rfc822' ? 'item' : 'file',
     });
   };

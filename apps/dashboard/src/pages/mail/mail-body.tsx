@@ -1,4 +1,5 @@
 import { Fragment, useEffect, useMemo, useRef, useState } from 'react';
+import { useInlineImages } from '@/hooks/use-inline-images';
 import type { MessageDetail } from '@/hooks/use-mail';
 import { mailDocument, mailSanitizer, type MailSanitizer } from '@/lib/sanitize-html';
 import { Icon } from './icons';
@@ -9,7 +10,9 @@ const MIN_HEIGHT = 120;
 
 /**
  * An HTML body: sanitized (lib/sanitize-html), shown in a sandboxed frame with its own CSP. Remote images are removed
- * until the user allows them for this message ("Show images"), which sanitizes again with them let through.
+ * until the user allows them for this message ("Show images"), which sanitizes again with them let through. Inline
+ * (`cid:`) images are part of the mail and show at once: their bytes are fetched from the API first
+ * (hooks/use-inline-images) and placed as `data:` URLs.
  *
  * The frame grows to its content's height, so the reader scrolls as one page. The visible frame is opaque to the
  * dashboard (no `allow-same-origin`), so the height is read from a second, hidden copy of the same document that is
@@ -18,15 +21,18 @@ const MIN_HEIGHT = 120;
  */
 export function HtmlBody({ message }: { message: MessageDetail & { body: { content: string } } }) {
   const [allowRemote, setAllowRemote] = useState(false);
-  const sanitize = useMailSanitizer();
+  const inline = useInlineImages(message.id, message.body.content);
+  // nothing is shown until the mail has been sanitized (the parser frame loads once, on the first HTML mail) and
+  // its inline images were fetched (or failed)
+  const parser = useMailSanitizer();
+  const sanitize = inline.ready ? parser : undefined;
   const sanitized = useMemo(
     () =>
       sanitize
-        ? sanitize(message.body.content, { allowRemoteImages: allowRemote })
+        ? sanitize(message.body.content, { allowRemoteImages: allowRemote, inlineImages: inline.images })
         : { html: '', blockedRemote: 0 },
-    [sanitize, message.body.content, allowRemote],
+    [sanitize, message.body.content, allowRemote, inline.images],
   );
-  // nothing is shown until the mail has been sanitized (the parser frame loads once, on the first HTML mail)
   const srcDoc = useMemo(
     () => (sanitize ? mailDocument(sanitized.html, allowRemote) : ''),
     [sanitize, sanitized.html, allowRemote],
