@@ -108,6 +108,12 @@ describe('mail server configuration', () => {
     for (const [k, v] of cf) expect(`${k}=${v}`).not.toMatch(/\/etc\/|\/var\/spool/);
   });
 
+  it('takes a mail with a 150 MB attachment (about 205 MB in base64): message_size_limit 210 MiB', () => {
+    const cf = mainCf(renderPostfixMainCf(input));
+    expect(Number(cf.get('message_size_limit'))).toBe(210 * 1024 * 1024);
+    expect(Number(cf.get('message_size_limit'))).toBeGreaterThan(Math.ceil((150 * 1024 * 1024) / 57) * 78);
+  });
+
   it('runs SMTP and submission on loopback ports, nothing chrooted, AUTH only on submission after TLS', () => {
     const master = renderPostfixMasterCf(input);
     const services = master.split('\n').filter((l) => /^\S/.test(l) && !l.startsWith('#'));

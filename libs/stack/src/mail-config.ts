@@ -11,6 +11,13 @@ export const MAIL_HOST = '127.0.0.1';
 /** The four loopback ports, the same for the local processes and docker-compose.mail.yml. */
 export const MAIL_PORTS = { smtp: 2525, submission: 2587, imap: 2143, imaps: 2993 } as const;
 
+/**
+ * The largest message the local server takes (Postfix's `message_size_limit`, advertised in EHLO as `SIZE`; Dovecot
+ * sets none of its own for LMTP and APPEND): room for Graph's largest attachment, 150 MB, base64-encoded (about
+ * 205 MB) with its mail around it (docs/attachments.md).
+ */
+export const MAIL_MESSAGE_SIZE_LIMIT = 210 * 1024 * 1024;
+
 /** IMAP connections the local server takes at once (a bench watches 1,000 mailboxes with one connection each). */
 export const IMAP_CONNECTION_LIMIT = 4096;
 
@@ -251,7 +258,8 @@ export function renderPostfixMainCf(c: MailConfigInput): string {
     ['smtpd_relay_restrictions', 'permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination'],
     ['smtpd_recipient_restrictions', ''],
     ['smtpd_banner', '$myhostname ESMTP Email Core local mail server (development sink)'],
-    ['message_size_limit', String(50 * 1024 * 1024)],
+    // the largest mail SMTP takes (advertised as SIZE): a 150 MB attachment is about 205 MB in base64
+    ['message_size_limit', String(MAIL_MESSAGE_SIZE_LIMIT)],
     ['mailbox_size_limit', '0'],
     // a failed delivery to Dovecot stays in the queue and is retried quickly (Dovecot restarts in a second)
     ['queue_run_delay', '10s'],

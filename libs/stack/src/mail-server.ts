@@ -510,6 +510,30 @@ export function writeMailConfig(log: Log): MailConfigInput {
   return input;
 }
 
+/**
+ * `up` on a running mail server: the configuration is written again, and a server whose files changed (a new
+ * `message_size_limit`, say) reloads them without stopping: `postfix reload` (running SMTP sessions finish on the
+ * old settings, new ones get the new), Dovecot's SIGHUP (its documented reload). Unchanged files reload nothing.
+ */
+async function applyChangedMailConfig(log: Log, dovecotPid: number): Promise<void> {
+  const L = localLayout();
+  const postfixFiles = [path.join(L.postfixConfigDir, 'main.cf'), path.join(L.postfixConfigDir, 'master.cf')];
+  const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '');
+  const before = { postfix: postfixFiles.map(read).join('\0'), dovecot: read(L.dovecotConf) };
+  writeMailConfig(log);
+  if (postfixFiles.map(read).join('\0') !== before.postfix) {
+    const reload = await run('postfix', ['-c', L.postfixConfigDir, 'reload'], { timeoutMs: 60_000 });
+    if (reload.code !== 0) {
+      throw new Error(`mail: postfix reload failed: ${(reload.stderr || reload.stdout).trim()}`);
+    }
+    log('mail: Postfix configuration changed; reloaded (no restart)');
+  }
+  if (read(L.dovecotConf) !== before.dovecot) {
+    process.kill(dovecotPid, 'SIGHUP');
+    log('mail: Dovecot configuration changed; reloaded (SIGHUP)');
+  }
+}
+
 async function startDovecot(): Promise<number> {
   const pidFile = dovecotPidFile(localLayout());
   fs.rmSync(pidFile, { force: true });
@@ -682,6 +706,7 @@ export async function ensureMailServer(log: Log): Promise<ServiceUp<MailEndpoint
   const dovecot = ownDovecotPid(state);
   const postfix = ownPostfixPid(state);
   if (dovecot && postfix) {
+    await applyChangedMailConfig(log, dovecot);
     const detail = await waitHealthy(DEFAULT_MAIL_ENDPOINTS, READY_TIMEOUT_MS);
     return {
       endpoint: DEFAULT_MAIL_ENDPOINTS,
