@@ -56,6 +56,16 @@ const bodySchema = z
   .strict();
 
 const ids = z.array(graphId).min(1).max(MAX_BULK_IDS);
+
+/**
+ * A reply's or forward's own fields (rich compose): `body`, when given, is the whole body as the user wrote it, the
+ * quote of the original included (HTML is sanitized by the API), and replaces `comment` and the provider's own
+ * quote; `bccRecipients` are added to whom it goes.
+ */
+const responseFields = {
+  body: bodySchema.optional(),
+  bccRecipients: z.array(recipientSchema).max(500).default([]),
+};
 const base = {
   /** the client's id for the command: the same id submitted again executes once */
   id: uuid.optional(),
@@ -93,6 +103,7 @@ export const mailCommandRequestSchema = z.discriminatedUnion('action', [
       messageId: graphId,
       replyAll: z.boolean().default(false),
       comment: z.string().max(1_000_000).default(''),
+      ...responseFields,
       attachments: z.array(outgoingAttachmentSchema).max(MAX_ATTACHMENTS).default([]),
     })
     .strict(),
@@ -103,6 +114,7 @@ export const mailCommandRequestSchema = z.discriminatedUnion('action', [
       messageId: graphId,
       toRecipients: z.array(recipientSchema).max(500),
       comment: z.string().max(1_000_000).default(''),
+      ...responseFields,
       attachments: z.array(outgoingAttachmentSchema).max(MAX_ATTACHMENTS).default([]),
     })
     .strict(),

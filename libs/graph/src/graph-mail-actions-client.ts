@@ -40,6 +40,29 @@ const fileAttachment = (a: OutgoingAttachment) => ({
 const message = (id: string) => `/me/messages/${encodeURIComponent(id)}`;
 
 /**
+ * A reply or forward: `body` (HTML or text) is its whole body, the quote included (Graph's own quote is replaced);
+ * without it, `comment` (text) goes on top of Graph's quote.
+ */
+export interface GraphReplyOptions {
+  replyAll: boolean;
+  comment: string;
+  body?: OutgoingMail['body'];
+  bccRecipients?: OutgoingRecipient[];
+}
+export type GraphForwardOptions = Omit<GraphReplyOptions, 'replyAll'> & { toRecipients: OutgoingRecipient[] };
+
+/**
+ * The parameters of reply, replyAll, forward and their create* drafts: `comment` (Graph quotes the original below
+ * it) unless a whole `body` is set afterwards; Bcc recipients in `message.bccRecipients`.
+ */
+function responseParams(opts: Omit<GraphReplyOptions, 'replyAll'>): Record<string, unknown> {
+  const bcc = opts.bccRecipients?.length
+    ? { message: { bccRecipients: recipients(opts.bccRecipients) } }
+    : {};
+  return { ...(opts.body ? {} : { comment: opts.comment }), ...bcc };
+}
+
+/**
  * The write side of Graph mail for one mailbox: read/flag state, move, delete, send, reply and forward. It runs on
  * the same SDK client and middleware as `GraphMailClient` (bearer token from the vault, `Prefer:
  * IdType="ImmutableId"` on every request, the per-mailbox limit of 4, retries honouring `Retry-After`), so every
@@ -98,41 +121,52 @@ export class GraphMailActionsClient {
     });
   }
 
-  /** `POST /me/messages/{id}/reply` (or `replyAll`) `{comment}`: sends at once. */
-  async reply(id: string, opts: { replyAll: boolean; comment: string }): Promise<void> {
-    await this.send(this.sdk.api(`${message(id)}/${opts.replyAll ? 'replyAll' : 'reply'}`), 'post', {
-      comment: opts.comment,
-    });
+  /**
+   * `POST /me/messages/{id}/reply` (or `replyAll`), see `responseParams`: sends at once. With a whole `body`:
+   * `createReply`, the body set, `send` (Graph would quote the original again under a body given to `reply`).
+   */
+  async reply(id: string, opts: GraphReplyOptions): Promise<void> {
+    if (opts.body) return this.sendDraft(await this.createReply(id, opts));
+    await this.send(
+      this.sdk.api(`${message(id)}/${opts.replyAll ? 'replyAll' : 'reply'}`),
+      'post',
+      responseParams(opts),
+    );
   }
 
-  /** `POST /me/messages/{id}/forward` `{comment, toRecipients}`: sends at once. */
-  async forward(id: string, opts: { comment: string; toRecipients: OutgoingRecipient[] }): Promise<void> {
+  /** `POST /me/messages/{id}/forward` with `toRecipients`, see `responseParams`: sends at once. */
+  async forward(id: string, opts: GraphForwardOptions): Promise<void> {
+    if (opts.body) return this.sendDraft(await this.createForward(id, opts));
     await this.send(this.sdk.api(`${message(id)}/forward`), 'post', {
-      comment: opts.comment,
+      ...responseParams(opts),
       toRecipients: recipients(opts.toRecipients),
     });
   }
 
-  /** `POST /me/messages/{id}/createReply` (or `createReplyAll`) `{comment}`: the draft's id (in Drafts). */
-  async createReply(id: string, opts: { replyAll: boolean; comment: string }): Promise<string> {
+  /** `POST /me/messages/{id}/createReply` (or `createReplyAll`): the draft's id (in Drafts). */
+  async createReply(id: string, opts: GraphReplyOptions): Promise<string> {
     const draft = await this.send<{ id: string }>(
       this.sdk.api(`${message(id)}/${opts.replyAll ? 'createReplyAll' : 'createReply'}`),
       'post',
-      { comment: opts.comment },
+      responseParams(opts),
     );
+    if (opts.body) await this.setBody(draft.id, opts.body);
     return draft.id;
   }
 
-  /** `POST /me/messages/{id}/createForward` `{comment, toRecipients}`: the draft's id (in Drafts). */
-  async createForward(
-    id: string,
-    opts: { comment: string; toRecipients: OutgoingRecipient[] },
-  ): Promise<string> {
+  /** `POST /me/messages/{id}/createForward` with `toRecipients`: the draft's id (in Drafts). */
+  async createForward(id: string, opts: GraphForwardOptions): Promise<string> {
     const draft = await this.send<{ id: string }>(this.sdk.api(`${message(id)}/createForward`), 'post', {
-      comment: opts.comment,
+      ...responseParams(opts),
       toRecipients: recipients(opts.toRecipients),
     });
+    if (opts.body) await this.setBody(draft.id, opts.body);
     return draft.id;
+  }
+
+  /** `PATCH /me/messages/{draftId}` `{body}`: a response draft's whole body (Graph's quote replaced). */
+  private async setBody(draftId: string, body: OutgoingMail['body']): Promise<void> {
+    await this.send(this.sdk.api(message(draftId)), 'patch', { body });
   }
 
   /** `POST /me/messages/{draftId}/attachments` with one file attachment, inline. */

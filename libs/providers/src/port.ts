@@ -76,9 +76,35 @@ export interface OutgoingAttachment {
   content: Buffer;
 }
 
+/** A mail's body: HTML (sanitized by the API) or plain text. */
+export interface OutgoingBody {
+  contentType: 'text' | 'html';
+  content: string;
+}
+
+/**
+ * A reply (all): `body` (HTML or text) is the whole body as the user wrote it, the quote of the original included
+ * (the dashboard's editor quotes it), and the provider adds nothing; without `body`, `comment` (text) goes on top
+ * of the provider's own quote (Graph's; the IMAP adapter's). Bcc recipients are added to the ones it goes to.
+ */
+export interface ReplyOptions {
+  replyAll: boolean;
+  comment: string;
+  body?: OutgoingBody;
+  bccRecipients?: OutgoingRecipient[];
+}
+
+/** A forward's recipients and body (as for a reply); the original's attachments go with it. */
+export interface ForwardOptions {
+  comment: string;
+  toRecipients: OutgoingRecipient[];
+  body?: OutgoingBody;
+  bccRecipients?: OutgoingRecipient[];
+}
+
 export interface OutgoingMail {
   subject: string;
-  body: { contentType: 'text' | 'html'; content: string };
+  body: OutgoingBody;
   toRecipients: OutgoingRecipient[];
   ccRecipients: OutgoingRecipient[];
   bccRecipients: OutgoingRecipient[];
@@ -130,14 +156,11 @@ export interface MailboxActions {
   delete(messageId: string): Promise<{ id: string; parentFolderId: string | null } | null>;
   /** sends a new mail, keeping a copy in Sent Items */
   sendMail(mail: OutgoingMail): Promise<void>;
-  reply(messageId: string, opts: { replyAll: boolean; comment: string }): Promise<void>;
-  forward(messageId: string, opts: { comment: string; toRecipients: OutgoingRecipient[] }): Promise<void>;
+  reply(messageId: string, opts: ReplyOptions): Promise<void>;
+  forward(messageId: string, opts: ForwardOptions): Promise<void>;
   /** a reply draft's id (for a reply with attachments: draft, attach, send) */
-  createReply(messageId: string, opts: { replyAll: boolean; comment: string }): Promise<string>;
-  createForward(
-    messageId: string,
-    opts: { comment: string; toRecipients: OutgoingRecipient[] },
-  ): Promise<string>;
+  createReply(messageId: string, opts: ReplyOptions): Promise<string>;
+  createForward(messageId: string, opts: ForwardOptions): Promise<string>;
   addAttachment(draftId: string, attachment: OutgoingAttachment): Promise<void>;
   sendDraft(draftId: string): Promise<void>;
   /** a folder's id from an id or a well-known name ('sentitems'); null when there is no such folder */

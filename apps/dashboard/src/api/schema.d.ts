@@ -2311,6 +2311,7 @@ export interface operations {
                     /** @enum {string} */
                     action: "send";
                     subject?: string;
+                    /** @description HTML is sanitized by the API before it is stored or sent (docs/mail-actions.md#compose) */
                     body: {
                         /** @enum {string} */
                         contentType?: "text" | "html";
@@ -2361,6 +2362,17 @@ export interface operations {
                     /** @default false */
                     replyAll?: boolean;
                     comment?: string;
+                    /** @description the whole body, the quote of the original included; HTML is sanitized by the API before it is stored or sent (docs/mail-actions.md#compose) */
+                    body?: {
+                        /** @enum {string} */
+                        contentType?: "text" | "html";
+                        content: string;
+                    };
+                    bccRecipients?: {
+                        /** Format: email */
+                        address: string;
+                        name?: string;
+                    }[];
                     attachments?: ({
                         /**
                          * Format: uuid
@@ -2394,6 +2406,17 @@ export interface operations {
                         name?: string;
                     }[];
                     comment?: string;
+                    /** @description the whole body, the quote of the original included; HTML is sanitized by the API before it is stored or sent (docs/mail-actions.md#compose) */
+                    body?: {
+                        /** @enum {string} */
+                        contentType?: "text" | "html";
+                        content: string;
+                    };
+                    bccRecipients?: {
+                        /** Format: email */
+                        address: string;
+                        name?: string;
+                    }[];
                     attachments?: ({
                         /**
                          * Format: uuid

@@ -4,6 +4,7 @@ import {
   type MailCommandRequest,
   type OutgoingAttachmentRequest,
 } from '@email-core/contracts';
+import { sanitizeMailHtml } from '@email-core/providers';
 import { CommandErrors } from './command-errors';
 
 /** An inline attachment decoded, as MailCommandsRepository stores it, at its place among the mail's attachments. */
@@ -133,6 +134,15 @@ export function storedRequest(
       return { name: upload.name, contentType: upload.contentType, size: upload.size };
     }),
   };
+}
+
+/**
+ * The request with its HTML bodies sanitized (libs/providers' `sanitizeMailHtml`): what the browser sent is never
+ * stored or sent as is. Text bodies and other actions are unchanged.
+ */
+export function sanitizedRequest<T extends MailCommandRequest>(request: T): T {
+  if (!('body' in request) || !request.body || request.body.contentType !== 'html') return request;
+  return { ...request, body: { ...request.body, content: sanitizeMailHtml(request.body.content) } };
 }
 
 /** The messages a command acts on (each once), which must all be in the account's mirror. */

@@ -105,6 +105,17 @@ const attachments: SchemaObject = {
     ],
   },
 };
+const body: SchemaObject = {
+  type: 'object',
+  required: ['content'],
+  description: 'HTML is sanitized by the API before it is stored or sent (docs/mail-actions.md#compose)',
+  properties: { contentType: { type: 'string', enum: ['text', 'html'] }, content: { type: 'string' } },
+};
+/** a reply's or forward's whole body (the quote included: it replaces `comment` and the provider's quote), Bcc */
+const responseFields: Record<string, SchemaObject> = {
+  body: { ...body, description: `the whole body, the quote of the original included; ${body.description}` },
+  bccRecipients: recipients,
+};
 /** one action's own fields: which are required, and their schemas */
 interface ActionFields {
   required: string[];
@@ -147,11 +158,7 @@ const ACTION_FIELDS: Record<MailCommandAction, ActionFields> = {
     required: ['body'],
     properties: {
       subject: { type: 'string', maxLength: 998 },
-      body: {
-        type: 'object',
-        required: ['content'],
-        properties: { contentType: { type: 'string', enum: ['text', 'html'] }, content: { type: 'string' } },
-      },
+      body,
       toRecipients: recipients,
       ccRecipients: recipients,
       bccRecipients: recipients,
@@ -164,6 +171,7 @@ const ACTION_FIELDS: Record<MailCommandAction, ActionFields> = {
       messageId: { type: 'string' },
       replyAll: { type: 'boolean', default: false },
       comment: { type: 'string' },
+      ...responseFields,
       attachments,
     },
   },
@@ -173,6 +181,7 @@ const ACTION_FIELDS: Record<MailCommandAction, ActionFields> = {
       messageId: { type: 'string' },
       toRecipients: { ...recipients, minItems: 1 },
       comment: { type: 'string' },
+      ...responseFields,
       attachments,
     },
   },

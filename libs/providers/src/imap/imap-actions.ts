@@ -6,7 +6,8 @@ import type {
   MailboxActions,
   OutgoingAttachment,
   OutgoingMail,
-  OutgoingRecipient,
+  ReplyOptions,
+  ForwardOptions,
 } from '../port';
 import { ProviderRefusedError, ProviderUnavailableError } from '../port';
 import {
@@ -403,32 +404,26 @@ export class ImapActions implements MailboxActions {
     await this.fileSent(sentCopy(composed.raw, mail.bccRecipients), composed.messageId);
   }
 
-  async reply(messageId: string, opts: { replyAll: boolean; comment: string }): Promise<void> {
+  async reply(messageId: string, opts: ReplyOptions): Promise<void> {
     const original = await this.original(messageId);
     const composed = await composeMessage(replyOptions(original, this.deps.account.email, opts));
     await this.deliver(composed);
-    await this.fileSent(composed.raw, composed.messageId);
+    await this.fileSent(sentCopy(composed.raw, opts.bccRecipients ?? []), composed.messageId);
   }
 
-  async forward(
-    messageId: string,
-    opts: { comment: string; toRecipients: OutgoingRecipient[] },
-  ): Promise<void> {
+  async forward(messageId: string, opts: ForwardOptions): Promise<void> {
     const original = await this.original(messageId);
     const composed = await composeMessage(forwardOptions(original, this.deps.account.email, opts));
     await this.deliver(composed);
-    await this.fileSent(composed.raw, composed.messageId);
+    await this.fileSent(sentCopy(composed.raw, opts.bccRecipients ?? []), composed.messageId);
   }
 
-  async createReply(messageId: string, opts: { replyAll: boolean; comment: string }): Promise<string> {
+  async createReply(messageId: string, opts: ReplyOptions): Promise<string> {
     const original = await this.original(messageId);
     return this.saveDraft(replyOptions(original, this.deps.account.email, opts));
   }
 
-  async createForward(
-    messageId: string,
-    opts: { comment: string; toRecipients: OutgoingRecipient[] },
-  ): Promise<string> {
+  async createForward(messageId: string, opts: ForwardOptions): Promise<string> {
     const original = await this.original(messageId);
     return this.saveDraft(forwardOptions(original, this.deps.account.email, opts));
   }

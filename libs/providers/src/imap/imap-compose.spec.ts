@@ -127,6 +127,57 @@ describe('imap-compose', () => {
     expect(opts.attachments).toEqual([]);
   });
 
+  it('a new HTML mail goes as multipart/alternative with its text part; Bcc only in the envelope', async () => {
+    const composed = await composeMessage(
+      newMailOptions(SELF, {
+        subject: 'Rich',
+        body: {
+          contentType: 'html',
+          content:
+            '<p><strong>Bold</strong></p><ul><li><p>one</p></li></ul><p><a href="https://x.test/">x</a></p>',
+        },
+        toRecipients: [{ address: 'to@example.test' }],
+        ccRecipients: [],
+        bccRecipients: [{ address: 'hidden@example.test' }],
+        attachments: [],
+      }),
+    );
+    const raw = composed.raw.toString();
+    expect(raw).toMatch(/Content-Type: multipart\/alternative/i);
+    expect(raw).not.toMatch(/^Bcc:/im);
+    expect(raw).not.toContain('hidden@example.test');
+    expect(composed.envelope.to).toEqual(['to@example.test', 'hidden@example.test']);
+    const parsed = await parseMessage(composed.raw);
+    expect(parsed.html).toContain('<strong>Bold</strong>');
+    expect(parsed.text).toContain('Bold');
+    expect(parsed.text).toMatch(/^ \* one$/m);
+    expect(parsed.text).toContain('x [https://x.test/]');
+    // the Sent copy alone records the Bcc
+    expect(sentCopy(composed.raw, [{ address: 'hidden@example.test' }]).toString()).toMatch(
+      /^Bcc: hidden@example.test\r\n/,
+    );
+  });
+
+  it('a reply with its own body (the quote written by the dashboard) is not quoted again; Bcc in the envelope', async () => {
+    const parsed = await parseMessage(original({ html: true }));
+    const own =
+      '<p>Yes.</p><p>On Tue, 01 Dec 2026 10:00:00 GMT, Alice wrote:</p><blockquote><p>See attached</p></blockquote>';
+    const opts = replyOptions(parsed, SELF, {
+      replyAll: false,
+      comment: '',
+      body: { contentType: 'html', content: own },
+      bccRecipients: [{ address: 'boss@example.test' }],
+    });
+    expect(opts.html).toBe(own);
+    expect(opts.text).toContain('> See attached');
+    const composed = await composeMessage(opts);
+    expect(composed.raw.toString()).not.toMatch(/^Bcc:/im);
+    expect(composed.envelope.to).toEqual(['alice@example.test', 'boss@example.test']);
+    const reply = await parseMessage(composed.raw);
+    expect(reply.inReplyTo).toBe('<orig-1@example.test>');
+    expect(reply.html).not.toContain('See <b>attached</b>');
+  });
+
   it('forwards with the original attachments, to the given recipients, no In-Reply-To', async () => {
     const parsed = await parseMessage(original({ attachment: true }));
     const composed = await composeMessage(

@@ -1,7 +1,15 @@
 import type Mail from 'nodemailer/lib/mailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
-import type { OutgoingAttachment, OutgoingMail, OutgoingRecipient } from '../port';
+import type {
+  ForwardOptions,
+  OutgoingAttachment,
+  OutgoingBody,
+  OutgoingMail,
+  OutgoingRecipient,
+  ReplyOptions,
+} from '../port';
+import { textAlternative } from '../compose/mail-html';
 
 /**
  * Building the mails the IMAP adapter sends and drafts: pure functions from the port's requests (and a parsed
@@ -62,7 +70,8 @@ export function newMailOptions(from: string, mail: OutgoingMail): Mail.Options {
     cc: mail.ccRecipients.map(address),
     bcc: mail.bccRecipients.map(address),
     subject: mail.subject,
-    ...(mail.body.contentType === 'html' ? { html: mail.body.content } : { text: mail.body.content }),
+    // HTML goes with its text alternative (multipart/alternative)
+    ...ownBody(mail.body),
     attachments: mail.attachments.map(attachment),
   };
 }
@@ -184,6 +193,17 @@ export function quotedBody(
   return { text: `${comment}\n\n${rule}\n${head}\n\n${quoted}\n` };
 }
 
+/**
+ * A reply's or forward's own body (`body` of the request): complete as the user wrote it, the quote of the original
+ * included (the dashboard quotes it under "On <date>, <sender> wrote:"), so nothing is quoted again here. HTML goes
+ * with its text alternative.
+ */
+export function ownBody(body: OutgoingBody): { html: string; text: string } | { text: string } {
+  return body.contentType === 'html'
+    ? { html: body.content, text: textAlternative(body.content) }
+    : { text: body.content };
+}
+
 /** The original's attachments, inline ones keeping their Content-ID (forward includes them all). */
 function originalAttachments(original: ParsedMail): Mail.Attachment[] {
   return original.attachments.map((a) => ({
@@ -196,14 +216,10 @@ function originalAttachments(original: ParsedMail): Mail.Attachment[] {
 }
 
 /** A reply (all) to a parsed original, from the account's address. */
-export function replyOptions(
-  original: ParsedMail,
-  self: string,
-  opts: { replyAll: boolean; comment: string },
-): Mail.Options {
+export function replyOptions(original: ParsedMail, self: string, opts: ReplyOptions): Mail.Options {
   const { to, cc } = replyRecipients(original, self, opts.replyAll);
   const references = referencesOf(original);
-  const body = quotedBody(original, opts.comment, 'reply');
+  const body = opts.body ? ownBody(opts.body) : quotedBody(original, opts.comment, 'reply');
   // inline images the quoted HTML refers to by cid: travel with it
   const inline =
     'html' in body
@@ -213,6 +229,7 @@ export function replyOptions(
     from: self,
     to: to.map(address),
     cc: cc.map(address),
+    ...(opts.bccRecipients?.length ? { bcc: opts.bccRecipients.map(address) } : {}),
     subject: replySubject(original.subject),
     ...(original.messageId ? { inReplyTo: original.messageId } : {}),
     ...(references.length > 0 ? { references } : {}),
@@ -222,18 +239,15 @@ export function replyOptions(
 }
 
 /** A forward of a parsed original (with all its attachments), from the account's address. */
-export function forwardOptions(
-  original: ParsedMail,
-  self: string,
-  opts: { comment: string; toRecipients: OutgoingRecipient[] },
-): Mail.Options {
+export function forwardOptions(original: ParsedMail, self: string, opts: ForwardOptions): Mail.Options {
   const references = referencesOf(original);
   return {
     from: self,
     to: opts.toRecipients.map(address),
+    ...(opts.bccRecipients?.length ? { bcc: opts.bccRecipients.map(address) } : {}),
     subject: forwardSubject(original.subject),
     ...(references.length > 0 ? { references } : {}),
-    ...quotedBody(original, opts.comment, 'forward'),
+    ...(opts.body ? ownBody(opts.body) : quotedBody(original, opts.comment, 'forward')),
     attachments: originalAttachments(original),
   };
 }

@@ -20,7 +20,8 @@ import {
   type MailboxAttachments,
   type OutgoingAttachment,
   type OutgoingMail,
-  type OutgoingRecipient,
+  type ReplyOptions,
+  type ForwardOptions,
   type RemoteFolder,
   type RemoteMessage,
 } from '../port';
@@ -176,22 +177,19 @@ export class ImapMailbox implements Mailbox {
     return this.options.actions.sendMail(mail);
   }
 
-  reply(messageId: string, opts: { replyAll: boolean; comment: string }): Promise<void> {
+  reply(messageId: string, opts: ReplyOptions): Promise<void> {
     return this.options.actions.reply(messageId, opts);
   }
 
-  forward(messageId: string, opts: { comment: string; toRecipients: OutgoingRecipient[] }): Promise<void> {
+  forward(messageId: string, opts: ForwardOptions): Promise<void> {
     return this.options.actions.forward(messageId, opts);
   }
 
-  createReply(messageId: string, opts: { replyAll: boolean; comment: string }): Promise<string> {
+  createReply(messageId: string, opts: ReplyOptions): Promise<string> {
     return this.options.actions.createReply(messageId, opts);
   }
 
-  createForward(
-    messageId: string,
-    opts: { comment: string; toRecipients: OutgoingRecipient[] },
-  ): Promise<string> {
+  createForward(messageId: string, opts: ForwardOptions): Promise<string> {
     return this.options.actions.createForward(messageId, opts);
   }
 

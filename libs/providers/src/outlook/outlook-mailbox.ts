@@ -16,7 +16,8 @@ import type {
   NewWatchChannel,
   OutgoingAttachment,
   OutgoingMail,
-  OutgoingRecipient,
+  ReplyOptions,
+  ForwardOptions,
   RemoteAttachmentContent,
   RemoteAttachmentInfo,
   RemoteFolder,
@@ -156,22 +157,19 @@ export class OutlookMailbox implements Mailbox {
     return outlookCall(() => this.actions.sendMail(mail));
   }
 
-  reply(messageId: string, opts: { replyAll: boolean; comment: string }): Promise<void> {
+  reply(messageId: string, opts: ReplyOptions): Promise<void> {
     return outlookCall(() => this.actions.reply(messageId, opts));
   }
 
-  forward(messageId: string, opts: { comment: string; toRecipients: OutgoingRecipient[] }): Promise<void> {
+  forward(messageId: string, opts: ForwardOptions): Promise<void> {
     return outlookCall(() => this.actions.forward(messageId, opts));
   }
 
-  createReply(messageId: string, opts: { replyAll: boolean; comment: string }): Promise<string> {
+  createReply(messageId: string, opts: ReplyOptions): Promise<string> {
     return outlookCall(() => this.actions.createReply(messageId, opts));
   }
 
-  createForward(
-    messageId: string,
-    opts: { comment: string; toRecipients: OutgoingRecipient[] },
-  ): Promise<string> {
+  createForward(messageId: string, opts: ForwardOptions): Promise<string> {
     return outlookCall(() => this.actions.createForward(messageId, opts));
   }
 

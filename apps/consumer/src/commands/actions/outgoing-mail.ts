@@ -37,6 +37,16 @@ export class OutcomeUnknownError extends Error {
   }
 }
 
+/** A reply's or forward's text (its whole `body`, or a `comment` over the provider's quote) and Bcc. */
+function responseOptions(request: Exclude<OutgoingRequest, { action: 'send' }>) {
+  return {
+    replyAll: request.action === 'reply' && request.replyAll,
+    comment: request.comment,
+    ...(request.body ? { body: request.body } : {}),
+    ...(request.bccRecipients.length > 0 ? { bccRecipients: request.bccRecipients } : {}),
+  };
+}
+
 /** Answers Graph gives before doing anything: throttled (429) or unavailable (503) requests are not executed. */
 const REFUSED_BEFORE_WORK = new Set([429, 503]);
 /**
@@ -70,7 +80,8 @@ export class OutgoingMail {
   ): Promise<ActionOutcome> {
     let draftId: string | undefined;
     try {
-      if (request.action !== 'send' && attachments.length > 0) {
+      // a whole body replaces the provider's quote, which only a draft allows at Graph (docs/mail-actions.md#compose)
+      if (request.action !== 'send' && (attachments.length > 0 || request.body)) {
         draftId = await this.draft(graph, request, attachments);
       }
     } catch (err) {
@@ -96,9 +107,9 @@ export class OutgoingMail {
   ): Promise<string> {
     const draftId =
       request.action === 'reply'
-        ? await graph.createReply(request.messageId, { replyAll: request.replyAll, comment: request.comment })
+        ? await graph.createReply(request.messageId, responseOptions(request))
         : await graph.createForward(request.messageId, {
-            comment: request.comment,
+            ...responseOptions(request),
             toRecipients: request.toRecipients,
           });
     try {
@@ -126,10 +137,10 @@ export class OutgoingMail {
           attachments,
         });
       case 'reply':
-        return graph.reply(request.messageId, { replyAll: request.replyAll, comment: request.comment });
+        return graph.reply(request.messageId, responseOptions(request));
       case 'forward':
         return graph.forward(request.messageId, {
-          comment: request.comment,
+          ...responseOptions(request),
           toRecipients: request.toRecipients,
         });
     }

@@ -14,6 +14,7 @@ import {
   checkRecipients,
   decodeAttachments,
   requestHash,
+  sanitizedRequest,
   storedRequest,
   targetMessageIds,
   uploadedAttachments,
@@ -70,7 +71,7 @@ export class SubmitMailCommandHandler implements ICommandHandler<SubmitMailComma
         userId,
         accountId: account.id,
         action: request.action,
-        request: storedRequest(resolved, uploads),
+        request: storedRequest(sanitizedRequest(resolved), uploads),
         requestHash: hash,
         attachments,
       });
