@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useRef } from 'react';
+import { MAX_INLINE_ATTACHMENT_BYTES } from '@email-core/contracts/mail-actions';
 import type { CommandStatus } from '@email-core/contracts/mail-commands';
 import { RealtimeEvents } from '@email-core/contracts/realtime';
+import { uploadInChunks } from '@/api/chunked-upload';
 import { ApiError, api, unwrap, type Schemas } from '@/api/client';
 import type { paths } from '@/api/schema';
 import { useRealtimeEvent } from '@/hooks/use-realtime';
@@ -18,10 +20,15 @@ export type Upload = Schemas['UploadDto'];
 
 /**
  * Uploads a file for a later send, reply or forward (`POST /uploads`: the raw bytes, streamed, never base64 in a
- * JSON command); the command then names it by `uploadId`. Rejects with the API's ApiError (413
- * ATTACHMENT_TOO_LARGE, 429 RATE_LIMITED...).
+ * JSON command; a file over 3 MB in chunks through an upload session, `onProgress` told after each); the command
+ * then names it by `uploadId`. Rejects with the API's ApiError (413 ATTACHMENT_TOO_LARGE, 429 RATE_LIMITED...).
  */
-export function uploadAttachment(file: File): Promise<Upload> {
+export function uploadAttachment(
+  file: File,
+  onProgress?: (sent: number, total: number) => void,
+): Promise<Upload> {
+  // larger files go in chunks through an upload session (up to 150 MB), with progress
+  if (file.size > MAX_INLINE_ATTACHMENT_BYTES) return uploadInChunks(file, onProgress);
   return unwrap(
     api.POST('/api/v1/uploads', {
       params: { query: { name: file.name } },

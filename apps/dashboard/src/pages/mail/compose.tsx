@@ -1,7 +1,8 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { errorMessage } from '@/api/client';
 import { useToast } from '@/components/ui/toast';
-import { MAX_ATTACHMENTS, MAX_INLINE_ATTACHMENT_BYTES } from '@email-core/contracts/mail-actions';
+import { MAX_ATTACHMENTS } from '@email-core/contracts/mail-actions';
+import { MAX_ATTACHMENT_BYTES } from '@email-core/contracts/uploads';
 import { uploadAttachment, type Command } from '@/hooks/use-commands';
 import type { MessageDetail } from '@/hooks/use-mail';
 import { fileSize, longDate, parseRecipients, personFull, prefixed, recipientList } from './format';
@@ -22,6 +23,8 @@ interface Attached {
   size: number;
   /** once `POST /uploads` has stored it */
   uploadId?: string;
+  /** bytes stored so far (a large file goes in chunks) */
+  sent?: number;
 }
 type WireAttachment = { uploadId: string };
 
@@ -108,15 +111,17 @@ export function Compose({ state, ownAddress, onSend, onClose }: Props) {
         problems.push(`At most ${MAX_ATTACHMENTS} attachments per mail: ${file.name} was not added.`);
         continue;
       }
-      if (file.size > MAX_INLINE_ATTACHMENT_BYTES) {
+      if (file.size > MAX_ATTACHMENT_BYTES) {
         problems.push(
-          `${file.name} is ${fileSize(file.size)}: attachments can be at most ${fileSize(MAX_INLINE_ATTACHMENT_BYTES)} each.`,
+          `${file.name} is ${fileSize(file.size)}: attachments can be at most ${fileSize(MAX_ATTACHMENT_BYTES)} each.`,
         );
         continue;
       }
       const key = nextKey.current++;
       added.push({ key, name: file.name, size: file.size });
-      uploadAttachment(file).then(
+      const progress = (sent: number) =>
+        setFiles((now) => now.map((f) => (f.key === key ? { ...f, sent } : f)));
+      uploadAttachment(file, progress).then(
         (upload) =>
           setFiles((now) => now.map((f) => (f.key === key ? { ...f, uploadId: upload.uploadId } : f))),
         (err: unknown) => {
@@ -251,7 +256,9 @@ export function Compose({ state, ownAddress, onSend, onClose }: Props) {
               <li key={f.key}>
                 <Icon name="paperclip" size={14} /> <span>{f.name}</span>{' '}
                 <span className="muted">
-                  {f.uploadId ? fileSize(f.size) : `uploading ${fileSize(f.size)}…`}
+                  {f.uploadId
+                    ? fileSize(f.size)
+                    : `uploading ${fileSize(f.size)}… ${Math.floor(((f.sent ?? 0) / f.size) * 100)}%`}
                 </span>
                 <button
                   type="button"
@@ -289,7 +296,7 @@ export function Compose({ state, ownAddress, onSend, onClose }: Props) {
             </span>
           </label>
           <span className="muted mail-compose-hint">
-            up to {MAX_ATTACHMENTS} files, {fileSize(MAX_INLINE_ATTACHMENT_BYTES)} each
+            up to {MAX_ATTACHMENTS} files, {fileSize(MAX_ATTACHMENT_BYTES)} each
           </span>
         </div>
       </form>
