@@ -1,5 +1,6 @@
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import { ReauthRequiredError } from '../port';
+import { ProviderRefusedError, ReauthRequiredError } from '../port';
 import type { MailServerSettings } from './imap-settings';
 import { sendRawMail, smtpTransportOptions } from './imap-smtp';
 
@@ -72,5 +73,68 @@ describe('sendRawMail', () => {
         Buffer.from('x'),
       ),
     ).rejects.toMatchObject({ name: 'ReauthRequiredError', providerCode: 'HOST_NOT_ALLOWED' });
+  });
+
+  describe("the server's SIZE (RFC 1870)", () => {
+    let peer: Server;
+    let commands: string[];
+    /** a scripted SMTP peer that advertises SIZE 1000 and takes anything under it */
+    beforeEach(async () => {
+      commands = [];
+      peer = createServer((sock) => {
+        sock.write('220 peer ESMTP\r\n');
+        let buffered = '';
+        let inData = false;
+        sock.on('data', (d: Buffer) => {
+          buffered += d.toString('latin1');
+          let i: number;
+          while ((i = buffered.indexOf('\r\n')) >= 0) {
+            const line = buffered.slice(0, i);
+            buffered = buffered.slice(i + 2);
+            if (inData) {
+              if (line === '.') {
+                inData = false;
+                sock.write('250 2.0.0 queued\r\n');
+              }
+              continue;
+            }
+            commands.push(line.split(' ')[0].toUpperCase());
+            if (/^EHLO/i.test(line)) sock.write('250-peer\r\n250-SIZE 1000\r\n250 8BITMIME\r\n');
+            else if (/^DATA/i.test(line)) {
+              inData = true;
+              sock.write('354 go ahead\r\n');
+            } else if (/^QUIT/i.test(line)) sock.end('221 bye\r\n');
+            else sock.write('250 OK\r\n');
+          }
+        });
+      });
+      await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    });
+    afterEach(() => new Promise<void>((resolve) => peer.close(() => resolve())));
+
+    const send = (size: number) =>
+      sendRawMail(
+        server({ host: '127.0.0.1', port: (peer.address() as AddressInfo).port, security: 'none' }),
+        { allowPrivateHosts: true },
+        { from: 'a@example.test', to: ['b@example.test'] },
+        Buffer.alloc(size, 'a'),
+        { resolveHost: () => Promise.resolve('127.0.0.1') },
+      );
+
+    it('a mail over it is refused with the reason before MAIL FROM: nothing is sent', async () => {
+      const err = (await send(1001).catch((e: unknown) => e)) as ProviderRefusedError;
+      expect(err).toBeInstanceOf(ProviderRefusedError);
+      expect(err).toMatchObject({ status: 413, code: 'MESSAGE_TOO_LARGE' });
+      expect(err.message).toBe(
+        'the mail is 1001 bytes once encoded, and the SMTP server takes at most 1000 (the SIZE it advertises); nothing was sent',
+      );
+      expect(commands).not.toContain('MAIL');
+      expect(commands).not.toContain('DATA');
+    });
+
+    it('a mail within it goes, its size announced in MAIL FROM', async () => {
+      await send(900);
+      expect(commands).toEqual(expect.arrayContaining(['EHLO', 'MAIL', 'RCPT', 'DATA']));
+    });
   });
 });

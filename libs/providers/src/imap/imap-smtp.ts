@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { createTransport } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
-import { ReauthRequiredError } from '../port';
+import { ProviderRefusedError, ReauthRequiredError } from '../port';
 import { HostLookupError, resolveAllowedHost } from './host-guard';
 import { smtpError } from './imap-errors';
 import { smtpRequestStatus, type SmtpRequestCounter } from './imap-request-metrics';
@@ -53,6 +53,22 @@ export function smtpTransportOptions(
 }
 
 /**
+ * nodemailer's refusal of a message larger than the server's advertised SIZE (raised after EHLO, before MAIL
+ * FROM: nothing was sent) as a refusal that says why, instead of a transient failure to retry.
+ */
+function tooLargeForServer(err: unknown, size: number): ProviderRefusedError | undefined {
+  const e = err as { code?: unknown; message?: unknown };
+  const m = typeof e.message === 'string' ? /larger than allowed (\d+)/.exec(e.message) : null;
+  if (e.code !== 'EMESSAGE' || !m) return undefined;
+  return new ProviderRefusedError(
+    413,
+    'MESSAGE_TOO_LARGE',
+    `the mail is ${size} bytes once encoded, and the SMTP server takes at most ${m[1]} (the SIZE it advertises); ` +
+      'nothing was sent',
+  );
+}
+
+/**
  * Sends a raw message to the envelope's recipients, as is (the same bytes go to Sent). Failures come out as
  * port errors (imap-errors.ts `smtpError`: which of them certainly sent nothing).
  */
@@ -85,10 +101,12 @@ export async function sendRawMail(
     }
     transport = createTransport(smtpTransportOptions(server, policy, address, opts.timeouts));
     try {
-      await transport.sendMail({ envelope, raw });
+      // the size lets nodemailer hold it against the SIZE the server advertised in EHLO (RFC 1870) before MAIL
+      // FROM, and tells the server in MAIL FROM's SIZE= parameter
+      await transport.sendMail({ envelope: { ...envelope, size: raw.length }, raw });
     } catch (err) {
       opts.requests?.(smtpRequestStatus(err));
-      throw err;
+      throw tooLargeForServer(err, raw.length) ?? err;
     }
     opts.requests?.('ok');
   } catch (err) {
