@@ -7,7 +7,18 @@
  * (the compiler and the contracts spec ask for both), a migration widening the CHECK (the database spec fails
  * until it does), and an implementation in each provider adapter.
  */
-export const MAIL_ACTIONS = ['markRead', 'flag', 'move', 'delete', 'send', 'reply', 'forward'] as const;
+export const MAIL_ACTIONS = [
+  'markRead',
+  'flag',
+  'move',
+  'delete',
+  'send',
+  'reply',
+  'forward',
+  'saveDraft',
+  'discardDraft',
+  'sendDraft',
+] as const;
 export type MailAction = (typeof MAIL_ACTIONS)[number];
 
 export const MAIL_COMMAND_STATUSES = ['queued', 'sent', 'done', 'failed'] as const;

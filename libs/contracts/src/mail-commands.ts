@@ -66,6 +66,12 @@ const responseFields = {
   body: bodySchema.optional(),
   bccRecipients: z.array(recipientSchema).max(500).default([]),
 };
+
+/** What a reply or forward draft answers: the message, and how. */
+export const draftOriginSchema = z
+  .object({ messageId: graphId, kind: z.enum(['reply', 'replyAll', 'forward']) })
+  .strict();
+export type DraftOrigin = z.infer<typeof draftOriginSchema>;
 const base = {
   /** the client's id for the command: the same id submitted again executes once */
   id: uuid.optional(),
@@ -118,6 +124,31 @@ export const mailCommandRequestSchema = z.discriminatedUnion('action', [
       attachments: z.array(outgoingAttachmentSchema).max(MAX_ATTACHMENTS).default([]),
     })
     .strict(),
+  /**
+   * Drafts (docs/mail-actions.md#drafts). `draftKey` is the client's id of one draft being written (one per compose
+   * window): every save of it replaces the same draft at the provider, whose id changes on IMAP with each save. The
+   * worker keeps the key's current provider id (the last save's `draftId` result); `draftId` names a draft that
+   * has no key yet (one reopened from Drafts). `origin` makes the first save of a reply or forward a draft of it
+   * (Graph createReply/createReplyAll/createForward; IMAP In-Reply-To and References).
+   */
+  z
+    .object({
+      ...base,
+      action: z.literal('saveDraft'),
+      draftKey: uuid,
+      draftId: graphId.optional(),
+      origin: draftOriginSchema.optional(),
+      subject: z.string().max(998).default(''),
+      body: bodySchema,
+      toRecipients: z.array(recipientSchema).max(500).default([]),
+      ccRecipients: z.array(recipientSchema).max(500).default([]),
+      bccRecipients: z.array(recipientSchema).max(500).default([]),
+    })
+    .strict(),
+  z
+    .object({ ...base, action: z.literal('discardDraft'), draftKey: uuid, draftId: graphId.optional() })
+    .strict(),
+  z.object({ ...base, action: z.literal('sendDraft'), draftKey: uuid, draftId: graphId.optional() }).strict(),
 ]);
 export type MailCommandRequest = z.infer<typeof mailCommandRequestSchema>;
 export type MailCommandAction = MailCommandRequest['action'];
@@ -149,6 +180,8 @@ export const commandStatusSchema = z
     /** machine-readable, with `failed` (e.g. `MESSAGE_GONE`) */
     reasonCode: z.string().max(64).optional(),
     reason: z.string().max(500).optional(),
+    /** a draft command's outcome: the draft's provider id now (`saveDraft`, `done`) */
+    draftId: graphId.optional(),
     at: isoDate,
   })
   .strict();

@@ -37,6 +37,17 @@ const fileAttachment = (a: OutgoingAttachment) => ({
   contentBytes: a.content.toString('base64'),
 });
 
+/** What a saved draft carries (no attachments). */
+export type DraftFields = Omit<OutgoingMail, 'attachments'>;
+
+const draftBody = (d: DraftFields) => ({
+  subject: d.subject,
+  body: { contentType: d.body.contentType, content: d.body.content },
+  toRecipients: recipients(d.toRecipients),
+  ccRecipients: recipients(d.ccRecipients),
+  bccRecipients: recipients(d.bccRecipients),
+});
+
 const message = (id: string) => `/me/messages/${encodeURIComponent(id)}`;
 
 /**
@@ -177,6 +188,17 @@ export class GraphMailActionsClient {
   /** `POST /me/messages/{draftId}/send` (Graph answers 202; the draft goes to Sent Items). */
   async sendDraft(draftId: string): Promise<void> {
     await this.send(this.sdk.api(`${message(draftId)}/send`), 'post', {});
+  }
+
+  /** `POST /me/messages`: a new draft in Drafts with these fields; its id. */
+  async createDraft(draft: DraftFields): Promise<string> {
+    const created = await this.send<{ id: string }>(this.sdk.api('/me/messages'), 'post', draftBody(draft));
+    return created.id;
+  }
+
+  /** `PATCH /me/messages/{draftId}`: a draft's fields replaced (Graph keeps its id). */
+  async updateDraft(draftId: string, draft: DraftFields): Promise<void> {
+    await this.send(this.sdk.api(message(draftId)), 'patch', draftBody(draft));
   }
 
   /** A folder's real id from an id or a well-known name (`sentitems`); null when there is no such folder. */

@@ -111,6 +111,23 @@ export interface OutgoingMail {
   attachments: OutgoingAttachment[];
 }
 
+/** A draft as the user wrote it: saving it replaces the whole draft (no attachments yet). */
+export interface DraftContent {
+  subject: string;
+  body: { contentType: 'text' | 'html'; content: string };
+  toRecipients: OutgoingRecipient[];
+  ccRecipients: OutgoingRecipient[];
+  bccRecipients: OutgoingRecipient[];
+}
+
+/** Saving a draft: the draft it replaces, or (a new reply/forward draft) the message it answers. */
+export interface SaveDraftOptions {
+  /** the draft's id now; a draft no longer there is created anew */
+  replaceId?: string;
+  /** only when creating: the draft answers this message (threading, and Graph's reply/forward draft) */
+  origin?: { messageId: string; kind: 'reply' | 'replyAll' | 'forward' };
+}
+
 /** Reading a mailbox: its folder tree, a folder's changes, where a message is now. */
 export interface MailboxReader {
   /** every folder of the mailbox, nested ones included, parents before their children */
@@ -163,6 +180,13 @@ export interface MailboxActions {
   createForward(messageId: string, opts: ForwardOptions): Promise<string>;
   addAttachment(draftId: string, attachment: OutgoingAttachment): Promise<void>;
   sendDraft(draftId: string): Promise<void>;
+  /**
+   * Saves a draft in Drafts: creates it, or replaces the draft `replaceId` (kept under its id where the provider
+   * can update it: Graph's PATCH; IMAP APPENDs the new version and expunges the old one). Answers its id now.
+   */
+  saveDraft(draft: DraftContent, opts: SaveDraftOptions): Promise<string>;
+  /** removes a draft for good (not to Deleted Items/Trash); a draft already gone counts as removed */
+  discardDraft(draftId: string): Promise<void>;
   /** a folder's id from an id or a well-known name ('sentitems'); null when there is no such folder */
   folderId(idOrWellKnownName: string): Promise<string | null>;
   /** the ids of a folder's newest messages, at most `count` */

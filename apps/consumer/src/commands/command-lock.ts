@@ -36,9 +36,33 @@ export class CommandLock {
     signal: AbortSignal,
     work: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
+    return this.hold(accountId, `command:${commandId}`, commandId, signal, work);
+  }
+
+  /**
+   * One command of a draft at a time across processes (`{acct:<id>}:lock:draft:<key>`): two saves of the same
+   * draft never both find it missing and create two (docs/mail-actions.md#drafts).
+   */
+  async draft<T>(
+    accountId: string,
+    draftKey: string,
+    commandId: string,
+    signal: AbortSignal,
+    work: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    return this.hold(accountId, `draft:${draftKey}`, commandId, signal, work);
+  }
+
+  private async hold<T>(
+    accountId: string,
+    purpose: string,
+    commandId: string,
+    signal: AbortSignal,
+    work: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     signal.throwIfAborted();
     const held = await this.lock.withLock(
-      CacheKeys.accountLock(accountId, `command:${commandId}`),
+      CacheKeys.accountLock(accountId, purpose),
       { ttlMs: COMMAND_LOCK_TTL_MS, waitMs: this.settings.lockWaitMs },
       (lost) => work(AbortSignal.any([signal, lost])),
     );

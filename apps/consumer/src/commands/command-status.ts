@@ -39,6 +39,7 @@ export function statusEvent(userId: string, command: MailCommandView): CommandSt
     status: command.status,
     ...(command.reasonCode ? { reasonCode: command.reasonCode.slice(0, 64) } : {}),
     ...(command.reason ? { reason: command.reason.slice(0, 500) } : {}),
+    ...(command.draftId ? { draftId: command.draftId } : {}),
     at: command.updatedAt,
   };
 }

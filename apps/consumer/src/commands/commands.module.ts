@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import type { ConsumerConfig } from '@email-core/config';
 import { MailCommandBatchesRepository, MailCommandsRepository } from '@email-core/database';
+import { DraftActions } from './actions/draft-actions';
 import { MessageActions } from './actions/message-actions';
 import { OutgoingMail } from './actions/outgoing-mail';
 import { CommandLock } from './command-lock';
@@ -51,6 +52,7 @@ export class CommandsModule {
         },
         MessageActions,
         OutgoingMail,
+        DraftActions,
         MirrorRound,
         CommandStatusEvents,
         CommandLock,

@@ -979,7 +979,7 @@ export interface components {
             /** Format: uuid */
             accountId: string;
             /** @enum {string} */
-            action: "markRead" | "flag" | "move" | "delete" | "send" | "reply" | "forward";
+            action: "markRead" | "flag" | "move" | "delete" | "send" | "reply" | "forward" | "saveDraft" | "discardDraft" | "sendDraft";
             /**
              * @description `queued` → `sent` (the worker is calling Graph) → `done`, or `failed` with a reason
              * @enum {string}
@@ -988,6 +988,8 @@ export interface components {
             /** @description with `failed`: e.g. `MESSAGE_GONE` */
             reasonCode: string | null;
             reason: string | null;
+            /** @description a `saveDraft` once `done`: the draft's provider id now (on IMAP it changes with every save) */
+            draftId: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -2433,6 +2435,76 @@ export interface operations {
                          */
                         contentBase64: string;
                     })[];
+                } | {
+                    /**
+                     * Format: uuid
+                     * @description your id for the command: the same id again executes once
+                     */
+                    id?: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    /** @enum {string} */
+                    action: "saveDraft";
+                    /**
+                     * Format: uuid
+                     * @description your id of the draft (one per compose window): each save replaces it
+                     */
+                    draftKey: string;
+                    /** @description a draft to replace that has no key yet (reopened from Drafts) */
+                    draftId?: string;
+                    /** @description a reply or forward draft: the message it answers (used when the draft is created) */
+                    origin?: {
+                        messageId: string;
+                        /** @enum {string} */
+                        kind: "reply" | "replyAll" | "forward";
+                    };
+                    subject?: string;
+                    body: {
+                        /** @enum {string} */
+                        contentType?: "text" | "html";
+                        content: string;
+                    };
+                    toRecipients?: {
+                        /** Format: email */
+                        address: string;
+                        name?: string;
+                    }[];
+                    ccRecipients?: {
+                        /** Format: email */
+                        address: string;
+                        name?: string;
+                    }[];
+                    bccRecipients?: {
+                        /** Format: email */
+                        address: string;
+                        name?: string;
+                    }[];
+                } | {
+                    /**
+                     * Format: uuid
+                     * @description your id for the command: the same id again executes once
+                     */
+                    id?: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    /** @enum {string} */
+                    action: "discardDraft";
+                    /** Format: uuid */
+                    draftKey: string;
+                    draftId?: string;
+                } | {
+                    /**
+                     * Format: uuid
+                     * @description your id for the command: the same id again executes once
+                     */
+                    id?: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    /** @enum {string} */
+                    action: "sendDraft";
+                    /** Format: uuid */
+                    draftKey: string;
+                    draftId?: string;
                 };
             };
         };

@@ -83,6 +83,7 @@ export function useCommands(accountId: string | undefined) {
       status: event.status,
       reasonCode: event.reasonCode ?? null,
       reason: event.reason ?? null,
+      draftId: event.draftId ?? null,
       createdAt: now,
       updatedAt: event.at,
     });

@@ -15,6 +15,9 @@ const VERB: Record<Command['action'], string> = {
   send: 'send the mail',
   reply: 'send the reply',
   forward: 'forward the message',
+  saveDraft: 'save the draft',
+  discardDraft: 'discard the draft',
+  sendDraft: 'send the draft',
 };
 
 /**

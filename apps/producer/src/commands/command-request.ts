@@ -158,6 +158,13 @@ export function targetMessageIds(request: MailCommandRequest): string[] {
       return [request.messageId];
     case 'send':
       return [];
+    // a draft's own id is not checked: on IMAP it changes with every save, and the worker resolves the draft
+    // by its key (a draft gone is created anew by a save, counts as discarded, or fails a send)
+    case 'saveDraft':
+      return request.origin ? [request.origin.messageId] : [];
+    case 'discardDraft':
+    case 'sendDraft':
+      return [];
   }
 }
 

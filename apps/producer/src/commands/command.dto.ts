@@ -33,6 +33,14 @@ export class CommandDto {
   @ApiProperty({ type: String, nullable: true })
   reason!: string | null;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      "a `saveDraft` once `done`: the draft's provider id now (on IMAP it changes with every save)",
+  })
+  draftId!: string | null;
+
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
 
@@ -47,6 +55,7 @@ export class CommandDto {
       status: c.status,
       reasonCode: c.reasonCode,
       reason: c.reason,
+      draftId: c.draftId,
       createdAt: c.createdAt,
       updatedAt: c.updatedAt,
     };
@@ -184,6 +193,45 @@ const ACTION_FIELDS: Record<MailCommandAction, ActionFields> = {
       ...responseFields,
       attachments,
     },
+  },
+  saveDraft: {
+    required: ['draftKey', 'body'],
+    properties: {
+      draftKey: {
+        ...uuid,
+        description: 'your id of the draft (one per compose window): each save replaces it',
+      },
+      draftId: {
+        type: 'string',
+        description: 'a draft to replace that has no key yet (reopened from Drafts)',
+      },
+      origin: {
+        type: 'object',
+        required: ['messageId', 'kind'],
+        description: 'a reply or forward draft: the message it answers (used when the draft is created)',
+        properties: {
+          messageId: { type: 'string' },
+          kind: { type: 'string', enum: ['reply', 'replyAll', 'forward'] },
+        },
+      },
+      subject: { type: 'string', maxLength: 998 },
+      body: {
+        type: 'object',
+        required: ['content'],
+        properties: { contentType: { type: 'string', enum: ['text', 'html'] }, content: { type: 'string' } },
+      },
+      toRecipients: recipients,
+      ccRecipients: recipients,
+      bccRecipients: recipients,
+    },
+  },
+  discardDraft: {
+    required: ['draftKey'],
+    properties: { draftKey: uuid, draftId: { type: 'string' } },
+  },
+  sendDraft: {
+    required: ['draftKey'],
+    properties: { draftKey: uuid, draftId: { type: 'string' } },
   },
 };
 

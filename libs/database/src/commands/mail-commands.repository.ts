@@ -25,8 +25,20 @@ export interface MailCommandView {
   status: MailCommandStatus;
   reasonCode: string | null;
   reason: string | null;
+  /** a done saveDraft's draft at the provider (its id changes with every save on IMAP); null otherwise */
+  draftId: string | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** What the done commands of one draft (by the client's draft key) say of it. */
+export interface DraftKeyState {
+  /** the draft's provider id after the last save done, null before the first */
+  draftId: string | null;
+  /** when the newest save done was submitted: an older save arriving late (a retry) must not overwrite it */
+  newestSaveAt: Date | null;
+  /** a sendDraft or discardDraft of the key is done: the draft is gone, a late save must not recreate it */
+  closed: boolean;
 }
 
 /** What the worker needs to execute a command. */
@@ -50,6 +62,7 @@ interface Row {
   status: MailCommandStatus;
   reason_code: string | null;
   reason: string | null;
+  result: { draftId?: string } | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -61,6 +74,7 @@ const view = (r: Row): MailCommandView => ({
   status: r.status,
   reasonCode: r.reason_code,
   reason: r.reason,
+  draftId: typeof r.result?.draftId === 'string' ? r.result.draftId : null,
   createdAt: r.created_at.toISOString(),
   updatedAt: r.updated_at.toISOString(),
 });
@@ -130,17 +144,49 @@ export class MailCommandsRepository {
     from: MailCommandStatus[],
     to: MailCommandStatus,
     reason?: { code: string; message: string },
+    result?: { draftId: string },
   ): Promise<MailCommandView | null> {
     const rows: Row[] = await this.dataSource.query(
       `WITH u AS (
          UPDATE mail_commands
-            SET status = $3, reason_code = $4, reason = $5, updated_at = now()
+            SET status = $3, reason_code = $4, reason = $5, result = coalesce($6::jsonb, result),
+                updated_at = now()
           WHERE id = $1 AND status = ANY($2::text[])
           RETURNING *)
        SELECT * FROM u`,
-      [id, from, to, reason?.code ?? null, reason?.message.slice(0, 500) ?? null],
+      [
+        id,
+        from,
+        to,
+        reason?.code ?? null,
+        reason?.message.slice(0, 500) ?? null,
+        result ? JSON.stringify(result) : null,
+      ],
     );
     return rows[0] ? view(rows[0]) : null;
+  }
+
+  /**
+   * The draft a client's draft key stands for, from the key's done commands (mail_commands_draft_key_idx). The
+   * worker runs a draft's commands one at a time under the draft's lock, so this is read and then acted on alone.
+   */
+  async draftKeyState(accountId: string, draftKey: string): Promise<DraftKeyState> {
+    const rows: Array<{ action: string; result: { draftId?: string } | null; created_at: Date }> =
+      await this.dataSource.query(
+        `SELECT action, result, created_at FROM mail_commands
+          WHERE account_id = $1 AND action IN ('saveDraft', 'discardDraft', 'sendDraft')
+            AND request->>'draftKey' = $2 AND status = 'done'
+          ORDER BY updated_at DESC`,
+        [accountId, draftKey],
+      );
+    const saves = rows.filter((r) => r.action === 'saveDraft');
+    const last = saves.find((r) => typeof r.result?.draftId === 'string');
+    const newest = saves.reduce<Date | null>((a, r) => (a && a > r.created_at ? a : r.created_at), null);
+    return {
+      draftId: last?.result?.draftId ?? null,
+      newestSaveAt: newest,
+      closed: rows.some((r) => r.action !== 'saveDraft'),
+    };
   }
 
   /** Attachments are kept only until Graph has them. */

@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import type { ImapFlow, MailboxObject } from 'imapflow';
 import type Mail from 'nodemailer/lib/mailer';
 import type {
+  DraftContent,
+  SaveDraftOptions,
   FlagStatus,
   MailboxActions,
   OutgoingAttachment,
@@ -24,6 +26,7 @@ import {
   type ComposedMessage,
 } from './imap-compose';
 import { imapCall, itemNotFound } from './imap-errors';
+import { discardDraftMessage, saveDraftVersion } from './imap-drafts';
 import { decodeMessageId, encodeMessageId, type ImapMessageLocation } from './imap-ids';
 import type { HostPolicy, ImapAccountSettings } from './imap-settings';
 import type { SmtpRequestCounter } from './imap-request-metrics';
@@ -420,12 +423,12 @@ export class ImapActions implements MailboxActions {
 
   async createReply(messageId: string, opts: ReplyOptions): Promise<string> {
     const original = await this.original(messageId);
-    return this.saveDraft(replyOptions(original, this.deps.account.email, opts));
+    return this.appendDraft(replyOptions(original, this.deps.account.email, opts));
   }
 
   async createForward(messageId: string, opts: ForwardOptions): Promise<string> {
     const original = await this.original(messageId);
-    return this.saveDraft(forwardOptions(original, this.deps.account.email, opts));
+    return this.appendDraft(forwardOptions(original, this.deps.account.email, opts));
   }
 
   /** Rebuilds the draft with the file (a new UID; the first id keeps finding it, see the class comment). */
@@ -457,6 +460,22 @@ export class ImapActions implements MailboxActions {
     await this.session((c) => expungeMessage(c, at)).catch((err: unknown) => {
       logger.warn(`the draft was sent but could not be removed from Drafts: ${(err as Error).message}`);
     });
+  }
+
+  /** A new version of the draft in Drafts, the replaced one expunged (imap-drafts.ts). */
+  saveDraft(draft: DraftContent, opts: SaveDraftOptions): Promise<string> {
+    return saveDraftVersion(
+      (work) => this.session(work),
+      this.deps.account.email,
+      draft,
+      opts,
+      (messageId) => this.session((c) => fetchSource(c, locate(messageId))),
+    );
+  }
+
+  discardDraft(draftId: string): Promise<void> {
+    locate(draftId);
+    return this.session((c) => discardDraftMessage(c, draftId));
   }
 
   folderId(idOrWellKnownName: string): Promise<string | null> {
@@ -496,7 +515,7 @@ export class ImapActions implements MailboxActions {
   }
 
   /** APPENDs a draft to Drafts with `\Draft`; answers its id. */
-  private async saveDraft(options: Mail.Options): Promise<string> {
+  private async appendDraft(options: Mail.Options): Promise<string> {
     const composed = await composeMessage(options, true);
     return this.session(async (c) => {
       const drafts = await specialUseFolder(c, '\\Drafts');

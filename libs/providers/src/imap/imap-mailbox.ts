@@ -14,6 +14,8 @@ import {
   type ChangesFrom,
   type ChangesPage,
   type ConnectionWatch,
+  type DraftContent,
+  type SaveDraftOptions,
   type FlagStatus,
   type Mailbox,
   type MailboxActions,
@@ -199,6 +201,14 @@ export class ImapMailbox implements Mailbox {
 
   sendDraft(draftId: string): Promise<void> {
     return this.options.actions.sendDraft(draftId);
+  }
+
+  saveDraft(draft: DraftContent, opts: SaveDraftOptions): Promise<string> {
+    return this.options.actions.saveDraft(draft, opts);
+  }
+
+  discardDraft(draftId: string): Promise<void> {
+    return this.options.actions.discardDraft(draftId);
   }
 
   folderId(idOrWellKnownName: string): Promise<string | null> {

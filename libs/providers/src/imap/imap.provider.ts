@@ -94,6 +94,8 @@ function lazyActions(build: () => Promise<MailboxActions>): MailboxActions {
     createForward: (id, opts) => use((a) => a.createForward(id, opts)),
     addAttachment: (draftId, attachment) => use((a) => a.addAttachment(draftId, attachment)),
     sendDraft: (draftId) => use((a) => a.sendDraft(draftId)),
+    saveDraft: (draft, opts) => use((a) => a.saveDraft(draft, opts)),
+    discardDraft: (draftId) => use((a) => a.discardDraft(draftId)),
     folderId: (idOrWellKnownName) => use((a) => a.folderId(idOrWellKnownName)),
     newestMessageIds: (folder, count) => use((a) => a.newestMessageIds(folder, count)),
   };

@@ -4,6 +4,8 @@ import {
   ProviderRefusedError,
   type ChangesFrom,
   type ChangesPage,
+  type DraftContent,
+  type SaveDraftOptions,
   type FlagStatus,
   type Mailbox,
   type MailboxAttachments,
@@ -44,6 +46,12 @@ const notFound = (what: string) => new ProviderRefusedError(404, 'NotFound', `${
  * change log, the actions change the mailbox (and so show up in the next read, and in the watch), as a real
  * provider would.
  */
+/** The memory provider keeps attachments as bytes; a chunked source is for the real adapters only. */
+function bytesOf(a: OutgoingAttachment): Buffer {
+  if (!Buffer.isBuffer(a.content)) throw new Error('the memory provider takes attachments as bytes, not sources');
+  return a.content;
+}
+
 export class MemoryMailboxClient implements Mailbox {
   readonly attachments: MailboxAttachments;
 
@@ -169,7 +177,7 @@ export class MemoryMailboxClient implements Mailbox {
         toRecipients: mail.toRecipients.map(address),
         ccRecipients: mail.ccRecipients.map(address),
         isRead: true,
-        attachments: mail.attachments.map((a, i) => ({ ...a, id: `att-${i + 1}`, isInline: false })),
+        attachments: mail.attachments.map((a, i) => ({ ...a, content: bytesOf(a), id: `att-${i + 1}`, isInline: false })),
       });
       this.host.deliver(
         sent,
@@ -201,12 +209,40 @@ export class MemoryMailboxClient implements Mailbox {
     return this.run(() => {
       const box = this.host.open();
       if (!box.get(draftId).isDraft) throw notADraft(draftId);
-      box.addAttachment(draftId, { ...attachment, isInline: false });
+      box.addAttachment(draftId, { ...attachment, content: bytesOf(attachment), isInline: false });
     });
   }
 
   sendDraft(draftId: string): Promise<void> {
     return this.run(() => this.send(draftId));
+  }
+
+  /** a new draft each time (a new id, as on IMAP); the replaced one is removed */
+  saveDraft(draft: DraftContent, opts: SaveDraftOptions): Promise<string> {
+    return this.run(() => {
+      const box = this.host.open();
+      const previous = opts.replaceId !== undefined ? box.find(opts.replaceId) : undefined;
+      const origin = previous === undefined && opts.origin ? box.find(opts.origin.messageId) : undefined;
+      const id = box.add(this.wellKnownFolder(box, 'drafts'), {
+        subject: draft.subject,
+        body: draft.body,
+        from: { name: box.address, address: box.address },
+        toRecipients: draft.toRecipients.map(address),
+        ccRecipients: draft.ccRecipients.map(address),
+        conversationId: previous?.conversationId ?? origin?.conversationId,
+        isRead: true,
+        isDraft: true,
+      }).id;
+      if (previous?.isDraft) box.delete(previous.id);
+      return id;
+    });
+  }
+
+  discardDraft(draftId: string): Promise<void> {
+    return this.run(() => {
+      const box = this.host.open();
+      if (box.find(draftId)) box.delete(draftId);
+    });
   }
 
   folderId(idOrWellKnownName: string): Promise<string | null> {

@@ -6,8 +6,11 @@ import {
   type GraphMailClientOptions,
   type GraphSubscription,
 } from '@email-core/graph';
+import { ProviderRefusedError } from '../port';
 import type {
   ChangesFrom,
+  DraftContent,
+  SaveDraftOptions,
   ChangesPage,
   FlagStatus,
   Mailbox,
@@ -179,6 +182,40 @@ export class OutlookMailbox implements Mailbox {
 
   sendDraft(draftId: string): Promise<void> {
     return outlookCall(() => this.actions.sendDraft(draftId));
+  }
+
+  /**
+   * Replacing: `PATCH` the draft (same id); a draft gone meanwhile (404) is created anew. Creating: `POST
+   * /me/messages`, or for a reply/forward Graph's own draft of it (`createReply`, `createReplyAll`,
+   * `createForward`, which thread it) and then `PATCH` with what the user wrote.
+   */
+  async saveDraft(draft: DraftContent, opts: SaveDraftOptions): Promise<string> {
+    if (opts.replaceId !== undefined) {
+      const id = opts.replaceId;
+      try {
+        await outlookCall(() => this.actions.updateDraft(id, draft));
+        return id;
+      } catch (err) {
+        if (!(err instanceof ProviderRefusedError && err.status === 404)) throw err;
+      }
+    }
+    const origin = opts.origin;
+    if (origin === undefined) return outlookCall(() => this.actions.createDraft(draft));
+    const id = await outlookCall(() =>
+      origin.kind === 'forward'
+        ? this.actions.createForward(origin.messageId, { comment: '', toRecipients: [] })
+        : this.actions.createReply(origin.messageId, { replyAll: origin.kind === 'replyAll', comment: '' }),
+    );
+    await outlookCall(() => this.actions.updateDraft(id, draft));
+    return id;
+  }
+
+  async discardDraft(draftId: string): Promise<void> {
+    try {
+      await outlookCall(() => this.actions.delete(draftId));
+    } catch (err) {
+      if (!(err instanceof ProviderRefusedError && err.status === 404)) throw err;
+    }
   }
 
   folderId(idOrWellKnownName: string): Promise<string | null> {

@@ -7,9 +7,14 @@ export const FOLDER_GONE = 'FOLDER_GONE';
 
 export type BulkRequest = Extract<MailCommandRequest, { action: 'markRead' | 'flag' | 'move' | 'delete' }>;
 export type OutgoingRequest = Extract<MailCommandRequest, { action: 'send' | 'reply' | 'forward' }>;
+export type DraftRequest = Extract<
+  MailCommandRequest,
+  { action: 'saveDraft' | 'discardDraft' | 'sendDraft' }
+>;
 
+/** Actions that send mail: at most once (a command found `sent` again is not redone). */
 export const isOutgoing = (action: MailCommandRequest['action']): boolean =>
-  action === 'send' || action === 'reply' || action === 'forward';
+  action === 'send' || action === 'reply' || action === 'forward' || action === 'sendDraft';
 
 /** One message the action could not apply: `MESSAGE_GONE`, `FOLDER_GONE` or Graph's own error code. */
 export interface IdFailure {
@@ -56,6 +61,12 @@ function verb(request: MailCommandRequest): string {
       return 'replied to';
     case 'forward':
       return 'forwarded';
+    case 'saveDraft':
+      return 'saved as a draft';
+    case 'discardDraft':
+      return 'discarded';
+    case 'sendDraft':
+      return 'sent';
   }
 }
 
@@ -83,7 +94,10 @@ export function settle(request: MailCommandRequest, outcome: ActionOutcome): Set
   const failures = outcome.failures;
   if (failures.length === 0) return { status: 'done' };
   const done = verb(request);
-  if (request.action === 'send' || request.action === 'reply' || request.action === 'forward') {
+  if (failures[0].code.startsWith('DRAFT_')) {
+    return { status: 'failed', code: failures[0].code, reason: failures[0].message };
+  }
+  if (isOutgoing(request.action)) {
     const f = failures[0];
     if (f.code === MESSAGE_GONE) {
       return {

@@ -100,6 +100,31 @@ export class OutgoingMail {
     return { total: 1, failures: [], touched: await this.sentItems(graph, draftId) };
   }
 
+  /**
+   * Sends a draft the user saved (`sendDraft`), as it is at the provider. Graph's refusal fails it (404: the draft
+   * is gone; nothing sent); otherwise as `run`: certainly not sent is `NotSentError`, else `OutcomeUnknownError`.
+   */
+  async sendSavedDraft(graph: MailboxActions, draftId: string): Promise<ActionOutcome> {
+    try {
+      await graph.sendDraft(draftId);
+    } catch (err) {
+      if (!(err instanceof ProviderRefusedError)) {
+        throw certainlyNotSent(err) ? new NotSentError(err) : new OutcomeUnknownError(err);
+      }
+      const gone = err.status === 404;
+      return {
+        total: 1,
+        failures: [
+          gone
+            ? { id: draftId, code: MESSAGE_GONE, message: 'The draft no longer exists.' }
+            : { id: draftId, code: err.code || `HTTP_${err.status}`, message: err.message },
+        ],
+        touched: gone ? [{ changeType: 'deleted', messageId: draftId }] : [],
+      };
+    }
+    return { total: 1, failures: [], touched: await this.sentItems(graph, draftId) };
+  }
+
   private async draft(
     graph: MailboxActions,
     request: Exclude<OutgoingRequest, { action: 'send' }>,

@@ -8,6 +8,7 @@ import type {
   StoredMailCommand,
 } from '@email-core/database';
 import type { MirrorTouch } from '../actions/action-result';
+import { DraftActions } from '../actions/draft-actions';
 import { MessageActions } from '../actions/message-actions';
 import { NotSentError, OutgoingMail } from '../actions/outgoing-mail';
 import type { CommandLock } from '../command-lock';
@@ -43,6 +44,7 @@ class FakeCommands {
       status,
       reasonCode: null,
       reason: null,
+      draftId: null,
       createdAt: at,
       updatedAt: at,
       request: { accountId: ACCOUNT, action, ...request },
@@ -119,6 +121,7 @@ function harness(opts: { accountStatus?: AccountForSync['status'] } = {}) {
     accounts as unknown as MailAccountSyncRepository,
     new MessageActions({ idConcurrency: 2, concurrentPartitions: 1, lockWaitMs: 0 }),
     new OutgoingMail(),
+    new DraftActions(commands as unknown as MailCommandsRepository, new OutgoingMail()),
     mirror as unknown as MirrorRound,
     status as unknown as CommandStatusEvents,
     lock as unknown as CommandLock,

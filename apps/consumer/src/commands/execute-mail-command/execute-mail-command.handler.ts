@@ -13,7 +13,8 @@ import {
 import { describeError } from '@email-core/kafka';
 import { ProviderRegistry, type MailboxActions } from '@email-core/providers';
 import { providerOf } from '../../mirror/provider-of';
-import { isOutgoing, settle, type ActionOutcome, type Settlement } from '../actions/action-result';
+import { isOutgoing, settle, type Settlement } from '../actions/action-result';
+import { DraftActions, type DraftOutcome } from '../actions/draft-actions';
 import { MessageActions } from '../actions/message-actions';
 import { NotSentError, OutcomeUnknownError, OutgoingMail } from '../actions/outgoing-mail';
 import { CommandLock } from '../command-lock';
@@ -53,6 +54,7 @@ export class ExecuteMailCommandHandler implements ICommandHandler<
     private readonly accounts: MailAccountSyncRepository,
     private readonly messageActions: MessageActions,
     private readonly outgoingMail: OutgoingMail,
+    private readonly drafts: DraftActions,
     private readonly mirror: MirrorRound,
     private readonly status: CommandStatusEvents,
     private readonly lock: CommandLock,
@@ -110,7 +112,7 @@ export class ExecuteMailCommandHandler implements ICommandHandler<
     }
 
     const graph = this.providers.mailbox(providerOf(account));
-    let outcome: ActionOutcome;
+    let outcome: DraftOutcome;
     try {
       outcome = await this.act(graph, command, request, signal);
     } catch (err) {
@@ -118,7 +120,7 @@ export class ExecuteMailCommandHandler implements ICommandHandler<
     }
     if (isOutgoing(command.action)) await this.commands.dropAttachments(command.id);
     await this.mirror.converge(command.accountId, outcome.touched, signal);
-    return this.finish(command, settle(request, outcome));
+    return this.finish(command, settle(request, outcome), outcome.draftId);
   }
 
   private async act(
@@ -126,7 +128,7 @@ export class ExecuteMailCommandHandler implements ICommandHandler<
     command: StoredMailCommand,
     request: MailCommandRequest,
     signal: AbortSignal,
-  ): Promise<ActionOutcome> {
+  ): Promise<DraftOutcome> {
     switch (request.action) {
       case 'markRead':
       case 'flag':
@@ -137,6 +139,12 @@ export class ExecuteMailCommandHandler implements ICommandHandler<
       case 'reply':
       case 'forward':
         return this.outgoingMail.run(graph, request, await this.commands.loadAttachments(command.id));
+      case 'saveDraft':
+      case 'discardDraft':
+      case 'sendDraft':
+        return this.lock.draft(command.accountId, request.draftKey, command.id, signal, () =>
+          this.drafts.run(graph, command, request),
+        );
     }
   }
 
@@ -180,10 +188,17 @@ export class ExecuteMailCommandHandler implements ICommandHandler<
   private async finish(
     command: StoredMailCommand,
     settlement: Settlement,
+    draftId?: string,
   ): Promise<ExecuteMailCommandResult> {
     const view =
       settlement.status === 'done'
-        ? await this.commands.transition(command.id, ['sent'], 'done')
+        ? await this.commands.transition(
+            command.id,
+            ['sent'],
+            'done',
+            undefined,
+            draftId !== undefined ? { draftId } : undefined,
+          )
         : await this.commands.transition(command.id, ['sent'], 'failed', {
             code: settlement.code,
             message: settlement.reason,

@@ -108,6 +108,15 @@ export class FakeMailGraph implements MailboxActions {
   sendDraft(draftId: string): Promise<void> {
     return this.run(() => this.call('sendDraft', draftId));
   }
+  saveDraft(_draft: unknown, opts: { replaceId?: string }): Promise<string> {
+    return this.run(() => {
+      this.call('saveDraft', opts.replaceId ?? 'new');
+      return opts.replaceId ?? `draft-${++this.drafts}`;
+    });
+  }
+  discardDraft(draftId: string): Promise<void> {
+    return this.run(() => this.call('discardDraft', draftId));
+  }
   folderId(folder: string): Promise<string | null> {
     return this.run(() => {
       this.call('folderId', folder);

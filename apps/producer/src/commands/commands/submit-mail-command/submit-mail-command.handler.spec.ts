@@ -27,6 +27,7 @@ const view = (c: Partial<MailCommandView> = {}): MailCommandView => ({
   status: 'queued',
   reasonCode: null,
   reason: null,
+  draftId: null,
   createdAt: '2025-01-01T00:00:00.000Z',
   updatedAt: '2025-01-01T00:00:00.000Z',
   ...c,

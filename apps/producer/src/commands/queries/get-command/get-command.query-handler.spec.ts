@@ -13,6 +13,7 @@ describe('GetCommandQueryHandler', () => {
     status: 'failed',
     reasonCode: 'MESSAGE_GONE',
     reason: 'the message no longer exists in Outlook',
+    draftId: null,
     createdAt: '2025-01-01T00:00:00.000Z',
     updatedAt: '2025-01-01T00:00:01.000Z',
   };
