@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { Suspense, lazy, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { errorMessage } from '@/api/client';
 import { useToast } from '@/components/ui/toast';
 import { MAX_ATTACHMENTS } from '@email-core/contracts/mail-actions';
@@ -6,7 +6,11 @@ import { MAX_ATTACHMENT_BYTES } from '@email-core/contracts/uploads';
 import { uploadAttachment, type Command } from '@/hooks/use-commands';
 import type { MessageDetail } from '@/hooks/use-mail';
 import { fileSize, longDate, parseRecipients, personFull, prefixed, recipientList } from './format';
+import { initialBody } from './compose-body';
 import { Icon } from './icons';
+
+// TipTap/ProseMirror load with the first compose window, in their own chunk (not in the first screen's bundle)
+const RichEditor = lazy(() => import('./rich-editor').then((m) => ({ default: m.RichEditor })));
 
 export type ComposeMode = 'new' | 'reply' | 'replyAll' | 'forward';
 
@@ -28,27 +32,41 @@ interface Attached {
 }
 type WireAttachment = { uploadId: string };
 
+type WireRecipient = { address: string; name?: string };
+/** the editor's HTML (the API sanitizes it again); a reply's or forward's carries its quote (compose-body.ts) */
+type WireBody = { contentType: 'html'; content: string };
 type SendRequest =
   | {
       action: 'send';
       subject: string;
-      body: { contentType: 'text'; content: string };
-      toRecipients: { address: string; name?: string }[];
-      ccRecipients: { address: string; name?: string }[];
+      body: WireBody;
+      toRecipients: WireRecipient[];
+      ccRecipients: WireRecipient[];
+      bccRecipients: WireRecipient[];
       attachments: WireAttachment[];
     }
-  | { action: 'reply'; messageId: string; replyAll: boolean; comment: string; attachments: WireAttachment[] }
+  | {
+      action: 'reply';
+      messageId: string;
+      replyAll: boolean;
+      body: WireBody;
+      bccRecipients: WireRecipient[];
+      attachments: WireAttachment[];
+    }
   | {
       action: 'forward';
       messageId: string;
-      toRecipients: { address: string; name?: string }[];
-      comment: string;
+      toRecipients: WireRecipient[];
+      body: WireBody;
+      bccRecipients: WireRecipient[];
       attachments: WireAttachment[];
     };
 
 interface Props {
   state: ComposeState;
   ownAddress: string | undefined;
+  /** the account's signature (sanitized HTML), put under the cursor */
+  signatureHtml?: string | null;
   onSend: (request: SendRequest) => Promise<Command>;
   onClose: () => void;
 }
@@ -68,15 +86,18 @@ const toRequestRecipient = (r: { address: string; name: string }) =>
  * (`POST /uploads`, its raw bytes) and the command names it by upload id; Send waits for the uploads. A file over
  * the API's limit is refused here with the reason, before anything is sent.
  */
-export function Compose({ state, ownAddress, onSend, onClose }: Props) {
+export function Compose({ state, ownAddress, signatureHtml, onSend, onClose }: Props) {
   const { mode, original } = state;
   const toast = useToast();
   const formId = useId();
   const replying = mode === 'reply' || mode === 'replyAll';
   const [to, setTo] = useState('');
   const [cc, setCc] = useState('');
+  const [bcc, setBcc] = useState('');
   const [subject, setSubject] = useState('');
-  const [body, setBody] = useState('');
+  // the editor's starting content (cursor line, signature, the quoted original), computed once
+  const [startHtml] = useState(() => initialBody(mode, original, signatureHtml));
+  const [body, setBody] = useState(startHtml);
   const [files, setFiles] = useState<Attached[]>([]);
   const nextKey = useRef(0);
   const [error, setError] = useState<string | null>(null);
@@ -141,28 +162,34 @@ export function Compose({ state, ownAddress, onSend, onClose }: Props) {
     // the API takes each uploaded file by its id
     const attachments = files.flatMap(({ uploadId }) => (uploadId ? [{ uploadId }] : []));
     let request: SendRequest;
+    const html: WireBody = { contentType: 'html', content: body };
+    const bccList = parseRecipients(bcc);
+    if (bccList.invalid.length) return setError(`Not an email address: ${bccList.invalid.join(', ')}`);
+    const bccRecipients = bccList.valid.map(toRequestRecipient);
     if (mode === 'new' || mode === 'forward') {
       const toList = parseRecipients(to);
       const ccList = parseRecipients(cc);
       const invalid = [...toList.invalid, ...ccList.invalid];
       if (invalid.length) return setError(`Not an email address: ${invalid.join(', ')}`);
-      if (!toList.valid.length && !(mode === 'new' && ccList.valid.length))
+      if (!toList.valid.length && !(mode === 'new' && (ccList.valid.length || bccRecipients.length)))
         return setError('Add at least one recipient.');
       request =
         mode === 'new'
           ? {
               action: 'send',
               subject,
-              body: { contentType: 'text', content: body },
+              body: html,
               toRecipients: toList.valid.map(toRequestRecipient),
               ccRecipients: ccList.valid.map(toRequestRecipient),
+              bccRecipients,
               attachments,
             }
           : {
               action: 'forward',
               messageId: original!.id,
               toRecipients: toList.valid.map(toRequestRecipient),
-              comment: body,
+              body: html,
+              bccRecipients,
               attachments,
             };
     } else {
@@ -170,7 +197,8 @@ export function Compose({ state, ownAddress, onSend, onClose }: Props) {
         action: 'reply',
         messageId: original!.id,
         replyAll: mode === 'replyAll',
-        comment: body,
+        body: html,
+        bccRecipients,
         attachments,
       };
     }
@@ -225,6 +253,16 @@ export function Compose({ state, ownAddress, onSend, onClose }: Props) {
             <input type="text" inputMode="email" value={cc} onChange={(e) => setCc(e.target.value)} />
           </label>
         )}
+        <label>
+          <span>Bcc</span>
+          <input
+            type="text"
+            inputMode="email"
+            value={bcc}
+            onChange={(e) => setBcc(e.target.value)}
+            title="Bcc recipients get the mail; nobody else sees them"
+          />
+        </label>
         {mode === 'new' ? (
           <label>
             <span>Subject</span>
@@ -236,13 +274,9 @@ export function Compose({ state, ownAddress, onSend, onClose }: Props) {
           </div>
         )}
         <div className="mail-compose-body">
-          <textarea
-            ref={replying ? first : undefined}
-            value={body}
-            onChange={(e) => setBody(e.target.value)}
-            aria-label="Message"
-            rows={10}
-          />
+          <Suspense fallback={<p className="muted">Loading the editor…</p>}>
+            <RichEditor initialHtml={startHtml} onChange={setBody} autoFocus={replying} label="Message" />
+          </Suspense>
         </div>
         {original && !replying && mode === 'forward' && (
           <p className="mail-compose-quote muted">
