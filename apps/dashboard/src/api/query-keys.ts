@@ -10,6 +10,11 @@ export const queryKeys = {
   messages: (accountId: string, filters: Record<string, unknown>) =>
     ['accounts', accountId, 'messages', filters] as const,
   allMessages: (accountId: string) => ['accounts', accountId, 'messages'] as const,
+  // under allMessages, so whatever refreshes the message lists refreshes these too
+  conversations: (accountId: string, folderId: string) =>
+    ['accounts', accountId, 'messages', 'conversations', folderId] as const,
+  conversation: (accountId: string, conversationId: string) =>
+    ['accounts', accountId, 'messages', 'conversation', conversationId] as const,
   message: (accountId: string, messageId: string) => ['accounts', accountId, 'message', messageId] as const,
   attachments: (messageId: string) => ['attachments', messageId] as const,
   command: (commandId: string) => ['commands', commandId] as const,

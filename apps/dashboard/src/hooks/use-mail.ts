@@ -125,7 +125,8 @@ export function patchCachedMessages(
     queryKey: queryKeys.allMessages(accountId),
   });
   for (const [key, data] of lists) {
-    if (!data) continue;
+    // a conversation (use-conversations) is not a page list: the refetch after the command updates it
+    if (!data?.pages) continue;
     // a row leaves a folder's list when it is deleted or moved to another folder; search lists keep it
     const listFolder = (key[3] as MessageFilters | undefined)?.folderId;
     const leaves =

@@ -57,6 +57,8 @@ const newMessage = z
     importance: z.enum(['low', 'normal', 'high']).optional(),
     flag: z.object({ flagStatus: z.enum(['notFlagged', 'flagged', 'complete']) }).optional(),
     receivedDateTime: z.string().datetime().optional(),
+    // a message of an existing conversation (Graph's conversationId), as a reply delivered to this mailbox has
+    conversationId: z.string().min(1).max(512).optional(),
     attachments: z
       .array(
         z.object({
@@ -196,6 +198,7 @@ export class AdminMailboxesController {
       importance: input.importance,
       flagStatus: input.flag?.flagStatus,
       receivedDateTime: input.receivedDateTime,
+      conversationId: input.conversationId,
       attachments: input.attachments?.map((a) => {
         const bytes = Buffer.from(a.contentBytes, 'base64');
         return {

@@ -1,6 +1,12 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, Navigate, useNavigate, useParams } from 'react-router';
 import { errorMessage } from '@/api/client';
+import {
+  conversationRow,
+  useConversation,
+  useConversationList,
+  useConversationMode,
+} from '@/hooks/use-conversations';
 import { useMailActions } from '@/hooks/use-mail-actions';
 import { useMailShortcuts } from '@/hooks/use-mail-shortcuts';
 import {
@@ -91,8 +97,16 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
     return () => clearTimeout(t);
   }, [searchText]);
   const searching = q !== '';
+  // the conversation view: a folder's conversations, one row each (a search or a filter lists messages)
+  const [conversationMode, setConversationMode] = useConversationMode();
+  const conversationsOn = conversationMode && !searching && activeFilterCount(filters) === 0;
+  const conversationList = useConversationList(account.id, folderId, conversationsOn);
+  const conversations = useMemo(
+    () => conversationList.data?.pages.flatMap((p) => p.items) ?? [],
+    [conversationList.data],
+  );
 
-  const list = useMessageList(
+  const messageList = useMessageList(
     account.id,
     {
       folderId: searching ? undefined : folderId,
@@ -102,13 +116,26 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
       hasAttachments: filters.hasAttachments,
       after: daysAgo(filters.within),
     },
-    searching || Boolean(folderId),
+    !conversationsOn && (searching || Boolean(folderId)),
   );
-  const messages = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
+  const list = conversationsOn ? conversationList : messageList;
+  const messageRows = useMemo(
+    () => messageList.data?.pages.flatMap((p) => p.items) ?? [],
+    [messageList.data],
+  );
+  const messages = useMemo(
+    () => (conversationsOn ? conversations.map(conversationRow) : messageRows),
+    [conversationsOn, conversations, messageRows],
+  );
   const { fetchNextPage } = list;
   const fetchNext = useCallback(() => void fetchNextPage(), [fetchNextPage]);
   const message = useMessage(account.id, messageId);
   const actions = useMailActions(account.id);
+  // the open conversation's row (its messages in this folder are what actions apply to) and its whole thread
+  const openConversation = conversationsOn
+    ? conversations.find((c) => c.latestMessageId === messageId)
+    : undefined;
+  const thread = useConversation(account.id, conversationsOn ? message.data?.conversationId : undefined);
 
   const [compose, setCompose] = useState<ComposeState | null>(null);
   const [phoneFolders, setPhoneFolders] = useState(false);
@@ -130,8 +157,9 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
     const m = message.data;
     if (!m || m.id !== messageId || markedOnOpen.current.has(m.id)) return;
     markedOnOpen.current.add(m.id);
-    if (!m.isRead) actions.markRead([m.id], true);
-  }, [message.data, messageId, actions]);
+    if (openConversation?.unreadCount) actions.markRead(openConversation.messageIds, true);
+    else if (!m.isRead) actions.markRead([m.id], true);
+  }, [message.data, messageId, actions, openConversation]);
   useEffect(() => {
     // opening it again later marks it again
     markedOnOpen.current.forEach((id) => id !== messageId && markedOnOpen.current.delete(id));
@@ -168,6 +196,10 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
   const deleted = byWellKnown('deleteditems');
   const archive = byWellKnown('archive');
   const permanentDelete = !deleted || current?.folderId === deleted.id;
+  /** what the toolbar acts on: the open message, or in the conversation view its conversation's in this folder */
+  const targets = openConversation ? openConversation.messageIds : current ? [current.id] : [];
+  const targetsRead = openConversation ? openConversation.unreadCount === 0 : current?.isRead;
+  const targetsFlagged = openConversation ? openConversation.flagged : current?.flagStatus === 'flagged';
 
   useEffect(() => {
     if (!confirmDelete) return;
@@ -179,27 +211,26 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
     reply: () => current && setCompose({ mode: 'reply', original: current }),
     replyAll: () => current && setCompose({ mode: 'replyAll', original: current }),
     forward: () => current && setCompose({ mode: 'forward', original: current }),
-    toggleRead: () => current && actions.markRead([current.id], !current.isRead),
-    toggleFlag: () =>
-      current && actions.flag([current.id], current.flagStatus === 'flagged' ? 'notFlagged' : 'flagged'),
+    toggleRead: () => current && actions.markRead(targets, !targetsRead),
+    toggleFlag: () => current && actions.flag(targets, targetsFlagged ? 'notFlagged' : 'flagged'),
     archive:
       archive && current && current.folderId !== archive.id
         ? () => {
             leaveMessage();
-            actions.move([current.id], archive.id, archive.displayName);
+            actions.move(targets, archive.id, archive.displayName);
           }
         : undefined,
     moveTo: (destination) => {
       const target = folderList?.find((f) => f.id === destination);
       if (!current || !target) return;
       leaveMessage();
-      actions.move([current.id], target.id, target.displayName);
+      actions.move(targets, target.id, target.displayName);
     },
     remove: () => {
       if (!current) return;
       if (!permanentDelete && deleted) {
         leaveMessage();
-        actions.move([current.id], deleted.id, deleted.displayName);
+        actions.move(targets, deleted.id, deleted.displayName);
         return;
       }
       if (confirmDelete !== current.id) {
@@ -208,7 +239,7 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
       }
       setConfirmDelete(null);
       leaveMessage();
-      actions.deleteForever([current.id]);
+      actions.deleteForever(targets);
     },
     confirmingDelete: Boolean(current && confirmDelete === current.id),
     permanentDelete,
@@ -248,12 +279,14 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
   const pane = messageId ? 'reader' : phoneFolders ? 'folders' : 'list';
   const filterCount = activeFilterCount(filters);
   const showRecipient =
-    !searching && (folder?.wellKnownName === 'sentitems' || folder?.wellKnownName === 'drafts');
+    !searching &&
+    !conversationsOn &&
+    (folder?.wellKnownName === 'sentitems' || folder?.wellKnownName === 'drafts');
   const heading = searching ? `Results for “${q}”` : (folder?.displayName ?? 'Mail');
   const countText = searching
     ? `${messages.length}${list.hasNextPage ? '+' : ''} found in all folders`
     : folder
-      ? `${folder.totalCount.toLocaleString()} messages${folder.unreadCount ? `, ${folder.unreadCount.toLocaleString()} unread` : ''}`
+      ? `${conversationsOn ? `${messages.length}${list.hasNextPage ? '+' : ''} conversations, ` : ''}${folder.totalCount.toLocaleString()} messages${folder.unreadCount ? `, ${folder.unreadCount.toLocaleString()} unread` : ''}`
       : '';
 
   return (
@@ -290,6 +323,14 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
           />
           <div className="mail-list-title">
             <h1>{heading}</h1>
+            <label className="mail-conversations-toggle">
+              <input
+                type="checkbox"
+                checked={conversationMode}
+                onChange={(e) => setConversationMode(e.target.checked)}
+              />{' '}
+              Conversations
+            </label>
             <span className="muted" aria-live="polite">
               {countText}
               {filterCount > 0 && ` · ${filterCount} ${filterCount === 1 ? 'filter' : 'filters'}`}
@@ -329,6 +370,11 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
         folders={folderList ?? []}
         actions={toolbar}
         onBack={() => folderId && void navigate(mailPath(account.id, folderId))}
+        conversation={
+          conversationsOn && thread.data && thread.data.id === current?.conversationId
+            ? { accountId: account.id, messages: thread.data.messages.filter((m) => m.id !== current.id) }
+            : undefined
+        }
       />
       {compose && (
         <Compose

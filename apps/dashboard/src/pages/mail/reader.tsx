@@ -1,7 +1,14 @@
 import { useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import { useToast } from '@/components/ui/toast';
-import { useAttachments, type Attachment, type Folder, type MessageDetail } from '@/hooks/use-mail';
+import {
+  useAttachments,
+  type Attachment,
+  type Folder,
+  type MessageDetail,
+  type MessageSummary,
+} from '@/hooks/use-mail';
+import { ConversationMessages } from './conversation-thread';
 import { fileSize, hue, initials, longDate, personFull, recipientList } from './format';
 import { HtmlBody, TextBody } from './mail-body';
 import { MailToolbar, type ToolbarActions } from './mail-toolbar';
@@ -14,10 +21,12 @@ interface Props {
   folders: Folder[];
   actions: ToolbarActions;
   onBack: () => void;
+  /** in the conversation view: the whole conversation of the open message, oldest first */
+  conversation?: { accountId: string; messages: MessageSummary[] };
 }
 
 /** The reading pane: the open message's headers, actions, attachments and body. */
-export function Reader({ message, loading, error, folders, actions, onBack }: Props) {
+export function Reader({ message, loading, error, folders, actions, onBack, conversation }: Props) {
   if (error) {
     return (
       <section className="mail-reader" aria-label="Message">
@@ -44,6 +53,13 @@ export function Reader({ message, loading, error, folders, actions, onBack }: Pr
       <ReaderBack onBack={onBack} />
       <MailToolbar message={message} folders={folders} actions={actions} />
       <div className="mail-reader-scroll">
+        {conversation && (
+          <ConversationMessages
+            accountId={conversation.accountId}
+            label="Earlier in this conversation"
+            messages={conversation.messages.filter((m) => m.receivedAt < message.receivedAt)}
+          />
+        )}
         <header className="mail-reader-head">
           <h2 className="mail-reader-subject">{message.subject || '(no subject)'}</h2>
           <div className="mail-reader-meta">
@@ -88,6 +104,15 @@ export function Reader({ message, loading, error, folders, actions, onBack }: Pr
             <TextBody text={body?.content ?? message.bodyPreview} />
           )}
         </div>
+        {conversation && (
+          <ConversationMessages
+            accountId={conversation.accountId}
+            label="Later in this conversation"
+            messages={conversation.messages.filter(
+              (m) => m.id !== message.id && m.receivedAt >= message.receivedAt,
+            )}
+          />
+        )}
       </div>
     </section>
   );
