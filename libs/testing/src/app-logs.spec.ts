@@ -31,7 +31,8 @@ describe('parseAppLogs', () => {
   it("reads pino-pretty's text (colours or not), leaving its indented fields out", () => {
     const output = [
       '[16:00:00.123] INFO: (cid 6f1c1a52-0f7e-4f39-9d55-3c1cbb2b8a10) [MailboxRound] round for account a: 1 poke(s)',
-      '\u001b[32m[16:00:00.124] INFO\u001b[39m: (req r-1) (cid r-1) [Realtime] socket emit mail.changed',
+      '\u001b[32m[16:00:00.124] INFO\u001b[39m: (req r-1) [Realtime] socket emit mail.changed',
+      '[16:00:00.124] INFO: (req r-2) (cid c-2) [GraphWebhook] two ids',
       '    err: {',
       '[16:00:00.125] WARN: [KafkaWorkers] no ids here',
     ].join('\n');
@@ -49,6 +50,7 @@ describe('parseAppLogs', () => {
         context: 'Realtime',
         msg: 'socket emit mail.changed',
       },
+      { level: 'INFO', reqId: 'r-2', correlationId: 'c-2', context: 'GraphWebhook', msg: 'two ids' },
       { level: 'WARN', context: 'KafkaWorkers', msg: 'no ids here' },
     ]);
   });

@@ -24,7 +24,7 @@ const ID = '([A-Za-z0-9._:-]{1,128})';
 
 /**
  * The log lines of an app's output (`SpawnedApp.output()`), whatever LOG_FORMAT it ran with: JSON lines (pino's
- * `msg`, `level`, `context`, `correlationId`, `reqId`), pino-pretty's text (`(req …)`, `(cid …)`, `[Context]` at the
+ * `msg`, `level`, `context`, `correlationId`, `reqId`), pino-pretty's text (`(req …)`, `(cid …)` when it differs, `[Context]` at the
  * start of the message), or Nest's console format. Lines that are none of these (a pretty line's indented fields,
  * a stack) are left out.
  */
@@ -52,6 +52,8 @@ export function parseAppLogs(output: string): AppLogLine[] {
       else if (cid) line.correlationId = cid[1];
       rest = rest.slice(found[0].length);
     }
+    // a request's id is its correlation id, which the pretty text then prints once (libs/logging prettyMessage)
+    if (line.reqId && !line.correlationId) line.correlationId = line.reqId;
     const context = /^\[([^\]]+)\]\s*/.exec(rest);
     if (context) {
       line.context = context[1];

@@ -64,5 +64,5 @@ export {
   type SystemMailFailures,
 } from './system-mail-failures';
 export { parseAppLogs, type AppLogLine } from './app-logs';
-export { waitForActiveSubscription } from './emulator-subscriptions';
+export { waitForActiveSubscription, waitForCatchUpSync } from './emulator-subscriptions';
 export { promtoolCheckMetrics } from './promtool';

@@ -122,18 +122,12 @@ export class LiveSampler implements OnApplicationShutdown {
       this.snapshots.shift();
   }
 
+  /** this producer's own series, through the same exposition text and parser as a scraped consumer's */
   private async ownSamples(): Promise<Sample[]> {
     const out: Sample[] = [];
     for (const name of OWN_SERIES) {
-      const metric = this.registry.registry.getSingleMetric(name);
-      if (!metric) continue;
-      for (const v of (await metric.get()).values) {
-        const labels: Record<string, string> = {};
-        for (const [k, x] of Object.entries(v.labels)) {
-          labels[k] = k === 'le' && (x === Infinity || x === '+Inf') ? '+Inf' : String(x);
-        }
-        out.push({ name: (v as { metricName?: string }).metricName ?? name, labels, value: v.value });
-      }
+      if (!this.registry.registry.getSingleMetric(name)) continue;
+      out.push(...parseExposition(await this.registry.registry.getSingleMetricAsString(name)));
     }
     return out;
   }
