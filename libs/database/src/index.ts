@@ -103,6 +103,7 @@ export {
 } from './commands/mail-command-batches.repository';
 export {
   CommandAttachmentsRepository,
+  type AttachmentToSend,
   type StoredCommandAttachment,
 } from './commands/command-attachments.repository';
 export {

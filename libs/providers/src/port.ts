@@ -69,11 +69,23 @@ export interface OutgoingRecipient {
   name?: string;
 }
 
-/** A file sent with a mail. */
+/** Bytes read a range at a time (a large attachment kept in chunks in Postgres), never whole. */
+export interface AttachmentSource {
+  size: number;
+  /** the bytes [start, end) */
+  read(start: number, end: number): Promise<Buffer>;
+}
+
+/** A file sent with a mail: its bytes, or (a large one, up to 150 MB) a source read a range at a time. */
 export interface OutgoingAttachment {
   name: string;
   contentType: string;
-  content: Buffer;
+  content: Buffer | AttachmentSource;
+}
+
+/** An attachment's size in bytes. */
+export function attachmentSize(a: OutgoingAttachment): number {
+  return Buffer.isBuffer(a.content) ? a.content.length : a.content.size;
 }
 
 /** A mail's body: HTML (sanitized by the API) or plain text. */

@@ -12,6 +12,13 @@ export interface StoredCommandAttachment {
   content: Buffer | null;
 }
 
+/** An attachment as the provider adapters send it (the port's OutgoingAttachment, structurally). */
+export interface AttachmentToSend {
+  name: string;
+  contentType: string;
+  content: Buffer | { size: number; read(start: number, end: number): Promise<Buffer> };
+}
+
 /**
  * A command's attachments for the worker (docs/attachments.md): `mail_command_attachments`, and for those that
  * came from an upload session their bytes in `attachment_chunks`, read slice by slice (`substring` on uncompressed
@@ -39,6 +46,18 @@ export class CommandAttachmentsRepository {
       contentType: r.content_type,
       size: r.size,
       content: r.content,
+    }));
+  }
+
+  /** The attachments to send: chunked ones read from `readRange` as the adapter asks for them. */
+  async toSend(commandId: string): Promise<AttachmentToSend[]> {
+    return (await this.load(commandId)).map((a) => ({
+      name: a.name,
+      contentType: a.contentType,
+      content: a.content ?? {
+        size: a.size,
+        read: (start: number, end: number) => this.readRange(commandId, a.position, start, end),
+      },
     }));
   }
 

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { MailCommandAction, MailCommandStatus } from '@email-core/contracts';
+import { CommandAttachmentsRepository, type AttachmentToSend } from './command-attachments.repository';
 
 export interface NewMailCommand {
   id: string;
@@ -127,12 +128,12 @@ export class MailCommandsRepository {
     return r ? { ...view(r), userId: r.user_id, request: r.request } : null;
   }
 
-  async loadAttachments(id: string): Promise<Array<{ name: string; contentType: string; content: Buffer }>> {
-    const rows: Array<{ name: string; content_type: string; content: Buffer }> = await this.dataSource.query(
-      `SELECT name, content_type, content FROM mail_command_attachments WHERE command_id = $1 ORDER BY position`,
-      [id],
-    );
-    return rows.map((r) => ({ name: r.name, contentType: r.content_type, content: r.content }));
+  /**
+   * The attachments in their order, as the provider adapters send them: a small one with its bytes, one uploaded in
+   * chunks as a source read a range at a time, never whole (docs/attachments.md).
+   */
+  loadAttachments(id: string): Promise<AttachmentToSend[]> {
+    return new CommandAttachmentsRepository(this.dataSource).toSend(id);
   }
 
   /**

@@ -9,6 +9,7 @@ import type {
   OutgoingRecipient,
   ReplyOptions,
 } from '../port';
+import { sourceStream } from './attachment-stream';
 import { textAlternative } from '../compose/mail-html';
 
 /**
@@ -59,7 +60,8 @@ const address = (r: OutgoingRecipient): Mail.Address | string =>
 const attachment = (a: OutgoingAttachment): Mail.Attachment => ({
   filename: a.name,
   contentType: a.contentType,
-  content: a.content,
+  // a large attachment streams in from its source as nodemailer encodes it (attachment-stream.ts)
+  content: Buffer.isBuffer(a.content) ? a.content : sourceStream(a.content),
 });
 
 /** A new mail from the port's request, from the account's address. */

@@ -3,10 +3,17 @@ import {
   GraphMailActionsClient,
   GraphMailClient,
   GraphSubscriptionsClient,
+  GraphUploadSessions,
   type GraphMailClientOptions,
   type GraphSubscription,
 } from '@email-core/graph';
-import { ProviderRefusedError } from '../port';
+import {
+  attachmentSize,
+  CredentialsNotFoundError,
+  ProviderRefusedError,
+  ProviderUnavailableError,
+  ReauthRequiredError,
+} from '../port';
 import type {
   ChangesFrom,
   DraftContent,
@@ -28,6 +35,36 @@ import type {
   WatchChannel,
 } from '../port';
 import { outlookCall } from './outlook-errors';
+
+/** Graph takes attachments inline up to 3 MB; larger ones go through upload sessions. */
+const GRAPH_INLINE_ATTACHMENT_BYTES = 3 * 1024 * 1024;
+
+/** The attachments as one `sendMail` takes them (all bytes, 3 MB in all), or null when they do not fit. */
+function inlineAttachments(
+  attachments: OutgoingAttachment[],
+): Array<{ name: string; contentType: string; content: Buffer }> | null {
+  let total = 0;
+  const inline: Array<{ name: string; contentType: string; content: Buffer }> = [];
+  for (const { name, contentType, content } of attachments) {
+    if (!Buffer.isBuffer(content)) return null;
+    total += content.length;
+    inline.push({ name, contentType, content });
+  }
+  return total <= GRAPH_INLINE_ATTACHMENT_BYTES ? inline : null;
+}
+
+/** A failure before a draft was sent: nothing went out, so the command may run again (503), unless it cannot. */
+function notSent(err: unknown): Error {
+  if (
+    err instanceof ProviderRefusedError ||
+    err instanceof ReauthRequiredError ||
+    err instanceof CredentialsNotFoundError
+  ) {
+    return err;
+  }
+  const message = `the mail was not sent: ${err instanceof Error ? err.message : String(err)}`;
+  return new ProviderUnavailableError(503, 'NOT_SENT', message);
+}
 
 /** One subscription per account, on the whole mailbox (every folder), for every kind of change. */
 export const OUTLOOK_WATCH_SCOPE = 'me/messages';
@@ -106,12 +143,14 @@ class OutlookAttachments implements MailboxAttachments {
 export class OutlookMailbox implements Mailbox {
   private readonly mail: GraphMailClient;
   private readonly actions: GraphMailActionsClient;
+  private readonly uploads: GraphUploadSessions;
   readonly attachments: MailboxAttachments;
   readonly watch: MailboxWatch;
 
   constructor(options: GraphMailClientOptions) {
     this.mail = new GraphMailClient(options);
     this.actions = new GraphMailActionsClient(this.mail.sdk);
+    this.uploads = new GraphUploadSessions(this.mail.sdk, options);
     this.attachments = new OutlookAttachments(options);
     this.watch = new OutlookWatch(new GraphSubscriptionsClient(this.mail.sdk));
   }
@@ -156,8 +195,23 @@ export class OutlookMailbox implements Mailbox {
     return null;
   }
 
-  sendMail(mail: OutgoingMail): Promise<void> {
-    return outlookCall(() => this.actions.sendMail(mail));
+  /**
+   * One `sendMail` when the attachments fit inline (3 MB in all: Graph's inline limit, inside its 4 MB request);
+   * otherwise a draft, each file attached (inline, or through an upload session over 3 MB), then the draft sent
+   * (docs/attachments.md). A failure before the draft is sent deletes it and says nothing was sent (503, so the
+   * command is retried), unless Graph refused (its 4xx as is) or the sign-in is gone.
+   */
+  async sendMail(mail: OutgoingMail): Promise<void> {
+    const inline = inlineAttachments(mail.attachments);
+    if (inline) return outlookCall(() => this.actions.sendMail({ ...mail, attachments: inline }));
+    const draftId = await outlookCall(() => this.uploads.createDraft(mail));
+    try {
+      for (const a of mail.attachments) await this.addAttachment(draftId, a);
+    } catch (err) {
+      await outlookCall(() => this.actions.delete(draftId)).catch(() => undefined);
+      throw notSent(err);
+    }
+    return outlookCall(() => this.actions.sendDraft(draftId));
   }
 
   reply(messageId: string, opts: ReplyOptions): Promise<void> {
@@ -176,8 +230,18 @@ export class OutlookMailbox implements Mailbox {
     return outlookCall(() => this.actions.createForward(messageId, opts));
   }
 
+  /** Inline up to 3 MB (`POST …/attachments`), else through a Graph upload session, read a chunk at a time. */
   addAttachment(draftId: string, attachment: OutgoingAttachment): Promise<void> {
-    return outlookCall(() => this.actions.addAttachment(draftId, attachment));
+    const { name, contentType, content } = attachment;
+    if (Buffer.isBuffer(content) && content.length <= GRAPH_INLINE_ATTACHMENT_BYTES) {
+      return outlookCall(() => this.actions.addAttachment(draftId, { name, contentType, content }));
+    }
+    const read = Buffer.isBuffer(content)
+      ? (start: number, end: number) => Promise.resolve(content.subarray(start, end))
+      : (start: number, end: number) => content.read(start, end);
+    return outlookCall(() =>
+      this.uploads.attach(draftId, { name, contentType, size: attachmentSize(attachment), read }),
+    );
   }
 
   sendDraft(draftId: string): Promise<void> {
