@@ -16,15 +16,6 @@ export interface LargeAttachment {
   read(start: number, end: number): Promise<Buffer>;
 }
 
-/** A new mail's fields for its draft. */
-export interface DraftMail {
-  subject: string;
-  body: { contentType: 'text' | 'html'; content: string };
-  toRecipients: Array<{ address: string; name?: string }>;
-  ccRecipients: Array<{ address: string; name?: string }>;
-  bccRecipients: Array<{ address: string; name?: string }>;
-}
-
 export interface UploadSessionOptions {
   /** `https://graph.microsoft.com` or the emulator's origin: its upload URLs are on the same origin */
   graphBaseUrl: string;
@@ -77,29 +68,6 @@ export class GraphUploadSessions {
     this.timeoutMs = options.requestTimeoutMs ?? 60_000;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.graphOrigin = new URL(options.graphBaseUrl).origin;
-  }
-
-  /**
-   * `POST /me/messages`: a draft of a new mail (no attachments), to be given its files and sent; for a `send`
-   * whose attachments do not fit one `sendMail` (3 MB inline).
-   */
-  async createDraft(mail: DraftMail): Promise<string> {
-    const recipients = (list: Array<{ address: string; name?: string }>) =>
-      list.map((r) => ({
-        emailAddress: r.name ? { address: r.address, name: r.name } : { address: r.address },
-      }));
-    try {
-      const draft = (await this.sdk.api('/me/messages').post({
-        subject: mail.subject,
-        body: { contentType: mail.body.contentType, content: mail.body.content },
-        toRecipients: recipients(mail.toRecipients),
-        ccRecipients: recipients(mail.ccRecipients),
-        bccRecipients: recipients(mail.bccRecipients),
-      })) as { id: string };
-      return draft.id;
-    } catch (err) {
-      throw toGraphFailure(err);
-    }
   }
 
   /** Attaches `file` to the message (a draft) `messageId` through an upload session. */

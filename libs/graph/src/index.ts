@@ -81,7 +81,6 @@ export {
 export {
   GraphUploadSessions,
   UPLOAD_SESSION_CHUNK_BYTES,
-  type DraftMail,
   type LargeAttachment,
   type UploadSessionOptions,
 } from './graph-upload-sessions';

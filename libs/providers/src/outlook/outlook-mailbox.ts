@@ -204,7 +204,7 @@ export class OutlookMailbox implements Mailbox {
   async sendMail(mail: OutgoingMail): Promise<void> {
     const inline = inlineAttachments(mail.attachments);
     if (inline) return outlookCall(() => this.actions.sendMail({ ...mail, attachments: inline }));
-    const draftId = await outlookCall(() => this.uploads.createDraft(mail));
+    const draftId = await outlookCall(() => this.actions.createDraft(mail));
     try {
       for (const a of mail.attachments) await this.addAttachment(draftId, a);
     } catch (err) {
