@@ -106,7 +106,7 @@ function Toolbar({ editor }: { editor: Editor }) {
       text: '1.',
       run: () => editor.chain().focus().toggleOrderedList().run(),
     },
-    { key: 'link', label: 'Link', text: '🔗', run: setLink },
+    { key: 'link', label: 'Link', text: 'Link', run: setLink },
     {
       key: 'blockquote',
       label: 'Quote',

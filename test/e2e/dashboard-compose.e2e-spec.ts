@@ -1,0 +1,241 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { simpleParser } from 'mailparser';
+import type { Page } from 'playwright-core';
+import {
+  apiCall,
+  devMailServer,
+  ensureDashboardBuild,
+  linkOutlook,
+  openBrowser,
+  signInThroughUi,
+  signUp,
+  startProduct,
+  waitFor,
+  waitForAccountStatus,
+  waitForMail,
+  type BrowserSession,
+  type DevMailServer,
+  type RunningProduct,
+} from '@email-core/testing';
+
+interface GraphAddress {
+  emailAddress: { address: string; name?: string };
+}
+interface ExportedMessage {
+  subject: string;
+  parentFolderId: string;
+  body: { contentType: string; content: string };
+  toRecipients: GraphAddress[];
+  ccRecipients: GraphAddress[];
+  bccRecipients: GraphAddress[];
+}
+interface ExportedMailbox {
+  folders: { id: string; wellKnownName: string | null }[];
+  messages: ExportedMessage[];
+}
+
+const PASSWORD = 'correct horse battery staple';
+const SCREENSHOT = path.resolve(__dirname, '../../docs/screenshots/compose.png');
+const tag = randomBytes(4).toString('hex');
+/** the Outlook side: each product has its own emulator */
+const OUTLOOK = { address: 'nadia.okafor@northwind.example', password: 'nadia-mailbox-password' };
+const OUTLOOK_TO = 'tom.berg@northwind.example';
+const OUTLOOK_BCC = 'legal@northwind.example';
+/** the IMAP side: mailboxes of the stack's Dovecot + Postfix */
+const IMAP_SELF = `compose-${tag}@compose.example`;
+const IMAP_TO = `to-${tag}@compose.example`;
+const IMAP_BCC = `bcc-${tag}@compose.example`;
+const LINK = 'https://example.test/q4-plan';
+
+const addresses = (list: GraphAddress[]) => list.map((r) => r.emailAddress.address.toLowerCase());
+
+/**
+ * Writes the rich mail in the open compose window: a bold line, a bulleted list of two items and a link (typed
+ * with the toolbar and the keyboard, as a user would), so what arrives can be compared with what was written.
+ */
+async function writeRichMail(page: Page, dialog: ReturnType<Page['getByRole']>) {
+  const editor = dialog.getByRole('textbox', { name: 'Message' });
+  await editor.click();
+  await dialog.getByRole('button', { name: 'Bold' }).click();
+  await page.keyboard.type('Decisions needed by Friday');
+  await dialog.getByRole('button', { name: 'Bold' }).click();
+  await page.keyboard.press('Enter');
+  await dialog.getByRole('button', { name: 'Bulleted list' }).click();
+  await page.keyboard.type('Budget for the sync engine');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('Hiring plan');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('The plan: ');
+  page.once('dialog', (d) => void d.accept(LINK));
+  await dialog.getByRole('button', { name: 'Link' }).click();
+  await editor.locator(`a[href="${LINK}"]`).waitFor();
+  expect(await dialog.getByRole('button', { name: 'Bold' }).getAttribute('aria-pressed')).toBe('false');
+}
+
+/** The HTML a rich mail must arrive with: the bold line, both list items, the link. */
+function expectRichHtml(html: string) {
+  expect(html).toMatch(/<strong>Decisions needed by Friday<\/strong>/);
+  expect(html).toMatch(
+    /<ul>\s*<li>\s*<p>Budget for the sync engine<\/p>\s*<\/li>\s*<li>\s*<p>Hiring plan<\/p>/,
+  );
+  expect(html).toContain(`href="${LINK}"`);
+  expect(html).not.toMatch(/<script|onerror|onclick/i);
+}
+
+/**
+ * Rich compose in real headless Chromium against the real stack: for an Outlook account (the emulator) and an IMAP
+ * account (the stack's Dovecot + Postfix), a mail written with the editor (bold, a list, a link) and sent to one
+ * recipient with a Bcc recipient arrives at both; the Bcc recipient is never visible to the other (the emulator's
+ * export of each mailbox; independent IMAP reads of each Dovecot mailbox), the sender's Sent copy keeps it; it
+ * arrives as HTML (Graph) / multipart/alternative with a text part (SMTP). Also writes docs/screenshots/compose.png.
+ */
+describe('dashboard rich compose with Bcc (headless Chromium, Outlook and IMAP)', () => {
+  let product: RunningProduct;
+  let mail: DevMailServer;
+  let s: BrowserSession;
+  let token: string;
+  let email: string;
+  let outlookId: string;
+  let imapId: string;
+
+  const exported = (address: string) =>
+    product.emulator.admin<ExportedMailbox>('GET', `/_emulator/mailboxes/${address}/export`);
+  const inFolder = async (address: string, wellKnown: string, subject: string) => {
+    const box = await exported(address);
+    const folder = box.folders.find((f) => f.wellKnownName === wellKnown)!.id;
+    return box.messages.find((m) => m.subject === subject && m.parentFolderId === folder);
+  };
+
+  beforeAll(async () => {
+    const server = devMailServer();
+    if (!server) throw new Error('no dev mail server: run `npm run stack:up` (MAIL_IMAP, MAIL_SUBMISSION)');
+    mail = server;
+    ensureDashboardBuild();
+    product = await startProduct({ appEnv: { LOG_LEVEL: 'warn' } });
+    for (const [address, displayName] of [
+      [OUTLOOK.address, 'Nadia Okafor'],
+      [OUTLOOK_TO, 'Tom Berg'],
+      [OUTLOOK_BCC, 'Legal'],
+    ]) {
+      await product.emulator.admin('POST', '/_emulator/mailboxes', {
+        address,
+        displayName,
+        password: address === OUTLOOK.address ? OUTLOOK.password : `${address}-pw`,
+        seed: { messages: 3, folders: 0, seed: 7 },
+      });
+    }
+    ({ token, email } = await signUp(product.api, `compose-${tag}@example.test`));
+    await linkOutlook(product, token, OUTLOOK.address, OUTLOOK.password);
+    outlookId = (await waitForAccountStatus(product.api, token, 'synced')).id;
+    const login = { host: mail.imap.host, username: IMAP_SELF, password: mail.password };
+    const linked = await apiCall<{ id: string }>(product.api, 'POST', '/api/v1/accounts/imap', {
+      token,
+      body: {
+        email: IMAP_SELF,
+        imap: { ...login, port: mail.imap.port, security: 'starttls' },
+        smtp: { ...login, host: mail.submission.host, port: mail.submission.port, security: 'starttls' },
+      },
+    });
+    expect(linked.status).toBe(201);
+    imapId = linked.body.id;
+    await waitForAccountStatus(product.api, token, 'synced', { accountId: imapId, timeoutMs: 60_000 });
+    s = await openBrowser({
+      baseUrl: product.api,
+      name: 'dashboard-compose',
+      viewport: { width: 1280, height: 860 },
+    });
+    await signInThroughUi(s.page, email, PASSWORD);
+  }, 240_000);
+
+  afterAll(async () => {
+    await s?.close();
+    await product?.stop();
+  });
+
+  const openCompose = async (accountId: string) => {
+    const { page } = s;
+    await page.goto(`/#/mail/${encodeURIComponent(accountId)}`);
+    await page.getByRole('button', { name: 'New message' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New message' });
+    await dialog.getByRole('textbox', { name: 'Message' }).waitFor();
+    return dialog;
+  };
+
+  const send = async (dialog: ReturnType<Page['getByRole']>) => {
+    await dialog.getByRole('button', { name: 'Send' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await s.page.getByTestId('toast').filter({ hasText: 'Sent' }).first().waitFor({ timeout: 30_000 });
+  };
+
+  it('Outlook: a rich mail with Bcc reaches To and Bcc as HTML; the Bcc shows only in the sender’s Sent Items', async () => {
+    const subject = `Q4 plan ${tag}`;
+    const dialog = await openCompose(outlookId);
+    await dialog.getByLabel('To').fill(`Tom Berg <${OUTLOOK_TO}>`);
+    await dialog.getByLabel('Bcc').fill(OUTLOOK_BCC);
+    await dialog.getByLabel('Subject').fill(subject);
+    await writeRichMail(s.page, dialog);
+    await s.page.mouse.move(20, 20);
+    await s.page.screenshot({ path: SCREENSHOT });
+    await s.shot('outlook-compose');
+    await send(dialog);
+
+    const atTo = await waitFor(() => inFolder(OUTLOOK_TO, 'inbox', subject), {
+      timeoutMs: 30_000,
+      what: 'the mail in the To recipient’s Inbox',
+    });
+    const atBcc = await waitFor(() => inFolder(OUTLOOK_BCC, 'inbox', subject), {
+      timeoutMs: 30_000,
+      what: 'the mail in the Bcc recipient’s Inbox',
+    });
+    for (const copy of [atTo, atBcc]) {
+      expect(copy.body.contentType).toBe('html');
+      expectRichHtml(copy.body.content);
+      expect(addresses(copy.toRecipients)).toEqual([OUTLOOK_TO]);
+      expect(copy.ccRecipients).toEqual([]);
+      // nobody's copy names the Bcc recipient
+      expect(copy.bccRecipients).toEqual([]);
+      expect(JSON.stringify(copy)).not.toContain(OUTLOOK_BCC);
+    }
+    const sent = await waitFor(() => inFolder(OUTLOOK.address, 'sentitems', subject), {
+      timeoutMs: 30_000,
+      what: 'the sender’s copy in Sent Items',
+    });
+    expect(addresses(sent.bccRecipients)).toEqual([OUTLOOK_BCC]);
+    s.expectNoConsoleErrors();
+  });
+
+  it('IMAP: a rich mail with Bcc reaches To and Bcc as multipart/alternative; no Bcc header reaches them', async () => {
+    const subject = `Q4 plan over SMTP ${tag}`;
+    const dialog = await openCompose(imapId);
+    await dialog.getByLabel('To').fill(IMAP_TO);
+    await dialog.getByLabel('Bcc').fill(IMAP_BCC);
+    await dialog.getByLabel('Subject').fill(subject);
+    await writeRichMail(s.page, dialog);
+    await s.shot('imap-compose');
+    await send(dialog);
+
+    // each recipient's own mailbox, read independently over IMAP
+    for (const address of [IMAP_TO, IMAP_BCC]) {
+      const [received] = (await waitForMail(mail, address, 1, 30_000)).filter((m) => m.subject === subject);
+      expect(received).toBeDefined();
+      const headers = received.source.slice(0, received.source.search(/\r?\n\r?\n/));
+      expect(headers).not.toMatch(/^Bcc:/im);
+      expect(received.source).not.toContain(IMAP_BCC);
+      expect(headers).toMatch(/^Content-Type: multipart\/alternative/im);
+      const parsed = await simpleParser(received.source);
+      expect(parsed.to && !Array.isArray(parsed.to) ? parsed.to.value.map((v) => v.address) : []).toEqual([
+        IMAP_TO,
+      ]);
+      expectRichHtml(typeof parsed.html === 'string' ? parsed.html : '');
+      // the text alternative: the same content without markup
+      expect(parsed.text).toContain('Decisions needed by Friday');
+      expect(parsed.text).toMatch(/^ \* Budget for the sync engine$/m);
+      expect(parsed.text).toMatch(/^ \* Hiring plan$/m);
+      expect(parsed.text).toContain(`The plan: ${LINK}`);
+      expect(parsed.text).not.toContain('<');
+    }
+    s.expectNoConsoleErrors();
+  });
+});
