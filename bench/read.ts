@@ -11,9 +11,10 @@
  *
  * Kinds: an Inbox first page, a deep keyset page (from a cursor 10-90% down the Inbox, following nextCursor),
  * the unread filter, the sender filter (one sender's address, account-wide), full-text search (words of every
- * frequency, account-wide), the folder list with counts. Each kind on its own: one reader alone
+ * frequency, account-wide), the folder list with counts, the Inbox's conversations (first page; the generator's
+ * threads are three consecutive messages, each in a folder of its own draw). Each kind on its own: one reader alone
  * (BENCH_READ_SOLO_SECONDS, at least 3 requests), then BENCH_READ_READERS (50) readers for its share of
- * BENCH_READ_SECONDS (30 s over six kinds); a kind whose lone request takes over 250 ms at p50 is not run with 50
+ * BENCH_READ_SECONDS (30 s over seven kinds); a kind whose lone request takes over 250 ms at p50 is not run with 50
  * readers (it would hold both cores for minutes). Before each request the bench INCRs the account's cache version,
  * as the consumer does after a write batch, so every one of these takes the cache-miss path. Then the cached
  * page: 50 readers repeating one Inbox first page (BENCH_READ_CACHED_SECONDS, 10 s), answered from Redis.
@@ -71,7 +72,7 @@ const GROWTH_SIZES = (process.env.BENCH_READ_GROWTH_SIZES ?? '10000,100000,10000
 const PAGE = 50;
 const AIMS_MS = { list: 20, search: 100, cached: 3 };
 
-const KINDS = ['first', 'deep', 'unread', 'sender', 'search', 'counts'] as const;
+const KINDS = ['first', 'deep', 'unread', 'sender', 'search', 'counts', 'conversations'] as const;
 type Kind = (typeof KINDS)[number];
 type AllKinds = Kind | 'cached';
 const AIM: Record<AllKinds, number> = {
@@ -81,6 +82,7 @@ const AIM: Record<AllKinds, number> = {
   sender: AIMS_MS.list,
   search: AIMS_MS.search,
   counts: AIMS_MS.list,
+  conversations: AIMS_MS.list,
   cached: AIMS_MS.cached,
 };
 const LABEL: Record<AllKinds, string> = {
@@ -90,6 +92,7 @@ const LABEL: Record<AllKinds, string> = {
   sender: 'sender filter (account)',
   search: 'full-text search (account)',
   counts: 'folders with counts',
+  conversations: 'Inbox conversations, first page',
   cached: 'cached page (Redis)',
 };
 
@@ -494,6 +497,8 @@ class ReaderState {
         return { filter: { q: this.pick(this.w.queries) } };
       case 'counts':
         return null;
+      case 'conversations':
+        return { filter: inbox };
     }
   }
 }
@@ -518,6 +523,7 @@ const emptySamples = (): Samples => ({
   sender: [],
   search: [],
   counts: [],
+  conversations: [],
   cached: [],
 });
 
@@ -670,7 +676,9 @@ async function apiPhase(
     const req = states[reader].next(kind);
     await redis.incr(versionKey); // a write batch committed: this request misses the cache
     const t = performance.now();
-    const body = await get(req ? `${base}/messages?${query(req)}` : `${base}/folders`);
+    const body = await get(
+      !req ? `${base}/folders` : `${base}/${kind === 'conversations' ? 'conversations' : 'messages'}?${query(req)}`,
+    );
     const ms = performance.now() - t;
     if (kind === 'deep') {
       const next = (body as { nextCursor: string | null }).nextCursor;
@@ -710,6 +718,11 @@ async function runKind(
   if (!req) {
     const r = await repo.listFolders(scope);
     if (!r.ok) throw new Error(r.error);
+    return;
+  }
+  if (kind === 'conversations') {
+    const c = await repo.findConversationPage(scope, { folderId: req.filter.folderId ?? '', limit: PAGE });
+    if (!c.ok) throw new Error(c.error);
     return;
   }
   const r = await repo.findMessagePage(scope, { filter: req.filter, limit: PAGE, after: req.cursor });

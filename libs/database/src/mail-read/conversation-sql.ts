@@ -13,7 +13,10 @@ export interface ConversationPageRequest {
 export const CONVERSATION_READ_LIMIT = 200;
 /** the most message ids a conversation row carries: one command's worth */
 export const CONVERSATION_IDS_LIMIT = 500;
-const PARTICIPANTS_LIMIT = 10;
+/** the senders read per conversation, oldest first, to find its distinct participants in (participantsOf) */
+const SENDERS_READ = 100;
+/** the most participants a conversation row names */
+export const PARTICIPANTS_LIMIT = 10;
 
 /**
  * One page of a folder's conversations, newest first by their latest message in the folder, keyset-paginated on
@@ -21,7 +24,7 @@ const PARTICIPANTS_LIMIT = 10;
  * (the per-folder index, newest first), keeping a message only if no newer one of its conversation is in the folder:
  * one probe of `messages_conversation_idx` per message walked, so a page costs its rows plus the older messages of
  * the conversations on it, whatever the mailbox's size. The page's rows then gather their conversation's messages
- * in the folder through the same index (count, unread, flag, attachments, senders, ids). Ownership is in the query
+ * in the folder in one scan of the same index (count, unread, flag, attachments, senders, ids). Ownership is in the query
  * (the join on mail_accounts.user_id), every value a bound parameter.
  */
 export function buildConversationPageQuery(scope: MailReadScope, page: ConversationPageRequest): SqlQuery {
@@ -51,30 +54,19 @@ export function buildConversationPageQuery(scope: MailReadScope, page: Conversat
   ORDER BY m.received_at DESC, m.remote_id DESC
   LIMIT ${bind(page.limit + 1)}
 )
-SELECT l.conversation_id, l.remote_id, l.received_at, l.received_key, l.subject, l.body_preview, s.*, p.participants
+SELECT l.conversation_id, l.remote_id, l.received_at, l.received_key, l.subject, l.body_preview, s.*
 FROM latest l
 CROSS JOIN LATERAL (
   SELECT count(*)::int AS message_count,
     (count(*) FILTER (WHERE NOT c.is_read))::int AS unread_count,
     bool_or(c.flag_status = 'flagged') AS flagged,
     bool_or(c.has_attachments) AS has_attachments,
-    (array_agg(c.remote_id ORDER BY c.received_at DESC, c.remote_id DESC))[1:${CONVERSATION_IDS_LIMIT}] AS message_ids
+    (array_agg(c.remote_id ORDER BY c.received_at DESC, c.remote_id DESC))[1:${CONVERSATION_IDS_LIMIT}] AS message_ids,
+    (array_agg(json_build_object('name', c.from_name, 'address', c.from_address) ORDER BY c.received_at, c.remote_id)
+       FILTER (WHERE c.from_address <> '' OR c.from_name <> ''))[1:${SENDERS_READ}] AS senders
   FROM messages c
   WHERE c.account_id = ${account} AND c.conversation_id = l.conversation_id AND c.folder_remote_id = ${folder}
 ) s
-CROSS JOIN LATERAL (
-  SELECT coalesce(json_agg(json_build_object('name', q.name, 'address', q.address) ORDER BY q.first), '[]')
-    AS participants
-  FROM (
-    SELECT min(c.from_address) AS address, min(c.from_name) AS name, min(c.received_at) AS first
-    FROM messages c
-    WHERE c.account_id = ${account} AND c.conversation_id = l.conversation_id AND c.folder_remote_id = ${folder}
-      AND (c.from_address <> '' OR c.from_name <> '')
-    GROUP BY lower(c.from_address), CASE WHEN c.from_address = '' THEN c.from_name END
-    ORDER BY first
-    LIMIT ${PARTICIPANTS_LIMIT}
-  ) q
-) p
 ORDER BY l.received_at DESC, l.remote_id DESC`;
   return { sql, params };
 }

@@ -90,7 +90,7 @@ describe('conversation reads (real Postgres)', () => {
         hasAttachments: false,
         // one entry per address whatever its case, first to write first
         participants: [
-          { name: 'ANN', address: 'Ann@example.test' },
+          { name: 'Ann', address: 'ann@example.test' },
           { name: 'Bob', address: 'bob@example.test' },
         ],
         messageIds: ['a4', 'a3', 'a1'],

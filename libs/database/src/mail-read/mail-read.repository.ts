@@ -3,6 +3,7 @@ import { orderFolderTree } from './folder-tree';
 import {
   buildConversationPageQuery,
   buildConversationQuery,
+  PARTICIPANTS_LIMIT,
   type ConversationPageRequest,
 } from './conversation-sql';
 import type {
@@ -63,7 +64,8 @@ interface ConversationRow {
   flagged: boolean;
   has_attachments: boolean;
   message_ids: string[];
-  participants: unknown;
+  /** senders oldest first, with repeats (conversation-sql.ts) */
+  senders: unknown;
 }
 
 interface MessageDetailRow extends MessageRow {
@@ -171,7 +173,7 @@ export class MailReadRepository {
           unreadCount: r.unread_count,
           flagged: r.flagged,
           hasAttachments: r.has_attachments,
-          participants: toRecipients(r.participants),
+          participants: participantsOf(toRecipients(r.senders)),
           messageIds: r.message_ids,
         })),
         nextCursor,
@@ -244,6 +246,20 @@ function keysetPage<R extends { received_key: string; remote_id: string }>(
       ? encodeMessageCursor({ receivedAt: last.received_key, id: last.remote_id })
       : null;
   return { items, nextCursor };
+}
+
+/** distinct senders, first to write first: one per address whatever its case (per name without one) */
+export function participantsOf(senders: RecipientView[]): RecipientView[] {
+  const seen = new Set<string>();
+  const out: RecipientView[] = [];
+  for (const s of senders) {
+    const key = s.address ? `a:${s.address.toLowerCase()}` : `n:${s.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(s);
+    if (out.length === PARTICIPANTS_LIMIT) break;
+  }
+  return out;
 }
 
 function toRecipients(value: unknown): RecipientView[] {
