@@ -3,6 +3,7 @@ import { Kafka, type Consumer } from 'kafkajs';
 import { Client } from 'pg';
 import {
   mailCommandRequestSchema,
+  MAIL_ACTIONS,
   MAX_INLINE_ATTACHMENT_BYTES,
   Topics,
   type MailCommandQueued,
@@ -217,7 +218,7 @@ describe('Mail commands API and attachments', () => {
     expect(Object.keys(doc.paths['/api/v1/commands'])).toEqual(['post']);
     expect(
       doc.paths['/api/v1/commands'].post.requestBody?.content['application/json'].schema.oneOf,
-    ).toHaveLength(7);
+    ).toHaveLength(MAIL_ACTIONS.length);
     expect(Object.keys(doc.paths['/api/v1/commands/{id}'])).toEqual(['get']);
     expect(doc.paths['/api/v1/messages/{messageId}/attachments']).toHaveProperty('get');
     expect(doc.paths['/api/v1/messages/{messageId}/attachments/{attachmentId}/content']).toHaveProperty(
@@ -435,6 +436,7 @@ describe('Mail commands API and attachments', () => {
         status: 'queued',
         reasonCode: null,
         reason: null,
+        draftId: null,
         createdAt: expect.any(String) as string,
         updatedAt: expect.any(String) as string,
       });
