@@ -108,3 +108,4 @@ export {
   wholeNumberParam,
 } from './query-params';
 export { CORRELATION_ID_HEADER } from './headers';
+export { MAX_SIGNATURE_HTML_CHARS } from './signatures';

@@ -355,6 +355,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{id}/signature": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the account's signature (an empty one removes it)
+         * @description The HTML is sanitized by the server (the allow-list of mail bodies: docs/mail-actions.md#compose) and may be at most 10,000 characters once sanitized. The dashboard puts it under the cursor of new mail, replies and forwards from the account.
+         */
+        put: operations["AccountsController_setSignature"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{id}/resync": {
         parameters: {
             query?: never;
@@ -929,6 +949,8 @@ export interface components {
             syncCompletedAt: string | null;
             /** @description while status is syncing: the sync's latest progress report (the sync.progress socket event carries the next ones); null otherwise or before its first report */
             syncProgress: components["schemas"]["SyncProgressDto"] | null;
+            /** @description the account's signature (sanitized HTML, PUT /accounts/:id/signature); null: none */
+            signatureHtml: string | null;
             /** Format: date-time */
             createdAt: string;
         };
@@ -966,6 +988,17 @@ export interface components {
             latestSeq: number;
             /** @description more changes follow: ask again with `since` = the last item’s `seq` */
             hasMore: boolean;
+        };
+        SetSignatureDto: {
+            /**
+             * @description the signature's HTML (bold, italic, lists, links…); sanitized by the server, at most 10,000 characters once sanitized; an empty (or blank) one removes the signature
+             * @example <p><strong>Alice Adams</strong><br>Contoso</p>
+             */
+            html: string;
+        };
+        SignatureDto: {
+            /** @description the signature as stored (sanitized HTML); null: none */
+            signatureHtml: string | null;
         };
         ResyncAcceptedDto: {
             /** Format: uuid */
@@ -2104,6 +2137,52 @@ export interface operations {
         requestBody?: never;
         responses: {
             204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AccountsController_setSignature: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetSignatureDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignatureDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED; SIGNATURE_TOO_LONG */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHENTICATED: no valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description ACCOUNT_NOT_FOUND: unknown, or another user's */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -57,6 +57,13 @@ export class AccountDto {
   })
   syncProgress!: SyncProgressDto | null;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "the account's signature (sanitized HTML, PUT /accounts/:id/signature); null: none",
+  })
+  signatureHtml!: string | null;
+
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
 
@@ -79,6 +86,7 @@ export class AccountDto {
             at: a.syncProgress.at,
           }
         : null,
+      signatureHtml: a.signatureHtml,
       createdAt: a.createdAt.toISOString(),
     };
   }

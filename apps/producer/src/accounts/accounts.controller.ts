@@ -7,6 +7,7 @@ import {
   HttpCode,
   Param,
   Post,
+  Put,
   Query,
   Req,
   Res,
@@ -49,6 +50,13 @@ import {
   type LinkImapAccountRequest,
 } from './commands/link-imap-account/link-imap-account.dto';
 import { RequestResyncCommand } from './commands/request-resync/request-resync.command';
+import { SetSignatureCommand } from './commands/set-signature/set-signature.command';
+import {
+  SetSignatureDto,
+  SignatureDto,
+  setSignatureSchema,
+  type SetSignatureRequest,
+} from './commands/set-signature/set-signature.dto';
 import { StartOutlookLinkCommand } from './commands/start-outlook-link/start-outlook-link.command';
 import { UnlinkAccountCommand } from './commands/unlink-account/unlink-account.command';
 import { readLinkKey, readOrMintLinkKey, writeLinkCookie } from './link-browser-cookie';
@@ -243,6 +251,29 @@ export class AccountsController {
   @ApiNoContentResponse()
   async unlink(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<void> {
     await this.commands.execute(new UnlinkAccountCommand(user.id, id));
+  }
+
+  @Put(':id/signature')
+  @UseGuards(JwtAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: "Set the account's signature (an empty one removes it)",
+    description:
+      'The HTML is sanitized by the server (the allow-list of mail bodies: docs/mail-actions.md#compose) and may be ' +
+      'at most 10,000 characters once sanitized. The dashboard puts it under the cursor of new mail, replies and ' +
+      'forwards from the account.',
+  })
+  @ApiBody({ type: SetSignatureDto })
+  @ApiOkResponse({ type: SignatureDto })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED; SIGNATURE_TOO_LONG' })
+  @ApiUnauthorizedResponse({ description: 'UNAUTHENTICATED: no valid access token' })
+  @ApiNotFoundResponse({ description: "ACCOUNT_NOT_FOUND: unknown, or another user's" })
+  setSignature(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body(new ZodValidationPipe(setSignatureSchema)) body: SetSignatureRequest,
+  ): Promise<SignatureDto> {
+    return this.commands.execute(new SetSignatureCommand(user.id, id, body.html));
   }
 
   @Post(':id/resync')

@@ -17,6 +17,7 @@ import { CompleteOutlookLinkHandler } from './commands/complete-outlook-link/com
 import { ImapLinkProbe, MailServerLinkProbe } from './imap-link-probe';
 import { LinkImapAccountHandler } from './commands/link-imap-account/link-imap-account.handler';
 import { RequestResyncHandler } from './commands/request-resync/request-resync.handler';
+import { SetSignatureHandler } from './commands/set-signature/set-signature.handler';
 import { StartOutlookLinkHandler } from './commands/start-outlook-link/start-outlook-link.handler';
 import { UnlinkAccountHandler } from './commands/unlink-account/unlink-account.handler';
 import { LinkUrls } from './link-urls';
@@ -58,6 +59,7 @@ import { SyncRequestOutbox } from './sync-request-outbox';
     },
     StartOutlookLinkHandler,
     CompleteOutlookLinkHandler,
+    SetSignatureHandler,
     LinkImapAccountHandler,
     UnlinkAccountHandler,
     RequestResyncHandler,

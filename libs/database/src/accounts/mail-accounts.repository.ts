@@ -16,6 +16,8 @@ export interface MailAccountSummary {
   syncCompletedAt: Date | null;
   /** the running sync's latest progress report; null when not syncing or before its first report */
   syncProgress: StoredSyncProgress | null;
+  /** the account's signature, sanitized HTML; null: none */
+  signatureHtml: string | null;
   createdAt: Date;
 }
 
@@ -44,12 +46,14 @@ interface SummaryRow {
   sync_started_at: Date | null;
   sync_completed_at: Date | null;
   sync_progress: StoredSyncProgress | null;
+  signature_html: string | null;
   created_at: Date;
 }
 
 // The allow-list of columns a summary reads; token columns are deliberately absent.
 const SUMMARY_COLUMNS = `id, provider, email, display_name, status, status_reason, sync_started_at,
-  sync_completed_at, CASE WHEN status = 'syncing' THEN sync_progress END AS sync_progress, created_at`;
+  sync_completed_at, CASE WHEN status = 'syncing' THEN sync_progress END AS sync_progress, signature_html,
+  created_at`;
 
 const toSummary = (r: SummaryRow): MailAccountSummary => ({
   id: r.id,
@@ -61,6 +65,7 @@ const toSummary = (r: SummaryRow): MailAccountSummary => ({
   syncStartedAt: r.sync_started_at,
   syncCompletedAt: r.sync_completed_at,
   syncProgress: r.sync_progress,
+  signatureHtml: r.signature_html,
   createdAt: r.created_at,
 });
 
@@ -112,6 +117,21 @@ export class MailAccountsRepository {
       [userId, accountId],
     );
     return rows[0] ? toSummary(rows[0]) : null;
+  }
+
+  /**
+   * Sets (or, with null, removes) the signature of one of the user's accounts; the HTML must be sanitized already.
+   * False when the account is not theirs (or does not exist).
+   */
+  async setSignature(userId: string, accountId: string, html: string | null): Promise<boolean> {
+    if (!UUID.test(accountId)) return false;
+    const rows: unknown[] = await this.dataSource.query(
+      `UPDATE mail_accounts SET signature_html = $3 WHERE user_id = $1 AND id = $2 RETURNING id`,
+      [userId, accountId, html],
+    );
+    // node-postgres answers an UPDATE ... RETURNING as [rows, count] through TypeORM's query()
+    const returned = Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows;
+    return returned.length > 0;
   }
 
   /**

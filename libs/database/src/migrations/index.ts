@@ -11,6 +11,7 @@ import { ReadsAtSize1764500000000 } from './1764500000000-reads-at-size';
 import { OutboxCorrelationId1764600000000 } from './1764600000000-outbox-correlation-id';
 import { Conversations1764700000000 } from './1764700000000-conversations';
 import { Drafts1764710000000 } from './1764710000000-drafts';
+import { AccountSignatures1764720000000 } from './1764720000000-account-signatures';
 import { UploadSessions1764730000000 } from './1764730000000-upload-sessions';
 import { CommandBatches1764740000000 } from './1764740000000-command-batches';
 import { CreatedChangesSyncProgress1764750000000 } from './1764750000000-created-changes-sync-progress';
@@ -30,6 +31,7 @@ export const migrations = [
   OutboxCorrelationId1764600000000,
   Conversations1764700000000,
   Drafts1764710000000,
+  AccountSignatures1764720000000,
   UploadSessions1764730000000,
   CommandBatches1764740000000,
   CreatedChangesSyncProgress1764750000000,

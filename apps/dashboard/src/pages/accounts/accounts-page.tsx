@@ -13,6 +13,7 @@ import {
 import { useDesktopNotifications } from '@/hooks/use-desktop-notifications';
 import { useSyncProgress, withStoredProgress, type SyncProgressState } from '@/realtime/sync-progress';
 import { ConnectImapForm } from './connect-imap';
+import { SignatureSetting } from './signature-setting';
 import './accounts.css';
 
 const count = new Intl.NumberFormat();
@@ -333,6 +334,8 @@ function AccountCard({
           </button>
         )}
       </div>
+
+      <SignatureSetting account={account} />
 
       {confirming && (
         <div className="accounts-confirm" role="group" aria-label={`Confirm unlinking ${account.email}`}>

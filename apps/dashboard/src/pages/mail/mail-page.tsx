@@ -381,6 +381,7 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
           key={`${compose.mode}-${compose.original?.id ?? 'new'}`}
           state={compose}
           ownAddress={account.email}
+          signatureHtml={account.signatureHtml}
           onSend={(request) => actions.send(request)}
           onClose={() => setCompose(null)}
         />
