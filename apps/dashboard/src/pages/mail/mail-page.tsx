@@ -23,6 +23,7 @@ import { FolderPane } from './folder-pane';
 import { mailPath } from './mail-path';
 import { MessageList } from './message-list';
 import { Reader } from './reader';
+import { SelectionBar, useMultiSelect } from './selection-bar';
 import { NO_FILTERS, SearchBar, activeFilterCount, type SearchFilters } from './search-bar';
 import type { ToolbarActions } from './mail-toolbar';
 import './mail.css';
@@ -97,6 +98,15 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
     return () => clearTimeout(t);
   }, [searchText]);
   const searching = q !== '';
+  /** what the list shows (and what "select all" selects, resolved by the server) */
+  const listFilter = {
+    folderId: searching ? undefined : folderId,
+    q,
+    unread: filters.unread,
+    flagged: filters.flagged,
+    hasAttachments: filters.hasAttachments,
+    after: daysAgo(filters.within),
+  };
   // the conversation view: a folder's conversations, one row each (a search or a filter lists messages)
   const [conversationMode, setConversationMode] = useConversationMode();
   const conversationsOn = conversationMode && !searching && activeFilterCount(filters) === 0;
@@ -108,14 +118,7 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
 
   const messageList = useMessageList(
     account.id,
-    {
-      folderId: searching ? undefined : folderId,
-      q,
-      unread: filters.unread,
-      flagged: filters.flagged,
-      hasAttachments: filters.hasAttachments,
-      after: daysAgo(filters.within),
-    },
+    listFilter,
     !conversationsOn && (searching || Boolean(folderId)),
   );
   const list = conversationsOn ? conversationList : messageList;
@@ -129,6 +132,16 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
   );
   const { fetchNextPage } = list;
   const fetchNext = useCallback(() => void fetchNextPage(), [fetchNextPage]);
+  const multiSelect = useMultiSelect({
+    accountId: account.id,
+    rows: messages,
+    hasMore: list.hasNextPage,
+    filter: listFilter,
+    folder,
+    folders: folderList ?? [],
+    searching,
+    enabled: !conversationsOn,
+  });
   const message = useMessage(account.id, messageId);
   const actions = useMailActions(account.id);
   // the open conversation's row (its messages in this folder are what actions apply to) and its whole thread
@@ -337,6 +350,7 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
             </span>
           </div>
         </div>
+        {multiSelect.enabled && <SelectionBar {...multiSelect.bar} />}
         {list.isError ? (
           <div className="mail-list-empty" role="alert">
             Messages could not be loaded: {errorMessage(list.error)}
@@ -352,6 +366,7 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
             fetchNextPage={fetchNext}
             folderNames={searching ? folderNames : undefined}
             showRecipient={showRecipient}
+            {...multiSelect.list}
             loading={list.isPending && (searching || Boolean(folderId))}
             emptyText={
               searching || filterCount

@@ -28,7 +28,6 @@ export function MailToolbar({
   folders: Folder[];
   actions: ToolbarActions;
 }) {
-  const depth = folderDepths(folders);
   const flagged = message.flagStatus === 'flagged';
   const deleteLabel = actions.confirmingDelete
     ? 'Confirm delete'
@@ -74,17 +73,27 @@ export function MailToolbar({
           if (e.target.value) actions.moveTo(e.target.value);
         }}
       >
-        <option value="">Move to…</option>
-        {folders
-          .filter((f) => f.id !== message.folderId)
-          .map((f) => (
-            <option key={f.id} value={f.id}>
-              {'\u00a0\u00a0'.repeat(depth.get(f.id) ?? 0)}
-              {f.displayName}
-            </option>
-          ))}
+        <MoveToOptions folders={folders} except={message.folderId} />
       </select>
     </div>
+  );
+}
+
+/** A "Move to…" select's options: the account's folders in tree order, indented by depth, but `except`. */
+export function MoveToOptions({ folders, except }: { folders: Folder[]; except: string | undefined }) {
+  const depth = folderDepths(folders);
+  return (
+    <>
+      <option value="">Move to…</option>
+      {folders
+        .filter((f) => f.id !== except)
+        .map((f) => (
+          <option key={f.id} value={f.id}>
+            {'\u00a0\u00a0'.repeat(depth.get(f.id) ?? 0)}
+            {f.displayName}
+          </option>
+        ))}
+    </>
   );
 }
 

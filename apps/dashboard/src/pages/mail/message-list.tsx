@@ -24,6 +24,9 @@ interface Props {
   showRecipient: boolean;
   emptyText: string;
   loading: boolean;
+  /** multi-select: whether a row is ticked, and a tick (Shift: a range from the last one ticked); absent, no boxes */
+  isChecked?: (id: string) => boolean;
+  onCheck?: (id: string, modifiers: { range: boolean }) => void;
 }
 
 /**
@@ -79,10 +82,15 @@ export function MessageList(props: Props) {
       data-loaded-count={messages.length}
       tabIndex={0}
       aria-activedescendant={selectedIndex >= 0 ? rowId(selectedIndex) : undefined}
+      aria-multiselectable={props.onCheck ? true : undefined}
       onKeyDown={(e) => {
         if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
           e.preventDefault();
           props.onStep(e.key === 'ArrowDown' ? 1 : -1);
+        } else if (e.key === 'x' && props.onCheck && selectedId && e.target === e.currentTarget) {
+          // x ticks the open message, as in Gmail (Shift+x: the range from the last one ticked)
+          e.preventDefault();
+          props.onCheck(selectedId, { range: e.shiftKey });
         }
       }}
     >
@@ -104,6 +112,8 @@ export function MessageList(props: Props) {
                   onOpen={props.onOpen}
                   folderName={props.folderNames?.get(message.folderId)}
                   showRecipient={props.showRecipient}
+                  checked={props.isChecked?.(message.id)}
+                  onCheck={props.onCheck}
                 />
               ) : (
                 <div className="mail-row-loader" role="presentation">
@@ -129,6 +139,9 @@ interface RowProps {
   onOpen: (message: MessageSummary) => void;
   folderName: string | undefined;
   showRecipient: boolean;
+  /** undefined: no checkbox (multi-select off) */
+  checked?: boolean;
+  onCheck?: (id: string, modifiers: { range: boolean }) => void;
 }
 
 const MessageRow = memo(function MessageRow({
@@ -139,6 +152,8 @@ const MessageRow = memo(function MessageRow({
   onOpen,
   folderName,
   showRecipient,
+  checked,
+  onCheck,
 }: RowProps) {
   const who = showRecipient
     ? `To: ${message.toRecipients.map((r) => personName(r)).join(', ') || '(no recipients)'}`
@@ -152,9 +167,39 @@ const MessageRow = memo(function MessageRow({
       aria-posinset={index + 1}
       aria-setsize={total}
       data-message-id={message.id}
-      className={`mail-row${message.isRead ? '' : ' mail-row-unread'}${selected ? ' mail-row-selected' : ''}`}
-      onClick={() => onOpen(message)}
+      data-checked={checked}
+      className={`mail-row${message.isRead ? '' : ' mail-row-unread'}${selected ? ' mail-row-selected' : ''}${checked ? ' mail-row-checked' : ''}`}
+      onClick={(e) => {
+        // Ctrl/Cmd-click ticks the row, Shift-click ticks a range; a plain click opens it
+        if (onCheck && (e.ctrlKey || e.metaKey || e.shiftKey)) {
+          e.preventDefault();
+          onCheck(message.id, { range: e.shiftKey });
+        } else {
+          onOpen(message);
+        }
+      }}
     >
+      {onCheck && (
+        <input
+          type="checkbox"
+          className="mail-check"
+          checked={Boolean(checked)}
+          aria-label={`Select ${message.subject || '(no subject)'}`}
+          onClick={(e) => {
+            e.stopPropagation();
+            onCheck(message.id, { range: e.shiftKey });
+          }}
+          onKeyDown={(e) => {
+            // Space toggles as a checkbox does; Shift+Space ticks the range
+            if (e.key === ' ') {
+              e.preventDefault();
+              e.stopPropagation();
+              onCheck(message.id, { range: e.shiftKey });
+            }
+          }}
+          onChange={() => undefined}
+        />
+      )}
       {message.isRead ? (
         <span className="mail-row-dot" />
       ) : (
