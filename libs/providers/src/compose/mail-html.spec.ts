@@ -25,13 +25,14 @@ describe('mail-html', () => {
         '<style>p{}</style><iframe src="https://evil.test"></iframe><form><input name="x"></form>' +
         '<a href="javascript:alert(1)">js</a><a href="data:text/html,x">data</a>' +
         '<img src="https://img.test/a.png" onerror="x()"><img src="data:image/png;base64,AAAA">' +
-        '<img src="cid:logo@x">',
+        '<img src="cid:logo@x"><img src="x"><img src="//evil.test/t.png">',
     );
     expect(out).not.toMatch(/script|onclick|onerror|style=|iframe|<form|<input|javascript:|data:/i);
     expect(out).toContain('<p>hi</p>');
     expect(out).toContain('<a target="_blank" rel="noopener noreferrer">js</a>');
     expect(out).toContain('<img src="https://img.test/a.png" />');
     expect(out).toContain('<img src="cid:logo@x" />');
+    expect(out.match(/<img/g)).toHaveLength(2);
   });
 
   it('a quote keeps only its own left rule, whatever the browser sent', () => {

@@ -70,6 +70,8 @@ const OPTIONS: sanitizeHtml.IOptions = {
   allowProtocolRelative: false,
   // the content of these goes with them (the default keeps a dropped tag's text)
   nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'title', 'head'],
+  // an image without an http(s) or cid: address (a relative or data: one) shows nothing in a mail: dropped
+  exclusiveFilter: (frame) => frame.tag === 'img' && !/^(https?:|cid:)/i.test(frame.attribs.src ?? ''),
   transformTags: {
     a: (tagName, attribs) => ({
       tagName,

@@ -158,6 +158,26 @@ describe('imap-compose', () => {
     );
   });
 
+  it('a rebuilt HTML draft is sent as multipart/alternative again, its text part made anew', async () => {
+    const draft = await composeMessage(
+      newMailOptions(SELF, {
+        subject: 'Draft',
+        body: { contentType: 'html', content: '<p><strong>Bold</strong></p><ul><li>one</li></ul>' },
+        toRecipients: [{ address: 'to@example.test' }],
+        ccRecipients: [],
+        bccRecipients: [{ address: 'hidden@example.test' }],
+        attachments: [],
+      }),
+      true,
+    );
+    const sent = await composeMessage(rebuildOptions(await parseMessage(draft.raw), SELF, [], undefined));
+    expect(sent.raw.toString()).toMatch(/Content-Type: multipart\/alternative/i);
+    expect(sent.raw.toString()).not.toMatch(/^Bcc:/im);
+    const parsed = await parseMessage(sent.raw);
+    expect(parsed.html).toContain('<strong>Bold</strong>');
+    expect(parsed.text).toMatch(/^ \* one$/m);
+  });
+
   it('a reply with its own body (the quote written by the dashboard) is not quoted again; Bcc in the envelope', async () => {
     const parsed = await parseMessage(original({ html: true }));
     const own =

@@ -276,8 +276,9 @@ export function rebuildOptions(
     ...(draft.messageId ? { messageId: draft.messageId } : {}),
     ...(draft.inReplyTo ? { inReplyTo: draft.inReplyTo } : {}),
     ...(references.length > 0 ? { references } : {}),
+    // an HTML draft goes with its text alternative again (multipart/alternative), as a new mail does
     ...(typeof draft.html === 'string' && draft.html !== ''
-      ? { html: draft.html }
+      ? ownBody({ contentType: 'html', content: draft.html })
       : { text: draft.text ?? '' }),
     attachments: [...originalAttachments(draft), ...extra.map(attachment)],
     ...(draftIdHeader !== undefined ? { headers: { [DRAFT_ID_HEADER]: draftIdHeader } } : {}),
