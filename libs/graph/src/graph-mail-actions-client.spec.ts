@@ -184,6 +184,37 @@ describe('GraphMailActionsClient', () => {
     expect(calls.every((c) => c.headers.prefer === 'IdType="ImmutableId"')).toBe(true);
   });
 
+  it('a reply or forward with a whole body drafts it, replaces the body (Graph’s quote) and sends; Bcc in message', async () => {
+    const { graph, calls } = client((c) =>
+      /create(Reply|ReplyAll|Forward)$/.test(c.url)
+        ? json(201, { id: 'draft-1' })
+        : empty(c.method === 'PATCH' ? 200 : 202),
+    );
+    const body = {
+      contentType: 'html' as const,
+      content: '<p>Yes</p><p>On …, Ann wrote:</p><blockquote>q</blockquote>',
+    };
+    const bccRecipients = [{ address: 'boss@contoso.example' }];
+    await graph.reply(ID, { replyAll: true, comment: '', body, bccRecipients });
+    await graph.forward(ID, { comment: '', body, toRecipients: [{ address: 'dan@contoso.example' }] });
+    // no body: Graph quotes under the comment as before, the Bcc in `message`
+    await graph.reply(ID, { replyAll: false, comment: 'thanks', bccRecipients });
+    const bcc = [{ emailAddress: { address: 'boss@contoso.example' } }];
+    expect(calls.map((c) => [c.method, c.url.replace(`${BASE}/v1.0`, ''), c.body])).toEqual([
+      ['POST', `/me/messages/${ENC}/createReplyAll`, { message: { bccRecipients: bcc } }],
+      ['PATCH', '/me/messages/draft-1', { body }],
+      ['POST', '/me/messages/draft-1/send', {}],
+      [
+        'POST',
+        `/me/messages/${ENC}/createForward`,
+        { toRecipients: [{ emailAddress: { address: 'dan@contoso.example' } }] },
+      ],
+      ['PATCH', '/me/messages/draft-1', { body }],
+      ['POST', '/me/messages/draft-1/send', {}],
+      ['POST', `/me/messages/${ENC}/reply`, { comment: 'thanks', message: { bccRecipients: bcc } }],
+    ]);
+  });
+
   it('resolves folders (404 = none) and lists the newest message ids of one', async () => {
     const { graph, calls } = client((c) =>
       c.url.includes('/messages')
