@@ -6,7 +6,8 @@ import { MAX_ATTACHMENT_BYTES } from '@email-core/contracts/uploads';
 import { uploadAttachment, type Command } from '@/hooks/use-commands';
 import type { MessageDetail } from '@/hooks/use-mail';
 import { fileSize, longDate, parseRecipients, personFull, prefixed, recipientList } from './format';
-import { initialBody } from './compose-body';
+import { cleanHtml, escapeHtml, initialBody } from './compose-body';
+import { useDraft, type DraftFields } from '@/hooks/use-draft';
 import { Icon } from './icons';
 
 // TipTap/ProseMirror load with the first compose window, in their own chunk (not in the first screen's bundle)
@@ -18,7 +19,15 @@ export interface ComposeState {
   mode: ComposeMode;
   /** the message replied to or forwarded */
   original?: MessageDetail;
+  /** a draft reopened from Drafts (mode 'new'): the form starts from it, saves replace it, Send sends it */
+  draft?: MessageDetail;
 }
+
+/** a reopened draft's body as the editor's starting HTML (made inert like any HTML from elsewhere) */
+const draftHtml = (d: MessageDetail): string =>
+  d.body?.contentType === 'html'
+    ? cleanHtml(d.body.content)
+    : escapeHtml(d.body?.content ?? '').replace(/\r?\n/g, '<br>');
 
 /** a file attached in the form: uploaded as soon as it is added, sent by its upload id */
 interface Attached {
@@ -64,6 +73,8 @@ type SendRequest =
 
 interface Props {
   state: ComposeState;
+  /** the account the draft is saved in (use-draft.ts) */
+  accountId?: string;
   ownAddress: string | undefined;
   /** the account's signature (sanitized HTML), put under the cursor */
   signatureHtml?: string | null;
@@ -86,17 +97,19 @@ const toRequestRecipient = (r: { address: string; name: string }) =>
  * (`POST /uploads`, its raw bytes) and the command names it by upload id; Send waits for the uploads. A file over
  * the API's limit is refused here with the reason, before anything is sent.
  */
-export function Compose({ state, ownAddress, signatureHtml, onSend, onClose }: Props) {
-  const { mode, original } = state;
+export function Compose({ state, accountId, ownAddress, signatureHtml, onSend, onClose }: Props) {
+  const { mode, original, draft: reopened } = state;
   const toast = useToast();
   const formId = useId();
   const replying = mode === 'reply' || mode === 'replyAll';
-  const [to, setTo] = useState('');
-  const [cc, setCc] = useState('');
+  const [to, setTo] = useState(() => (reopened ? recipientList(reopened.toRecipients) : ''));
+  const [cc, setCc] = useState(() => (reopened ? recipientList(reopened.ccRecipients) : ''));
   const [bcc, setBcc] = useState('');
-  const [subject, setSubject] = useState('');
+  const [subject, setSubject] = useState(reopened?.subject ?? '');
   // the editor's starting content (cursor line, signature, the quoted original), computed once
-  const [startHtml] = useState(() => initialBody(mode, original, signatureHtml));
+  const [startHtml] = useState(() =>
+    reopened ? draftHtml(reopened) : initialBody(mode, original, signatureHtml),
+  );
   const [body, setBody] = useState(startHtml);
   const [files, setFiles] = useState<Attached[]>([]);
   const nextKey = useRef(0);
@@ -122,6 +135,43 @@ export function Compose({ state, ownAddress, signatureHtml, onSend, onClose }: P
     });
   })();
   const fixedSubject = original ? prefixed(mode === 'forward' ? 'FW' : 'RE', original.subject) : '';
+
+  // the form saved as a draft a moment after typing stops, and when the window closes (use-draft.ts)
+  const [origin] = useState(() =>
+    original && mode !== 'new' ? { messageId: original.id, kind: mode } : undefined,
+  );
+  const draft = useDraft({ accountId, draftId: reopened?.id, origin });
+  const draftFields = (): DraftFields => ({
+    subject: mode === 'new' ? subject : fixedSubject,
+    body: { contentType: 'html', content: body },
+    toRecipients: (replying ? replyTo : parseRecipients(to).valid).map(toRequestRecipient),
+    ccRecipients: mode === 'new' ? parseRecipients(cc).valid.map(toRequestRecipient) : [],
+    bccRecipients: parseRecipients(bcc).valid.map(toRequestRecipient),
+  });
+  // only what the user changes is saved: not the form as it opened, nor the editor's first (normalized) HTML
+  const lastFields = useRef<string | null>(null);
+  const lastBody = useRef(body);
+  const editorStarted = useRef(false);
+  useEffect(() => {
+    const fields = draftFields();
+    const json = JSON.stringify(fields);
+    // the editor's first HTML is the start normalized (same text), not an edit
+    const textOf = (html: string) => html.replace(/<[^>]*>/g, '').trim();
+    const editorStart =
+      body !== lastBody.current && !editorStarted.current && textOf(body) === textOf(lastBody.current);
+    if (body !== lastBody.current) editorStarted.current = true;
+    lastBody.current = body;
+    if (lastFields.current === null || editorStart) {
+      const before = lastFields.current === null ? fields : (JSON.parse(lastFields.current) as DraftFields);
+      lastFields.current = JSON.stringify({ ...before, body: fields.body });
+    }
+    if (json === lastFields.current) return;
+    lastFields.current = json;
+    draft.change(fields);
+  }, [to, cc, bcc, subject, body]);
+  const closeDraft = useRef(draft.close);
+  closeDraft.current = draft.close;
+  useEffect(() => () => closeDraft.current(), []);
 
   const addFiles = (list: FileList | null) => {
     if (!list) return;
@@ -205,7 +255,12 @@ export function Compose({ state, ownAddress, signatureHtml, onSend, onClose }: P
     setSending(true);
     setError(null);
     try {
-      await onSend(request);
+      // without files the saved draft is what is sent (no copy left in Drafts); with files, the mail as before
+      // and the draft removed
+      if (files.length === 0) {
+        const sent = await draft.send(draftFields());
+        if (sent.status === 'failed') throw new Error(sent.reason ?? 'The draft could not be sent.');
+      } else await onSend(request).then(() => draft.discard());
       toast.show({ title: 'Sending…' });
       onClose();
     } catch (err) {
@@ -218,12 +273,15 @@ export function Compose({ state, ownAddress, signatureHtml, onSend, onClose }: P
     <div className="mail-compose" role="dialog" aria-label={TITLES[mode]} aria-modal="false">
       <div className="mail-compose-head">
         <h2>{TITLES[mode]}</h2>
+        <span className="muted mail-compose-draft" data-testid="draft-state" data-state={draft.state}>
+          {draft.state === 'saving' ? 'Saving…' : draft.state === 'saved' ? 'Draft saved' : ''}
+        </span>
         <button
           type="button"
           className="icon-button"
           onClick={onClose}
-          aria-label="Discard draft"
-          title="Discard (Esc)"
+          aria-label="Close"
+          title="Close (Esc): the draft is kept in Drafts"
         >
           <Icon name="close" />
         </button>

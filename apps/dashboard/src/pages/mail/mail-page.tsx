@@ -214,6 +214,14 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
   const targetsRead = openConversation ? openConversation.unreadCount === 0 : current?.isRead;
   const targetsFlagged = openConversation ? openConversation.flagged : current?.flagStatus === 'flagged';
 
+  // a draft opens into compose, not the reader; its Send sends that draft (docs/mail-actions.md#drafts)
+  const draftsFolder = byWellKnown('drafts');
+  useEffect(() => {
+    if (!current || !draftsFolder || current.folderId !== draftsFolder.id) return;
+    setCompose({ mode: 'new', draft: current });
+    if (folderId) void navigate(mailPath(account.id, folderId), { replace: true });
+  }, [current, draftsFolder, folderId, navigate, account.id]);
+
   useEffect(() => {
     if (!confirmDelete) return;
     const t = setTimeout(() => setConfirmDelete(null), CONFIRM_DELETE_MS);
@@ -393,8 +401,9 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
       />
       {compose && (
         <Compose
-          key={`${compose.mode}-${compose.original?.id ?? 'new'}`}
+          key={`${compose.mode}-${compose.original?.id ?? compose.draft?.id ?? 'new'}`}
           state={compose}
+          accountId={account.id}
           ownAddress={account.email}
           signatureHtml={account.signatureHtml}
           onSend={(request) => actions.send(request)}
