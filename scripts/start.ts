@@ -23,10 +23,16 @@ const root = path.resolve(__dirname, '..');
 const children: ChildProcess[] = [];
 const log = (m: string) => process.stdout.write(`[start] ${m}\n`);
 
+/**
+ * The producer's young generation kept small: large uploads come in 4 MiB chunks, whose buffers frequent scavenges
+ * free at once instead of letting them pile up to V8's external-memory threshold (docs/attachments.md, "Memory").
+ */
+const NODE_FLAGS: Record<string, string[]> = { producer: ['--max-semi-space-size=2'] };
+
 function run(name: string, env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(
     process.execPath,
-    ['-r', '@swc-node/register', path.join('apps', name, 'src', 'main.ts')],
+    [...(NODE_FLAGS[name] ?? []), '-r', '@swc-node/register', path.join('apps', name, 'src', 'main.ts')],
     {
       cwd: root,
       env,

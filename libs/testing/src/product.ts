@@ -48,6 +48,8 @@ export async function startProduct(
     appEnv?: Record<string, string>;
     /** how the consumers run: node flags (a benchmark profiling with `--cpu-prof`), the production build */
     consumerSpawn?: { nodeArgs?: string[]; built?: boolean };
+    /** the same for the producers (a test measuring the producer's memory as deployed runs its build) */
+    producerSpawn?: { nodeArgs?: string[]; built?: boolean };
     producers?: number;
     consumers?: number;
     /**
@@ -104,7 +106,7 @@ export async function startProduct(
     REALTIME_INSTANCE_ID: `producer-${i}-${randomBytes(3).toString('hex')}`,
   });
   const consumerEnv = (i: number) => ({ ...env, CONSUMER_PORT: String(consumerPorts[i]) });
-  const producers = producerPorts.map((_, i) => spawnApp('producer', producerEnv(i)));
+  const producers = producerPorts.map((_, i) => spawnApp('producer', producerEnv(i), opts.producerSpawn));
   const consumers = consumerPorts.map((_, i) => spawnApp('consumer', consumerEnv(i), opts.consumerSpawn));
   const healthy = (url: string, app: () => SpawnedApp) => waitForHealthy(app, url);
   const producerHealthy = (i: number) => healthy(`${apis[i]}/health`, () => producers[i]);
@@ -159,7 +161,7 @@ export async function startProduct(
     },
     async restartProducer(index = 0) {
       await producers[index].stop();
-      producers[index] = spawnApp('producer', producerEnv(index));
+      producers[index] = spawnApp('producer', producerEnv(index), opts.producerSpawn);
       await producerHealthy(index);
       return producers[index];
     },
