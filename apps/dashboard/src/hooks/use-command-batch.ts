@@ -7,6 +7,7 @@ import type { paths } from '@/api/schema';
 import { newCommandId } from '@/hooks/use-commands';
 import { patchCachedMessages, refreshMail } from '@/hooks/use-mail';
 import { useRealtimeEvent } from '@/hooks/use-realtime';
+import type { BatchWording } from '@/lib/selection';
 
 /** `POST /api/v1/commands/batches`'s body (libs/contracts/src/command-batches.ts) */
 type BatchBody = NonNullable<
@@ -18,12 +19,7 @@ export type BatchRequest = DistributiveOmit<BatchBody, 'id' | 'accountId'>;
 export type CommandBatch = Schemas['CommandBatchDto'];
 export type MessageSelection = NonNullable<Extract<BatchBody, { action: 'delete' }>['selection']>;
 
-/** what a batch does, in the words of its status line: while it runs, once done, and "could not …" */
-export interface BatchWording {
-  running: string;
-  done: string;
-  failed: string;
-}
+export type { BatchWording };
 
 /** What the selection bar shows of the batch it submitted last: one status for the whole selection. */
 export interface BatchProgress {

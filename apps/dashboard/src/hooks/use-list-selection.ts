@@ -1,13 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { isTicked, NO_SELECTION, rangeOf, tick, type ListSelection } from '@/lib/selection';
 
-/**
- * The list's ticked messages: some by id, or "all the list's filter selects" (resolved by the server, never by
- * loading every id) minus the ones unticked since.
- */
-export type ListSelection =
-  { all: false; ids: ReadonlySet<string> } | { all: true; excluded: ReadonlySet<string> };
-
-const NONE: ListSelection = { all: false, ids: new Set() };
+export type { ListSelection };
 
 export interface CheckModifiers {
   /** shift: tick (or untick) every loaded row from the last one ticked to this one */
@@ -19,54 +13,24 @@ export interface CheckModifiers {
  * row, or every message of the list's filter. Cleared whenever `resetKey` (the folder and filters) changes.
  */
 export function useListSelection(rows: ReadonlyArray<{ id: string }>, resetKey: string) {
-  const [selection, setSelection] = useState<ListSelection>(NONE);
+  const [selection, setSelection] = useState<ListSelection>(NO_SELECTION);
   /** the row ticked or unticked last, where a Shift range starts */
   const anchor = useRef<string | null>(null);
 
   useEffect(() => {
-    setSelection(NONE);
+    setSelection(NO_SELECTION);
     anchor.current = null;
   }, [resetKey]);
 
-  const isChecked = useCallback(
-    (id: string) => (selection.all ? !selection.excluded.has(id) : selection.ids.has(id)),
-    [selection],
-  );
+  const isChecked = useCallback((id: string) => isTicked(selection, id), [selection]);
 
-  /** sets every id of `ids` ticked (`on`) or unticked */
-  const setMany = useCallback((ids: string[], on: boolean) => {
-    setSelection((s) => {
-      if (s.all) {
-        const excluded = new Set(s.excluded);
-        for (const id of ids) {
-          if (on) excluded.delete(id);
-          else excluded.add(id);
-        }
-        return { all: true, excluded };
-      }
-      const next = new Set(s.ids);
-      for (const id of ids) {
-        if (on) next.add(id);
-        else next.delete(id);
-      }
-      return { all: false, ids: next };
-    });
-  }, []);
+  const setMany = useCallback((ids: string[], on: boolean) => setSelection((s) => tick(s, ids, on)), []);
 
   const check = useCallback(
-    (id: string, { range }: CheckModifiers) => {
+    (id: string, { range: shift }: CheckModifiers) => {
       const on = !isChecked(id);
-      const from = range && anchor.current ? rows.findIndex((r) => r.id === anchor.current) : -1;
-      const to = rows.findIndex((r) => r.id === id);
-      if (from >= 0 && to >= 0) {
-        const [a, b] = from < to ? [from, to] : [to, from];
-        setMany(
-          rows.slice(a, b + 1).map((r) => r.id),
-          on,
-        );
-      } else {
-        setMany([id], on);
-      }
+      const range = shift && anchor.current ? rangeOf(rows, anchor.current, id) : null;
+      setMany(range ?? [id], on);
       anchor.current = id;
     },
     [rows, isChecked, setMany],
@@ -75,13 +39,13 @@ export function useListSelection(rows: ReadonlyArray<{ id: string }>, resetKey: 
   const checkAllLoaded = useCallback(
     (on: boolean) => {
       if (on) setSelection({ all: false, ids: new Set(rows.map((r) => r.id)) });
-      else setSelection(NONE);
+      else setSelection(NO_SELECTION);
     },
     [rows],
   );
   const checkAllInList = useCallback(() => setSelection({ all: true, excluded: new Set() }), []);
   const clear = useCallback(() => {
-    setSelection(NONE);
+    setSelection(NO_SELECTION);
     anchor.current = null;
   }, []);
 

@@ -3,11 +3,11 @@ import type { BatchProgress, BatchRequest, BatchWording, MessageSelection } from
 import { useCommandBatch } from '@/hooks/use-command-batch';
 import { useListSelection, type ListSelectionState } from '@/hooks/use-list-selection';
 import { filterParams, type Folder, type MessageFilters } from '@/hooks/use-mail';
+import { batchStatusLine } from '@/lib/selection';
 import { MoveToOptions } from './mail-toolbar';
 import './selection.css';
 
 const n = (count: number) => count.toLocaleString();
-const messagesText = (count: number) => `${n(count)} message${count === 1 ? '' : 's'}`;
 
 interface Props {
   selection: ListSelectionState;
@@ -208,25 +208,8 @@ export function SelectionBar(props: Props) {
 
 /** One status for the whole batch, however many commands it took. */
 function BatchStatusLine({ progress, dismiss }: { progress: BatchProgress; dismiss: () => void }) {
-  const { wording } = progress;
   const b = progress.batch;
-  let text: string;
-  let tone = '';
-  if (progress.error) {
-    text = `Could not ${wording.failed} the selection: ${progress.error}`;
-    tone = 'error';
-  } else if (!b) {
-    text = `${wording.running}…`;
-  } else if (b.status === 'done') {
-    text = `${wording.done}: ${messagesText(b.messages)}`;
-    tone = 'done';
-  } else if (b.status === 'failed') {
-    text = `Could not ${wording.failed} every message (${n(b.counts.failed)} of ${n(b.commands)} parts failed)${b.reason ? `: ${b.reason}` : ''}`;
-    tone = 'error';
-  } else {
-    text = `${wording.running} ${messagesText(b.messages)}…${b.commands > 1 ? ` ${n(b.counts.done + b.counts.failed)} of ${n(b.commands)} parts done` : ''}`;
-  }
-  const final = progress.error !== undefined || b?.status === 'done' || b?.status === 'failed';
+  const { text, tone, final } = batchStatusLine(progress.wording, b, progress.error);
   return (
     <div
       className={`mail-batch-status${tone ? ` mail-batch-${tone}` : ''}`}
