@@ -74,7 +74,7 @@ interface ConversationPage {
  * real RFC 822 mails APPENDed with In-Reply-To/References, the replies first so some arrive before their parent):
  * with "Conversations" on, the five show as one row with their count and senders, and open as one thread, the
  * older four collapsed and each one opening in place. Opening the conversation marks all five read at the
- * provider. The mode survives a reload. Writes docs/screenshots/conversations.png.
+ * provider; Archive on it (Outlook) moves all five. The mode survives a reload. Writes docs/screenshots/conversations.png.
  */
 describe('dashboard conversations (headless Chromium, Outlook and IMAP)', () => {
   let product: RunningProduct;
@@ -282,6 +282,27 @@ describe('dashboard conversations (headless Chromium, Outlook and IMAP)', () => 
       { timeoutMs: 30_000, what: 'the five read at the emulator' },
     );
     expect(readAtProvider).toHaveLength(5);
+
+    // an action on the conversation applies to its messages in this folder: Archive moves all five, one row leaves
+    await page
+      .getByRole('toolbar', { name: 'Message actions' })
+      .getByRole('button', { name: 'Archive' })
+      .click();
+    const archived = await waitFor(
+      async () => {
+        const exported = await product.emulator.admin<{
+          folders: Array<{ id: string; wellKnownName: string | null }>;
+          messages: Array<{ subject: string; parentFolderId: string }>;
+        }>('GET', `/_emulator/mailboxes/${MAILBOX}/export?bodies=false`);
+        const archive = exported.folders.find((f) => f.wellKnownName === 'archive')?.id;
+        const thread = exported.messages.filter((m) => m.subject.endsWith(SUBJECT));
+        return thread.length === 5 && thread.every((m) => m.parentFolderId === archive) ? thread : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the five in Archive at the emulator' },
+    );
+    expect(archived).toHaveLength(5);
+    await rows().filter({ hasText: SUBJECT }).waitFor({ state: 'detached' });
+    expect(await rows().count()).toBe(1);
     s.expectNoConsoleErrors();
   });
 
