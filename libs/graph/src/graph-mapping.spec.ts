@@ -64,6 +64,7 @@ describe('message mapping', () => {
       hasAttachments: true,
       conversationId: 'conv-1',
       internetMessageId: '<abc@fabrikam.com>',
+      isDraft: false,
     });
   });
 

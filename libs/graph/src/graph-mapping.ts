@@ -38,6 +38,7 @@ export interface RawMessage {
   hasAttachments?: boolean | null;
   conversationId?: string | null;
   internetMessageId?: string | null;
+  isDraft?: boolean | null;
 }
 
 export interface RawFolder {
@@ -75,6 +76,7 @@ export const MESSAGE_SELECT = [
   'hasAttachments',
   'conversationId',
   'internetMessageId',
+  'isDraft',
 ].join(',');
 
 export function mapRecipient(raw: RawRecipient | null | undefined): GraphRecipient | null {
@@ -125,6 +127,7 @@ export function mapGraphMessage(raw: RawMessage, folderId?: string): GraphMessag
     hasAttachments: raw.hasAttachments ?? false,
     conversationId: raw.conversationId ?? null,
     internetMessageId: raw.internetMessageId ?? null,
+    isDraft: raw.isDraft === true,
   };
 }
 

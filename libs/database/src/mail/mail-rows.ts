@@ -42,6 +42,8 @@ export interface MessageInput {
    */
   inReplyTo?: string | null;
   references?: string[] | null;
+  /** an unsent draft (Graph's isDraft; IMAP's \Draft flag); absent means not a draft */
+  isDraft?: boolean;
 }
 
 export interface DeltaPageInput {
@@ -81,6 +83,7 @@ export interface MessageColumns {
   threadRefs: string[];
   threadSubject: Array<string | null>;
   subjectFallback: boolean[];
+  isDraft: boolean[];
 }
 
 /** Last occurrence wins: one statement may not touch a row twice (`ON CONFLICT` would refuse). */
@@ -116,6 +119,7 @@ export function toMessageColumns(messages: MessageInput[]): MessageColumns {
     threadRefs: [],
     threadSubject: [],
     subjectFallback: [],
+    isDraft: [],
   };
   for (const m of messages) {
     c.graphId.push(m.id);
@@ -145,6 +149,7 @@ export function toMessageColumns(messages: MessageInput[]): MessageColumns {
     c.threadRefs.push(pgText(thread.refs));
     c.threadSubject.push(pgTextOrNull(thread.threadSubject));
     c.subjectFallback.push(thread.subjectFallback);
+    c.isDraft.push(m.isDraft === true);
   }
   return c;
 }
@@ -173,5 +178,6 @@ export function messageColumnParams(c: MessageColumns): unknown[] {
     c.threadRefs,
     c.threadSubject,
     c.subjectFallback,
+    c.isDraft,
   ];
 }

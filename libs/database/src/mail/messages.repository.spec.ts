@@ -84,8 +84,8 @@ describe('MessagesRepository.applyPage', () => {
     // the rows the upsert will change are locked first, with what they are compared on
     expect(calls[1].params).toEqual(['acct', ['m1', 'm2'], ['ck-m1', 'ck-m2'], 'folder-a']);
     expect(calls[2].params.slice(0, 3)).toEqual(['acct', 'folder-a', ['m1', 'm2']]);
-    // $1, $2 and one array per column of $3..$23
-    expect(calls[2].params).toHaveLength(23);
+    // $1, $2 and one array per column of $3..$24
+    expect(calls[2].params).toHaveLength(24);
     for (const p of calls[2].params.slice(2)) expect(p).toHaveLength(2);
   });
 

@@ -68,10 +68,11 @@ WITH input AS (
   SELECT * FROM unnest(
     $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::jsonb[], $10::text[],
     $11::timestamptz[], $12::timestamptz[], $13::boolean[], $14::text[], $15::text[], $16::boolean[],
-    $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::boolean[]
+    $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::boolean[],
+    $24::boolean[]
   ) AS t(remote_id, change_key, subject, from_name, from_address, to_recipients, cc_recipients, body_preview,
          received_at, sent_at, is_read, flag_status, importance, has_attachments, conversation_id,
-         internet_message_id, body_type, body_content, thread_refs, thread_subject, subject_fallback)
+         internet_message_id, body_type, body_content, thread_refs, thread_subject, subject_fallback, is_draft)
 ), changed AS (
   -- one primary-key probe per page row (LIMIT keeps the subquery a parameterised index scan): a plain join could
   -- be planned as a hash of the account's whole mirror per page (stale statistics in a first sync), O(mailbox)
@@ -89,10 +90,11 @@ WITH input AS (
   INSERT INTO messages (
     account_id, remote_id, folder_remote_id, change_key, subject, from_name, from_address, to_recipients,
     cc_recipients, body_preview, received_at, sent_at, is_read, flag_status, importance, has_attachments,
-    conversation_id, internet_message_id, thread_subject, search, updated_at)
+    conversation_id, internet_message_id, thread_subject, is_draft, search, updated_at)
   SELECT $1, c.remote_id, $2, c.change_key, c.subject, c.from_name, c.from_address, c.to_recipients,
     c.cc_recipients, c.body_preview, c.received_at, c.sent_at, c.is_read, c.flag_status, c.importance,
-    c.has_attachments, c.thread_id, c.internet_message_id, c.thread_subject, ${SEARCH_VECTOR_SQL('c')}, now()
+    c.has_attachments, c.thread_id, c.internet_message_id, c.thread_subject, c.is_draft, ${SEARCH_VECTOR_SQL('c')},
+    now()
   FROM threaded c
   ON CONFLICT (account_id, remote_id) DO UPDATE SET
     folder_remote_id = EXCLUDED.folder_remote_id,
@@ -112,6 +114,7 @@ WITH input AS (
     conversation_id = EXCLUDED.conversation_id,
     internet_message_id = EXCLUDED.internet_message_id,
     thread_subject = EXCLUDED.thread_subject,
+    is_draft = EXCLUDED.is_draft,
     search = EXCLUDED.search,
     updated_at = now()
   WHERE messages.change_key IS DISTINCT FROM EXCLUDED.change_key

@@ -480,6 +480,7 @@ export async function toRemoteMessage(
     receivedAt: isoDate(msg.internalDate) ?? isoDate(env?.date) ?? new Date(0).toISOString(),
     sentAt: isoDate(env?.date) ?? null,
     isRead: flags.has('\\Seen'),
+    isDraft: flags.has('\\Draft'),
     flagStatus: flagStatusOf(flags),
     importance: (parsed as { priority?: RemoteMessage['importance'] } | undefined)?.priority ?? 'normal',
     hasAttachments: (parsed?.attachments ?? []).some((a) => !a.related && a.contentDisposition !== 'inline'),

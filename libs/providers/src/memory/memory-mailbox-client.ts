@@ -48,7 +48,8 @@ const notFound = (what: string) => new ProviderRefusedError(404, 'NotFound', `${
  */
 /** The memory provider keeps attachments as bytes; a chunked source is for the real adapters only. */
 function bytesOf(a: OutgoingAttachment): Buffer {
-  if (!Buffer.isBuffer(a.content)) throw new Error('the memory provider takes attachments as bytes, not sources');
+  if (!Buffer.isBuffer(a.content))
+    throw new Error('the memory provider takes attachments as bytes, not sources');
   return a.content;
 }
 
@@ -177,7 +178,12 @@ export class MemoryMailboxClient implements Mailbox {
         toRecipients: mail.toRecipients.map(address),
         ccRecipients: mail.ccRecipients.map(address),
         isRead: true,
-        attachments: mail.attachments.map((a, i) => ({ ...a, content: bytesOf(a), id: `att-${i + 1}`, isInline: false })),
+        attachments: mail.attachments.map((a, i) => ({
+          ...a,
+          content: bytesOf(a),
+          id: `att-${i + 1}`,
+          isInline: false,
+        })),
       });
       this.host.deliver(
         sent,
@@ -394,6 +400,7 @@ export function remoteMessage(m: MemoryMessage): RemoteMessage {
     flagStatus: m.flagStatus,
     importance: m.importance,
     hasAttachments: m.attachments.some((a) => !a.isInline),
+    isDraft: m.isDraft,
     conversationId: m.conversationId,
     internetMessageId: m.internetMessageId,
   };
