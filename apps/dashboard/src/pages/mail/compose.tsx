@@ -260,8 +260,11 @@ export function Compose({ state, accountId, ownAddress, signatureHtml, onSend, o
       if (files.length === 0) {
         const sent = await draft.send(draftFields());
         if (sent.status === 'failed') throw new Error(sent.reason ?? 'The draft could not be sent.');
-      } else await onSend(request).then(() => draft.discard());
-      toast.show({ title: 'Sending…' });
+        toast.show({ tone: 'success', title: 'Sent' });
+      } else {
+        await onSend(request).then(() => draft.discard());
+        toast.show({ title: 'Sending…' });
+      }
       onClose();
     } catch (err) {
       setError(errorMessage(err));
