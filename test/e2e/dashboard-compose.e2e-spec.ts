@@ -8,6 +8,7 @@ import {
   ensureDashboardBuild,
   linkOutlook,
   openBrowser,
+  readMailbox,
   signInThroughUi,
   signUp,
   startProduct,
@@ -16,6 +17,7 @@ import {
   waitForMail,
   type BrowserSession,
   type DevMailServer,
+  type ReceivedMail,
   type RunningProduct,
 } from '@email-core/testing';
 
@@ -296,6 +298,8 @@ describe('dashboard rich compose with Bcc (headless Chromium, Outlook and IMAP)'
     const subject = `Q4 plan over SMTP ${tag}`;
     const dialog = await openCompose(imapId);
     await dialog.getByLabel('To').fill(IMAP_TO);
+    // a copy to the account itself: the next test replies to it from the IMAP Inbox
+    await dialog.getByLabel('Cc', { exact: true }).fill(IMAP_SELF);
     await dialog.getByLabel('Bcc').fill(IMAP_BCC);
     await dialog.getByLabel('Subject').fill(subject);
     await writeRichMail(s.page, dialog);
@@ -324,4 +328,53 @@ describe('dashboard rich compose with Bcc (headless Chromium, Outlook and IMAP)'
     }
     s.expectNoConsoleErrors();
   });
+  it('IMAP: a reply quotes the original once, under "On …, … wrote:", with a text alternative', async () => {
+    const { page } = s;
+    const subject = `Q4 plan over SMTP ${tag}`;
+    await page.goto(`/#/mail/${encodeURIComponent(imapId)}`);
+    // the copy the account sent itself reaches its Inbox, then the mirror (IDLE or the poll)
+    const row = page.locator('[aria-label="Messages"]').getByRole('option').filter({ hasText: subject });
+    await waitFor(
+      async () => {
+        if (await row.count()) return true;
+        await page.reload();
+        await page.locator('[aria-label="Messages"]').waitFor();
+        return (await row.count()) > 0 ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 3_000, what: 'the Cc copy in the IMAP Inbox' },
+    );
+    await row.first().click();
+    const reader = page.getByRole('region', { name: 'Message', exact: true });
+    await reader.getByRole('heading', { name: subject }).waitFor();
+    await reader.getByRole('button', { name: 'Reply', exact: true }).click();
+    const reply = page.getByRole('dialog', { name: 'Reply' });
+    const editor = reply.getByRole('textbox', { name: 'Message' });
+    await editor.locator('blockquote').waitFor();
+    await page.keyboard.type('Agreed on both.');
+    await send(reply);
+
+    // a reply to a mail the account sent goes to that mail's To (the worker's rule) or, as the compose window
+    // addresses it, to the sender: either way it is read from the Dovecot mailbox it reached
+    const replies = await waitFor(
+      async () => {
+        const found: ReceivedMail[] = [];
+        for (const address of [IMAP_TO, IMAP_SELF]) {
+          found.push(...(await readMailbox(mail, address)).filter((m) => /^Re: /i.test(m.subject)));
+        }
+        return found.length > 0 ? found : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the reply in a recipient’s mailbox' },
+    );
+    const parsed = await simpleParser(replies[0].source);
+    const html = typeof parsed.html === 'string' ? parsed.html : '';
+    expect(html.indexOf('Agreed on both.')).toBeGreaterThanOrEqual(0);
+    expect(html.indexOf('Agreed on both.')).toBeLessThan(html.indexOf('wrote:'));
+    expect(html.match(/wrote:/g)).toHaveLength(1);
+    expect(html.match(/<blockquote/g)).toHaveLength(1);
+    expect(html).toContain('Decisions needed by Friday');
+    expect(html).not.toContain('-----Original Message-----');
+    expect(parsed.inReplyTo).toBeTruthy();
+    expect(parsed.text).toMatch(/^> .*Decisions needed by Friday/m);
+    s.expectNoConsoleErrors();
+  }, 150_000);
 });
