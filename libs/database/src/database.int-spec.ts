@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { runWithCorrelation, runWithRequestId } from '@email-core/logging';
+import { runWithCorrelation } from '@email-core/logging';
 import { currentTestRun } from '@email-core/testing';
 import { createDataSource } from './data-source';
 import { runMigrationsLocked } from './migrate';
@@ -72,7 +72,7 @@ describe('Postgres (real server, migrated schema)', () => {
     expect((await outbox.findPending(100)).filter((p) => ids.includes(p.id))).toEqual([]);
   });
 
-  it("keeps each outbox row's correlation id (its own, else the writing work's, else the HTTP request's, else none) for the relay", async () => {
+  it("keeps each outbox row's correlation id (its own, else the writing work's, else none) for the relay", async () => {
     const ids = await runWithCorrelation('req-outbox-1', () =>
       dataSource.transaction((m) =>
         outbox.append(m, [
@@ -85,19 +85,12 @@ describe('Postgres (real server, migrated schema)', () => {
       ...(await dataSource.transaction((m) =>
         outbox.append(m, [{ topic: 't', key: 'c-3', type: 'x', payload: { v: 1 } }]),
       )),
-      // an API request's row: its request id
-      ...(await runWithRequestId('req-api-9', () =>
-        dataSource.transaction((m) =>
-          outbox.append(m, [{ topic: 't', key: 'c-4', type: 'x', payload: { v: 1 } }]),
-        ),
-      )),
     );
     const pending = (await outbox.findPending(1000)).filter((p) => ids.includes(p.id));
     expect(pending.map((p) => [p.key, p.correlationId])).toEqual([
       ['c-1', 'req-outbox-1'],
       ['c-2', 'req-explicit'],
       ['c-3', undefined],
-      ['c-4', 'req-api-9'],
     ]);
     const claimed: Array<[string, string | undefined]> = [];
     await outbox.publishPending(1000, (rows) => {
@@ -109,7 +102,6 @@ describe('Postgres (real server, migrated schema)', () => {
       ['c-1', 'req-outbox-1'],
       ['c-2', 'req-explicit'],
       ['c-3', undefined],
-      ['c-4', 'req-api-9'],
     ]);
   });
 
