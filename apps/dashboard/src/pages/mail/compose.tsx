@@ -123,7 +123,10 @@ export function Compose({ state, accountId, ownAddress, signatureHtml, onSend, o
 
   const replyTo = (() => {
     if (!original || !replying) return [];
-    const sender = original.from ? [original.from] : [];
+    // a reply to a mail the account sent goes to that mail's recipients (as the worker's IMAP rule does)
+    const own = ownAddress?.toLowerCase();
+    const sentBySelf = Boolean(own) && original.from?.address.toLowerCase() === own;
+    const sender = sentBySelf ? original.toRecipients : original.from ? [original.from] : [];
     if (mode === 'reply') return sender;
     const all = [...sender, ...original.toRecipients, ...original.ccRecipients];
     const seen = new Set<string>();
