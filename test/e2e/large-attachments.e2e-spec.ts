@@ -400,17 +400,27 @@ describe('Large attachments: upload sessions, Graph upload sessions, SMTP', () =
       expect(rows.rows[0]).toEqual({ n: 1, bytes: 2 * MB });
     });
 
-    it('refuses a file over 150 MB, and more than 512 MiB waiting per user (409 TOO_MANY_UPLOAD_BYTES)', async () => {
+    it('refuses a file over 150 MB, and more than 512 MiB waiting per user (409 TOO_MANY_UPLOAD_BYTES) until one is deleted', async () => {
       const { token } = await signUp(product.api);
       const huge = await createSession(token, { name: 'huge.bin', size: MAX_ATTACHMENT_BYTES + 1 });
       expect([huge.status, huge.body.error]).toEqual([413, 'ATTACHMENT_TOO_LARGE']);
+      const waiting: string[] = [];
       for (let i = 0; i < 3; i++) {
-        expect((await createSession(token, { name: `q${i}.bin`, size: MAX_ATTACHMENT_BYTES })).status).toBe(
-          201,
-        );
+        const created = await createSession(token, { name: `q${i}.bin`, size: MAX_ATTACHMENT_BYTES });
+        expect(created.status).toBe(201);
+        waiting.push(created.body.uploadId);
       }
       const over = await createSession(token, { name: 'q3.bin', size: 100 * MB });
       expect([over.status, over.body.error]).toEqual([409, 'TOO_MANY_UPLOAD_BYTES']);
+      // a file removed from the form: DELETE frees its share of the quota at once (its chunks go with it)
+      const dropped = waiting[0];
+      expect((await apiCall(product.api, 'DELETE', `/api/v1/uploads/${dropped}`, { token })).status).toBe(
+        204,
+      );
+      expect((await apiCall(product.api, 'DELETE', `/api/v1/uploads/${dropped}`, { token })).status).toBe(
+        404,
+      );
+      expect((await createSession(token, { name: 'q3.bin', size: 100 * MB })).status).toBe(201);
     });
   });
 });

@@ -555,7 +555,8 @@ export interface paths {
          */
         put: operations["UploadsController_putChunk"];
         post?: never;
-        delete?: never;
+        /** Drop a waiting upload (a session or a one-request upload): its bytes go, the quotas are freed */
+        delete: operations["UploadsController_remove"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3132,6 +3133,40 @@ export interface operations {
             };
             /** @description RATE_LIMITED, with Retry-After */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    UploadsController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHENTICATED: no valid access token (the body is not read) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UPLOAD_NOT_FOUND: unknown, expired, sent, or not yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

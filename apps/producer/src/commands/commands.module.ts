@@ -15,6 +15,7 @@ import { CommandsController } from './commands.controller';
 import { AppendUploadChunkHandler } from './commands/append-upload-chunk/append-upload-chunk.handler';
 import { CreateUploadSessionHandler } from './commands/create-upload-session/create-upload-session.handler';
 import { CreateUploadHandler } from './commands/create-upload/create-upload.handler';
+import { DeleteUploadHandler } from './commands/delete-upload/delete-upload.handler';
 import { SubmitCommandBatchHandler } from './commands/submit-command-batch/submit-command-batch.handler';
 import { SubmitMailCommandHandler } from './commands/submit-mail-command/submit-mail-command.handler';
 import { MailCommandOutbox } from './mail-command-outbox';
@@ -63,6 +64,7 @@ import { UploadsController } from './uploads.controller';
     CreateUploadSessionHandler,
     AppendUploadChunkHandler,
     GetUploadSessionQueryHandler,
+    DeleteUploadHandler,
     GetCommandQueryHandler,
     SubmitCommandBatchHandler,
     GetCommandBatchQueryHandler,

@@ -1,6 +1,7 @@
 import {
   Body,
   Controller,
+  Delete,
   Get,
   Headers,
   HttpCode,
@@ -20,6 +21,7 @@ import {
   ApiConsumes,
   ApiCreatedResponse,
   ApiHeader,
+  ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -44,6 +46,7 @@ import { ZodValidationPipe } from '../http/zod-validation.pipe';
 import { AppendUploadChunkCommand } from './commands/append-upload-chunk/append-upload-chunk.command';
 import { CreateUploadSessionCommand } from './commands/create-upload-session/create-upload-session.command';
 import { CreateUploadCommand } from './commands/create-upload/create-upload.command';
+import { DeleteUploadCommand } from './commands/delete-upload/delete-upload.command';
 import { GetUploadSessionQuery } from './queries/get-upload-session/get-upload-session.query';
 import {
   attachmentContentType,
@@ -172,5 +175,16 @@ export class UploadsController {
   @ApiNotFoundResponse({ description: 'UPLOAD_NOT_FOUND' })
   async getSession(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<UploadSessionDto> {
     return UploadSessionDto.session(await this.queries.execute(new GetUploadSessionQuery(user.id, id)));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Drop a waiting upload (a session or a one-request upload): its bytes go, the quotas are freed',
+  })
+  @ApiNoContentResponse({ description: 'deleted' })
+  @ApiNotFoundResponse({ description: 'UPLOAD_NOT_FOUND: unknown, expired, sent, or not yours' })
+  async remove(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<void> {
+    await this.commands.execute(new DeleteUploadCommand(user.id, id));
   }
 }

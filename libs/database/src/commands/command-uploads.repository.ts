@@ -159,11 +159,13 @@ export class CommandUploadsRepository {
 
   /** Deletes the user's upload (and its chunks); false when there was none. */
   async remove(userId: string, id: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
-      `DELETE FROM command_uploads WHERE id = $1 AND user_id = $2 AND expires_at > now() RETURNING 1`,
+    // a bare DELETE … RETURNING comes back from TypeORM as [rows, count]: counted through a CTE instead
+    const rows: Array<{ n: number }> = await this.dataSource.query(
+      `WITH d AS (DELETE FROM command_uploads WHERE id = $1 AND user_id = $2 AND expires_at > now() RETURNING 1)
+       SELECT count(*)::int AS n FROM d`,
       [id, userId],
     );
-    return rows.length > 0;
+    return (rows[0]?.n ?? 0) > 0;
   }
 
   /** The user's unexpired uploads among `ids` (their metadata, no bytes). */
