@@ -64,3 +64,11 @@ export async function uploadInChunks(
   }
   return session;
 }
+
+/**
+ * Drops an upload the user removed from the form (`DELETE /uploads/{id}`), so it stops counting against the
+ * pending quotas; best effort (it expires after 24 h anyway).
+ */
+export function discardUpload(uploadId: string): void {
+  void api.DELETE('/api/v1/uploads/{id}', { params: { path: { id: uploadId } } }).catch(() => undefined);
+}

@@ -3,6 +3,7 @@ import { errorMessage } from '@/api/client';
 import { useToast } from '@/components/ui/toast';
 import { MAX_ATTACHMENTS } from '@email-core/contracts/mail-actions';
 import { MAX_ATTACHMENT_BYTES } from '@email-core/contracts/uploads';
+import { discardUpload } from '@/api/chunked-upload';
 import { uploadAttachment, type Command } from '@/hooks/use-commands';
 import type { MessageDetail } from '@/hooks/use-mail';
 import { fileSize, longDate, parseRecipients, personFull, prefixed, recipientList } from './format';
@@ -362,7 +363,10 @@ export function Compose({ state, accountId, ownAddress, signatureHtml, onSend, o
                   type="button"
                   className="icon-button"
                   aria-label={`Remove ${f.name}`}
-                  onClick={() => setFiles((now) => now.filter((g) => g.key !== f.key))}
+                  onClick={() => {
+                    if (f.uploadId) discardUpload(f.uploadId);
+                    setFiles((now) => now.filter((g) => g.key !== f.key));
+                  }}
                 >
                   <Icon name="close" size={14} />
                 </button>
