@@ -467,7 +467,7 @@ describe('sync worker (real Postgres, Kafka, Redis; Graph faked)', () => {
         // a move arrives as the source folder's removal and the destination's listing, in either order (folders
         // sync side by side): the row is updated in place ('upserted') or written again ('created')
         expect.objectContaining({
-          kind: expect.stringMatching(/^(upserted|created)$/),
+          kind: expect.stringMatching(/^(upserted|created)$/) as unknown,
           messageId: moved.id,
           folderId: 'f-archive',
         }),
