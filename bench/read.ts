@@ -677,7 +677,9 @@ async function apiPhase(
     await redis.incr(versionKey); // a write batch committed: this request misses the cache
     const t = performance.now();
     const body = await get(
-      !req ? `${base}/folders` : `${base}/${kind === 'conversations' ? 'conversations' : 'messages'}?${query(req)}`,
+      !req
+        ? `${base}/folders`
+        : `${base}/${kind === 'conversations' ? 'conversations' : 'messages'}?${query(req)}`,
     );
     const ms = performance.now() - t;
     if (kind === 'deep') {
