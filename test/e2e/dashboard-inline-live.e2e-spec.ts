@@ -202,6 +202,19 @@ describe('dashboard: inline images, empty state, progress after reload, new-mail
   const accountList = async () =>
     (await apiCall<{ items: AccountBody[] }>(product.api, 'GET', '/api/v1/accounts', { token })).body.items;
 
+  /**
+   * The test's own init script (TOAST_RECORDER) is offered to every frame the tab loads, the mail's sandboxed srcdoc
+   * frame too, which refuses it (no allow-scripts) with "Blocked script execution in 'about:srcdoc'" when Chromium
+   * gets to try it there: the sandbox doing its job against the test's script (the sanitized mail has none), so that
+   * one message is left out; any other console error still fails the test.
+   */
+  const expectNoConsoleErrors = () => {
+    const own = /^Blocked script execution in 'about:srcdoc' because the document's frame is sandboxed/;
+    for (let i = s.consoleErrors.length - 1; i >= 0; i--)
+      if (own.test(s.consoleErrors[i])) s.consoleErrors.splice(i, 1);
+    s.expectNoConsoleErrors();
+  };
+
   beforeAll(async () => {
     ensureDashboardBuild();
     const server = devMailServer();
@@ -266,7 +279,7 @@ describe('dashboard: inline images, empty state, progress after reload, new-mail
       client.once('connect', () => resolve(client));
       client.once('connect_error', reject);
     });
-    s.expectNoConsoleErrors();
+    expectNoConsoleErrors();
   });
 
   /**
@@ -323,7 +336,7 @@ describe('dashboard: inline images, empty state, progress after reload, new-mail
     }
     await waitForAccountStatus(product.api, token, 'synced', { accountId, timeoutMs: 180_000 });
     await page.locator(`[data-testid="account-card"][data-status="synced"]`).first().waitFor();
-    s.expectNoConsoleErrors();
+    expectNoConsoleErrors();
   }
 
   /** opens the mail in the account's inbox and checks its inline logo: loaded, the attachment's bytes and pixels */
@@ -371,7 +384,7 @@ describe('dashboard: inline images, empty state, progress after reload, new-mail
     expect(await page.getByText('Remote images blocked').count()).toBe(0);
     if (screenshot) await page.screenshot({ path: screenshot });
     await s.shot('inline-image');
-    s.expectNoConsoleErrors();
+    expectNoConsoleErrors();
   }
 
   /**
@@ -443,7 +456,7 @@ describe('dashboard: inline images, empty state, progress after reload, new-mail
       .catch(() => undefined);
     await page.waitForTimeout(2500);
     expect((await toasts()).filter((t) => t.includes(subject))).toEqual([]);
-    s.expectNoConsoleErrors();
+    expectNoConsoleErrors();
   }
 
   it('Outlook: a reload in the middle of the first sync still shows its progress', async () => {
