@@ -37,6 +37,8 @@ function familyCounts(samples: Sample[]): Map<string, number> {
  * grow as the process first uses one (a first TLS socket, a first major GC), whatever the number of accounts.
  */
 const RUNTIME = /^email_core_(nodejs|process)_/;
+/** Node's GC duration histogram: one set of buckets per GC kind that has run */
+const GC = /^email_core_nodejs_gc_duration_seconds/;
 /** one series per consumer group, topic (the one it reads) and partition: bounded by the topics' partitions */
 const LAG = 'email_core_kafka_consumer_lag';
 
@@ -225,8 +227,15 @@ describe('metrics cardinality: series independent of the number of accounts', ()
       const runtimeAfter = familyCounts(after.filter((s) => RUNTIME.test(s.name)));
       expect([...runtimeAfter.keys()].sort()).toEqual([...runtimeBefore.keys()].sort());
       for (const [family, n] of runtimeAfter) {
+        // a GC kind's series appear the first time that kind of collection runs (seen: a CI run's consumer grew
+        // 14 bucket series between the scrapes): bounded by prom-client's four kinds, not by the accounts
+        if (GC.test(family)) continue;
         expect({ family, grew: n - (runtimeBefore.get(family) ?? 0) <= 12 }).toEqual({ family, grew: true });
       }
+      const gcKinds = new Set(after.filter((s) => GC.test(s.name)).map((s) => s.labels.kind));
+      expect([...gcKinds].filter((k) => !['minor', 'major', 'incremental', 'weakcb'].includes(k))).toEqual(
+        [],
+      );
       // no label value names an account, a subscription, an address or a user
       const text = JSON.stringify(after.map((s) => s.labels));
       for (const a of accounts) {
