@@ -70,7 +70,7 @@ describe('correlationIdOf / correlationHeaders', () => {
 });
 
 describe('KafkaPublisher: the x-correlation-id header', () => {
-  it("gives every message the current work's id (else the HTTP request's), lets a message name its own, and adds none outside either", async () => {
+  it("gives every message the current work's id, lets a message name its own, and adds none outside any work", async () => {
     const { kafka, sent } = fakeKafka();
     const publisher = new KafkaPublisher(kafka);
     await runWithCorrelation(ID_A, () =>
@@ -84,8 +84,10 @@ describe('KafkaPublisher: the x-correlation-id header', () => {
       ),
     );
     await publisher.publish('t', 'k3', { n: 3 });
-    // while an HTTP request is served (and no other work's id is current): the request's id
-    await runWithRequestId('req-7', () => publisher.publish('t', 'k4', { n: 4 }));
+    // an HTTP request's work runs under its correlation id (the request log middleware sets it to the request's id)
+    await runWithRequestId('req-7', () =>
+      runWithCorrelation('req-7', () => publisher.publish('t', 'k4', { n: 4 })),
+    );
     await runWithRequestId('req-7', () =>
       runWithCorrelation(ID_A, () => publisher.publish('t', 'k5', { n: 5 })),
     );
