@@ -622,8 +622,10 @@ export function describeMirrorCore(name: string, fixture: ProviderFixture): void
           const last = lastChange(log);
           expect(last.get(added)).toMatchObject({ kind: 'created', folderId: mailbox.folders.projects });
           expect(last.get(seeded.inbox[0])?.kind).toBe('upserted');
+          // a move is the source folder's removal and the destination's listing, in either order: the row is updated
+          // in place ('upserted') or written again ('created')
           expect(last.get(seeded.inbox[1])).toMatchObject({
-            kind: 'upserted',
+            kind: expect.stringMatching(/^(upserted|created)$/) as unknown,
             folderId: mailbox.folders.archive,
           });
           expect(last.get(seeded.nested[0])?.kind).toBe('removed');
