@@ -291,9 +291,17 @@ export class Runner {
     for (const p of target.expect) {
       if (!fs.existsSync(path.join(s.dir, p))) problems.push(`${p} is missing`);
     }
-    if (s.cmd && s.cmd[0] === 'node' && s.cmd[1]) {
-      const main = path.join(s.dir, path.posix.resolve(s.workdir, s.cmd[1]));
-      if (!fs.existsSync(main)) problems.push(`CMD ${JSON.stringify(s.cmd)}: ${s.cmd[1]} is missing`);
+    // node's own options come before the script: `--env-file=<file>` must exist in the image too
+    const options = s.cmd && s.cmd[0] === 'node' ? s.cmd.slice(1).filter((a) => a.startsWith('-')) : [];
+    for (const option of options) {
+      const envFile = /^--env-file=(.+)$/.exec(option)?.[1];
+      if (envFile && !fs.existsSync(path.join(s.dir, path.posix.resolve(s.workdir, envFile))))
+        problems.push(`CMD ${JSON.stringify(s.cmd)}: ${envFile} is missing`);
+    }
+    const script = s.cmd && s.cmd[0] === 'node' ? s.cmd.slice(1).find((a) => !a.startsWith('-')) : undefined;
+    if (s.cmd && script) {
+      const main = path.join(s.dir, path.posix.resolve(s.workdir, script));
+      if (!fs.existsSync(main)) problems.push(`CMD ${JSON.stringify(s.cmd)}: ${script} is missing`);
       else {
         const requireFrom = createRequire(main);
         const wanted = new Set<string>();
@@ -308,11 +316,11 @@ export class Runner {
             if (!at.startsWith(s.dir + path.sep)) problems.push(`${spec} resolves outside the image (${at})`);
             else resolved++;
           } catch {
-            problems.push(`${s.cmd[1]} requires ${spec}, not installed in the image`);
+            problems.push(`${script} requires ${spec}, not installed in the image`);
           }
         }
         this.say(
-          `${target.id}: ${s.cmd[1]} exists; the ${resolved} packages it requires resolve in the image's node_modules`,
+          `${target.id}: ${script} exists; the ${resolved} packages it requires resolve in the image's node_modules`,
         );
       }
     }
