@@ -223,7 +223,13 @@ describe('dashboard: inline images, empty state, progress after reload, new-mail
     product = await startProduct({
       isolated: true,
       // small pages and a report per page: a first sync of a few hundred messages is a run of progress reports
-      appEnv: { SYNC_PAGE_SIZE: '20', SYNC_PROGRESS_EVERY_PAGES: '1', SYNC_FOLDER_PARALLELISM: '1' },
+      // (and IMAP folders beyond IDLE's polled every 5 s: the move test's Archive)
+      appEnv: {
+        SYNC_PAGE_SIZE: '20',
+        SYNC_PROGRESS_EVERY_PAGES: '1',
+        SYNC_FOLDER_PARALLELISM: '1',
+        IMAP_STATUS_POLL_SECONDS: '5',
+      },
     });
     db = new Client({ connectionString: product.databaseUrl });
     await db.connect();
@@ -459,6 +465,61 @@ describe('dashboard: inline images, empty state, progress after reload, new-mail
     expectNoConsoleErrors();
   }
 
+  /**
+   * An unread mail `place`d in the account's Archive, then moved into the inbox at the provider by `moveIn` (the user
+   * in another client, a rule): the move's change in the inbox is `upserted` (IMAP: under a new UID, a row new to
+   * the mirror), never `created`, and no toast names it (docs/realtime.md, "Arrival or move").
+   */
+  async function expectNoToastForMoveIn(
+    accountId: string,
+    subject: string,
+    place: () => Promise<void>,
+    moveIn: () => Promise<void>,
+  ) {
+    const { page } = s;
+    await page.goto(`/#/mail/${encodeURIComponent(accountId)}`);
+    await page.locator('[aria-label="Messages"]').getByRole('option').first().waitFor({ timeout: 30_000 });
+    const inbox = (
+      await db.query<{ remote_id: string }>(
+        `SELECT remote_id FROM mail_folders WHERE account_id = $1 AND well_known_name = 'inbox'`,
+        [accountId],
+      )
+    ).rows[0].remote_id;
+    const rowIn = async (inInbox: boolean) =>
+      (
+        await db.query<{ remote_id: string }>(
+          `SELECT remote_id FROM messages WHERE account_id = $1 AND subject = $2 AND (folder_remote_id = $3) = $4`,
+          [accountId, subject, inbox, inInbox],
+        )
+      ).rows[0]?.remote_id;
+    await place();
+    await waitFor(() => rowIn(false), { timeoutMs: 60_000, what: `${subject} mirrored outside the inbox` });
+    const seq = Math.max(0, ...mailChanged(accountId).map((e) => e.seq));
+    await moveIn();
+    const movedId = await waitFor(() => rowIn(true), { timeoutMs: 60_000, what: `${subject} in the inbox` });
+    const change = await waitFor(
+      () =>
+        Promise.resolve(
+          mailChanged(accountId)
+            .filter((e) => e.seq > seq)
+            .flatMap((e) => e.changes)
+            .find((c) => c.messageId === movedId && c.folderId === inbox),
+        ),
+      { timeoutMs: 30_000, what: 'the mail.changed of the move into the inbox' },
+    );
+    expect(change.kind).toBe('upserted');
+    // the list shows it (the event was handled, unread in the inbox), and a toast would have come by now
+    await page
+      .locator('[aria-label="Messages"]')
+      .getByRole('option')
+      .filter({ hasText: subject })
+      .first()
+      .waitFor({ timeout: 15_000 });
+    await page.waitForTimeout(2500);
+    expect((await toasts()).filter((t) => t.includes(subject))).toEqual([]);
+    expectNoConsoleErrors();
+  }
+
   it('Outlook: a reload in the middle of the first sync still shows its progress', async () => {
     // Graph answers slowly, as over a real network: the first sync takes a while
     await product.emulator.admin('POST', '/_emulator/faults', { latencyMs: 200 });
@@ -520,6 +581,30 @@ describe('dashboard: inline images, empty state, progress after reload, new-mail
     await expectInlineImage(accounts.outlook, subject, INLINE_SHOT);
   }, 180_000);
 
+  it('Outlook: an unread mail moved into the inbox by another client is no new mail (no toast)', async () => {
+    const subject = `Moved back in ${tag}`;
+    let id = '';
+    await expectNoToastForMoveIn(
+      accounts.outlook,
+      subject,
+      async () => {
+        id = (
+          await product.emulator.admin<{ id: string }>('POST', `/_emulator/mailboxes/${OUTLOOK}/messages`, {
+            subject,
+            folder: 'archive',
+            isRead: false,
+            from: { emailAddress: { name: 'Ines Moreau', address: 'ines@sender.example' } },
+          })
+        ).id;
+      },
+      async () => {
+        await product.emulator.admin('POST', `/_emulator/mailboxes/${OUTLOOK}/messages/${id}/move`, {
+          destinationId: 'inbox',
+        });
+      },
+    );
+  }, 180_000);
+
   it('IMAP: a reload in the middle of the first sync still shows its progress', async () => {
     await withDevImapSession(mail, IMAP, async (client) => {
       for (let i = 0; i < 500; i++) await client.append('INBOX', plainMime(i), ['\\Seen']);
@@ -552,5 +637,30 @@ describe('dashboard: inline images, empty state, progress after reload, new-mail
       },
     );
     await expectInlineImage(accounts.imap, subject);
+  }, 180_000);
+
+  it('IMAP: an unread mail moved into the inbox by another client (a new UID) is no new mail (no toast)', async () => {
+    const subject = `Moved back in over IMAP ${tag}`;
+    await expectNoToastForMoveIn(
+      accounts.imap,
+      subject,
+      async () => {
+        await withDevImapSession(mail, IMAP, async (client) => {
+          await client.append('Archive', inlineMime(subject, `moved-${tag}@inline.example`));
+        });
+      },
+      async () => {
+        await withDevImapSession(mail, IMAP, async (client) => {
+          const lock = await client.getMailboxLock('Archive');
+          try {
+            const uids = await client.search({ subject }, { uid: true });
+            expect(uids).toHaveLength(1);
+            await client.messageMove(String((uids as number[])[0]), 'INBOX', { uid: true });
+          } finally {
+            lock.release();
+          }
+        });
+      },
+    );
   }, 180_000);
 });

@@ -247,8 +247,13 @@ describe('IMAP live: changes elsewhere reach the mirror and the socket; actions 
     },
   });
 
-  /** the message is in `folder` (new mail, the arriving side of a move: a new UID, so a row new to the mirror) */
+  /** the message is in `folder`: new mail, announced as `created` */
   const arrived = (folder: string, mid: string): Effect => updated(folder, mid, () => true, 'created');
+  /**
+   * the message is in `folder` as the arriving side of a move: a new UID, so a row new to the mirror, but the
+   * account's message already (its Message-ID), so announced as `upserted`, not as new mail
+   */
+  const movedIn = (folder: string, mid: string): Effect => updated(folder, mid, () => true, 'upserted');
 
   /** the mirror row `id` is gone from `folder` (expunged, the leaving side of a move) */
   const left = (folder: string, id: string): Effect => ({
@@ -351,7 +356,7 @@ describe('IMAP live: changes elsewhere reach the mirror and the socket; actions 
         const uid = await uidOf(from, mid);
         return inFolder(from, () => other.messageMove(String(uid), to, { uid: true }));
       },
-      [left(from, oldId), arrived(to, mid)],
+      [left(from, oldId), movedIn(to, mid)],
     );
   };
 

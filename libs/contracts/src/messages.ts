@@ -78,9 +78,9 @@ export const mailChangeSchema = z
   .object({
     seq: z.number().int().min(1),
     /**
-     * `created`: the message is new to the mirror (new mail, or a copy the provider gave a new id); `upserted`: a
-     * message the mirror held changed (read state, flag, content) or moved into `folderId`; `removed`: it left
-     * `folderId`. `created` came later (issue 23): a client treats any kind it does not know as `upserted`.
+     * `created`: the message arrived (new to the account, not a move: docs/realtime.md); `upserted`: a message the
+     * account had changed (read state, flag, content) or moved into `folderId`, under its id or a new one (an IMAP
+     * move); `removed`: it left `folderId`. `created` came later (issue 23): a client treats any kind it does not know as `upserted`.
      */
     kind: z.enum(['created', 'upserted', 'removed']),
     messageId: z.string().min(1).max(512),

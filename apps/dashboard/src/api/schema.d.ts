@@ -965,7 +965,7 @@ export interface components {
              */
             seq: number;
             /**
-             * @description created: new to the mirror (new mail); upserted: a message it held changed or moved into folderId; removed: it left folderId. Treat an unknown kind as upserted.
+             * @description created: the message arrived (new mail, not a move); upserted: a message the account had changed, or moved into folderId (under a new id too, as an IMAP move); removed: it left folderId. Treat an unknown kind as upserted.
              * @enum {string}
              */
             kind: "created" | "upserted" | "removed";

@@ -1,8 +1,8 @@
 import type { MailChange } from './events';
 
 /**
- * The ids a `mail.changed` event announces as new mail in `inboxId`: changes of kind `created` (a row new to the
- * mirror, told by the worker's own upsert), not announced before in this tab. `upserted` (a read state, a flag, a
+ * The ids a `mail.changed` event announces as new mail in `inboxId`: changes of kind `created` (an arrival, told by
+ * the worker's own upsert; a move into the inbox is `upserted`, docs/realtime.md), not announced before in this tab. `upserted` (a read state, a flag, a
  * move of a message the mirror held) and `removed` are never new mail; nor is any kind this dashboard does not
  * know, which it only refetches (the contract may gain kinds).
  */

@@ -151,9 +151,15 @@ export class MailFoldersRepository {
       }
       if (options.beforeCommit) {
         const dropped: Array<{ remote_id: string; folder_remote_id: string }> = await m.query(
+          // remembered as removed (see REMOVE_SQL): a renamed folder's messages listed again under its new id
+          // are the same messages, not new mail
           `WITH d AS (
              DELETE FROM messages WHERE account_id = $1 AND NOT (folder_remote_id = ANY($2::text[]))
-             RETURNING remote_id, folder_remote_id)
+             RETURNING remote_id, folder_remote_id, internet_message_id, is_draft
+           ), remembered AS (
+             INSERT INTO message_removals (account_id, remote_id, internet_message_id, outgoing, removed_at)
+             SELECT $1, remote_id, internet_message_id, is_draft, now() FROM d
+             ON CONFLICT (account_id, remote_id) DO UPDATE SET removed_at = EXCLUDED.removed_at)
            SELECT remote_id, folder_remote_id FROM d`,
           [accountId, ids],
         );

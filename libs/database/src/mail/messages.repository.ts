@@ -54,6 +54,40 @@ const THREAD_ID_SQL = `
     c.conversation_id) END AS thread_id
   FROM changed c`;
 
+/** how long a removed message is remembered (`message_removals`) to tell a move from an arrival */
+export const REMOVAL_MEMORY = '1 day';
+
+/** the account's Sent folder (its id), for the user's own copies below */
+const SENT_FOLDER_SQL = `SELECT s.remote_id FROM mail_folders s WHERE s.account_id = $1 AND s.well_known_name = 'sentitems'`;
+
+/**
+ * Whether a page row the mirror does not hold (`row`, a row of UPSERT_PAGE_SQL's input) is a message the account
+ * already had, so inserting it is the second half of a move, not an arrival (`created`): a row of the same id
+ * removed lately (a move seen from its source folder first: any provider), or, by its Message-ID header, a copy
+ * removed lately or one still in the mirror (an IMAP move gives the message a new UID, a new id: seen from either
+ * folder first). A message without a Message-ID is an arrival unless its own id was removed. The user's own copies
+ * (a draft, or one in Sent) are not earlier copies of a message that is neither: a mail sent to oneself arrives in
+ * the Inbox as new mail while its Sent copy exists. One probe of `message_removals` per index, and one of the
+ * header-threaded rows' Message-ID index (rows a provider threads, Graph's, keep their id through a move: immutable
+ * ids), each for inserted rows only.
+ */
+const KNOWN_ELSEWHERE_SQL = (row: string) => `(
+    EXISTS (SELECT 1 FROM message_removals r
+            WHERE r.account_id = $1 AND r.remote_id = ${row}.remote_id
+              AND r.removed_at > now() - interval '${REMOVAL_MEMORY}')
+    OR (${row}.internet_message_id IS NOT NULL AND (
+      EXISTS (SELECT 1 FROM message_removals r
+              WHERE r.account_id = $1 AND r.internet_message_id = ${row}.internet_message_id
+                AND r.removed_at > now() - interval '${REMOVAL_MEMORY}'
+                AND (NOT r.outgoing OR ${row}.is_draft OR $2 IN (${SENT_FOLDER_SQL})))
+      OR (${row}.thread_subject IS NOT NULL AND EXISTS (
+        SELECT 1 FROM messages e
+        WHERE e.account_id = $1 AND e.internet_message_id = ${row}.internet_message_id
+          AND e.thread_subject IS NOT NULL AND e.remote_id <> ${row}.remote_id
+          AND (NOT (e.is_draft OR e.folder_remote_id IN (${SENT_FOLDER_SQL}))
+               OR ${row}.is_draft OR $2 IN (${SENT_FOLDER_SQL}))))
+    )))`;
+
 /**
  * One statement per page: decode the column arrays, keep the rows that are new or changed (change key or folder),
  * upsert them with their search vector, and upsert the bodies of exactly the rows written. Re-applying a page is
@@ -77,7 +111,9 @@ WITH input AS (
   -- one primary-key probe per page row (LIMIT keeps the subquery a parameterised index scan): a plain join could
   -- be planned as a hash of the account's whole mirror per page (stale statistics in a first sync), O(mailbox)
   SELECT i.*, m.folder_remote_id AS previous_folder_remote_id, m.is_read AS previous_is_read,
-    m.conversation_id AS previous_conversation_id FROM input i
+    m.conversation_id AS previous_conversation_id,
+    CASE WHEN m.remote_id IS NULL THEN ${KNOWN_ELSEWHERE_SQL('i')} ELSE false END AS known_elsewhere
+  FROM input i
   LEFT JOIN LATERAL (
     SELECT e.remote_id, e.change_key, e.folder_remote_id, e.is_read, e.conversation_id FROM messages e
     WHERE e.account_id = $1 AND e.remote_id = i.remote_id
@@ -131,7 +167,8 @@ WITH input AS (
 )
 SELECT (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM bodies)::int AS bodies,
   (SELECT coalesce(array_agg(remote_id), '{}') FROM upserted) AS upserted_ids,
-  (SELECT coalesce(array_agg(remote_id), '{}') FROM upserted WHERE NOT replaced) AS created_ids,
+  (SELECT coalesce(array_agg(u.remote_id), '{}') FROM upserted u JOIN changed c ON c.remote_id = u.remote_id
+     WHERE NOT u.replaced AND NOT c.known_elsewhere) AS created_ids,
   (SELECT coalesce(array_agg(DISTINCT c.previous_folder_remote_id), '{}')
      FROM changed c JOIN upserted u ON u.remote_id = c.remote_id
      WHERE c.previous_folder_remote_id IS DISTINCT FROM $2 AND c.previous_folder_remote_id IS NOT NULL) AS moved_from,
@@ -191,12 +228,22 @@ CROSS JOIN LATERAL (
 
 /**
  * Only the folder that reported the removal loses the message: a message moved elsewhere shows as `@removed`
- * in its old folder and must survive that. Bodies go with their message (foreign key, on delete cascade).
+ * in its old folder and must survive that. Bodies go with their message (foreign key, on delete cascade). Each
+ * removed row is remembered for a day (`message_removals`, see KNOWN_ELSEWHERE_SQL), and the account's older
+ * memories are forgotten in the same statement, so the table holds about a day of removals.
  */
 export const REMOVE_SQL = `
 WITH removed AS (
   DELETE FROM messages WHERE account_id = $1 AND remote_id = ANY($2::text[]) AND folder_remote_id = $3
-  RETURNING remote_id, is_read
+  RETURNING remote_id, is_read, internet_message_id, is_draft
+), forgotten AS (
+  DELETE FROM message_removals
+  WHERE account_id = $1 AND removed_at <= now() - interval '${REMOVAL_MEMORY}' AND NOT (remote_id = ANY($2::text[]))
+), remembered AS (
+  INSERT INTO message_removals (account_id, remote_id, internet_message_id, outgoing, removed_at)
+  SELECT $1, r.remote_id, r.internet_message_id, r.is_draft OR $3 IN (${SENT_FOLDER_SQL}), now() FROM removed r
+  ON CONFLICT (account_id, remote_id) DO UPDATE SET
+    internet_message_id = EXCLUDED.internet_message_id, outgoing = EXCLUDED.outgoing, removed_at = EXCLUDED.removed_at
 )
 SELECT count(*)::int AS removed, coalesce(array_agg(remote_id), '{}') AS removed_ids,
   (count(*) FILTER (WHERE NOT is_read))::int AS removed_unread FROM removed`;
@@ -222,7 +269,10 @@ export interface AppliedPage {
   removed: number;
   /** the ids of exactly the messages inserted or changed */
   upsertedIds: string[];
-  /** those of `upsertedIds` that were inserted: new to the mirror (the row did not exist, `xmax = 0`) */
+  /**
+   * those of `upsertedIds` that arrived: inserted (the row did not exist, `xmax = 0`) and not a message the account
+   * already had under another id or removed a moment ago (a move, see KNOWN_ELSEWHERE_SQL)
+   */
   createdIds: string[];
   /** the ids of exactly the messages removed from this folder */
   removedIds: string[];

@@ -15,6 +15,7 @@ import { AccountSignatures1764720000000 } from './1764720000000-account-signatur
 import { UploadSessions1764730000000 } from './1764730000000-upload-sessions';
 import { CommandBatches1764740000000 } from './1764740000000-command-batches';
 import { CreatedChangesSyncProgress1764750000000 } from './1764750000000-created-changes-sync-progress';
+import { ArrivalsDraftOrigins1764763000000 } from './1764763000000-arrivals-draft-origins';
 
 /** Every migration, in order. Listed explicitly so bundled builds need no file globbing. */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   UploadSessions1764730000000,
   CommandBatches1764740000000,
   CreatedChangesSyncProgress1764750000000,
+  ArrivalsDraftOrigins1764763000000,
 ];
