@@ -350,7 +350,24 @@ describe('migration 1764320000000: provider-neutral columns, on a database fille
     );
   });
 
+  it('down() gives back the old names, constraints and indexes, with the same rows; up() again is lossless', async () => {
+    await withRename.undoLastMigration({ transaction: 'each' });
+    expect(await schemaShape(db)).toEqual(before.schema);
+    expect(await dumpRows(db)).toEqual(before.rows);
+    expect(await runMigrationsLocked(withRename)).toEqual(['ProviderNeutralColumns1764320000000']);
+    expect(await dumpRows(db)).toEqual(renamed(before.rows));
+  });
+
   it('the code finds every folder cursor, message, body and change under the new names', async () => {
+    // today's code reads today's schema: the migrations after this one first (they keep the rows; later ones add
+    // tables the code uses, such as draft_origins and message_removals)
+    const latest = upTo(migrations.length);
+    await latest.initialize();
+    try {
+      await runMigrationsLocked(latest);
+    } finally {
+      await latest.destroy();
+    }
     const [a1, a2] = ids.accounts;
     const folders = new MailFoldersRepository(withRename);
     const synced = await folders.listForSync(a1);
@@ -418,14 +435,6 @@ describe('migration 1764320000000: provider-neutral columns, on a database fille
         'AAMk-inbox',
       ]),
     );
-  });
-
-  it('down() gives back the old names, constraints and indexes, with the same rows; up() again is lossless', async () => {
-    await withRename.undoLastMigration({ transaction: 'each' });
-    expect(await schemaShape(db)).toEqual(before.schema);
-    expect(await dumpRows(db)).toEqual(before.rows);
-    expect(await runMigrationsLocked(withRename)).toEqual(['ProviderNeutralColumns1764320000000']);
-    expect(await dumpRows(db)).toEqual(renamed(before.rows));
   });
 
   it('after the rename the write path works on the kept rows: a rebuild finishes and removals cascade to bodies', async () => {
