@@ -27,6 +27,9 @@
  * Baseline, in the same run: the same kinds, parameters and phases through MailReadRepository itself over 50 bare
  * `pg` clients, one per reader: the repository's own SQL without HTTP, Nest, auth or the cache.
  * `ratio` = baseline p95 / API p95 of the Inbox first page with 50 each (1 = the API adds nothing at p95).
+ * Capacity, per kind (Little's law): 50 closed-loop readers with a p95 under the aim are served at more than
+ * 50 / aim requests a second (2,500/s for a 20 ms aim); the table sets that beside the rate the bare SQL reached with
+ * 50 clients, so a machine that cannot meet an aim at 50 readers shows it.
  *
  * `--explain`: also prints EXPLAIN (ANALYZE, BUFFERS) of each kind's statement (`--explain-only`: then stops).
  * `--growth`: the whole run at each size of BENCH_READ_GROWTH_SIZES (10k, 100k, 1M), written to
@@ -591,6 +594,8 @@ interface KindRun {
   loaded: Samples;
   loadedRequests: number;
   loadedSeconds: number;
+  /** requests per second of each kind with READERS readers */
+  loadedRates: Partial<Record<Kind, number>>;
   /** kinds not run with READERS readers: one request alone took over SATURATING_MS at p50 */
   skipped: Kind[];
   errors: number;
@@ -612,6 +617,7 @@ async function measureKinds(
     loaded: emptySamples(),
     loadedRequests: 0,
     loadedSeconds: 0,
+    loadedRates: {},
     skipped: [],
     errors: 0,
   };
@@ -640,6 +646,7 @@ async function measureKinds(
       ms: await one(reader, i),
     }));
     run.loaded[kind] = r.samples[kind];
+    run.loadedRates[kind] = r.requests / Math.max(r.seconds, 0.001);
     run.loadedRequests += r.requests;
     run.loadedSeconds += r.seconds;
     run.errors += r.errors;
@@ -805,6 +812,13 @@ interface SizeResult {
   };
   producerCpuSeconds: number;
   /**
+   * Little's law on this machine: READERS closed-loop readers whose p95 is under the aim have a mean under it too,
+   * so they are served at more than READERS / aim requests a second (`aimNeedsPerSecond`). `dbPerSecond` is what
+   * the same SQL over READERS bare clients reached (the baseline; for the cached page, the API itself): where it is
+   * below what the aim needs, no API in front of that database on these cores can meet the aim at READERS readers.
+   */
+  capacity: Partial<Record<AllKinds, { dbPerSecond: number; aimNeedsPerSecond: number }>>;
+  /**
    * where the API's queries and the baseline's ran: the stack's streaming replica (the product's read side, issue
    * 21) or the primary (BENCH_READ_REPLICA=0, or a stack without one); with the reads each side served during the
    * API phases (the producer's /health) and how long the replica took to replay the fill
@@ -893,6 +907,17 @@ async function measureSize(
   const api = stats({ ...kinds.loaded, cached: cached.samples.cached });
   const baseline = stats(base.loaded);
   const ratio = Number(((baseline.first?.p95 ?? 0) / (api.first?.p95 ?? 1)).toFixed(3));
+  const aimNeeds = (kind: AllKinds) => Math.ceil((READERS * 1000) / AIM[kind]);
+  const capacity: SizeResult['capacity'] = {};
+  for (const kind of KINDS) {
+    const rate = base.loadedRates[kind];
+    if (rate !== undefined)
+      capacity[kind] = { dbPerSecond: Math.round(rate), aimNeedsPerSecond: aimNeeds(kind) };
+  }
+  capacity.cached = {
+    dbPerSecond: Math.round(cached.requests / cached.seconds),
+    aimNeedsPerSecond: aimNeeds('cached'),
+  };
   return {
     messages: count,
     fillSeconds: filled.fillSeconds,
@@ -911,6 +936,7 @@ async function measureSize(
       requestsPerSecondAtLoad: Math.round(base.loadedRequests / Math.max(base.loadedSeconds, 0.001)),
     },
     producerCpuSeconds: Number(producerCpu.toFixed(1)),
+    capacity,
     readSide: { side: replicaUrl ? 'replica' : 'primary', served, replayWaitSeconds },
     ratio,
   };
@@ -929,6 +955,7 @@ function sizeRows(r: SizeResult): string[][] {
       'DB 1 client p95',
       `DB ${READERS} clients p95`,
       'aim p95',
+      `req/s at ${READERS}: DB (aim needs)`,
     ],
   ];
   for (const kind of [...KINDS, 'cached'] as AllKinds[]) {
@@ -944,9 +971,12 @@ function sizeRows(r: SizeResult): string[][] {
       ms(r.baseline.solo[kind]?.p95),
       ms(r.baseline.p[kind]?.p95),
       `< ${AIM[kind]} ms${verdict && verdict.p95 < AIM[kind] ? ' ✓' : ' ✗'}`,
+      r.capacity[kind]
+        ? `${r.capacity[kind].dbPerSecond}${kind === 'cached' ? ' API' : ''} (> ${r.capacity[kind].aimNeedsPerSecond})`
+        : '–',
     ]);
   }
-  const pad = (label: string, value: string) => [label, value, '', '', '', '', ''];
+  const pad = (label: string, value: string) => [label, value, '', '', '', '', '', ''];
   rows.push(
     pad(
       'requests/s at load (API misses | API cached | DB)',
