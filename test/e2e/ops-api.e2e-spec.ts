@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, Partitioners, type Admin, type Producer } from 'kafkajs';
-import { Topics } from '@email-core/contracts';
+import { CORRELATION_ID_HEADER, Topics } from '@email-core/contracts';
 import {
   apiCall,
   currentTestRun,
@@ -57,6 +57,7 @@ interface DeadLetter {
   payloadTruncated: boolean;
   replayable: boolean;
   replayedAt: string | null;
+  correlationId: string | null;
 }
 interface DeadLetterList {
   topic: string;
@@ -78,6 +79,7 @@ interface ApiError {
 
 const MAILBOX = 'ops-owner@ops.example';
 const NOT_JSON = '{not json';
+const POISON_CORRELATION = `e2e-poison-${Date.now().toString(36)}`;
 
 /**
  * Issue 7, the Ops API on the real stack: the project's topics with offsets, consumer groups with a lag that
@@ -354,7 +356,8 @@ describe('Ops API', () => {
     await producer.send({
       topic: topic(Topics.syncRequests),
       messages: [
-        { key: accountId, value: NOT_JSON },
+        // the first as if published by a request whose id is POISON_CORRELATION (the dead letter keeps it)
+        { key: accountId, value: NOT_JSON, headers: { [CORRELATION_ID_HEADER]: POISON_CORRELATION } },
         { key: accountId, value: invalid },
       ],
     });
@@ -391,6 +394,10 @@ describe('Ops API', () => {
       replayedAt: null,
     });
     expect(dead[0].error).toMatch(/^INVALID_MESSAGE: reason: /);
+    // the failed work's correlation id, to find its log lines: the one it came with, else the worker's fresh one
+    expect(dead[1].correlationId).toBe(POISON_CORRELATION);
+    expect(dead[0].correlationId).toEqual(expect.stringMatching(/^[A-Za-z0-9._:-]{1,128}$/));
+    expect(dead[0].correlationId).not.toBe(POISON_CORRELATION);
     expect(Date.parse(dead[0].timestamp)).toBeGreaterThanOrEqual(Date.parse(dead[1].timestamp));
     // the worker moved past them: lag back to 0
     await waitFor(async () => ((syncLag(await overview())?.lag ?? -1) === 0 ? true : undefined), {
@@ -428,7 +435,13 @@ describe('Ops API', () => {
       },
       { timeoutMs: 30000, intervalMs: 500, what: 'the replayed message back in the dead-letter topic' },
     );
-    expect(again[0]).toMatchObject({ key: accountId, attempts: 1, replayedAt: null });
+    // the replay carried the dead letter's correlation id: the second failure has the same one
+    expect(again[0]).toMatchObject({
+      key: accountId,
+      attempts: 1,
+      replayedAt: null,
+      correlationId: POISON_CORRELATION,
+    });
     expect(again[0].offset).toBeGreaterThan(target.offset);
     expect(again[1]).toMatchObject({ offset: target.offset, replayedAt: replay.body.replayedAt });
 

@@ -1234,6 +1234,8 @@ export interface components {
              * @description when it was last replayed
              */
             replayedAt: string | null;
+            /** @description the failed work's correlation id (its `x-correlation-id` header): every log line of that work, from the HTTP request or webhook that started it to the consumer's failed attempts, carries it; a replay carries it again */
+            correlationId: string | null;
         };
         DeadLetterListDto: {
             /** @description the dead-letter topic (full name) */

@@ -41,6 +41,14 @@ export function DeadLettersTable({
                 <div className="muted ops-small">
                   {d.partition}@{d.offset}
                 </div>
+                {d.correlationId && (
+                  <div
+                    className="muted ops-small ops-mono"
+                    title="correlation id: the failed work's log lines carry it (search the logs for it)"
+                  >
+                    id {d.correlationId}
+                  </div>
+                )}
               </td>
               <td className="nowrap" title={d.originalTopic ?? undefined}>
                 {d.originalTopic ? (

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Admin } from 'kafkajs';
 import { Topics } from '@email-core/contracts';
-import { withTimeout } from '@email-core/kafka';
+import { correlationIdOf, withTimeout } from '@email-core/kafka';
 import { OpsKafka } from '../ops-kafka';
 import { OpsErrors } from '../ops-errors';
 import { newestRanges, singleRange, type OffsetRange, type PartitionOffsets } from './dead-letter-ranges';
@@ -15,6 +15,8 @@ export interface DeadLetterRecord {
   value: string | null;
   /** the broker's timestamp, ms since the epoch */
   timestamp: string;
+  /** its `x-correlation-id` header: the id the failed work's log lines carry (null when it has none) */
+  correlationId: string | null;
 }
 
 /** a read that has not reached the end offsets by then answers 503 (Kafka is slow or gone) */
@@ -103,6 +105,7 @@ export class DeadLetterReader {
               key: message.key?.toString('utf8') ?? '',
               value: message.value?.toString('utf8') ?? null,
               timestamp: message.timestamp,
+              correlationId: correlationIdOf(message.headers) ?? null,
             });
           }
           if (offset >= range.to - 1n) {

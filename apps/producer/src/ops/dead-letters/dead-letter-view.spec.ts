@@ -14,12 +14,13 @@ const envelope = (over: Record<string, unknown> = {}) =>
     notBefore: '2025-01-01T00:00:00.000Z',
     ...over,
   });
-const record = (value: string | null) => ({
+const record = (value: string | null, correlationId: string | null = 'req-7f3a') => ({
   partition: 2,
   offset: '41',
   key: 'acc-1',
   value,
   timestamp: String(Date.parse('2025-01-01T00:00:01.000Z')),
+  correlationId,
 });
 
 describe('toDeadLetterView', () => {
@@ -37,7 +38,13 @@ describe('toDeadLetterView', () => {
       payloadTruncated: false,
       replayable: true,
       replayedAt: null,
+      correlationId: 'req-7f3a',
     });
+  });
+
+  it("shows the failed work's correlation id, or null when the dead letter carries none", () => {
+    expect(toDeadLetterView(record('garbage', 'abc-123'), targets, null).correlationId).toBe('abc-123');
+    expect(toDeadLetterView(record(envelope(), null), targets, null).correlationId).toBeNull();
   });
 
   it('carries the replay time it is given', () => {

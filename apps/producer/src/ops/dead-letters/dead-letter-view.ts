@@ -67,6 +67,7 @@ export interface DeadLetterView {
   payloadTruncated: boolean;
   replayable: boolean;
   replayedAt: string | null;
+  correlationId: string | null;
 }
 
 /**
@@ -84,6 +85,7 @@ export function toDeadLetterView(
     offset: Number(record.offset),
     timestamp: new Date(Number(record.timestamp)).toISOString(),
     replayedAt,
+    correlationId: record.correlationId,
   };
   if (!decoded.ok) {
     const { payload, truncated } = redactPayload(record.value ?? '');

@@ -23,7 +23,14 @@ const envelope = (topic = WORK_TOPIC) =>
 function setup(opts: { record?: DeadLetterRecord | null; publishFails?: boolean } = {}) {
   const record: DeadLetterRecord | null =
     opts.record === undefined
-      ? { partition: 3, offset: '17', key: 'acc-1', value: envelope(), timestamp: '1735689600000' }
+      ? {
+          partition: 3,
+          offset: '17',
+          key: 'acc-1',
+          value: envelope(),
+          timestamp: '1735689600000',
+          correlationId: 'c0rr-1d',
+        }
       : opts.record;
   const marks = new Map<string, string>();
   const keyOf = (r: DeadLetterRef) => `${r.partition}:${r.offset}:${r.timestamp}`;
@@ -72,11 +79,18 @@ async function errorOf(p: Promise<unknown>): Promise<unknown> {
 }
 
 describe('ReplayDeadLetterHandler', () => {
-  it('publishes the original value with its key, no failure header, and records the replay', async () => {
+  it('publishes the original value with its key and correlation id, no failure header, and records the replay', async () => {
     const { handler, reader, published, marks } = setup();
     const result = await handler.execute(new ReplayDeadLetterCommand(3, 17, false));
     expect(reader.at).toHaveBeenCalledWith(3, 17n);
-    expect(published).toEqual([{ topic: WORK_TOPIC, key: 'acc-1', value: original, opts: undefined }]);
+    expect(published).toEqual([
+      {
+        topic: WORK_TOPIC,
+        key: 'acc-1',
+        value: original,
+        opts: { headers: { 'x-correlation-id': 'c0rr-1d' } },
+      },
+    ]);
     expect(result).toMatchObject({
       partition: 3,
       offset: 17,
@@ -111,12 +125,21 @@ describe('ReplayDeadLetterHandler', () => {
   });
 
   it('a message that is not an envelope, or names no work topic, is 409 DEAD_LETTER_NOT_REPLAYABLE', async () => {
-    const garbage = setup({ record: { partition: 0, offset: '1', key: '', value: 'nope', timestamp: '1' } });
+    const garbage = setup({
+      record: { partition: 0, offset: '1', key: '', value: 'nope', timestamp: '1', correlationId: null },
+    });
     expect(await errorOf(garbage.handler.execute(new ReplayDeadLetterCommand(0, 1, false)))).toMatchObject({
       code: 'DEAD_LETTER_NOT_REPLAYABLE',
     });
     const events = setup({
-      record: { partition: 0, offset: '1', key: '', value: envelope('p.email-core.events'), timestamp: '1' },
+      record: {
+        partition: 0,
+        offset: '1',
+        key: '',
+        value: envelope('p.email-core.events'),
+        timestamp: '1',
+        correlationId: null,
+      },
     });
     const err = await errorOf(events.handler.execute(new ReplayDeadLetterCommand(0, 1, true)));
     expect(err).toMatchObject({ code: 'DEAD_LETTER_NOT_REPLAYABLE', kind: 'conflict' });

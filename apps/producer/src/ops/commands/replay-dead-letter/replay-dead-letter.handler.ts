@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { withTimeout } from '@email-core/kafka';
+import { correlationHeaders, withTimeout } from '@email-core/kafka';
 import { DeadLetterReader } from '../../dead-letters/dead-letter-reader';
 import { DeadLetterReplays } from '../../dead-letters/dead-letter-replays';
 import { decodeDeadLetter } from '../../dead-letters/dead-letter-view';
@@ -15,7 +15,8 @@ const PUBLISH_TIMEOUT_MS = 10000;
  * Replays one dead letter: reads it back by partition and offset, checks that it names a work topic of this
  * deployment, records the replay (atomically; a second replay without `force` is 409 ALREADY_REPLAYED), and
  * publishes the original value with its original key and no failure header, so the worker treats it as a first
- * delivery with the full retry budget. Handlers are idempotent, so a forced second replay is harmless. If the
+ * delivery with the full retry budget. The replay carries the dead letter's correlation id, so the replayed work's log
+ * lines join the failed attempts' (the operator's request line names both). Handlers are idempotent, so a forced second replay is harmless. If the
  * publish fails, the record is put back and the answer is 503.
  */
 @CommandHandler(ReplayDeadLetterCommand)
@@ -43,7 +44,9 @@ export class ReplayDeadLetterHandler implements ICommandHandler<ReplayDeadLetter
     if (!claim.claimed) throw OpsErrors.alreadyReplayed(claim.replayedAt);
     try {
       await withTimeout(
-        this.kafka.publisher.publish(envelope.topic, envelope.key, envelope.value),
+        this.kafka.publisher.publish(envelope.topic, envelope.key, envelope.value, {
+          headers: correlationHeaders(record.correlationId ?? undefined),
+        }),
         PUBLISH_TIMEOUT_MS,
         'publishing the replay timed out',
       );
@@ -52,7 +55,8 @@ export class ReplayDeadLetterHandler implements ICommandHandler<ReplayDeadLetter
       throw OpsErrors.kafkaUnavailable(err);
     }
     this.logger.log(
-      `dead letter ${partition}@${offset} replayed to ${envelope.topic} (key ${envelope.key})${force ? ' (forced)' : ''}`,
+      `dead letter ${partition}@${offset} replayed to ${envelope.topic} (key ${envelope.key})${force ? ' (forced)' : ''}` +
+        (record.correlationId ? `, correlation id ${record.correlationId}` : ''),
     );
     return {
       partition,

@@ -70,6 +70,14 @@ export class DeadLetterDto implements DeadLetterView {
     description: 'when it was last replayed',
   })
   replayedAt!: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      "the failed work's correlation id (its `x-correlation-id` header): every log line of that work, from the HTTP request or webhook that started it to the consumer's failed attempts, carries it; a replay carries it again",
+  })
+  correlationId!: string | null;
 }
 
 export class DeadLetterListDto {
