@@ -32,9 +32,15 @@
  * first stage / at the last (1: linear growth; above 1: better than linear). Linking stops once the stages have
  * spent BENCH_SCALE_LINK_BUDGET_SECONDS linking (default 3,600): then the last stage is measured where it got to,
  * and says so (`partial`). Other knobs: BENCH_SCALE_SYNC_WAIT_SECONDS, BENCH_SCALE_RENEWAL_WATCH_SECONDS,
- * BENCH_SCALE_DRAIN_SECONDS, BENCH_SCALE_SYNC_PARTITIONS, BENCH_SCALE_MESSAGES, BENCH_SCALE_LINK_CONCURRENCY.
+ * BENCH_SCALE_DRAIN_SECONDS, BENCH_SCALE_SYNC_PARTITIONS, BENCH_SCALE_MESSAGES, BENCH_SCALE_LINK_CONCURRENCY;
+ * BENCH_SCALE_SWEEP=0 skips the reconciliation sweep's measurement (the sweeps still run on their interval);
+ * BENCH_SCALE_CPU_PROF=<dir> writes the consumer's V8 CPU profile of each change phase (from the phase's first
+ * change to its stragglers' end, sampled every 1 ms) into <dir> as `<pid>-<n>.cpuprofile` (a preload starts and
+ * stops the inspector's profiler on SIGUSR2: Node refuses --cpu-prof in NODE_OPTIONS).
  */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Redis, { Cluster } from 'ioredis';
 import { Client } from 'pg';
@@ -83,6 +89,34 @@ const DRAIN_MS = env('BENCH_SCALE_DRAIN_SECONDS', 180) * 1000;
  * each one mailbox at a time; a deployment of thousands sets it to its partition count, and so does this bench
  */
 const SYNC_PARTITIONS = env('BENCH_SCALE_SYNC_PARTITIONS', 6);
+/** measure a reconciliation sweep at each stage (0: skip it; the sweeps still run) */
+const SWEEP = process.env.BENCH_SCALE_SWEEP !== '0';
+/** where the consumer's CPU profile of each change phase goes (unset: no profile) */
+const CPU_PROF_DIR = process.env.BENCH_SCALE_CPU_PROF;
+/** the consumer's preload for CPU_PROF_DIR: SIGUSR2 starts the profiler, the next one writes its profile */
+const CPU_PROFILE_PRELOAD = `
+const inspector = require('node:inspector');
+const fs = require('node:fs');
+const path = require('node:path');
+const session = new inspector.Session();
+session.connect();
+session.post('Profiler.enable');
+session.post('Profiler.setSamplingInterval', { interval: 1000 });
+let on = false;
+let n = 0;
+process.on('SIGUSR2', () => {
+  if (!on) {
+    on = true;
+    session.post('Profiler.start');
+    return;
+  }
+  on = false;
+  session.post('Profiler.stop', (err, result) => {
+    n += 1;
+    if (!err) fs.writeFileSync(path.join(process.env.CPU_PROFILE_DIR, process.pid + '-' + n + '.cpuprofile'), JSON.stringify(result.profile));
+  });
+});
+`;
 /** Graph's subscription write limit per app and tenant */
 const WRITES_PER_20S = 1000;
 /**
@@ -587,6 +621,14 @@ interface StageResult {
   outlook429s: number;
 }
 
+/** the CPU profile preload, written into `dir` (the consumer's CPU_PROFILE_DIR) */
+function profilePreload(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.resolve(dir, 'cpu-profile-preload.cjs');
+  fs.writeFileSync(file, CPU_PROFILE_PRELOAD);
+  return file;
+}
+
 async function main(): Promise<void> {
   if (!Number.isInteger(ACCOUNTS) || ACCOUNTS < 1) throw new Error('usage: bench:scale [-- <accounts>]');
   await globalSetup();
@@ -606,7 +648,9 @@ async function main(): Promise<void> {
         LOG_LEVEL: 'warn',
         RECONCILE_INTERVAL_SECONDS: String(RECONCILE_SECONDS),
         SYNC_CONCURRENT_PARTITIONS: String(SYNC_PARTITIONS),
+        ...(CPU_PROF_DIR ? { CPU_PROFILE_DIR: path.resolve(CPU_PROF_DIR) } : {}),
       },
+      consumerSpawn: CPU_PROF_DIR ? { nodeArgs: ['--require', profilePreload(CPU_PROF_DIR)] } : undefined,
     });
     const consumerPid = product.consumer.child.pid;
     const producerPid = product.producer.child.pid;
@@ -725,18 +769,22 @@ async function main(): Promise<void> {
       log(`stage ${target}: waiting for a reconciliation sweep (interval ${RECONCILE_SECONDS} s)`);
       const sweepCpu0 = cpuOf(product);
       const sweepT0 = performance.now();
-      const sweep = await reconcileSweep(
-        product,
-        cluster,
-        claimKey,
-        linked.map((a) => a.address),
-      );
+      const sweep = SWEEP
+        ? await reconcileSweep(
+            product,
+            cluster,
+            claimKey,
+            linked.map((a) => a.address),
+          )
+        : { startedAfterS: NaN, sweepSeconds: null, reached: 0 };
       const sweepCpu = cpuShares(sweepCpu0, cpuOf(product), secondsSince(sweepT0));
       log(`stage ${target}: sweep ${JSON.stringify(sweep)}`);
       // 6. the changes
       const changes: StageResult['changes'] = [];
       for (const rate of RATES) {
+        if (CPU_PROF_DIR) process.kill(consumerPid!, 'SIGUSR2');
         const { latencies, ...rest } = await runChanges(rate, product, linked, userEmail);
+        if (CPU_PROF_DIR) process.kill(consumerPid!, 'SIGUSR2');
         changes.push({
           ...rest,
           p50Ms: percentile(latencies, 50),
