@@ -203,7 +203,30 @@ export interface MailboxActions {
   folderId(idOrWellKnownName: string): Promise<string | null>;
   /** the ids of a folder's newest messages, at most `count` */
   newestMessageIds(folder: string, count: number): Promise<string[]>;
+  /**
+   * Optional: one of read, flag, move or delete on many messages in few requests (IMAP: one UID command per folder
+   * and up to 500 UIDs). One result per id, as the one-id method above would have ended for it: a refusal of one
+   * id (404: no such message) is that id's result, not a failure of the call. A refusal of the whole call (404: a
+   * move's destination is missing) and a transient failure are thrown; the call is safe to make again. Without it
+   * the ids are acted on one at a time through the methods above (Outlook).
+   */
+  applyMany?(messageIds: string[], action: ManyIdsAction, signal?: AbortSignal): Promise<ManyIdsResult[]>;
 }
+
+/** The actions `applyMany` takes: those of the one-id methods, with their arguments. */
+export type ManyIdsAction =
+  | { action: 'markRead'; isRead: boolean }
+  | { action: 'flag'; flagStatus: FlagStatus }
+  | { action: 'move'; destinationId: string }
+  | { action: 'delete' };
+
+/**
+ * What one id of `applyMany` came to: done (a move's and a delete's `now` as `move`/`delete` answer it), or the
+ * refusal the one-id method would have thrown.
+ */
+export type ManyIdsResult =
+  | { id: string; ok: true; now?: { id: string; parentFolderId: string | null } | null }
+  | { id: string; ok: false; error: ProviderRefusedError };
 
 /**
  * A channel through which the provider tells us the mailbox changed (a Graph subscription). What arrives through it

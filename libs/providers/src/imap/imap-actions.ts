@@ -6,6 +6,8 @@ import type {
   SaveDraftOptions,
   FlagStatus,
   MailboxActions,
+  ManyIdsAction,
+  ManyIdsResult,
   OutgoingAttachment,
   OutgoingMail,
   ReplyOptions,
@@ -27,6 +29,7 @@ import {
 } from './imap-compose';
 import { imapCall, itemNotFound } from './imap-errors';
 import { discardDraftMessage, saveDraftVersion } from './imap-drafts';
+import { applyToMany } from './imap-many';
 import { decodeMessageId, encodeMessageId, type ImapMessageLocation } from './imap-ids';
 import type { HostPolicy, ImapAccountSettings } from './imap-settings';
 import type { SmtpRequestCounter } from './imap-request-metrics';
@@ -43,6 +46,8 @@ import { sendRawMail, type HostResolver } from './imap-smtp';
  *   Message-ID among the UIDs from its UIDNEXT before the move.
  * - Delete: a move to the `\Trash` special-use folder; a message already in Trash (or a mailbox without one) is
  *   expunged (UID EXPUNGE with UIDPLUS; plain EXPUNGE without it also removes other `\Deleted` messages there).
+ * - Many ids at once (`applyMany`, the consumer's bulk commands and multi-select): the same, set-based, one UID
+ *   command per folder and ≤ 500 UIDs, on one session (imap-many.ts).
  * - Sending: SMTP (imap-smtp.ts), the message composed once (imap-compose.ts); then the same raw message is
  *   APPENDed to the `\Sent` folder with `\Seen` (with a Bcc header in front when it had Bcc recipients), unless
  *   the server files sent mail itself (`sentCopy`), or Sent already holds a message with that Message-ID. A
@@ -133,7 +138,7 @@ export async function inMailbox<T>(
 }
 
 /** imapflow answers `false` for a command the server refused (NO/BAD) or a connection that broke meanwhile. */
-function checked<T>(client: ImapFlow, result: T | false | undefined, what: string): T {
+export function checked<T>(client: ImapFlow, result: T | false | undefined, what: string): T {
   if (result !== false && result !== undefined) return result;
   if (!client.usable)
     throw new ProviderUnavailableError(0, 'NoConnection', `${what}: the connection was lost`);
@@ -183,7 +188,7 @@ export async function setRead(client: ImapFlow, loc: ImapMessageLocation, isRead
 }
 
 /** Whether the selected mailbox keeps a keyword (PERMANENTFLAGS lists it, or `\*`, or says nothing). */
-function keepsKeyword(mailbox: MailboxObject, keyword: string): boolean {
+export function keepsKeyword(mailbox: MailboxObject, keyword: string): boolean {
   const p = mailbox.permanentFlags;
   return !p || p.size === 0 || p.has('\\*') || p.has(keyword);
 }
@@ -387,6 +392,11 @@ export class ImapActions implements MailboxActions {
       const now = await moveMessage(c, loc, dest);
       return { id: encodeMessageId(now), parentFolderId: now.path };
     });
+  }
+
+  /** Read, flag, move or delete on many ids: one session, one UID command per folder and set (imap-many.ts). */
+  applyMany(messageIds: string[], action: ManyIdsAction, signal?: AbortSignal): Promise<ManyIdsResult[]> {
+    return this.session((c) => applyToMany(c, messageIds, action, signal));
   }
 
   /**

@@ -20,6 +20,8 @@ import {
   type Mailbox,
   type MailboxActions,
   type MailboxAttachments,
+  type ManyIdsAction,
+  type ManyIdsResult,
   type OutgoingAttachment,
   type OutgoingMail,
   type ReplyOptions,
@@ -173,6 +175,12 @@ export class ImapMailbox implements Mailbox {
 
   delete(messageId: string): Promise<{ id: string; parentFolderId: string | null } | null> {
     return this.options.actions.delete(messageId);
+  }
+
+  applyMany(messageIds: string[], action: ManyIdsAction, signal?: AbortSignal): Promise<ManyIdsResult[]> {
+    const { actions } = this.options;
+    if (!actions.applyMany) return Promise.reject(new Error('the IMAP actions act on one id at a time'));
+    return actions.applyMany(messageIds, action, signal);
   }
 
   sendMail(mail: OutgoingMail): Promise<void> {

@@ -80,13 +80,14 @@ export class ImapProvider implements MailProvider {
 }
 
 /** `MailboxActions` whose implementation is built when a call comes. */
-function lazyActions(build: () => Promise<MailboxActions>): MailboxActions {
-  const use = async <T>(act: (actions: MailboxActions) => Promise<T>): Promise<T> => act(await build());
+function lazyActions(build: () => Promise<ImapActions>): MailboxActions {
+  const use = async <T>(act: (actions: ImapActions) => Promise<T>): Promise<T> => act(await build());
   return {
     setRead: (id, isRead) => use((a) => a.setRead(id, isRead)),
     setFlag: (id, flagStatus) => use((a) => a.setFlag(id, flagStatus)),
     move: (id, destinationId) => use((a) => a.move(id, destinationId)),
     delete: (id) => use((a) => a.delete(id)),
+    applyMany: (ids, action, signal) => use((a) => a.applyMany(ids, action, signal)),
     sendMail: (mail) => use((a) => a.sendMail(mail)),
     reply: (id, opts) => use((a) => a.reply(id, opts)),
     forward: (id, opts) => use((a) => a.forward(id, opts)),

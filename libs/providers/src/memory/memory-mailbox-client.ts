@@ -10,6 +10,8 @@ import {
   type Mailbox,
   type MailboxAttachments,
   type MailboxWatch,
+  type ManyIdsAction,
+  type ManyIdsResult,
   type OutgoingAttachment,
   type OutgoingMail,
   type OutgoingRecipient,
@@ -166,6 +168,39 @@ export class MemoryMailboxClient implements Mailbox {
       this.host.open().delete(messageId);
       return null;
     });
+  }
+
+  /** Many ids: one at a time through the methods above, each id's refusal its own result (as the port says). */
+  async applyMany(messageIds: string[], action: ManyIdsAction): Promise<ManyIdsResult[]> {
+    if (action.action === 'move') {
+      const dest = await this.run(() => this.host.open().findFolder(action.destinationId));
+      if (!dest) throw notFound(`folder ${action.destinationId}`);
+    }
+    const results: ManyIdsResult[] = [];
+    for (const id of new Set(messageIds)) {
+      try {
+        switch (action.action) {
+          case 'markRead':
+            await this.setRead(id, action.isRead);
+            results.push({ id, ok: true });
+            break;
+          case 'flag':
+            await this.setFlag(id, action.flagStatus);
+            results.push({ id, ok: true });
+            break;
+          case 'move':
+            results.push({ id, ok: true, now: await this.move(id, action.destinationId) });
+            break;
+          case 'delete':
+            results.push({ id, ok: true, now: await this.delete(id) });
+            break;
+        }
+      } catch (err) {
+        if (!(err instanceof ProviderRefusedError)) throw err;
+        results.push({ id, ok: false, error: err });
+      }
+    }
+    return results;
   }
 
   sendMail(mail: OutgoingMail): Promise<void> {

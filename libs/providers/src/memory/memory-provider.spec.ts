@@ -178,6 +178,28 @@ describe('MemoryProvider (the in-memory adapter of the provider port)', () => {
     expect(await mailbox.folderId('no-such-folder')).toBeNull();
   });
 
+  it('applies an action to many ids at once: one result per id, a missing message its own 404, a missing folder refused', async () => {
+    const inbox = folder('inbox');
+    const [a, b] = [box().add(inbox), box().add(inbox)];
+    box().delete(b.id);
+    const read = await mailbox.applyMany([a.id, b.id, a.id], { action: 'markRead', isRead: true });
+    expect(read).toEqual([
+      { id: a.id, ok: true },
+      { id: b.id, ok: false, error: expect.objectContaining({ status: 404 }) as unknown },
+    ]);
+    expect(box().get(a.id)).toMatchObject({ isRead: true });
+    expect(await mailbox.applyMany([a.id], { action: 'move', destinationId: 'archive' })).toEqual([
+      { id: a.id, ok: true, now: { id: a.id, parentFolderId: folder('archive') } },
+    ]);
+    await expect(
+      mailbox.applyMany([a.id], { action: 'move', destinationId: 'no-such-folder' }),
+    ).rejects.toMatchObject({ status: 404 });
+    expect(await mailbox.applyMany([a.id], { action: 'delete' })).toEqual([
+      { id: a.id, ok: true, now: null },
+    ]);
+    expect(await mailbox.folderOf(a.id)).toBeNull();
+  });
+
   it('sends, replies and forwards: a copy in Sent Items, delivered to recipients it holds; drafts take attachments', async () => {
     provider.createMailbox('acct-2', 'bob@memory.example');
     const bob = provider.mailboxOf('acct-2');

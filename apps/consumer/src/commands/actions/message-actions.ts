@@ -1,5 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ProviderRefusedError, type MailboxActions } from '@email-core/providers';
+import {
+  ProviderRefusedError,
+  type MailboxActions,
+  type ManyIdsAction,
+  type ManyIdsResult,
+} from '@email-core/providers';
 import { COMMAND_SETTINGS, type CommandSettings } from '../commands.settings';
 import {
   FOLDER_GONE,
@@ -17,6 +22,8 @@ import {
  * where a message already gone is what was asked (and what a redone delete finds); another 4xx fails it with
  * Graph's code. A transient error (throttled, 5xx, network, after the client's retries) stops the
  * command and is thrown: every one of these requests is safe to send again, so the retry redoes the whole command.
+ * A provider that acts on many ids at once (the port's `applyMany`: IMAP, one UID command per folder) gets them in
+ * one call, and its per-id results go through the same rules.
  */
 @Injectable()
 export class MessageActions {
@@ -78,20 +85,47 @@ export class MessageActions {
             halt(err);
             return;
           }
-          if (err.status !== 404) {
-            failures.push({ id, code: err.code || `HTTP_${err.status}`, message: err.message });
-          } else if (request.action === 'delete') {
-            succeeded.push(id); // gone already: what a delete asks for (and what a redone delete finds)
-          } else if (request.action === 'move' && !(await destinationExists(request.destinationFolderId))) {
-            folderGone = true;
-          } else {
-            failures.push({ id, code: MESSAGE_GONE, message: 'The message no longer exists in Outlook.' });
-          }
+          await refused(id, err);
         }
       }
     };
-    const workers = Math.max(1, Math.min(this.settings.idConcurrency, ids.length));
-    await Promise.all(Array.from({ length: workers }, worker));
+    /** an id the provider refused: failed, or (a delete of a message already gone) done */
+    const refused = async (id: string, err: ProviderRefusedError): Promise<void> => {
+      if (err.status !== 404) {
+        failures.push({ id, code: err.code || `HTTP_${err.status}`, message: err.message });
+      } else if (request.action === 'delete') {
+        succeeded.push(id); // gone already: what a delete asks for (and what a redone delete finds)
+      } else if (request.action === 'move' && !(await destinationExists(request.destinationFolderId))) {
+        folderGone = true;
+      } else {
+        failures.push({ id, code: MESSAGE_GONE, message: 'The message no longer exists in Outlook.' });
+      }
+    };
+
+    if (graph.applyMany) {
+      if (signal.aborted)
+        throw signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
+      let results: ManyIdsResult[];
+      try {
+        results = await graph.applyMany(ids, manyIdsAction(request), signal);
+      } catch (err) {
+        // refused as a whole (a move's destination missing): every id refused alike
+        if (!(err instanceof ProviderRefusedError)) throw err;
+        results = ids.map((id) => ({ id, ok: false, error: err }));
+      }
+      for (const r of results) {
+        if (!r.ok) {
+          await refused(r.id, r.error);
+          continue;
+        }
+        succeeded.push(r.id);
+        if (request.action === 'move' && r.now) movedTo ??= r.now.id;
+        if (request.action === 'delete' && r.now) deletedTo ??= r.now.id;
+      }
+    } else {
+      const workers = Math.max(1, Math.min(this.settings.idConcurrency, ids.length));
+      await Promise.all(Array.from({ length: workers }, worker));
+    }
     if (stop !== undefined) throw stop;
     if (folderGone) {
       const tried = new Set([...succeeded, ...failures.map((f) => f.id)]);
@@ -110,6 +144,20 @@ export class MessageActions {
       failures,
       touched: touched(request, succeeded, failures, movedTo, deletedTo),
     };
+  }
+}
+
+/** The bulk request as the port's many-ids action. */
+function manyIdsAction(request: BulkRequest): ManyIdsAction {
+  switch (request.action) {
+    case 'markRead':
+      return { action: 'markRead', isRead: request.isRead };
+    case 'flag':
+      return { action: 'flag', flagStatus: request.flagStatus };
+    case 'move':
+      return { action: 'move', destinationId: request.destinationFolderId };
+    case 'delete':
+      return { action: 'delete' };
   }
 }
 
