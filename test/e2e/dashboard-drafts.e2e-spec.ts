@@ -169,4 +169,133 @@ describe('dashboard: a draft typed, closed, reopened and sent (Outlook and IMAP)
     await row.waitFor({ state: 'detached', timeout: 30_000 });
     s.expectNoConsoleErrors();
   });
+
+  /** the reply at the provider, in Sent: its thread (Outlook: conversationId; IMAP: In-Reply-To and References) */
+  async function sentReply(provider: Provider, subject: string): Promise<string | undefined> {
+    if (provider === 'outlook') {
+      const view = await product.emulator.admin<{
+        folders: Array<{ id: string; wellKnownName?: string | null }>;
+        messages: Array<{ parentFolderId: string; subject: string; conversationId: string }>;
+      }>('GET', `/_emulator/mailboxes/${OUTLOOK}/export`); // (bodies=false leaves out conversationId)
+      const sent = view.folders.find((f) => f.wellKnownName === 'sentitems')!.id;
+      return view.messages.find((m) => m.parentFolderId === sent && m.subject.includes(subject))
+        ?.conversationId;
+    }
+    return withDevImapSession(mail, IMAP, async (c) => {
+      const folder = (await c.list()).find((f) => f.specialUse === '\\Sent')!;
+      const lock = await c.getMailboxLock(folder.path);
+      try {
+        const uids = (await c.search({ subject }, { uid: true })) || [];
+        if (uids.length !== 1) return undefined;
+        const m = await c.fetchOne(
+          String(uids[0]),
+          { headers: ['in-reply-to', 'references'] },
+          { uid: true },
+        );
+        return m ? m.headers?.toString('utf8') : undefined;
+      } finally {
+        lock.release();
+      }
+    });
+  }
+
+  it.each(['outlook', 'imap'] as const)(
+    '%s: a reply draft closed and reopened from Drafts opens as the reply it is and is sent threaded',
+    async (provider) => {
+      const { page } = s;
+      const original = `Budget question ${provider} ${tag}`;
+      const messageId = `<budget-${provider}-${tag}@elsewhere.example>`;
+      let thread = messageId;
+      if (provider === 'outlook') {
+        await product.emulator.admin('POST', `/_emulator/mailboxes/${OUTLOOK}/messages`, {
+          subject: original,
+          from: { emailAddress: { name: 'Petra Novak', address: 'petra@elsewhere.example' } },
+          body: { contentType: 'text', content: 'Can you share the budget by Friday?' },
+        });
+      } else {
+        await withDevImapSession(mail, IMAP, async (c) => {
+          await c.append(
+            'INBOX',
+            [
+              'From: Petra Novak <petra@elsewhere.example>',
+              `To: ${IMAP}`,
+              `Subject: ${original}`,
+              `Message-ID: ${messageId}`,
+              `Date: ${new Date().toUTCString()}`,
+              'Content-Type: text/plain; charset=utf-8',
+              '',
+              'Can you share the budget by Friday?',
+              '',
+            ].join('\r\n'),
+          );
+        });
+      }
+      await page.goto(`/#/mail/${accounts[provider]}`);
+      await page.reload();
+      const folders = page.getByRole('navigation', { name: 'Folders' });
+      await folders.getByRole('link', { name: /inbox/i }).waitFor();
+      const row = page.locator('[aria-label="Messages"]').getByRole('option').filter({ hasText: original });
+      await waitFor(
+        async () => {
+          if (await row.count()) return true;
+          await page.reload();
+          await page.locator('[aria-label="Messages"]').waitFor();
+          return (await row.count()) > 0 ? true : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 2_000, what: 'the original in the inbox' },
+      );
+      if (provider === 'outlook') {
+        const view = await product.emulator.admin<{
+          messages: Array<{ subject: string; conversationId: string }>;
+        }>('GET', `/_emulator/mailboxes/${OUTLOOK}/export`);
+        thread = view.messages.find((m) => m.subject === original)!.conversationId;
+      }
+
+      // replied to from the reader, typed, closed: a reply draft
+      await row.first().click();
+      const reader = page.getByRole('region', { name: 'Message', exact: true });
+      await reader.getByRole('heading', { name: original }).waitFor();
+      await reader.getByRole('button', { name: 'Reply', exact: true }).click();
+      let reply = page.getByRole('dialog', { name: 'Reply' });
+      await reply.getByRole('textbox', { name: 'Message' }).locator('blockquote').waitFor();
+      await page.keyboard.type('Numbers by Thursday. ');
+      await reply.locator('[data-testid="draft-state"][data-state="saved"]').waitFor({ timeout: 30_000 });
+      await reply.getByRole('button', { name: 'Close' }).click();
+      await reply.waitFor({ state: 'detached' });
+
+      // reopened from Drafts: compose as a Reply (not "New message"), its subject and the quoted original
+      await folders.getByRole('link', { name: /drafts/i }).click();
+      const draftRow = page.getByRole('listbox').getByRole('option').filter({ hasText: original });
+      await draftRow.waitFor({ timeout: 30_000 });
+      await draftRow.click();
+      reply = page.getByRole('dialog', { name: 'Reply' });
+      await reply.waitFor({ timeout: 15_000 });
+      expect(await page.getByRole('dialog', { name: 'New message' }).count()).toBe(0);
+      await reply.getByText(`RE: ${original}`).waitFor();
+      const editor = reply.getByRole('textbox', { name: 'Message' });
+      await editor.getByText('Numbers by Thursday.').waitFor();
+      await editor.locator('blockquote', { hasText: 'Can you share the budget by Friday?' }).waitFor();
+      await s.shot(`${provider}-reply-draft-reopened`);
+      // edited and sent
+      await editor.getByText('Numbers by Thursday.').click();
+      await page.keyboard.press('End');
+      await page.keyboard.type('Draft attached then.');
+      await reply.getByRole('button', { name: 'Send' }).click();
+      await reply.waitFor({ state: 'detached', timeout: 60_000 });
+
+      // at the provider: one reply in Sent, threaded with the original; none left in Drafts
+      const sentThread = await waitFor(() => sentReply(provider, original), {
+        timeoutMs: 30_000,
+        what: 'the reply in Sent',
+      });
+      if (provider === 'outlook') expect(sentThread).toBe(thread);
+      else {
+        expect(sentThread).toMatch(new RegExp(`^In-Reply-To: ${messageId}\\s*$`, 'im'));
+        expect(sentThread).toMatch(new RegExp(`^References: ${messageId}\\s*$`, 'im'));
+      }
+      expect((await held(provider, `RE: ${original}`)).drafts).toBe(0);
+      s.expectNoConsoleErrors();
+    },
+    180_000,
+  );
 });

@@ -323,6 +323,119 @@ describe('drafts: save, replace, send, discard (Outlook and IMAP)', () => {
       expect(inSent).toEqual([{ subject: `${subject} (2)`, draft: false, thread }]);
     });
 
+    it('a reply draft reopened from Drafts stays a reply: its origin is served, re-saves and the send keep its thread', async () => {
+      let originalId: string;
+      let thread: string;
+      let subject: string;
+      if (provider === 'outlook') {
+        const view = await exportOf(OUTLOOK);
+        const inbox = view.folders.find((f) => f.wellKnownName === 'inbox')!.id;
+        const original = view.messages.filter((m) => m.parentFolderId === inbox)[1];
+        originalId = original.immutableId;
+        thread = original.conversationId;
+        subject = `Re: ${original.subject} reopened ${tag}`;
+      } else {
+        const row = await db.query<{ remote_id: string }>(
+          `SELECT remote_id FROM messages WHERE account_id = $1 AND subject = 'Quarterly numbers'`,
+          [accounts.imap],
+        );
+        originalId = row.rows[0].remote_id;
+        thread = ORIGINAL_ID;
+        subject = `Re: Quarterly numbers reopened ${tag}`;
+      }
+      const detail = async (id: string) =>
+        (
+          await apiCall<{ draftOrigin: unknown; conversationId: string | null }>(
+            product.api,
+            'GET',
+            `/api/v1/accounts/${accounts[provider]}/messages/${encodeURIComponent(id)}`,
+            { token },
+          )
+        ).body;
+      const origin = { messageId: originalId, kind: 'reply' };
+      const first = await save(provider, randomUUID(), subject, { origin });
+      expect(first.status).toBe('done');
+      // closed; reopened from Drafts: the read API says what the draft answers, so compose opens it as a reply
+      expect((await detail(first.draftId!)).draftOrigin).toEqual(origin);
+
+      // the reopened window: a key of its own, the draft's id, no origin (the worker keeps it with the draft)
+      const key = randomUUID();
+      const second = await save(provider, key, `${subject} (2)`, { draftId: first.draftId });
+      expect(second.status).toBe('done');
+      expect((await detail(second.draftId!)).draftOrigin).toEqual(origin);
+      expect((await held(provider, 'drafts', tag)).filter((m) => m.subject.startsWith(subject))).toEqual([
+        { subject: `${subject} (2)`, draft: true, thread },
+      ]);
+      // deleted at the provider meanwhile (another client): the next save creates it anew, as a reply still
+      if (provider === 'outlook') {
+        await product.emulator.admin('DELETE', `/_emulator/mailboxes/${OUTLOOK}/messages/${second.draftId}`);
+      } else {
+        await withDevImapSession(mail, IMAP, async (c) => {
+          const lock = await c.getMailboxLock('Drafts');
+          try {
+            const uids = (await c.search({ subject: `${subject} (2)` }, { uid: true })) || [];
+            expect(uids).toHaveLength(1);
+            await c.messageDelete(uids.join(','), { uid: true });
+          } finally {
+            lock.release();
+          }
+        });
+      }
+      expect(await held(provider, 'drafts', subject)).toEqual([]);
+      const third = await save(provider, key, `${subject} (3)`);
+      expect(third.status).toBe('done');
+      expect((await held(provider, 'drafts', tag)).filter((m) => m.subject.startsWith(subject))).toEqual([
+        { subject: `${subject} (3)`, draft: true, thread },
+      ]);
+
+      expect((await run(provider, { action: 'sendDraft', draftKey: key })).status).toBe('done');
+      const inSent = (await held(provider, 'sent', tag)).filter((m) => m.subject.startsWith(subject));
+      expect(inSent).toEqual([{ subject: `${subject} (3)`, draft: false, thread }]);
+      if (provider === 'imap') {
+        // the Sent copy's own headers: In-Reply-To and References name the original
+        const headers = await withDevImapSession(mail, IMAP, async (c: ImapFlow) => {
+          const lock = await c.getMailboxLock('Sent');
+          try {
+            const uids = (await c.search({ subject: `${subject} (3)` }, { uid: true })) || [];
+            expect(uids).toHaveLength(1);
+            const m = await c.fetchOne(
+              String(uids[0]),
+              { headers: ['in-reply-to', 'references'] },
+              { uid: true },
+            );
+            return m ? (m.headers?.toString('utf8') ?? '') : '';
+          } finally {
+            lock.release();
+          }
+        });
+        expect(headers).toMatch(new RegExp(`^In-Reply-To: ${ORIGINAL_ID}\\s*$`, 'im'));
+        expect(headers).toMatch(new RegExp(`^References: ${ORIGINAL_ID}\\s*$`, 'im'));
+      }
+      // and the mirror threads it with the original: one conversation, across Inbox and Sent
+      const conversationId = (await detail(originalId)).conversationId!;
+      const conversation = await waitFor(
+        async () => {
+          const res = await apiCall<{ messages?: Array<{ id: string; subject: string; folderId: string }> }>(
+            product.api,
+            'GET',
+            `/api/v1/accounts/${accounts[provider]}/conversations/${encodeURIComponent(conversationId)}`,
+            { token },
+          );
+          return res.body.messages?.some((m) => m.subject === `${subject} (3)`)
+            ? res.body.messages
+            : undefined;
+        },
+        { timeoutMs: 30_000, what: 'the sent reply in the conversation of the original' },
+      );
+      expect(conversation.map((m) => m.id)).toContain(originalId);
+      // a sent draft's origin is forgotten
+      const kept = await db.query(`SELECT 1 FROM draft_origins WHERE account_id = $1 AND draft_id = $2`, [
+        accounts[provider],
+        third.draftId,
+      ]);
+      expect(kept.rowCount).toBe(0);
+    });
+
     it('a discarded draft is gone for good; discarding again is done', async () => {
       const key = randomUUID();
       const prefix = `Discard ${provider} ${tag}`;

@@ -84,6 +84,7 @@ export { MailChangesRepository, type ChangesSince, type NewMailChange } from './
 export {
   MailCommandsRepository,
   type CreateCommandResult,
+  type DraftOrigin,
   type MailCommandView,
   type NewMailCommand,
   type StoredMailCommand,

@@ -877,6 +877,12 @@ export interface components {
             /** @description the full body, as Graph returned it */
             content: string;
         };
+        DraftOriginDto: {
+            /** @description the message the draft answers (its id in the mirror) */
+            messageId: string;
+            /** @enum {string} */
+            kind: "reply" | "replyAll" | "forward";
+        };
         MessageDetailDto: {
             /** @description Graph immutable message id */
             id: string;
@@ -899,6 +905,8 @@ export interface components {
             hasAttachments: boolean;
             conversationId: string | null;
             body: components["schemas"]["MessageBodyDto"] | null;
+            /** @description a reply or forward draft saved through Email Core: the message it answers and how, so a draft reopened from Drafts opens as the reply it is; null for any other message */
+            draftOrigin: components["schemas"]["DraftOriginDto"] | null;
         };
         AuthorizeUrlDto: {
             /** @description Microsoft's sign-in page; the dashboard sends the browser there */

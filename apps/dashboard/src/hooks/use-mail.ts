@@ -82,6 +82,23 @@ export function useMessage(accountId: string | undefined, messageId: string | un
   });
 }
 
+/** One message read once, outside a component's render (the query cache's copy when it has one). */
+export function fetchMessage(
+  client: QueryClient,
+  accountId: string,
+  messageId: string,
+): Promise<MessageDetail> {
+  return client.fetchQuery({
+    queryKey: queryKeys.message(accountId, messageId),
+    queryFn: () =>
+      unwrap(
+        api.GET('/api/v1/accounts/{accountId}/messages/{messageId}', {
+          params: { path: { accountId, messageId } },
+        }),
+      ),
+  });
+}
+
 export function useAttachments(messageId: string | undefined, enabled: boolean) {
   return useQuery({
     queryKey: queryKeys.attachments(messageId ?? ''),

@@ -32,6 +32,12 @@ export interface MailCommandView {
   updatedAt: string;
 }
 
+/** The message a reply or forward draft answers, and how (`draft_origins`). */
+export interface DraftOrigin {
+  messageId: string;
+  kind: 'reply' | 'replyAll' | 'forward';
+}
+
 /** What the done commands of one draft (by the client's draft key) say of it. */
 export interface DraftKeyState {
   /** the draft's provider id after the last save done, null before the first */
@@ -188,6 +194,45 @@ export class MailCommandsRepository {
       newestSaveAt: newest,
       closed: rows.some((r) => r.action !== 'saveDraft'),
     };
+  }
+
+  /** The message the draft `draftId` answers (kept by `keepDraftOrigin`), or null for a new mail's draft. */
+  async draftOrigin(accountId: string, draftId: string): Promise<DraftOrigin | null> {
+    const rows: Array<{ origin_message_id: string; kind: DraftOrigin['kind'] }> = await this.dataSource.query(
+      `SELECT origin_message_id, kind FROM draft_origins WHERE account_id = $1 AND draft_id = $2`,
+      [accountId, draftId],
+    );
+    return rows[0] ? { messageId: rows[0].origin_message_id, kind: rows[0].kind } : null;
+  }
+
+  /**
+   * After a save: the draft now at `draftId` answers `origin` (null: nothing); the row of the version it replaced
+   * (`replacedId`, an IMAP draft's previous id) goes, so a reopened draft always finds its origin under its id now.
+   */
+  async keepDraftOrigin(
+    accountId: string,
+    draftId: string,
+    origin: DraftOrigin | null,
+    replacedId?: string,
+  ): Promise<void> {
+    await this.dataSource.query(
+      `WITH replaced AS (
+         DELETE FROM draft_origins WHERE account_id = $1 AND draft_id = $2 AND $2 <> $3
+       )
+       INSERT INTO draft_origins (account_id, draft_id, origin_message_id, kind)
+       SELECT $1, $3, $4, $5 WHERE $4::text IS NOT NULL
+       ON CONFLICT (account_id, draft_id) DO UPDATE SET
+         origin_message_id = EXCLUDED.origin_message_id, kind = EXCLUDED.kind, updated_at = now()`,
+      [accountId, replacedId ?? draftId, draftId, origin?.messageId ?? null, origin?.kind ?? null],
+    );
+  }
+
+  /** The draft was sent or discarded: its origin is forgotten. */
+  async forgetDraftOrigin(accountId: string, draftId: string): Promise<void> {
+    await this.dataSource.query(`DELETE FROM draft_origins WHERE account_id = $1 AND draft_id = $2`, [
+      accountId,
+      draftId,
+    ]);
   }
 
   /** Attachments are kept only until Graph has them. */

@@ -71,6 +71,8 @@ interface ConversationRow {
 interface MessageDetailRow extends MessageRow {
   body_content_type: string | null;
   body_content: string | null;
+  origin_message_id: string | null;
+  origin_kind: 'reply' | 'replyAll' | 'forward' | null;
 }
 
 /**
@@ -211,10 +213,12 @@ export class MailReadRepository {
     // LEFT JOINs from the owned account: no row means not theirs; NULL message columns mean no such message
     const rows = await this.db.query<Array<{ [K in keyof MessageDetailRow]: MessageDetailRow[K] | null }>>(
       `SELECT ${MESSAGE_SUMMARY_COLUMNS},
-              b.content_type AS body_content_type, b.content AS body_content
+              b.content_type AS body_content_type, b.content AS body_content,
+              o.origin_message_id, o.kind AS origin_kind
        FROM mail_accounts a
        LEFT JOIN messages m ON m.account_id = a.id AND m.remote_id = $3
        LEFT JOIN message_bodies b ON b.account_id = m.account_id AND b.remote_id = m.remote_id
+       LEFT JOIN draft_origins o ON o.account_id = m.account_id AND o.draft_id = m.remote_id
        WHERE a.id = $1 AND a.user_id = $2`,
       [scope.accountId, scope.userId, messageId],
     );
@@ -230,7 +234,11 @@ export class MailReadRepository {
             content: full.body_content,
           }
         : null;
-    return { ok: true, value: { ...toSummary(full), body } };
+    const draftOrigin =
+      full.origin_message_id !== null && full.origin_kind !== null
+        ? { messageId: full.origin_message_id, kind: full.origin_kind }
+        : null;
+    return { ok: true, value: { ...toSummary(full), body, draftOrigin } };
   }
 }
 

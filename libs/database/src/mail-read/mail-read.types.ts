@@ -54,6 +54,11 @@ export interface MessageBodyView {
 export interface MessageDetailView extends MessageSummaryView {
   /** null only if the body row has not landed (never after a completed sync) */
   body: MessageBodyView | null;
+  /**
+   * a reply or forward draft saved through Email Core: the message it answers, and how (`draft_origins`); null for
+   * any other message (docs/mail-actions.md#drafts)
+   */
+  draftOrigin: { messageId: string; kind: 'reply' | 'replyAll' | 'forward' } | null;
 }
 
 export interface MessagePageView {

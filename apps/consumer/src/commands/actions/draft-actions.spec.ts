@@ -1,4 +1,4 @@
-import type { MailCommandsRepository, StoredMailCommand } from '@email-core/database';
+import type { DraftOrigin, MailCommandsRepository, StoredMailCommand } from '@email-core/database';
 import { FakeMailGraph, graphErrors } from '../testing/fake-mail-graph';
 import type { DraftRequest } from './action-result';
 import { DRAFT_CLOSED, DRAFT_NOT_FOUND, DraftActions } from './draft-actions';
@@ -24,12 +24,21 @@ const save = (extra: Partial<Extract<DraftRequest, { action: 'saveDraft' }>> = {
   ...extra,
 });
 
-function setup(state: Partial<DraftKeyState> = {}) {
+function setup(state: Partial<DraftKeyState> = {}, kept: Array<[string, DraftOrigin]> = []) {
   const graph = new FakeMailGraph();
+  /** draft_origins, by draft id */
+  const origins = new Map<string, DraftOrigin>(kept);
   const repo = {
     draftKeyState: () => Promise.resolve({ draftId: null, newestSaveAt: null, closed: false, ...state }),
+    draftOrigin: (_account: string, id: string) => Promise.resolve(origins.get(id) ?? null),
+    keepDraftOrigin: (_account: string, id: string, origin: DraftOrigin | null, replaced?: string) => {
+      if (replaced !== undefined && replaced !== id) origins.delete(replaced);
+      if (origin) origins.set(id, origin);
+      return Promise.resolve();
+    },
+    forgetDraftOrigin: (_account: string, id: string) => Promise.resolve(void origins.delete(id)),
   } as unknown as MailCommandsRepository;
-  return { graph, drafts: new DraftActions(repo, new OutgoingMail()) };
+  return { graph, origins, drafts: new DraftActions(repo, new OutgoingMail()) };
 }
 
 describe('DraftActions', () => {
@@ -48,6 +57,32 @@ describe('DraftActions', () => {
     // the key's own draft wins over the request's draftId
     expect(next.graph.calls).toEqual(['saveDraft:draft-7']);
     expect(outcome.draftId).toBe('draft-7');
+  });
+
+  it("a reply draft's origin is kept with it: a reopened draft's save without one still creates it as a reply", async () => {
+    const origin: DraftOrigin = { messageId: 'original-1', kind: 'replyAll' };
+    const first = setup();
+    const created = await first.drafts.run(first.graph, command(), save({ origin }));
+    expect(created.draftId).toBe('draft-1');
+    expect([...first.origins]).toEqual([['draft-1', origin]]);
+
+    // reopened from Drafts (another key, the draft's id, no origin): the provider is told the kept origin, and the
+    // draft's new id (IMAP: every save) takes it over
+    const reopened = setup({}, [['imap-draft-1', origin]]);
+    const saveDraft = jest.spyOn(reopened.graph, 'saveDraft').mockResolvedValue('imap-draft-2');
+    const outcome = await reopened.drafts.run(reopened.graph, command(), save({ draftId: 'imap-draft-1' }));
+    expect(saveDraft).toHaveBeenCalledWith(expect.anything(), { replaceId: 'imap-draft-1', origin });
+    expect(outcome.draftId).toBe('imap-draft-2');
+    expect([...reopened.origins]).toEqual([['imap-draft-2', origin]]);
+
+    // sent or discarded: forgotten
+    const sent = setup({ draftId: 'imap-draft-2' }, [['imap-draft-2', origin]]);
+    const request: DraftRequest = { action: 'sendDraft', accountId: ACCOUNT, draftKey: KEY };
+    expect((await sent.drafts.run(sent.graph, command(), request)).failures).toEqual([]);
+    expect(sent.origins.size).toBe(0);
+    const discarded = setup({ draftId: 'imap-draft-2' }, [['imap-draft-2', origin]]);
+    await discarded.drafts.run(discarded.graph, command(), { ...request, action: 'discardDraft' });
+    expect(discarded.origins.size).toBe(0);
   });
 
   it('a save older than the newest done save does nothing and answers the newer draft', async () => {

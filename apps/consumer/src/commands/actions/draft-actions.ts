@@ -26,7 +26,9 @@ const one = (code: string, message: string, id = 'draft'): ActionOutcome => ({
  * submitted. The draft's provider id now is the last done save's (`draftKeyState`), else the request's `draftId`.
  *
  * - save: replaces that draft (or creates it); a save older than the newest one done (a retry arriving late) does
- *   nothing and answers the newest one's id; after a send or discard, `DRAFT_CLOSED`.
+ *   nothing and answers the newest one's id; after a send or discard, `DRAFT_CLOSED`. A reply or forward draft's
+ *   origin is kept with it (`draft_origins`, following an IMAP draft's new id), so a draft reopened from Drafts
+ *   is shown as the reply it is and a later save without an origin still creates it as one.
  * - discard: removes it for good; no draft, or one already gone, is done.
  * - send: sends it as saved (OutgoingMail's rules: at most once; Graph's refusal fails it, nothing sent).
  */
@@ -52,6 +54,11 @@ export class DraftActions {
           return { total: 1, failures: [], touched: [], ...(current ? { draftId: current } : {}) };
         }
         try {
+          // a reply or forward stays one: the request's origin, else the one kept with the draft (a draft reopened
+          // from Drafts), used by the provider when it must create the draft (anew, if it was deleted meanwhile)
+          const origin =
+            request.origin ??
+            (current !== undefined ? await this.commands.draftOrigin(command.accountId, current) : null);
           const id = await mailbox.saveDraft(
             {
               subject: request.subject,
@@ -62,9 +69,10 @@ export class DraftActions {
             },
             {
               ...(current !== undefined ? { replaceId: current } : {}),
-              ...(request.origin ? { origin: request.origin } : {}),
+              ...(origin ? { origin } : {}),
             },
           );
+          await this.commands.keepDraftOrigin(command.accountId, id, origin, current);
           const touched: MirrorTouch[] = [{ changeType: 'created', messageId: id }];
           if (current !== undefined && current !== id)
             touched.push({ changeType: 'deleted', messageId: current });
@@ -81,12 +89,15 @@ export class DraftActions {
         } catch (err) {
           return refused(err, current);
         }
+        await this.commands.forgetDraftOrigin(command.accountId, current);
         return { total: 1, failures: [], touched: [{ changeType: 'deleted', messageId: current }] };
       }
       case 'sendDraft': {
         if (state.closed) return one(DRAFT_CLOSED, 'This draft was already sent or discarded.');
         if (current === undefined) return one(DRAFT_NOT_FOUND, 'There is no saved draft to send.');
-        return this.outgoing.sendSavedDraft(mailbox, current);
+        const sent = await this.outgoing.sendSavedDraft(mailbox, current);
+        if (sent.failures.length === 0) await this.commands.forgetDraftOrigin(command.accountId, current);
+        return sent;
       }
     }
   }

@@ -20,7 +20,11 @@ export interface ComposeState {
   mode: ComposeMode;
   /** the message replied to or forwarded */
   original?: MessageDetail;
-  /** a draft reopened from Drafts (mode 'new'): the form starts from it, saves replace it, Send sends it */
+  /**
+   * a draft reopened from Drafts: the form starts from it (its recipients, subject and body, the quote included),
+   * saves replace it, Send sends it. A reply or forward draft comes with its mode and `original` (its
+   * `draftOrigin`), so it stays one; any other draft is mode 'new'.
+   */
   draft?: MessageDetail;
 }
 
@@ -124,6 +128,8 @@ export function Compose({ state, accountId, ownAddress, signatureHtml, onSend, o
 
   const replyTo = (() => {
     if (!original || !replying) return [];
+    // a reopened reply draft goes to whom it was saved for
+    if (reopened) return reopened.toRecipients;
     // a reply to a mail the account sent goes to that mail's recipients (as the worker's IMAP rule does)
     const own = ownAddress?.toLowerCase();
     const sentBySelf = Boolean(own) && original.from?.address.toLowerCase() === own;
@@ -138,7 +144,11 @@ export function Compose({ state, accountId, ownAddress, signatureHtml, onSend, o
       return true;
     });
   })();
-  const fixedSubject = original ? prefixed(mode === 'forward' ? 'FW' : 'RE', original.subject) : '';
+  const fixedSubject = reopened
+    ? reopened.subject
+    : original
+      ? prefixed(mode === 'forward' ? 'FW' : 'RE', original.subject)
+      : '';
 
   // the form saved as a draft a moment after typing stops, and when the window closes (use-draft.ts)
   const [origin] = useState(() =>

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, Navigate, useNavigate, useParams } from 'react-router';
+import { useQueryClient } from '@tanstack/react-query';
 import { errorMessage } from '@/api/client';
 import {
   conversationRow,
@@ -10,6 +11,7 @@ import {
 import { useMailActions } from '@/hooks/use-mail-actions';
 import { useMailShortcuts } from '@/hooks/use-mail-shortcuts';
 import {
+  fetchMessage,
   useAccounts,
   useFolders,
   useMessage,
@@ -214,13 +216,24 @@ function MailView({ accounts, account }: { accounts: Account[]; account: Account
   const targetsRead = openConversation ? openConversation.unreadCount === 0 : current?.isRead;
   const targetsFlagged = openConversation ? openConversation.flagged : current?.flagStatus === 'flagged';
 
-  // a draft opens into compose, not the reader; its Send sends that draft (docs/mail-actions.md#drafts)
+  // a draft opens into compose, not the reader; its Send sends that draft (docs/mail-actions.md#drafts). A reply or
+  // forward draft opens as one (its original read first; gone, the draft opens as a new mail)
   const draftsFolder = byWellKnown('drafts');
+  const queryClient = useQueryClient();
   useEffect(() => {
     if (!current || !draftsFolder || current.folderId !== draftsFolder.id) return;
-    setCompose({ mode: 'new', draft: current });
+    const draft = current;
+    const origin = draft.draftOrigin;
+    if (origin) {
+      fetchMessage(queryClient, account.id, origin.messageId).then(
+        (original) => setCompose({ mode: origin.kind, original, draft }),
+        () => setCompose({ mode: 'new', draft }),
+      );
+    } else {
+      setCompose({ mode: 'new', draft });
+    }
     if (folderId) void navigate(mailPath(account.id, folderId), { replace: true });
-  }, [current, draftsFolder, folderId, navigate, account.id]);
+  }, [current, draftsFolder, folderId, navigate, account.id, queryClient]);
 
   useEffect(() => {
     if (!confirmDelete) return;

@@ -53,7 +53,9 @@ export function RichEditor({ initialHtml, onChange, autoFocus, label }: Props) {
   });
 
   useEffect(() => {
-    if (editor && autoFocus) editor.commands.focus('start');
+    // an instance React already destroyed (the editor is re-created on a remount) has no commands: the new one
+    // comes with the next render
+    if (editor && autoFocus && !editor.isDestroyed) editor.commands.focus('start');
   }, [editor, autoFocus]);
 
   return (
