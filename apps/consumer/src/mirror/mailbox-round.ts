@@ -234,12 +234,18 @@ export class MailboxRound {
         known = await this.refreshFolders(account, client, feed);
         targets = new Set(known.keys());
       } else {
+        // the folders and where the mirror holds the poked messages, read at once (two queries, one wait)
+        const held =
+          round.unidentified === 0 && round.changes.size > 0
+            ? this.messages.foldersOf(account.id, [...round.changes.keys()])
+            : undefined;
+        held?.catch(() => undefined); // awaited below (unless the folders' read failed first)
         known = await this.knownFolders(account.id);
         const affected = await resolveAffectedFolders(
           round,
           new Set(known.keys()),
           {
-            mirrorFolders: (ids) => this.messages.foldersOf(account.id, ids),
+            mirrorFolders: (ids) => held ?? this.messages.foldersOf(account.id, ids),
             providerFolderOf: (id) => client.folderOf(id),
           },
           { maxLookups: this.settings.maxLookups, concurrency: LOOKUP_CONCURRENCY },

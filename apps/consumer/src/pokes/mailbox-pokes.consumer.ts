@@ -9,6 +9,17 @@ import { CONSUMER_CONFIG } from '../messaging/messaging.tokens';
 import { ApplyPokeCommand } from './apply-poke/apply-poke.command';
 
 /**
+ * Pokes of one partition fetched and not yet done before its fetching waits (the runner's default is 1,000). A
+ * poke only says where to look, so every poke of an account that is in memory when its next round starts goes into
+ * that one round: with the pokes in memory, a consumer that falls behind makes each account's round cover more of
+ * them, and a change waits about one pass over the busy accounts. With 1,000, a burst past 1,000 per partition
+ * waited in Kafka behind the whole backlog instead (bench:scale at 500 changes a second over 1,000 accounts: the lag
+ * grew to 20,000-28,000 pokes, and p50 to 11-73 s). A fetched poke (its text, parsed value and headers) takes about
+ * 2 KB: 6 partitions x 10,000 stay near 120 MB at worst.
+ */
+export const MAX_PENDING_POKES_PER_PARTITION = 10_000;
+
+/**
  * `mailbox.poke` from Kafka (any watcher: the Graph webhook, IMAP IDLE, the reconciliation, a mail action that
  * could not converge in-process) to ApplyPoke, coalesced per account: an account's pokes that arrive while its
  * round runs wait and make one more round together right after it (one round per account at a time), and up to
@@ -47,6 +58,7 @@ export class MailboxPokesConsumer extends TopicConsumer {
           // the reconciliation's sweep may wait: live changes go first, and it takes at most half of the rounds
           isBackground: (poke) => poke.source === 'reconcile',
           partitionsConsumedConcurrently: config.notifications.concurrentPartitions,
+          maxPendingPerPartition: MAX_PENDING_POKES_PER_PARTITION,
           maxWaitTimeInMs: config.notifications.maxBatchWaitMs,
         }),
     });
