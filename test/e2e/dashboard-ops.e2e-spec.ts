@@ -155,8 +155,13 @@ describe('dashboard: the Ops page (headless Chromium)', () => {
       what: 'the dead letter on the page',
     });
     // pinned by its partition@offset: once replayed, a newer dead letter with the same key comes first
-    const at = (await poisonRows.first().locator('td').first().locator('div').textContent())?.trim() ?? '';
+    const firstCell = poisonRows.first().locator('td').first();
+    const at = (await firstCell.locator('div').first().textContent())?.trim() ?? '';
     expect(at).toMatch(/^\d+@\d+$/);
+    // under it, the failed work's correlation id (the worker's fresh one: the poison was published without any)
+    expect((await firstCell.locator('div').nth(1).textContent())?.trim()).toMatch(
+      /^id [A-Za-z0-9._:-]{1,128}$/,
+    );
     const poison = poisonRows.filter({ has: page.getByText(at, { exact: true }) });
     expect(await poison.textContent()).toContain('INVALID_MESSAGE');
     expect(await poison.textContent()).toContain('email-core.mail.commands');
