@@ -193,6 +193,22 @@ export function keepsKeyword(mailbox: MailboxObject, keyword: string): boolean {
   return !p || p.size === 0 || p.has('\\*') || p.has(keyword);
 }
 
+/**
+ * The flags a flag status stores in the selected mailbox: 'flagged' (+\Flagged −$Completed), 'notFlagged'
+ * (−\Flagged −$Completed), 'complete' (−\Flagged, +$Completed where the mailbox keeps keywords).
+ */
+export function flagChanges(
+  mailbox: MailboxObject,
+  flagStatus: FlagStatus,
+): { add: string[]; remove: string[] } {
+  const add: string[] = [];
+  const remove: string[] = [];
+  (flagStatus === 'flagged' ? add : remove).push(FLAGGED);
+  if (flagStatus === 'complete' && keepsKeyword(mailbox, COMPLETED)) add.push(COMPLETED);
+  else if (flagStatus !== 'complete') remove.push(COMPLETED);
+  return { add, remove };
+}
+
 /** Flags a message: 'flagged' (+\Flagged), 'notFlagged' (−\Flagged), 'complete' (−\Flagged +$Completed). */
 export async function setFlag(
   client: ImapFlow,
@@ -202,11 +218,7 @@ export async function setFlag(
   await inMailbox(client, loc.path, async (mailbox) => {
     await requireMessage(client, mailbox, loc);
     const range = String(loc.uid);
-    const add: string[] = [];
-    const remove: string[] = [];
-    (flagStatus === 'flagged' ? add : remove).push(FLAGGED);
-    if (flagStatus === 'complete' && keepsKeyword(mailbox, COMPLETED)) add.push(COMPLETED);
-    else if (flagStatus !== 'complete') remove.push(COMPLETED);
+    const { add, remove } = flagChanges(mailbox, flagStatus);
     if (remove.length > 0) {
       checked(client, await client.messageFlagsRemove(range, remove, { uid: true }), 'unflag the message');
     }

@@ -1,7 +1,7 @@
 import type { FetchMessageObject, ImapFlow, MailboxObject } from 'imapflow';
 import type { FlagStatus, ManyIdsAction, ManyIdsResult } from '../port';
 import { ProviderRefusedError, ProviderUnavailableError } from '../port';
-import { checked, keepsKeyword, resolveFolder, specialUseFolder } from './imap-actions';
+import { checked, flagChanges, resolveFolder, specialUseFolder } from './imap-actions';
 import { DRAFT_ID_HEADER } from './imap-compose';
 import { imapCall, itemNotFound } from './imap-errors';
 import { decodeMessageId, encodeMessageId, type ImapMessageLocation } from './imap-ids';
@@ -27,8 +27,6 @@ import { decodeMessageId, encodeMessageId, type ImapMessageLocation } from './im
 /** UIDs per UID command: a command line stays short even when the UIDs are scattered. */
 export const MAX_UIDS_PER_COMMAND = 500;
 
-const FLAGGED = '\\Flagged';
-const COMPLETED = '$Completed';
 const SEEN = '\\Seen';
 
 /** `[1, 2, 3, 7]` → `1:3,7` (sorted, distinct UIDs). */
@@ -160,14 +158,9 @@ export async function applyToMany(
   return results.inOrder(ids);
 }
 
-/** 'flagged' (+\Flagged −$Completed), 'notFlagged' (−\Flagged −$Completed), 'complete' (−\Flagged +$Completed). */
+/** what the one-id `setFlag` stores, by set */
 function flagPlan(mailbox: MailboxObject, flagStatus: FlagStatus): Plan {
-  const add: string[] = [];
-  const remove: string[] = [];
-  (flagStatus === 'flagged' ? add : remove).push(FLAGGED);
-  if (flagStatus === 'complete' && keepsKeyword(mailbox, COMPLETED)) add.push(COMPLETED);
-  else if (flagStatus !== 'complete') remove.push(COMPLETED);
-  return { kind: 'flags', add, remove };
+  return { kind: 'flags', ...flagChanges(mailbox, flagStatus) };
 }
 
 /** The ids of one folder: selected once, the ones still there acted on by set. */
