@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { currentTestRun } from '@email-core/testing';
 import { createDataSource } from '../data-source';
 import type { MessageInput } from './mail-rows';
 import { MessagesRepository, type AppliedPage } from './messages.repository';
+import { insertTestAccount } from './testing/test-account';
 
 /**
  * `created` means arrival (docs/realtime.md): the page upsert on the run's real Postgres tells a message new to the
@@ -15,28 +15,13 @@ describe('arrivals and moves in the page upsert (real Postgres)', () => {
   const users: string[] = [];
 
   const newAccount = async (provider: 'imap' | 'outlook') => {
-    const user = randomUUID();
-    const account = randomUUID();
-    users.push(user);
-    await dataSource.query(`INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'x')`, [
-      user,
-      `${user}@example.test`,
-    ]);
-    await dataSource.query(
-      `INSERT INTO mail_accounts (id, user_id, external_user_id, email, provider) VALUES ($1, $2, 'ext', $3, $4)`,
-      [account, user, `${account}@example.test`, provider],
-    );
-    for (const [f, wellKnown] of [
+    const { user, account } = await insertTestAccount(dataSource, provider, [
       ['INBOX', 'inbox'],
       ['Archive', null],
       ['Sent', 'sentitems'],
       ['Drafts', 'drafts'],
-    ]) {
-      await dataSource.query(
-        `INSERT INTO mail_folders (account_id, remote_id, display_name, well_known_name) VALUES ($1, $2, $2, $3)`,
-        [account, f, wellKnown],
-      );
-    }
+    ]);
+    users.push(user);
     return account;
   };
 

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { currentTestRun } from '@email-core/testing';
 import { createDataSource } from '../data-source';
 import { Conversations1764700000000 } from '../migrations/1764700000000-conversations';
 import type { MessageInput } from './mail-rows';
 import { MessagesRepository } from './messages.repository';
+import { insertTestAccount } from './testing/test-account';
 
 /** Threading in the page upsert on the run's real Postgres (docs/conversations.md). */
 describe('conversations in the mirror (real Postgres)', () => {
@@ -11,25 +11,11 @@ describe('conversations in the mirror (real Postgres)', () => {
   const dataSource = createDataSource({ url: run.databaseUrl, poolSize: 2 });
   const messages = new MessagesRepository(dataSource);
 
-  const newAccount = async (provider: 'imap' | 'outlook') => {
-    const user = randomUUID();
-    const account = randomUUID();
-    await dataSource.query(`INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'x')`, [
-      user,
-      `${user}@example.test`,
+  const newAccount = (provider: 'imap' | 'outlook') =>
+    insertTestAccount(dataSource, provider, [
+      ['INBOX', null],
+      ['Sent', null],
     ]);
-    await dataSource.query(
-      `INSERT INTO mail_accounts (id, user_id, external_user_id, email, provider) VALUES ($1, $2, 'ext', $3, $4)`,
-      [account, user, `${account}@example.test`, provider],
-    );
-    for (const f of ['INBOX', 'Sent']) {
-      await dataSource.query(
-        `INSERT INTO mail_folders (account_id, remote_id, display_name) VALUES ($1, $2, $2)`,
-        [account, f],
-      );
-    }
-    return { user, account };
-  };
 
   let minute = 0;
   /** a mail threaded by its headers, as the IMAP adapter hands it over */
