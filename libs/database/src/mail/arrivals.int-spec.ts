@@ -2,7 +2,7 @@ import { currentTestRun } from '@email-core/testing';
 import { createDataSource } from '../data-source';
 import type { MessageInput } from './mail-rows';
 import { MessagesRepository, type AppliedPage } from './messages.repository';
-import { insertTestAccount } from './testing/test-account';
+import { insertTestAccount, testMail } from './testing/fixtures';
 
 /**
  * `created` means arrival (docs/realtime.md): the page upsert on the run's real Postgres tells a message new to the
@@ -28,27 +28,11 @@ describe('arrivals and moves in the page upsert (real Postgres)', () => {
   let minute = 0;
   /** an IMAP mail (threaded by its headers), `mid` its Message-ID's local part (null: no Message-ID header) */
   const imapMail = (id: string, mid: string | null, overrides: Partial<MessageInput> = {}) =>
-    ({
-      id,
-      changeKey: '1',
+    testMail(id, new Date(Date.UTC(2026, 0, 1, 0, minute++)), {
       subject: `mail ${mid ?? id}`,
-      from: { name: 'Ann', address: 'ann@example.test' },
-      toRecipients: [],
-      ccRecipients: [],
-      bodyPreview: '',
-      body: { contentType: 'text', content: 'hello' },
-      receivedAt: new Date(Date.UTC(2026, 0, 1, 0, minute++)).toISOString(),
-      sentAt: null,
-      isRead: false,
-      flagStatus: 'notFlagged',
-      importance: 'normal',
-      hasAttachments: false,
-      conversationId: null,
       internetMessageId: mid === null ? null : `<${mid}@example.test>`,
-      inReplyTo: null,
-      references: [],
       ...overrides,
-    }) satisfies MessageInput;
+    });
   /** a Graph mail: the provider threads it (conversationId), its id is immutable */
   const graphMail = (id: string) =>
     imapMail(id, id, { conversationId: `conv-${id}`, inReplyTo: undefined, references: undefined });

@@ -3,7 +3,7 @@ import { createDataSource } from '../data-source';
 import { Conversations1764700000000 } from '../migrations/1764700000000-conversations';
 import type { MessageInput } from './mail-rows';
 import { MessagesRepository } from './messages.repository';
-import { insertTestAccount } from './testing/test-account';
+import { insertTestAccount, testMail } from './testing/fixtures';
 
 /** Threading in the page upsert on the run's real Postgres (docs/conversations.md). */
 describe('conversations in the mirror (real Postgres)', () => {
@@ -20,27 +20,14 @@ describe('conversations in the mirror (real Postgres)', () => {
   let minute = 0;
   /** a mail threaded by its headers, as the IMAP adapter hands it over */
   const mail = (id: string, subject: string, refs: string[] = [], overrides: Partial<MessageInput> = {}) =>
-    ({
-      id,
-      changeKey: '1',
+    testMail(id, new Date(Date.UTC(2026, 0, 1, 0, minute++)), {
       subject,
-      from: { name: 'Ann', address: 'ann@example.test' },
-      toRecipients: [],
-      ccRecipients: [],
-      bodyPreview: '',
       body: { contentType: 'text', content: subject },
-      receivedAt: new Date(Date.UTC(2026, 0, 1, 0, minute++)).toISOString(),
-      sentAt: null,
-      isRead: false,
-      flagStatus: 'notFlagged',
-      importance: 'normal',
-      hasAttachments: false,
-      conversationId: null,
       internetMessageId: `<${id}@example.test>`,
       inReplyTo: refs.length > 0 ? refs[refs.length - 1] : null,
       references: refs.slice(0, -1).length > 0 ? refs : [],
       ...overrides,
-    }) satisfies MessageInput;
+    });
 
   const page = (account: string, folder: string, list: MessageInput[]) =>
     dataSource.transaction((m) => messages.applyPage(m, account, folder, { messages: list, removedIds: [] }));

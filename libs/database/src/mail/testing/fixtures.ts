@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import type { MessageInput } from '../mail-rows';
 
 /**
  * For integration specs on the run's real Postgres: a user, one of its mail accounts and the account's folders
@@ -27,4 +28,33 @@ export async function insertTestAccount(
     );
   }
   return { user, account };
+}
+
+/**
+ * A mail as an adapter hands it to the page upsert, with plain defaults (unread, not flagged, no recipients, a text
+ * body, no threading headers): `overrides` set what a spec is about. `receivedAt` is required, so each spec keeps
+ * its own order of arrival.
+ */
+export function testMail(id: string, receivedAt: Date, overrides: Partial<MessageInput> = {}): MessageInput {
+  return {
+    id,
+    changeKey: '1',
+    subject: id,
+    from: { name: 'Ann', address: 'ann@example.test' },
+    toRecipients: [],
+    ccRecipients: [],
+    bodyPreview: '',
+    body: { contentType: 'text', content: 'hello' },
+    receivedAt: receivedAt.toISOString(),
+    sentAt: null,
+    isRead: false,
+    flagStatus: 'notFlagged',
+    importance: 'normal',
+    hasAttachments: false,
+    conversationId: null,
+    internetMessageId: null,
+    inReplyTo: null,
+    references: [],
+    ...overrides,
+  };
 }
