@@ -20,6 +20,7 @@ import {
 import { ConsumerMetrics } from '../messaging/consumer-metrics';
 import { AccountCacheVersion } from './account-cache-version';
 import type { ChangeFeed } from './change-feed';
+import { SerialQueue } from './concurrency';
 import { MIRROR_SETTINGS, type MirrorSettings } from './mirror.settings';
 import { PageWriters } from './page-writers';
 import { providerOf } from './provider-of';
@@ -43,8 +44,17 @@ export interface FolderDeltaRun {
    * With a feed: where removed messages are now (null: gone), or undefined when there are too many to look up.
    * A removal is often half of a move; a message found in another folder the mirror keeps moves there in the
    * page's transaction, so it is never missing from the mirror between its old folder's delta and its new one's.
+   * A listed message the mirror holds in another folder is written only if the provider has it in this one now.
    */
   locate?: (ids: string[]) => Promise<Map<string, string | null> | undefined>;
+  /**
+   * With a feed: the queue every folder of the round writes its pages through (one for the whole round). A page
+   * decides from where messages are now (`locate`) and writes in one turn of it, so no other folder's page commits
+   * between a look-up and the write that relies on it: the mirror's row of a message that moved between two folders
+   * read at once is always written by the page that saw it last, never over a newer one. Without it, each folder
+   * queues only its own pages (another folder's page may commit in between).
+   */
+  serial?: SerialQueue;
   /**
    * Called once the folder's first page arrived, before anything is written: a first sync writes the Inbox's
    * newest messages here (after the delta's first request, so anything changed after that is in the delta's next
@@ -154,6 +164,9 @@ export class FolderDeltaService {
     // cursor still never runs ahead of a page that is not committed. With a feed, one page at a time: its
     // change log numbers and announcements follow the pages' order.
     const writers = new PageWriters(feed ? 1 : this.settings.pageWriters);
+    // With a feed, a page's look-ups (where the messages it removes, or lists from another folder, are now) and
+    // its transaction run one at a time across the round's folders: see `FolderDeltaRun.serial`.
+    const serial = feed ? (run.serial ?? new SerialQueue()) : undefined;
     // a rebuild a crash interrupted goes on from its stored nextLink
     let rebuilding = folder.rebuilding;
     let resets = 0;
@@ -191,68 +204,78 @@ export class FolderDeltaService {
         result.pages += 1;
         // the end of a round, and every few pages: the cache moves even when the page changed nothing
         const milestone = done || pages % this.settings.progressEveryPages === 0;
-        const relocate = feed
-          ? await this.locateRemoved(run, page, result.locations)
-          : new Map<string, string>();
         const finishing = rebuilding && done;
         if (finishing) rebuilding = false;
         const writeRebuild = rebuilding || finishing;
         await writers.write(
           page.messages.map((msg) => msg.id),
           async (afterPrevious) => {
-            const outcome = await this.dataSource.transaction(async (m): Promise<PageOutcome> => {
-              // Pages in flight at once never list the same message, so none waits on another's rows. A row they
-              // all write (the folder's counts) is written only after `afterPrevious`: a later page holding it
-              // while the page before waits for it, and the later one waits for that page's commit, would be a
-              // cycle Postgres cannot see. Should one ever arise, the lock timeout turns it into a failed page, and
-              // the sync is retried.
-              let applied = await this.messages.applyPage(
-                m,
-                account.id,
-                folder.graphId,
-                page,
-                relocate,
-                writers.parallel ? { lockTimeout: PAGE_LOCK_TIMEOUT } : {},
-              );
-              if (writeRebuild) {
-                await this.folders.markSeen(
+            const place = async (): Promise<PageOutcome> => {
+              const { relocate, messages: listed } = feed
+                ? await this.placePage(run, page, result.locations)
+                : { relocate: new Map<string, string>(), messages: page.messages };
+              const written = listed === page.messages ? page : { ...page, messages: listed };
+              return this.dataSource.transaction(async (m): Promise<PageOutcome> => {
+                // Pages in flight at once never list the same message, so none waits on another's rows. A row they
+                // all write (the folder's counts) is written only after `afterPrevious`: a later page holding it
+                // while the page before waits for it, and the later one waits for that page's commit, would be a
+                // cycle Postgres cannot see. Should one ever arise, the lock timeout turns it into a failed page, and
+                // the sync is retried.
+                let applied = await this.messages.applyPage(
                   m,
                   account.id,
                   folder.graphId,
-                  page.messages.map((msg) => msg.id),
+                  written,
+                  relocate,
+                  writers.parallel ? { lockTimeout: PAGE_LOCK_TIMEOUT } : {},
                 );
-              }
-              // what reads or writes folder rows (or depends on the pages before) waits for their commit
-              await afterPrevious();
-              // Every folder row this page writes (its own: the rebuild's end and the links; those whose counts move)
-              // locked at once, in one order, before any is written: two folders' pages of one round, each moving a
-              // message into the other, wrote their own row first and then waited for each other's (a deadlock).
-              await this.folders.lockFolders(
-                m,
-                account.id,
-                applied.countsUnknown ? 'all' : [folder.graphId, ...applied.counts.map((c) => c.folderId)],
-              );
-              let recount: string[] = [];
-              if (finishing) {
-                const swept = await this.folders.finishRebuild(m, account.id, folder.graphId);
-                applied = {
-                  ...applied,
-                  removed: applied.removed + swept.length,
-                  removedIds: [...applied.removedIds, ...swept],
-                };
-                // a rebuilt folder is counted again from its rows: whatever its counts were, they are exact now
-                recount = [folder.graphId];
-              }
-              // the stored counts move with the rows, in the same transaction: the page's own changes (O(page)),
-              // before any other folder row is written (settleCounts locks them in one order)
-              await this.folders.settleCounts(m, account.id, {
-                changes: applied.counts,
-                recount: applied.countsUnknown ? 'all' : recount,
+                if (writeRebuild) {
+                  await this.folders.markSeen(
+                    m,
+                    account.id,
+                    folder.graphId,
+                    page.messages.map((msg) => msg.id),
+                  );
+                }
+                // what reads or writes folder rows (or depends on the pages before) waits for their commit
+                await afterPrevious();
+                // Every folder row this page writes (its own: the rebuild's end and the links; those whose counts move)
+                // locked at once, in one order, before any is written: two folders' pages of one round, each moving a
+                // message into the other, wrote their own row first and then waited for each other's (a deadlock).
+                await this.folders.lockFolders(
+                  m,
+                  account.id,
+                  applied.countsUnknown ? 'all' : [folder.graphId, ...applied.counts.map((c) => c.folderId)],
+                );
+                let recount: string[] = [];
+                if (finishing) {
+                  const swept = await this.folders.finishRebuild(m, account.id, folder.graphId);
+                  applied = {
+                    ...applied,
+                    removed: applied.removed + swept.length,
+                    removedIds: [...applied.removedIds, ...swept],
+                  };
+                  // a rebuilt folder is counted again from its rows: whatever its counts were, they are exact now
+                  recount = [folder.graphId];
+                }
+                // the stored counts move with the rows, in the same transaction: the page's own changes (O(page)),
+                // before any other folder row is written (settleCounts locks them in one order)
+                await this.folders.settleCounts(m, account.id, {
+                  changes: applied.counts,
+                  recount: applied.countsUnknown ? 'all' : recount,
+                });
+                await this.folders.saveLinks(m, account.id, folder.graphId, { nextLink, deltaLink });
+                if (!feed) return { applied, logged: [], counts: [] };
+                return { applied, ...(await this.logPage(m, account.id, folder.graphId, applied)) };
               });
-              await this.folders.saveLinks(m, account.id, folder.graphId, { nextLink, deltaLink });
-              if (!feed) return { applied, logged: [], counts: [] };
-              return { applied, ...(await this.logPage(m, account.id, folder.graphId, applied)) };
-            });
+            };
+            // its turn may come after the folder was stopped (the lock lost, another folder failed): nothing written
+            const outcome = serial
+              ? await serial.run(() => {
+                  signal.throwIfAborted();
+                  return place();
+                })
+              : await place();
             const { applied, logged, counts } = outcome;
             this.metrics?.syncMessagesWritten(
               providerOf(account).provider,
@@ -304,29 +327,52 @@ export class FolderDeltaService {
   }
 
   /**
-   * The page's removals that the mirror holds in this folder, looked up: those now in another folder, by id
-   * (every answer is also kept in `locations`). Nothing to look up, or too much: an empty map, and they are removed.
+   * What the page writes, decided from where its messages are now (in the round's queue: see
+   * `FolderDeltaRun.serial`), with one read of the mirror and one batch of look-ups:
+   * - a removal the mirror holds in this folder: one now in another folder moves there instead (`relocate`); every
+   *   answer is kept in `locations`;
+   * - a listed message the mirror holds in another folder was either moved here (a move seen from its destination
+   *   first) or read here before it moved away, after its destination's page was written (a page read before a
+   *   move): only the provider can tell. It is written here only when the provider has it here now; otherwise its
+   *   row stays as the folder it is in wrote it (whose later deltas bring what changed since), and where it is now
+   *   goes to `locations` (the round's next pass reads that folder).
+   * Nothing to look up, or too much: the removals are removed and the messages written as listed.
    */
-  private async locateRemoved(
+  private async placePage(
     run: FolderDeltaRun,
     page: ChangesPage,
     locations: Map<string, string | null>,
-  ): Promise<Map<string, string>> {
+  ): Promise<{ relocate: Map<string, string>; messages: ChangesPage['messages'] }> {
     const relocate = new Map<string, string>();
-    if (!run.locate || page.removedIds.length === 0) return relocate;
-    const kept = new Set(page.messages.map((m) => m.id));
-    const held = await this.messages.foldersOf(
-      run.account.id,
-      page.removedIds.filter((id) => !kept.has(id)),
-    );
-    const ids = [...held].filter(([, f]) => f === run.folder.graphId).map(([id]) => id);
-    if (ids.length === 0) return relocate;
-    const found = await run.locate(ids);
-    for (const [id, folderId] of found ?? []) {
+    const asListed = { relocate, messages: page.messages };
+    if (!run.locate) return asListed;
+    const here = run.folder.graphId;
+    const listed = page.messages.map((m) => m.id);
+    const kept = new Set(listed);
+    const removed = page.removedIds.filter((id) => !kept.has(id));
+    if (listed.length + removed.length === 0) return asListed;
+    const held = await this.messages.foldersOf(run.account.id, [...removed, ...listed]);
+    const leaving = [...new Set(removed)].filter((id) => held.get(id) === here);
+    const elsewhere = [...kept].filter((id) => held.has(id) && held.get(id) !== here);
+    if (leaving.length + elsewhere.length === 0) return asListed;
+    const found = await run.locate([...leaving, ...elsewhere]);
+    if (!found) return asListed;
+    for (const id of leaving) {
+      const folderId = found.get(id) ?? null;
       locations.set(id, folderId);
-      if (folderId !== null && folderId !== run.folder.graphId) relocate.set(id, folderId);
+      if (folderId !== null && folderId !== here) relocate.set(id, folderId);
     }
-    return relocate;
+    const away = new Set<string>();
+    for (const id of elsewhere) {
+      const folderId = found.get(id) ?? null;
+      if (folderId === here) continue;
+      away.add(id);
+      if (folderId !== null) locations.set(id, folderId);
+    }
+    return {
+      relocate,
+      messages: away.size === 0 ? page.messages : page.messages.filter((m) => !away.has(m.id)),
+    };
   }
 
   /**

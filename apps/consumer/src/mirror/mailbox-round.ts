@@ -15,7 +15,7 @@ import { AccountFailures } from './account-failures';
 import { resolveAffectedFolders } from './affected-folders';
 import { ChangeFeed } from './change-feed';
 import { coalesce, mergeRounds, namesChanges, type CoalescedRound } from './coalesce';
-import { forEachLimit, mapLimit } from './concurrency';
+import { forEachLimit, mapLimit, SerialQueue } from './concurrency';
 import { FolderDeltaService, type FolderDeltaResult } from './folder-delta.service';
 import { MailboxLock } from './mailbox-lock';
 import { MIRROR_SETTINGS, ROUND_SETTINGS, type MirrorSettings, type RoundSettings } from './mirror.settings';
@@ -55,8 +55,11 @@ interface RunningRound {
  * action), under the mailbox lock: resolve the folders the pokes touch, refresh the folder tree if one of them is
  * new, and read each one's changes from its stored cursor (the same per-folder loop the sync runs), logging and
  * announcing what actually changed. Messages a read removes are looked up once, before the removal: one that still
- * exists moved, goes straight to its new folder in the mirror, and that folder runs in a next pass. Duplicates,
- * reordering and lost pokes all converge, because the provider's changes report the mailbox's true state.
+ * exists moved, goes straight to its new folder in the mirror, and that folder runs in a next pass. The folders
+ * are read at once, but their pages are written one at a time, each with the look-ups it decides from, so a page
+ * read before a move never writes over what the move's destination wrote after it (`FolderDeltaRun.serial`).
+ * Duplicates, reordering and lost pokes all converge, because the provider's changes report the mailbox's true
+ * state.
  *
  * Rounds of one mailbox in this process coalesce: a round asked for while another runs does not queue behind the
  * mailbox lock (where it could wait past `lockWaitMs` and go to the retry topic); its work joins the running round,
@@ -256,11 +259,13 @@ export class MailboxRound {
         const unplaced = [...round.folders].some((f) => !known.has(f));
         targets = affected.everyFolder || unplaced ? new Set(known.keys()) : affected.folders;
       }
+      // every folder's pages, in every pass, are written one at a time with the look-ups they rely on
+      const serial = new SerialQueue();
       for (let pass = 1; targets.size > 0; pass += 1) {
         if (pass > 1) known = await this.knownFolders(account.id); // the cursors the last pass stored
         // a folder still unknown after a refresh is one the mirror does not keep (hidden): nothing to run
         const run = [...targets].flatMap((id) => known.get(id) ?? []);
-        const results = await this.runFolders(account, client, run, feed, signal);
+        const results = await this.runFolders(account, client, run, feed, serial, signal);
         // A reconciliation just ran every folder, after every change it answers: a move's source and
         // destination both reported it (a removal deletes only from the folder that reports it), so there is
         // nothing to look up. What changes meanwhile is poked, or found by the next reconciliation.
@@ -285,13 +290,14 @@ export class MailboxRound {
     client: MailboxReader,
     folders: FolderSyncState[],
     feed: ChangeFeed,
+    serial: SerialQueue,
     signal: AbortSignal,
   ): Promise<FolderDeltaResult[]> {
     const results: FolderDeltaResult[] = [];
     const locate = (ids: string[]) => this.locate(client, ids);
     await forEachLimit(folders, this.mirror.folderParallelism, signal, async (folder, folderSignal) => {
       results.push(
-        await this.delta.syncFolder({ account, client, folder, signal: folderSignal, feed, locate }),
+        await this.delta.syncFolder({ account, client, folder, signal: folderSignal, feed, locate, serial }),
       );
     });
     return results;
