@@ -251,14 +251,18 @@ describe('dashboard: Connect an IMAP account (headless Chromium, the stack mail 
     await page
       .locator('[data-testid="account-card"][data-status="synced"]', { hasText: demoAddress })
       .waitFor({ timeout: 120_000 });
-    await waitFor(
+    // the card first says "N messages" (the sync's own count), then "N messages in F folders" once it has read the
+    // mirror's count, F being 0 until the folder list has loaded: wait for that list, and read F from the same text
+    const total = DEMO_MESSAGE_COUNT.toLocaleString('en-US');
+    const folders = await waitFor(
       async () => {
-        const text = (await card.textContent()) ?? '';
-        return text.includes(`${DEMO_MESSAGE_COUNT.toLocaleString('en-US')} messages`) ? text : undefined;
+        const f = Number(
+          new RegExp(`${total} messages in (\\d+) folders`).exec((await card.textContent()) ?? '')?.[1],
+        );
+        return f > 0 ? f : undefined;
       },
-      { timeoutMs: 30_000, what: `${DEMO_MESSAGE_COUNT} messages on the card` },
+      { timeoutMs: 30_000, what: `${DEMO_MESSAGE_COUNT} messages in their folders on the card` },
     );
-    const folders = Number(/messages in (\d+) folders/.exec((await card.textContent()) ?? '')?.[1]);
     expect(folders).toBeGreaterThanOrEqual(DEMO_FOLDERS.length);
     await s.shot('demo-synced');
     await expectNotInStorage(mail.password);
