@@ -16,11 +16,11 @@
  * a first screen could answer the newest page. `ratio` = full sync seconds / first screen seconds (how many times
  * sooner the first screen is there); the aim is a first screen under 2 s.
  */
-import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import globalSetup from '../libs/testing/src/jest/global-setup';
 import globalTeardown from '../libs/testing/src/jest/global-teardown';
-import { ensureDashboardBuild, openBrowser, signUpThroughUi } from '../libs/testing/src/browser';
+import { openBrowser, signUpThroughUi } from '../libs/testing/src/browser';
+import { ensureAppBuild, ensureDashboardBuild } from '../libs/testing/src/builds';
 import {
   apiCall,
   linkOutlook,
@@ -131,8 +131,8 @@ async function dashboardFirstScreen(product: RunningProduct): Promise<DashboardS
 }
 
 async function main(): Promise<void> {
-  process.stderr.write('[bench] nest build consumer (the bundle the Dockerfile runs)\n');
-  execFileSync('npx', ['nest', 'build', 'consumer'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // the bundle the Dockerfile runs, built when older than the sources
+  ensureAppBuild('consumer');
   ensureDashboardBuild();
   await globalSetup();
   const product = await startProduct({ appEnv: { LOG_LEVEL: 'warn' }, consumerSpawn: { built: true } });

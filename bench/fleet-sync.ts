@@ -38,6 +38,7 @@ import { ConsumerGroups, REALTIME_PATH, Topics, type DomainEvent } from '@email-
 import { partitionOfKey } from '@email-core/kafka';
 import globalSetup from '../libs/testing/src/jest/global-setup';
 import globalTeardown from '../libs/testing/src/jest/global-teardown';
+import { ensureAppBuild } from '../libs/testing/src/builds';
 import {
   apiCall,
   linkOutlook,
@@ -81,8 +82,8 @@ function percentile(values: number[], p: number): number {
 }
 
 function buildConsumer(): void {
-  process.stderr.write('[bench] nest build consumer (the bundle the Dockerfile runs)\n');
-  execFileSync('npx', ['nest', 'build', 'consumer'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // the bundle the Dockerfile runs, built when older than the sources
+  ensureAppBuild('consumer');
 }
 
 async function start(): Promise<RunningProduct> {

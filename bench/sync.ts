@@ -9,7 +9,6 @@
  * the same run at 3x the messages (BENCH_SYNC_SIZES, default 100,000 and 300,000, each on a fresh product) must
  * peak within 10% of it. The consumer runs as deployed (nest build's bundle); BENCH_SYNC_BUILT=0 runs the sources.
  */
-import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
@@ -18,6 +17,7 @@ import { Client } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import globalSetup from '../libs/testing/src/jest/global-setup';
 import globalTeardown from '../libs/testing/src/jest/global-teardown';
+import { ensureAppBuild } from '../libs/testing/src/builds';
 import { linkOutlook, signUp, startProduct, waitForAccountStatus } from '../libs/testing/src/product';
 import { currentTestRun } from '../libs/testing/src/test-run';
 import { procStatus } from './proc';
@@ -36,8 +36,8 @@ const RATIO_AIM = 0.3;
 const BUILT = process.env.BENCH_SYNC_BUILT !== '0';
 
 function buildConsumer(): void {
-  process.stderr.write('[bench] nest build consumer (the bundle the Dockerfile runs)\n');
-  execFileSync('npx', ['nest', 'build', 'consumer'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // the bundle the Dockerfile runs, built when older than the sources
+  ensureAppBuild('consumer');
 }
 
 async function copyBaseline(db: Client, accountId: string): Promise<{ rows: number; seconds: number }> {

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { simpleParser } from 'mailparser';
@@ -180,11 +179,6 @@ describe('Large attachments: upload sessions, Graph upload sessions, SMTP', () =
     mail = server;
     // the producer as deployed (`nest build`'s bundle, what the Dockerfile runs): its memory is what the issue
     // bounds; compiled on the fly by @swc-node/register it idles at about 310 MiB before any upload
-    if (!process.env.LARGE_ATTACHMENTS_SKIP_BUILD)
-      execFileSync('npx', ['nest', 'build', 'producer'], {
-        stdio: ['ignore', 'ignore', 'inherit'],
-        timeout: 300_000,
-      });
     product = await startProduct({
       producerSpawn: { built: true, nodeArgs: PRODUCER_NODE_ARGS },
     });

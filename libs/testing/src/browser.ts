@@ -1,10 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 const root = path.resolve(__dirname, '../../..');
-const dashboard = path.join(root, 'apps', 'dashboard');
 
 /** Debian's chromium (`apt-get install chromium`); tests never download a browser. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -21,45 +19,6 @@ export interface BrowserSession {
   /** fails with the list when any console error or page error was seen */
   expectNoConsoleErrors(): void;
   close(): Promise<void>;
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-/**
- * The producer serves the dashboard's production build; build it when it is missing or older than its sources
- * (CI's `npm run build` has done it already, so this is a no-op there).
- */
-export function ensureDashboardBuild(): void {
-  const built = path.join(dashboard, 'dist', 'index.html');
-  let builtAt = 0;
-  try {
-    builtAt = statSync(built).mtimeMs;
-  } catch {
-    // not built yet
-  }
-  const sources = Math.max(
-    newestMtime(path.join(dashboard, 'src')),
-    statSync(path.join(dashboard, 'index.html')).mtimeMs,
-    statSync(path.join(dashboard, 'vite.config.ts')).mtimeMs,
-  );
-  if (builtAt > sources) return;
-  const run = spawnSync(
-    process.execPath,
-    [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', dashboard],
-    {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 180_000,
-    },
-  );
-  if (run.status !== 0) throw new Error(`dashboard build failed:\n${run.stdout}\n${run.stderr}`);
 }
 
 /**

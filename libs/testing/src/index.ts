@@ -23,9 +23,9 @@ export {
   type MailboxState,
   type Queryable,
 } from './mailbox-state';
+export { ensureAppBuild, ensureDashboardBuild } from './builds';
 export {
   CHROMIUM_PATH,
-  ensureDashboardBuild,
   openBrowser,
   SCREENSHOT_ROOT,
   signInThroughUi,
