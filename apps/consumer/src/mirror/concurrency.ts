@@ -49,13 +49,29 @@ export async function mapLimit<T, R>(
   return results;
 }
 
-/** Runs what it is given one at a time, in the order given; a failure fails only its own run. */
-export class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve();
+/**
+ * Runs what it is given holding a set of keys: two runs whose keys overlap run one after the other (the later
+ * one starts once none of its keys is held), others at once. A failure fails only its own run.
+ */
+export class KeyedSerial {
+  private readonly held = new Map<string, Promise<void>>();
 
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn);
-    this.tail = result.catch(() => undefined);
-    return result;
+  async run<T>(keys: Iterable<string>, fn: () => Promise<T>): Promise<T> {
+    const mine = [...new Set(keys)];
+    for (;;) {
+      const busy = mine.flatMap((k) => this.held.get(k) ?? []);
+      if (busy.length === 0) break;
+      await Promise.all(busy);
+    }
+    // taken in the same tick as the check above: no other run can take one of them in between
+    let release = (): void => undefined;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    for (const k of mine) this.held.set(k, done);
+    try {
+      return await fn();
+    } finally {
+      for (const k of mine) if (this.held.get(k) === done) this.held.delete(k);
+      release();
+    }
   }
 }

@@ -13,7 +13,7 @@ import type { ChangesFrom, ChangesPage, MailboxReader, RemoteMessage } from '@em
 import { currentTestRun } from '@email-core/testing';
 import type { AccountCacheVersion } from './account-cache-version';
 import { ChangeFeed } from './change-feed';
-import { mapLimit, SerialQueue } from './concurrency';
+import { KeyedSerial, mapLimit } from './concurrency';
 import { FolderDeltaService, type FolderDeltaRun } from './folder-delta.service';
 
 /**
@@ -133,7 +133,7 @@ describe('folder deltas of one round, a message moving between them (real Postgr
     account: AccountForSync,
     client: MailboxReader,
     folder: string,
-    serial: SerialQueue,
+    serial: KeyedSerial,
   ) => {
     const r: FolderDeltaRun = {
       account,
@@ -179,7 +179,7 @@ describe('folder deltas of one round, a message moving between them (real Postgr
       },
       () => Promise.resolve('B'),
     );
-    const serial = new SerialQueue();
+    const serial = new KeyedSerial();
     await syncFolder(account, client, 'B', serial);
     expect(await row(account.id)).toEqual({ folder: 'B', change_key: 'v3' });
     await syncFolder(account, client, 'A', serial);
@@ -195,7 +195,7 @@ describe('folder deltas of one round, a message moving between them (real Postgr
     // before A's page is written
     let deleted = false;
     let folderB: Promise<unknown> | undefined;
-    const serial = new SerialQueue();
+    const serial = new KeyedSerial();
     const lookUp = async (): Promise<string | null> => {
       if (deleted) return null;
       deleted = true;

@@ -20,7 +20,7 @@ import {
 import { ConsumerMetrics } from '../messaging/consumer-metrics';
 import { AccountCacheVersion } from './account-cache-version';
 import type { ChangeFeed } from './change-feed';
-import { SerialQueue } from './concurrency';
+import { KeyedSerial } from './concurrency';
 import { MIRROR_SETTINGS, type MirrorSettings } from './mirror.settings';
 import { PageWriters } from './page-writers';
 import { providerOf } from './provider-of';
@@ -48,13 +48,13 @@ export interface FolderDeltaRun {
    */
   locate?: (ids: string[]) => Promise<Map<string, string | null> | undefined>;
   /**
-   * With a feed: the queue every folder of the round writes its pages through (one for the whole round). A page
-   * decides from where messages are now (`locate`) and writes in one turn of it, so no other folder's page commits
-   * between a look-up and the write that relies on it: the mirror's row of a message that moved between two folders
-   * read at once is always written by the page that saw it last, never over a newer one. Without it, each folder
-   * queues only its own pages (another folder's page may commit in between).
+   * With a feed: one for every folder of the round. A page decides from where its messages are now (the mirror's
+   * rows, `locate`) and writes holding its message ids (listed and removed), so no other folder's page that lists
+   * or removes one of them commits between a look-up and the write that relies on it: the row of a message that
+   * moved between two folders read at once is written by the page that saw it last, never over a newer one. Pages
+   * without a message in common are written at once. Without it, only the folder's own pages are kept apart.
    */
-  serial?: SerialQueue;
+  serial?: KeyedSerial;
   /**
    * Called once the folder's first page arrived, before anything is written: a first sync writes the Inbox's
    * newest messages here (after the delta's first request, so anything changed after that is in the delta's next
@@ -165,8 +165,8 @@ export class FolderDeltaService {
     // change log numbers and announcements follow the pages' order.
     const writers = new PageWriters(feed ? 1 : this.settings.pageWriters);
     // With a feed, a page's look-ups (where the messages it removes, or lists from another folder, are now) and
-    // its transaction run one at a time across the round's folders: see `FolderDeltaRun.serial`.
-    const serial = feed ? (run.serial ?? new SerialQueue()) : undefined;
+    // its transaction hold its message ids across the round's folders: see `FolderDeltaRun.serial`.
+    const serial = feed ? (run.serial ?? new KeyedSerial()) : undefined;
     // a rebuild a crash interrupted goes on from its stored nextLink
     let rebuilding = folder.rebuilding;
     let resets = 0;
@@ -271,7 +271,7 @@ export class FolderDeltaService {
             };
             // its turn may come after the folder was stopped (the lock lost, another folder failed): nothing written
             const outcome = serial
-              ? await serial.run(() => {
+              ? await serial.run([...page.messages.map((msg) => msg.id), ...page.removedIds], () => {
                   signal.throwIfAborted();
                   return place();
                 })
@@ -327,8 +327,8 @@ export class FolderDeltaService {
   }
 
   /**
-   * What the page writes, decided from where its messages are now (in the round's queue: see
-   * `FolderDeltaRun.serial`), with one read of the mirror and one batch of look-ups:
+   * What the page writes, decided from where its messages are now (holding its ids: see `FolderDeltaRun.serial`),
+   * with one read of the mirror and one batch of look-ups:
    * - a removal the mirror holds in this folder: one now in another folder moves there instead (`relocate`); every
    *   answer is kept in `locations`;
    * - a listed message the mirror holds in another folder was either moved here (a move seen from its destination

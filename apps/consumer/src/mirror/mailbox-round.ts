@@ -15,7 +15,7 @@ import { AccountFailures } from './account-failures';
 import { resolveAffectedFolders } from './affected-folders';
 import { ChangeFeed } from './change-feed';
 import { coalesce, mergeRounds, namesChanges, type CoalescedRound } from './coalesce';
-import { forEachLimit, mapLimit, SerialQueue } from './concurrency';
+import { forEachLimit, KeyedSerial, mapLimit } from './concurrency';
 import { FolderDeltaService, type FolderDeltaResult } from './folder-delta.service';
 import { MailboxLock } from './mailbox-lock';
 import { MIRROR_SETTINGS, ROUND_SETTINGS, type MirrorSettings, type RoundSettings } from './mirror.settings';
@@ -56,8 +56,9 @@ interface RunningRound {
  * new, and read each one's changes from its stored cursor (the same per-folder loop the sync runs), logging and
  * announcing what actually changed. Messages a read removes are looked up once, before the removal: one that still
  * exists moved, goes straight to its new folder in the mirror, and that folder runs in a next pass. The folders
- * are read at once, but their pages are written one at a time, each with the look-ups it decides from, so a page
- * read before a move never writes over what the move's destination wrote after it (`FolderDeltaRun.serial`).
+ * are read and written at once, but two pages with a message in common decide (look-ups) and write one after the
+ * other, so a page read before a move never writes over what the move's destination wrote after it
+ * (`FolderDeltaRun.serial`).
  * Duplicates, reordering and lost pokes all converge, because the provider's changes report the mailbox's true
  * state.
  *
@@ -259,8 +260,8 @@ export class MailboxRound {
         const unplaced = [...round.folders].some((f) => !known.has(f));
         targets = affected.everyFolder || unplaced ? new Set(known.keys()) : affected.folders;
       }
-      // every folder's pages, in every pass, are written one at a time with the look-ups they rely on
-      const serial = new SerialQueue();
+      // a page of any folder, in any pass, decides and writes holding its messages (`FolderDeltaRun.serial`)
+      const serial = new KeyedSerial();
       for (let pass = 1; targets.size > 0; pass += 1) {
         if (pass > 1) known = await this.knownFolders(account.id); // the cursors the last pass stored
         // a folder still unknown after a refresh is one the mirror does not keep (hidden): nothing to run
@@ -290,7 +291,7 @@ export class MailboxRound {
     client: MailboxReader,
     folders: FolderSyncState[],
     feed: ChangeFeed,
-    serial: SerialQueue,
+    serial: KeyedSerial,
     signal: AbortSignal,
   ): Promise<FolderDeltaResult[]> {
     const results: FolderDeltaResult[] = [];
