@@ -69,6 +69,38 @@ describe('ensureTopics', () => {
     );
   });
 
+  it('returns from growing a topic only once the broker shows every new partition with a leader', async () => {
+    const { admin } = broker(['old'], 0);
+    // the broker answers the old count twice after createPartitions, then the grown one (metadata spreading)
+    const counts = [3, 3, 3, 6];
+    let grownAt = -1;
+    let reads = 0;
+    admin.createPartitions = () => {
+      grownAt = reads;
+      return Promise.resolve(true);
+    };
+    admin.fetchTopicMetadata = (opts) => {
+      const n = counts[Math.min(reads, counts.length - 1)];
+      reads += 1;
+      return Promise.resolve({
+        topics: (opts?.topics ?? []).map((name) => ({
+          name,
+          partitions: Array.from({ length: n }, (_, partitionId) => ({
+            partitionErrorCode: 0,
+            partitionId,
+            leader: 0,
+            replicas: [0],
+            isr: [0],
+          })),
+        })),
+      });
+    };
+    const result = await ensureTopics(admin, [{ ...spec('old'), numPartitions: 6 }], { retryDelayMs: 1 });
+    expect(result.grown).toEqual(['old']);
+    expect(grownAt).toBe(1); // grown after the first read showed 3 of 6
+    expect(reads).toBe(4); // then read until all 6 were there
+  });
+
   it('throws any other failure at once', async () => {
     const { admin, calls } = broker([], 0);
     admin.createTopics = () => Promise.reject(new Error('Invalid replication factor'));

@@ -101,6 +101,7 @@ async function ensureTopicsOnce(
       await admin.createPartitions({
         topicPartitions: toGrow.map((s) => ({ topic: s.name, count: s.numPartitions })),
       });
+      await waitForPartitions(admin, toGrow);
     }
     result.grown.push(...toGrow.map((s) => s.name));
     for (const s of present.filter((p) => !toGrow.includes(p))) {
@@ -108,4 +109,28 @@ async function ensureTopicsOnce(
     }
   }
   return result;
+}
+
+/**
+ * After `createPartitions` the broker reports the old count for a moment while the new partitions' metadata spreads
+ * (a clean-clone CI read 2 of 4 right after growing): wait until every grown topic shows its partitions with a
+ * leader, as `createTopics` does with `waitForLeaders`, so a caller's next step (a producer choosing a partition, a
+ * consumer's assignment) sees them all; still not after 30 s is an error.
+ */
+async function waitForPartitions(admin: Admin, grown: TopicSpec[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const meta = await admin.fetchTopicMetadata({ topics: grown.map((s) => s.name) });
+    const ready = grown.every((s) => {
+      const partitions = meta.topics.find((t) => t.name === s.name)?.partitions ?? [];
+      return partitions.length >= s.numPartitions && partitions.every((p) => p.leader >= 0);
+    });
+    if (ready) return;
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `partitions of ${grown.map((s) => s.name).join(', ')} not yet visible after ${timeoutMs} ms`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
