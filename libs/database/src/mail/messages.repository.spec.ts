@@ -1,26 +1,19 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { toMessageColumns, type MessageInput } from './mail-rows';
+import { testMail } from './testing/fixtures';
 import { LOCK_CHANGING_SQL, MessagesRepository, REMOVE_SQL, UPSERT_PAGE_SQL } from './messages.repository';
 
-const message = (id: string, overrides: Partial<MessageInput> = {}): MessageInput => ({
-  id,
-  changeKey: `ck-${id}`,
-  subject: `subject ${id}`,
-  from: { name: 'Ann', address: 'ann@contoso.example' },
-  toRecipients: [{ name: 'Bob', address: 'bob@contoso.example' }],
-  ccRecipients: [],
-  bodyPreview: 'preview',
-  body: { contentType: 'html', content: '<p>hi</p>' },
-  receivedAt: '2026-01-01T00:00:00Z',
-  sentAt: null,
-  isRead: false,
-  flagStatus: 'notFlagged',
-  importance: 'normal',
-  hasAttachments: false,
-  conversationId: null,
-  internetMessageId: null,
-  ...overrides,
-});
+const message = (id: string, overrides: Partial<MessageInput> = {}): MessageInput =>
+  testMail(id, new Date('2026-01-01T00:00:00Z'), {
+    changeKey: `ck-${id}`,
+    subject: `subject ${id}`,
+    from: { name: 'Ann', address: 'ann@contoso.example' },
+    toRecipients: [{ name: 'Bob', address: 'bob@contoso.example' }],
+    bodyPreview: 'preview',
+    body: { contentType: 'html', content: '<p>hi</p>' },
+    receivedAt: '2026-01-01T00:00:00Z',
+    ...overrides,
+  });
 
 /** A manager that records the statements it is given and answers like Postgres would. */
 function recordingManager() {
