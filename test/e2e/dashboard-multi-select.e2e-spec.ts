@@ -151,7 +151,19 @@ describe('dashboard multi-select (headless Chromium)', () => {
       )
     ).rows[0].display_name;
     await page.goto(`/#/mail/${accountId}`);
-    await page.getByRole('heading', { name: inbox, exact: true }).waitFor();
+    await page
+      .getByRole('heading', { name: inbox, exact: true })
+      .waitFor()
+      .catch(async (err: Error) => {
+        // what the page showed instead, for the failure message
+        const text = (
+          await page
+            .locator('body')
+            .innerText()
+            .catch(() => '')
+        ).slice(0, 600);
+        throw new Error(`${err.message}\nURL ${page.url()}\npage text: ${text}`);
+      });
     await rows().first().waitFor();
 
     // a checkbox ticks one; Shift ticks the range from it; Ctrl-click unticks one of them; Space on a box ticks it
