@@ -5,7 +5,6 @@ import type { ProducerConfig } from '@email-core/config';
 import { PRODUCER_CONFIG } from '../config.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { AuthController } from './auth.controller';
-import { AuthPolicy } from './auth.policy';
 import { CodeStore } from './codes/code-store';
 import { CodeThrottle } from './codes/code-throttle';
 import { SystemMailOutbox } from './codes/system-mail-outbox';
@@ -29,6 +28,7 @@ import { RateLimiter } from './rate-limit/rate-limiter';
 import { RefreshCookie } from './session/refresh-cookie';
 import { SessionIssuer } from './session/session-issuer';
 import { AccessTokenIssuer } from './tokens/access-token-issuer';
+import { jwtModuleOptions } from './tokens/jwt-options';
 
 /** local users and sessions; exports the guard every authenticated route uses */
 @Module({
@@ -38,15 +38,7 @@ import { AccessTokenIssuer } from './tokens/access-token-issuer';
     OutboxModule,
     JwtModule.registerAsync({
       inject: [PRODUCER_CONFIG],
-      useFactory: (config: ProducerConfig) => ({
-        secret: config.jwtSecret,
-        signOptions: {
-          algorithm: 'HS256',
-          expiresIn: AuthPolicy.accessTokenTtlSeconds,
-          issuer: 'email-core',
-        },
-        verifyOptions: { algorithms: ['HS256'], issuer: 'email-core' },
-      }),
+      useFactory: (config: ProducerConfig) => jwtModuleOptions(config),
     }),
   ],
   controllers: [AuthController, EmailVerificationController, MeController],
