@@ -15,8 +15,9 @@ import { AccountFailures } from './account-failures';
 import { resolveAffectedFolders } from './affected-folders';
 import { ChangeFeed } from './change-feed';
 import { coalesce, mergeRounds, namesChanges, type CoalescedRound } from './coalesce';
-import { forEachLimit, KeyedSerial, mapLimit } from './concurrency';
+import { forEachLimit, KeyedSerial } from './concurrency';
 import { FolderDeltaService, type FolderDeltaResult } from './folder-delta.service';
+import { LOOKUP_CONCURRENCY, locator } from './locate';
 import { MailboxLock } from './mailbox-lock';
 import { MIRROR_SETTINGS, ROUND_SETTINGS, type MirrorSettings, type RoundSettings } from './mirror.settings';
 import { providerOf } from './provider-of';
@@ -24,7 +25,6 @@ import { providerOf } from './provider-of';
 /** Passes of a round: the poked folders, then the folders removed messages turned up in (moves), once more. */
 export const MAX_PASSES = 3;
 /** Provider requests of one round's look-ups in flight at once (the Graph client caps a mailbox at 4 anyway). */
-const LOOKUP_CONCURRENCY = 4;
 
 export type MailboxRoundOutcome =
   /** the affected folders caught up; what changed is logged and announced */
@@ -305,13 +305,8 @@ export class MailboxRound {
   }
 
   /** where messages are now (null: gone); undefined when they outnumber the look-ups a round may make */
-  private async locate(
-    client: MailboxReader,
-    ids: string[],
-  ): Promise<Map<string, string | null> | undefined> {
-    if (ids.length > this.settings.maxLookups) return undefined;
-    const found = await mapLimit(ids, LOOKUP_CONCURRENCY, (id) => client.folderOf(id));
-    return new Map(ids.map((id, i) => [id, found[i] ?? null]));
+  private locate(client: MailboxReader, ids: string[]): Promise<Map<string, string | null> | undefined> {
+    return locator(client, this.settings.maxLookups)(ids);
   }
 
   /**

@@ -103,6 +103,7 @@ export class MirrorModule {
       exports: [
         options.messaging,
         MIRROR_SETTINGS,
+        ROUND_SETTINGS,
         ProviderRegistry,
         MailAccountSyncRepository,
         MailFoldersRepository,

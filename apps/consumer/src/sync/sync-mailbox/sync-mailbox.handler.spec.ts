@@ -73,6 +73,8 @@ function harness(
     /** the process's sync slots (default: one, free) */
     slots?: SyncSlots;
     firstScreenSize?: number;
+    /** the folder the mirror holds each message in (the page's look-up of its rows) */
+    held?: Record<string, string>;
   } = {},
 ) {
   const log: string[] = [];
@@ -188,6 +190,8 @@ function harness(
       });
     },
     count: () => Promise.resolve(42),
+    foldersOf: (_a: string, ids: string[]) =>
+      Promise.resolve(new Map(ids.flatMap((id) => (opts.held?.[id] ? [[id, opts.held[id]] as const] : [])))),
   };
   const dataSource = {
     transaction: async <T>(fn: (m: unknown) => Promise<T>) => {
@@ -276,6 +280,7 @@ function harness(
     subscriptions as unknown as SubscriptionRequests,
     dataSource as unknown as DataSource,
     opts.slots ?? new SyncSlots(1),
+    { maxLookups: 100 },
   );
   /** Graph answers by start: a folder id or a link, each mapped to a page (or an error to throw). */
   const script = (
@@ -478,6 +483,32 @@ describe('SyncMailboxHandler', () => {
     expect(changed[0]).not.toHaveProperty('notifiedAt');
     // announced before the sync says it completed
     expect(h.events.map((e) => e.type).slice(-1)).toEqual(['sync.completed']);
+  });
+
+  it('a resync writes a listed message only in the folder the provider has it in now, not back where an older page saw it', async () => {
+    // '1' moved a -> b: the mirror holds it in b already (b's newer page), and a's page read before the move lists it
+    const h = harness({
+      account: { id: ACCOUNT, userId: USER, status: 'synced', syncCompletedAt: new Date() },
+      states: [
+        { graphId: 'a', deltaLink: 'delta-a-1' },
+        { graphId: 'b', deltaLink: 'delta-b-1' },
+      ],
+      held: { '1': 'b' },
+    });
+    h.script([folder('a'), folder('b')], {
+      'delta-a-1': { messages: [msg('1'), msg('3')], removedIds: [], deltaLink: 'delta-a-2' },
+      'delta-b-1': { messages: [], removedIds: [], deltaLink: 'delta-b-2' },
+    });
+    const asked: string[] = [];
+    h.graph.client.folderOf = (id: string) => {
+      asked.push(id);
+      return Promise.resolve(id === '1' ? 'b' : 'a');
+    };
+    expect(await h.run()).toBe('completed');
+    // a's page wrote '3' only; the provider was asked where '1' is, once
+    expect(h.log).toContain('page:a:1');
+    expect(h.log).not.toContain('page:a:2');
+    expect(asked).toEqual(['1']);
   });
 
   it('a first sync logs nothing: it is not live news', async () => {

@@ -14,10 +14,16 @@ import { DomainEventsPublisher } from '../../messaging/domain-events.publisher';
 import { AccountCacheVersion } from '../../mirror/account-cache-version';
 import { AccountFailures, statusEvent } from '../../mirror/account-failures';
 import { ChangeFeed } from '../../mirror/change-feed';
-import { forEachLimit } from '../../mirror/concurrency';
+import { forEachLimit, KeyedSerial } from '../../mirror/concurrency';
 import { FolderDeltaService } from '../../mirror/folder-delta.service';
 import { MailboxLock } from '../../mirror/mailbox-lock';
-import { MIRROR_SETTINGS, type MirrorSettings } from '../../mirror/mirror.settings';
+import { locator } from '../../mirror/locate';
+import {
+  MIRROR_SETTINGS,
+  ROUND_SETTINGS,
+  type MirrorSettings,
+  type RoundSettings,
+} from '../../mirror/mirror.settings';
 import { providerOf } from '../../mirror/provider-of';
 import { SubscriptionRequests } from '../subscription-requests';
 import { SYNC_SLOTS, type SyncSlots } from '../sync-slots';
@@ -53,6 +59,7 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
     private readonly subscriptions: SubscriptionRequests,
     private readonly dataSource: DataSource,
     @Inject(SYNC_SLOTS) private readonly slots: SyncSlots,
+    @Inject(ROUND_SETTINGS) private readonly rounds: Pick<RoundSettings, 'maxLookups'>,
   ) {}
 
   async execute({ request, signal }: SyncMailboxCommand): Promise<SyncMailboxOutcome> {
@@ -118,6 +125,12 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
 
     const folders = await this.folders.listForSync(account.id);
     const progress = this.progress(account, { foldersTotal: folders.length, messagesTotal });
+    // A folder with a cursor reads changes while the other folders' pages commit, as a round does: its pages decide
+    // where messages are and write holding their ids (one KeyedSerial for the whole sync), and a listed message the
+    // mirror holds in another folder is written only where the provider has it now (`locate`), so a page fetched
+    // before a move cannot put the message back with older data after the newer folder's page committed.
+    const serial = new KeyedSerial();
+    const locate = locator(client, this.rounds.maxLookups);
     try {
       await forEachLimit(folders, this.settings.folderParallelism, signal, (folder, folderSignal) =>
         this.delta
@@ -126,7 +139,7 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
             client,
             folder,
             signal: folderSignal,
-            feed: synced || folder.deltaLink !== null ? feed : undefined,
+            ...(synced || folder.deltaLink !== null ? { feed, serial, locate } : {}),
             ...(!synced && !ahead && preview(folder)
               ? { beforeFirstPage: () => this.firstScreen(account, client, folder, progress) }
               : {}),
