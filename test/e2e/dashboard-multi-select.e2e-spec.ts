@@ -129,6 +129,8 @@ describe('dashboard multi-select (headless Chromium)', () => {
       )
     )
       await later.click();
+    // the sign-in's own redirects (to the first account, then its inbox) are over before a test opens an account
+    await rows().first().waitFor();
   }, 300_000);
 
   afterAll(async () => {
