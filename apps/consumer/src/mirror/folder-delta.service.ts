@@ -21,6 +21,7 @@ import { ConsumerMetrics } from '../messaging/consumer-metrics';
 import { AccountCacheVersion } from './account-cache-version';
 import type { ChangeFeed } from './change-feed';
 import { KeyedSerial } from './concurrency';
+import type { Locate } from './locate';
 import { MIRROR_SETTINGS, type MirrorSettings } from './mirror.settings';
 import { PageWriters } from './page-writers';
 import { providerOf } from './provider-of';
@@ -46,7 +47,7 @@ export interface FolderDeltaRun {
    * page's transaction, so it is never missing from the mirror between its old folder's delta and its new one's.
    * A listed message the mirror holds in another folder is written only if the provider has it in this one now.
    */
-  locate?: (ids: string[]) => Promise<Map<string, string | null> | undefined>;
+  locate?: Locate;
   /**
    * With a feed: one for every folder of the round. A page decides from where its messages are now (the mirror's
    * rows, `locate`) and writes holding its message ids (listed and removed), so no other folder's page that lists

@@ -1,7 +1,7 @@
 import type { MailboxReader } from '@email-core/providers';
 import { mapLimit } from './concurrency';
 
-/** provider look-ups (`folderOf`) in flight at once */
+/** provider look-ups (`folderOf`) in flight at once (the Graph client caps a mailbox at 4 anyway) */
 export const LOOKUP_CONCURRENCY = 4;
 
 /** where a page's messages are now at the provider (null: gone); undefined when they outnumber the look-ups allowed */

@@ -24,7 +24,6 @@ import { providerOf } from './provider-of';
 
 /** Passes of a round: the poked folders, then the folders removed messages turned up in (moves), once more. */
 export const MAX_PASSES = 3;
-/** Provider requests of one round's look-ups in flight at once (the Graph client caps a mailbox at 4 anyway). */
 
 export type MailboxRoundOutcome =
   /** the affected folders caught up; what changed is logged and announced */
@@ -295,18 +294,13 @@ export class MailboxRound {
     signal: AbortSignal,
   ): Promise<FolderDeltaResult[]> {
     const results: FolderDeltaResult[] = [];
-    const locate = (ids: string[]) => this.locate(client, ids);
+    const locate = locator(client, this.settings.maxLookups);
     await forEachLimit(folders, this.mirror.folderParallelism, signal, async (folder, folderSignal) => {
       results.push(
         await this.delta.syncFolder({ account, client, folder, signal: folderSignal, feed, locate, serial }),
       );
     });
     return results;
-  }
-
-  /** where messages are now (null: gone); undefined when they outnumber the look-ups a round may make */
-  private locate(client: MailboxReader, ids: string[]): Promise<Map<string, string | null> | undefined> {
-    return locator(client, this.settings.maxLookups)(ids);
   }
 
   /**
@@ -328,7 +322,7 @@ export class MailboxRound {
     const located = new Map(results.flatMap((r) => [...r.locations]));
     const unknown = [...new Set(results.flatMap((r) => r.removedIds))].filter((id) => !located.has(id));
     if (located.size === 0 && unknown.length === 0) return { targets: new Set(), known };
-    const more = await this.locate(client, unknown);
+    const more = await locator(client, this.settings.maxLookups)(unknown);
     if (!more) return { targets: everyOther(), known };
     const now = [...located.values(), ...more.values()];
     // a message moved straight to its new folder still has its old data: that folder's read refreshes it
