@@ -26,6 +26,12 @@ export interface RunningProduct {
   apis: string[];
   /** the environment the apps run with (secrets included: for assertions that they never leak) */
   env: Record<string, string>;
+  /**
+   * each producer's `REALTIME_INSTANCE_ID` (its real-time consumer group is named for it), in start order; a restart
+   * gives the producer a new one. Other test files' products share the run's topic prefix, so a test about the
+   * groups picks its own by these.
+   */
+  realtimeInstanceIds: string[];
   /** the database the apps use (the run's, or with `isolated` one of the product's own) */
   databaseUrl: string;
   /** with `replica`: the same database on the stack's hot standby, which the producers' queries read */
@@ -98,12 +104,13 @@ export async function startProduct(
     ...imapAdapterTestEnv(),
     ...opts.appEnv,
   };
+  const realtimeInstanceIds: string[] = [];
   const producerEnv = (i: number) => ({
     // as an operator configures it: the Ops page's live panel reads every consumer's GET /metrics
     OPS_CONSUMER_METRICS_URLS: consumerPorts.map((p) => `http://127.0.0.1:${p}`).join(','),
     ...env,
     PRODUCER_PORT: String(producerPorts[i]),
-    REALTIME_INSTANCE_ID: `producer-${i}-${randomBytes(3).toString('hex')}`,
+    REALTIME_INSTANCE_ID: (realtimeInstanceIds[i] = `producer-${i}-${randomBytes(3).toString('hex')}`),
   });
   const consumerEnv = (i: number) => ({ ...env, CONSUMER_PORT: String(consumerPorts[i]) });
   const producers = producerPorts.map((_, i) => spawnApp('producer', producerEnv(i), opts.producerSpawn));
@@ -151,6 +158,7 @@ export async function startProduct(
     api,
     apis,
     env,
+    realtimeInstanceIds,
     databaseUrl: env.DATABASE_URL ?? currentTestRun().databaseUrl,
     databaseReadUrl,
     async restartConsumer(index = 0) {

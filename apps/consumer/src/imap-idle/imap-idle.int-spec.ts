@@ -418,7 +418,7 @@ describeStack('the IMAP watcher beyond its connection budget (IMAP_MAX_CONNECTIO
     });
     expect(watcher.state().idle).toEqual([]);
     await waitFor(() => Promise.resolve(pokesOf(accountId).find((p) => p.everyFolder === true)), {
-      timeoutMs: 8000,
+      timeoutMs: 30_000,
       what: "the first poll's catch-up poke",
     });
     const index = pokesOf(accountId).length;
