@@ -11,6 +11,8 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.int-spec.ts', '<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/jest/global-setup.cjs',
+      // with several workers, each worker's own test run (global setup makes one per worker)
+      setupFiles: ['<rootDir>/libs/testing/src/jest/select-worker-run.ts'],
       globalTeardown: '<rootDir>/libs/testing/src/jest/global-teardown.cjs',
     },
   ],

@@ -24,12 +24,13 @@ const root = path.resolve(__dirname, '..');
 /**
  * Integration files that run alone: event-loop stall and latency budgets (fuzz, body-limits, health-load, apps-boot,
  * graph-webhook's bystander probe, mail-read's search time, retry-consumer's due times, the IDLE latencies of
- * imap-idle and imap-live), `npm start`'s whole product, and every Chromium file (Playwright's timeouts and the
+ * imap-idle and imap-live), the two files that pause or time the stack's shared read replica (read-replica,
+ * postgres-replica), `npm start`'s whole product, and every Chromium file (Playwright's timeouts and the
  * screenshots). Two workers failed the stall, latency and browser files under CPU contention (issue 18's notes,
  * sessions 17 and 18).
  */
 const SERIAL =
-  '(fuzz|body-limits|health-load|apps-boot|graph-webhook|mail-read|retry-consumer|npm-start|imap-idle|imap-live|dashboard-)';
+  '(fuzz|body-limits|health-load|apps-boot|graph-webhook|mail-read|retry-consumer|read-replica|postgres-replica|npm-start|imap-idle|imap-live|dashboard-)';
 
 const hostnames = (process.env.EMULATOR_HOSTNAMES ?? 'localhost,127.0.0.1')
   .split(',')
