@@ -1,6 +1,6 @@
 import type { Admin } from 'kafkajs';
 import type { TopicSpec } from '@email-core/contracts';
-import { ensureTopics, isNotYet } from './topics-admin';
+import { ensureTopics, isNotYet, waitForPartitions } from './topics-admin';
 
 const spec = (name: string): TopicSpec => ({
   name,
@@ -116,5 +116,57 @@ describe('ensureTopics', () => {
     expect(isNotYet(new Error('boom'))).toBe(false);
     expect(isNotYet(new Error('This server does not host this topic-partition'))).toBe(true);
     expect(isNotYet(undefined)).toBe(false);
+  });
+});
+
+describe('waitForPartitions', () => {
+  /** metadata answers in turn: an error to throw, or each topic's partitions with their leaders */
+  function answers(steps: Array<Error | number[]>) {
+    let reads = 0;
+    const admin: Pick<Admin, 'fetchTopicMetadata'> = {
+      fetchTopicMetadata: (opts) => {
+        const step = steps[Math.min(reads, steps.length - 1)];
+        reads += 1;
+        if (step instanceof Error) return Promise.reject(step);
+        return Promise.resolve({
+          topics: (opts?.topics ?? []).map((name) => ({
+            name,
+            partitions: step.map((leader, partitionId) => ({
+              partitionErrorCode: 0,
+              partitionId,
+              leader,
+              replicas: [0],
+              isr: [0],
+            })),
+          })),
+        });
+      },
+    };
+    return { admin, reads: () => reads };
+  }
+
+  it('waits out a topic the broker does not know yet and partitions without a leader', async () => {
+    const broker = answers([brokerSays('UNKNOWN_TOPIC_OR_PARTITION'), [], [0, -1], [0, 0]]);
+    await waitForPartitions(broker.admin, [{ name: 'a' }, { name: 'b' }]);
+    expect(broker.reads()).toBe(4);
+  });
+
+  it('waits for the partition count asked for', async () => {
+    const broker = answers([
+      [0, 0],
+      [0, 0, 0, 0],
+    ]);
+    await waitForPartitions(broker.admin, [{ name: 'a', numPartitions: 4 }]);
+    expect(broker.reads()).toBe(2);
+  });
+
+  it('throws any other error at once, and a "not yet" that outlasts the time allowed', async () => {
+    const refused = answers([brokerSays('TOPIC_AUTHORIZATION_FAILED', 'Not authorized to access topics')]);
+    await expect(waitForPartitions(refused.admin, [{ name: 'a' }])).rejects.toThrow('Not authorized');
+    expect(refused.reads()).toBe(1);
+    const never = answers([brokerSays('LEADER_NOT_AVAILABLE')]);
+    await expect(waitForPartitions(never.admin, [{ name: 'a' }], 250)).rejects.toThrow(
+      'partitions of a not yet visible after 250 ms',
+    );
   });
 });

@@ -112,23 +112,37 @@ async function ensureTopicsOnce(
 }
 
 /**
- * After `createPartitions` the broker reports the old count for a moment while the new partitions' metadata spreads
- * (a clean-clone CI read 2 of 4 right after growing): wait until every grown topic shows its partitions with a
- * leader, as `createTopics` does with `waitForLeaders`, so a caller's next step (a producer choosing a partition, a
- * consumer's assignment) sees them all; still not after 30 s is an error.
+ * Waits until each topic shows at least its `numPartitions` partitions (1 when not given), every one with a leader;
+ * a broker's "not yet" (isNotYet: the topic or its metadata still spreading) is waited out like a partition without
+ * a leader. After `createPartitions` the broker reports the old count for a moment while the new partitions'
+ * metadata spreads (a clean-clone CI read 2 of 4 right after growing), and a topic an app created at boot can be
+ * unknown to the broker a test asks next ("This server does not host this topic-partition", seen in CI): so a
+ * caller's next step (a producer choosing a partition, a consumer's assignment) sees them all. Still not after
+ * `timeoutMs` is an error; any other error is thrown at once.
  */
-async function waitForPartitions(admin: Admin, grown: TopicSpec[], timeoutMs = 30_000): Promise<void> {
+export async function waitForPartitions(
+  admin: Pick<Admin, 'fetchTopicMetadata'>,
+  topics: Array<{ name: string; numPartitions?: number }>,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const meta = await admin.fetchTopicMetadata({ topics: grown.map((s) => s.name) });
-    const ready = grown.every((s) => {
-      const partitions = meta.topics.find((t) => t.name === s.name)?.partitions ?? [];
-      return partitions.length >= s.numPartitions && partitions.every((p) => p.leader >= 0);
-    });
+    let ready = false;
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: topics.map((s) => s.name) });
+      ready = topics.every((s) => {
+        const partitions = meta.topics.find((t) => t.name === s.name)?.partitions ?? [];
+        return (
+          partitions.length >= Math.max(1, s.numPartitions ?? 1) && partitions.every((p) => p.leader >= 0)
+        );
+      });
+    } catch (err) {
+      if (!isNotYet(err)) throw err;
+    }
     if (ready) return;
     if (Date.now() >= deadline) {
       throw new Error(
-        `partitions of ${grown.map((s) => s.name).join(', ')} not yet visible after ${timeoutMs} ms`,
+        `partitions of ${topics.map((s) => s.name).join(', ')} not yet visible after ${timeoutMs} ms`,
       );
     }
     await new Promise((r) => setTimeout(r, 100));

@@ -56,7 +56,6 @@ export {
   type ImapMailboxState,
   type ImapMessageState,
 } from './imap-mailbox-state';
-export { waitForTopics } from './kafka-topics';
 export {
   requestCodesThroughOutage,
   watchSystemMailFailures,

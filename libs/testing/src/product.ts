@@ -1,11 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Kafka } from 'kafkajs';
 import { Topics } from '@email-core/contracts';
+import { createKafka, waitForPartitions } from '@email-core/kafka';
 import { imapAdapterTestEnv, systemMailEnv } from './dev-mail';
 import { startEmulator, freePort, type RunningEmulator } from './emulator';
 import { startRoundRobinProxy } from './round-robin-proxy';
 import { spawnApp, waitForHealthy, type SpawnedApp } from './spawn-app';
-import { waitForTopics } from './kafka-topics';
 import { createChildRun, currentTestRun, testRunEnv, waitForReplicaDatabase } from './test-run';
 import { waitFor } from './wait-for';
 
@@ -128,11 +127,16 @@ export async function startProduct(
     // be ahead of the broker's metadata ("This server does not host this topic-partition", seen in CI twice), so the
     // product is ready only when every partition of its topics has a leader.
     if (run) {
-      const kafka = new Kafka({ clientId: 'test-product', brokers: run.kafkaBrokers, logLevel: 0 });
-      await waitForTopics(
-        kafka,
-        Object.values(Topics).map((t) => `${run.topicPrefix}${t}`),
-      );
+      const admin = createKafka({ brokers: run.kafkaBrokers, clientId: 'test-product' }).admin();
+      await admin.connect();
+      try {
+        await waitForPartitions(
+          admin,
+          Object.values(Topics).map((t) => ({ name: `${run.topicPrefix}${t}` })),
+        );
+      } finally {
+        await admin.disconnect();
+      }
     }
   } catch (err) {
     // a failed start leaves nothing running (Jest would otherwise wait on the survivors)
