@@ -32,9 +32,12 @@ describe('MailChangesPruneJob', () => {
       calls += 1;
       return calls === 1 ? Promise.reject(new Error('db down')) : Promise.resolve(0);
     });
-    // the first run waits min(60 s, interval): 20 ms here
+    // the first run waits min(60 s, interval): 20 ms here. Waits for the second run rather than a fixed 150 ms,
+    // which a loaded machine could overrun before two 20 ms timers fired
     j.onApplicationBootstrap();
-    await new Promise((r) => setTimeout(r, 150));
+    for (const deadline = Date.now() + 10_000; calls < 2 && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await j.beforeApplicationShutdown();
     const after = calls;
     expect(after).toBeGreaterThanOrEqual(2);
