@@ -27,8 +27,8 @@ export interface RunningProduct {
   env: Record<string, string>;
   /**
    * each producer's `REALTIME_INSTANCE_ID` (its real-time consumer group is named for it), in start order; a restart
-   * gives the producer a new one. Other test files' products share the run's topic prefix, so a test about the
-   * groups picks its own by these.
+   * gives the producer a new one. A test about the groups picks its own by these, not by the run's topic prefix,
+   * which the products of earlier files in the same worker (and an isolated product's parent run) shared.
    */
   realtimeInstanceIds: string[];
   /** the database the apps use (the run's, or with `isolated` one of the product's own) */

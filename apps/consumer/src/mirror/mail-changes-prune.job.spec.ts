@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { DatabaseState, MailChangesRepository } from '@email-core/database';
+import { waitFor } from '@email-core/testing';
 import { MailChangesPruneJob } from './mail-changes-prune.job';
 
 describe('MailChangesPruneJob', () => {
@@ -35,9 +36,11 @@ describe('MailChangesPruneJob', () => {
     // the first run waits min(60 s, interval): 20 ms here. Waits for the second run rather than a fixed 150 ms,
     // which a loaded machine could overrun before two 20 ms timers fired
     j.onApplicationBootstrap();
-    for (const deadline = Date.now() + 10_000; calls < 2 && Date.now() < deadline;) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitFor(() => Promise.resolve(calls >= 2 || undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 10,
+      what: "the job's second run",
+    });
     await j.beforeApplicationShutdown();
     const after = calls;
     expect(after).toBeGreaterThanOrEqual(2);
