@@ -13,6 +13,9 @@ const swc = [
 
 const moduleNameMapper = {
   '^@email-core/stack/(.*)$': '<rootDir>/libs/stack/src/$1',
+  // the dashboard's own aliases (apps/dashboard/tsconfig.json)
+  '^@email-core/contracts/(.*)$': '<rootDir>/libs/contracts/src/$1',
+  '^@/(.*)$': '<rootDir>/apps/dashboard/src/$1',
   '^@email-core/([a-z-]+)$': '<rootDir>/libs/$1/src',
 };
 

@@ -32,7 +32,6 @@ export class RealtimeConnection {
   private readonly lastSeq = new Map<string, number>();
   private readonly newMail = new NewMailDetector();
   private handshakeToken: string | null = null;
-  private connectedBefore = false;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private retryDelay = RETRY_MIN_MS;
   private stopped = false;
@@ -58,8 +57,10 @@ export class RealtimeConnection {
     });
     this.socket.on('connect', () => {
       this.retryDelay = RETRY_MIN_MS;
-      if (this.connectedBefore) void this.catchUp();
-      this.connectedBefore = true;
+      // The first connect catches up too: what the page loaded before its socket joined the user's room may already
+      // be stale (a sync that finished in between sent its account.status to no one), so the page's account queries
+      // are fetched once more now that no event can be missed. Later connects ask only what they missed.
+      void this.catchUp();
     });
     this.socket.on('disconnect', (reason) => {
       // the server ends a socket when its token expires; socket.io does not reconnect those by itself
@@ -205,7 +206,7 @@ export class RealtimeConnection {
   }
 
   /**
-   * After a reconnect: an account whose seq we know asks `GET /accounts/:id/changes?since=` what it missed and
+   * After every connect (the first included): an account whose seq we know asks `GET /accounts/:id/changes?since=` what it missed and
    * refetches only if something did change; every other account (and the account list) is simply refetched.
    */
   private async catchUp(): Promise<void> {
