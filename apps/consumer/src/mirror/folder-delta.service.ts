@@ -62,6 +62,11 @@ export interface FolderDeltaRun {
    * round and a preview row is never left behind by a message deleted in between).
    */
   beforeFirstPage?: () => Promise<void>;
+  /**
+   * Awaited before each page is asked from the provider; the page being written meanwhile is not held. A first
+   * sync waits here while other mailboxes' first screens are being written (`SyncSlots.yieldToFirstScreens`).
+   */
+  beforeFetch?: () => Promise<void>;
   /** called after each committed page with its message count and whether the folder reached its deltaLink */
   onPage?: (messages: number, done: boolean) => Promise<void>;
 }
@@ -148,7 +153,10 @@ export class FolderDeltaService {
     // The next page is fetched while the current one is written (provider and Postgres overlap); its cursor is
     // only stored with its own page, so a crash still resumes after the last committed page.
     const fetchPage = (from: ChangesFrom): Promise<ChangesPage> => {
-      const page = run.client.changes(from, this.settings.pageSize);
+      const { beforeFetch } = run;
+      const page = beforeFetch
+        ? beforeFetch().then(() => run.client.changes(from, this.settings.pageSize))
+        : run.client.changes(from, this.settings.pageSize);
       page.catch(() => undefined); // awaited below, or abandoned when the folder stops early
       return page;
     };

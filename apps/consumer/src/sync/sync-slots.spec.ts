@@ -35,6 +35,59 @@ describe('SyncSlots', () => {
     expect(slots.tryAcquire()).toBeDefined();
   });
 
+  it('lets a whole sync wait while first screens are written, and go on when the last is done', async () => {
+    const slots = new SyncSlots(1);
+    let finishA!: () => void;
+    let finishB!: () => void;
+    const a = slots.firstScreen(() => new Promise<void>((r) => (finishA = r)));
+    const b = slots.firstScreen(() => new Promise<string>((r) => (finishB = () => r('b'))));
+    expect(slots.firstScreens).toBe(2);
+    let yielded = false;
+    const wait = slots.yieldToFirstScreens(60_000, new AbortController().signal).then(() => (yielded = true));
+    finishA();
+    await a;
+    await new Promise((r) => setImmediate(r));
+    expect(yielded).toBe(false); // b is still being written
+    finishB();
+    await expect(b).resolves.toBe('b');
+    await wait;
+    expect(yielded).toBe(true);
+    expect(slots.firstScreens).toBe(0);
+    // with none being written, nothing waits
+    await slots.yieldToFirstScreens(60_000, new AbortController().signal);
+  });
+
+  it('counts a first screen that fails as done, and passes its error on', async () => {
+    const slots = new SyncSlots(1);
+    await expect(slots.firstScreen(() => Promise.reject(new Error('graph down')))).rejects.toThrow(
+      'graph down',
+    );
+    expect(slots.firstScreens).toBe(0);
+  });
+
+  it('waits at most maxWaitMs, and not past an abort', async () => {
+    jest.useFakeTimers();
+    try {
+      const slots = new SyncSlots(1);
+      void slots.firstScreen(() => new Promise<void>(() => undefined)); // never done
+      let timedOut = false;
+      const timed = slots
+        .yieldToFirstScreens(3_000, new AbortController().signal)
+        .then(() => (timedOut = true));
+      await jest.advanceTimersByTimeAsync(2_999);
+      expect(timedOut).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      await timed;
+      expect(timedOut).toBe(true);
+      const stop = new AbortController();
+      const aborted = slots.yieldToFirstScreens(60_000, stop.signal);
+      stop.abort(new Error('rebalance'));
+      await aborted; // resolves: the caller's own signal check throws
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('refuses a size that is not a positive integer', () => {
     expect(() => new SyncSlots(0)).toThrow(RangeError);
   });

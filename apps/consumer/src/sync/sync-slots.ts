@@ -13,6 +13,9 @@ export type ReleaseSlot = () => void;
 export class SyncSlots {
   private free: number;
   private readonly waiting: Array<(release: ReleaseSlot) => void> = [];
+  /** first screens being written ahead of their sync (`firstScreen`) */
+  private screens = 0;
+  private readonly screensDone = new Set<() => void>();
 
   constructor(readonly size: number) {
     if (!Number.isInteger(size) || size < 1)
@@ -45,6 +48,47 @@ export class SyncSlots {
       signal.addEventListener('abort', onAbort, { once: true });
       this.waiting.push(grant);
     });
+  }
+
+  /**
+   * Runs a mailbox's first screen (written ahead while its sync waits for a slot), counted, so the whole syncs in
+   * the slots can give way to it (`yieldToFirstScreens`).
+   */
+  async firstScreen<T>(write: () => Promise<T>): Promise<T> {
+    this.screens += 1;
+    try {
+      return await write();
+    } finally {
+      this.screens -= 1;
+      if (this.screens === 0) for (const done of [...this.screensDone]) done();
+    }
+  }
+
+  /**
+   * Resolves once no first screen is being written in this process, or after `maxWaitMs`, or when the signal
+   * aborts (the caller checks it). A whole sync awaits it before asking its provider for the next page: while many
+   * mailboxes are linked at once, the pages of the few syncing in full would otherwise take the machine (provider,
+   * Postgres, CPU) from the first screens of all the others. `maxWaitMs` bounds what a steady stream of links can
+   * cost a sync: a page every `maxWaitMs` at worst.
+   */
+  yieldToFirstScreens(maxWaitMs: number, signal: AbortSignal): Promise<void> {
+    if (this.screens === 0 || maxWaitMs <= 0 || signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.screensDone.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxWaitMs);
+      signal.addEventListener('abort', done, { once: true });
+      this.screensDone.add(done);
+    });
+  }
+
+  /** first screens being written ahead now */
+  get firstScreens(): number {
+    return this.screens;
   }
 
   /** syncs waiting for a slot */

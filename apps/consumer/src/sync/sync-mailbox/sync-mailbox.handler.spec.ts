@@ -705,6 +705,36 @@ describe('SyncMailboxHandler', () => {
       expect(await done).toBe('completed');
     });
 
+    it("a first sync in its slot asks for no page while another mailbox's first screen is being written", async () => {
+      const slots = new SyncSlots(2);
+      let otherWritten!: () => void;
+      const other = slots.firstScreen(() => new Promise<void>((r) => (otherWritten = r)));
+      const h = harness({ slots });
+      h.script([folder('a', 1)], { a: { messages: [msg('1')], removedIds: [], deltaLink: 'delta-a' } });
+      const done = h.run();
+      await settle(() => false);
+      expect(h.graph.calls).toEqual([]);
+      otherWritten();
+      await other;
+      expect(await done).toBe('completed');
+      expect(h.graph.calls).toEqual([{ folderId: 'a' }]);
+    });
+
+    it('a synced mailbox (an incremental sync, live news) does not wait for first screens', async () => {
+      const slots = new SyncSlots(2);
+      void slots.firstScreen(() => new Promise<void>(() => undefined)); // never done
+      const h = harness({
+        slots,
+        account: { id: ACCOUNT, userId: USER, status: 'synced', syncCompletedAt: new Date() },
+        states: [{ graphId: 'a', deltaLink: 'delta-a-0' }],
+      });
+      h.script([folder('a', 1)], {
+        'delta-a-0': { messages: [msg('1')], removedIds: [], deltaLink: 'delta-a' },
+      });
+      expect(await h.run()).toBe('completed');
+      expect(h.graph.calls).toEqual([{ link: 'delta-a-0' }]);
+    });
+
     it('a sync whose signal aborts while it waits for a slot gives up without syncing', async () => {
       const slots = new SyncSlots(1);
       slots.tryAcquire();

@@ -33,6 +33,9 @@ import { SyncProgress, type SyncTotals } from './sync-progress';
 /** How long a sync waits for a notification round (or another sync) of the same mailbox to finish. */
 export const SYNC_LOCK_WAIT_MS = 60_000;
 
+/** At most this long a first sync's next page waits for other mailboxes' first screens (`yieldToFirstScreens`). */
+export const FIRST_SCREENS_YIELD_MS = 3_000;
+
 /**
  * Mirrors one mailbox through its provider's adapter: the folder tree, then each folder's changes (up to
  * `folderParallelism` at once) from its stored next-page cursor, else its caught-up cursor, else from scratch,
@@ -102,7 +105,8 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
     let ahead = false;
     try {
       if (!slot) {
-        if (!synced) ahead = await this.firstScreenAhead(account, client, signal);
+        if (!synced)
+          ahead = await this.slots.firstScreen(() => this.firstScreenAhead(account, client, signal));
         slot = await this.slots.acquire(signal);
       }
       return await this.syncInSlot(account, client, feed, synced, ahead, signal);
@@ -144,6 +148,10 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
               ? { beforeFirstPage: () => this.firstScreen(account, client, folder, progress) }
               : {}),
             onPage: (messages, done) => progress.pageCommitted(messages, done),
+            // a first sync's pages give way to the first screens of mailboxes waiting for a slot
+            ...(!synced
+              ? { beforeFetch: () => this.slots.yieldToFirstScreens(FIRST_SCREENS_YIELD_MS, folderSignal) }
+              : {}),
           })
           .then(() => undefined),
       );
