@@ -206,8 +206,9 @@ export class RealtimeConnection {
   }
 
   /**
-   * After every connect (the first included): an account whose seq we know asks `GET /accounts/:id/changes?since=` what it missed and
-   * refetches only if something did change; every other account (and the account list) is simply refetched.
+   * After every connect (the first included): an account whose seq we know asks `GET /accounts/:id/changes?since=`
+   * what it missed and refetches only if something did change; every other account (and the account list) is simply
+   * refetched.
    */
   private async catchUp(): Promise<void> {
     const caughtUp = new Set<string>();
