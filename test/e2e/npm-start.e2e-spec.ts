@@ -144,6 +144,17 @@ describe('npm start', () => {
     browser.expectNoConsoleErrors();
   }, 150_000);
 
+  it("prints how to open the stack's dev mailboxes in any mail client, naming the password's file, not the password", () => {
+    expect(output).toMatch(
+      /dev mailboxes: IMAP 127\.0\.0\.1:\d+ \(STARTTLS\) or 127\.0\.0\.1:\d+ \(TLS\), user = any full address .*password = DEV_MAIL_PASSWORD in \.stack\/dev-secrets\.env; send with SMTP 127\.0\.0\.1:\d+ \(STARTTLS, same login\) or 127\.0\.0\.1:\d+ \(no login\)/,
+    );
+    const password = /^DEV_MAIL_PASSWORD=(.+)$/m.exec(
+      readFileSync(path.join(root, '.stack', 'dev-secrets.env'), 'utf8'),
+    )?.[1];
+    expect(password).toBeTruthy();
+    expect(output).not.toContain(password);
+  });
+
   it('fills the demo IMAP mailbox, prints it, and the dashboard connects it with "Use the demo mailbox"', async () => {
     // filled on the first start (315 messages), just counted on later ones: the same mailbox on the stack's server
     const line = await waitFor(
