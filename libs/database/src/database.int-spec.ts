@@ -126,6 +126,35 @@ describe('Postgres (real server, migrated schema)', () => {
     }
   });
 
+  it("upserts one folder (a first screen's Inbox) and drops none of the others; answers whether it changed", async () => {
+    const { user, account } = await newAccount();
+    try {
+      const inbox = { id: 'inbox-1', parentFolderId: null, displayName: 'Inbox', wellKnownName: 'inbox' };
+      await folders.upsertFolders(account, [
+        { id: 'other', parentFolderId: null, displayName: 'Other', wellKnownName: null },
+      ]);
+      await dataSource.query(`UPDATE mail_folders SET cursor = 'kept' WHERE account_id = $1`, [account]);
+      expect(await folders.upsertFolder(account, inbox)).toBe(true);
+      expect(await folders.upsertFolder(account, inbox)).toBe(false); // the same row: nothing changed
+      expect(await folders.upsertFolder(account, { ...inbox, displayName: 'Boîte' })).toBe(true);
+      const rows: Array<{
+        remote_id: string;
+        display_name: string;
+        well_known_name: string | null;
+        cursor: string | null;
+      }> = await dataSource.query(
+        `SELECT remote_id, display_name, well_known_name, cursor FROM mail_folders WHERE account_id = $1 ORDER BY remote_id`,
+        [account],
+      );
+      expect(rows).toEqual([
+        { remote_id: 'inbox-1', display_name: 'Boîte', well_known_name: 'inbox', cursor: null },
+        { remote_id: 'other', display_name: 'Other', well_known_name: null, cursor: 'kept' },
+      ]);
+    } finally {
+      await dataSource.query(`DELETE FROM users WHERE id = $1`, [user]);
+    }
+  });
+
   it('a removal whose message is known to be in another kept folder moves it there; any other is removed', async () => {
     const { user, account } = await newAccount();
     for (const f of ['inbox', 'archive']) {

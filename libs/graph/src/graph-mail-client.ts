@@ -161,6 +161,15 @@ export class GraphMailClient {
   }
 
   /**
+   * The Inbox alone, by its well-known name (one request): what a mailbox's first screen needs before the whole
+   * tree is read. The Inbox is a top-level folder (`parentFolderId: null`, as in `listFolderTree`).
+   */
+  async inboxFolder(): Promise<GraphFolder> {
+    const raw = await this.send<RawFolder>(this.sdk.api('/me/mailFolders/inbox'));
+    return mapFolder(raw, null, 'inbox');
+  }
+
+  /**
    * One page of a folder's message delta: from scratch (`{folderId}`) or from a stored nextLink/deltaLink
    * (`{link}`, replayed verbatim). A lost delta state raises `SyncStateNotFoundError`: start the folder again.
    */

@@ -210,6 +210,11 @@ describe('libs/graph with the emulator, Postgres and the Redis Cluster', () => {
         expect(f.totalItemCount).toBe(truth.folders.find((t) => t.id === f.id)?.totalItemCount);
     });
 
+    it('reads the Inbox alone by its well-known name, as the tree lists it', async () => {
+      const tree = await graph.listFolderTree();
+      expect(await graph.inboxFolder()).toEqual(tree.find((f) => f.wellKnownName === 'inbox'));
+    });
+
     it('a full delta over every folder equals the export: immutable ids, folders, subjects, read states', async () => {
       const tree = await graph.listFolderTree();
       const seen = new Map<string, GraphMessage>();

@@ -145,6 +145,11 @@ export interface MailboxReader {
   /** every folder of the mailbox, nested ones included, parents before their children */
   listFolderTree(): Promise<RemoteFolder[]>;
   /**
+   * The Inbox alone, as `listFolderTree` lists it (a mailbox's first screen, before the tree is read); a provider
+   * that cannot name it in one cheap request leaves it out.
+   */
+  inbox?(): Promise<RemoteFolder>;
+  /**
    * One page of a folder's changes, from scratch or from a stored cursor. Raises `CursorLostError` when the
    * cursor is no longer valid (the folder must be read again from scratch) and `ReauthRequiredError` when the
    * account's credentials no longer work.

@@ -65,24 +65,33 @@ describe('SyncSlots', () => {
     expect(slots.firstScreens).toBe(0);
   });
 
-  it('waits at most maxWaitMs, and not past an abort', async () => {
+  it('while first screens are written, passes one waiting page per passMs for the whole process, oldest first, and none past an abort', async () => {
     jest.useFakeTimers();
     try {
-      const slots = new SyncSlots(1);
+      const slots = new SyncSlots(2);
       void slots.firstScreen(() => new Promise<void>(() => undefined)); // never done
-      let timedOut = false;
-      const timed = slots
-        .yieldToFirstScreens(3_000, new AbortController().signal)
-        .then(() => (timedOut = true));
-      await jest.advanceTimersByTimeAsync(2_999);
-      expect(timedOut).toBe(false);
-      await jest.advanceTimersByTimeAsync(1);
-      await timed;
-      expect(timedOut).toBe(true);
+      const passed: string[] = [];
+      const wait = (name: string, signal = new AbortController().signal) =>
+        slots.yieldToFirstScreens(3_000, signal).then(() => passed.push(name));
+      const a = wait('a');
+      await jest.advanceTimersByTimeAsync(1_000);
+      const b = wait('b'); // another sync's page, asking later: its pass comes after a's
       const stop = new AbortController();
-      const aborted = slots.yieldToFirstScreens(60_000, stop.signal);
+      const c = wait('c', stop.signal);
+      await jest.advanceTimersByTimeAsync(1_999);
+      expect(passed).toEqual([]);
+      await jest.advanceTimersByTimeAsync(1);
+      await a;
+      expect(passed).toEqual(['a']); // one page per pass, not one per waiting page
       stop.abort(new Error('rebalance'));
-      await aborted; // resolves: the caller's own signal check throws
+      await c; // resolves at once: the caller's own signal check throws
+      expect(passed).toEqual(['a', 'c']);
+      await jest.advanceTimersByTimeAsync(2_999);
+      expect(passed).toEqual(['a', 'c']);
+      await jest.advanceTimersByTimeAsync(1);
+      await b;
+      expect(passed).toEqual(['a', 'c', 'b']);
+      expect(jest.getTimerCount()).toBe(0); // nobody waits: no pass scheduled
     } finally {
       jest.useRealTimers();
     }

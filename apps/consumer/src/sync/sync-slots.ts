@@ -15,7 +15,9 @@ export class SyncSlots {
   private readonly waiting: Array<(release: ReleaseSlot) => void> = [];
   /** first screens being written ahead of their sync (`firstScreen`) */
   private screens = 0;
-  private readonly screensDone = new Set<() => void>();
+  /** pages of whole syncs waiting for the first screens (`yieldToFirstScreens`), oldest first */
+  private readonly yielding: Array<() => void> = [];
+  private passTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly size: number) {
     if (!Number.isInteger(size) || size < 1)
@@ -60,29 +62,35 @@ export class SyncSlots {
       return await write();
     } finally {
       this.screens -= 1;
-      if (this.screens === 0) for (const done of [...this.screensDone]) done();
+      if (this.screens === 0) {
+        clearTimeout(this.passTimer);
+        this.passTimer = undefined;
+        for (const done of [...this.yielding]) done();
+      }
     }
   }
 
   /**
-   * Resolves once no first screen is being written in this process, or after `maxWaitMs`, or when the signal
-   * aborts (the caller checks it). A whole sync awaits it before asking its provider for the next page: while many
-   * mailboxes are linked at once, the pages of the few syncing in full would otherwise take the machine (provider,
-   * Postgres, CPU) from the first screens of all the others. `maxWaitMs` bounds what a steady stream of links can
-   * cost a sync: a page every `maxWaitMs` at worst.
+   * Resolves once no first screen is being written in this process, or when this process's pass comes to the
+   * caller, or when the signal aborts (the caller checks it). A whole sync awaits it before asking its provider for
+   * the next page: while many mailboxes are linked at once, the pages of the few syncing in full (several folders
+   * each, every one a stream of pages) would otherwise take the machine (provider, Postgres, CPU) from the first
+   * screens of all the others. While first screens are being written, one waiting page goes on every `passMs`,
+   * the longest-waiting first, whatever sync or folder it belongs to: what a steady stream of links costs the whole
+   * syncs of a process is a page per `passMs` together, and no waiting page is passed over.
    */
-  yieldToFirstScreens(maxWaitMs: number, signal: AbortSignal): Promise<void> {
-    if (this.screens === 0 || maxWaitMs <= 0 || signal.aborted) return Promise.resolve();
+  yieldToFirstScreens(passMs: number, signal: AbortSignal): Promise<void> {
+    if (this.screens === 0 || passMs <= 0 || signal.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = () => {
-        clearTimeout(timer);
         signal.removeEventListener('abort', done);
-        this.screensDone.delete(done);
+        const i = this.yielding.indexOf(done);
+        if (i >= 0) this.yielding.splice(i, 1);
         resolve();
       };
-      const timer = setTimeout(done, maxWaitMs);
       signal.addEventListener('abort', done, { once: true });
-      this.screensDone.add(done);
+      this.yielding.push(done);
+      this.schedulePass(passMs);
     });
   }
 
@@ -94,6 +102,16 @@ export class SyncSlots {
   /** syncs waiting for a slot */
   get queued(): number {
     return this.waiting.length;
+  }
+
+  /** the next pass of a waiting page, unless one is due already */
+  private schedulePass(passMs: number): void {
+    if (this.passTimer) return;
+    this.passTimer = setTimeout(() => {
+      this.passTimer = undefined;
+      this.yielding[0]?.();
+      if (this.yielding.length > 0) this.schedulePass(passMs);
+    }, passMs);
   }
 
   private releaser(): ReleaseSlot {

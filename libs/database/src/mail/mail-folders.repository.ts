@@ -182,6 +182,21 @@ export class MailFoldersRepository {
     });
   }
 
+  /**
+   * Inserts or updates one folder and drops nothing (a first screen's Inbox, before the whole tree is read by
+   * `upsertFolders`). Answers whether the row was inserted or changed.
+   */
+  async upsertFolder(accountId: string, folder: FolderInput): Promise<boolean> {
+    const rows: Array<{ n: number }> = await this.dataSource.query(UPSERT_FOLDERS_SQL, [
+      accountId,
+      [folder.id],
+      [folder.parentFolderId == null ? null : pgText(folder.parentFolderId)],
+      [pgText(folder.displayName ?? '')],
+      [folder.wellKnownName == null ? null : pgText(folder.wellKnownName)],
+    ]);
+    return (rows[0]?.n ?? 0) > 0;
+  }
+
   /** The account's folders with where each one's delta resumes, in a stable order. */
   async listForSync(accountId: string): Promise<FolderSyncState[]> {
     const rows: Array<{

@@ -159,6 +159,10 @@ export class OutlookMailbox implements Mailbox {
     return outlookCall(() => this.mail.listFolderTree());
   }
 
+  inbox(): Promise<RemoteFolder> {
+    return outlookCall(() => this.mail.inboxFolder());
+  }
+
   async changes(from: ChangesFrom, pageSize?: number): Promise<ChangesPage> {
     const page = await outlookCall(() =>
       this.mail.deltaPage('cursor' in from ? { link: from.cursor } : { folderId: from.folderId }, pageSize),

@@ -45,7 +45,8 @@ interface DeltaPage {
   deltaLink?: string;
 }
 /** Where a read started: a folder (from scratch) or a stored cursor; or a first screen's newest page. */
-type DeltaStart = { folderId: string } | { link: string } | { newest: string };
+/** What the provider was asked: a folder's changes from scratch or a cursor, its newest page, the Inbox, the tree. */
+type DeltaStart = { folderId: string } | { link: string } | { newest: string } | 'inbox' | 'tree';
 
 const asChangesPage = (p: DeltaPage): ChangesPage => ({
   messages: p.messages,
@@ -124,22 +125,27 @@ function harness(
       return Promise.resolve();
     },
   };
+  const known = (f: RemoteFolder): boolean => {
+    if (states.has(f.id)) return false;
+    states.set(f.id, {
+      graphId: f.id,
+      parentGraphId: null,
+      wellKnownName: f.wellKnownName,
+      displayName: f.displayName,
+      nextLink: null,
+      deltaLink: null,
+      rebuilding: false,
+    });
+    return true;
+  };
   const folders = {
     upsertFolders: (_a: string, tree: RemoteFolder[]) => {
-      for (const f of tree) {
-        if (!states.has(f.id)) {
-          states.set(f.id, {
-            graphId: f.id,
-            parentGraphId: null,
-            wellKnownName: f.wellKnownName,
-            displayName: f.displayName,
-            nextLink: null,
-            deltaLink: null,
-            rebuilding: false,
-          });
-        }
-      }
+      for (const f of tree) known(f);
       return Promise.resolve({ upserted: tree.length, removed: 0 });
+    },
+    upsertFolder: (_a: string, f: RemoteFolder) => {
+      log.push(`folder:${f.id}`);
+      return Promise.resolve(known(f));
     },
     listForSync: () => Promise.resolve([...states.values()].map((s) => ({ ...s }))),
     saveLinks: (_m: unknown, _a: string, id: string, links: FolderLinks) => {
@@ -207,7 +213,13 @@ function harness(
       return Promise.resolve();
     },
   };
-  const cache = { bump: () => Promise.resolve() };
+  let bumps = 0;
+  const cache = {
+    bump: () => {
+      bumps += 1;
+      return Promise.resolve();
+    },
+  };
   let seq = 0;
   const changes = {
     record: (_m: unknown, _a: string, list: NewMailChange[]): Promise<MailChange[]> => {
@@ -288,8 +300,19 @@ function harness(
     pages: Record<string, DeltaPage | Error | Array<DeltaPage | Error>>,
     /** a folder's newest messages (the first screen) */
     newest?: Record<string, RemoteMessage[]>,
+    /** the provider names its Inbox (`inbox()`: the tree's folder whose well-known name is inbox) */
+    namesInbox = false,
   ) => {
     graph.client = {
+      ...(namesInbox
+        ? {
+            inbox: () => {
+              graph.calls.push('inbox');
+              const inbox = tree.find((f) => f.wellKnownName === 'inbox');
+              return inbox ? Promise.resolve(inbox) : Promise.reject(new Error('no inbox'));
+            },
+          }
+        : {}),
       ...(newest
         ? {
             newest: (folderId: string) => {
@@ -299,7 +322,10 @@ function harness(
           }
         : {}),
       folderOf: () => Promise.resolve(null),
-      listFolderTree: () => Promise.resolve(tree),
+      listFolderTree: () => {
+        if (namesInbox) graph.calls.push('tree');
+        return Promise.resolve(tree);
+      },
       changes: (from) => {
         const start = 'cursor' in from ? { link: from.cursor } : from;
         graph.calls.push(start);
@@ -335,6 +361,7 @@ function harness(
     written,
     savedProgress,
     progressStore,
+    bumps: () => bumps,
   };
 }
 
@@ -687,6 +714,58 @@ describe('SyncMailboxHandler', () => {
       expect(h.log).toContain('sweep:inbox');
       expect(h.log.at(-1)).toBe('unlock');
       expect(slots.tryAcquire()).toBeDefined(); // its slot went back
+    });
+
+    it('of a provider that names its Inbox, reads only the Inbox ahead (its row, no totals yet), the tree in its turn', async () => {
+      const slots = new SyncSlots(1);
+      const busy = slots.tryAcquire();
+      const h = harness({ slots, firstScreenSize: 2 });
+      h.script(
+        [inbox, folder('a', 1)],
+        { ...inboxPages, a: { messages: [msg('a1')], removedIds: [], deltaLink: 'delta-a' } },
+        { inbox: [msg('3'), msg('2')] },
+        true,
+      );
+      const done = h.run();
+      await settle(() => slots.queued > 0);
+      expect(h.graph.calls).toEqual(['inbox', { newest: 'inbox' }]);
+      expect(h.log).toEqual([
+        'lock',
+        'folder:inbox',
+        'reset:inbox',
+        'commit',
+        'page:inbox:2',
+        'commit',
+        'event:sync.progress',
+      ]);
+      // the tree is not known yet: the report carries no totals (a dashboard shows no bar, refetches the list)
+      expect(h.events.find((e) => e.type === 'sync.progress')).toMatchObject({
+        foldersTotal: 0,
+        messagesTotal: 0,
+      });
+      busy?.();
+      expect(await done).toBe('completed');
+      expect(h.graph.calls.slice(2, 3)).toEqual(['tree']);
+      expect(h.graph.calls).toContainEqual({ folderId: 'a' });
+      expect(h.log).toContain('sweep:inbox');
+    });
+
+    it("of a provider that names its Inbox, an empty Inbox's new row still reaches cached folder lists", async () => {
+      const slots = new SyncSlots(1);
+      const busy = slots.tryAcquire();
+      const h = harness({ slots, firstScreenSize: 2 });
+      h.script(
+        [inbox],
+        { inbox: { messages: [], removedIds: [], deltaLink: 'delta-inbox' } },
+        { inbox: [] },
+        true,
+      );
+      const done = h.run();
+      await settle(() => slots.queued > 0);
+      expect(h.graph.calls).toEqual(['inbox', { newest: 'inbox' }]);
+      expect(h.bumps()).toBe(1);
+      busy?.();
+      expect(await done).toBe('completed');
     });
 
     it('a synced mailbox waiting for a slot just waits (no first screen)', async () => {

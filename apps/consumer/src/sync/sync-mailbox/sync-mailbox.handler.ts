@@ -33,8 +33,11 @@ import { SyncProgress, type SyncTotals } from './sync-progress';
 /** How long a sync waits for a notification round (or another sync) of the same mailbox to finish. */
 export const SYNC_LOCK_WAIT_MS = 60_000;
 
-/** At most this long a first sync's next page waits for other mailboxes' first screens (`yieldToFirstScreens`). */
-export const FIRST_SCREENS_YIELD_MS = 3_000;
+/**
+ * While first screens are being written, the first syncs of a process together ask for one page per this many ms
+ * (`yieldToFirstScreens`).
+ */
+export const FIRST_SCREENS_PASS_MS = 2_000;
 
 /**
  * Mirrors one mailbox through its provider's adapter: the folder tree, then each folder's changes (up to
@@ -145,12 +148,15 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
             signal: folderSignal,
             ...(synced || folder.deltaLink !== null ? { feed, serial, locate } : {}),
             ...(!synced && !ahead && preview(folder)
-              ? { beforeFirstPage: () => this.firstScreen(account, client, folder, progress) }
+              ? {
+                  beforeFirstPage: () =>
+                    this.firstScreen(account, client, folder, progress).then(() => undefined),
+                }
               : {}),
             onPage: (messages, done) => progress.pageCommitted(messages, done),
             // a first sync's pages give way to the first screens of mailboxes waiting for a slot
             ...(!synced
-              ? { beforeFetch: () => this.slots.yieldToFirstScreens(FIRST_SCREENS_YIELD_MS, folderSignal) }
+              ? { beforeFetch: () => this.slots.yieldToFirstScreens(FIRST_SCREENS_PASS_MS, folderSignal) }
               : {}),
           })
           .then(() => undefined),
@@ -194,21 +200,26 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
     client: MailboxReader,
     folder: FolderSyncState,
     progress: SyncProgress,
-  ): Promise<void> {
-    if (!client.newest || this.settings.firstScreenSize === 0) return;
+  ): Promise<number> {
+    if (!client.newest || this.settings.firstScreenSize === 0) return 0;
     try {
       const newest = await client.newest(folder.graphId, this.settings.firstScreenSize);
-      if ((await this.delta.writePreview(account, folder.graphId, newest)) > 0) await progress.reportNow();
+      const written = await this.delta.writePreview(account, folder.graphId, newest);
+      if (written > 0) await progress.reportNow();
+      return written;
     } catch (err) {
       this.logger.warn(`first screen of account ${account.id} not written ahead: ${describeError(err)}`);
+      return 0;
     }
   }
 
   /**
-   * The first screen of a first sync that waits for its slot: the folder tree, then the Inbox's newest page, with
-   * the Inbox marked for a rebuild first, so that its from-scratch read in the sync's turn removes whatever of this
-   * page is gone by then (a message deleted meanwhile would otherwise stay: a from-scratch read lists only what
-   * exists). Answers whether the Inbox was handled here (then the sync's turn does not write the page again).
+   * The first screen of a first sync that waits for its slot: the Inbox's row, then its newest page, with the Inbox
+   * marked for a rebuild first, so that its from-scratch read in the sync's turn removes whatever of this page is
+   * gone by then (a message deleted meanwhile would otherwise stay: a from-scratch read lists only what exists).
+   * A provider that can name its Inbox (`inbox`) is asked for that folder alone, one request, and the tree is read
+   * in the sync's turn; the others' whole tree is read now. Answers whether the Inbox was handled here (then the
+   * sync's turn does not write the page again).
    */
   private async firstScreenAhead(
     account: AccountForSync,
@@ -216,14 +227,23 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
     signal: AbortSignal,
   ): Promise<boolean> {
     if (!client.newest || this.settings.firstScreenSize === 0) return false;
-    const { messagesTotal } = await this.delta.refreshFolders(account, client);
+    let inboxRowChanged = false;
+    let messagesTotal: number | undefined;
+    if (client.inbox) inboxRowChanged = await this.folders.upsertFolder(account.id, await client.inbox());
+    else ({ messagesTotal } = await this.delta.refreshFolders(account, client));
     signal.throwIfAborted();
     const folders = await this.folders.listForSync(account.id);
+    // totals unknown (0) until the tree is read: a dashboard shows no progress bar yet, only refetches the list
+    const totals: SyncTotals =
+      messagesTotal === undefined
+        ? { foldersTotal: 0, messagesTotal: 0 }
+        : { foldersTotal: folders.length, messagesTotal };
     const inbox = folders.find(preview);
     if (!inbox) return false;
-    const progress = this.progress(account, { foldersTotal: folders.length, messagesTotal });
     await this.dataSource.transaction((m) => this.folders.startRebuild(m, account.id, inbox.graphId));
-    await this.firstScreen(account, client, inbox, progress);
+    const written = await this.firstScreen(account, client, inbox, this.progress(account, totals));
+    // a page written bumped the cache version already; an empty Inbox's new row must reach cached folder lists too
+    if (inboxRowChanged && written === 0) await this.cacheVersion.bump(account.id);
     return true;
   }
 
