@@ -79,6 +79,15 @@ RETURNING 1
 )
 SELECT count(*)::int AS n FROM up`;
 
+/** `UPSERT_FOLDERS_SQL`'s parameters: the account, then the folders' columns as arrays */
+const upsertFoldersParams = (accountId: string, folders: FolderInput[]): unknown[] => [
+  accountId,
+  folders.map((f) => f.id),
+  folders.map((f) => (f.parentFolderId == null ? null : pgText(f.parentFolderId))),
+  folders.map((f) => pgText(f.displayName ?? '')),
+  folders.map((f) => (f.wellKnownName == null ? null : pgText(f.wellKnownName))),
+];
+
 /**
  * The folder rows a transaction's counts will change, locked in one order (by id) by every writer, so two writers
  * never hold one each while waiting for the other's. `FOR NO KEY UPDATE`, the strength of the UPDATE that follows
@@ -140,13 +149,10 @@ export class MailFoldersRepository {
     return this.dataSource.transaction(async (m) => {
       let upserted = 0;
       if (list.length > 0) {
-        const rows: Array<{ n: number }> = await m.query(UPSERT_FOLDERS_SQL, [
-          accountId,
-          ids,
-          list.map((f) => (f.parentFolderId == null ? null : pgText(f.parentFolderId))),
-          list.map((f) => pgText(f.displayName ?? '')),
-          list.map((f) => (f.wellKnownName == null ? null : pgText(f.wellKnownName))),
-        ]);
+        const rows: Array<{ n: number }> = await m.query(
+          UPSERT_FOLDERS_SQL,
+          upsertFoldersParams(accountId, list),
+        );
         upserted = rows[0]?.n ?? 0;
       }
       if (options.beforeCommit) {
@@ -187,13 +193,10 @@ export class MailFoldersRepository {
    * `upsertFolders`). Answers whether the row was inserted or changed.
    */
   async upsertFolder(accountId: string, folder: FolderInput): Promise<boolean> {
-    const rows: Array<{ n: number }> = await this.dataSource.query(UPSERT_FOLDERS_SQL, [
-      accountId,
-      [folder.id],
-      [folder.parentFolderId == null ? null : pgText(folder.parentFolderId)],
-      [pgText(folder.displayName ?? '')],
-      [folder.wellKnownName == null ? null : pgText(folder.wellKnownName)],
-    ]);
+    const rows: Array<{ n: number }> = await this.dataSource.query(
+      UPSERT_FOLDERS_SQL,
+      upsertFoldersParams(accountId, [folder]),
+    );
     return (rows[0]?.n ?? 0) > 0;
   }
 
