@@ -33,6 +33,7 @@
  * spent BENCH_SCALE_LINK_BUDGET_SECONDS linking (default 3,600): then the last stage is measured where it got to,
  * and says so (`partial`). Other knobs: BENCH_SCALE_SYNC_WAIT_SECONDS, BENCH_SCALE_RENEWAL_WATCH_SECONDS,
  * BENCH_SCALE_DRAIN_SECONDS, BENCH_SCALE_SYNC_PARTITIONS, BENCH_SCALE_MESSAGES, BENCH_SCALE_LINK_CONCURRENCY;
+ * BENCH_SCALE_APP_ENV="NAME=value ..." gives the producer and the consumer more settings (written to the results);
  * BENCH_SCALE_SWEEP=0 skips the reconciliation sweep's measurement (the sweeps still run on their interval);
  * BENCH_SCALE_CPU_PROF=<dir> writes the consumer's V8 CPU profile of each change phase (from the phase's first
  * change to its stragglers' end, sampled every 1 ms) into <dir> as `<pid>-<n>.cpuprofile` (a preload starts and
@@ -91,6 +92,20 @@ const DRAIN_MS = env('BENCH_SCALE_DRAIN_SECONDS', 180) * 1000;
 const SYNC_PARTITIONS = env('BENCH_SCALE_SYNC_PARTITIONS', 6);
 /** measure a reconciliation sweep at each stage (0: skip it; the sweeps still run) */
 const SWEEP = process.env.BENCH_SCALE_SWEEP !== '0';
+/**
+ * more settings for the producer and the consumer, `NAME=value` separated by spaces (unset: the product's defaults),
+ * e.g. `BENCH_SCALE_APP_ENV="NOTIFY_CONCURRENT_ROUNDS=64 DATABASE_POOL_SIZE=20"`
+ */
+const APP_ENV: Record<string, string> = Object.fromEntries(
+  (process.env.BENCH_SCALE_APP_ENV ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((kv) => {
+      const eq = kv.indexOf('=');
+      if (eq <= 0) throw new Error(`BENCH_SCALE_APP_ENV: expected NAME=value, got ${kv}`);
+      return [kv.slice(0, eq), kv.slice(eq + 1)];
+    }),
+);
 /** where the consumer's CPU profile of each change phase goes (unset: no profile) */
 const CPU_PROF_DIR = process.env.BENCH_SCALE_CPU_PROF;
 /** the consumer's preload for CPU_PROF_DIR: SIGUSR2 starts the profiler, the next one writes its profile */
@@ -216,7 +231,9 @@ function agentFor(u: number): Agent {
   const address = `127.0.${1 + Math.floor(u / 250)}.${2 + (u % 250)}`;
   let agent = agents.get(address);
   if (!agent) {
-    agent = new Agent({ connect: { localAddress: address } });
+    // undici takes the source address at the top level: one under `connect` is ignored (every user then signed up
+    // and in from 127.0.0.1, so the per-address limits of 20 a minute paced linking and the sockets' sign-ins)
+    agent = new Agent({ localAddress: address });
     agents.set(address, agent);
   }
   return agent;
@@ -648,6 +665,7 @@ async function main(): Promise<void> {
         LOG_LEVEL: 'warn',
         RECONCILE_INTERVAL_SECONDS: String(RECONCILE_SECONDS),
         SYNC_CONCURRENT_PARTITIONS: String(SYNC_PARTITIONS),
+        ...APP_ENV,
         ...(CPU_PROF_DIR ? { CPU_PROFILE_DIR: path.resolve(CPU_PROF_DIR) } : {}),
       },
       consumerSpawn: CPU_PROF_DIR ? { nodeArgs: ['--require', profilePreload(CPU_PROF_DIR)] } : undefined,
@@ -865,6 +883,7 @@ async function main(): Promise<void> {
       subscriptionCapMinutes: SUBSCRIPTION_MINUTES,
       reconcileIntervalSeconds: RECONCILE_SECONDS,
       syncConcurrentPartitions: SYNC_PARTITIONS,
+      appEnv: APP_ENV,
       changeRates: RATES,
       changeSeconds: SECONDS,
       linkConcurrency: LINK_CONCURRENCY,
