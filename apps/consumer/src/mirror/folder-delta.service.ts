@@ -59,9 +59,9 @@ export interface FolderDeltaRun {
   /**
    * Called once the folder's first page arrived, before anything is written: a first sync writes the Inbox's
    * newest messages here (after the delta's first request, so anything changed after that is in the delta's next
-   * round and a preview row is never left behind by a message deleted in between).
+   * round and a preview row is never left behind by a message deleted in between). What it resolves to is unused.
    */
-  beforeFirstPage?: () => Promise<void>;
+  beforeFirstPage?: () => Promise<unknown>;
   /**
    * Awaited before each page is asked from the provider; the page being written meanwhile is not held. A first
    * sync waits here while other mailboxes' first screens are being written (`SyncSlots.yieldToFirstScreens`).

@@ -148,10 +148,7 @@ export class SyncMailboxHandler implements ICommandHandler<SyncMailboxCommand, S
             signal: folderSignal,
             ...(synced || folder.deltaLink !== null ? { feed, serial, locate } : {}),
             ...(!synced && !ahead && preview(folder)
-              ? {
-                  beforeFirstPage: () =>
-                    this.firstScreen(account, client, folder, progress).then(() => undefined),
-                }
+              ? { beforeFirstPage: () => this.firstScreen(account, client, folder, progress) }
               : {}),
             onPage: (messages, done) => progress.pageCommitted(messages, done),
             // a first sync's pages give way to the first screens of mailboxes waiting for a slot
