@@ -55,7 +55,7 @@ export class MailboxPokesConsumer extends TopicConsumer {
             );
           },
           groupsConcurrently: config.notifications.concurrentRounds,
-          // the reconciliation's sweep may wait: live changes go first, and it takes at most half of the rounds
+          // the reconciliation's sweep may wait: live changes go first, and it takes at most a quarter of the rounds
           isBackground: (poke) => poke.source === 'reconcile',
           partitionsConsumedConcurrently: config.notifications.concurrentPartitions,
           maxPendingPerPartition: MAX_PENDING_POKES_PER_PARTITION,
