@@ -570,7 +570,7 @@ async function reconcileSweep(
   cluster: Cluster,
   claimKey: string,
   addresses: string[],
-): Promise<{ startedAfterS: number; sweepSeconds: number | null; reached: number }> {
+): Promise<Sweep> {
   const t0 = Date.now();
   let start: number | undefined;
   while (Date.now() - t0 < RECONCILE_SECONDS * 1000 + 60_000) {
@@ -582,6 +582,8 @@ async function reconcileSweep(
     await sleep(1000);
   }
   if (start === undefined) return { startedAfterS: NaN, sweepSeconds: null, reached: 0 };
+  // CPU from the claim seen (within a second of it) to the last mailbox read, per account swept
+  const cpu0 = cpuOf(product);
   let reached = 0;
   while (Date.now() - start < 2 * RECONCILE_SECONDS * 1000) {
     await sleep(3000);
@@ -589,14 +591,26 @@ async function reconcileSweep(
     const times = addresses.map((a) => mailboxes[a]?.lastDeltaAt ?? 0);
     reached = times.filter((t) => t >= start).length;
     if (reached === addresses.length) {
+      const cpu1 = cpuOf(product);
+      const msPerAccount = (k: 'consumer' | 'emulator') =>
+        Number((((cpu1[k] - cpu0[k]) * 1000) / addresses.length).toFixed(1));
       return {
         startedAfterS: (start - t0) / 1000,
         sweepSeconds: (Math.max(...times) - start) / 1000,
         reached,
+        cpuMsPerAccount: { consumer: msPerAccount('consumer'), emulator: msPerAccount('emulator') },
       };
     }
   }
   return { startedAfterS: (start - t0) / 1000, sweepSeconds: null, reached };
+}
+
+interface Sweep {
+  startedAfterS: number;
+  sweepSeconds: number | null;
+  reached: number;
+  /** CPU milliseconds per account swept, from the claim to the last mailbox's read (a complete sweep only) */
+  cpuMsPerAccount?: { consumer: number; emulator: number };
 }
 
 // ---- main ----
@@ -623,11 +637,8 @@ interface StageResult {
   redisPrefixBytesPerAccount: number;
   redisKeysPerAccount: number;
   redisUsedMemoryDeltaPerAccount: number;
-  reconcile: {
+  reconcile: Sweep & {
     intervalSeconds: number;
-    startedAfterS: number;
-    sweepSeconds: number | null;
-    reached: number;
     /** shares of a core from the wait's start to the sweep's end */
     cpu: CpuSnapshot;
   };
@@ -794,7 +805,7 @@ async function main(): Promise<void> {
             claimKey,
             linked.map((a) => a.address),
           )
-        : { startedAfterS: NaN, sweepSeconds: null, reached: 0 };
+        : ({ startedAfterS: NaN, sweepSeconds: null, reached: 0 } satisfies Sweep);
       const sweepCpu = cpuShares(sweepCpu0, cpuOf(product), secondsSince(sweepT0));
       log(`stage ${target}: sweep ${JSON.stringify(sweep)}`);
       // 6. the changes
@@ -942,6 +953,14 @@ async function main(): Promise<void> {
       [
         '  CPU waiting + sweep: consumer / emulator',
         ...col((s) => `${s.reconcile.cpu.consumer} / ${s.reconcile.cpu.emulator}`),
+      ],
+      [
+        '  CPU per account swept: consumer / emulator',
+        ...col((s) =>
+          s.reconcile.cpuMsPerAccount
+            ? `${s.reconcile.cpuMsPerAccount.consumer} / ${s.reconcile.cpuMsPerAccount.emulator} ms`
+            : '–',
+        ),
       ],
       ...RATES.flatMap((rate, k) => [
         [

@@ -59,6 +59,7 @@ export type {
   RecipientView,
 } from './mail-read/mail-read.types';
 export {
+  holdsTree,
   MailAccountSyncRepository,
   MailFoldersRepository,
   MessagesRepository,

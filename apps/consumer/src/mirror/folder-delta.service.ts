@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { FolderCounts, MailChange } from '@email-core/contracts';
 import {
+  holdsTree,
   MailChangesRepository,
   MailFoldersRepository,
   MessagesRepository,
@@ -74,6 +75,8 @@ export interface FolderDeltaRun {
 export interface RefreshedFolders extends UpsertFoldersResult {
   /** the mailbox's message count: the sum of the provider's `totalItemCount` over the tree just fetched */
   messagesTotal: number;
+  /** the mirror already held the tree (`stored` was given and matched): nothing was written */
+  unchanged: boolean;
 }
 
 export interface FolderDeltaResult {
@@ -85,6 +88,28 @@ export interface FolderDeltaResult {
   /** the folder's cursor was lost (`CursorLostError`) and it was synced again from scratch */
   reset: boolean;
 }
+
+/** the tree's folders, each once (the last listing of an id wins, as `upsertFolders` keeps it) */
+const dedupeFolders = <T extends { id: string }>(tree: T[]): T[] => [
+  ...new Map(tree.map((f) => [f.id, f])).values(),
+];
+
+/** a folder row's cursors: where its delta goes on (`nextLink`) or resumes once caught up (`deltaLink`) */
+interface StoredLinks {
+  nextLink: string | null;
+  deltaLink: string | null;
+}
+
+/** what `MailFoldersRepository.saveLinks` leaves in the row: a deltaLink clears the nextLink, else it is kept */
+const storedAfter = (before: StoredLinks, page: StoredLinks): StoredLinks =>
+  page.deltaLink === null
+    ? { nextLink: page.nextLink, deltaLink: before.deltaLink }
+    : { nextLink: null, deltaLink: page.deltaLink };
+
+const sameLinks = (before: StoredLinks, page: StoredLinks): boolean => {
+  const after = storedAfter(before, page);
+  return after.nextLink === before.nextLink && after.deltaLink === before.deltaLink;
+};
 
 interface PageOutcome {
   applied: AppliedPage;
@@ -116,14 +141,20 @@ export class FolderDeltaService {
 
   /**
    * Makes the mirror's folders the mailbox's tree. With a feed, the messages dropped with folders that are gone
-   * are logged as removed in the same transaction.
+   * are logged as removed in the same transaction. Given the mirror's folders as they are (`stored`, read while
+   * the tree is fetched), a tree the mirror already holds writes nothing.
    */
   async refreshFolders(
     account: AccountForSync,
     client: MailboxReader,
     feed?: ChangeFeed,
+    stored?: Promise<ReadonlyMap<string, FolderSyncState>>,
   ): Promise<RefreshedFolders> {
     const tree = await client.listFolderTree();
+    let messagesTotal = 0;
+    for (const f of dedupeFolders(tree)) messagesTotal += f.totalItemCount;
+    if (stored && holdsTree(await stored, tree))
+      return { upserted: 0, removed: 0, messagesTotal, unchanged: true };
     let logged: MailChange[] = [];
     const changed = await this.folders.upsertFolders(
       account.id,
@@ -142,10 +173,7 @@ export class FolderDeltaService {
     );
     if (changed.upserted + changed.removed > 0) await this.cacheVersion.bump(account.id);
     feed?.announce(logged, []);
-    const totals = new Map(tree.map((f) => [f.id, f.totalItemCount]));
-    let messagesTotal = 0;
-    for (const n of totals.values()) messagesTotal += n;
-    return { ...changed, messagesTotal };
+    return { ...changed, messagesTotal, unchanged: false };
   }
 
   async syncFolder(run: FolderDeltaRun): Promise<FolderDeltaResult> {
@@ -180,6 +208,8 @@ export class FolderDeltaService {
     let rebuilding = folder.rebuilding;
     let resets = 0;
     let pages = 0;
+    // the folder's links as its row holds them (what the last committed page stored)
+    let stored: StoredLinks = { nextLink: folder.nextLink, deltaLink: folder.deltaLink };
     try {
       for (;;) {
         signal.throwIfAborted();
@@ -197,6 +227,7 @@ export class FolderDeltaService {
           );
           await this.dataSource.transaction((m) => this.folders.startRebuild(m, account.id, folder.graphId));
           rebuilding = true;
+          stored = { nextLink: null, deltaLink: null };
           pending = fetchPage({ folderId: folder.graphId });
           pages = 0;
           continue;
@@ -216,6 +247,25 @@ export class FolderDeltaService {
         const finishing = rebuilding && done;
         if (finishing) rebuilding = false;
         const writeRebuild = rebuilding || finishing;
+        // An incremental page that lists and removes nothing changes no message, count or change log: only the
+        // folder's cursor moves, in one statement and only when it differs from the stored one, and the account's
+        // cache (whose reads show no cursor) stays valid. A reconciliation of an unchanged mailbox writes nothing.
+        if (feed && !writeRebuild && page.messages.length === 0 && page.removedIds.length === 0) {
+          await writers.write([], async (afterPrevious) => {
+            await afterPrevious();
+            const links = { nextLink, deltaLink };
+            if (!sameLinks(stored, links)) {
+              await this.folders.saveLinks(this.dataSource.manager, account.id, folder.graphId, links);
+              stored = storedAfter(stored, links);
+            }
+            await run.onPage?.(0, done);
+          });
+          if (done) {
+            await writers.drain();
+            return result;
+          }
+          continue;
+        }
         await writers.write(
           page.messages.map((msg) => msg.id),
           async (afterPrevious) => {
@@ -274,6 +324,7 @@ export class FolderDeltaService {
                   recount: applied.countsUnknown ? 'all' : recount,
                 });
                 await this.folders.saveLinks(m, account.id, folder.graphId, { nextLink, deltaLink });
+                stored = storedAfter(stored, { nextLink, deltaLink });
                 if (!feed) return { applied, logged: [], counts: [] };
                 return { applied, ...(await this.logPage(m, account.id, folder.graphId, applied)) };
               });

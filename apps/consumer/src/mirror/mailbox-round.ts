@@ -233,8 +233,11 @@ export class MailboxRound {
       let known: Folders;
       let targets: Set<string>;
       if (reconcile || !round) {
-        // every folder (and the tree itself, which a lost poke may also have changed)
-        known = await this.refreshFolders(account, client, feed);
+        // every folder (and the tree itself, which a lost poke may also have changed; the mirror's folders are
+        // read while it is fetched, and an unchanged tree writes nothing)
+        const stored = this.knownFolders(account.id);
+        stored.catch(() => undefined); // awaited in the refresh (unless the tree's fetch failed first)
+        known = await this.refreshFolders(account, client, feed, stored);
         targets = new Set(known.keys());
       } else {
         // the folders and where the mirror holds the poked messages, read at once (two queries, one wait)
@@ -337,9 +340,10 @@ export class MailboxRound {
     account: AccountForSync,
     client: MailboxReader,
     feed: ChangeFeed,
+    stored?: Promise<Folders>,
   ): Promise<Folders> {
-    await this.delta.refreshFolders(account, client, feed);
-    return this.knownFolders(account.id);
+    const refreshed = await this.delta.refreshFolders(account, client, feed, stored);
+    return refreshed.unchanged && stored ? stored : this.knownFolders(account.id);
   }
 
   private async knownFolders(accountId: string): Promise<Folders> {

@@ -1,4 +1,5 @@
 export {
+  holdsTree,
   MailFoldersRepository,
   type DroppedMessage,
   type CountSettlement,

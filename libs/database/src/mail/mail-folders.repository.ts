@@ -42,6 +42,25 @@ export interface CountSettlement {
   recount?: string[] | 'all';
 }
 
+/**
+ * Whether the mirror's folders (`listForSync`'s rows) already are `tree`, as `upsertFolders` would store it: the
+ * same folders, none more, each with the same parent, name and well-known name. Then writing the tree changes
+ * nothing and can be skipped.
+ */
+export const holdsTree = (known: ReadonlyMap<string, FolderSyncState>, tree: FolderInput[]): boolean => {
+  const list = dedupeById(tree);
+  if (list.length !== known.size) return false;
+  return list.every((f) => {
+    const row = known.get(f.id);
+    return (
+      row !== undefined &&
+      row.parentGraphId === (f.parentFolderId == null ? null : pgText(f.parentFolderId)) &&
+      row.displayName === pgText(f.displayName ?? '') &&
+      row.wellKnownName === (f.wellKnownName == null ? null : pgText(f.wellKnownName))
+    );
+  });
+};
+
 /** A message the mirror dropped with its folder (the folder is gone from the mailbox). */
 export interface DroppedMessage {
   id: string;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CommandBus } from '@nestjs/cqrs';
+import type { Cluster } from 'ioredis';
 import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import {
@@ -11,6 +12,7 @@ import {
   type MailChanged,
   type MailCommandRequest,
 } from '@email-core/contracts';
+import { CacheKeys, REDIS_CLUSTER } from '@email-core/cache';
 import { MailCommandsRepository } from '@email-core/database';
 import type { MailProvider, SealedCredentials } from '@email-core/providers';
 import { mirroredState, waitFor, type MailboxState } from '@email-core/testing';
@@ -440,6 +442,39 @@ export function describeMirrorCore(name: string, fixture: ProviderFixture): void
       await poke(linked.accountId, { changes });
       expect(await changeLog(linked.accountId)).toEqual(log);
       await expectMirrored(linked);
+      await expectAnnounced(linked.accountId, log);
+    }, 120_000);
+
+    it('a reconciliation of an unchanged mailbox writes nothing: no folder row, change or cache version moves', async () => {
+      const linked = await synced();
+      const redis = harness.app.get<Cluster>(REDIS_CLUSTER);
+      const folderRows = async () =>
+        (
+          await db.query<Record<string, unknown>>(
+            `SELECT remote_id, parent_remote_id, display_name, cursor, next_cursor, synced_at, updated_at,
+                    total_count, unread_count
+               FROM mail_folders WHERE account_id = $1 ORDER BY remote_id`,
+            [linked.accountId],
+          )
+        ).rows;
+      const before = {
+        rows: await folderRows(),
+        version: await redis.get(CacheKeys.accountVersion(linked.accountId)),
+      };
+
+      await poke(linked.accountId, { everyFolder: true });
+
+      expect(await folderRows()).toEqual(before.rows);
+      expect(await redis.get(CacheKeys.accountVersion(linked.accountId))).toBe(before.version);
+      expect(await changeLog(linked.accountId)).toEqual([]);
+      // and one that changed: the change is mirrored, logged and announced
+      const read = linked.seeded.archive[1]; // seeded unread
+      await linked.mailbox.update(read, { isRead: true });
+      await poke(linked.accountId, { everyFolder: true });
+      await expectMirrored(linked);
+      const log = await changeLog(linked.accountId);
+      expect(log).toEqual([expect.objectContaining({ kind: 'upserted', messageId: read })]);
+      expect(await redis.get(CacheKeys.accountVersion(linked.accountId))).not.toBe(before.version);
       await expectAnnounced(linked.accountId, log);
     }, 120_000);
 
