@@ -80,7 +80,9 @@ const LINK_CONCURRENCY = env('BENCH_SCALE_LINK_CONCURRENCY', 16);
 const LINK_BUDGET_MS = env('BENCH_SCALE_LINK_BUDGET_SECONDS', 3600) * 1000;
 const RECONCILE_SECONDS = env('BENCH_SCALE_RECONCILE_SECONDS', 300);
 /** how long a stage waits for its accounts to be synced and subscribed after the last link */
-const SYNC_WAIT_MS = env('BENCH_SCALE_SYNC_WAIT_SECONDS', 1200) * 1000;
+// first syncs of 5-message mailboxes run at ~6 a second on 2 cores, slower than linking (~30 a second): 10,000
+// need ~1,700 s after the last link
+const SYNC_WAIT_MS = env('BENCH_SCALE_SYNC_WAIT_SECONDS', 2400) * 1000;
 /** the renewal watch at the end: at most this long (it also ends one lifetime after the last subscription) */
 const RENEWAL_WATCH_MS = env('BENCH_SCALE_RENEWAL_WATCH_SECONDS', 3600) * 1000;
 /** after a change phase, how long the consumer may take to work off what it queued before the next phase */
