@@ -89,11 +89,6 @@ export interface FolderDeltaResult {
   reset: boolean;
 }
 
-/** the tree's folders, each once (the last listing of an id wins, as `upsertFolders` keeps it) */
-const dedupeFolders = <T extends { id: string }>(tree: T[]): T[] => [
-  ...new Map(tree.map((f) => [f.id, f])).values(),
-];
-
 /** a folder row's cursors: where its delta goes on (`nextLink`) or resumes once caught up (`deltaLink`) */
 interface StoredLinks {
   nextLink: string | null;
@@ -151,8 +146,9 @@ export class FolderDeltaService {
     stored?: Promise<ReadonlyMap<string, FolderSyncState>>,
   ): Promise<RefreshedFolders> {
     const tree = await client.listFolderTree();
+    const totals = new Map(tree.map((f) => [f.id, f.totalItemCount]));
     let messagesTotal = 0;
-    for (const f of dedupeFolders(tree)) messagesTotal += f.totalItemCount;
+    for (const n of totals.values()) messagesTotal += n;
     if (stored && holdsTree(await stored, tree))
       return { upserted: 0, removed: 0, messagesTotal, unchanged: true };
     let logged: MailChange[] = [];

@@ -20,8 +20,9 @@ import { SYNCED_ACCOUNTS, type SyncedAccountsPort } from './synced-accounts';
  * 'reconcile') for each synced account, keyed by account, to the pokes topic. The pokes consumer runs it like any
  * round of the mirror core, under the mailbox lock, spread over the workers by partition: a folder-tree refresh
  * and every folder's changes from its stored cursor, so an unchanged mailbox costs one empty page per folder,
- * never a resync, and writes nothing (no transaction, no cache version bump: `FolderDeltaService`). The pokes are spread over half the interval (`spreadShare`), a slice a second, rather than
- * published at once: the rounds then take their turn beside live changes instead of queueing ahead of them.
+ * never a resync, and writes nothing (no transaction, no cache version bump: `FolderDeltaService`). The pokes are
+ * spread over half the interval (`spreadShare`), a slice a second, rather than published at once: the rounds then
+ * take their turn beside live changes instead of queueing ahead of them.
  */
 @Injectable()
 export class ReconcileJob implements OnApplicationBootstrap, BeforeApplicationShutdown {

@@ -42,25 +42,6 @@ export interface CountSettlement {
   recount?: string[] | 'all';
 }
 
-/**
- * Whether the mirror's folders (`listForSync`'s rows) already are `tree`, as `upsertFolders` would store it: the
- * same folders, none more, each with the same parent, name and well-known name. Then writing the tree changes
- * nothing and can be skipped.
- */
-export const holdsTree = (known: ReadonlyMap<string, FolderSyncState>, tree: FolderInput[]): boolean => {
-  const list = dedupeById(tree);
-  if (list.length !== known.size) return false;
-  return list.every((f) => {
-    const row = known.get(f.id);
-    return (
-      row !== undefined &&
-      row.parentGraphId === (f.parentFolderId == null ? null : pgText(f.parentFolderId)) &&
-      row.displayName === pgText(f.displayName ?? '') &&
-      row.wellKnownName === (f.wellKnownName == null ? null : pgText(f.wellKnownName))
-    );
-  });
-};
-
 /** A message the mirror dropped with its folder (the folder is gone from the mailbox). */
 export interface DroppedMessage {
   id: string;
@@ -98,14 +79,44 @@ RETURNING 1
 )
 SELECT count(*)::int AS n FROM up`;
 
+/** a folder's columns as `upsertFolders` stores them */
+const folderColumns = (f: FolderInput) => ({
+  parent: f.parentFolderId == null ? null : pgText(f.parentFolderId),
+  name: pgText(f.displayName ?? ''),
+  wellKnown: f.wellKnownName == null ? null : pgText(f.wellKnownName),
+});
+
 /** `UPSERT_FOLDERS_SQL`'s parameters: the account, then the folders' columns as arrays */
-const upsertFoldersParams = (accountId: string, folders: FolderInput[]): unknown[] => [
-  accountId,
-  folders.map((f) => f.id),
-  folders.map((f) => (f.parentFolderId == null ? null : pgText(f.parentFolderId))),
-  folders.map((f) => pgText(f.displayName ?? '')),
-  folders.map((f) => (f.wellKnownName == null ? null : pgText(f.wellKnownName))),
-];
+const upsertFoldersParams = (accountId: string, folders: FolderInput[]): unknown[] => {
+  const columns = folders.map(folderColumns);
+  return [
+    accountId,
+    folders.map((f) => f.id),
+    columns.map((c) => c.parent),
+    columns.map((c) => c.name),
+    columns.map((c) => c.wellKnown),
+  ];
+};
+
+/**
+ * Whether the mirror's folders (`listForSync`'s rows) already are `tree`, as `upsertFolders` would store it: the
+ * same folders, none more, each with the same parent, name and well-known name. Then writing the tree changes
+ * nothing and can be skipped.
+ */
+export const holdsTree = (known: ReadonlyMap<string, FolderSyncState>, tree: FolderInput[]): boolean => {
+  const list = dedupeById(tree);
+  if (list.length !== known.size) return false;
+  return list.every((f) => {
+    const row = known.get(f.id);
+    const c = folderColumns(f);
+    return (
+      row !== undefined &&
+      row.parentGraphId === c.parent &&
+      row.displayName === c.name &&
+      row.wellKnownName === c.wellKnown
+    );
+  });
+};
 
 /**
  * The folder rows a transaction's counts will change, locked in one order (by id) by every writer, so two writers
