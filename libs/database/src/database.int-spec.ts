@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import type { EntityManager } from 'typeorm';
 import { runWithCorrelation } from '@email-core/logging';
 import { currentTestRun } from '@email-core/testing';
 import { createDataSource } from './data-source';
 import { runMigrationsLocked } from './migrate';
 import { migrations } from './migrations';
-import { MailFoldersRepository } from './mail/mail-folders.repository';
+import { MailFoldersRepository, type FolderCountsRow } from './mail/mail-folders.repository';
 import type { MessageInput } from './mail/mail-rows';
 import { MessagesRepository, type AppliedPage } from './mail/messages.repository';
 import { OutboxRepository } from './outbox/outbox.repository';
@@ -369,38 +370,164 @@ describe('Postgres (real server, migrated schema)', () => {
     await dataSource.query('DELETE FROM users WHERE id = $1', [user]);
   });
 
-  it("a rebuild page's markSeen, uncommitted, does not block the page before it from locking and counting the folder", async () => {
-    // Page k of a rebuild runs markSeen (an insert referencing the folder row: a FOR KEY SHARE lock on it), then
-    // waits in our code for page k-1; page k-1 locks the folder row to move its counts. Were that lock to wait for
-    // page k, the two would wait for each other (the cycle that failed syncs with "lock timeout").
-    const { user, account } = await newAccount();
-    await dataSource.query(
-      `INSERT INTO mail_folders (account_id, remote_id, display_name, cursor) VALUES ($1, 'inbox', 'Inbox', 'old')`,
-      [account],
-    );
-    await dataSource.transaction((m) => folders.startRebuild(m, account, 'inbox'));
-    const pageK = dataSource.createQueryRunner();
-    await pageK.connect();
-    await pageK.startTransaction();
-    try {
-      await folders.markSeen(pageK.manager, account, 'inbox', ['later-page-message']);
-      const started = Date.now();
-      await dataSource.transaction(async (m) => {
-        await m.query(`SET LOCAL lock_timeout = '2s'`);
+  it.each([
+    [
+      'the long way (lock, counts, links)',
+      async (m: EntityManager, account: string) => {
         await folders.lockFolders(m, account, ['inbox']);
         await folders.settleCounts(m, account, { changes: [{ folderId: 'inbox', total: 1, unread: 1 }] });
         await folders.saveLinks(m, account, 'inbox', { nextLink: 'next', deltaLink: null });
-      });
-      expect(Date.now() - started).toBeLessThan(1000);
-    } finally {
-      await pageK.commitTransaction();
-      await pageK.release();
+      },
+    ],
+    [
+      'in one statement (settlePage)',
+      async (m: EntityManager, account: string) => {
+        await folders.settlePage(m, account, 'inbox', {
+          changes: [{ folderId: 'inbox', total: 1, unread: 1 }],
+          links: { nextLink: 'next', deltaLink: null },
+        });
+      },
+    ],
+  ])(
+    "a rebuild page's markSeen, uncommitted, does not block the page before it from locking and counting the folder: %s",
+    async (_way, settle) => {
+      // Page k of a rebuild runs markSeen (an insert referencing the folder row: a FOR KEY SHARE lock on it), then
+      // waits in our code for page k-1; page k-1 locks the folder row to move its counts. Were that lock to wait for
+      // page k, the two would wait for each other (the cycle that failed syncs with "lock timeout").
+      const { user, account } = await newAccount();
+      await dataSource.query(
+        `INSERT INTO mail_folders (account_id, remote_id, display_name, cursor) VALUES ($1, 'inbox', 'Inbox', 'old')`,
+        [account],
+      );
+      await dataSource.transaction((m) => folders.startRebuild(m, account, 'inbox'));
+      const pageK = dataSource.createQueryRunner();
+      await pageK.connect();
+      await pageK.startTransaction();
+      try {
+        await folders.markSeen(pageK.manager, account, 'inbox', ['later-page-message']);
+        const started = Date.now();
+        await dataSource.transaction(async (m) => {
+          await m.query(`SET LOCAL lock_timeout = '2s'`);
+          await settle(m, account);
+        });
+        expect(Date.now() - started).toBeLessThan(1000);
+      } finally {
+        await pageK.commitTransaction();
+        await pageK.release();
+      }
+      const [row] = await dataSource.query<Array<{ total_count: number; unread_count: number }>>(
+        `SELECT total_count, unread_count FROM mail_folders WHERE account_id = $1 AND remote_id = 'inbox'`,
+        [account],
+      );
+      expect(row).toEqual({ total_count: 1, unread_count: 1 });
+      await dataSource.query('DELETE FROM users WHERE id = $1', [user]);
+    },
+  );
+  it("settles a page's counts and links in one statement, and two pages moving messages into each other's folder wait, never deadlock", async () => {
+    const { user, account } = await newAccount();
+    for (const f of ['archive', 'inbox', 'sent']) {
+      await dataSource.query(
+        `INSERT INTO mail_folders (account_id, remote_id, display_name, total_count, unread_count, cursor)
+         VALUES ($1, $2, $2, 10, 5, 'old-' || $2)`,
+        [account, f],
+      );
     }
-    const [row] = await dataSource.query<Array<{ total_count: number; unread_count: number }>>(
-      `SELECT total_count, unread_count FROM mail_folders WHERE account_id = $1 AND remote_id = 'inbox'`,
-      [account],
+    // a folder row as [total, unread, nextLink, deltaLink]
+    const row = async (f: string) => {
+      const [r] = await dataSource.query<
+        Array<{
+          total_count: number;
+          unread_count: number;
+          next_cursor: string | null;
+          cursor: string | null;
+        }>
+      >(
+        `SELECT total_count, unread_count, next_cursor, cursor FROM mail_folders
+         WHERE account_id = $1 AND remote_id = $2`,
+        [account, f],
+      );
+      return [r.total_count, r.unread_count, r.next_cursor, r.cursor];
+    };
+
+    // a page mid-round: its counts move (one message came from archive), its nextLink is stored, its deltaLink kept
+    const mid = await dataSource.transaction((m) =>
+      folders.settlePage(m, account, 'inbox', {
+        changes: [
+          { folderId: 'inbox', total: 2, unread: 1 },
+          { folderId: 'archive', total: -1, unread: 0 },
+        ],
+        links: { nextLink: 'next-1', deltaLink: null },
+      }),
     );
-    expect(row).toEqual({ total_count: 1, unread_count: 1 });
+    expect(mid).toEqual([
+      { folderId: 'archive', totalCount: 9, unreadCount: 5 },
+      { folderId: 'inbox', totalCount: 12, unreadCount: 6 },
+    ]);
+    expect(await row('inbox')).toEqual([12, 6, 'next-1', 'old-inbox']);
+    expect(await row('archive')).toEqual([9, 5, null, 'old-archive']);
+
+    // the round's last page: no count change, the deltaLink clears the nextLink; a folder asked for is read back
+    const last = await dataSource.transaction((m) =>
+      folders.settlePage(m, account, 'inbox', {
+        changes: [],
+        links: { nextLink: null, deltaLink: 'delta-2' },
+        alsoRead: ['sent'],
+      }),
+    );
+    expect(last).toEqual([
+      { folderId: 'inbox', totalCount: 12, unreadCount: 6 },
+      { folderId: 'sent', totalCount: 10, unreadCount: 5 },
+    ]);
+    expect(await row('inbox')).toEqual([12, 6, null, 'delta-2']);
+    expect(await row('sent')).toEqual([10, 5, null, 'old-sent']);
+
+    // Two folders' pages at once, each moving a message into the other: both lock both rows in one order, so the
+    // second waits for the first's commit and adds its changes on top (no deadlock, no lost update).
+    const first = dataSource.createQueryRunner();
+    await first.connect();
+    await first.startTransaction();
+    let secondDone = false;
+    let second: Promise<FolderCountsRow[]> | undefined;
+    try {
+      await folders.settlePage(first.manager, account, 'sent', {
+        changes: [
+          { folderId: 'sent', total: -1, unread: -1 },
+          { folderId: 'archive', total: 1, unread: 1 },
+          { folderId: 'inbox', total: 1, unread: 1 },
+        ],
+        links: { nextLink: null, deltaLink: 'sent-delta' },
+      });
+      second = dataSource
+        .transaction(async (m) => {
+          await m.query(`SET LOCAL lock_timeout = '10s'`);
+          // inbox only read back: as the first writer committed it, not as this statement's snapshot had it
+          return folders.settlePage(m, account, 'archive', {
+            changes: [
+              { folderId: 'archive', total: -1, unread: 0 },
+              { folderId: 'sent', total: 1, unread: 0 },
+            ],
+            links: { nextLink: null, deltaLink: 'archive-delta' },
+            alsoRead: ['inbox'],
+          });
+        })
+        .finally(() => {
+          secondDone = true;
+        });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(secondDone).toBe(false);
+    } finally {
+      await first.commitTransaction();
+      await first.release();
+    }
+    expect(await second).toEqual([
+      { folderId: 'archive', totalCount: 9, unreadCount: 6 },
+      { folderId: 'inbox', totalCount: 13, unreadCount: 7 },
+      { folderId: 'sent', totalCount: 10, unreadCount: 4 },
+    ]);
+    expect(await row('archive')).toEqual([9, 6, null, 'archive-delta']);
+    expect(await row('sent')).toEqual([10, 4, null, 'sent-delta']);
+    expect(await row('inbox')).toEqual([13, 7, null, 'delta-2']);
+
     await dataSource.query('DELETE FROM users WHERE id = $1', [user]);
   });
 });

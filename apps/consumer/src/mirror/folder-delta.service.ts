@@ -106,6 +106,11 @@ const sameLinks = (before: StoredLinks, page: StoredLinks): boolean => {
   return after.nextLink === before.nextLink && after.deltaLink === before.deltaLink;
 };
 
+/** the folders whose counts a page's announcement carries: its own, and those a moved message left or went to */
+const touchedBy = (folderId: string, applied: AppliedPage): string[] => [
+  ...new Set([folderId, ...applied.movedFrom, ...applied.relocated.map((r) => r.folderId)]),
+];
+
 interface PageOutcome {
   applied: AppliedPage;
   logged: MailChange[];
@@ -294,6 +299,21 @@ export class FolderDeltaService {
                 }
                 // what reads or writes folder rows (or depends on the pages before) waits for their commit
                 await afterPrevious();
+                if (!applied.countsUnknown && !finishing) {
+                  // the common page: its counts and links in one statement, with the rows it touches locked in one
+                  // order first (below, the long way, for a rebuild's end or a page whose counts need a recount)
+                  const settled = await this.folders.settlePage(m, account.id, folder.graphId, {
+                    changes: applied.counts,
+                    links: { nextLink, deltaLink },
+                    alsoRead: feed ? touchedBy(folder.graphId, applied) : [],
+                  });
+                  stored = storedAfter(stored, { nextLink, deltaLink });
+                  if (!feed) return { applied, logged: [], counts: [] };
+                  return {
+                    applied,
+                    ...(await this.logPage(m, account.id, folder.graphId, applied, settled)),
+                  };
+                }
                 // Every folder row this page writes (its own: the rebuild's end and the links; those whose counts move)
                 // locked at once, in one order, before any is written: two folders' pages of one round, each moving a
                 // message into the other, wrote their own row first and then waited for each other's (a deadlock).
@@ -441,6 +461,8 @@ export class FolderDeltaService {
     accountId: string,
     folderId: string,
     applied: AppliedPage,
+    /** the counts `settlePage` read back (the touched folders among them), when it settled the page */
+    settled?: FolderCounts[],
   ): Promise<{ logged: MailChange[]; counts: FolderCounts[] }> {
     const created = new Set(applied.createdIds);
     const changes: NewMailChange[] = [
@@ -453,10 +475,12 @@ export class FolderDeltaService {
       })),
     ];
     if (changes.length === 0) return { logged: [], counts: [] };
-    const touched = [
-      ...new Set([folderId, ...applied.movedFrom, ...applied.relocated.map((r) => r.folderId)]),
-    ];
+    const touched = touchedBy(folderId, applied);
     const logged = await this.changes.record(m, accountId, changes);
+    if (settled) {
+      const wanted = new Set(touched);
+      return { logged, counts: settled.filter((c) => wanted.has(c.folderId)) };
+    }
     const counts = await this.folders.countsOf(m, accountId, touched);
     return { logged, counts };
   }

@@ -22,28 +22,31 @@ export class MailChangesRepository {
   /** Numbers `changes` and logs them; returns them with their seq (empty in, empty out, nothing written). */
   async record(manager: EntityManager, accountId: string, changes: NewMailChange[]): Promise<MailChange[]> {
     if (changes.length === 0) return [];
+    // the account's sequence moved and the changes numbered after it, in one statement (the account's row lock,
+    // taken by the UPDATE, keeps two writers' numbers apart until commit)
     const rows: Array<{ last: string }> = await manager.query(
-      `UPDATE mail_accounts SET change_seq = change_seq + $2 WHERE id = $1 RETURNING change_seq AS last`,
-      [accountId, changes.length],
+      `WITH s AS (
+         UPDATE mail_accounts SET change_seq = change_seq + cardinality($2::text[]) WHERE id = $1
+         RETURNING change_seq
+       ),
+       ins AS (
+         INSERT INTO mail_changes (account_id, seq, kind, message_remote_id, folder_remote_id)
+         SELECT $1, s.change_seq - cardinality($2::text[]) + c.n, c.kind, c.message_id, c.folder_id
+         FROM s, unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS c(kind, message_id, folder_id, n)
+       )
+       SELECT change_seq AS last FROM s`,
+      [
+        accountId,
+        changes.map((c) => c.kind),
+        changes.map((c) => c.messageId),
+        changes.map((c) => c.folderId),
+      ],
     );
-    // TypeORM answers an UPDATE ... RETURNING with [rows, count]
-    const returned = (Array.isArray(rows[0]) ? rows[0] : rows) as Array<{ last: string }>;
-    const lastRow = returned[0];
+    const lastRow = rows[0];
     if (!lastRow) return [];
     const last = Number(lastRow.last);
     const first = last - changes.length + 1;
     const numbered = changes.map((c, i) => ({ ...c, seq: first + i }));
-    await manager.query(
-      `INSERT INTO mail_changes (account_id, seq, kind, message_remote_id, folder_remote_id)
-       SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[])`,
-      [
-        accountId,
-        numbered.map((c) => c.seq),
-        numbered.map((c) => c.kind),
-        numbered.map((c) => c.messageId),
-        numbered.map((c) => c.folderId),
-      ],
-    );
     return numbered;
   }
 

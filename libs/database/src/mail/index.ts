@@ -7,6 +7,7 @@ export {
   type FolderCountsRow,
   type FolderLinks,
   type FolderSyncState,
+  type PageSettlement,
   type UpsertFoldersOptions,
   type UpsertFoldersResult,
 } from './mail-folders.repository';

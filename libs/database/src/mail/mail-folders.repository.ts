@@ -160,6 +160,59 @@ FROM (
 WHERE f.account_id = $1 AND f.remote_id = c.remote_id
   AND (f.total_count <> c.total OR f.unread_count <> c.unread)`;
 
+/**
+ * A page's whole write of folder rows in one statement, for a page whose count changes are exact (no recount):
+ * every row it touches (its own folder, those its counts move, those it reports) locked in id order first, as
+ * `LOCK_FOLDERS_SQL` does; then its count changes added and its own folder's links stored, as `ADD_COUNTS_SQL` and
+ * `saveLinks` do; then the locked rows' counts read back. The lock is a materialized CTE that the UPDATE only reads
+ * from, so every row is locked in the CTE's order before the UPDATE can write it. A row another writer changed
+ * while this one waited for its lock is read as that writer committed it: the lock answers the row's newest
+ * version, and the UPDATE re-reads it (READ COMMITTED), so the counts read back are never the statement's stale
+ * snapshot. Parameters: the account, the
+ * rows to lock, the count changes (folder, total, unread as arrays), the page's folder, its nextLink and deltaLink
+ * (a deltaLink clears the nextLink, a null one keeps the stored deltaLink).
+ */
+export const SETTLE_PAGE_SQL = `
+WITH locked AS MATERIALIZED (
+  SELECT remote_id, total_count, unread_count FROM mail_folders
+  WHERE account_id = $1 AND remote_id = ANY($2::text[])
+  ORDER BY remote_id
+  FOR NO KEY UPDATE
+),
+d AS (
+  SELECT remote_id, sum(total)::int AS total, sum(unread)::int AS unread
+  FROM unnest($3::text[], $4::int[], $5::int[]) AS d(remote_id, total, unread)
+  GROUP BY remote_id
+),
+up AS (
+  UPDATE mail_folders f
+  SET total_count = f.total_count + COALESCE(d.total, 0),
+      unread_count = f.unread_count + COALESCE(d.unread, 0),
+      next_cursor = CASE WHEN f.remote_id = $6 THEN $7 ELSE f.next_cursor END,
+      cursor = CASE WHEN f.remote_id = $6 THEN COALESCE($8, f.cursor) ELSE f.cursor END,
+      synced_at = CASE WHEN f.remote_id = $6 AND $8::text IS NOT NULL THEN now() ELSE f.synced_at END,
+      updated_at = now()
+  FROM locked l LEFT JOIN d ON d.remote_id = l.remote_id
+  WHERE f.account_id = $1 AND f.remote_id = l.remote_id AND (f.remote_id = $6 OR d.remote_id IS NOT NULL)
+  RETURNING f.remote_id, f.total_count, f.unread_count
+)
+SELECT l.remote_id,
+       COALESCE(up.total_count, l.total_count) AS total_count,
+       COALESCE(up.unread_count, l.unread_count) AS unread_count
+FROM locked l
+LEFT JOIN up ON up.remote_id = l.remote_id
+ORDER BY l.remote_id`;
+
+/** What a page writes to folder rows in one statement (`MailFoldersRepository.settlePage`). */
+export interface PageSettlement {
+  /** the page's exact count changes (`AppliedPage.counts`) */
+  changes: FolderCountDelta[];
+  /** the page's own folder's links (see `saveLinks`) */
+  links: FolderLinks;
+  /** other folders whose counts the caller wants back (the page moved messages out of them): locked and read too */
+  alsoRead?: string[];
+}
+
 /** Intent-level access to an account's folders and their delta state. */
 export class MailFoldersRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -385,6 +438,42 @@ export class MailFoldersRepository {
     if (all || recounted.size > 0) {
       await manager.query(RECOUNT_SQL(!all), all ? [accountId] : [accountId, [...recounted]]);
     }
+  }
+
+  /**
+   * A page's count changes and its folder's links in one statement, with every row it touches locked in id order
+   * first (what `lockFolders`, `settleCounts` with exact changes and `saveLinks` do in three or four), answering
+   * the counts of the rows it locked: the page's folder, those its counts moved, and `alsoRead`. Exact changes only:
+   * a page that needs a recount goes the long way (`lockFolders`, `settleCounts`, `saveLinks`).
+   */
+  async settlePage(
+    manager: EntityManager,
+    accountId: string,
+    folderId: string,
+    settle: PageSettlement,
+  ): Promise<FolderCountsRow[]> {
+    const deltaLink = settle.links.deltaLink ?? null;
+    const lock = [
+      ...new Set([folderId, ...settle.changes.map((c) => c.folderId), ...(settle.alsoRead ?? [])]),
+    ];
+    const rows: Array<{ remote_id: string; total_count: number; unread_count: number }> = await manager.query(
+      SETTLE_PAGE_SQL,
+      [
+        accountId,
+        lock,
+        settle.changes.map((c) => c.folderId),
+        settle.changes.map((c) => c.total),
+        settle.changes.map((c) => c.unread),
+        folderId,
+        deltaLink === null ? (settle.links.nextLink ?? null) : null,
+        deltaLink,
+      ],
+    );
+    return rows.map((r) => ({
+      folderId: r.remote_id,
+      totalCount: Number(r.total_count),
+      unreadCount: Number(r.unread_count),
+    }));
   }
 
   /**

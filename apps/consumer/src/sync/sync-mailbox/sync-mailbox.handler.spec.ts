@@ -155,6 +155,20 @@ function harness(
       log.push(`links:${id}:${links.nextLink ?? links.deltaLink}`);
       return Promise.resolve();
     },
+    // the common page's counts and links in one statement: its links as saveLinks stores them, its rows' counts
+    settlePage: async (
+      _m: unknown,
+      a: string,
+      id: string,
+      settle: { links: FolderLinks; alsoRead?: string[] },
+    ) => {
+      await folders.saveLinks(undefined, a, id, settle.links);
+      return [...new Set([id, ...(settle.alsoRead ?? [])])].map((folderId) => ({
+        folderId,
+        totalCount: 1,
+        unreadCount: 0,
+      }));
+    },
     startRebuild: (_m: unknown, _a: string, id: string) => {
       const s = states.get(id) as FolderSyncState;
       s.nextLink = null;
@@ -405,8 +419,8 @@ describe('SyncMailboxHandler', () => {
       // c syncs from scratch with two page writers: its second page's rows are written while the first page's
       // transaction is still open, but its cursor only once the first page committed
       'page:c:1',
-      'page:c:1',
       'links:c:next-c-1',
+      'page:c:1',
       'commit',
       'links:c:delta-c-1',
       'commit',
