@@ -168,9 +168,8 @@ WHERE f.account_id = $1 AND f.remote_id = c.remote_id
  * from, so every row is locked in the CTE's order before the UPDATE can write it. A row another writer changed
  * while this one waited for its lock is read as that writer committed it: the lock answers the row's newest
  * version, and the UPDATE re-reads it (READ COMMITTED), so the counts read back are never the statement's stale
- * snapshot. Parameters: the account, the
- * rows to lock, the count changes (folder, total, unread as arrays), the page's folder, its nextLink and deltaLink
- * (a deltaLink clears the nextLink, a null one keeps the stored deltaLink).
+ * snapshot. Parameters: the account, the rows to lock, the count changes (folder, total, unread as arrays), the
+ * page's folder, and its links as the row stores them (`storedLinks`).
  */
 export const SETTLE_PAGE_SQL = `
 WITH locked AS MATERIALIZED (
@@ -212,6 +211,23 @@ export interface PageSettlement {
   /** other folders whose counts the caller wants back (the page moved messages out of them): locked and read too */
   alsoRead?: string[];
 }
+
+/** a folder row's counts as the repository answers them */
+type CountsRowSql = { remote_id: string; total_count: number; unread_count: number };
+const toCountsRow = (r: CountsRowSql): FolderCountsRow => ({
+  folderId: r.remote_id,
+  totalCount: Number(r.total_count),
+  unreadCount: Number(r.unread_count),
+});
+
+/**
+ * A folder's links as its row stores them: `next_cursor` (kept only while no deltaLink ends the round) and the
+ * deltaLink for `cursor` (null keeps the stored one), for `saveLinks` and `SETTLE_PAGE_SQL`.
+ */
+const storedLinks = (links: FolderLinks): [nextCursor: string | null, deltaLink: string | null] => {
+  const deltaLink = links.deltaLink ?? null;
+  return [deltaLink === null ? (links.nextLink ?? null) : null, deltaLink];
+};
 
 /** Intent-level access to an account's folders and their delta state. */
 export class MailFoldersRepository {
@@ -321,7 +337,6 @@ export class MailFoldersRepository {
     folderId: string,
     links: FolderLinks,
   ): Promise<void> {
-    const deltaLink = links.deltaLink ?? null;
     await manager.query(
       `UPDATE mail_folders
        SET next_cursor = $3,
@@ -329,7 +344,7 @@ export class MailFoldersRepository {
            synced_at = CASE WHEN $4::text IS NULL THEN synced_at ELSE now() END,
            updated_at = now()
        WHERE account_id = $1 AND remote_id = $2`,
-      [accountId, folderId, deltaLink === null ? (links.nextLink ?? null) : null, deltaLink],
+      [accountId, folderId, ...storedLinks(links)],
     );
   }
 
@@ -395,18 +410,12 @@ export class MailFoldersRepository {
     folderIds: string[],
   ): Promise<FolderCountsRow[]> {
     if (folderIds.length === 0) return [];
-    const rows: Array<{ remote_id: string; total_count: number; unread_count: number }> = await (
-      manager ?? this.dataSource.manager
-    ).query(
+    const rows: CountsRowSql[] = await (manager ?? this.dataSource.manager).query(
       `SELECT remote_id, total_count, unread_count FROM mail_folders
        WHERE account_id = $1 AND remote_id = ANY($2::text[]) ORDER BY remote_id`,
       [accountId, [...new Set(folderIds)]],
     );
-    return rows.map((r) => ({
-      folderId: r.remote_id,
-      totalCount: Number(r.total_count),
-      unreadCount: Number(r.unread_count),
-    }));
+    return rows.map(toCountsRow);
   }
 
   /**
@@ -452,28 +461,19 @@ export class MailFoldersRepository {
     folderId: string,
     settle: PageSettlement,
   ): Promise<FolderCountsRow[]> {
-    const deltaLink = settle.links.deltaLink ?? null;
     const lock = [
       ...new Set([folderId, ...settle.changes.map((c) => c.folderId), ...(settle.alsoRead ?? [])]),
     ];
-    const rows: Array<{ remote_id: string; total_count: number; unread_count: number }> = await manager.query(
-      SETTLE_PAGE_SQL,
-      [
-        accountId,
-        lock,
-        settle.changes.map((c) => c.folderId),
-        settle.changes.map((c) => c.total),
-        settle.changes.map((c) => c.unread),
-        folderId,
-        deltaLink === null ? (settle.links.nextLink ?? null) : null,
-        deltaLink,
-      ],
-    );
-    return rows.map((r) => ({
-      folderId: r.remote_id,
-      totalCount: Number(r.total_count),
-      unreadCount: Number(r.unread_count),
-    }));
+    const rows: CountsRowSql[] = await manager.query(SETTLE_PAGE_SQL, [
+      accountId,
+      lock,
+      settle.changes.map((c) => c.folderId),
+      settle.changes.map((c) => c.total),
+      settle.changes.map((c) => c.unread),
+      folderId,
+      ...storedLinks(settle.links),
+    ]);
+    return rows.map(toCountsRow);
   }
 
   /**
