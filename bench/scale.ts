@@ -340,7 +340,7 @@ async function emulatorSubscriptions(product: RunningProduct): Promise<EmulatorS
 
 // ---- linking ----
 
-/** "synced": the account's first sync completed (a catch-up round later may show it `syncing` for a moment) */
+/** "synced": the account's first sync completed (the catch-up round after its subscription leaves the status alone) */
 interface Linked {
   address: string;
   accountId: string;

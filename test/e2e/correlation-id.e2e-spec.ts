@@ -13,7 +13,7 @@ import {
   type RunningProduct,
   type SpawnedApp,
   waitForActiveSubscription,
-  waitForCatchUpSync,
+  waitForCatchUpRound,
 } from '@email-core/testing';
 
 const PASSWORD = 'mailbox-password';
@@ -83,8 +83,8 @@ describe.each(['json', 'pretty'])('one correlation id end to end (LOG_FORMAT=%s)
     await linkOutlook(product, token, mailbox, PASSWORD);
     accountId = (await waitForAccountStatus(product.api, token, 'synced')).id;
     await waitForActiveSubscription(product);
-    // the subscription's catch-up sync could otherwise take the emulator change before the webhook's round does
-    await waitForCatchUpSync(product, accountId);
+    // the subscription's catch-up round could otherwise take the emulator change before the webhook's round does
+    await waitForCatchUpRound(product, accountId);
     socket = io(product.api, { path: REALTIME_PATH, auth: { token }, transports: ['websocket'] });
     socket.onAny((name: string, event: DomainEvent) => received.push({ name, event }));
     await new Promise<void>((resolve, reject) => {

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Kafka, type Consumer } from 'kafkajs';
 import { Client } from 'pg';
-import { Topics, type SyncRequested } from '@email-core/contracts';
+import { Topics, type MailboxPoke } from '@email-core/contracts';
 import {
   apiCall,
   currentTestRun,
@@ -39,14 +39,15 @@ const CAP_MINUTES = 2;
 /**
  * Issue 5, subscriptions, on the real stack and the emulator: one subscription per account with our URLs and a
  * hashed clientState; no duplicates after restarts of every process (nor after a crash between the POST and our
- * insert); renewal before expiry under a short cap; recreation and a resync after `subscriptionRemoved`; deletion
- * at Microsoft on unlink.
+ * insert); renewal before expiry under a short cap; recreation and a catch-up round after `subscriptionRemoved`
+ * (which mirrors a change whose notification was lost); deletion at Microsoft on unlink.
  */
 describe('Graph subscriptions', () => {
   let product: RunningProduct;
   let db: Client;
   let kafka: Consumer;
-  const syncRequests: Array<SyncRequested & { seenAt: number }> = [];
+  /** the catch-up rounds asked for (`mailbox.poke`, source 'lifecycle'), as the pokes topic carried them */
+  const catchUps: Array<MailboxPoke & { seenAt: number }> = [];
   const mailbox = 'subscriber@contoso.example';
   let token = '';
   let accountId = '';
@@ -74,24 +75,22 @@ describe('Graph subscriptions', () => {
 
     const run = currentTestRun();
     const client = new Kafka({ clientId: 'subscriptions-e2e', brokers: run.kafkaBrokers, logLevel: 0 });
-    const syncTopic = `${product.env.KAFKA_TOPIC_PREFIX}${Topics.syncRequests}`;
+    const pokesTopic = `${product.env.KAFKA_TOPIC_PREFIX}${Topics.mailboxPokes}`;
     // the apps create the product's topics as they start
     const admin = client.admin();
     await admin.connect();
-    await waitFor(async () => ((await admin.listTopics()).includes(syncTopic) ? true : undefined), {
+    await waitFor(async () => ((await admin.listTopics()).includes(pokesTopic) ? true : undefined), {
       timeoutMs: 30000,
-      what: syncTopic,
+      what: pokesTopic,
     });
     await admin.disconnect();
     kafka = client.consumer({ groupId: `subscriptions-e2e-${Date.now()}` });
     await kafka.connect();
-    await kafka.subscribe({ topics: [syncTopic], fromBeginning: true });
+    await kafka.subscribe({ topics: [pokesTopic], fromBeginning: true });
     await kafka.run({
       eachMessage: ({ message }) => {
-        syncRequests.push({
-          ...(JSON.parse(message.value?.toString() ?? '{}') as SyncRequested),
-          seenAt: Date.now(),
-        });
+        const poke = JSON.parse(message.value?.toString() ?? '{}') as MailboxPoke;
+        if (poke.source === 'lifecycle') catchUps.push({ ...poke, seenAt: Date.now() });
         return Promise.resolve();
       },
     });
@@ -181,13 +180,14 @@ describe('Graph subscriptions', () => {
     );
     for (const r of dump.rows) expect(r.t).not.toContain(sub.clientState);
 
-    // a new subscription asks for a catch-up sync (changes between the last delta and the subscription)
+    // a new subscription asks for a catch-up round of every folder (changes between the last delta and the
+    // subscription made no notification)
     await waitFor(
       () =>
         Promise.resolve(
-          syncRequests.some((m) => m.accountId === accountId && m.reason === 'resync') ? true : undefined,
+          catchUps.some((m) => m.accountId === accountId && m.everyFolder === true) ? true : undefined,
         ),
-      { timeoutMs: 20000, what: 'the catch-up sync request' },
+      { timeoutMs: 20000, what: 'the catch-up round request' },
     );
     await waitForAccountStatus(product.api, token, 'synced', { accountId });
     await staysOne(sub.id, 2000);
@@ -261,8 +261,31 @@ describe('Graph subscriptions', () => {
     expect(row.subscription_id).toBe(before.id);
   }, 240000);
 
-  it('a removed subscription (lifecycle subscriptionRemoved) is recreated and a resync runs', async () => {
+  it('a removed subscription (lifecycle subscriptionRemoved) is recreated, and its catch-up round mirrors a change no notification told', async () => {
     const old = await exactlyOne('the subscription Graph will remove');
+    // a new message whose notification is lost: only the catch-up round can mirror it (the reconciliation, every
+    // 15 minutes by default, is not due within this test)
+    const dropped = async () =>
+      (await product.emulator.admin<{ notifications: { dropped: number } }>('GET', '/_emulator/stats'))
+        .notifications.dropped;
+    const droppedBefore = await dropped();
+    await product.emulator.admin('POST', '/_emulator/faults', { notifications: { drop: 1 } });
+    const subject = `told by no notification ${randomBytes(4).toString('hex')}`;
+    try {
+      await product.emulator.admin('POST', `/_emulator/mailboxes/${mailbox}/messages`, { subject });
+      await waitFor(async () => ((await dropped()) > droppedBefore ? true : undefined), {
+        timeoutMs: 20000,
+        intervalMs: 200,
+        what: "the new message's notification to be dropped",
+      });
+    } finally {
+      await product.emulator.admin('POST', '/_emulator/faults', { notifications: { drop: 0 } });
+    }
+    const mirrored = async () =>
+      (await db.query(`SELECT 1 FROM messages WHERE account_id = $1 AND subject = $2`, [accountId, subject]))
+        .rowCount === 1;
+    expect(await mirrored()).toBe(false);
+
     const firedAt = Date.now();
     const fired = await product.emulator.admin<{ sent: boolean }>(
       'POST',
@@ -276,24 +299,22 @@ describe('Graph subscriptions', () => {
     await waitFor(
       () =>
         Promise.resolve(
-          syncRequests.some((m) => m.accountId === accountId && m.reason === 'resync' && m.seenAt >= firedAt)
+          catchUps.some((m) => m.accountId === accountId && m.everyFolder === true && m.seenAt >= firedAt)
             ? true
             : undefined,
         ),
-      { timeoutMs: 20000, what: 'a resync request after the removal' },
+      { timeoutMs: 20000, what: 'a catch-up round request after the removal' },
     );
-    // and the resync ran to completion
-    await waitFor(
-      async () => {
-        const r = await db.query<{ status: string; sync_completed_at: Date | null }>(
-          `SELECT status, sync_completed_at FROM mail_accounts WHERE id = $1`,
-          [accountId],
-        );
-        const a = r.rows[0];
-        return a?.status === 'synced' && (a.sync_completed_at?.getTime() ?? 0) >= firedAt ? true : undefined;
-      },
-      { timeoutMs: 60000, what: 'the resync to complete' },
-    );
+    // and the round ran: the message is in the mirror, the account still synced
+    await waitFor(async () => ((await mirrored()) ? true : undefined), {
+      timeoutMs: 60000,
+      intervalMs: 250,
+      what: 'the catch-up round to mirror the unnotified message',
+    });
+    const account = await db.query<{ status: string }>(`SELECT status FROM mail_accounts WHERE id = $1`, [
+      accountId,
+    ]);
+    expect(account.rows[0]?.status).toBe('synced');
     await staysOne(replacement.id, 2000);
   }, 120000);
 

@@ -18,7 +18,7 @@ import { UnlinkAccountHandler } from '../../apps/producer/src/accounts/commands/
 import { AccountWrites } from '../../apps/producer/src/accounts/account-writes';
 import { SyncRequestOutbox } from '../../apps/producer/src/accounts/sync-request-outbox';
 import { OutboxSignal } from '../../apps/producer/src/outbox/outbox-signal';
-import { ResyncRequests } from '../../apps/consumer/src/subscriptions/resync-requests';
+import { CatchUpRequests } from '../../apps/consumer/src/subscriptions/catch-up-requests';
 import { SubscriptionKeeper } from '../../apps/consumer/src/subscriptions/subscription-keeper';
 import { SUBSCRIPTION_SETTINGS } from '../../apps/consumer/src/subscriptions/subscription.settings';
 import { MAILBOX_WATCHES, type MailboxWatches } from '../../apps/consumer/src/subscriptions/watches';
@@ -128,8 +128,8 @@ describe('unlink racing a new subscription (real Postgres, a fake Graph at the H
         { provide: MailAccountSyncRepository, useValue: new MailAccountSyncRepository(dataSource) },
         { provide: GraphSubscriptionsRepository, useValue: new GraphSubscriptionsRepository(dataSource) },
         { provide: MAILBOX_WATCHES, useValue: graph },
-        // the catch-up sync after a create goes to Kafka; not part of this race
-        { provide: ResyncRequests, useValue: { request: () => Promise.resolve() } },
+        // the catch-up round after a create goes to Kafka; not part of this race
+        { provide: CatchUpRequests, useValue: { request: () => Promise.resolve() } },
         {
           provide: SUBSCRIPTION_SETTINGS,
           useValue: {

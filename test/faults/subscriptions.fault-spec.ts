@@ -9,6 +9,7 @@ import {
   startProduct,
   waitFor,
   waitForAccountStatus,
+  waitForCatchUpRound,
   type RunningProduct,
 } from '@email-core/testing';
 
@@ -180,7 +181,7 @@ describe('subscriptions: a removed subscription, dropped notifications', () => {
       });
     }, 240_000);
 
-    it('every notification dropped, then the missed lifecycle event: the product resyncs and converges', async () => {
+    it('every notification dropped, then the missed lifecycle event: the product catches up and converges', async () => {
       const started = Date.now();
       const address = 'missed@subscriptions.example';
       await kit.createMailbox(address, 250, 12);
@@ -202,7 +203,7 @@ describe('subscriptions: a removed subscription, dropped notifications', () => {
       const fired = await kit.fireLifecycle(sub.id, 'missed');
       expect(fired.sent).toBe(true);
       const converged = await expectConverged(kit.product, [{ accountId, address }], { timeoutMs: 150_000 });
-      // the same subscription goes on: `missed` resyncs, it does not replace anything
+      // the same subscription goes on: `missed` asks for a catch-up round, it does not replace anything
       expect((await kit.activeSubscriptions(address)).map((s) => s.id)).toEqual([sub.id]);
 
       recordScenario({
@@ -262,6 +263,7 @@ describe('subscriptions: a removed subscription, dropped notifications', () => {
       // everything the link set off (the catch-up round after the subscription) is done first, so nothing but a
       // reconciliation can bring in the changes below (clean-clone runs converged through that late round)
       await expectConverged(kit.product, [{ accountId, address }], { timeoutMs: 60_000 });
+      await waitForCatchUpRound(kit.product, accountId);
 
       await kit.faults({ notifications: { drop: 1 } });
       const before = await kit.notificationStats();

@@ -266,7 +266,7 @@ export type WatchLifecycleEvent =
 /**
  * How a provider's mailboxes are watched for changes:
  * - `'channels'`: through channels the provider keeps for us (Graph subscriptions). The subscriptions feature opens,
- *   renews and closes them through `MailboxWatch`, keeps them in `graph_subscriptions`, and asks a catch-up sync
+ *   renews and closes them through `MailboxWatch`, keeps them in `graph_subscriptions`, and asks a catch-up round
  *   when it opens one.
  * - `'connection'`: through a connection of our own to the mailbox (IMAP IDLE), held by the provider's watcher in
  *   the consumer, which turns what it hears into pokes (and catches up itself on every connect). Nothing is kept

@@ -1,4 +1,3 @@
-import { Client } from 'pg';
 import type { RunningProduct } from './product';
 import { waitFor } from './wait-for';
 
@@ -21,31 +20,24 @@ export async function waitForActiveSubscription(product: RunningProduct, timeout
 }
 
 /**
- * Waits until the account's catch-up sync, the one a new subscription asks for, has completed: its last completed
- * sync ended after its subscription row was written. A change made before then may be taken by that sync (under
- * the link's correlation id) rather than by the webhook's round; a test timing or tracing a webhook's round waits
- * for this first.
+ * Waits until the account's catch-up round, the one a new subscription asks for (a `mailbox.poke` of every folder,
+ * source `lifecycle`), has run: a consumer logged its round line (the product's apps log at `log` unless a test
+ * says otherwise). A change made before then may be taken by that round (under the subscription's correlation id)
+ * rather than by the webhook's; a test timing or tracing a webhook's round waits for this first.
  */
-export async function waitForCatchUpSync(
+export async function waitForCatchUpRound(
   product: RunningProduct,
   accountId: string,
   timeoutMs = 60_000,
 ): Promise<void> {
-  const db = new Client({ connectionString: product.databaseUrl, connectionTimeoutMillis: 5000 });
-  await db.connect();
-  try {
-    await waitFor(
-      async () => {
-        const r = await db.query(
-          `SELECT 1 FROM mail_accounts a JOIN graph_subscriptions s ON s.account_id = a.id
-            WHERE a.id = $1 AND a.status = 'synced' AND a.sync_completed_at > s.created_at`,
-          [accountId],
-        );
-        return r.rowCount ? true : undefined;
-      },
-      { timeoutMs, what: `the catch-up sync of account ${accountId}` },
-    );
-  } finally {
-    await db.end();
-  }
+  const line = catchUpRoundLine(accountId);
+  await waitFor(() => Promise.resolve(product.consumers.some((c) => line.test(c.output())) || undefined), {
+    timeoutMs,
+    intervalMs: 200,
+    what: `the catch-up round of account ${accountId}`,
+  });
 }
+
+/** The consumer's line for a round of every folder that a catch-up poke (source `lifecycle`) asked for. */
+export const catchUpRoundLine = (accountId: string): RegExp =>
+  new RegExp(`round for account ${accountId}: [^\\n]*\\([^)\\n]*lifecycle[^)\\n]*, every folder\\)`);

@@ -63,5 +63,5 @@ export {
   type SystemMailFailures,
 } from './system-mail-failures';
 export { parseAppLogs, type AppLogLine } from './app-logs';
-export { waitForActiveSubscription, waitForCatchUpSync } from './emulator-subscriptions';
+export { catchUpRoundLine, waitForActiveSubscription, waitForCatchUpRound } from './emulator-subscriptions';
 export { promtoolCheckMetrics } from './promtool';

@@ -50,6 +50,7 @@ describe('coalesce', () => {
     expect(round.folders).toEqual(new Set(['f1']));
     expect(round.unidentified).toBe(1);
     expect(round.everyFolder).toBe(true);
+    expect(round.sources).toEqual(new Set(['webhook', 'reconcile']));
     // the reconciliation answers no change: the round's notification time is the webhook's
     expect(round.notifiedAt).toBe('2026-01-01T00:00:00.000Z');
     expect(namesChanges(coalesce([poke('2026-01-01T00:00:05.000Z', [], { everyFolder: true })]))).toBe(false);
@@ -58,7 +59,7 @@ describe('coalesce', () => {
   it('merges a round that joins another into it', () => {
     const running = coalesce([poke('2026-01-01T00:00:02.000Z', [item('updated', 'm1')])]);
     const joined = coalesce([
-      poke('2026-01-01T00:00:01.000Z', [item('deleted', 'm1'), item('created', 'm2')]),
+      poke('2026-01-01T00:00:01.000Z', [item('deleted', 'm1'), item('created', 'm2')], { source: 'idle' }),
     ]);
     const merged = mergeRounds(mergeRounds(emptyRound(), running), joined);
     expect(merged.changes).toEqual(
@@ -68,6 +69,7 @@ describe('coalesce', () => {
       ]),
     );
     expect(merged).toMatchObject({ notifiedAt: '2026-01-01T00:00:01.000Z', notifications: 2, items: 3 });
+    expect(merged.sources).toEqual(new Set(['webhook', 'idle']));
   });
 
   it('refuses an empty round', () => {

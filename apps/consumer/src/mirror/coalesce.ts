@@ -18,6 +18,8 @@ export interface CoalescedRound {
   notifications: number;
   /** changes merged */
   items: number;
+  /** who poked (the webhook, IDLE, the reconciliation, ...) */
+  sources: Set<MailboxPoke['source']>;
 }
 
 /** An empty round, to merge pokes into. */
@@ -30,6 +32,7 @@ export function emptyRound(): CoalescedRound {
     notifiedAt: undefined,
     notifications: 0,
     items: 0,
+    sources: new Set(),
   };
 }
 
@@ -51,6 +54,7 @@ export function mergeRounds(into: CoalescedRound, more: CoalescedRound): Coalesc
   }
   into.notifications += more.notifications;
   into.items += more.items;
+  for (const source of more.sources) into.sources.add(source);
   return into;
 }
 
@@ -64,6 +68,7 @@ export function coalesce(pokes: readonly MailboxPoke[]): CoalescedRound {
   const round = emptyRound();
   for (const poke of pokes) {
     round.notifications += 1;
+    round.sources.add(poke.source);
     if (poke.everyFolder) round.everyFolder = true;
     if (poke.changes.length > 0 && !poke.everyFolder) {
       if (round.notifiedAt === undefined || Date.parse(poke.receivedAt) < Date.parse(round.notifiedAt)) {

@@ -427,11 +427,11 @@ describe("MailboxRound (the mirror core's incremental round)", () => {
       spy.mockRestore();
       expect(lines).toEqual([
         expect.stringMatching(
-          new RegExp(`^A: round for account ${ACCOUNT}: 1 poke\\(s\\), 1 change\\(s\\) -> `),
+          new RegExp(`^A: round for account ${ACCOUNT}: 1 poke\\(s\\), 1 change\\(s\\) \\(webhook\\) -> `),
         ),
         `B: account ${ACCOUNT}: one more pass for 2 joined round(s), also for correlation ids C`,
         expect.stringMatching(
-          new RegExp(`^B: round for account ${ACCOUNT}: 2 poke\\(s\\), 2 change\\(s\\) -> `),
+          new RegExp(`^B: round for account ${ACCOUNT}: 2 poke\\(s\\), 2 change\\(s\\) \\(webhook\\) -> `),
         ),
       ]);
     });

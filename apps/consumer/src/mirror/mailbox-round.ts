@@ -35,6 +35,12 @@ export type MailboxRoundOutcome =
 
 type Folders = Map<string, FolderSyncState>;
 
+/** the one source of a round's pokes, or `mixed` (the rounds metric's label) */
+const sourceOf = (pokes: readonly MailboxPoke[]): MailboxPoke['source'] | typeof MIXED_SOURCES => {
+  const sources = new Set(pokes.map((p) => p.source));
+  return sources.size === 1 ? pokes[0].source : MIXED_SOURCES;
+};
+
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
 /** A round of this process that others may still join: its work to come, and who waits for it. */
@@ -107,9 +113,7 @@ export class MailboxRound {
     if (pokes.length === 0) return 'applied';
     // a completed round (caught up, or the account found needing re-authorization), joined or run here
     const completed = (outcome: MailboxRoundOutcome): MailboxRoundOutcome => {
-      const sources = new Set(pokes.map((p) => p.source));
-      const source = sources.size === 1 ? pokes[0].source : MIXED_SOURCES;
-      this.metrics?.mirrorRound(providerOf(account).provider, source);
+      this.metrics?.mirrorRound(providerOf(account).provider, sourceOf(pokes));
       return outcome;
     };
     const work = coalesce(pokes);
@@ -208,7 +212,13 @@ export class MailboxRound {
     signal: AbortSignal,
   ): Promise<MailboxRoundOutcome> {
     try {
-      await this.apply(account, namesChanges(work) ? work : undefined, work.everyFolder, signal);
+      await this.apply(
+        account,
+        namesChanges(work) ? work : undefined,
+        work.everyFolder,
+        work.sources,
+        signal,
+      );
       return 'applied';
     } catch (err) {
       return this.failures.settle(err, account);
@@ -219,6 +229,8 @@ export class MailboxRound {
     account: AccountForSync,
     round: CoalescedRound | undefined,
     reconcile: boolean,
+    /** who asked (the log line names them) */
+    sources: ReadonlySet<MailboxPoke['source']>,
     signal: AbortSignal,
   ): Promise<void> {
     const client = this.providers.mailbox(providerOf(account));
@@ -281,10 +293,12 @@ export class MailboxRound {
       await feed.drain();
     }
     const { changes, lastSeq } = feed.totals;
-    // one line per round, under the correlation id of what poked it (the webhook's, the IDLE poke's, ...)
+    // one line per round, under the correlation id of what poked it (the webhook's, the IDLE poke's, ...), naming
+    // who asked: e.g. `(webhook)`, `(reconcile, every folder)`, `(lifecycle, every folder)` for a catch-up
     this.logger.log(
       `round for account ${account.id}: ${round?.notifications ?? 0} poke(s), ${round?.items ?? 0} change(s)` +
-        `${reconcile ? ', reconciliation' : ''} -> ${changes} change(s)${changes > 0 ? ` up to seq ${lastSeq}` : ''}`,
+        ` (${[...sources].sort().join(', ')}${reconcile ? ', every folder' : ''})` +
+        ` -> ${changes} change(s)${changes > 0 ? ` up to seq ${lastSeq}` : ''}`,
     );
   }
 

@@ -82,7 +82,7 @@ describeMirrorCore('Outlook (emulator)', {
   start: async () => {
     emulator = await startEmulator();
     // no Graph subscriptions: the emulator could not reach a webhook here, and the scenarios poke the rounds
-    // themselves (a subscription's lifecycle would start catch-up syncs in the middle of a scenario)
+    // themselves (a subscription's lifecycle would start catch-up rounds in the middle of a scenario)
     const outlook = OutlookProvider.create({
       graphBaseUrl: emulator.origin,
       accessToken: (accountId, opts) => {

@@ -24,9 +24,10 @@ export const MAX_PENDING_POKES_PER_PARTITION = 10_000;
  * could not converge in-process) to ApplyPoke, coalesced per account: an account's pokes that arrive while its
  * round runs wait and make one more round together right after it (one round per account at a time), and up to
  * `NOTIFY_CONCURRENT_ROUNDS` accounts' rounds run at once, whatever their partition or batch, so a slow mailbox
- * holds up only its own pokes; the reconciliation's pokes go after live ones (and take at most half of the
- * rounds), so its sweep never queues live changes behind it. The runner validates, routes a failed account's
- * pokes to retry / dead-letter, and commits each partition up to its first poke whose round is not durable yet.
+ * holds up only its own pokes; the reconciliation's pokes and the catch-ups of `CatchUpRequests` (source
+ * 'lifecycle') go after live ones (and take at most a quarter of the rounds), so they never queue live changes
+ * behind them. The runner validates, routes a failed account's pokes to retry / dead-letter, and commits each
+ * partition up to its first poke whose round is not durable yet.
  */
 @Injectable()
 export class MailboxPokesConsumer extends TopicConsumer {
@@ -55,8 +56,10 @@ export class MailboxPokesConsumer extends TopicConsumer {
             );
           },
           groupsConcurrently: config.notifications.concurrentRounds,
-          // the reconciliation's sweep may wait: live changes go first, and it takes at most a quarter of the rounds
-          isBackground: (poke) => poke.source === 'reconcile',
+          // the reconciliation's sweep and the catch-ups after a new subscription or a `missed` event (every folder
+          // from its cursor, no change named) may wait: live changes go first, and these take at most a quarter of
+          // the rounds
+          isBackground: (poke) => poke.source === 'reconcile' || poke.source === 'lifecycle',
           partitionsConsumedConcurrently: config.notifications.concurrentPartitions,
           maxPendingPerPartition: MAX_PENDING_POKES_PER_PARTITION,
           maxWaitTimeInMs: config.notifications.maxBatchWaitMs,

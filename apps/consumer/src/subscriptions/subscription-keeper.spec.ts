@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ProviderRefusedError } from '@email-core/providers';
 import { sha256Hex, SubscriptionKeeper } from './subscription-keeper';
 import type { SubscriptionSettings } from './subscription.settings';
-import { FakeGraph, FakeResync, FakeStore, MINUTE, SETTINGS } from './testing/subscription-fakes';
+import { FakeGraph, FakeCatchUp, FakeStore, MINUTE, SETTINGS } from './testing/subscription-fakes';
 
 const A = 'acct-a';
 
@@ -11,8 +11,8 @@ function setup(settings: Partial<SubscriptionSettings> = {}) {
   const now = () => clock;
   const graph = new FakeGraph(now);
   const store = new FakeStore(now);
-  const resync = new FakeResync();
-  const keeper = new SubscriptionKeeper(store.accountsRepo, store.repo, graph, resync.port, {
+  const catchUp = new FakeCatchUp();
+  const keeper = new SubscriptionKeeper(store.accountsRepo, store.repo, graph, catchUp.port, {
     ...SETTINGS,
     ...settings,
   });
@@ -21,7 +21,7 @@ function setup(settings: Partial<SubscriptionSettings> = {}) {
   return {
     graph,
     store,
-    resync,
+    catchUp,
     keeper,
     advance: (ms: number) => (clock += ms),
     now,
@@ -34,7 +34,7 @@ describe('SubscriptionKeeper.ensure', () => {
   });
 
   it('creates one subscription with our URLs, a random clientState stored only as its hash, and catches up', async () => {
-    const { keeper, graph, store, resync, now } = setup();
+    const { keeper, graph, store, catchUp, now } = setup();
     await expect(keeper.ensure(A)).resolves.toBe('created');
 
     const [sub] = graph.of(A);
@@ -52,7 +52,7 @@ describe('SubscriptionKeeper.ensure', () => {
     expect(row?.clientStateHash).toBe(sha256Hex(sub.clientState));
     expect(row?.clientStateHash).not.toContain(sub.clientState);
     expect(row?.expiresAt).toEqual(sub.expirationDateTime);
-    expect(resync.requests).toEqual([{ accountId: A, reason: 'resync' }]);
+    expect(catchUp.requests).toEqual([A]);
 
     // a second account gets a different clientState
     store.accounts.set('acct-b', 'synced');
@@ -61,13 +61,13 @@ describe('SubscriptionKeeper.ensure', () => {
   });
 
   it('leaves a healthy subscription alone, however often it is asked', async () => {
-    const { keeper, graph, resync } = setup();
+    const { keeper, graph, catchUp } = setup();
     await keeper.ensure(A);
     graph.log.length = 0;
     for (let i = 0; i < 3; i++) await expect(keeper.ensure(A)).resolves.toBe('unchanged');
     expect(graph.log).toEqual(['list', 'list', 'list']);
     expect(graph.of(A)).toHaveLength(1);
-    expect(resync.requests).toHaveLength(1);
+    expect(catchUp.requests).toHaveLength(1);
   });
 
   it('renews by PATCH once less than renewBeforeMinutes is left: same id, later expiry', async () => {
@@ -101,7 +101,7 @@ describe('SubscriptionKeeper.ensure', () => {
   });
 
   it('recreates when Graph no longer has the subscription our row names (at listing or at renewal)', async () => {
-    const { keeper, graph, store, resync } = setup();
+    const { keeper, graph, store, catchUp } = setup();
     await keeper.ensure(A);
     const first = store.rows.get(A)?.subscriptionId ?? '';
     graph.subs.delete(first);
@@ -123,7 +123,7 @@ describe('SubscriptionKeeper.ensure', () => {
     await expect(keeper.ensure(A, { forceRenew: true })).resolves.toBe('created');
     expect(graph.of(A)).toHaveLength(1);
     expect(graph.of(A)[0].id).toBe(store.rows.get(A)?.subscriptionId);
-    expect(resync.requests).toHaveLength(3);
+    expect(catchUp.requests).toHaveLength(3);
   });
 
   it('deletes orphans of ours (a crash between POST and insert) and never leaves duplicates', async () => {
@@ -235,11 +235,11 @@ describe('SubscriptionKeeper.ensure', () => {
   });
 
   it('deletes what it just created when the account was unlinked meanwhile', async () => {
-    const { keeper, graph, store, resync } = setup();
+    const { keeper, graph, store, catchUp } = setup();
     store.accountGoneOnSave = true;
     await expect(keeper.ensure(A)).resolves.toBe('skipped');
     expect(graph.of(A)).toHaveLength(0);
-    expect(resync.requests).toEqual([]);
+    expect(catchUp.requests).toEqual([]);
   });
 
   it('passes Graph failures on (the Kafka retry or the next sweep tries again)', async () => {
@@ -263,8 +263,8 @@ describe('SubscriptionKeeper.ensure', () => {
     expect(graph.log).toEqual(['list']);
   });
 
-  it('leaves an account watched over its own connection (IMAP IDLE) alone: no channel, no catch-up sync', async () => {
-    const { keeper, graph, store, resync } = setup();
+  it('leaves an account watched over its own connection (IMAP IDLE) alone: no channel, no catch-up round', async () => {
+    const { keeper, graph, store, catchUp } = setup();
     store.accounts.set('imap-acct', 'synced');
     store.providers.set('imap-acct', 'imap');
     graph.log.length = 0;
@@ -277,11 +277,11 @@ describe('SubscriptionKeeper.ensure', () => {
     ]);
     expect(graph.log).toEqual([]); // nothing listed, opened or renewed
     expect(store.rows.has('imap-acct')).toBe(false);
-    expect(resync.requests).toEqual([]);
+    expect(catchUp.requests).toEqual([]);
   });
 
   it('forgets a placeholder channel row an IMAP account kept before (the sweep stops renewing it)', async () => {
-    const { keeper, graph, store, resync, now } = setup();
+    const { keeper, graph, store, catchUp, now } = setup();
     store.accounts.set('imap-acct', 'synced');
     store.providers.set('imap-acct', 'imap');
     store.rows.set('imap-acct', {
@@ -296,11 +296,11 @@ describe('SubscriptionKeeper.ensure', () => {
     await expect(keeper.ensure('imap-acct')).resolves.toBe('skipped');
     expect(store.rows.has('imap-acct')).toBe(false);
     expect(graph.log).toEqual([]);
-    expect(resync.requests).toEqual([]);
+    expect(catchUp.requests).toEqual([]);
   });
 
   it('keeps Outlook accounts on channels beside IMAP ones', async () => {
-    const { keeper, graph, store, resync } = setup();
+    const { keeper, graph, store, catchUp } = setup();
     store.accounts.set('imap-acct', 'synced');
     store.providers.set('imap-acct', 'imap');
     await expect(keeper.ensure('imap-acct')).resolves.toBe('skipped');
@@ -310,6 +310,6 @@ describe('SubscriptionKeeper.ensure', () => {
       ['imap-acct', 'imap'],
       [A, 'outlook'],
     ]);
-    expect(resync.requests).toEqual([{ accountId: A, reason: 'resync' }]);
+    expect(catchUp.requests).toEqual([A]);
   });
 });

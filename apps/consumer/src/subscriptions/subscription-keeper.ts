@@ -7,7 +7,7 @@ import {
   type NewWatchChannel,
   type WatchChannel,
 } from '@email-core/providers';
-import { ResyncRequests } from './resync-requests';
+import { CatchUpRequests } from './catch-up-requests';
 import { SUBSCRIPTION_SETTINGS, type SubscriptionSettings } from './subscription.settings';
 import { SUBSCRIPTION_WRITE_PACER, type SubscriptionWritePacer } from './subscription-write-budget';
 import { MAILBOX_WATCHES, type MailboxWatches } from './watches';
@@ -21,7 +21,7 @@ export type EnsureOutcome =
   /** the account's subscription exists at Graph and is not due for renewal */
   | 'unchanged'
   | 'renewed'
-  /** a new subscription was created (and a catch-up sync requested) */
+  /** a new subscription was created (and a catch-up round requested) */
   | 'created';
 
 const MINUTE = 60_000;
@@ -46,7 +46,7 @@ export class SubscriptionKeeper {
     private readonly accounts: MailAccountSyncRepository,
     private readonly subscriptions: GraphSubscriptionsRepository,
     @Inject(MAILBOX_WATCHES) private readonly graph: MailboxWatches,
-    private readonly resync: ResyncRequests,
+    private readonly catchUp: CatchUpRequests,
     @Inject(SUBSCRIPTION_SETTINGS) private readonly settings: SubscriptionSettings,
     /** every write to Graph (create, renew, delete) waits for its slot: Graph allows 1,000 per 20 s */
     @Optional()
@@ -85,7 +85,7 @@ export class SubscriptionKeeper {
     const graph = this.graph.forAccount(accountId, account.provider);
     if (graph.kind !== 'channels') {
       // Watched over a connection of ours (IMAP IDLE): that provider's watcher holds it and catches up on every
-      // connect, so there is no channel to open or renew and no catch-up sync to ask. A row left by an older
+      // connect, so there is no channel to open or renew and no catch-up round to ask. A row left by an older
       // version (which kept a placeholder channel) is forgotten, so the renewal sweep stops coming back to it.
       if (stored) await this.subscriptions.remove(accountId, stored.subscriptionId);
       return 'skipped';
@@ -168,7 +168,7 @@ export class SubscriptionKeeper {
       `account ${accountId}: subscription ${created.id} created, expires ${created.expiresAt.toISOString()}`,
     );
     // Changes between the last delta and this subscription produced no notification: catch up once.
-    await this.resync.request(accountId, 'resync');
+    await this.catchUp.request(accountId);
     return 'created';
   }
 

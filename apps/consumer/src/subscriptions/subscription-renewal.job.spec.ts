@@ -6,14 +6,14 @@ import type { EnsureSubscriptionCommand } from './commands/ensure-subscription/e
 import { EnsureSubscriptionHandler } from './commands/ensure-subscription/ensure-subscription.handler';
 import { SubscriptionKeeper } from './subscription-keeper';
 import { SubscriptionRenewalJob } from './subscription-renewal.job';
-import { FakeGraph, FakeLock, FakeResync, FakeStore, MINUTE, SETTINGS } from './testing/subscription-fakes';
+import { FakeGraph, FakeLock, FakeCatchUp, FakeStore, MINUTE, SETTINGS } from './testing/subscription-fakes';
 
 function setup() {
   let clock = Date.parse('2026-11-22T08:00:00.000Z');
   const now = () => clock;
   const graph = new FakeGraph(now);
   const store = new FakeStore(now);
-  const resync = new FakeResync();
+  const catchUp = new FakeCatchUp();
   const lock = new FakeLock();
   const paced: string[] = [];
   const pacer = {
@@ -22,7 +22,7 @@ function setup() {
       return Promise.resolve();
     },
   };
-  const keeper = new SubscriptionKeeper(store.accountsRepo, store.repo, graph, resync.port, SETTINGS, pacer);
+  const keeper = new SubscriptionKeeper(store.accountsRepo, store.repo, graph, catchUp.port, SETTINGS, pacer);
   keeper.now = now;
   const handler = new EnsureSubscriptionHandler(lock.port, keeper);
   const executed: EnsureSubscriptionCommand[] = [];

@@ -61,7 +61,7 @@ export class SubscriptionRenewalJob implements OnApplicationBootstrap, BeforeApp
 
   private async tick(): Promise<void> {
     try {
-      // the database migrated and the topics exist (a created subscription publishes a catch-up sync)
+      // the database migrated and the topics exist (a created subscription publishes a catch-up round)
       if (!(await this.topics.ready())) return;
       await this.sweep();
     } catch (err) {

@@ -6,8 +6,8 @@ import { GraphSubscriptionsRepository } from '@email-core/database';
 import { DeleteSubscriptionHandler } from './commands/delete-subscription/delete-subscription.handler';
 import { EnsureSubscriptionHandler } from './commands/ensure-subscription/ensure-subscription.handler';
 import { HandleSubscriptionLifecycleHandler } from './commands/handle-subscription-lifecycle/handle-subscription-lifecycle.handler';
+import { CatchUpRequests } from './catch-up-requests';
 import { PublicUrlCheck } from './public-url-check';
-import { ResyncRequests } from './resync-requests';
 import { SubscriptionKeeper } from './subscription-keeper';
 import { SubscriptionLock } from './subscription-lock';
 import { SubscriptionRenewalJob } from './subscription-renewal.job';
@@ -46,7 +46,7 @@ export class SubscriptionsModule {
         repository(GraphSubscriptionsRepository),
         SubscriptionLock,
         { provide: SUBSCRIPTION_WRITE_PACER, useClass: RedisSubscriptionWritePacer },
-        ResyncRequests,
+        CatchUpRequests,
         SubscriptionKeeper,
         EnsureSubscriptionHandler,
         HandleSubscriptionLifecycleHandler,

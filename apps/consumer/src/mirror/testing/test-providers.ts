@@ -48,7 +48,7 @@ export function scriptedRegistry(mailboxOf: (accountId: string) => Partial<Mailb
 /**
  * The adapter without its watch: every channel call fails as for an account without stored credentials, as the
  * watchers of the int-specs' accounts always did before their adapter came from the registry (they keep out of
- * the way: no subscription is made at the provider, no catch-up sync follows one).
+ * the way: no subscription is made at the provider, no catch-up round follows one).
  */
 export function withoutWatch(provider: MailProvider): MailProvider {
   const refuse = (): Promise<never> =>

@@ -1,4 +1,3 @@
-import type { SyncRequested } from '@email-core/contracts';
 import type {
   GraphSubscriptionsRepository,
   MailAccountStatus,
@@ -14,7 +13,7 @@ import {
   type NewWatchChannel,
   type WatchChannel,
 } from '@email-core/providers';
-import type { ResyncRequests } from '../resync-requests';
+import type { CatchUpRequests } from '../catch-up-requests';
 import type { SubscriptionLock } from '../subscription-lock';
 import type { SubscriptionSettings } from '../subscription.settings';
 import type { MailboxWatches } from '../watches';
@@ -253,14 +252,15 @@ export class FakeStore {
   } as unknown as GraphSubscriptionsRepository;
 }
 
-export class FakeResync {
-  readonly requests: Array<{ accountId: string; reason: SyncRequested['reason'] }> = [];
+/** The catch-up rounds asked for, by account, in order. */
+export class FakeCatchUp {
+  readonly requests: string[] = [];
   readonly port = {
-    request: (accountId: string, reason: SyncRequested['reason']) => {
-      this.requests.push({ accountId, reason });
+    request: (accountId: string) => {
+      this.requests.push(accountId);
       return Promise.resolve();
     },
-  } as unknown as ResyncRequests;
+  } as unknown as CatchUpRequests;
 }
 
 /** The per-account lock within one process (the real one is Redis; its exclusion is tested in libs/cache). */

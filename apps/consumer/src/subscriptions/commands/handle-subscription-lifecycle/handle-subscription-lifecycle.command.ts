@@ -4,10 +4,10 @@ import type { SubscriptionLifecycle } from '@email-core/contracts';
 export type LifecycleOutcome =
   /** the subscription was renewed (or, gone at Graph, recreated) */
   | 'renewed'
-  /** the removed subscription was replaced and a resync requested */
+  /** the removed subscription was replaced and a catch-up round requested */
   | 'recreated'
-  /** a resync was requested */
-  | 'resynced'
+  /** a catch-up round (every folder from its cursor) was requested */
+  | 'caught_up'
   /** the event names a subscription the account no longer uses, or the account is gone */
   | 'ignored';
 

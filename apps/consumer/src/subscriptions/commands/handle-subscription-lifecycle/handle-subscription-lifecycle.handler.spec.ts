@@ -5,7 +5,7 @@ import { SubscriptionKeeper } from '../../subscription-keeper';
 import {
   FakeGraph,
   FakeLock,
-  FakeResync,
+  FakeCatchUp,
   FakeStore,
   MINUTE,
   SETTINGS,
@@ -20,15 +20,15 @@ async function setup() {
   const now = () => clock;
   const graph = new FakeGraph(now);
   const store = new FakeStore(now);
-  const resync = new FakeResync();
+  const catchUp = new FakeCatchUp();
   const lock = new FakeLock();
-  const keeper = new SubscriptionKeeper(store.accountsRepo, store.repo, graph, resync.port, SETTINGS);
+  const keeper = new SubscriptionKeeper(store.accountsRepo, store.repo, graph, catchUp.port, SETTINGS);
   keeper.now = now;
   store.accounts.set(A, 'synced');
   await keeper.ensure(A);
-  resync.requests.length = 0;
+  catchUp.requests.length = 0;
   graph.log.length = 0;
-  const handler = new HandleSubscriptionLifecycleHandler(lock.port, keeper, store.repo, resync.port);
+  const handler = new HandleSubscriptionLifecycleHandler(lock.port, keeper, store.repo, catchUp.port);
   const current = () => store.rows.get(A)?.subscriptionId ?? '';
   const run = (lifecycleEvent: SubscriptionLifecycle['lifecycleEvent'], subscriptionId = current()) =>
     handler.execute(
@@ -41,7 +41,7 @@ async function setup() {
         receivedAt: new Date(clock).toISOString(),
       }),
     );
-  return { graph, store, resync, lock, run, current, advance: (ms: number) => (clock += ms), now };
+  return { graph, store, catchUp, lock, run, current, advance: (ms: number) => (clock += ms), now };
 }
 
 describe('HandleSubscriptionLifecycleHandler', () => {
@@ -68,14 +68,14 @@ describe('HandleSubscriptionLifecycleHandler', () => {
     expect(graph.of(A)).toHaveLength(1);
   });
 
-  it('subscriptionRemoved forgets it, creates a new one and resyncs', async () => {
-    const { run, graph, current, resync } = await setup();
+  it('subscriptionRemoved forgets it, creates a new one and asks for a catch-up round', async () => {
+    const { run, graph, current, catchUp } = await setup();
     const id = current();
     graph.subs.delete(id); // Graph removed it
     await expect(run('subscriptionRemoved', id)).resolves.toBe('recreated');
     expect(current()).not.toBe(id);
     expect(graph.of(A).map((s) => s.id)).toEqual([current()]);
-    expect(resync.requests).toEqual([{ accountId: A, reason: 'resync' }]);
+    expect(catchUp.requests).toEqual([A]);
   });
 
   it('a redelivered subscriptionRemoved (row already forgotten) still ends with one subscription', async () => {
@@ -88,25 +88,22 @@ describe('HandleSubscriptionLifecycleHandler', () => {
     expect(current()).toBe(graph.of(A)[0].id);
   });
 
-  it('missed requests a resync, whichever subscription it names', async () => {
-    const { run, resync, graph } = await setup();
-    await expect(run('missed')).resolves.toBe('resynced');
-    await expect(run('missed', 'an-old-subscription')).resolves.toBe('resynced');
-    expect(resync.requests).toEqual([
-      { accountId: A, reason: 'missed' },
-      { accountId: A, reason: 'missed' },
-    ]);
+  it('missed asks for a catch-up round, whichever subscription it names', async () => {
+    const { run, catchUp, graph } = await setup();
+    await expect(run('missed')).resolves.toBe('caught_up');
+    await expect(run('missed', 'an-old-subscription')).resolves.toBe('caught_up');
+    expect(catchUp.requests).toEqual([A, A]);
     expect(graph.log).toEqual([]);
   });
 
   it('ignores renew and remove events for a subscription the account has replaced', async () => {
-    const { run, graph, resync, current } = await setup();
+    const { run, graph, catchUp, current } = await setup();
     const id = current();
     await expect(run('reauthorizationRequired', 'replaced-one')).resolves.toBe('ignored');
     await expect(run('subscriptionRemoved', 'replaced-one')).resolves.toBe('ignored');
     expect(current()).toBe(id);
     expect(graph.log).toEqual([]);
-    expect(resync.requests).toEqual([]);
+    expect(catchUp.requests).toEqual([]);
   });
 
   it('fails (to be retried) while another worker holds the account lock', async () => {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { GraphSubscriptionsRepository } from '@email-core/database';
-import { ResyncRequests } from '../../resync-requests';
+import { CatchUpRequests } from '../../catch-up-requests';
 import { SubscriptionLockBusyError } from '../../subscription-errors';
 import { SubscriptionKeeper } from '../../subscription-keeper';
 import { SubscriptionLock } from '../../subscription-lock';
@@ -13,7 +13,8 @@ import {
 
 /**
  * Graph's lifecycle events (graph-contract §4): `reauthorizationRequired` renews (recreating if Graph no longer
- * has it), `subscriptionRemoved` forgets it, creates a new one and resyncs, `missed` resyncs. An event for a
+ * has it), `subscriptionRemoved` forgets it, creates a new one and catches up, `missed` catches up (a round of
+ * every folder from its cursor: `CatchUpRequests`). An event for a
  * subscription the account has since replaced is ignored, except `missed`: notifications were lost either way.
  */
 @CommandHandler(HandleSubscriptionLifecycleCommand)
@@ -27,16 +28,16 @@ export class HandleSubscriptionLifecycleHandler implements ICommandHandler<
     private readonly lock: SubscriptionLock,
     private readonly keeper: SubscriptionKeeper,
     private readonly subscriptions: GraphSubscriptionsRepository,
-    private readonly resync: ResyncRequests,
+    private readonly catchUp: CatchUpRequests,
   ) {}
 
   async execute({ event }: HandleSubscriptionLifecycleCommand): Promise<LifecycleOutcome> {
     const { accountId, subscriptionId, lifecycleEvent } = event;
     if (lifecycleEvent === 'missed') {
-      // a sync is idempotent and needs no subscription lock: its delta converges on the mailbox's state
-      await this.resync.request(accountId, 'missed');
-      this.logger.log(`account ${accountId}: notifications missed; resync requested`);
-      return 'resynced';
+      // a round is idempotent and needs no subscription lock: its delta converges on the mailbox's state
+      await this.catchUp.request(accountId);
+      this.logger.log(`account ${accountId}: notifications missed; catch-up round requested`);
+      return 'caught_up';
     }
     const result = await this.lock.run(accountId, LOCK_WAIT_MS, async (lost) => {
       const current = await this.subscriptions.findByAccount(accountId);
@@ -49,8 +50,8 @@ export class HandleSubscriptionLifecycleHandler implements ICommandHandler<
       if (current) await this.subscriptions.remove(accountId, subscriptionId);
       const outcome = await this.keeper.ensure(accountId, { signal: lost });
       if (outcome === 'skipped') return 'ignored' as const;
-      // a new subscription requests its own catch-up sync; otherwise ask for one here
-      if (outcome !== 'created') await this.resync.request(accountId, 'resync');
+      // a new subscription requests its own catch-up round; otherwise ask for one here
+      if (outcome !== 'created') await this.catchUp.request(accountId);
       return 'recreated' as const;
     });
     if (!result.acquired) throw new SubscriptionLockBusyError(accountId);
