@@ -14,8 +14,8 @@ import {
 /**
  * Graph's lifecycle events (graph-contract §4): `reauthorizationRequired` renews (recreating if Graph no longer
  * has it), `subscriptionRemoved` forgets it, creates a new one and catches up, `missed` catches up (a round of
- * every folder from its cursor: `CatchUpRequests`). An event for a
- * subscription the account has since replaced is ignored, except `missed`: notifications were lost either way.
+ * every folder from its cursor: `CatchUpRequests`). An event for a subscription the account has since replaced
+ * is ignored, except `missed`: notifications were lost either way.
  */
 @CommandHandler(HandleSubscriptionLifecycleCommand)
 export class HandleSubscriptionLifecycleHandler implements ICommandHandler<
