@@ -29,6 +29,7 @@ export {
   folderCountsSchema,
   mailChangedSchema,
   mailboxPokeChangeSchema,
+  everyFolderPoke,
   mailboxPokeSchema,
   MAILBOX_POKE_SOURCES,
   mailChangeSchema,

@@ -165,11 +165,20 @@ export const mailboxPokeSchema = z
   });
 export type MailboxPoke = z.infer<typeof mailboxPokeSchema>;
 
+/** A poke that names no change and asks for every folder from its cursor (the reconciliation, a catch-up). */
+export function everyFolderPoke(
+  accountId: string,
+  source: MailboxPokeSource,
+  receivedAt: string,
+): MailboxPoke {
+  return { type: 'mailbox.poke', v: 1, accountId, source, changes: [], everyFolder: true, receivedAt };
+}
+
 /**
  * `subscriptions`: the subscription manager's work, keyed by account.
  * - `subscription.ensure`: make sure the account has exactly one live subscription (create, or renew).
  * - `subscription.lifecycle`: a lifecycle event the webhook accepted: `reauthorizationRequired` renews,
- *   `subscriptionRemoved` recreates and resyncs, `missed` resyncs.
+ *   `subscriptionRemoved` recreates and catches up, `missed` catches up (a `mailbox.poke` of every folder).
  * - `subscription.delete`: the account was unlinked; delete its subscription at Microsoft. `removalId` names
  *   the `subscription_removals` row that holds what the worker needs (never the token itself).
  */

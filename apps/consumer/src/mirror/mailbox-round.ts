@@ -36,10 +36,9 @@ export type MailboxRoundOutcome =
 type Folders = Map<string, FolderSyncState>;
 
 /** the one source of a round's pokes, or `mixed` (the rounds metric's label) */
-const sourceOf = (pokes: readonly MailboxPoke[]): MailboxPoke['source'] | typeof MIXED_SOURCES => {
-  const sources = new Set(pokes.map((p) => p.source));
-  return sources.size === 1 ? pokes[0].source : MIXED_SOURCES;
-};
+const sourceLabel = (
+  sources: ReadonlySet<MailboxPoke['source']>,
+): MailboxPoke['source'] | typeof MIXED_SOURCES => (sources.size === 1 ? [...sources][0] : MIXED_SOURCES);
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
@@ -112,11 +111,13 @@ export class MailboxRound {
     }
     if (pokes.length === 0) return 'applied';
     // a completed round (caught up, or the account found needing re-authorization), joined or run here
+    const work = coalesce(pokes);
+    // read now: rounds that join later merge their pokes into `work`
+    const source = sourceLabel(work.sources);
     const completed = (outcome: MailboxRoundOutcome): MailboxRoundOutcome => {
-      this.metrics?.mirrorRound(providerOf(account).provider, sourceOf(pokes));
+      this.metrics?.mirrorRound(providerOf(account).provider, source);
       return outcome;
     };
-    const work = coalesce(pokes);
     const joined = this.join(account.id, work, signal);
     if (joined) return joined.then(completed);
     const state: RunningRound = { next: undefined, waiters: [] };
@@ -212,27 +213,16 @@ export class MailboxRound {
     signal: AbortSignal,
   ): Promise<MailboxRoundOutcome> {
     try {
-      await this.apply(
-        account,
-        namesChanges(work) ? work : undefined,
-        work.everyFolder,
-        work.sources,
-        signal,
-      );
+      await this.apply(account, work, signal);
       return 'applied';
     } catch (err) {
       return this.failures.settle(err, account);
     }
   }
 
-  private async apply(
-    account: AccountForSync,
-    round: CoalescedRound | undefined,
-    reconcile: boolean,
-    /** who asked (the log line names them) */
-    sources: ReadonlySet<MailboxPoke['source']>,
-    signal: AbortSignal,
-  ): Promise<void> {
+  private async apply(account: AccountForSync, work: CoalescedRound, signal: AbortSignal): Promise<void> {
+    const round = namesChanges(work) ? work : undefined;
+    const reconcile = work.everyFolder;
     const client = this.providers.mailbox(providerOf(account));
     // a reconciliation answers no poke: its announcements carry no notification time
     const feed = new ChangeFeed(
@@ -297,7 +287,7 @@ export class MailboxRound {
     // who asked: e.g. `(webhook)`, `(reconcile, every folder)`, `(lifecycle, every folder)` for a catch-up
     this.logger.log(
       `round for account ${account.id}: ${round?.notifications ?? 0} poke(s), ${round?.items ?? 0} change(s)` +
-        ` (${[...sources].sort().join(', ')}${reconcile ? ', every folder' : ''})` +
+        ` (${[...work.sources].sort().join(', ')}${reconcile ? ', every folder' : ''})` +
         ` -> ${changes} change(s)${changes > 0 ? ` up to seq ${lastSeq}` : ''}`,
     );
   }

@@ -5,7 +5,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { mailboxPokeSchema, Topics, type MailboxPoke } from '@email-core/contracts';
+import { everyFolderPoke, mailboxPokeSchema, Topics, type MailboxPoke } from '@email-core/contracts';
 import { describeError, KafkaPublisher } from '@email-core/kafka';
 import { KafkaTopics } from '../messaging/kafka-topics';
 import { PeriodicTask } from '../messaging/periodic-task';
@@ -98,15 +98,7 @@ export class ReconcileJob implements OnApplicationBootstrap, BeforeApplicationSh
           topic,
           slice.map((accountId) => ({
             key: accountId,
-            value: {
-              type: 'mailbox.poke',
-              v: 1,
-              accountId,
-              source: 'reconcile',
-              changes: [],
-              everyFolder: true,
-              receivedAt: now.toISOString(),
-            },
+            value: everyFolderPoke(accountId, 'reconcile', now.toISOString()),
           })),
           { schema: mailboxPokeSchema },
         );

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { mailboxPokeSchema, Topics, type MailboxPoke } from '@email-core/contracts';
+import { everyFolderPoke, mailboxPokeSchema, Topics } from '@email-core/contracts';
 import { KafkaPublisher } from '@email-core/kafka';
 import { KafkaTopics } from '../messaging/kafka-topics';
 
@@ -23,15 +23,7 @@ export class CatchUpRequests {
   ) {}
 
   async request(accountId: string): Promise<void> {
-    const message: MailboxPoke = {
-      type: 'mailbox.poke',
-      v: 1,
-      accountId,
-      source: 'lifecycle',
-      changes: [],
-      everyFolder: true,
-      receivedAt: new Date().toISOString(),
-    };
+    const message = everyFolderPoke(accountId, 'lifecycle', new Date().toISOString());
     await this.publisher.publish(this.topics.name(Topics.mailboxPokes), accountId, message, {
       schema: mailboxPokeSchema,
     });
