@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { MAX_INLINE_ATTACHMENT_BYTES } from '@email-core/contracts';
@@ -8,6 +7,7 @@ import {
   freePort,
   signUp,
   spawnApp,
+  startLatencyProber,
   testRunEnv,
   type SpawnedApp,
   waitForHealthy,
@@ -118,57 +118,6 @@ describe('body limits before authentication (real producer)', () => {
     });
   }
 
-  interface Probes {
-    latencies: number[];
-    statuses: number[];
-    starts: number[];
-  }
-
-  /**
-   * Probes `url` from a child process for `ms` milliseconds, one request every 5 ms after the last one's answer;
-   * answers every probe's start (epoch ms), latency (ms) and status.
-   */
-  function startProber(url: string, ms: number): { ready: Promise<void>; done: Promise<Probes> } {
-    const script = [
-      'const [url, ms] = process.argv.slice(1);',
-      'const latencies = [], statuses = [], starts = [];',
-      'const loop = async (until) => {',
-      '  while (performance.now() < until) {',
-      '    const t0 = performance.now();',
-      '    starts.push(Date.now());',
-      '    try { const res = await fetch(url); await res.text(); statuses.push(res.status); }',
-      '    catch { statuses.push(0); }',
-      '    latencies.push(performance.now() - t0);',
-      '    await new Promise((r) => setTimeout(r, 5));',
-      '  }',
-      '};',
-      '(async () => {',
-      '  for (let i = 0; i < 3; i += 1) await (await fetch(url)).text();',
-      '  process.stdout.write("ready;");',
-      '  const until = performance.now() + Number(ms);',
-      '  await loop(until);',
-      '  process.stdout.write(JSON.stringify({ latencies, statuses, starts }));',
-      '})();',
-    ].join('\n');
-    const child = spawn(process.execPath, ['-e', script, url, String(ms)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    let onReady: () => void = () => undefined;
-    const ready = new Promise<void>((resolve) => (onReady = resolve));
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      if (out.startsWith('ready;')) onReady();
-    });
-    const done = new Promise<Probes>((resolve, reject) =>
-      child.on('exit', (code) => {
-        if (code !== 0 || !out.startsWith('ready;')) reject(new Error(`the prober exited ${code}: ${out}`));
-        else resolve(JSON.parse(out.slice('ready;'.length)) as Probes);
-      }),
-    );
-    return { ready, done };
-  }
-
   /** a whole body of `bytes` bytes of valid JSON (so a server that reads it also parses all of it) */
   const jsonOf = (bytes: number) => Buffer.from(`{"pad":"${'x'.repeat(bytes - 10)}"}`);
 
@@ -234,7 +183,7 @@ describe('body limits before authentication (real producer)', () => {
       const big = jsonOf(20 * MB);
       // the probes run in a process of their own, so what they measure is the producer, not this test's own
       // event loop (busy writing the bodies)
-      const prober = startProber(`${base}/health/live`, 3000);
+      const prober = startLatencyProber(`${base}/health/live`, { pauseMs: 5 });
       await prober.ready;
       // a quiet half second first: the same probes without the bodies, for comparison
       await new Promise((r) => setTimeout(r, 500));
@@ -262,7 +211,7 @@ describe('body limits before authentication (real producer)', () => {
       }
       const elapsed = performance.now() - started;
       const loadUntil = Date.now();
-      const probes = await prober.done;
+      const probes = await prober.stop();
       // the probes that were in flight while the bodies were being sent
       const during = probes.latencies.flatMap((latency, i) =>
         probes.starts[i] + latency >= loadFrom && probes.starts[i] <= loadUntil

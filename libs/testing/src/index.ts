@@ -1,6 +1,7 @@
 export { resolveStackEndpoints, type EndpointSource, type ResolvedEndpoints } from './stack-endpoints';
 export { createTestRun, currentTestRun, disposeTestRun, testRunEnv, type TestRunInfo } from './test-run';
 export { spawnApp, waitForHealthy, type SpawnedApp } from './spawn-app';
+export { startLatencyProber, type LatencyProber, type Probes } from './latency-prober';
 export { waitFor } from './wait-for';
 export { seededRandom } from './seeded-random';
 export { freePort, startEmulator, type RunningEmulator } from './emulator';
