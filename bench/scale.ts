@@ -35,9 +35,10 @@
  * BENCH_SCALE_DRAIN_SECONDS, BENCH_SCALE_SYNC_PARTITIONS, BENCH_SCALE_MESSAGES, BENCH_SCALE_LINK_CONCURRENCY;
  * BENCH_SCALE_APP_ENV="NAME=value ..." gives the producer and the consumer more settings (written to the results);
  * BENCH_SCALE_SWEEP=0 skips the reconciliation sweep's measurement (the sweeps still run on their interval);
- * BENCH_SCALE_CPU_PROF=<dir> writes the consumer's V8 CPU profile of each change phase (from the phase's first
- * change to its stragglers' end, sampled every 1 ms) into <dir> as `<pid>-<n>.cpuprofile` (a preload starts and
- * stops the inspector's profiler on SIGUSR2: Node refuses --cpu-prof in NODE_OPTIONS).
+ * BENCH_SCALE_CPU_PROF=<dir> writes the consumer's V8 CPU profile of the sweep (from its claim to the last mailbox
+ * read) and of each change phase (from the phase's first change to its stragglers' end), sampled every 1 ms, into
+ * <dir> as `<pid>-<n>.cpuprofile` (a preload starts and stops the inspector's profiler on SIGUSR2: Node refuses
+ * --cpu-prof in NODE_OPTIONS).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -572,6 +573,8 @@ async function reconcileSweep(
   cluster: Cluster,
   claimKey: string,
   addresses: string[],
+  /** called with true when the sweep's claim is seen and with false when it ends (the CPU profile's bounds) */
+  profile: (on: boolean) => void = () => undefined,
 ): Promise<Sweep> {
   const t0 = Date.now();
   let start: number | undefined;
@@ -586,6 +589,22 @@ async function reconcileSweep(
   if (start === undefined) return { startedAfterS: NaN, sweepSeconds: null, reached: 0 };
   // CPU from the claim seen (within a second of it) to the last mailbox read, per account swept
   const cpu0 = cpuOf(product);
+  profile(true);
+  try {
+    return await sweepFrom(product, start, t0, cpu0, addresses);
+  } finally {
+    profile(false);
+  }
+}
+
+/** the sweep after its claim (`start`): until the emulator has served every mailbox a delta page since */
+async function sweepFrom(
+  product: RunningProduct,
+  start: number,
+  t0: number,
+  cpu0: CpuSnapshot,
+  addresses: string[],
+): Promise<Sweep> {
   let reached = 0;
   while (Date.now() - start < 2 * RECONCILE_SECONDS * 1000) {
     await sleep(3000);
@@ -806,6 +825,7 @@ async function main(): Promise<void> {
             cluster,
             claimKey,
             linked.map((a) => a.address),
+            () => CPU_PROF_DIR && process.kill(consumerPid!, 'SIGUSR2'),
           )
         : ({ startedAfterS: NaN, sweepSeconds: null, reached: 0 } satisfies Sweep);
       const sweepCpu = cpuShares(sweepCpu0, cpuOf(product), secondsSince(sweepT0));
