@@ -3,9 +3,10 @@
  * point 6): N linked mailboxes on the emulator (5 messages each; default 10,000, BENCH_SCALE_ACCOUNTS), measured at
  * each stage on the way (BENCH_SCALE_STAGES, default 1,000 then N) in the same run, the product staying up.
  *
- * 1. The product (`startProduct`: one producer, one consumer) and a fresh emulator whose subscription lifetime cap
- *    is short (BENCH_SCALE_SUBSCRIPTION_MINUTES; by default long enough that N renewals per half-lifetime fit in
- *    Graph's write limit, 1,000 per 20 s), the reconciliation every BENCH_SCALE_RECONCILE_SECONDS (default 300).
+ * 1. The product (`startProduct`: one producer, one consumer, each its `nest build` bundle as deployed, built first
+ *    when older than a source) and a fresh emulator whose subscription lifetime cap is short
+ *    (BENCH_SCALE_SUBSCRIPTION_MINUTES; by default long enough that N renewals per half-lifetime fit in Graph's
+ *    write limit, 1,000 per 20 s), the reconciliation every BENCH_SCALE_RECONCILE_SECONDS (default 300).
  *    Consumer and producer RSS at rest before any link, Postgres size (every table of the run's database with its
  *    indexes and TOAST), Redis (MEMORY USAGE of every key under the run's prefix, and INFO used_memory over the
  *    cluster's masters, which other runs share).
@@ -700,7 +701,14 @@ async function main(): Promise<void> {
         ...APP_ENV,
         ...(CPU_PROF_DIR ? { CPU_PROFILE_DIR: path.resolve(CPU_PROF_DIR) } : {}),
       },
-      consumerSpawn: CPU_PROF_DIR ? { nodeArgs: ['--require', profilePreload(CPU_PROF_DIR)] } : undefined,
+      // both apps as deployed (their `nest build` bundles, built first when older than a source), whatever the
+      // bundles' mtimes: from the sources they start with ~80 MB more and other CPU, which the per-account figures
+      // would carry
+      consumerSpawn: {
+        built: true,
+        ...(CPU_PROF_DIR ? { nodeArgs: ['--require', profilePreload(CPU_PROF_DIR)] } : {}),
+      },
+      producerSpawn: { built: true },
     });
     const consumerPid = product.consumer.child.pid;
     const producerPid = product.producer.child.pid;
