@@ -135,7 +135,11 @@ async function main(): Promise<void> {
   ensureAppBuild('consumer');
   ensureDashboardBuild();
   await globalSetup();
-  const product = await startProduct({ appEnv: { LOG_LEVEL: 'warn' }, consumerSpawn: { built: true } });
+  const product = await startProduct({
+    appEnv: { LOG_LEVEL: 'warn' },
+    consumerSpawn: { built: true },
+    producerSpawn: { built: true },
+  });
   try {
     const address = 'bench-first-screen@contoso.example';
     await product.emulator.admin('POST', '/_emulator/mailboxes', {

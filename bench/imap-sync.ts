@@ -126,6 +126,9 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
       ...(CPU_PROF ? { NODE_OPTIONS: `--require ${preload}`, CPU_PROFILE_DIR: profileDir } : {}),
     },
+    // both apps as deployed (their bundles, built first when older than a source)
+    consumerSpawn: { built: true },
+    producerSpawn: { built: true },
   });
   const db = new Client({ connectionString: product.databaseUrl });
   let rssPeakPolled = 0;

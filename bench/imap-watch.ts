@@ -517,6 +517,9 @@ async function main(): Promise<void> {
         NODE_OPTIONS: `--require ${path.join(memoryDir, 'preload.cjs')}`,
         BENCH_MEMORY_DIR: memoryDir,
       },
+      // both apps as deployed (their bundles, built first when older than a source)
+      consumerSpawn: { built: true },
+      producerSpawn: { built: true },
     });
     const pid = product.consumer.child.pid;
     db = new Client({ connectionString: product.databaseUrl });

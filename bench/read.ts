@@ -1021,7 +1021,13 @@ async function main(): Promise<void> {
   await globalSetup();
   // the producer's queries read the stack's streaming replica, as `npm start` does (BENCH_READ_REPLICA=0: the primary)
   const replica = Boolean(currentTestRun().databaseReadUrl) && process.env.BENCH_READ_REPLICA !== '0';
-  const product = await startProduct({ replica, appEnv: { LOG_LEVEL: 'warn' } });
+  // both apps as deployed (their bundles, built first when older than a source)
+  const product = await startProduct({
+    replica,
+    appEnv: { LOG_LEVEL: 'warn' },
+    consumerSpawn: { built: true },
+    producerSpawn: { built: true },
+  });
   const run = currentTestRun();
   const db = new Client({ connectionString: run.databaseUrl });
   const redis = createRedisCluster({ nodes: run.redisClusterNodes, keyPrefix: run.redisKeyPrefix });

@@ -244,22 +244,27 @@ async function main(): Promise<void> {
   const run = currentTestRun();
   const port = await freePort();
   const api = `http://127.0.0.1:${port}`;
-  const producer = spawnApp('producer', {
-    ...testRunEnv(run),
-    MS_CLIENT_ID: 'email-core-bench',
-    MS_CLIENT_SECRET: randomBytes(16).toString('hex'),
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-    PRODUCER_PORT: String(port),
-    PUBLIC_BASE_URL: api,
-    LOG_LEVEL: 'warn',
-    // one address stands for Graph's many: counted in Redis on every request, never reached
-    WEBHOOK_RATE_LIMIT_PER_MINUTE: String(100_000_000),
-    // BENCH_WEBHOOK_CPU_PROF=<dir>: the producer writes <pid>.cpuprofile there when it stops
-    ...(CPU_PROF_DIR
-      ? { NODE_OPTIONS: `--require ${cpuProfilePreload(CPU_PROF_DIR)}`, CPU_PROFILE_DIR: CPU_PROF_DIR }
-      : {}),
-  });
+  // the producer as deployed (its bundle, built first when older than a source)
+  const producer = spawnApp(
+    'producer',
+    {
+      ...testRunEnv(run),
+      MS_CLIENT_ID: 'email-core-bench',
+      MS_CLIENT_SECRET: randomBytes(16).toString('hex'),
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      PRODUCER_PORT: String(port),
+      PUBLIC_BASE_URL: api,
+      LOG_LEVEL: 'warn',
+      // one address stands for Graph's many: counted in Redis on every request, never reached
+      WEBHOOK_RATE_LIMIT_PER_MINUTE: String(100_000_000),
+      // BENCH_WEBHOOK_CPU_PROF=<dir>: the producer writes <pid>.cpuprofile there when it stops
+      ...(CPU_PROF_DIR
+        ? { NODE_OPTIONS: `--require ${cpuProfilePreload(CPU_PROF_DIR)}`, CPU_PROFILE_DIR: CPU_PROF_DIR }
+        : {}),
+    },
+    { built: true },
+  );
   const dataSource = createDataSource({ url: run.databaseUrl, poolSize: 2 });
   let bare: ChildProcess | undefined;
   const load1AtStart = os.loadavg()[0];
