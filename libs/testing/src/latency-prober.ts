@@ -59,8 +59,9 @@ export function startLatencyProber(url: string, opts: { pauseMs: number }): Late
     out += chunk.toString('utf8');
     if (out.startsWith('ready;')) onReady();
   });
+  // 'close', not 'exit': the probes' JSON (tens of kB) may still be in the pipe when the process exits
   const done = new Promise<Probes>((resolve, reject) =>
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       if (code !== 0 || !out.startsWith('ready;')) reject(new Error(`the prober exited ${code}: ${out}`));
       else resolve(JSON.parse(out.slice('ready;'.length)) as Probes);
     }),
