@@ -151,10 +151,11 @@ async function sendAll(
 }
 
 /**
- * `GET /health/live` every 20 ms from a process of its own (libs/testing's prober; probes sent from this Jest
- * worker, busy sending the load, read its own pauses too: a clean-clone CI run failed at 211 ms that way), and the
- * producer's own event-loop delay over the same time (its `GET /metrics`, which prom-client resets at every read):
- * the longest answer is how long the producer was blocked at worst (plus the machine's own scheduling noise).
+ * `GET /health/live` every 20 ms from a process of its own (libs/testing's prober: probes sent from this Jest
+ * process, busy sending the load, also time its own pauses; a clean-clone CI run of the in-process probe failed at
+ * 211 ms, with nothing to say which side had paused), and the producer's own event-loop delay over the same time
+ * (its `GET /metrics`, which prom-client resets at every read), printed so a failure says which side stalled: the
+ * longest answer is how long the producer was blocked at worst (plus the machine's own scheduling noise).
  */
 async function stallProbe(
   base: URL,
