@@ -137,8 +137,7 @@ async function main(): Promise<void> {
   await globalSetup();
   const product = await startProduct({
     appEnv: { LOG_LEVEL: 'warn' },
-    consumerSpawn: { built: true },
-    producerSpawn: { built: true },
+    built: true,
   });
   try {
     const address = 'bench-first-screen@contoso.example';

@@ -94,7 +94,7 @@ async function start(): Promise<RunningProduct> {
       built: BUILT,
       nodeArgs: process.env.BENCH_CONSUMER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
     },
-    producerSpawn: { built: true },
+    built: true,
     isolated: true,
   });
 }

@@ -127,8 +127,7 @@ async function main(): Promise<void> {
       ...(CPU_PROF ? { NODE_OPTIONS: `--require ${preload}`, CPU_PROFILE_DIR: profileDir } : {}),
     },
     // both apps as deployed (their bundles, built first when older than a source)
-    consumerSpawn: { built: true },
-    producerSpawn: { built: true },
+    built: true,
   });
   const db = new Client({ connectionString: product.databaseUrl });
   let rssPeakPolled = 0;

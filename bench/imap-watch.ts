@@ -518,8 +518,7 @@ async function main(): Promise<void> {
         BENCH_MEMORY_DIR: memoryDir,
       },
       // both apps as deployed (their bundles, built first when older than a source)
-      consumerSpawn: { built: true },
-      producerSpawn: { built: true },
+      built: true,
     });
     const pid = product.consumer.child.pid;
     db = new Client({ connectionString: product.databaseUrl });

@@ -1025,8 +1025,7 @@ async function main(): Promise<void> {
   const product = await startProduct({
     replica,
     appEnv: { LOG_LEVEL: 'warn' },
-    consumerSpawn: { built: true },
-    producerSpawn: { built: true },
+    built: true,
   });
   const run = currentTestRun();
   const db = new Client({ connectionString: run.databaseUrl });

@@ -574,8 +574,8 @@ async function reconcileSweep(
   cluster: Cluster,
   claimKey: string,
   addresses: string[],
-  /** called with true when the sweep's claim is seen and with false when it ends (the CPU profile's bounds) */
-  profile: (on: boolean) => void = () => undefined,
+  /** called when the sweep's claim is seen and again when the sweep ends (the bounds of its CPU profile) */
+  toggleProfile: () => Promise<void>,
 ): Promise<Sweep> {
   const t0 = Date.now();
   let start: number | undefined;
@@ -590,39 +590,28 @@ async function reconcileSweep(
   if (start === undefined) return { startedAfterS: NaN, sweepSeconds: null, reached: 0 };
   // CPU from the claim seen (within a second of it) to the last mailbox read, per account swept
   const cpu0 = cpuOf(product);
-  profile(true);
-  try {
-    return await sweepFrom(product, start, t0, cpu0, addresses);
-  } finally {
-    profile(false);
-  }
-}
-
-/** the sweep after its claim (`start`): until the emulator has served every mailbox a delta page since */
-async function sweepFrom(
-  product: RunningProduct,
-  start: number,
-  t0: number,
-  cpu0: CpuSnapshot,
-  addresses: string[],
-): Promise<Sweep> {
   let reached = 0;
-  while (Date.now() - start < 2 * RECONCILE_SECONDS * 1000) {
-    await sleep(3000);
-    const { mailboxes } = await emulatorStats(product);
-    const times = addresses.map((a) => mailboxes[a]?.lastDeltaAt ?? 0);
-    reached = times.filter((t) => t >= start).length;
-    if (reached === addresses.length) {
-      const cpu1 = cpuOf(product);
-      const msPerAccount = (k: 'consumer' | 'emulator') =>
-        Number((((cpu1[k] - cpu0[k]) * 1000) / addresses.length).toFixed(1));
-      return {
-        startedAfterS: (start - t0) / 1000,
-        sweepSeconds: (Math.max(...times) - start) / 1000,
-        reached,
-        cpuMsPerAccount: { consumer: msPerAccount('consumer'), emulator: msPerAccount('emulator') },
-      };
+  await toggleProfile();
+  try {
+    while (Date.now() - start < 2 * RECONCILE_SECONDS * 1000) {
+      await sleep(3000);
+      const { mailboxes } = await emulatorStats(product);
+      const times = addresses.map((a) => mailboxes[a]?.lastDeltaAt ?? 0);
+      reached = times.filter((t) => t >= start).length;
+      if (reached === addresses.length) {
+        const cpu1 = cpuOf(product);
+        const msPerAccount = (k: 'consumer' | 'emulator') =>
+          Number((((cpu1[k] - cpu0[k]) * 1000) / addresses.length).toFixed(1));
+        return {
+          startedAfterS: (start - t0) / 1000,
+          sweepSeconds: (Math.max(...times) - start) / 1000,
+          reached,
+          cpuMsPerAccount: { consumer: msPerAccount('consumer'), emulator: msPerAccount('emulator') },
+        };
+      }
     }
+  } finally {
+    await toggleProfile();
   }
   return { startedAfterS: (start - t0) / 1000, sweepSeconds: null, reached };
 }
@@ -704,13 +693,18 @@ async function main(): Promise<void> {
       // both apps as deployed (their `nest build` bundles, built first when older than a source), whatever the
       // bundles' mtimes: from the sources they start with ~80 MB more and other CPU, which the per-account figures
       // would carry
-      consumerSpawn: {
-        built: true,
-        ...(CPU_PROF_DIR ? { nodeArgs: ['--require', profilePreload(CPU_PROF_DIR)] } : {}),
-      },
-      producerSpawn: { built: true },
+      built: true,
+      consumerSpawn: CPU_PROF_DIR ? { nodeArgs: ['--require', profilePreload(CPU_PROF_DIR)] } : undefined,
     });
     const consumerPid = product.consumer.child.pid;
+    // BENCH_SCALE_CPU_PROF: the consumer's preload starts its profiler at a SIGUSR2 and writes it at the next one;
+    // two signals sent close together reach its handler once (a sweep's end and the change phase's start, at 100
+    // accounts), so each toggle waits a little before the next can be sent
+    const toggleProfile = async (): Promise<void> => {
+      if (!CPU_PROF_DIR) return;
+      process.kill(consumerPid!, 'SIGUSR2');
+      await sleep(250);
+    };
     const producerPid = product.producer.child.pid;
     db = new Client({ connectionString: product.databaseUrl });
     await db.connect();
@@ -833,7 +827,7 @@ async function main(): Promise<void> {
             cluster,
             claimKey,
             linked.map((a) => a.address),
-            () => CPU_PROF_DIR && process.kill(consumerPid!, 'SIGUSR2'),
+            toggleProfile,
           )
         : ({ startedAfterS: NaN, sweepSeconds: null, reached: 0 } satisfies Sweep);
       const sweepCpu = cpuShares(sweepCpu0, cpuOf(product), secondsSince(sweepT0));
@@ -841,9 +835,9 @@ async function main(): Promise<void> {
       // 6. the changes
       const changes: StageResult['changes'] = [];
       for (const rate of RATES) {
-        if (CPU_PROF_DIR) process.kill(consumerPid!, 'SIGUSR2');
+        await toggleProfile();
         const { latencies, ...rest } = await runChanges(rate, product, linked, userEmail);
-        if (CPU_PROF_DIR) process.kill(consumerPid!, 'SIGUSR2');
+        await toggleProfile();
         changes.push({
           ...rest,
           p50Ms: percentile(latencies, 50),

@@ -88,7 +88,7 @@ async function runSize(messages: number): Promise<SizeRun> {
       // e.g. BENCH_CONSUMER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the consumer
       nodeArgs: process.env.BENCH_CONSUMER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
     },
-    producerSpawn: { built: true },
+    built: true,
   });
   const db = new Client({ connectionString: currentTestRun().databaseUrl });
   try {

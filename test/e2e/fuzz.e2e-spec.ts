@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { createDataSource, MailAccountsRepository } from '@email-core/database';
+import { parseExposition, sumOf } from '@email-core/metrics';
 import {
   currentTestRun,
   freePort,
@@ -162,8 +163,7 @@ async function stallProbe(
 ): Promise<{ stop: () => Promise<{ max: number; count: number; slow: number; loopLagMs: number }> }> {
   const loopLag = async (): Promise<number> => {
     const text = await (await fetch(new URL('/metrics', base))).text();
-    const line = /^email_core_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text);
-    return line ? Number(line[1]) * 1000 : NaN;
+    return sumOf(parseExposition(text), 'email_core_nodejs_eventloop_lag_max_seconds') * 1000;
   };
   const prober = startLatencyProber(new URL('/health/live', base).href, { pauseMs: 20 });
   await prober.ready;

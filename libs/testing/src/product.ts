@@ -55,6 +55,11 @@ export async function startProduct(
     consumerSpawn?: { nodeArgs?: string[]; built?: boolean };
     /** the same for the producers (a test measuring the producer's memory as deployed runs its build) */
     producerSpawn?: { nodeArgs?: string[]; built?: boolean };
+    /**
+     * both apps from their `nest build` bundles (built first when older than a source), whatever the mtimes say:
+     * benchmarks, which measure the product as deployed; `consumerSpawn.built` / `producerSpawn.built` override it
+     */
+    built?: boolean;
     producers?: number;
     consumers?: number;
     /**
@@ -112,8 +117,10 @@ export async function startProduct(
     REALTIME_INSTANCE_ID: (realtimeInstanceIds[i] = `producer-${i}-${randomBytes(3).toString('hex')}`),
   });
   const consumerEnv = (i: number) => ({ ...env, CONSUMER_PORT: String(consumerPorts[i]) });
-  const producers = producerPorts.map((_, i) => spawnApp('producer', producerEnv(i), opts.producerSpawn));
-  const consumers = consumerPorts.map((_, i) => spawnApp('consumer', consumerEnv(i), opts.consumerSpawn));
+  const producerSpawn = { built: opts.built, ...opts.producerSpawn };
+  const consumerSpawn = { built: opts.built, ...opts.consumerSpawn };
+  const producers = producerPorts.map((_, i) => spawnApp('producer', producerEnv(i), producerSpawn));
+  const consumers = consumerPorts.map((_, i) => spawnApp('consumer', consumerEnv(i), consumerSpawn));
   const healthy = (url: string, app: () => SpawnedApp) => waitForHealthy(app, url);
   const producerHealthy = (i: number) => healthy(`${apis[i]}/health`, () => producers[i]);
   const consumerHealthy = (i: number) =>
@@ -167,13 +174,13 @@ export async function startProduct(
     databaseReadUrl,
     async restartConsumer(index = 0) {
       await consumers[index].stop();
-      consumers[index] = spawnApp('consumer', consumerEnv(index), opts.consumerSpawn);
+      consumers[index] = spawnApp('consumer', consumerEnv(index), consumerSpawn);
       await consumerHealthy(index);
       return consumers[index];
     },
     async restartProducer(index = 0) {
       await producers[index].stop();
-      producers[index] = spawnApp('producer', producerEnv(index), opts.producerSpawn);
+      producers[index] = spawnApp('producer', producerEnv(index), producerSpawn);
       await producerHealthy(index);
       return producers[index];
     },
