@@ -20,7 +20,7 @@ import globalTeardown from '../libs/testing/src/jest/global-teardown';
 import { ensureAppBuild } from '../libs/testing/src/builds';
 import { linkOutlook, signUp, startProduct, waitForAccountStatus } from '../libs/testing/src/product';
 import { currentTestRun } from '../libs/testing/src/test-run';
-import { procStatus } from './proc';
+import { cpuSnapshot, cpuSplit, procStatus } from './proc';
 import { report } from './report';
 import { withEmulatorCa } from './with-emulator-ca';
 
@@ -73,6 +73,16 @@ interface SizeRun {
   ratio: number;
   /** Postgres: the account's rows in messages + message_bodies with their indexes, after the sync */
   databaseBytes: number;
+  /**
+   * Where the CPU went from link to synced: seconds per process group (Postgres is every `postgres` process of the
+   * machine, the primary's backends and the replica's WAL replay), `machine` every core's busy time, `available`
+   * the interval times the core count; `perMessageMicros` each group's CPU per synced message
+   */
+  cpu: {
+    seconds: Record<string, number>;
+    perMessageMicros: Record<string, number>;
+    otherTop: Record<string, number>;
+  };
 }
 
 /** One size: a fresh product (so a fresh consumer, whose peak RSS is this size's alone) and its own COPY baseline. */
@@ -102,6 +112,7 @@ async function runSize(messages: number): Promise<SizeRun> {
     const seedSeconds = (performance.now() - seedStart) / 1000;
     const { token } = await signUp(product.api);
     const restRss = procStatus(product.consumer.child.pid, 'VmRSS');
+    const cpuBefore = cpuSnapshot();
     const t0 = performance.now();
     await linkOutlook(product, token, address);
     const account = await waitForAccountStatus(product.api, token, 'synced', {
@@ -109,6 +120,15 @@ async function runSize(messages: number): Promise<SizeRun> {
       intervalMs: 250,
     });
     const seconds = (performance.now() - t0) / 1000;
+    const split = cpuSplit(cpuBefore, cpuSnapshot(), [
+      { name: 'consumer', pids: [product.consumer.child.pid] },
+      { name: 'emulator', pids: [product.emulator.app.child.pid] },
+      { name: 'producer', pids: [product.producer.child.pid] },
+      { name: 'bench', pids: [process.pid] },
+      { name: 'postgres', comm: /^postgres$/ },
+      { name: 'kafka', comm: /^java$/ },
+      { name: 'redis', comm: /^redis-server$/ },
+    ]);
     const rss = procStatus(product.consumer.child.pid, 'VmHWM');
     const synced = Number(
       (
@@ -137,11 +157,29 @@ async function runSize(messages: number): Promise<SizeRun> {
       },
       ratio: Number((ours / copyRate).toFixed(3)),
       databaseBytes: Number(size.rows[0]?.b ?? 0),
+      cpu: cpuFigures(split, synced),
     };
   } finally {
     await db.end().catch(() => undefined);
     await product.stop();
   }
+}
+
+function cpuFigures(split: ReturnType<typeof cpuSplit>, messages: number): SizeRun['cpu'] {
+  const seconds: Record<string, number> = {
+    ...split.groups,
+    other: split.other,
+    machine: split.machine,
+    available: split.available,
+  };
+  const round = (o: Record<string, number>, k: number) =>
+    Object.fromEntries(Object.entries(o).map(([n, v]) => [n, Number(v.toFixed(k))]));
+  const perMessage = Object.fromEntries(
+    Object.entries(seconds)
+      .filter(([n]) => n !== 'available')
+      .map(([n, v]) => [n, (v * 1e6) / messages]),
+  );
+  return { seconds: round(seconds, 2), perMessageMicros: round(perMessage, 1), otherTop: split.otherTop };
 }
 
 const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
@@ -202,6 +240,21 @@ async function main(): Promise<void> {
         '',
         '',
       ],
+      [],
+      ...runs.map((r) => {
+        const us = r.cpu.perMessageMicros;
+        const s = r.cpu.seconds;
+        return [
+          `CPU µs/msg at ${r.messages}`,
+          `postgres ${us.postgres}`,
+          `consumer ${us.consumer}`,
+          `emulator ${us.emulator}`,
+          `producer+kafka+redis ${((us.producer ?? 0) + (us.kafka ?? 0) + (us.redis ?? 0)).toFixed(1)}`,
+          `other ${((us.other ?? 0) + (us.bench ?? 0)).toFixed(1)}`,
+          `all cores busy ${s.machine} of ${s.available} s`,
+          '',
+        ];
+      }),
     ];
     report('sync', rows, { ...results, ratio: primary.ratio });
   } finally {
