@@ -143,6 +143,8 @@ interface SizeRun {
    * machine, the primary's backends and the replica's WAL replay), `machine` every core's busy time, `available`
    * the interval times the core count; `perMessageMicros` each group's CPU per synced message
    */
+  /** WAL the primary wrote from link to synced (every database of the cluster), per synced message */
+  walBytesPerMessage: number;
   cpu: {
     seconds: Record<string, number>;
     perMessageMicros: Record<string, number>;
@@ -177,6 +179,9 @@ async function runSize(messages: number): Promise<SizeRun> {
     const seedSeconds = (performance.now() - seedStart) / 1000;
     const { token } = await signUp(product.api);
     const restRss = procStatus(product.consumer.child.pid, 'VmRSS');
+    const walLsn = async () =>
+      (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]?.lsn ?? '0/0';
+    const walBefore = await walLsn();
     const cpuBefore = cpuSnapshot();
     const t0 = performance.now();
     await linkOutlook(product, token, address);
@@ -194,6 +199,14 @@ async function runSize(messages: number): Promise<SizeRun> {
       { name: 'kafka', comm: /^java$/ },
       { name: 'redis', comm: /^redis-server$/ },
     ]);
+    const walBytes = Number(
+      (
+        await db.query<{ b: string }>('SELECT pg_wal_lsn_diff($1, $2)::bigint::text AS b', [
+          await walLsn(),
+          walBefore,
+        ])
+      ).rows[0]?.b ?? 0,
+    );
     const rss = procStatus(product.consumer.child.pid, 'VmHWM');
     const synced = Number(
       (
@@ -227,6 +240,7 @@ async function runSize(messages: number): Promise<SizeRun> {
       ratio: Number((ours / copyRate).toFixed(3)),
       databaseBytes: Number(size.rows[0]?.b ?? 0),
       cpu: cpuFigures(split, synced),
+      walBytesPerMessage: Math.round(walBytes / synced),
     };
   } finally {
     await db.end().catch(() => undefined);
@@ -332,7 +346,7 @@ async function main(): Promise<void> {
           `producer+kafka+redis ${((us.producer ?? 0) + (us.kafka ?? 0) + (us.redis ?? 0)).toFixed(1)}`,
           `other ${((us.other ?? 0) + (us.bench ?? 0)).toFixed(1)}`,
           `all cores busy ${s.machine} of ${s.available} s`,
-          '',
+          `WAL ${(r.walBytesPerMessage / 1024).toFixed(1)} KB/msg`,
         ];
       }),
     ];
