@@ -118,7 +118,9 @@ describe('the page statements', () => {
     );
     expect(UPSERT_PAGE_SQL).toContain('INSERT INTO message_bodies');
     expect(UPSERT_PAGE_SQL).toContain("setweight(to_tsvector('simple', c.subject), 'A')");
-    expect(REMOVE_SQL).toContain('account_id = $1 AND remote_id = ANY($2::text[]) AND folder_remote_id = $3');
+    expect(REMOVE_SQL).toContain(
+      'account_id = (SELECT $1::uuid) AND remote_id = ANY($2::text[]) AND folder_remote_id = $3',
+    );
     // the rows written and removed are reported by id, read from the statement itself (no second query)
     expect(UPSERT_PAGE_SQL).toContain('array_agg(remote_id)');
     expect(UPSERT_PAGE_SQL).toContain('AS moved_from');

@@ -1,0 +1,116 @@
+import { currentTestRun } from '@email-core/testing';
+import { createDataSource } from '../data-source';
+import { messageColumnParams, toMessageColumns, type MessageInput } from './mail-rows';
+import { LOCK_CHANGING_SQL, MessagesRepository, UPSERT_PAGE_SQL } from './messages.repository';
+import { insertTestAccount, testMail } from './testing/fixtures';
+
+/** the indexes of `messages` that start with the account and hold the id further on: never the way to one id */
+const WALKING_INDEXES = [
+  'messages_conversation_idx',
+  'messages_folder_received_idx',
+  'messages_account_received_idx',
+];
+
+/** every index a plan (EXPLAIN's JSON) reads, with the relation it belongs to */
+function indexesOf(plan: unknown): string[] {
+  const found: string[] = [];
+  const walk = (node: unknown) => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') {
+      const n = node as Record<string, unknown>;
+      if (typeof n['Index Name'] === 'string') found.push(n['Index Name']);
+      Object.values(n).forEach(walk);
+    }
+  };
+  walk(plan);
+  return found;
+}
+
+/**
+ * A first sync of a new account into a table whose statistics predate it (autovacuum's ANALYZE comes later): the
+ * page statements must still find each id through the primary key. With the account's value in the statement, the
+ * planner took the account for about one row and probed through an index that walks all of its rows
+ * (docs/performance.md, session 27: a 300,000-message sync at half speed until the next ANALYZE).
+ */
+describe('page statements probe messages by primary key, whatever the statistics say (real Postgres)', () => {
+  const run = currentTestRun();
+  const dataSource = createDataSource({ url: run.databaseUrl, poolSize: 2 });
+  const messages = new MessagesRepository(dataSource);
+  const users: string[] = [];
+
+  const newAccount = async () => {
+    const { user, account } = await insertTestAccount(dataSource, 'outlook', [['inbox', 'inbox']]);
+    users.push(user);
+    return account;
+  };
+  const mails = (prefix: string, n: number, from = 0): MessageInput[] =>
+    Array.from({ length: n }, (_, i) =>
+      testMail(
+        `${prefix}-${String(from + i).padStart(6, '0')}-${'x'.repeat(120)}`,
+        new Date(Date.UTC(2026, 0, 1, 0, 0, from + i)),
+        {
+          conversationId: `conv-${prefix}-${Math.floor((from + i) / 4)}`,
+        },
+      ),
+    );
+  const fill = async (account: string, prefix: string, n: number) => {
+    for (let from = 0; from < n; from += 500) {
+      await dataSource.transaction((m) =>
+        messages.applyPage(m, account, 'inbox', {
+          messages: mails(prefix, Math.min(500, n - from), from),
+          removedIds: [],
+        }),
+      );
+    }
+  };
+  const explain = async (sql: string, params: unknown[]): Promise<unknown> => {
+    const rows: Array<{ 'QUERY PLAN': unknown }> = await dataSource.query(
+      `EXPLAIN (FORMAT JSON) ${sql}`,
+      params,
+    );
+    return rows[0]?.['QUERY PLAN'];
+  };
+
+  beforeAll(() => dataSource.initialize());
+  afterAll(async () => {
+    if (users.length > 0) await dataSource.query('DELETE FROM users WHERE id = ANY($1)', [users]);
+    await dataSource.destroy();
+  });
+
+  it('the lock and the upsert of a page of a new account use messages_pkey while the statistics do not know it', async () => {
+    const known = await newAccount();
+    await fill(known, 'known', 4000);
+    await dataSource.query('ANALYZE messages');
+    const fresh = await newAccount();
+    await fill(fresh, 'fresh', 3000);
+
+    // the hazard is real here: the planner takes the new account, 3,000 rows, for a handful
+    const estimate = (await explain('SELECT * FROM messages WHERE account_id = $1', [fresh])) as Array<{
+      Plan: { 'Plan Rows': number };
+    }>;
+    expect(estimate[0]?.Plan['Plan Rows']).toBeLessThan(100);
+
+    // the next page: half of it already mirrored (changed), half new
+    const page = [
+      ...mails('fresh', 250, 2750).map((m) => ({ ...m, changeKey: '2' })),
+      ...mails('fresh', 250, 3000),
+    ];
+    const columns = toMessageColumns(page);
+    const lock = indexesOf(
+      await explain(LOCK_CHANGING_SQL, [fresh, columns.graphId, columns.changeKey, 'inbox']),
+    );
+    expect(lock).toContain('messages_pkey');
+    expect(lock.filter((i) => WALKING_INDEXES.includes(i))).toEqual([]);
+    const upsert = indexesOf(
+      await explain(UPSERT_PAGE_SQL, [fresh, 'inbox', ...messageColumnParams(columns)]),
+    );
+    expect(upsert).toContain('messages_pkey');
+    expect(upsert.filter((i) => WALKING_INDEXES.includes(i))).toEqual([]);
+    // and the page itself is applied as before
+    const applied = await dataSource.transaction((m) =>
+      messages.applyPage(m, fresh, 'inbox', { messages: page, removedIds: [] }),
+    );
+    expect(applied.upserted).toBe(500);
+    expect(applied.createdIds).toHaveLength(250);
+  });
+});
