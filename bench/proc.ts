@@ -11,19 +11,6 @@ export function procStatus(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): n
   }
 }
 
-/** CPU seconds a process has used so far (user + system, from /proc/<pid>/stat); 0 when it is gone. */
-export function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    // the fields after the command name (which may hold spaces), from the state on: utime and stime are 12 and 13
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ, 100 on Linux
-  } catch {
-    return 0;
-  }
-}
-
 /** One process's CPU from /proc/<pid>/stat: its own user + system ticks, and its reaped children's. */
 interface ProcTicks {
   pid: number;
@@ -37,11 +24,17 @@ function readProcTicks(pid: number): ProcTicks | undefined {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // from the state on: utime 11, stime 12, cutime 13, cstime 14
+    // the fields after the command name (which may hold spaces), from the state on: utime 11, stime 12, cutime 13,
+    // cstime 14
     return { pid, comm, own: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) };
   } catch {
     return undefined; // gone between the listing and the read
   }
+}
+
+/** CPU seconds a process has used so far (user + system, from /proc/<pid>/stat); 0 when it is gone. */
+export function cpuSeconds(pid: number | undefined): number {
+  return pid ? (readProcTicks(pid)?.own ?? 0) / 100 : 0; // USER_HZ, 100 on Linux
 }
 
 /** Every process's CPU ticks now, and the machine's busy and total ticks (all cores, from /proc/stat). */
