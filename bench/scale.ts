@@ -55,7 +55,7 @@ import globalSetup from '../libs/testing/src/jest/global-setup';
 import globalTeardown from '../libs/testing/src/jest/global-teardown';
 import { linkOutlook, startProduct, type RunningProduct } from '../libs/testing/src/product';
 import { currentTestRun } from '../libs/testing/src/test-run';
-import { cpuSeconds, procStatus } from './proc';
+import { cpuSeconds, cpuSnapshot, cpuSplit, procStatus } from './proc';
 import { report } from './report';
 import { withEmulatorCa } from './with-emulator-ca';
 
@@ -399,6 +399,12 @@ interface ChangeResult {
   hopsMs: Record<'toWebhook' | 'webhookToEvent' | 'eventToSocket', { p50: number; p95: number }>;
   /** each process's share of a core from the first change to the last event */
   cpu: CpuSnapshot;
+  /**
+   * CPU per change sent (µs) of every process group on the machine over the same span (Postgres with its
+   * replica's replay, Kafka, Redis, the rest), and every core's busy share (`machineBusy`, 1 = all cores)
+   */
+  cpuPerChangeUs: Record<string, number>;
+  machineBusy: number;
   /** pokes not yet committed by the live-change consumer, sampled each second from the first change: p50 / max */
   pokesLag: { p50: number; max: number };
   sent: number;
@@ -473,6 +479,7 @@ async function runChanges(
   let failedRequests = 0;
   const inflight = new Set<Promise<void>>();
   const cpu0 = cpuOf(product);
+  const machine0 = cpuSnapshot();
   let sampling = true;
   const lag = samplePokesLag(() => !sampling);
   const t0 = performance.now();
@@ -527,6 +534,22 @@ async function runChanges(
   const quiet = Date.now();
   while (pending.size > 0 && Date.now() - quiet < 15_000) await sleep(200);
   const cpu = cpuShares(cpu0, cpuOf(product), (performance.now() - t0) / 1000);
+  const split = cpuSplit(machine0, cpuSnapshot(), [
+    { name: 'consumer', pids: [product.consumer.child.pid] },
+    { name: 'producer', pids: [product.producer.child.pid] },
+    { name: 'emulator', pids: [product.emulator.app.child.pid] },
+    { name: 'bench', pids: [process.pid] },
+    { name: 'postgres', comm: /^postgres$/ },
+    { name: 'kafka', comm: /^java$/ },
+    { name: 'redis', comm: /^redis-server$/ },
+  ]);
+  const cpuPerChangeUs = Object.fromEntries(
+    Object.entries({ ...split.groups, other: split.other, all: split.machine }).map(([k, v]) => [
+      k,
+      Math.round((v * 1e6) / Math.max(1, sent)),
+    ]),
+  );
+  const machineBusy = Number((split.machine / Math.max(0.001, split.available)).toFixed(2));
   sampling = false;
   const lagSamples = await lag;
   let missed = 0;
@@ -542,6 +565,8 @@ async function runChanges(
       eventToSocket: hop(hops.eventToSocket),
     },
     cpu,
+    cpuPerChangeUs,
+    machineBusy,
     pokesLag: { p50: percentile(lagSamples, 50), max: percentile(lagSamples, 100) },
     sent,
     answered,
@@ -1015,6 +1040,15 @@ async function main(): Promise<void> {
           ...col(
             (s) =>
               `${s.changes[k].cpu.consumer} / ${s.changes[k].cpu.producer} / ${s.changes[k].cpu.emulator}`,
+          ),
+        ],
+        [
+          `  CPU µs per change (cores busy)`,
+          ...col(
+            (s) =>
+              Object.entries(s.changes[k].cpuPerChangeUs)
+                .map(([g, v]) => `${g} ${v}`)
+                .join(', ') + ` (${Math.round(s.changes[k].machineBusy * 100)} %)`,
           ),
         ],
       ]),
