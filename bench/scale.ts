@@ -36,7 +36,7 @@
  * BENCH_SCALE_DRAIN_SECONDS, BENCH_SCALE_SYNC_PARTITIONS, BENCH_SCALE_MESSAGES, BENCH_SCALE_LINK_CONCURRENCY;
  * BENCH_SCALE_APP_ENV="NAME=value ..." gives the producer and the consumer more settings (written to the results);
  * BENCH_SCALE_SWEEP=0 skips the reconciliation sweep's measurement (the sweeps still run on their interval);
- * BENCH_SCALE_CPU_PROF=<dir> writes the consumer's V8 CPU profile of the sweep (from its claim to the last mailbox
+ * BENCH_SCALE_CPU_PROF=<dir> writes the consumer's and the emulator's V8 CPU profiles of the sweep (from its claim to the last mailbox
  * read) and of each change phase (from the phase's first change to its stragglers' end), sampled every 1 ms, into
  * <dir> as `<pid>-<n>.cpuprofile` (a preload starts and stops the inspector's profiler on SIGUSR2: Node refuses
  * --cpu-prof in NODE_OPTIONS).
@@ -707,7 +707,16 @@ async function main(): Promise<void> {
   const runStart = performance.now();
   try {
     product = await startProduct({
-      emulatorEnv: { EMULATOR_SUBSCRIPTION_MAX_MINUTES: String(SUBSCRIPTION_MINUTES) },
+      emulatorEnv: {
+        EMULATOR_SUBSCRIPTION_MAX_MINUTES: String(SUBSCRIPTION_MINUTES),
+        // the emulator profiled beside the consumer (its CPU shares the cores): the same preload, by NODE_OPTIONS
+        ...(CPU_PROF_DIR
+          ? {
+              NODE_OPTIONS: `--require ${profilePreload(CPU_PROF_DIR)}`,
+              CPU_PROFILE_DIR: path.resolve(CPU_PROF_DIR),
+            }
+          : {}),
+      },
       appEnv: {
         LOG_LEVEL: 'warn',
         RECONCILE_INTERVAL_SECONDS: String(RECONCILE_SECONDS),
@@ -728,6 +737,7 @@ async function main(): Promise<void> {
     const toggleProfile = async (): Promise<void> => {
       if (!CPU_PROF_DIR) return;
       process.kill(consumerPid!, 'SIGUSR2');
+      process.kill(product!.emulator.app.child.pid!, 'SIGUSR2');
       await sleep(250);
     };
     const producerPid = product.producer.child.pid;

@@ -158,6 +158,9 @@ async function runSize(messages: number): Promise<SizeRun> {
     appEnv: {
       LOG_LEVEL: 'warn',
       ...(process.env.SYNC_PAGE_SIZE ? { SYNC_PAGE_SIZE: process.env.SYNC_PAGE_SIZE } : {}),
+      ...(process.env.DATABASE_PREPARED_STATEMENTS
+        ? { DATABASE_PREPARED_STATEMENTS: process.env.DATABASE_PREPARED_STATEMENTS }
+        : {}),
     },
     consumerSpawn: {
       // the consumer as deployed (the Dockerfile runs `nest build`'s bundle), not compiled on the fly

@@ -78,6 +78,16 @@ describe('configuration', () => {
     expect(c.kafka.partitions).toBe(6);
     expect(c.tokenEncryptionKeys[0].key).toHaveLength(32);
     expect(c.microsoft.authority).toBe('https://login.microsoftonline.com/common');
+    expect(c.database.preparedStatements).toBe(true);
+  });
+
+  it('DATABASE_PREPARED_STATEMENTS: on by default, off for a pooler that does not keep prepared statements', () => {
+    const off = loadProducerConfig({ ...validProducerEnv(), DATABASE_PREPARED_STATEMENTS: 'false' });
+    expect(off.database.preparedStatements).toBe(false);
+    expect(
+      problemsOf(() => loadProducerConfig({ ...validProducerEnv(), DATABASE_PREPARED_STATEMENTS: 'maybe' }))
+        .DATABASE_PREPARED_STATEMENTS,
+    ).toBeDefined();
   });
 
   it.each([

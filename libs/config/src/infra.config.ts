@@ -24,6 +24,7 @@ export const infraEnvShape = {
   DATABASE_READ_POOL_SIZE: positiveInt(10),
   READ_REPLICA_MAX_LAG_MS: positiveInt(2000),
   MIGRATIONS_RUN: booleanFlag(true),
+  DATABASE_PREPARED_STATEMENTS: booleanFlag(true),
   KAFKA_BROKERS: hostPortList,
   KAFKA_CLIENT_ID: z
     .string()
@@ -62,6 +63,8 @@ export interface InfraConfig {
     readPoolSize: number;
     replicaMaxLagMs: number;
     migrationsRun: boolean;
+    /** the hot statements as named prepared statements (off behind a pooler that does not keep them) */
+    preparedStatements: boolean;
   };
   kafka: {
     brokers: string[];
@@ -89,6 +92,7 @@ export function toInfraConfig(env: InfraEnv): InfraConfig {
       readPoolSize: env.DATABASE_READ_POOL_SIZE,
       replicaMaxLagMs: env.READ_REPLICA_MAX_LAG_MS,
       migrationsRun: env.MIGRATIONS_RUN,
+      preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
     },
     kafka: {
       brokers: env.KAFKA_BROKERS,

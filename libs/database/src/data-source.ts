@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { migrations } from './migrations';
 import { OutboxEntity } from './outbox/outbox.entity';
+import { PreparingClient } from './prepared';
 
 export const entities = [OutboxEntity];
 
@@ -15,6 +16,11 @@ export interface DataSourceOptions {
    */
   readOnly?: boolean;
   queryTimeoutMs?: number;
+  /**
+   * Statements marked with `prepared()` go out as named prepared statements (default). Off behind a pooler in
+   * transaction mode that does not keep a connection's prepared statements (DATABASE_PREPARED_STATEMENTS=false).
+   */
+  preparedStatements?: boolean;
 }
 
 /** The product's one way to build a TypeORM DataSource. `synchronize` is off: the schema only changes through migrations. */
@@ -30,6 +36,8 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     migrationsTableName: 'migrations',
     applicationName: opts.applicationName ?? 'email-core',
     extra: {
+      // statements marked with `prepared()` go out as named prepared statements (see prepared.ts)
+      ...(opts.preparedStatements === false ? {} : { Client: PreparingClient }),
       max: opts.poolSize ?? 10,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
       ...(opts.queryTimeoutMs ? { query_timeout: opts.queryTimeoutMs } : {}),

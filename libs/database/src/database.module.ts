@@ -98,6 +98,7 @@ export class DatabaseModule {
               ? createDataSource({
                   url: read.url,
                   poolSize: read.poolSize,
+                  preparedStatements: options.preparedStatements,
                   applicationName: `${options.applicationName ?? 'email-core'}-reads`,
                   connectTimeoutMs: 1000,
                   queryTimeoutMs: read.queryTimeoutMs ?? 10_000,

@@ -24,6 +24,7 @@ export class InfrastructureModule {
           url: config.database.url,
           poolSize: config.database.poolSize,
           migrationsRun: config.database.migrationsRun,
+          preparedStatements: config.database.preparedStatements,
           applicationName: `email-core-${appName}`,
           read:
             readReplica && readUrl

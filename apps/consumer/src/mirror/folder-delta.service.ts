@@ -287,7 +287,12 @@ export class FolderDeltaService {
                   folder.graphId,
                   written,
                   relocate,
-                  writers.parallel ? { lockTimeout: PAGE_LOCK_TIMEOUT } : {},
+                  {
+                    ...(writers.parallel ? { lockTimeout: PAGE_LOCK_TIMEOUT } : {}),
+                    // a live round's page (a few rows): planned once per connection, not at every change; a sync's
+                    // pages (hundreds of rows) planned for their rows each time
+                    plans: feed ? 'generic' : 'custom',
+                  },
                 );
                 if (writeRebuild) {
                   await this.folders.markSeen(

@@ -1,5 +1,21 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { MailChange } from '@email-core/contracts';
+import { prepared } from '../prepared';
+
+/**
+ * The account's sequence moved and the changes numbered after it, in one statement (the account's row lock, taken
+ * by the UPDATE, keeps two writers' numbers apart until commit).
+ */
+const RECORD_SQL = prepared(`WITH s AS (
+         UPDATE mail_accounts SET change_seq = change_seq + cardinality($2::text[]) WHERE id = $1
+         RETURNING change_seq
+       ),
+       ins AS (
+         INSERT INTO mail_changes (account_id, seq, kind, message_remote_id, folder_remote_id)
+         SELECT $1, s.change_seq - cardinality($2::text[]) + c.n, c.kind, c.message_id, c.folder_id
+         FROM s, unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS c(kind, message_id, folder_id, n)
+       )
+       SELECT change_seq AS last FROM s`);
 
 export type NewMailChange = Omit<MailChange, 'seq'>;
 
@@ -22,26 +38,12 @@ export class MailChangesRepository {
   /** Numbers `changes` and logs them; returns them with their seq (empty in, empty out, nothing written). */
   async record(manager: EntityManager, accountId: string, changes: NewMailChange[]): Promise<MailChange[]> {
     if (changes.length === 0) return [];
-    // the account's sequence moved and the changes numbered after it, in one statement (the account's row lock,
-    // taken by the UPDATE, keeps two writers' numbers apart until commit)
-    const rows: Array<{ last: string }> = await manager.query(
-      `WITH s AS (
-         UPDATE mail_accounts SET change_seq = change_seq + cardinality($2::text[]) WHERE id = $1
-         RETURNING change_seq
-       ),
-       ins AS (
-         INSERT INTO mail_changes (account_id, seq, kind, message_remote_id, folder_remote_id)
-         SELECT $1, s.change_seq - cardinality($2::text[]) + c.n, c.kind, c.message_id, c.folder_id
-         FROM s, unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS c(kind, message_id, folder_id, n)
-       )
-       SELECT change_seq AS last FROM s`,
-      [
-        accountId,
-        changes.map((c) => c.kind),
-        changes.map((c) => c.messageId),
-        changes.map((c) => c.folderId),
-      ],
-    );
+    const rows: Array<{ last: string }> = await manager.query(RECORD_SQL, [
+      accountId,
+      changes.map((c) => c.kind),
+      changes.map((c) => c.messageId),
+      changes.map((c) => c.folderId),
+    ]);
     const lastRow = rows[0];
     if (!lastRow) return [];
     const last = Number(lastRow.last);

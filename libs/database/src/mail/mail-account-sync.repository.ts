@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { prepared } from '../prepared';
 
 export type MailAccountStatus = 'syncing' | 'synced' | 'reauth_required' | 'error';
 
@@ -13,6 +14,11 @@ export interface AccountForSync {
 }
 
 const STATUS_REASON_MAX = 500;
+
+/** read at the start of every round and sync (`findForSync`) */
+const FIND_FOR_SYNC_SQL = prepared(
+  `SELECT id, user_id, status, sync_completed_at, provider FROM mail_accounts WHERE id = $1`,
+);
 
 /** A running sync's latest progress report (what its `sync.progress` event carried), kept on the account. */
 export interface StoredSyncProgress {
@@ -35,10 +41,7 @@ export class MailAccountSyncRepository {
       status: MailAccountStatus;
       sync_completed_at: Date | null;
       provider: string;
-    }> = await this.dataSource.query(
-      `SELECT id, user_id, status, sync_completed_at, provider FROM mail_accounts WHERE id = $1`,
-      [accountId],
-    );
+    }> = await this.dataSource.query(FIND_FOR_SYNC_SQL, [accountId]);
     const r = rows[0];
     return r
       ? {

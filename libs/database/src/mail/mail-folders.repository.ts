@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { prepared } from '../prepared';
 import { dedupeById, pgText, type FolderInput } from './mail-rows';
 
 export interface FolderSyncState {
@@ -126,18 +127,39 @@ export const holdsTree = (known: ReadonlyMap<string, FolderSyncState>, tree: Fol
  * share lock while it waits in our code for the page before; `FOR UPDATE` here made the page before wait for it
  * in turn, a cycle Postgres cannot see, ended only by the page's lock timeout (a failed sync).
  */
-export const LOCK_FOLDERS_SQL = (onlySome: boolean) => `
+export const LOCK_FOLDERS_SQL = (onlySome: boolean) =>
+  prepared(`
 SELECT remote_id FROM mail_folders
 WHERE account_id = $1${onlySome ? ' AND remote_id = ANY($2::text[])' : ''}
 ORDER BY remote_id
-FOR NO KEY UPDATE`;
+FOR NO KEY UPDATE`);
+
+/** the account's folders with their cursors, the Inbox first (`listForSync`) */
+const LIST_FOR_SYNC_SQL = prepared(`
+SELECT remote_id, parent_remote_id, display_name, well_known_name, next_cursor, cursor, rebuilding
+FROM mail_folders WHERE account_id = $1
+ORDER BY well_known_name IS DISTINCT FROM 'inbox', remote_id`);
+
+/** a folder's links as `storedLinks` gives them (`saveLinks`) */
+const SAVE_LINKS_SQL = prepared(`
+UPDATE mail_folders
+SET next_cursor = $3,
+    cursor = COALESCE($4, cursor),
+    synced_at = CASE WHEN $4::text IS NULL THEN synced_at ELSE now() END,
+    updated_at = now()
+WHERE account_id = $1 AND remote_id = $2`);
+
+/** some folders' stored counts (`countsOf`) */
+const COUNTS_OF_SQL = prepared(`
+SELECT remote_id, total_count, unread_count FROM mail_folders
+WHERE account_id = $1 AND remote_id = ANY($2::text[]) ORDER BY remote_id`);
 
 /** Count changes added to the stored counts. */
-export const ADD_COUNTS_SQL = `
+export const ADD_COUNTS_SQL = prepared(`
 UPDATE mail_folders f
 SET total_count = f.total_count + d.total, unread_count = f.unread_count + d.unread, updated_at = now()
 FROM unnest($2::text[], $3::int[], $4::int[]) AS d(remote_id, total, unread)
-WHERE f.account_id = $1 AND f.remote_id = d.remote_id`;
+WHERE f.account_id = $1 AND f.remote_id = d.remote_id`);
 
 /**
  * Total and unread counts recomputed from the mirror's rows, written only where they differ. Exact with writers
@@ -145,7 +167,8 @@ WHERE f.account_id = $1 AND f.remote_id = d.remote_id`;
  * a writer that added its changes has committed and its rows are counted here; one that has not yet waits for this
  * transaction and adds its changes to the recounted value.
  */
-export const RECOUNT_SQL = (onlySome: boolean) => `
+export const RECOUNT_SQL = (onlySome: boolean) =>
+  prepared(`
 UPDATE mail_folders f
 SET total_count = c.total, unread_count = c.unread, updated_at = now()
 FROM (
@@ -158,7 +181,7 @@ FROM (
   GROUP BY mf.remote_id
 ) c
 WHERE f.account_id = $1 AND f.remote_id = c.remote_id
-  AND (f.total_count <> c.total OR f.unread_count <> c.unread)`;
+  AND (f.total_count <> c.total OR f.unread_count <> c.unread)`);
 
 /**
  * A page's whole write of folder rows in one statement, for a page whose count changes are exact (no recount):
@@ -171,7 +194,7 @@ WHERE f.account_id = $1 AND f.remote_id = c.remote_id
  * snapshot. Parameters: the account, the rows to lock, the count changes (folder, total, unread as arrays), the
  * page's folder, and its links as the row stores them (`storedLinks`).
  */
-export const SETTLE_PAGE_SQL = `
+export const SETTLE_PAGE_SQL = prepared(`
 WITH locked AS MATERIALIZED (
   SELECT remote_id, total_count, unread_count FROM mail_folders
   WHERE account_id = $1 AND remote_id = ANY($2::text[])
@@ -200,7 +223,7 @@ SELECT l.remote_id,
        COALESCE(up.unread_count, l.unread_count) AS unread_count
 FROM locked l
 LEFT JOIN up ON up.remote_id = l.remote_id
-ORDER BY l.remote_id`;
+ORDER BY l.remote_id`);
 
 /** What a page writes to folder rows in one statement (`MailFoldersRepository.settlePage`). */
 export interface PageSettlement {
@@ -311,9 +334,7 @@ export class MailFoldersRepository {
       rebuilding: boolean;
     }> = await this.dataSource.query(
       // the Inbox first: what a user looks at first is mirrored first
-      `SELECT remote_id, parent_remote_id, display_name, well_known_name, next_cursor, cursor, rebuilding
-       FROM mail_folders WHERE account_id = $1
-       ORDER BY well_known_name IS DISTINCT FROM 'inbox', remote_id`,
+      LIST_FOR_SYNC_SQL,
       [accountId],
     );
     return rows.map((r) => ({
@@ -337,15 +358,7 @@ export class MailFoldersRepository {
     folderId: string,
     links: FolderLinks,
   ): Promise<void> {
-    await manager.query(
-      `UPDATE mail_folders
-       SET next_cursor = $3,
-           cursor = COALESCE($4, cursor),
-           synced_at = CASE WHEN $4::text IS NULL THEN synced_at ELSE now() END,
-           updated_at = now()
-       WHERE account_id = $1 AND remote_id = $2`,
-      [accountId, folderId, ...storedLinks(links)],
-    );
+    await manager.query(SAVE_LINKS_SQL, [accountId, folderId, ...storedLinks(links)]);
   }
 
   /**
@@ -410,11 +423,10 @@ export class MailFoldersRepository {
     folderIds: string[],
   ): Promise<FolderCountsRow[]> {
     if (folderIds.length === 0) return [];
-    const rows: CountsRowSql[] = await (manager ?? this.dataSource.manager).query(
-      `SELECT remote_id, total_count, unread_count FROM mail_folders
-       WHERE account_id = $1 AND remote_id = ANY($2::text[]) ORDER BY remote_id`,
-      [accountId, [...new Set(folderIds)]],
-    );
+    const rows: CountsRowSql[] = await (manager ?? this.dataSource.manager).query(COUNTS_OF_SQL, [
+      accountId,
+      [...new Set(folderIds)],
+    ]);
     return rows.map(toCountsRow);
   }
 

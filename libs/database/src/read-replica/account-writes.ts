@@ -1,6 +1,7 @@
 import type { Cluster } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { CacheKeys } from '@email-core/cache';
+import { prepared } from '../prepared';
 import { parseLsn } from './lsn';
 
 /**
@@ -15,12 +16,15 @@ if ARGV[1] ~= '' then
 end
 return redis.call('INCR', KEYS[1])`;
 
+/** after every page a live round commits (read-your-writes), so prepared once per connection */
+const CURRENT_WAL_SQL = prepared('SELECT pg_current_wal_lsn()::text AS lsn');
+
 /** How long the bump waits for a Redis replica to have it (`WAIT 1 <ms>`). */
 const REPLICA_WAIT_MS = 200;
 
 /** The primary's WAL position now: after a commit has returned, at or beyond that commit's record. */
 export async function currentWalPosition(db: DataSource): Promise<number> {
-  const rows = await db.query<Array<{ lsn: string }>>('SELECT pg_current_wal_lsn()::text AS lsn');
+  const rows = await db.query<Array<{ lsn: string }>>(CURRENT_WAL_SQL);
   return parseLsn(rows[0].lsn);
 }
 
