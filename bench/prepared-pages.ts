@@ -1,0 +1,112 @@
+/**
+ * `npm run bench:prepared-pages`: the page statements with and without prepared statements, on the stack's
+ * Postgres alone (no consumer, no emulator, so none of their CPU in the figures), alternated round by round on two
+ * one-connection pools of the same database, each round into a fresh account:
+ * - live pages: 400 transactions of 5 new messages, as a live round writes them (prepared, generic plans: `planAs`
+ *   'generic'), against the same statements sent as text (DATABASE_PREPARED_STATEMENTS=false);
+ * - sync pages: 20 transactions of 500 messages, as a first sync writes them (prepared, custom plans), against text.
+ * Each figure is the median of BENCH_PREPARED_ROUNDS rounds (default 5). `ratio` = the live pages' time as text ÷
+ * prepared (above 1: prepared is faster). Writes bench/results/prepared-pages.json.
+ */
+import { performance } from 'node:perf_hooks';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '../libs/database/src/data-source';
+import { MessagesRepository } from '../libs/database/src/mail/messages.repository';
+import { insertTestAccount, testMail } from '../libs/database/src/mail/testing/fixtures';
+import globalSetup from '../libs/testing/src/jest/global-setup';
+import globalTeardown from '../libs/testing/src/jest/global-teardown';
+import { currentTestRun } from '../libs/testing/src/test-run';
+import { report } from './report';
+
+const ROUNDS = Number(process.env.BENCH_PREPARED_ROUNDS ?? 5);
+const BODY = 'lorem ipsum dolor sit amet '.repeat(40);
+
+interface Shape {
+  name: 'live' | 'sync';
+  transactions: number;
+  rows: number;
+  plans: 'generic' | 'custom';
+}
+const SHAPES: Shape[] = [
+  { name: 'live', transactions: 400, rows: 5, plans: 'generic' },
+  { name: 'sync', transactions: 20, rows: 500, plans: 'custom' },
+];
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function writePages(ds: DataSource, shape: Shape, prepared: boolean, tag: string): Promise<number> {
+  const repo = new MessagesRepository(ds);
+  const { account } = await insertTestAccount(ds, 'outlook', [['inbox', 'inbox']]);
+  const t0 = performance.now();
+  for (let p = 0; p < shape.transactions; p++) {
+    const messages = Array.from({ length: shape.rows }, (_, i) =>
+      testMail(`${tag}-${p}-${i}`, new Date(Date.UTC(2026, 0, 1, 0, 0, p * shape.rows + i)), {
+        body: { contentType: 'text', content: `${BODY}${i}` },
+      }),
+    );
+    await ds.transaction((m) =>
+      repo.applyPage(
+        m,
+        account,
+        'inbox',
+        { messages, removedIds: [] },
+        new Map(),
+        prepared ? { plans: shape.plans } : {},
+      ),
+    );
+  }
+  return performance.now() - t0;
+}
+
+async function main(): Promise<void> {
+  await globalSetup();
+  const url = currentTestRun().databaseUrl;
+  const on = createDataSource({ url, poolSize: 1, preparedStatements: true });
+  const off = createDataSource({ url, poolSize: 1, preparedStatements: false });
+  await on.initialize();
+  await off.initialize();
+  try {
+    const times: Record<string, { prepared: number[]; text: number[] }> = {};
+    for (const shape of SHAPES) {
+      times[shape.name] = { prepared: [], text: [] };
+      // one round of each first, not counted: connections, catalogs and caches warm
+      await writePages(on, shape, true, `warm-on-${shape.name}`);
+      await writePages(off, shape, false, `warm-off-${shape.name}`);
+      for (let r = 0; r < ROUNDS; r++) {
+        times[shape.name].prepared.push(await writePages(on, shape, true, `on-${shape.name}-${r}`));
+        times[shape.name].text.push(await writePages(off, shape, false, `off-${shape.name}-${r}`));
+      }
+    }
+    const rows = [
+      ['pages', 'transactions x rows', 'prepared (median ms)', 'as text (median ms)', 'text / prepared'],
+    ];
+    const results: Record<string, unknown> = { rounds: ROUNDS };
+    for (const shape of SHAPES) {
+      const t = times[shape.name];
+      const prepared = median(t.prepared);
+      const text = median(t.text);
+      rows.push([
+        shape.name,
+        `${shape.transactions} x ${shape.rows}`,
+        prepared.toFixed(0),
+        text.toFixed(0),
+        (text / prepared).toFixed(3),
+      ]);
+      results[shape.name] = { ...t, medianPreparedMs: prepared, medianTextMs: text };
+    }
+    const live = times.live;
+    report('prepared-pages', rows, {
+      ...results,
+      ratio: Number((median(live.text) / median(live.prepared)).toFixed(3)),
+    });
+  } finally {
+    await on.destroy();
+    await off.destroy();
+    await globalTeardown();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
