@@ -56,18 +56,13 @@ export class PreparingClient extends Client {}
 };
 
 /**
- * For the rest of the caller's transaction, how prepared statements are planned: `generic`, their generic plan
- * (planned once per connection), or `custom`, a plan for each execution's values. Postgres' own choice
- * (`plan_cache_mode = auto`) goes the wrong way both times for the page statements, whose parameters are arrays:
- * for a live round's few rows a custom plan, which knows the arrays' lengths, always looks cheaper than the generic
- * plan's default estimate, so they were planned at every change; for a first sync's pages of hundreds of rows the
- * generic plan looks cheaper after five executions, and its plan for a few rows made bench:sync's 100,000
- * messages take 31.5-32.7 s instead of 25.3 (docs/performance.md, session 28). One SET per transaction.
+ * For the rest of the caller's transaction, prepared statements run their generic plan (planned once per
+ * connection) instead of a custom plan for each execution's values. Postgres' own choice (`plan_cache_mode =
+ * auto`) keeps planning statements with array parameters every time: a custom plan knows the arrays' lengths, so
+ * for a live round's few rows it always looks cheaper than the generic plan's default estimate. For statements
+ * whose plan does not depend on their values (the page statements probe by primary key, with the account as an
+ * init-plan parameter). One SET per transaction.
  */
-export async function planAs(manager: EntityManager, plans: 'generic' | 'custom'): Promise<void> {
-  await manager.query(
-    plans === 'generic'
-      ? `SET LOCAL plan_cache_mode = force_generic_plan`
-      : `SET LOCAL plan_cache_mode = force_custom_plan`,
-  );
+export async function planAs(manager: EntityManager, plans: 'generic'): Promise<void> {
+  if (plans === 'generic') await manager.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
 }

@@ -289,9 +289,9 @@ export class FolderDeltaService {
                   relocate,
                   {
                     ...(writers.parallel ? { lockTimeout: PAGE_LOCK_TIMEOUT } : {}),
-                    // a live round's page (a few rows): planned once per connection, not at every change; a sync's
-                    // pages (hundreds of rows) planned for their rows each time
-                    plans: feed ? 'generic' : 'custom',
+                    // a live round's page (a few rows): prepared and planned once per connection, not at every
+                    // change; a sync's pages (hundreds of rows) as text, planned for their rows
+                    ...(feed ? { live: true } : {}),
                   },
                 );
                 if (writeRebuild) {

@@ -127,12 +127,11 @@ export const holdsTree = (known: ReadonlyMap<string, FolderSyncState>, tree: Fol
  * share lock while it waits in our code for the page before; `FOR UPDATE` here made the page before wait for it
  * in turn, a cycle Postgres cannot see, ended only by the page's lock timeout (a failed sync).
  */
-export const LOCK_FOLDERS_SQL = (onlySome: boolean) =>
-  prepared(`
+export const LOCK_FOLDERS_SQL = (onlySome: boolean) => `
 SELECT remote_id FROM mail_folders
 WHERE account_id = $1${onlySome ? ' AND remote_id = ANY($2::text[])' : ''}
 ORDER BY remote_id
-FOR NO KEY UPDATE`);
+FOR NO KEY UPDATE`;
 
 /** the account's folders with their cursors, the Inbox first (`listForSync`) */
 const LIST_FOR_SYNC_SQL = prepared(`
@@ -155,11 +154,11 @@ SELECT remote_id, total_count, unread_count FROM mail_folders
 WHERE account_id = $1 AND remote_id = ANY($2::text[]) ORDER BY remote_id`);
 
 /** Count changes added to the stored counts. */
-export const ADD_COUNTS_SQL = prepared(`
+export const ADD_COUNTS_SQL = `
 UPDATE mail_folders f
 SET total_count = f.total_count + d.total, unread_count = f.unread_count + d.unread, updated_at = now()
 FROM unnest($2::text[], $3::int[], $4::int[]) AS d(remote_id, total, unread)
-WHERE f.account_id = $1 AND f.remote_id = d.remote_id`);
+WHERE f.account_id = $1 AND f.remote_id = d.remote_id`;
 
 /**
  * Total and unread counts recomputed from the mirror's rows, written only where they differ. Exact with writers
@@ -167,8 +166,7 @@ WHERE f.account_id = $1 AND f.remote_id = d.remote_id`);
  * a writer that added its changes has committed and its rows are counted here; one that has not yet waits for this
  * transaction and adds its changes to the recounted value.
  */
-export const RECOUNT_SQL = (onlySome: boolean) =>
-  prepared(`
+export const RECOUNT_SQL = (onlySome: boolean) => `
 UPDATE mail_folders f
 SET total_count = c.total, unread_count = c.unread, updated_at = now()
 FROM (
@@ -181,7 +179,7 @@ FROM (
   GROUP BY mf.remote_id
 ) c
 WHERE f.account_id = $1 AND f.remote_id = c.remote_id
-  AND (f.total_count <> c.total OR f.unread_count <> c.unread)`);
+  AND (f.total_count <> c.total OR f.unread_count <> c.unread)`;
 
 /**
  * A page's whole write of folder rows in one statement, for a page whose count changes are exact (no recount):

@@ -111,7 +111,7 @@ const KNOWN_ELSEWHERE_SQL = (row: string) => `(
  * `counts_unknown`: a row written here was inserted by another transaction after this statement's snapshot (its
  * folder before is unknown to it), so the counts need a recount instead.
  */
-export const UPSERT_PAGE_SQL = prepared(`
+export const UPSERT_PAGE_SQL = `
 WITH input AS (
   SELECT * FROM unnest(
     $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::jsonb[], $10::text[],
@@ -199,7 +199,7 @@ SELECT (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM b
   (SELECT coalesce(json_agg(json_build_array(t.internet_message_id, t.thread_id)), '[]')
      FROM threaded t JOIN upserted u ON u.remote_id = t.remote_id
      WHERE t.thread_subject IS NOT NULL AND t.internet_message_id IS NOT NULL
-       AND t.thread_id <> t.internet_message_id) AS rethread`);
+       AND t.thread_id <> t.internet_message_id) AS rethread`;
 
 /**
  * After a page: messages that took a message's own Message-ID as their thread (they guessed it the root, or only
@@ -207,7 +207,7 @@ SELECT (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM b
  * reply that arrived before its parent, in an earlier page or this one. Rows locked in id order first, so two
  * writers of one account never wait on each other in a cycle.
  */
-export const MERGE_THREADS_SQL = prepared(`
+export const MERGE_THREADS_SQL = `
 WITH pairs AS (
   SELECT DISTINCT ON (t.message_id) t.message_id, t.thread_id
   FROM unnest($2::text[], $3::text[]) AS t(message_id, thread_id)
@@ -221,7 +221,7 @@ WITH pairs AS (
 UPDATE messages m SET conversation_id = t.thread_id
 FROM target t
 WHERE m.account_id = ${ACCOUNT_PROBE} AND m.remote_id = t.remote_id
-RETURNING m.remote_id`);
+RETURNING m.remote_id`;
 
 /**
  * Before the upsert, in its own statement: the page's rows that it will change (change key or folder differ), locked
@@ -230,7 +230,7 @@ RETURNING m.remote_id`);
  * upsert's snapshot, taken after, then sees exactly what it replaces, even when a writer of another folder moved or
  * removed one of them a moment before (a move seen from both of its folders).
  */
-export const LOCK_CHANGING_SQL = prepared(`
+export const LOCK_CHANGING_SQL = `
 SELECT l.remote_id
 FROM (SELECT * FROM unnest($2::text[], $3::text[]) AS t(remote_id, change_key) ORDER BY remote_id) i
 CROSS JOIN LATERAL (
@@ -238,7 +238,7 @@ CROSS JOIN LATERAL (
   WHERE m.account_id = ${ACCOUNT_PROBE} AND m.remote_id = i.remote_id
     AND (m.change_key IS DISTINCT FROM i.change_key OR m.folder_remote_id IS DISTINCT FROM $4)
   FOR UPDATE
-) l`);
+) l`;
 
 /**
  * Only the folder that reported the removal loses the message: a message moved elsewhere shows as `@removed`
@@ -246,7 +246,7 @@ CROSS JOIN LATERAL (
  * removed row is remembered for a day (`message_removals`, see KNOWN_ELSEWHERE_SQL), and the account's older
  * memories are forgotten in the same statement, so the table holds about a day of removals.
  */
-export const REMOVE_SQL = prepared(`
+export const REMOVE_SQL = `
 WITH removed AS (
   DELETE FROM messages
   WHERE account_id = ${ACCOUNT_PROBE} AND remote_id = ANY($2::text[]) AND folder_remote_id = $3
@@ -261,14 +261,14 @@ WITH removed AS (
     internet_message_id = EXCLUDED.internet_message_id, outgoing = EXCLUDED.outgoing, removed_at = EXCLUDED.removed_at
 )
 SELECT count(*)::int AS removed, coalesce(array_agg(remote_id), '{}') AS removed_ids,
-  (count(*) FILTER (WHERE NOT is_read))::int AS removed_unread FROM removed`);
+  (count(*) FILTER (WHERE NOT is_read))::int AS removed_unread FROM removed`;
 
 /**
  * A removal that is half of a move, its new folder known: the message moves there now (its data is refreshed
  * when that folder's delta runs), so it is never missing from the mirror between the two folders' deltas. Only a
  * message still in the reporting folder moves, and only into a folder the mirror keeps.
  */
-export const RELOCATE_SQL = prepared(`
+export const RELOCATE_SQL = `
 WITH moved AS (
   UPDATE messages m SET folder_remote_id = t.folder_remote_id, updated_at = now()
   FROM unnest($3::text[], $4::text[]) AS t(remote_id, folder_remote_id)
@@ -277,11 +277,32 @@ WITH moved AS (
     AND t.folder_remote_id <> $2
   RETURNING m.remote_id, t.folder_remote_id, m.is_read
 )
-SELECT remote_id, folder_remote_id, is_read FROM moved`);
+SELECT remote_id, folder_remote_id, is_read FROM moved`;
 
 /** where the mirror holds each of some messages (`foldersOf`) */
 const FOLDERS_OF_SQL = prepared(`SELECT remote_id, folder_remote_id FROM messages
        WHERE account_id = ${ACCOUNT_PROBE} AND remote_id = ANY($2::text[])`);
+
+/**
+ * The page statements as a live round runs them: the same statements, prepared (`prepared`: parsed once per
+ * connection) and run with their generic plans (`planAs` generic), so a round's page of a few rows is not parsed
+ * and planned at every change. A first sync's pages (hundreds of rows) send the plain texts above, planned for their
+ * rows each time: prepared, those took 1.6x as long (bench:prepared-pages, docs/performance.md session 28).
+ */
+const LIVE = {
+  upsert: prepared(`${UPSERT_PAGE_SQL}\n-- live page`),
+  mergeThreads: prepared(`${MERGE_THREADS_SQL}\n-- live page`),
+  lockChanging: prepared(`${LOCK_CHANGING_SQL}\n-- live page`),
+  remove: prepared(`${REMOVE_SQL}\n-- live page`),
+  relocate: prepared(`${RELOCATE_SQL}\n-- live page`),
+};
+const SYNC = {
+  upsert: UPSERT_PAGE_SQL,
+  mergeThreads: MERGE_THREADS_SQL,
+  lockChanging: LOCK_CHANGING_SQL,
+  remove: REMOVE_SQL,
+  relocate: RELOCATE_SQL,
+};
 
 export interface AppliedPage {
   /** messages inserted or changed (a re-applied page writes none) */
@@ -328,17 +349,18 @@ export class MessagesRepository {
       /** how long this transaction's statements may wait for a row lock from now on (e.g. '20s') */
       lockTimeout?: string;
       /**
-       * how this transaction's prepared statements are planned from now on (`planAs`): `generic` for a live round's
-       * pages (a few rows each, whose planning cost more than their execution), `custom` for a sync's large pages
+       * a live round's page (a few rows): the page statements prepared, with their generic plans for the rest of
+       * the transaction (`LIVE`); otherwise sent as text, planned for their rows
        */
-      plans?: 'generic' | 'custom';
+      live?: boolean;
     } = {},
   ): Promise<AppliedPage> {
     if (opts.lockTimeout !== undefined) {
       if (!/^\d+(ms|s)$/.test(opts.lockTimeout)) throw new Error(`bad lock timeout ${opts.lockTimeout}`);
       await manager.query(`SET LOCAL lock_timeout = '${opts.lockTimeout}'`);
     }
-    if (opts.plans !== undefined) await planAs(manager, opts.plans);
+    const sql = opts.live ? LIVE : SYNC;
+    if (opts.live) await planAs(manager, 'generic');
     const messages: MessageInput[] = dedupeById(page.messages);
     const kept = new Set(messages.map((m) => m.id));
     // An id both removed and present in one page: the message's data is the later word.
@@ -358,7 +380,7 @@ export class MessagesRepository {
     const moving = removedIds.filter((id) => relocate.has(id));
     if (moving.length > 0) {
       const rows: Array<{ remote_id: string; folder_remote_id: string; is_read: boolean }> =
-        await manager.query(RELOCATE_SQL, [
+        await manager.query(sql.relocate, [
           accountId,
           folderId,
           moving,
@@ -372,14 +394,14 @@ export class MessagesRepository {
     }
     if (removedIds.length > 0) {
       const rows: Array<{ removed: number; removed_ids?: string[]; removed_unread?: number }> =
-        await manager.query(REMOVE_SQL, [accountId, removedIds, folderId]);
+        await manager.query(sql.remove, [accountId, removedIds, folderId]);
       result.removed = rows[0]?.removed ?? 0;
       result.removedIds = rows[0]?.removed_ids ?? [];
       counts.add(folderId, -result.removed, -(rows[0]?.removed_unread ?? 0));
     }
     if (messages.length > 0) {
       const columns = toMessageColumns(messages);
-      await manager.query(LOCK_CHANGING_SQL, [accountId, columns.graphId, columns.changeKey, folderId]);
+      await manager.query(sql.lockChanging, [accountId, columns.graphId, columns.changeKey, folderId]);
       const rows: Array<{
         upserted: number;
         upserted_ids?: string[];
@@ -388,10 +410,10 @@ export class MessagesRepository {
         counts?: FolderCountDelta[];
         counts_unknown?: boolean;
         rethread?: Array<[string, string]>;
-      }> = await manager.query(UPSERT_PAGE_SQL, [accountId, folderId, ...messageColumnParams(columns)]);
+      }> = await manager.query(sql.upsert, [accountId, folderId, ...messageColumnParams(columns)]);
       const rethread = resolveThreadChains(rows[0]?.rethread ?? []);
       if (rethread.size > 0) {
-        await manager.query(MERGE_THREADS_SQL, [accountId, [...rethread.keys()], [...rethread.values()]]);
+        await manager.query(sql.mergeThreads, [accountId, [...rethread.keys()], [...rethread.values()]]);
       }
       result.upserted = rows[0]?.upserted ?? 0;
       result.upsertedIds = rows[0]?.upserted_ids ?? [];
