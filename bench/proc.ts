@@ -103,3 +103,23 @@ export function cpuSplit(
   const available = (after.machineTotal - before.machineTotal) / 100;
   return { groups: out, other, otherTop, machine, available };
 }
+
+/**
+ * The process groups a benchmark of the running product splits the machine's CPU into (`cpuSplit`): its three
+ * apps, the benchmark itself, and the stack's Postgres (the replica's replay included), Kafka and Redis.
+ */
+export function productCpuGroups(pids: {
+  consumer: number | undefined;
+  producer: number | undefined;
+  emulator: number | undefined;
+}): Array<{ name: string; pids?: Array<number | undefined>; comm?: RegExp }> {
+  return [
+    { name: 'consumer', pids: [pids.consumer] },
+    { name: 'emulator', pids: [pids.emulator] },
+    { name: 'producer', pids: [pids.producer] },
+    { name: 'bench', pids: [process.pid] },
+    { name: 'postgres', comm: /^postgres$/ },
+    { name: 'kafka', comm: /^java$/ },
+    { name: 'redis', comm: /^redis-server$/ },
+  ];
+}

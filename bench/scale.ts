@@ -55,7 +55,7 @@ import globalSetup from '../libs/testing/src/jest/global-setup';
 import globalTeardown from '../libs/testing/src/jest/global-teardown';
 import { linkOutlook, startProduct, type RunningProduct } from '../libs/testing/src/product';
 import { currentTestRun } from '../libs/testing/src/test-run';
-import { cpuSeconds, cpuSnapshot, cpuSplit, procStatus } from './proc';
+import { cpuSeconds, cpuSnapshot, cpuSplit, procStatus, productCpuGroups } from './proc';
 import { report } from './report';
 import { withEmulatorCa } from './with-emulator-ca';
 
@@ -534,15 +534,15 @@ async function runChanges(
   const quiet = Date.now();
   while (pending.size > 0 && Date.now() - quiet < 15_000) await sleep(200);
   const cpu = cpuShares(cpu0, cpuOf(product), (performance.now() - t0) / 1000);
-  const split = cpuSplit(machine0, cpuSnapshot(), [
-    { name: 'consumer', pids: [product.consumer.child.pid] },
-    { name: 'producer', pids: [product.producer.child.pid] },
-    { name: 'emulator', pids: [product.emulator.app.child.pid] },
-    { name: 'bench', pids: [process.pid] },
-    { name: 'postgres', comm: /^postgres$/ },
-    { name: 'kafka', comm: /^java$/ },
-    { name: 'redis', comm: /^redis-server$/ },
-  ]);
+  const split = cpuSplit(
+    machine0,
+    cpuSnapshot(),
+    productCpuGroups({
+      consumer: product.consumer.child.pid,
+      producer: product.producer.child.pid,
+      emulator: product.emulator.app.child.pid,
+    }),
+  );
   const cpuPerChangeUs = Object.fromEntries(
     Object.entries({ ...split.groups, other: split.other, all: split.machine }).map(([k, v]) => [
       k,

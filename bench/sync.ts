@@ -23,7 +23,7 @@ import { SEARCH_VECTOR_SQL } from '../libs/database/src/mail/messages.repository
 import { ensureAppBuild } from '../libs/testing/src/builds';
 import { linkOutlook, signUp, startProduct, waitForAccountStatus } from '../libs/testing/src/product';
 import { currentTestRun } from '../libs/testing/src/test-run';
-import { cpuSnapshot, cpuSplit, procStatus } from './proc';
+import { cpuSnapshot, cpuSplit, procStatus, productCpuGroups } from './proc';
 import { report } from './report';
 import { withEmulatorCa } from './with-emulator-ca';
 
@@ -193,15 +193,15 @@ async function runSize(messages: number): Promise<SizeRun> {
       intervalMs: 250,
     });
     const seconds = (performance.now() - t0) / 1000;
-    const split = cpuSplit(cpuBefore, cpuSnapshot(), [
-      { name: 'consumer', pids: [product.consumer.child.pid] },
-      { name: 'emulator', pids: [product.emulator.app.child.pid] },
-      { name: 'producer', pids: [product.producer.child.pid] },
-      { name: 'bench', pids: [process.pid] },
-      { name: 'postgres', comm: /^postgres$/ },
-      { name: 'kafka', comm: /^java$/ },
-      { name: 'redis', comm: /^redis-server$/ },
-    ]);
+    const split = cpuSplit(
+      cpuBefore,
+      cpuSnapshot(),
+      productCpuGroups({
+        consumer: product.consumer.child.pid,
+        producer: product.producer.child.pid,
+        emulator: product.emulator.app.child.pid,
+      }),
+    );
     const walBytes = Number(
       (
         await db.query<{ b: string }>('SELECT pg_wal_lsn_diff($1, $2)::bigint::text AS b', [

@@ -1,7 +1,7 @@
 import { QueryFailedError } from 'typeorm';
 import { currentTestRun } from '@email-core/testing';
 import { createDataSource } from './data-source';
-import { prepared, preparedName, planAs } from './prepared';
+import { prepared, preparedName, useGenericPlans } from './prepared';
 
 interface PreparedRow {
   name: string;
@@ -71,7 +71,7 @@ describe('prepared statements (real Postgres)', () => {
     expect(rows.filter((r) => r.statement === MARKED)).toHaveLength(1);
   });
 
-  it('runs generic plans for the rest of a transaction after planAs generic, custom plans again after it', async () => {
+  it('runs generic plans for the rest of a transaction after useGenericPlans, custom plans again after it', async () => {
     const LOOKUP = prepared('SELECT count(*)::int AS n FROM generate_series(1, $1::int)');
     const plans = async () => {
       const row = (await preparedStatements()).find((r) => r.statement === LOOKUP);
@@ -80,7 +80,7 @@ describe('prepared statements (real Postgres)', () => {
     await dataSource.query(LOOKUP, [3]);
     expect(await plans()).toEqual({ generic: 0, custom: 1 });
     await dataSource.transaction(async (m) => {
-      await planAs(m, 'generic');
+      await useGenericPlans(m);
       expect(await m.query(LOOKUP, [4])).toEqual([{ n: 4 }]);
       expect(await m.query(LOOKUP, [5])).toEqual([{ n: 5 }]);
     });

@@ -63,6 +63,6 @@ export class PreparingClient extends Client {}
  * whose plan does not depend on their values (the page statements probe by primary key, with the account as an
  * init-plan parameter). One SET per transaction.
  */
-export async function planAs(manager: EntityManager, plans: 'generic'): Promise<void> {
-  if (plans === 'generic') await manager.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
+export async function useGenericPlans(manager: EntityManager): Promise<void> {
+  await manager.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
 }

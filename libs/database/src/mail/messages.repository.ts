@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { planAs, prepared } from '../prepared';
+import { prepared, useGenericPlans } from '../prepared';
 import type { FolderCountDelta } from './mail-folders.repository';
 import {
   dedupeById,
@@ -285,7 +285,7 @@ const FOLDERS_OF_SQL = prepared(`SELECT remote_id, folder_remote_id FROM message
 
 /**
  * The page statements as a live round runs them: the same statements, prepared (`prepared`: parsed once per
- * connection) and run with their generic plans (`planAs` generic), so a round's page of a few rows is not parsed
+ * connection) and run with their generic plans (`useGenericPlans`), so a round's page of a few rows is not parsed
  * and planned at every change. A first sync's pages (hundreds of rows) send the plain texts above, planned for their
  * rows each time: prepared, those took 1.6x as long (bench:prepared-pages, docs/performance.md session 28).
  */
@@ -360,7 +360,7 @@ export class MessagesRepository {
       await manager.query(`SET LOCAL lock_timeout = '${opts.lockTimeout}'`);
     }
     const sql = opts.live ? LIVE : SYNC;
-    if (opts.live) await planAs(manager, 'generic');
+    if (opts.live) await useGenericPlans(manager);
     const messages: MessageInput[] = dedupeById(page.messages);
     const kept = new Set(messages.map((m) => m.id));
     // An id both removed and present in one page: the message's data is the later word.
