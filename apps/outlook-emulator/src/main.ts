@@ -48,7 +48,9 @@ async function bootstrap(): Promise<void> {
   // Graph's own 413 ErrorRequestEntityTooLarge rather than the body parser's.
   app.useBodyParser('json', { limit: '50mb' });
   app.useBodyParser('urlencoded', { extended: false, limit: '1mb' });
-  app.enableShutdownHooks();
+  // the signals a supervisor stops it with; Nest's default list also takes SIGUSR2 (and SIGHUP, SIGQUIT...) as a
+  // shutdown, which ended the emulator when bench:scale toggled its CPU profiler with SIGUSR2
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen(config.port, config.host);
   new Logger('outlook-emulator').log(
     `emulator listening on https://localhost:${config.port} (CA: ${tls.caPath})`,
