@@ -23,7 +23,10 @@ export const SEARCH_BODY_TEXT_CHARS = 65536;
  * account's rows in that index. EXPLAIN (ANALYZE, BUFFERS) of LOCK_CHANGING_SQL for 500 ids, 30,000 of the account's
  * rows written after the last ANALYZE: 642,000 buffers and 726 ms through `messages_conversation_idx`, against 3,003
  * buffers and 8 ms through `messages_pkey` with this (docs/performance.md, session 27). Without the value, the
- * account counts as an average one (1/n_distinct of the table), and only the primary key finds one row.
+ * account counts as an average one (1/n_distinct of the table), and only the primary key finds one row. The same
+ * holds for the header-threaded rows' lookups by Message-ID and by subject (THREAD_ID_SQL, KNOWN_ELSEWHERE_SQL): with
+ * the account's value they could be planned through the conversation or date index, walking the account's rows for
+ * each lookup, instead of their partial indexes (seen in a clean-clone CI run, session 27).
  */
 const ACCOUNT_PROBE = '(SELECT $1::uuid)';
 
@@ -57,12 +60,12 @@ const THREAD_ID_SQL = `
      FROM unnest(string_to_array(nullif(c.thread_refs, ''), ' ')) WITH ORDINALITY AS r(message_id, n)
      CROSS JOIN LATERAL (
        SELECT e.conversation_id FROM messages e
-       WHERE e.account_id = $1 AND e.internet_message_id = r.message_id AND e.thread_subject IS NOT NULL
+       WHERE e.account_id = ${ACCOUNT_PROBE} AND e.internet_message_id = r.message_id AND e.thread_subject IS NOT NULL
        LIMIT 1
      ) p
      ORDER BY r.n LIMIT 1),
     (SELECT e.conversation_id FROM messages e
-     WHERE c.subject_fallback AND e.account_id = $1 AND e.thread_subject = c.thread_subject
+     WHERE c.subject_fallback AND e.account_id = ${ACCOUNT_PROBE} AND e.thread_subject = c.thread_subject
        AND e.received_at <= c.received_at AND e.received_at > c.received_at - interval '90 days'
      ORDER BY e.received_at DESC LIMIT 1),
     c.conversation_id) END AS thread_id
@@ -96,7 +99,7 @@ const KNOWN_ELSEWHERE_SQL = (row: string) => `(
                 AND (NOT r.outgoing OR ${row}.is_draft OR $2 IN (${SENT_FOLDER_SQL})))
       OR (${row}.thread_subject IS NOT NULL AND EXISTS (
         SELECT 1 FROM messages e
-        WHERE e.account_id = $1 AND e.internet_message_id = ${row}.internet_message_id
+        WHERE e.account_id = ${ACCOUNT_PROBE} AND e.internet_message_id = ${row}.internet_message_id
           AND e.thread_subject IS NOT NULL AND e.remote_id <> ${row}.remote_id
           AND (NOT (e.is_draft OR e.folder_remote_id IN (${SENT_FOLDER_SQL}))
                OR ${row}.is_draft OR $2 IN (${SENT_FOLDER_SQL}))))

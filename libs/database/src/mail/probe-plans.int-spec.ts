@@ -28,6 +28,31 @@ function idProbesOf(plan: unknown): string[] {
 }
 
 /**
+ * The index of each node of a plan that looks `messages` up by `column` (`<column> =` in its index condition or
+ * filter): the header-threaded rows' lookups by Message-ID and by subject.
+ */
+function probesBy(plan: unknown, column: string): string[] {
+  const found: string[] = [];
+  const pattern = new RegExp(`\\b${column} = `);
+  const walk = (node: unknown) => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') {
+      const n = node as Record<string, unknown>;
+      const text = (v: unknown) => (typeof v === 'string' ? v : '');
+      if (
+        n['Relation Name'] === 'messages' &&
+        pattern.test(`${text(n['Index Cond'])} ${text(n['Filter'])}`)
+      ) {
+        found.push(typeof n['Index Name'] === 'string' ? n['Index Name'] : String(n['Node Type']));
+      }
+      Object.values(n).forEach(walk);
+    }
+  };
+  walk(plan);
+  return found;
+}
+
+/**
  * A first sync of a new account into a table whose statistics predate it (autovacuum's ANALYZE comes later): the
  * page statements must still find each id through the primary key. With the account's value in the statement, the
  * planner took the account for about one row and probed through an index that walks all of its rows
@@ -54,16 +79,45 @@ describe('page statements probe messages by primary key, whatever the statistics
         },
       ),
     );
-  const fill = async (account: string, prefix: string, n: number) => {
+  /** n messages of `make` into the account's Inbox, in pages of 500 as a first sync writes them */
+  const fill = async (
+    account: string,
+    prefix: string,
+    n: number,
+    make: (prefix: string, n: number, from: number) => MessageInput[] = mails,
+  ) => {
     for (let from = 0; from < n; from += 500) {
       await dataSource.transaction((m) =>
         messages.applyPage(m, account, 'inbox', {
-          messages: mails(prefix, Math.min(500, n - from), from),
+          messages: make(prefix, Math.min(500, n - from), from),
           removedIds: [],
         }),
       );
     }
   };
+  /**
+   * Header-threaded (IMAP) mail: a Message-ID, four to a subject. `replies` answer the message 1,000 before them: by
+   * naming it (In-Reply-To, References), or by its subject alone with "Re:"
+   */
+  const imapMails = (
+    prefix: string,
+    n: number,
+    from = 0,
+    replies?: 'references' | 'subject',
+  ): MessageInput[] =>
+    Array.from({ length: n }, (_, i) => {
+      const k = from + i;
+      const parent = `<${prefix}-${String(k - 1000).padStart(6, '0')}@example.test>`;
+      return testMail(`${prefix}-uid-${k}`, new Date(Date.UTC(2026, 0, 1, 0, 0, k)), {
+        subject:
+          replies === 'subject'
+            ? `Re: topic ${prefix} ${Math.floor((k - 1000) / 4)} ${'y'.repeat(60)}`
+            : `topic ${prefix} ${Math.floor(k / 4)} ${'y'.repeat(60)}`,
+        internetMessageId: `<${prefix}-${String(k).padStart(6, '0')}@example.test>`,
+        inReplyTo: replies === 'references' ? parent : null,
+        references: replies === 'references' ? [parent] : [],
+      });
+    });
   const explain = async (sql: string, params: unknown[]): Promise<unknown> => {
     const rows: Array<{ 'QUERY PLAN': unknown }> = await dataSource.query(
       `EXPLAIN (FORMAT JSON) ${sql}`,
@@ -112,5 +166,40 @@ describe('page statements probe messages by primary key, whatever the statistics
     );
     expect(applied.upserted).toBe(500);
     expect(applied.createdIds).toHaveLength(250);
+  });
+
+  it("a header-threaded page's lookups by Message-ID and by subject use their partial indexes while the statistics do not know the account", async () => {
+    const known = await newAccount();
+    await fill(known, 'iknown', 4000, imapMails);
+    await dataSource.query('ANALYZE messages');
+    const fresh = await newAccount();
+    await fill(fresh, 'ifresh', 3000, imapMails);
+
+    // new rows only: replies naming an earlier message (thread by Message-ID), replies by subject alone
+    const page = [
+      ...imapMails('ifresh', 250, 3000, 'references'),
+      ...imapMails('ifresh', 250, 3250, 'subject'),
+    ];
+    const columns = toMessageColumns(page);
+    const plan = await explain(UPSERT_PAGE_SQL, [fresh, 'inbox', ...messageColumnParams(columns)]);
+    // the thread by a reference, and the copy elsewhere by Message-ID (KNOWN_ELSEWHERE_SQL)
+    const byMessageId = probesBy(plan, 'internet_message_id');
+    expect(byMessageId.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(byMessageId)).toEqual(new Set(['messages_thread_message_id_idx']));
+    // the newest thread of the same subject
+    expect(probesBy(plan, 'thread_subject')).toEqual(['messages_thread_subject_idx']);
+
+    const applied = await dataSource.transaction((m) =>
+      messages.applyPage(m, fresh, 'inbox', { messages: page, removedIds: [] }),
+    );
+    expect(applied.createdIds).toHaveLength(500);
+    // and they are threaded as before: a reply joins its parent's thread, a "Re:" the newest of its subject
+    const threads: Array<{ remote_id: string; conversation_id: string }> = await dataSource.query(
+      `SELECT remote_id, conversation_id FROM messages WHERE account_id = $1 AND remote_id = ANY($2)`,
+      [fresh, ['ifresh-uid-3000', 'ifresh-uid-3250', 'ifresh-uid-2000', 'ifresh-uid-2251']],
+    );
+    const thread = new Map(threads.map((t) => [t.remote_id, t.conversation_id]));
+    expect(thread.get('ifresh-uid-3000')).toBe(thread.get('ifresh-uid-2000'));
+    expect(thread.get('ifresh-uid-3250')).toBe(thread.get('ifresh-uid-2251'));
   });
 });
