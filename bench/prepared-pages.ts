@@ -6,6 +6,9 @@
  *   statements prepared, generic plans), against the same pages written as before (sent as text, planned each time);
  * - sync pages: 20 transactions of 500 messages, as a first sync writes them: as text on both pools (the control:
  *   a sync's page statements are not prepared; at 211deb8 they were, with custom plans, and took 1.6x as long).
+ * - larger live pages (25, 100 and 300 rows): the live statements with their generic plans against text, whatever
+ *   the product does with pages that size (it sends a live page over LIVE_PAGE_MAX_ROWS as text): where the generic
+ *   plan stops paying.
  * Each figure is the median of BENCH_PREPARED_ROUNDS rounds (default 5). `ratio` = the live pages' time as text ÷
  * prepared (above 1: prepared is faster). Writes bench/results/prepared-pages.json.
  */
@@ -23,7 +26,7 @@ const ROUNDS = Number(process.env.BENCH_PREPARED_ROUNDS ?? 5);
 const BODY = 'lorem ipsum dolor sit amet '.repeat(40);
 
 interface Shape {
-  name: 'live' | 'sync';
+  name: string;
   transactions: number;
   rows: number;
   /** how the product writes them: a live round's pages prepared (`live`), a sync's as text */
@@ -32,6 +35,11 @@ interface Shape {
 const SHAPES: Shape[] = [
   { name: 'live', transactions: 400, rows: 5, live: true },
   { name: 'sync', transactions: 20, rows: 500, live: false },
+  // a live round's larger pages (a catch-up, a reconciliation of a busy folder) with the generic plans forced, against
+  // text: where the generic plan stops paying (folder-delta's LIVE_PAGE_MAX_ROWS)
+  { name: 'live, 25 rows', transactions: 80, rows: 25, live: true },
+  { name: 'live, 100 rows', transactions: 40, rows: 100, live: true },
+  { name: 'live, 300 rows', transactions: 20, rows: 300, live: true },
 ];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

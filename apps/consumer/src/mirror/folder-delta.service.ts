@@ -31,6 +31,13 @@ import { providerOf } from './provider-of';
 export const MAX_RESETS_PER_FOLDER = 2;
 /** how long a page written beside others may wait for a row lock (see PageWriters) */
 export const PAGE_LOCK_TIMEOUT = '20s';
+/**
+ * The most rows (messages and removals) a live round's page may have to run the prepared page statements with their
+ * generic plans (`applyPage`'s `live`); a larger one (a catch-up, a reconciliation of a busy folder) goes as text,
+ * planned for its rows like a sync's page. bench:prepared-pages measures where the generic plans stop paying: against
+ * text, 1.73x as fast at 5 rows, 1.28x at 25, 1.18x at 100, even (0.95) at 300 (docs/performance.md, session 29).
+ */
+export const LIVE_PAGE_MAX_ROWS = 100;
 
 export interface FolderDeltaRun {
   account: AccountForSync;
@@ -290,8 +297,10 @@ export class FolderDeltaService {
                   {
                     ...(writers.parallel ? { lockTimeout: PAGE_LOCK_TIMEOUT } : {}),
                     // a live round's page (a few rows): prepared and planned once per connection, not at every
-                    // change; a sync's pages (hundreds of rows) as text, planned for their rows
-                    ...(feed ? { live: true } : {}),
+                    // change; a sync's pages (hundreds of rows), and a live one as large, as text, planned for their rows
+                    ...(feed && written.messages.length + written.removedIds.length <= LIVE_PAGE_MAX_ROWS
+                      ? { live: true }
+                      : {}),
                   },
                 );
                 if (writeRebuild) {

@@ -27,7 +27,7 @@ import { ConsumerMetrics } from '../../messaging/consumer-metrics';
 import type { DomainEventsPublisher } from '../../messaging/domain-events.publisher';
 import type { AccountCacheVersion } from '../../mirror/account-cache-version';
 import { AccountFailures } from '../../mirror/account-failures';
-import { FolderDeltaService } from '../../mirror/folder-delta.service';
+import { FolderDeltaService, LIVE_PAGE_MAX_ROWS } from '../../mirror/folder-delta.service';
 import type { MailboxLock } from '../../mirror/mailbox-lock';
 import { scriptedProvider } from '../../mirror/testing/test-providers';
 import type { SubscriptionRequests } from '../subscription-requests';
@@ -79,6 +79,8 @@ function harness(
   } = {},
 ) {
   const log: string[] = [];
+  /** the folders whose pages were written as a live round's (`applyPage`'s `live`) */
+  const live: string[] = [];
   const events: DomainEvent[] = [];
   const states = new Map<string, FolderSyncState>(
     (opts.states ?? []).map((s) => [
@@ -194,8 +196,16 @@ function harness(
       Promise.resolve(ids.map((folderId) => ({ folderId, totalCount: 1, unreadCount: 0 }))),
   };
   const messages = {
-    applyPage: (_m: unknown, _a: string, id: string, page: ChangesPage) => {
+    applyPage: (
+      _m: unknown,
+      _a: string,
+      id: string,
+      page: ChangesPage,
+      _relocate?: unknown,
+      applyOpts: { live?: boolean } = {},
+    ) => {
       log.push(`page:${id}:${page.messages.length}`);
+      if (applyOpts.live) live.push(id);
       return Promise.resolve({
         upserted: page.messages.length,
         removed: page.removedIds.length,
@@ -365,6 +375,7 @@ function harness(
   };
   return {
     log,
+    live,
     events,
     states,
     graph,
@@ -524,6 +535,34 @@ describe('SyncMailboxHandler', () => {
     expect(changed[0]).not.toHaveProperty('notifiedAt');
     // announced before the sync says it completed
     expect(h.events.map((e) => e.type).slice(-1)).toEqual(['sync.completed']);
+  });
+
+  it("a synced mailbox's pages of up to LIVE_PAGE_MAX_ROWS rows run as live pages (prepared, generic plans), larger ones and a first sync's as text", async () => {
+    const many = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => msg(`${prefix}${i}`));
+    const resync = harness({
+      account: { id: ACCOUNT, userId: USER, status: 'synced', syncCompletedAt: new Date() },
+      states: [
+        { graphId: 'a', deltaLink: 'delta-a-1' },
+        { graphId: 'b', deltaLink: 'delta-b-1' },
+      ],
+    });
+    resync.script([folder('a'), folder('b')], {
+      // exactly the cap (messages and removals together), and one row over it
+      'delta-a-1': {
+        messages: many('a', LIVE_PAGE_MAX_ROWS - 2),
+        removedIds: ['x', 'y'],
+        deltaLink: 'delta-a-2',
+      },
+      'delta-b-1': { messages: many('b', LIVE_PAGE_MAX_ROWS + 1), removedIds: [], deltaLink: 'delta-b-2' },
+    });
+    expect(await resync.run()).toBe('completed');
+    expect(resync.live).toEqual(['a']);
+
+    const first = harness({ states: [] });
+    first.script([folder('a')], { a: { messages: many('a', 3), removedIds: [], deltaLink: 'delta-a-1' } });
+    expect(await first.run()).toBe('completed');
+    expect(first.log.filter((l) => l.startsWith('page:'))).toEqual(['page:a:3']);
+    expect(first.live).toEqual([]);
   });
 
   it('a resync writes a listed message only in the folder the provider has it in now, not back where an older page saw it', async () => {
