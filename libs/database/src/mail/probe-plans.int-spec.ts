@@ -5,31 +5,8 @@ import { LOCK_CHANGING_SQL, MessagesRepository, UPSERT_PAGE_SQL } from './messag
 import { insertTestAccount, testMail } from './testing/fixtures';
 
 /**
- * The index each node of a plan (EXPLAIN's JSON) uses to find a row of `messages` by its id (`remote_id =` in its
- * index condition or filter): what this spec is about. Other lookups in the upsert (by Message-ID or subject, for
- * header-threaded rows only) are not probes by id.
- */
-function idProbesOf(plan: unknown): string[] {
-  const found: string[] = [];
-  const walk = (node: unknown) => {
-    if (Array.isArray(node)) node.forEach(walk);
-    else if (node && typeof node === 'object') {
-      const n = node as Record<string, unknown>;
-      const text = (v: unknown) => (typeof v === 'string' ? v : '');
-      const conditions = `${text(n['Index Cond'])} ${text(n['Filter'])}`;
-      if (n['Relation Name'] === 'messages' && /\bremote_id = /.test(conditions)) {
-        found.push(typeof n['Index Name'] === 'string' ? n['Index Name'] : String(n['Node Type']));
-      }
-      Object.values(n).forEach(walk);
-    }
-  };
-  walk(plan);
-  return found;
-}
-
-/**
- * The index of each node of a plan that looks `messages` up by `column` (`<column> =` in its index condition or
- * filter): the header-threaded rows' lookups by Message-ID and by subject.
+ * The index of each node of a plan (EXPLAIN's JSON) that looks `messages` up by `column` (`<column> =` in its index
+ * condition or filter).
  */
 function probesBy(plan: unknown, column: string): string[] {
   const found: string[] = [];
@@ -51,6 +28,12 @@ function probesBy(plan: unknown, column: string): string[] {
   walk(plan);
   return found;
 }
+
+/**
+ * The probes of `messages` by id (`remote_id =`, not `folder_remote_id =`): what the first case is about. The upsert's
+ * other lookups (by Message-ID or subject, for header-threaded rows only) are the second case's.
+ */
+const idProbesOf = (plan: unknown): string[] => probesBy(plan, 'remote_id');
 
 /**
  * A first sync of a new account into a table whose statistics predate it (autovacuum's ANALYZE comes later): the
