@@ -119,6 +119,7 @@ export {
 } from './read-replica/read-replica';
 export { currentWalPosition, parseWatermark, recordAccountWrite } from './read-replica/account-writes';
 export { formatLsn, parseLsn } from './read-replica/lsn';
+export { inGenericPlanTransaction, type CommittedWithPosition } from './generic-plan-transaction';
 export {
   MAIL_ACCOUNT_STATUSES,
   OperationalCountsRepository,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
-import type { EntityManager } from 'typeorm';
+import type { EntityManager, QueryRunner } from 'typeorm';
 
 /** statement text -> its prepared statement's name (the same on every connection) */
 const names = new Map<string, string>();
@@ -64,5 +64,18 @@ export class PreparingClient extends Client {}
  * init-plan parameter). One SET per transaction.
  */
 export async function useGenericPlans(manager: EntityManager): Promise<void> {
+  if (manager.queryRunner && genericPlanRunners.has(manager.queryRunner)) return;
   await manager.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
+}
+
+/** runners whose transaction was opened with its generic plans (`inGenericPlanTransaction`) */
+const genericPlanRunners = new WeakSet<QueryRunner>();
+
+/**
+ * Marks `runner`'s open transaction as one that already runs generic plans, so `useGenericPlans` in it sends
+ * nothing; answers how to unmark it, which its opener does when the transaction ends.
+ */
+export function markGenericPlans(runner: QueryRunner): () => void {
+  genericPlanRunners.add(runner);
+  return () => genericPlanRunners.delete(runner);
 }

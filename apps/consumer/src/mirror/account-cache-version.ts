@@ -33,8 +33,9 @@ export class AccountCacheVersion implements OnApplicationShutdown {
     private readonly db: DataSource,
   ) {}
 
-  async bump(accountId: string): Promise<void> {
-    const failure = await this.tryBump(accountId);
+  /** `walPosition`: the primary's WAL position read after the write's commit, when its committer read it */
+  async bump(accountId: string, walPosition?: number): Promise<void> {
+    const failure = await this.tryBump(accountId, walPosition);
     if (failure === undefined) {
       this.owed.delete(accountId);
       return;
@@ -60,8 +61,8 @@ export class AccountCacheVersion implements OnApplicationShutdown {
   }
 
   /** undefined when the bump (and the watermark) is applied and replicated, else why not */
-  private tryBump(accountId: string): Promise<string | undefined> {
-    return recordAccountWrite(this.redis, this.db, accountId);
+  private tryBump(accountId: string, walPosition?: number): Promise<string | undefined> {
+    return recordAccountWrite(this.redis, this.db, accountId, walPosition);
   }
 
   private schedule(): void {

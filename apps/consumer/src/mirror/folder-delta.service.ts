@@ -3,6 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { FolderCounts, MailChange } from '@email-core/contracts';
 import {
   holdsTree,
+  inGenericPlanTransaction,
   MailChangesRepository,
   MailFoldersRepository,
   MessagesRepository,
@@ -122,6 +123,8 @@ interface PageOutcome {
   applied: AppliedPage;
   logged: MailChange[];
   counts: FolderCounts[];
+  /** the WAL position read with a live page's commit (the cache version's watermark) */
+  walPosition?: number;
 }
 
 /**
@@ -282,7 +285,12 @@ export class FolderDeltaService {
                 ? await this.placePage(run, page, result.locations)
                 : { relocate: new Map<string, string>(), messages: page.messages };
               const written = listed === page.messages ? page : { ...page, messages: listed };
-              return this.dataSource.transaction(async (m): Promise<PageOutcome> => {
+              // a live round's page (a few rows): prepared and planned once per connection, not at every change;
+              // a sync's pages (hundreds of rows), and a live one as large, as text, planned for their rows
+              const live =
+                feed !== undefined &&
+                written.messages.length + written.removedIds.length <= LIVE_PAGE_MAX_ROWS;
+              const write = async (m: EntityManager): Promise<PageOutcome> => {
                 // Pages in flight at once never list the same message, so none waits on another's rows. A row they
                 // all write (the folder's counts) is written only after `afterPrevious`: a later page holding it
                 // while the page before waits for it, and the later one waits for that page's commit, would be a
@@ -296,11 +304,7 @@ export class FolderDeltaService {
                   relocate,
                   {
                     ...(writers.parallel ? { lockTimeout: PAGE_LOCK_TIMEOUT } : {}),
-                    // a live round's page (a few rows): prepared and planned once per connection, not at every
-                    // change; a sync's pages (hundreds of rows), and a live one as large, as text, planned for their rows
-                    ...(feed && written.messages.length + written.removedIds.length <= LIVE_PAGE_MAX_ROWS
-                      ? { live: true }
-                      : {}),
+                    ...(live ? { live } : {}),
                   },
                 );
                 if (writeRebuild) {
@@ -357,7 +361,11 @@ export class FolderDeltaService {
                 stored = storedAfter(stored, { nextLink, deltaLink });
                 if (!feed) return { applied, logged: [], counts: [] };
                 return { applied, ...(await this.logPage(m, account.id, folder.graphId, applied)) };
-              });
+              };
+              if (!live) return this.dataSource.transaction(write);
+              // opened with its generic plans and committed with its WAL position: two round trips fewer
+              const { value, walPosition } = await inGenericPlanTransaction(this.dataSource, write);
+              return walPosition === undefined ? value : { ...value, walPosition };
             };
             // its turn may come after the folder was stopped (the lock lost, another folder failed): nothing written
             const outcome = serial
@@ -366,13 +374,13 @@ export class FolderDeltaService {
                   return place();
                 })
               : await place();
-            const { applied, logged, counts } = outcome;
+            const { applied, logged, counts, walPosition } = outcome;
             this.metrics?.syncMessagesWritten(
               providerOf(account).provider,
               applied.upserted + applied.relocated.length,
             );
             if (applied.upserted + applied.removed + applied.relocated.length > 0 || milestone) {
-              await this.cacheVersion.bump(account.id);
+              await this.cacheVersion.bump(account.id, walPosition);
             }
             if (feed) {
               result.removedIds.push(...applied.relocated.map((r) => r.id), ...applied.removedIds);

@@ -40,13 +40,17 @@ export async function recordAccountWrite(
   redis: Cluster,
   db: DataSource,
   accountId: string,
+  /** the WAL position read after the write's commit, when its committer read it (else it is read here) */
+  walPosition?: number,
 ): Promise<string | undefined> {
-  let lsn = '';
+  let lsn = walPosition === undefined ? '' : String(walPosition);
   let lsnFailure: string | undefined;
-  try {
-    lsn = String(await currentWalPosition(db));
-  } catch (err) {
-    lsnFailure = `WAL position unknown: ${(err as Error).message}`;
+  if (walPosition === undefined) {
+    try {
+      lsn = String(await currentWalPosition(db));
+    } catch (err) {
+      lsnFailure = `WAL position unknown: ${(err as Error).message}`;
+    }
   }
   try {
     const replies = await redis

@@ -229,6 +229,19 @@ function harness(
       log.push('commit');
       return result;
     },
+    // a live page's transaction (inGenericPlanTransaction): opened and committed on its runner's connection
+    createQueryRunner: () => ({
+      manager: {},
+      connect: () =>
+        Promise.resolve({
+          query: (text: string) => {
+            if (!text.startsWith('COMMIT')) return Promise.resolve([]);
+            log.push('commit');
+            return Promise.resolve([{ rows: [] }, { rows: [{ lsn: '0/2A' }] }]);
+          },
+        }),
+      release: () => Promise.resolve(),
+    }),
   };
   const publisher = {
     publish: (e: DomainEvent) => {
@@ -238,9 +251,12 @@ function harness(
     },
   };
   let bumps = 0;
+  /** the WAL position each bump was given (a live page's, read with its commit), in order */
+  const bumpPositions: Array<number | undefined> = [];
   const cache = {
-    bump: () => {
+    bump: (_accountId: string, walPosition?: number) => {
       bumps += 1;
+      bumpPositions.push(walPosition);
       return Promise.resolve();
     },
   };
@@ -387,6 +403,7 @@ function harness(
     savedProgress,
     progressStore,
     bumps: () => bumps,
+    bumpPositions,
   };
 }
 
@@ -557,6 +574,9 @@ describe('SyncMailboxHandler', () => {
     });
     expect(await resync.run()).toBe('completed');
     expect(resync.live).toEqual(['a']);
+    // only the live page's bump carries a WAL position, the one read with its commit (0/2A); the others read theirs
+    expect(resync.bumps()).toBeGreaterThan(1);
+    expect(resync.bumpPositions.filter((p) => p !== undefined)).toEqual([42]);
 
     const first = harness({ states: [] });
     first.script([folder('a')], { a: { messages: many('a', 3), removedIds: [], deltaLink: 'delta-a-1' } });
