@@ -9,12 +9,18 @@
  * - larger live pages (25, 100 and 300 rows): the live statements with their generic plans against text, whatever
  *   the product does with pages that size (it sends a live page over LIVE_PAGE_MAX_ROWS as text): where the generic
  *   plan stops paying.
+ * - live pages as the product commits them (400 of 5 rows, both prepared with generic plans, the WAL position read
+ *   after each commit for the cache's watermark): `inGenericPlanTransaction` (the transaction opened with its plans
+ *   in one round trip, committed with the position in one) against `DataSource.transaction`, `useGenericPlans` and
+ *   `currentWalPosition` (two round trips more per page: the SET and the position's read).
  * Each figure is the median of BENCH_PREPARED_ROUNDS rounds (default 5). `ratio` = the live pages' time as text ÷
  * prepared (above 1: prepared is faster). Writes bench/results/prepared-pages.json.
  */
 import { performance } from 'node:perf_hooks';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { createDataSource } from '../libs/database/src/data-source';
+import { inGenericPlanTransaction } from '../libs/database/src/generic-plan-transaction';
+import { currentWalPosition } from '../libs/database/src/read-replica/account-writes';
 import { MessagesRepository } from '../libs/database/src/mail/messages.repository';
 import { insertTestAccount, testMail } from '../libs/database/src/mail/testing/fixtures';
 import globalSetup from '../libs/testing/src/jest/global-setup';
@@ -68,6 +74,37 @@ async function writePages(ds: DataSource, shape: Shape, prepared: boolean, tag: 
   return performance.now() - t0;
 }
 
+/**
+ * 400 live pages of 5 rows as the product commits them, each followed by its WAL position: opened and committed
+ * in one round trip each (`combined`), or as before session 30 (the SET and the position's read on their own).
+ */
+async function commitLivePages(ds: DataSource, combined: boolean, tag: string): Promise<number> {
+  const repo = new MessagesRepository(ds);
+  const { account } = await insertTestAccount(ds, 'outlook', [['inbox', 'inbox']]);
+  const positions: number[] = [];
+  const t0 = performance.now();
+  for (let p = 0; p < 400; p++) {
+    const messages = Array.from({ length: 5 }, (_, i) =>
+      testMail(`${tag}-${p}-${i}`, new Date(Date.UTC(2026, 0, 1, 0, 0, p * 5 + i)), {
+        body: { contentType: 'text', content: `${BODY}${i}` },
+      }),
+    );
+    const write = (m: EntityManager) =>
+      repo.applyPage(m, account, 'inbox', { messages, removedIds: [] }, new Map(), { live: true });
+    if (combined) {
+      const { walPosition } = await inGenericPlanTransaction(ds, write);
+      positions.push(walPosition ?? 0);
+    } else {
+      await ds.transaction(write);
+      positions.push(await currentWalPosition(ds));
+    }
+  }
+  const elapsed = performance.now() - t0;
+  if (positions.some((x, i) => x <= 0 || (i > 0 && x <= positions[i - 1])))
+    throw new Error('a WAL position did not move forward after a commit');
+  return elapsed;
+}
+
 async function main(): Promise<void> {
   await globalSetup();
   const url = currentTestRun().databaseUrl;
@@ -87,6 +124,13 @@ async function main(): Promise<void> {
         times[shape.name].text.push(await writePages(off, shape, false, `off-${shape.name}-${r}`));
       }
     }
+    const commits = { combined: [] as number[], separate: [] as number[] };
+    await commitLivePages(on, true, 'warm-combined');
+    await commitLivePages(on, false, 'warm-separate');
+    for (let r = 0; r < ROUNDS; r++) {
+      commits.combined.push(await commitLivePages(on, true, `combined-${r}`));
+      commits.separate.push(await commitLivePages(on, false, `separate-${r}`));
+    }
     const rows = [
       ['pages', 'transactions x rows', 'prepared (median ms)', 'as text (median ms)', 'text / prepared'],
     ];
@@ -104,7 +148,29 @@ async function main(): Promise<void> {
       ]);
       results[shape.name] = { ...t, medianPreparedMs: prepared, medianTextMs: text };
     }
+    rows.push(
+      ['', '', '', '', ''],
+      [
+        'live pages committed with their WAL position',
+        '',
+        'combined (median ms)',
+        'separate (median ms)',
+        'separate / combined',
+      ],
+      [
+        'live, as the product commits them',
+        '400 x 5',
+        median(commits.combined).toFixed(0),
+        median(commits.separate).toFixed(0),
+        (median(commits.separate) / median(commits.combined)).toFixed(3),
+      ],
+    );
     const live = times.live;
+    results.commits = {
+      ...commits,
+      medianCombinedMs: median(commits.combined),
+      medianSeparateMs: median(commits.separate),
+    };
     report('prepared-pages', rows, {
       ...results,
       ratio: Number((median(live.text) / median(live.prepared)).toFixed(3)),
