@@ -23,6 +23,7 @@ import { ConsumerMetrics } from '../messaging/consumer-metrics';
 import { AccountCacheVersion } from './account-cache-version';
 import type { ChangeFeed } from './change-feed';
 import { KeyedSerial } from './concurrency';
+import type { HeldSnapshot } from './held-snapshot';
 import type { Locate } from './locate';
 import { MIRROR_SETTINGS, type MirrorSettings } from './mirror.settings';
 import { PageWriters } from './page-writers';
@@ -65,6 +66,11 @@ export interface FolderDeltaRun {
    * without a message in common are written at once. Without it, only the folder's own pages are kept apart.
    */
   serial?: KeyedSerial;
+  /**
+   * With a feed: where the mirror held the round's poked messages when the round began; a page that lists or
+   * removes only ids it still answers for looks them up there instead of reading the rows again (`HeldSnapshot`).
+   */
+  held?: HeldSnapshot;
   /**
    * Called once the folder's first page arrived, before anything is written: a first sync writes the Inbox's
    * newest messages here (after the delta's first request, so anything changed after that is in the delta's next
@@ -258,6 +264,8 @@ export class FolderDeltaService {
         const finishing = rebuilding && done;
         if (finishing) rebuilding = false;
         const writeRebuild = rebuilding || finishing;
+        // a rebuild's end sweeps rows no page names: the round's snapshot no longer answers
+        if (writeRebuild) run.held?.drop();
         // An incremental page that lists and removes nothing changes no message, count or change log: only the
         // folder's cursor moves, in one statement and only when it differs from the stored one, and the account's
         // cache (whose reads show no cursor) stays valid. A reconciliation of an unchanged mailbox writes nothing.
@@ -443,13 +451,16 @@ export class FolderDeltaService {
   ): Promise<{ relocate: Map<string, string>; messages: ChangesPage['messages'] }> {
     const relocate = new Map<string, string>();
     const asListed = { relocate, messages: page.messages };
-    if (!run.locate) return asListed;
-    const here = run.folder.graphId;
     const listed = page.messages.map((m) => m.id);
     const kept = new Set(listed);
     const removed = page.removedIds.filter((id) => !kept.has(id));
-    if (listed.length + removed.length === 0) return asListed;
-    const held = await this.messages.foldersOf(run.account.id, [...removed, ...listed]);
+    const ids = [...removed, ...listed];
+    // spent whatever follows: this page writes them
+    const snapshot = run.held?.take(ids);
+    if (!run.locate) return asListed;
+    const here = run.folder.graphId;
+    if (ids.length === 0) return asListed;
+    const held = snapshot ?? (await this.messages.foldersOf(run.account.id, ids));
     const leaving = [...new Set(removed)].filter((id) => held.get(id) === here);
     const elsewhere = [...kept].filter((id) => held.has(id) && held.get(id) !== here);
     if (leaving.length + elsewhere.length === 0) return asListed;

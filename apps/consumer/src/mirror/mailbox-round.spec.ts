@@ -90,6 +90,8 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
       ),
   };
   let feedSeen: ChangeFeed | undefined;
+  /** each folder run's `held` snapshot, as `folder:` and what it answers for the poked ids (or 'none') */
+  const heldSeen: string[] = [];
   const delta = {
     refreshFolders: (_a: AccountForSync, _c: MailboxReader, feed: ChangeFeed) => {
       feedSeen = feed;
@@ -106,6 +108,9 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
       }
       feedSeen = run.feed;
       log.push(`delta:${run.folder.graphId}`);
+      heldSeen.push(
+        `${run.folder.graphId}:${run.held ? JSON.stringify([...(run.held.take(['m1']) ?? [])]) : 'none'}`,
+      );
       const next = deltaResults.get(run.folder.graphId)?.shift() ?? {};
       // only what the mirror still holds in this folder is looked up (a move its destination applied is not)
       const removed = (next.removedIds ?? []).filter((id) => mirror.get(id) === run.folder.graphId);
@@ -179,6 +184,7 @@ function harness(opts: { account?: AccountForSync | null } = {}) {
     graphFolders,
     deltaResults,
     lookups,
+    heldSeen,
     run,
     reconcile,
     holdLock,
@@ -249,6 +255,28 @@ describe("MailboxRound (the mirror core's incremental round)", () => {
     await h.run(note([['deleted', 'm1']]));
     expect(h.deltas()).toEqual(['inbox', 'drafts']);
     expect(h.lookups.sort()).toEqual(['gone', 'm1']);
+  });
+
+  it("gives the first pass's folders where the mirror held the poked messages when the round began, no later pass", async () => {
+    const h = harness();
+    h.mirror.set('m1', 'inbox');
+    h.graphNow.set('m1', 'drafts');
+    h.deltaResults.set('inbox', [{ removedIds: ['m1'] }]);
+    await h.run(note([['deleted', 'm1']]));
+    // the first pass's page answers from the round's read (m1 in the inbox); the second pass reads the rows
+    expect(h.heldSeen).toEqual(['inbox:[["m1","inbox"]]', 'drafts:none']);
+  });
+
+  it("gives no snapshot after a tree refresh (it deletes a vanished folder's rows), nor to a reconciliation", async () => {
+    const refreshed = harness();
+    refreshed.graphFolders.add('projects');
+    refreshed.graphNow.set('m1', 'projects');
+    await refreshed.run(note([['created', 'm1']]));
+    expect(refreshed.heldSeen).toEqual(['projects:none']);
+    const reconciled = harness();
+    reconciled.mirror.set('m1', 'inbox');
+    await reconciled.reconcile(note([['updated', 'm1']]));
+    expect(reconciled.heldSeen).toEqual(['archive:none', 'drafts:none', 'inbox:none']);
   });
 
   it('stops following after a bounded number of passes', async () => {

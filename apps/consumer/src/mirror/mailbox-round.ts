@@ -18,6 +18,7 @@ import { coalesce, mergeRounds, namesChanges, type CoalescedRound } from './coal
 import { forEachLimit, KeyedSerial } from './concurrency';
 import { FolderDeltaService, type FolderDeltaResult } from './folder-delta.service';
 import { LOOKUP_CONCURRENCY, locator } from './locate';
+import { HeldSnapshot } from './held-snapshot';
 import { MailboxLock } from './mailbox-lock';
 import { MIRROR_SETTINGS, ROUND_SETTINGS, type MirrorSettings, type RoundSettings } from './mirror.settings';
 import { providerOf } from './provider-of';
@@ -234,6 +235,8 @@ export class MailboxRound {
     try {
       let known: Folders;
       let targets: Set<string>;
+      // where the poked messages were when the round began, for its first pass's pages (`HeldSnapshot`)
+      let snapshot: HeldSnapshot | undefined;
       if (reconcile || !round) {
         // every folder (and the tree itself, which a lost poke may also have changed; the mirror's folders are
         // read while it is fetched, and an unchanged tree writes nothing)
@@ -260,6 +263,14 @@ export class MailboxRound {
         );
         signal.throwIfAborted();
         if (affected.unknown.size > 0) known = await this.refreshFolders(account, client, feed);
+        // exact while only this round's pages write (no refresh came between: it deletes a vanished folder's rows)
+        else if (held) {
+          const ids = round.changes.keys();
+          snapshot = await held.then(
+            (h) => new HeldSnapshot(h, ids),
+            () => undefined, // the pages read the rows (as when this read is not made)
+          );
+        }
         // a poked folder the mirror still does not know (a name rather than an id, say): every folder runs
         const unplaced = [...round.folders].some((f) => !known.has(f));
         targets = affected.everyFolder || unplaced ? new Set(known.keys()) : affected.folders;
@@ -270,7 +281,9 @@ export class MailboxRound {
         if (pass > 1) known = await this.knownFolders(account.id); // the cursors the last pass stored
         // a folder still unknown after a refresh is one the mirror does not keep (hidden): nothing to run
         const run = [...targets].flatMap((id) => known.get(id) ?? []);
-        const results = await this.runFolders(account, client, run, feed, serial, signal);
+        const results = await this.runFolders(account, client, run, feed, serial, signal, snapshot);
+        // a later pass comes after look-ups and maybe a refresh: its pages read the rows
+        snapshot = undefined;
         // A reconciliation just ran every folder, after every change it answers: a move's source and
         // destination both reported it (a removal deletes only from the folder that reports it), so there is
         // nothing to look up. What changes meanwhile is poked, or found by the next reconciliation.
@@ -299,12 +312,22 @@ export class MailboxRound {
     feed: ChangeFeed,
     serial: KeyedSerial,
     signal: AbortSignal,
+    held?: HeldSnapshot,
   ): Promise<FolderDeltaResult[]> {
     const results: FolderDeltaResult[] = [];
     const locate = locator(client, this.settings.maxLookups);
     await forEachLimit(folders, this.mirror.folderParallelism, signal, async (folder, folderSignal) => {
       results.push(
-        await this.delta.syncFolder({ account, client, folder, signal: folderSignal, feed, locate, serial }),
+        await this.delta.syncFolder({
+          account,
+          client,
+          folder,
+          signal: folderSignal,
+          feed,
+          locate,
+          serial,
+          ...(held ? { held } : {}),
+        }),
       );
     });
     return results;
