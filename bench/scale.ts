@@ -54,6 +54,7 @@ import { ConsumerGroups, REALTIME_PATH, Topics, type DomainEvent } from '@email-
 import globalSetup from '../libs/testing/src/jest/global-setup';
 import globalTeardown from '../libs/testing/src/jest/global-teardown';
 import { linkOutlook, startProduct, type RunningProduct } from '../libs/testing/src/product';
+import { parseExposition } from '../libs/metrics/src/exposition';
 import { currentTestRun } from '../libs/testing/src/test-run';
 import { cpuSeconds, cpuSnapshot, cpuSplit, procStatus, productCpuGroups } from './proc';
 import { report } from './report';
@@ -405,6 +406,14 @@ interface ChangeResult {
    */
   cpuPerChangeUs: Record<string, number>;
   machineBusy: number;
+  /**
+   * rounds the consumer completed from the first change to the last event (its `email_core_mirror_rounds_total`:
+   * a round is one account's pokes coalesced under its mailbox lock), the changes sent per round, and the whole
+   * machine's CPU per round (µs); null when the consumer's GET /metrics did not answer
+   */
+  rounds: number | null;
+  changesPerRound: number | null;
+  cpuPerRoundUs: number | null;
   /** pokes not yet committed by the live-change consumer, sampled each second from the first change: p50 / max */
   pokesLag: { p50: number; max: number };
   sent: number;
@@ -478,6 +487,7 @@ async function runChanges(
   let answered = 0;
   let failedRequests = 0;
   const inflight = new Set<Promise<void>>();
+  const rounds0 = await roundsDone(product);
   const cpu0 = cpuOf(product);
   const machine0 = cpuSnapshot();
   let sampling = true;
@@ -550,6 +560,8 @@ async function runChanges(
     ]),
   );
   const machineBusy = Number((split.machine / Math.max(0.001, split.available)).toFixed(2));
+  const rounds1 = await roundsDone(product);
+  const rounds = rounds0 === undefined || rounds1 === undefined ? null : rounds1 - rounds0;
   sampling = false;
   const lagSamples = await lag;
   let missed = 0;
@@ -567,6 +579,9 @@ async function runChanges(
     cpu,
     cpuPerChangeUs,
     machineBusy,
+    rounds,
+    changesPerRound: rounds ? Number((sent / rounds).toFixed(2)) : null,
+    cpuPerRoundUs: rounds ? Math.round((split.machine * 1e6) / rounds) : null,
     pokesLag: { p50: percentile(lagSamples, 50), max: percentile(lagSamples, 100) },
     sent,
     answered,
@@ -577,6 +592,24 @@ async function runChanges(
     accounts: n,
     sockets: sockets.length,
   };
+}
+
+/**
+ * The rounds the consumer has completed so far: its GET /metrics' `email_core_mirror_rounds_total`, summed over
+ * providers and sources (the bench sets no METRICS_TOKEN: open). Undefined when it does not answer.
+ */
+async function roundsDone(product: RunningProduct): Promise<number | undefined> {
+  try {
+    const res = await undiciFetch(`http://127.0.0.1:${product.env.CONSUMER_PORT}/metrics`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) return undefined;
+    return parseExposition(await res.text())
+      .filter((x) => x.name === 'email_core_mirror_rounds_total')
+      .reduce((n, x) => n + x.value, 0);
+  } catch {
+    return undefined;
+  }
 }
 
 // ---- one reconciliation sweep ----
@@ -1034,6 +1067,13 @@ async function main(): Promise<void> {
           ...col((s) => `${s.changes[k].p50Ms} / ${s.changes[k].p95Ms} / ${s.changes[k].p99Ms} ms`),
         ],
         [`  missed (15 s)`, ...col((s) => String(s.changes[k].missed))],
+        [
+          `  rounds, changes per round, CPU µs per round`,
+          ...col((s) => {
+            const c = s.changes[k];
+            return c.rounds === null ? '–' : `${c.rounds}, ${c.changesPerRound}, ${c.cpuPerRoundUs}`;
+          }),
+        ],
         [
           `  pokes consumer lag p50 / max`,
           ...col((s) => `${s.changes[k].pokesLag.p50} / ${s.changes[k].pokesLag.max}`),
