@@ -34,7 +34,7 @@ export interface CommittedWithPosition<T> {
  * `work` in one transaction whose prepared statements run their generic plans (`useGenericPlans` is then a
  * no-op in it), committed with the WAL position read in the same round trip: two round trips fewer than
  * `DataSource.transaction` + `useGenericPlans` + `currentWalPosition`, for a live round's page, whose dozen
- * statements per change were a third of the consumer's CPU in socket writes (docs/performance.md, session 30).
+ * statements per change put a third of the consumer's CPU in socket writes (docs/performance.md, session 29).
  *
  * It is a TypeORM transaction in all but the opening and closing statements: TypeORM's runner knows it is in one
  * (a `save` or `transaction` inside takes a savepoint, as in `DataSource.transaction`), and a failure in `work` or
