@@ -13,7 +13,6 @@
  * inspector preload: Node refuses --cpu-prof in NODE_OPTIONS) into $BENCH_PROFILE_DIR (default
  * <tmp>/imap-sync-profiles) as `<pid>.cpuprofile` when the apps exit (open them in Chrome DevTools).
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -30,6 +29,7 @@ import {
 import globalSetup from '../libs/testing/src/jest/global-setup';
 import globalTeardown from '../libs/testing/src/jest/global-teardown';
 import { signUp, startProduct, waitForAccountStatus } from '../libs/testing/src/product';
+import { writeCpuProfilePreload } from '../scripts/cpu-profile-preload';
 import { procStatus } from './proc';
 import { report } from './report';
 import { withEmulatorCa } from './with-emulator-ca';
@@ -39,26 +39,6 @@ const MESSAGES = Number(args.find((a) => /^\d+$/.test(a)) ?? process.env.BENCH_I
 const CPU_PROF = args.includes('--cpu-prof');
 const FILL_SESSIONS = 8;
 const RSS_AIM_BYTES = 300 * 1024 * 1024;
-
-/** the apps' preload with --cpu-prof: the inspector's profiler from start to exit (sampling every 1 ms) */
-const CPU_PROFILE_PRELOAD = `
-const inspector = require('node:inspector');
-const fs = require('node:fs');
-const path = require('node:path');
-const session = new inspector.Session();
-session.connect();
-session.post('Profiler.enable');
-session.post('Profiler.setSamplingInterval', { interval: 1000 });
-session.post('Profiler.start');
-let written = false;
-process.on('exit', () => {
-  if (written) return;
-  written = true;
-  session.post('Profiler.stop', (err, result) => {
-    if (!err) fs.writeFileSync(path.join(process.env.CPU_PROFILE_DIR, process.pid + '.cpuprofile'), JSON.stringify(result.profile));
-  });
-});
-`;
 
 const MB = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MB`;
 
@@ -98,10 +78,8 @@ async function main(): Promise<void> {
   const server = devMailServer();
   if (!server) throw new Error('no dev mail server (MAIL_IMAP, DEV_MAIL_PASSWORD): is the stack up?');
   const profileDir = process.env.BENCH_PROFILE_DIR ?? path.join(os.tmpdir(), 'imap-sync-profiles');
-  if (CPU_PROF) fs.mkdirSync(profileDir, { recursive: true });
   // Node refuses --cpu-prof in NODE_OPTIONS: a preload starts the V8 profiler and writes <pid>.cpuprofile at exit
-  const preload = path.join(profileDir, 'cpu-profile-preload.cjs');
-  if (CPU_PROF) fs.writeFileSync(preload, CPU_PROFILE_PRELOAD);
+  const preload = CPU_PROF ? writeCpuProfilePreload(profileDir, 'exit') : '';
   const address = `bench-imap-${Date.now().toString(36)}@example.test`;
 
   // 1. the mailbox, filled over IMAP (not timed as part of the sync)

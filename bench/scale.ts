@@ -42,7 +42,6 @@
  * --cpu-prof in NODE_OPTIONS).
  */
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Redis, { Cluster } from 'ioredis';
@@ -55,6 +54,7 @@ import globalSetup from '../libs/testing/src/jest/global-setup';
 import globalTeardown from '../libs/testing/src/jest/global-teardown';
 import { linkOutlook, startProduct, type RunningProduct } from '../libs/testing/src/product';
 import { parseExposition } from '../libs/metrics/src/exposition';
+import { writeCpuProfilePreload } from '../scripts/cpu-profile-preload';
 import { currentTestRun } from '../libs/testing/src/test-run';
 import { cpuSeconds, cpuSnapshot, cpuSplit, procStatus, productCpuGroups } from './proc';
 import { report } from './report';
@@ -113,30 +113,6 @@ const APP_ENV: Record<string, string> = Object.fromEntries(
 );
 /** where the consumer's CPU profile of each change phase goes (unset: no profile) */
 const CPU_PROF_DIR = process.env.BENCH_SCALE_CPU_PROF;
-/** the consumer's preload for CPU_PROF_DIR: SIGUSR2 starts the profiler, the next one writes its profile */
-const CPU_PROFILE_PRELOAD = `
-const inspector = require('node:inspector');
-const fs = require('node:fs');
-const path = require('node:path');
-const session = new inspector.Session();
-session.connect();
-session.post('Profiler.enable');
-session.post('Profiler.setSamplingInterval', { interval: 1000 });
-let on = false;
-let n = 0;
-process.on('SIGUSR2', () => {
-  if (!on) {
-    on = true;
-    session.post('Profiler.start');
-    return;
-  }
-  on = false;
-  session.post('Profiler.stop', (err, result) => {
-    n += 1;
-    if (!err) fs.writeFileSync(path.join(process.env.CPU_PROFILE_DIR, process.pid + '-' + n + '.cpuprofile'), JSON.stringify(result.profile));
-  });
-});
-`;
 /** Graph's subscription write limit per app and tenant */
 const WRITES_PER_20S = 1000;
 /**
@@ -718,12 +694,9 @@ interface StageResult {
   outlook429s: number;
 }
 
-/** the CPU profile preload, written into `dir` (the consumer's CPU_PROFILE_DIR) */
+/** the CPU profile preload (SIGUSR2 starts the profiler, the next one writes it), written into `dir` */
 function profilePreload(dir: string): string {
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.resolve(dir, 'cpu-profile-preload.cjs');
-  fs.writeFileSync(file, CPU_PROFILE_PRELOAD);
-  return file;
+  return writeCpuProfilePreload(dir, 'sigusr2');
 }
 
 async function main(): Promise<void> {

@@ -25,7 +25,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { randomBytes, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { topicName, Topics } from '@email-core/contracts';
@@ -44,6 +43,7 @@ import { freePort } from '../libs/testing/src/emulator';
 import { spawnApp } from '../libs/testing/src/spawn-app';
 import { currentTestRun, testRunEnv } from '../libs/testing/src/test-run';
 import { waitFor } from '../libs/testing/src/wait-for';
+import { writeCpuProfilePreload } from '../scripts/cpu-profile-preload';
 import { cpuSeconds } from './proc';
 import { report } from './report';
 
@@ -55,36 +55,6 @@ const SCENARIOS = (process.env.BENCH_WEBHOOK_SCENARIOS ?? 'single,batch').split(
 const CPU_PROF_DIR = process.env.BENCH_WEBHOOK_CPU_PROF
   ? path.resolve(process.env.BENCH_WEBHOOK_CPU_PROF)
   : '';
-
-/**
- * Node refuses --cpu-prof in NODE_OPTIONS: a preload starts the inspector's profiler (sampling every 1 ms) and
- * writes <pid>.cpuprofile at exit. Returns the preload's path.
- */
-function cpuProfilePreload(dir: string): string {
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'cpu-profile-preload.cjs');
-  fs.writeFileSync(
-    file,
-    `const inspector = require('node:inspector');
-const fs = require('node:fs');
-const path = require('node:path');
-const session = new inspector.Session();
-session.connect();
-session.post('Profiler.enable');
-session.post('Profiler.setSamplingInterval', { interval: 1000 });
-session.post('Profiler.start');
-let written = false;
-process.on('exit', () => {
-  if (written) return;
-  written = true;
-  session.post('Profiler.stop', (err, result) => {
-    if (!err) fs.writeFileSync(path.join(process.env.CPU_PROFILE_DIR, process.pid + '.cpuprofile'), JSON.stringify(result.profile));
-  });
-});
-`,
-  );
-  return file;
-}
 
 interface Measured {
   requestsPerSecond: number;
@@ -260,7 +230,10 @@ async function main(): Promise<void> {
       WEBHOOK_RATE_LIMIT_PER_MINUTE: String(100_000_000),
       // BENCH_WEBHOOK_CPU_PROF=<dir>: the producer writes <pid>.cpuprofile there when it stops
       ...(CPU_PROF_DIR
-        ? { NODE_OPTIONS: `--require ${cpuProfilePreload(CPU_PROF_DIR)}`, CPU_PROFILE_DIR: CPU_PROF_DIR }
+        ? {
+            NODE_OPTIONS: `--require ${writeCpuProfilePreload(CPU_PROF_DIR, 'exit')}`,
+            CPU_PROFILE_DIR: CPU_PROF_DIR,
+          }
         : {}),
     },
     { built: true },
