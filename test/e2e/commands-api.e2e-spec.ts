@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Kafka, type Consumer } from 'kafkajs';
+import { subscribeWhenReady } from '@email-core/kafka';
 import { Client } from 'pg';
 import {
   mailCommandRequestSchema,
@@ -166,7 +167,10 @@ describe('Mail commands API and attachments', () => {
       groupId: `commands-api-e2e-${Date.now()}`,
     });
     await kafka.connect();
-    await kafka.subscribe({ topics: [`${run.topicPrefix}${Topics.mailCommands}`], fromBeginning: true });
+    await subscribeWhenReady(kafka, {
+      topics: [`${run.topicPrefix}${Topics.mailCommands}`],
+      fromBeginning: true,
+    });
     await kafka.run({
       eachMessage: ({ message }) => {
         queued.push({

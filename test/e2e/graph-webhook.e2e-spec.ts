@@ -10,7 +10,7 @@ import {
   MailAccountsRepository,
   UsersRepository,
 } from '@email-core/database';
-import { createKafka, ensureTopics } from '@email-core/kafka';
+import { createKafka, ensureTopics, subscribeWhenReady } from '@email-core/kafka';
 import {
   currentTestRun,
   freePort,
@@ -214,7 +214,7 @@ describe('the Graph notification webhook', () => {
     }
     consumer = kafka.consumer({ groupId: `${prefix}e2e-${randomUUID()}` });
     await consumer.connect();
-    await consumer.subscribe({ topics: [pokesTopic, subscriptionsTopic], fromBeginning: true });
+    await subscribeWhenReady(consumer, { topics: [pokesTopic, subscriptionsTopic], fromBeginning: true });
     await consumer.run({
       eachMessage: ({ topic, partition, message }) => {
         received.push({

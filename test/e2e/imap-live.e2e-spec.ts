@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ImapFlow } from 'imapflow';
 import { Kafka, type Consumer } from 'kafkajs';
+import { subscribeWhenReady } from '@email-core/kafka';
 import { createTransport } from 'nodemailer';
 import { Client } from 'pg';
 import { io, type Socket } from 'socket.io-client';
@@ -566,7 +567,7 @@ describe('IMAP live: changes elsewhere reach the mirror and the socket; actions 
       logLevel: 0,
     }).consumer({ groupId: `imap-live-e2e-${tag}` });
     await pokesConsumer.connect();
-    await pokesConsumer.subscribe({
+    await subscribeWhenReady(pokesConsumer, {
       topics: [`${product.env.KAFKA_TOPIC_PREFIX ?? ''}${Topics.mailboxPokes}`],
       fromBeginning: true,
     });

@@ -3,7 +3,7 @@ import type { Consumer } from 'kafkajs';
 import { Client } from 'pg';
 import { syncRequestedSchema, Topics, topicName, type SyncRequested } from '@email-core/contracts';
 import { TokenCipher } from '@email-core/crypto';
-import { createKafka } from '@email-core/kafka';
+import { createKafka, subscribeWhenReady } from '@email-core/kafka';
 import {
   currentTestRun,
   freePort,
@@ -275,8 +275,8 @@ describe('linking an Outlook account (producer + emulator + Postgres + Kafka)', 
       groupId: `${run.topicPrefix}link-account-e2e-${randomBytes(3).toString('hex')}`,
     });
     await kafkaConsumer.connect();
-    await kafkaConsumer.subscribe({
-      topic: topicName(run.topicPrefix, Topics.syncRequests),
+    await subscribeWhenReady(kafkaConsumer, {
+      topics: [topicName(run.topicPrefix, Topics.syncRequests)],
       fromBeginning: true,
     });
     await kafkaConsumer.run({

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, type Consumer } from 'kafkajs';
+import { subscribeWhenReady } from '@email-core/kafka';
 import { Client } from 'pg';
 import { Topics, type SyncRequested } from '@email-core/contracts';
 import {
@@ -172,7 +173,7 @@ describe('POST /accounts/imap (real stack and mail server)', () => {
       groupId: `link-imap-e2e-${Date.now()}`,
     });
     await kafka.connect();
-    await kafka.subscribe({
+    await subscribeWhenReady(kafka, {
       topics: Object.values(Topics).map((t) => `${run.topicPrefix}${t}`),
       fromBeginning: true,
     });

@@ -1,4 +1,5 @@
 import { Kafka } from 'kafkajs';
+import { subscribeWhenReady } from '@email-core/kafka';
 import { Client } from 'pg';
 import {
   apiCall,
@@ -193,7 +194,7 @@ describe('link an Outlook account and mirror the whole mailbox', () => {
     await admin.disconnect();
     const consumer = kafka.consumer({ groupId: `leak-scan-${Date.now()}` });
     await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: true });
+    await subscribeWhenReady(consumer, { topics, fromBeginning: true });
     const values: string[] = [];
     await consumer.run({
       eachMessage: ({ message }) => {

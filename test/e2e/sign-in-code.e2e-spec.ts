@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, type Consumer } from 'kafkajs';
+import { subscribeWhenReady } from '@email-core/kafka';
 import { Topics } from '@email-core/contracts';
 import {
   apiCall,
@@ -107,7 +108,7 @@ describe('sign-in by emailed code (real stack and mail server)', () => {
       groupId: `sign-in-code-e2e-${Date.now()}`,
     });
     await kafka.connect();
-    await kafka.subscribe({
+    await subscribeWhenReady(kafka, {
       topics,
       fromBeginning: true,
     });

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Kafka, type Consumer } from 'kafkajs';
+import { subscribeWhenReady } from '@email-core/kafka';
 import { Client } from 'pg';
 import { Topics, type MailboxPoke } from '@email-core/contracts';
 import {
@@ -86,7 +87,7 @@ describe('Graph subscriptions', () => {
     await admin.disconnect();
     kafka = client.consumer({ groupId: `subscriptions-e2e-${Date.now()}` });
     await kafka.connect();
-    await kafka.subscribe({ topics: [pokesTopic], fromBeginning: true });
+    await subscribeWhenReady(kafka, { topics: [pokesTopic], fromBeginning: true });
     await kafka.run({
       eachMessage: ({ message }) => {
         const poke = JSON.parse(message.value?.toString() ?? '{}') as MailboxPoke;

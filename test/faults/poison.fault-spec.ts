@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Partitioners, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { failedMessageSchema, Topics, type FailedMessage, type TopicName } from '@email-core/contracts';
-import { createKafka } from '@email-core/kafka';
+import { createKafka, subscribeWhenReady } from '@email-core/kafka';
 import {
   exportedState,
   expectConverged,
@@ -83,7 +83,10 @@ describe('poison messages: bounded retries, the dead-letter topic, and a partiti
   const watch = async () => {
     watcher = kafka.consumer({ groupId: `${prefix}poison-fault-watch-${randomUUID()}` });
     await watcher.connect();
-    await watcher.subscribe({ topics: [topic(Topics.retry), topic(Topics.deadLetter)], fromBeginning: true });
+    await subscribeWhenReady(watcher, {
+      topics: [topic(Topics.retry), topic(Topics.deadLetter)],
+      fromBeginning: true,
+    });
     await watcher.run({
       eachMessage: ({ topic: from, message }) => {
         const envelope = failedMessageSchema.parse(JSON.parse(message.value?.toString() ?? 'null'));

@@ -7,7 +7,7 @@ import { createKafka } from './kafka-client';
 import type { RunningConsumer } from './consumer-runner';
 import { FAILURES_HEADER } from './failure-policy';
 import { KafkaPublisher } from './publisher';
-import { ensureTopics } from './topics-admin';
+import { ensureTopics, subscribeWhenReady } from './topics-admin';
 
 const schema = z.object({ n: z.number() }).strict();
 type Work = z.infer<typeof schema>;
@@ -47,7 +47,7 @@ describe('batch consumer runner (real broker)', () => {
     const failed: Array<{ topic: string; envelope: FailedMessage }> = [];
     const observer = kafka.consumer({ groupId: `${prefix}observer`, sessionTimeout: 10000 });
     await observer.connect();
-    await observer.subscribe({ topics: [names.retry, names.dead], fromBeginning: true });
+    await subscribeWhenReady(observer, { topics: [names.retry, names.dead], fromBeginning: true });
     await observer.run({
       eachMessage: ({ topic, message }) => {
         failed.push({

@@ -1,4 +1,5 @@
 import { KafkaJSError, type IHeaders, type KafkaMessage } from 'kafkajs';
+import { subscribeWhenReady } from './topics-admin';
 import { runWithCorrelation } from '@email-core/logging';
 import { correlationHeaders, correlationIdOf } from './correlation-headers';
 import {
@@ -368,7 +369,7 @@ export async function runBatchConsumer<T>(opts: RunBatchConsumerOptions<T>): Pro
 
   await consumer.connect();
   try {
-    await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.fromBeginning ?? true });
+    await subscribeWhenReady(consumer, { topics: [opts.topic], fromBeginning: opts.fromBeginning ?? true });
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,

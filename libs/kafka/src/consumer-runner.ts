@@ -1,4 +1,5 @@
 import { KafkaJSError, type Consumer, type IHeaders, type Kafka } from 'kafkajs';
+import { subscribeWhenReady } from './topics-admin';
 import type { z } from 'zod';
 import { runWithCorrelation } from '@email-core/logging';
 import { correlationIdOf } from './correlation-headers';
@@ -134,7 +135,7 @@ export async function runConsumer<T>(opts: RunConsumerOptions<T>): Promise<Runni
 
   await consumer.connect();
   try {
-    await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.fromBeginning ?? true });
+    await subscribeWhenReady(consumer, { topics: [opts.topic], fromBeginning: opts.fromBeginning ?? true });
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,

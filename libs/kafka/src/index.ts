@@ -1,5 +1,5 @@
 export { createKafka, type KafkaClientOptions } from './kafka-client';
-export { ensureTopics, waitForPartitions, type EnsureTopicsResult } from './topics-admin';
+export { ensureTopics, subscribeWhenReady, waitForPartitions, type EnsureTopicsResult } from './topics-admin';
 export { probeKafka, type KafkaProbeResult } from './kafka-probe';
 export { withTimeout } from './with-timeout';
 export {

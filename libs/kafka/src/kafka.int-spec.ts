@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { projectTopics } from '@email-core/contracts';
 import { currentTestRun, waitFor } from '@email-core/testing';
 import { createKafka } from './kafka-client';
-import { ensureTopics } from './topics-admin';
+import { ensureTopics, subscribeWhenReady } from './topics-admin';
 
 describe('Kafka (real broker)', () => {
   const run = currentTestRun();
@@ -46,7 +46,7 @@ describe('Kafka (real broker)', () => {
     const consumer = kafka.consumer({ groupId, sessionTimeout: 10000, heartbeatInterval: 1000 });
     const received: Array<{ key: string; value: string; partition: number }> = [];
     await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
+    await subscribeWhenReady(consumer, { topics: [topic], fromBeginning: true });
     await consumer.run({
       eachMessage: ({ message, partition }) => {
         received.push({ key: String(message.key), value: String(message.value), partition });

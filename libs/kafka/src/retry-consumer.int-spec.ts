@@ -4,7 +4,7 @@ import { FAILURES_HEADER } from './failure-policy';
 import { createKafka } from './kafka-client';
 import { KafkaPublisher } from './publisher';
 import { runRetryConsumer } from './retry-consumer';
-import { ensureTopics } from './topics-admin';
+import { ensureTopics, subscribeWhenReady } from './topics-admin';
 
 describe('retry consumer (real broker)', () => {
   const run = currentTestRun();
@@ -44,7 +44,7 @@ describe('retry consumer (real broker)', () => {
       heartbeatInterval: 1000,
     });
     await observer.connect();
-    await observer.subscribe({ topics: [target], fromBeginning: true });
+    await subscribeWhenReady(observer, { topics: [target], fromBeginning: true });
     await observer.run({
       eachMessage: ({ message }) => {
         arrived.push({

@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import { subscribeWhenReady } from './topics-admin';
 import { failedMessageSchema, type FailedMessage } from '@email-core/contracts';
 import { runWithCorrelation } from '@email-core/logging';
 import { correlationIdOf } from './correlation-headers';
@@ -74,7 +75,7 @@ export async function runRetryConsumer(opts: RunRetryConsumerOptions): Promise<R
 
   await consumer.connect();
   try {
-    await consumer.subscribe({ topic: opts.retryTopic, fromBeginning: true });
+    await subscribeWhenReady(consumer, { topics: [opts.retryTopic], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 6,

@@ -1,6 +1,6 @@
 import type { Admin } from 'kafkajs';
 import type { TopicSpec } from '@email-core/contracts';
-import { ensureTopics, isNotYet, waitForPartitions } from './topics-admin';
+import { ensureTopics, isNotYet, subscribeWhenReady, waitForPartitions } from './topics-admin';
 
 const spec = (name: string): TopicSpec => ({
   name,
@@ -168,5 +168,35 @@ describe('waitForPartitions', () => {
     await expect(waitForPartitions(never.admin, [{ name: 'a' }], 250)).rejects.toThrow(
       'partitions of a not yet visible after 250 ms',
     );
+  });
+});
+
+describe('subscribeWhenReady', () => {
+  /** a consumer whose subscribe answers `answers` in turn (an Error is thrown), then succeeds */
+  const consumer = (answers: Error[]) => {
+    let calls = 0;
+    return {
+      calls: () => calls,
+      subscribe: () => {
+        const answer = answers[calls];
+        calls += 1;
+        return answer ? Promise.reject(answer) : Promise.resolve();
+      },
+    };
+  };
+
+  it("subscribes again after a broker's 'does not host this topic-partition'", async () => {
+    const c = consumer([brokerSays('UNKNOWN_TOPIC_OR_PARTITION'), brokerSays('LEADER_NOT_AVAILABLE')]);
+    await subscribeWhenReady(c, { topics: ['a'] }, 5000, 1);
+    expect(c.calls()).toBe(3);
+  });
+
+  it('throws any other error at once, and a "not yet" that outlasts the time allowed', async () => {
+    const refused = consumer([brokerSays('TOPIC_AUTHORIZATION_FAILED', 'Not authorized to access topics')]);
+    await expect(subscribeWhenReady(refused, { topics: ['a'] }, 5000, 1)).rejects.toThrow('Not authorized');
+    expect(refused.calls()).toBe(1);
+    const never = consumer(Array.from({ length: 1000 }, () => brokerSays('UNKNOWN_TOPIC_OR_PARTITION')));
+    await expect(subscribeWhenReady(never, { topics: ['a'] }, 50, 5)).rejects.toThrow('does not host');
+    expect(never.calls()).toBeGreaterThan(1);
   });
 });

@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import type { Admin, Consumer, ConsumerSubscribeTopics } from 'kafkajs';
 import type { TopicSpec } from '@email-core/contracts';
 
 export interface EnsureTopicsResult {
@@ -146,5 +146,30 @@ export async function waitForPartitions(
       );
     }
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * `consumer.subscribe`, with a broker's "not yet" (isNotYet) retried until `timeoutMs`. A consumer's subscribe
+ * fetches its topics' metadata on its own connection, and kafkajs does not retry UNKNOWN_TOPIC_OR_PARTITION there:
+ * a clean-clone CI saw "This server does not host this topic-partition" from a subscribe right after `ensureTopics`
+ * had created the topics and seen their leaders. A failed subscribe leaves the consumer's topics as they were, so it
+ * can be tried again. Any other error is thrown at once.
+ */
+export async function subscribeWhenReady(
+  consumer: Pick<Consumer, 'subscribe'>,
+  subscription: ConsumerSubscribeTopics,
+  timeoutMs = 30_000,
+  retryDelayMs = 200,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await consumer.subscribe(subscription);
+      return;
+    } catch (err) {
+      if (!isNotYet(err) || Date.now() >= deadline) throw err;
+      await new Promise((r) => setTimeout(r, retryDelayMs));
+    }
   }
 }

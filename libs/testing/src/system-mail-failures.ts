@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka } from 'kafkajs';
+import { subscribeWhenReady } from '@email-core/kafka';
 import { Topics, type FailedMessage } from '@email-core/contracts';
 import { apiCall } from './product';
 import { codeInMail, readMailbox, type DevMailServer } from './dev-mail';
@@ -36,7 +37,7 @@ export async function watchSystemMailFailures(
   const topics = [retry, `${topicPrefix}${Topics.deadLetter}`];
   await consumer.connect();
   try {
-    await consumer.subscribe({ topics, fromBeginning: true });
+    await subscribeWhenReady(consumer, { topics, fromBeginning: true });
     await consumer.run({
       eachMessage: ({ topic, message }) => {
         const value = JSON.parse(message.value?.toString('utf8') ?? '{}') as FailedMessage;

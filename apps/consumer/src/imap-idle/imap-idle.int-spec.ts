@@ -3,7 +3,7 @@ import type { ImapFlow } from 'imapflow';
 import { createTransport } from 'nodemailer';
 import { parseHostPort } from '@email-core/config';
 import { Topics, type MailboxPoke, type SyncRequested } from '@email-core/contracts';
-import { partitionOfKey } from '@email-core/kafka';
+import { partitionOfKey, subscribeWhenReady } from '@email-core/kafka';
 import { ProviderRegistry, type ImapAccountSettings } from '@email-core/providers';
 import {
   devMailServer,
@@ -365,7 +365,7 @@ describeStack(
       const reader = harness.kafka.consumer({ groupId: `${harness.prefix}partition-check-${accountId}` });
       await reader.connect();
       try {
-        await reader.subscribe({ topic, fromBeginning: true });
+        await subscribeWhenReady(reader, { topics: [topic], fromBeginning: true });
         await reader.run({
           eachMessage: ({ partition, message }) => {
             landed.push({ key: message.key?.toString() ?? '', partition });

@@ -16,6 +16,7 @@ import {
   parseMessage,
   withTimeout,
   type RunningConsumer,
+  subscribeWhenReady,
 } from '@email-core/kafka';
 import { runWithCorrelation } from '@email-core/logging';
 import { PRODUCER_CONFIG } from '../config.module';
@@ -114,7 +115,7 @@ export class RealtimeEventsConsumer implements OnApplicationBootstrap, BeforeApp
     });
     await consumer.connect();
     try {
-      await consumer.subscribe({ topic: this.topic, fromBeginning: false });
+      await subscribeWhenReady(consumer, { topics: [this.topic], fromBeginning: false });
       await consumer.run({
         autoCommit: true,
         autoCommitInterval: 5000,

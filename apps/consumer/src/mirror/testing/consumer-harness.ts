@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { loadConsumerConfig, type ConsumerConfig } from '@email-core/config';
 import { projectTopics, topicName, type Topics } from '@email-core/contracts';
-import { createKafka, ensureTopics, KafkaPublisher } from '@email-core/kafka';
+import { createKafka, ensureTopics, KafkaPublisher, subscribeWhenReady } from '@email-core/kafka';
 import { currentTestRun, imapAdapterTestEnv, testRunEnv, waitFor } from '@email-core/testing';
 import { AppModule, type AppModuleOptions } from '../../app.module';
 
@@ -73,7 +73,7 @@ export async function startConsumerHarness(options: ConsumerHarnessOptions): Pro
       heartbeatInterval: 1000,
     });
     await observer.connect();
-    await observer.subscribe({ topics: [...seen.keys()], fromBeginning: true });
+    await subscribeWhenReady(observer, { topics: [...seen.keys()], fromBeginning: true });
     await observer.run({
       eachMessage: ({ topic: t, message }) => {
         seen.get(t)?.push(JSON.parse(message.value?.toString() ?? 'null'));

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Admin } from 'kafkajs';
 import { Topics } from '@email-core/contracts';
-import { correlationIdOf, withTimeout } from '@email-core/kafka';
+import { correlationIdOf, subscribeWhenReady, withTimeout } from '@email-core/kafka';
 import { OpsKafka } from '../ops-kafka';
 import { OpsErrors } from '../ops-errors';
 import { newestRanges, singleRange, type OffsetRange, type PartitionOffsets } from './dead-letter-ranges';
@@ -91,7 +91,7 @@ export class DeadLetterReader {
     try {
       await consumer.connect();
       // not from the beginning: until the seeks apply, the group's position is the end, so nothing old is read
-      await consumer.subscribe({ topic: this.topic, fromBeginning: false });
+      await subscribeWhenReady(consumer, { topics: [this.topic], fromBeginning: false });
       await consumer.run({
         autoCommit: false,
         eachMessage: ({ partition, message }) => {
