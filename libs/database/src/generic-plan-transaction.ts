@@ -1,14 +1,15 @@
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import { markGenericPlans } from './prepared';
+import { GENERIC_PLANS_SQL, markGenericPlans } from './prepared';
+import { WAL_POSITION_SQL } from './read-replica/account-writes';
 import { parseLsn } from './read-replica/lsn';
 
 /** one simple query (two statements, one round trip): the transaction, and its generic plans */
-const BEGIN_WITH_GENERIC_PLANS = 'START TRANSACTION; SET LOCAL plan_cache_mode = force_generic_plan';
+const BEGIN_WITH_GENERIC_PLANS = `START TRANSACTION; ${GENERIC_PLANS_SQL}`;
 /**
  * One simple query: the commit, then the primary's WAL position, read after the commit has returned, so at or
  * beyond its commit record (what `currentWalPosition` reads on another connection, one round trip more).
  */
-const COMMIT_WITH_POSITION = 'COMMIT; SELECT pg_current_wal_lsn()::text AS lsn';
+const COMMIT_WITH_POSITION = `COMMIT; ${WAL_POSITION_SQL}`;
 
 /** what a simple query of several statements answers through pg: one result per statement */
 interface PgResult {

@@ -65,8 +65,11 @@ export class PreparingClient extends Client {}
  */
 export async function useGenericPlans(manager: EntityManager): Promise<void> {
   if (manager.queryRunner && genericPlanRunners.has(manager.queryRunner)) return;
-  await manager.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
+  await manager.query(GENERIC_PLANS_SQL);
 }
+
+/** the statement behind `useGenericPlans`, for a transaction that opens with it (`inGenericPlanTransaction`) */
+export const GENERIC_PLANS_SQL = 'SET LOCAL plan_cache_mode = force_generic_plan';
 
 /** runners whose transaction was opened with its generic plans (`inGenericPlanTransaction`) */
 const genericPlanRunners = new WeakSet<QueryRunner>();

@@ -16,8 +16,10 @@ if ARGV[1] ~= '' then
 end
 return redis.call('INCR', KEYS[1])`;
 
+/** the primary's WAL position, as text (`parseLsn` reads it) */
+export const WAL_POSITION_SQL = 'SELECT pg_current_wal_lsn()::text AS lsn';
 /** after every page a live round commits (read-your-writes), so prepared once per connection */
-const CURRENT_WAL_SQL = prepared('SELECT pg_current_wal_lsn()::text AS lsn');
+const CURRENT_WAL_SQL = prepared(WAL_POSITION_SQL);
 
 /** How long the bump waits for a Redis replica to have it (`WAIT 1 <ms>`). */
 const REPLICA_WAIT_MS = 200;
