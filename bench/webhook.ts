@@ -14,13 +14,16 @@
  * 100 for a batch), plus at most one request's worth per connection for the requests still in flight when a run
  * stops: both are checked, and non-2xx answers reported. The producer's own CPU time per request (from /proc) is
  * reported beside each rate: on a shared machine it says more than the rate does. Each scenario then runs again
- * at half the rate it reached, offered at a fixed pace (autocannon's overallRate, latency counted from when a
- * request was due): the latency Graph would see below saturation, where at saturation 50 closed-loop
- * connections measure mostly the queue (latency ≈ connections / rate).
+ * at half and at a quarter of the rate it reached, as an open loop (scripts/open-loop.ts: requests evenly spaced
+ * over the run on up to 50 keep-alive connections, each timed from when it was due): the latency Graph would see
+ * below saturation, where at saturation 50 closed-loop connections measure mostly the queue (latency ≈
+ * connections / rate). Until session 31 this run used autocannon's overallRate, which sends each second's
+ * requests in one burst at its start.
  *
  * The per-IP webhook rate limit (WEBHOOK_RATE_LIMIT_PER_MINUTE, 120,000 by default) is set far above the load,
  * since autocannon is one address and Graph is many: every request still counts in Redis, none is refused.
- * BENCH_WEBHOOK_CPU_PROF=<dir> writes the producer's CPU profile there; BENCH_WEBHOOK_SCENARIOS=single,batch.
+ * BENCH_WEBHOOK_CPU_PROF=<dir> writes the producer's CPU profile there; BENCH_WEBHOOK_SCENARIOS=single,batch;
+ * BENCH_WEBHOOK_FRACTIONS=0.5,0.25 the open-loop runs' rates, as fractions of the closed-loop rate.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
@@ -44,14 +47,19 @@ import { spawnApp } from '../libs/testing/src/spawn-app';
 import { currentTestRun, testRunEnv } from '../libs/testing/src/test-run';
 import { waitFor } from '../libs/testing/src/wait-for';
 import { writeCpuProfilePreload } from '../scripts/cpu-profile-preload';
+import { openLoop } from '../scripts/open-loop';
 import { cpuSeconds } from './proc';
 import { report } from './report';
 
 const CONNECTIONS = Number(process.env.BENCH_WEBHOOK_CONNECTIONS ?? 50);
 const DURATION_S = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 10);
 const WARMUP_S = 3;
+/** how long the producer's CPU at rest is measured */
+const REST_S = 5;
 const BATCH_ITEMS = 100;
 const SCENARIOS = (process.env.BENCH_WEBHOOK_SCENARIOS ?? 'single,batch').split(',');
+/** the open-loop runs' rates, as fractions of the closed-loop rate just measured */
+const FRACTIONS = (process.env.BENCH_WEBHOOK_FRACTIONS ?? '0.5,0.25').split(',').map(Number);
 const CPU_PROF_DIR = process.env.BENCH_WEBHOOK_CPU_PROF
   ? path.resolve(process.env.BENCH_WEBHOOK_CPU_PROF)
   : '';
@@ -70,17 +78,8 @@ interface Measured {
   cpuUsPerRequest: number;
 }
 
-/**
- * `connections` connections for `seconds`: as fast as answers come (closed loop), or, with `rate`, at that many
- * requests per second in all (open loop: autocannon then counts a late request's latency from when it was due)
- */
-async function load(
-  url: string,
-  body: string,
-  seconds: number,
-  pid: number | undefined,
-  rate?: number,
-): Promise<Measured> {
+/** `connections` connections for `seconds`, each sending its next request as soon as the last is answered */
+async function load(url: string, body: string, seconds: number, pid: number | undefined): Promise<Measured> {
   const cpuBefore = cpuSeconds(pid);
   const r = await autocannon({
     url,
@@ -89,7 +88,6 @@ async function load(
     body,
     connections: CONNECTIONS,
     duration: seconds,
-    ...(rate ? { overallRate: rate } : {}),
   });
   const cpu = cpuSeconds(pid) - cpuBefore;
   const status202 = r.statusCodeStats?.['202']?.count ?? 0;
@@ -106,6 +104,23 @@ async function load(
     cpuUsPerRequest: r.requests.total > 0 ? Math.round((cpu * 1e6) / r.requests.total) : 0,
   };
 }
+
+/** `rate` requests a second, evenly spaced, each timed from when it was due (scripts/open-loop.ts) */
+async function loadAtRate(
+  url: string,
+  body: string,
+  seconds: number,
+  pid: number | undefined,
+  rate: number,
+): Promise<Measured> {
+  const cpuBefore = cpuSeconds(pid);
+  const r = await openLoop({ url, body, rate, seconds, connections: CONNECTIONS });
+  const cpu = cpuSeconds(pid) - cpuBefore;
+  return { ...r, cpuUsPerRequest: Math.round((cpu * 1e6) / r.requests) };
+}
+
+const atRateLabel = (m: { fraction: number; offeredPerSecond: number }): string =>
+  `  the same at ${m.fraction} of that rate (${m.offeredPerSecond}/s, evenly spaced)`;
 
 /** a Node http server in its own process that drains the body and answers 202, nothing else */
 async function startBare(): Promise<{ url: string; child: ChildProcess }> {
@@ -204,7 +219,7 @@ interface ScenarioResult {
   items: number;
   bodyBytes: number;
   ours: Measured & { kafkaMessagesPublished: number; countedAccepted: number; inFlightAtStop: number };
-  atHalfRate: Measured & { offeredPerSecond: number };
+  atRates: Array<Measured & { fraction: number; offeredPerSecond: number }>;
   bare: Measured;
   ratio: number;
 }
@@ -252,6 +267,11 @@ async function main(): Promise<void> {
     );
     await dataSource.initialize();
     const accounts = await subscribedAccounts(dataSource, SCENARIOS.includes('batch') ? BATCH_ITEMS : 1);
+    // the producer's own CPU with no request at all (its pollers, consumers and timers): what every request's
+    // share of CPU includes, and more of it per request the lower the rate
+    const restBefore = cpuSeconds(producer.child.pid);
+    await new Promise((r) => setTimeout(r, REST_S * 1000));
+    const atRestCores = (cpuSeconds(producer.child.pid) - restBefore) / REST_S;
     const started = await startBare();
     bare = started.child;
     const ours = `${api}/api/v1/graph/notifications`;
@@ -270,13 +290,19 @@ async function main(): Promise<void> {
       if (first.status !== 202) throw new Error(`a valid notification was answered ${first.status}`);
       const warm = await load(ours, body, WARMUP_S, producer.child.pid);
       const measured = await load(ours, body, DURATION_S, producer.child.pid);
-      // the latency Graph would see below saturation: half the rate just measured, offered at a fixed pace
-      const halfRate = Math.max(1, Math.round(measured.requestsPerSecond / 2));
-      const atHalfRate = await load(ours, body, DURATION_S, producer.child.pid, halfRate);
+      // the latency Graph would see below saturation: half the rate just measured, evenly spaced
+      const atRates: ScenarioResult['atRates'] = [];
+      for (const fraction of FRACTIONS) {
+        const rate = Math.max(1, Math.round(measured.requestsPerSecond * fraction));
+        const m = await loadAtRate(ours, body, DURATION_S, producer.child.pid, rate);
+        atRates.push({ fraction, offeredPerSecond: rate, ...m });
+      }
       const published = (await topicMessageCount(run.kafkaBrokers, topic)) - before;
       // requests still in flight when autocannon stops a run are answered (and published) but not counted;
       // one message per account per 202 (every item of a POST is for another account)
-      const counted = (1 + warm.status202 + measured.status202 + atHalfRate.status202) * items.length;
+      const counted =
+        (1 + warm.status202 + measured.status202 + atRates.reduce((n, m) => n + m.status202, 0)) *
+        items.length;
       await load(started.url, body, WARMUP_S, bare?.pid);
       const baseline = await load(started.url, body, DURATION_S, bare?.pid);
       return {
@@ -288,7 +314,7 @@ async function main(): Promise<void> {
           countedAccepted: counted,
           inFlightAtStop: published - counted,
         },
-        atHalfRate: { offeredPerSecond: halfRate, ...atHalfRate },
+        atRates,
         bare: baseline,
         ratio: Number((measured.requestsPerSecond / baseline.requestsPerSecond).toFixed(3)),
       };
@@ -305,26 +331,14 @@ async function main(): Promise<void> {
     ];
     if (single) {
       rows.push(row('producer, 1 item/POST: verify → Kafka (acks all) → 202', single.ours, 1));
-      rows.push(
-        row(
-          `  the same at half that rate (${single.atHalfRate.offeredPerSecond}/s offered)`,
-          single.atHalfRate,
-          1,
-        ),
-      );
+      for (const m of single.atRates) rows.push(row(atRateLabel(m), m, 1));
       rows.push(row('bare node http: 202 (same body)', single.bare, 1));
     }
     if (batch) {
       rows.push(
         row(`producer, ${BATCH_ITEMS} items/POST (${BATCH_ITEMS} accounts)`, batch.ours, BATCH_ITEMS),
       );
-      rows.push(
-        row(
-          `  the same at half that rate (${batch.atHalfRate.offeredPerSecond}/s offered)`,
-          batch.atHalfRate,
-          BATCH_ITEMS,
-        ),
-      );
+      for (const m of batch.atRates) rows.push(row(atRateLabel(m), m, BATCH_ITEMS));
       rows.push(row('bare node http: 202 (same body)', batch.bare, BATCH_ITEMS));
     }
     const results = {
@@ -333,29 +347,35 @@ async function main(): Promise<void> {
       cores: os.cpus().length,
       load1AtStart: Number(load1AtStart.toFixed(2)),
       load1AtEnd: Number(os.loadavg()[0].toFixed(2)),
+      producerAtRestCores: Number(atRestCores.toFixed(4)),
       connections: CONNECTIONS,
       durationSeconds: DURATION_S,
       // the headline figures stay where they were (scenario 1)
       ours: single?.ours,
-      oursAtHalfRate: single?.atHalfRate,
+      oursAtHalfRate: single?.atRates.find((m) => m.fraction === 0.5),
+      oursAtRates: single?.atRates,
       bare: single?.bare,
       batch,
       ratio: single?.ratio ?? Number.NaN,
       batchRatio: batch?.ratio,
       batchItemsPerSecond: batch ? batch.ours.requestsPerSecond * BATCH_ITEMS : undefined,
     };
+    process.stdout.write(
+      `producer at rest: ${(atRestCores * 100).toFixed(1)} % of a core (${REST_S} s, no requests)\n`,
+    );
     report('webhook', rows, results);
     for (const [name, r] of [
       ['single', single],
       ['batch', batch],
     ] as const) {
       if (!r) continue;
-      for (const m of [r.ours, r.atHalfRate])
+      for (const m of [r.ours, ...r.atRates])
         if (m.non2xx + m.errors + m.timeouts > 0 || m.status202 !== m.requests)
           throw new Error(`${name}: not every request was accepted: ${JSON.stringify(m)}`);
-      // three runs (warm-up, measured, half rate), each may stop with a request per connection in flight
+      // two autocannon runs (warm-up, measured), each may stop with a request per connection in flight; the
+      // open-loop run waits for every answer
       const m = r.ours;
-      const inFlightBound = 3 * CONNECTIONS * r.items;
+      const inFlightBound = 2 * CONNECTIONS * r.items;
       if (m.inFlightAtStop < 0 || m.inFlightAtStop > inFlightBound)
         throw new Error(
           `${name}: the topic holds ${m.kafkaMessagesPublished} messages for ${m.countedAccepted} counted (at most ${inFlightBound} more in flight)`,
