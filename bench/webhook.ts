@@ -22,7 +22,8 @@
  *
  * The per-IP webhook rate limit (WEBHOOK_RATE_LIMIT_PER_MINUTE, 120,000 by default) is set far above the load,
  * since autocannon is one address and Graph is many: every request still counts in Redis, none is refused.
- * BENCH_WEBHOOK_CPU_PROF=<dir> writes the producer's CPU profile there; BENCH_WEBHOOK_SCENARIOS=single,batch;
+ * BENCH_WEBHOOK_CPU_PROF=<dir> writes the producer's CPU profile of each measured run of ours there (named in the
+ * output); BENCH_WEBHOOK_SCENARIOS=single,batch;
  * BENCH_WEBHOOK_FRACTIONS=0.5,0.25 the open-loop runs' rates, as fractions of the closed-loop rate.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -243,10 +244,10 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
       // one address stands for Graph's many: counted in Redis on every request, never reached
       WEBHOOK_RATE_LIMIT_PER_MINUTE: String(100_000_000),
-      // BENCH_WEBHOOK_CPU_PROF=<dir>: the producer writes <pid>.cpuprofile there when it stops
+      // BENCH_WEBHOOK_CPU_PROF=<dir>: the producer profiles each measured run of ours (`profiled` below)
       ...(CPU_PROF_DIR
         ? {
-            NODE_OPTIONS: `--require ${writeCpuProfilePreload(CPU_PROF_DIR, 'exit')}`,
+            NODE_OPTIONS: `--require ${writeCpuProfilePreload(CPU_PROF_DIR, 'sigusr2')}`,
             CPU_PROFILE_DIR: CPU_PROF_DIR,
           }
         : {}),
@@ -277,6 +278,20 @@ async function main(): Promise<void> {
     const ours = `${api}/api/v1/graph/notifications`;
     const topic = topicName(run.topicPrefix, Topics.mailboxPokes);
 
+    // BENCH_WEBHOOK_CPU_PROF: a SIGUSR2 starts the producer's profiler, the next writes <pid>-<n>.cpuprofile
+    const profiles: string[] = [];
+    const profiled = async <T>(phase: string, run: () => Promise<T>): Promise<T> => {
+      const pid = producer.child.pid;
+      if (!CPU_PROF_DIR || pid === undefined) return run();
+      process.kill(pid, 'SIGUSR2');
+      try {
+        return await run();
+      } finally {
+        process.kill(pid, 'SIGUSR2');
+        profiles.push(`${path.join(CPU_PROF_DIR, `${pid}-${profiles.length + 1}.cpuprofile`)}: ${phase}`);
+      }
+    };
+
     const scenario = async (items: Subscribed[]): Promise<ScenarioResult> => {
       const body = JSON.stringify({
         value: items.map((a) => notificationItem(a.subscriptionId, a.clientState, a.userId)),
@@ -289,12 +304,16 @@ async function main(): Promise<void> {
       });
       if (first.status !== 202) throw new Error(`a valid notification was answered ${first.status}`);
       const warm = await load(ours, body, WARMUP_S, producer.child.pid);
-      const measured = await load(ours, body, DURATION_S, producer.child.pid);
+      const measured = await profiled(`${items.length} item(s), closed loop`, () =>
+        load(ours, body, DURATION_S, producer.child.pid),
+      );
       // the latency Graph would see below saturation: half the rate just measured, evenly spaced
       const atRates: ScenarioResult['atRates'] = [];
       for (const fraction of FRACTIONS) {
         const rate = Math.max(1, Math.round(measured.requestsPerSecond * fraction));
-        const m = await loadAtRate(ours, body, DURATION_S, producer.child.pid, rate);
+        const m = await profiled(`${items.length} item(s), open loop at ${fraction}`, () =>
+          loadAtRate(ours, body, DURATION_S, producer.child.pid, rate),
+        );
         atRates.push({ fraction, offeredPerSecond: rate, ...m });
       }
       const published = (await topicMessageCount(run.kafkaBrokers, topic)) - before;
@@ -360,6 +379,7 @@ async function main(): Promise<void> {
       batchRatio: batch?.ratio,
       batchItemsPerSecond: batch ? batch.ours.requestsPerSecond * BATCH_ITEMS : undefined,
     };
+    for (const p of profiles) process.stdout.write(`CPU profile ${p}\n`);
     process.stdout.write(
       `producer at rest: ${(atRestCores * 100).toFixed(1)} % of a core (${REST_S} s, no requests)\n`,
     );
