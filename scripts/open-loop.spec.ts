@@ -25,10 +25,23 @@ async function server(status: number, delayMs: number) {
   };
 }
 
+/** `check` against a fresh server (see `server`), closed after */
+async function withServer(
+  status: number,
+  delayMs: number,
+  check: (s: Awaited<ReturnType<typeof server>>) => Promise<void>,
+): Promise<void> {
+  const s = await server(status, delayMs);
+  try {
+    await check(s);
+  } finally {
+    await s.close();
+  }
+}
+
 describe('openLoop', () => {
-  it('sends the requests evenly over the run, not in bursts', async () => {
-    const s = await server(202, 0);
-    try {
+  it('sends the requests evenly over the run, not in bursts', () =>
+    withServer(202, 0, async (s) => {
       const r = await openLoop({ url: s.url, body: '{}', rate: 200, seconds: 1, connections: 50 });
       expect(r).toMatchObject({ requests: 200, status202: 200, non2xx: 0, errors: 0, timeouts: 0 });
       expect(s.arrivals).toHaveLength(200);
@@ -41,35 +54,24 @@ describe('openLoop', () => {
         perWindow.set(w, (perWindow.get(w) ?? 0) + 1);
       }
       expect(Math.max(...perWindow.values())).toBeLessThanOrEqual(40);
-    } finally {
-      await s.close();
-    }
-  });
+    }));
 
-  it('counts a request that waited for a busy connection from when it was due', async () => {
+  it('counts a request that waited for a busy connection from when it was due', () =>
     // one connection, 50 ms per answer, one request due every 20 ms: the queue grows by 30 ms a request
-    const s = await server(202, 50);
-    try {
+    withServer(202, 50, async (s) => {
       const r = await openLoop({ url: s.url, body: '{}', rate: 50, seconds: 0.5, connections: 1 });
       expect(r.requests).toBe(25);
       expect(r.status202).toBe(25);
       // the last is due at 480 ms and answered at about 25 x 50 = 1,250 ms: ~770 ms late, not 50
       expect(r.latencyMaxMs).toBeGreaterThan(600);
       expect(r.latencyP50Ms).toBeGreaterThan(200);
-    } finally {
-      await s.close();
-    }
-  });
+    }));
 
-  it('reports answers outside 2xx', async () => {
-    const s = await server(503, 0);
-    try {
+  it('reports answers outside 2xx', () =>
+    withServer(503, 0, async (s) => {
       const r = await openLoop({ url: s.url, body: '{}', rate: 20, seconds: 0.5, connections: 2 });
       expect(r).toMatchObject({ requests: 10, status202: 0, non2xx: 10 });
-    } finally {
-      await s.close();
-    }
-  });
+    }));
 });
 
 describe('quantile', () => {

@@ -51,17 +51,30 @@ export async function ensureTopics(
   specs: TopicSpec[],
   options: EnsureTopicsOptions = {},
 ): Promise<EnsureTopicsResult> {
-  const settleMs = options.settleMs ?? 30_000;
-  const retryDelayMs = options.retryDelayMs ?? 500;
-  const started = Date.now();
   // the topics there before this call: one an earlier try created is still reported as created
   let before: Set<string> | undefined;
+  return retryWhileNotYet(
+    async () => {
+      before ??= new Set(await admin.listTopics());
+      return ensureTopicsOnce(admin, specs, before);
+    },
+    options.settleMs ?? 30_000,
+    options.retryDelayMs ?? 500,
+  );
+}
+
+/** `attempt` again while it fails with a broker's "not yet" (isNotYet), until `timeoutMs`; else its answer or error */
+async function retryWhileNotYet<T>(
+  attempt: () => Promise<T>,
+  timeoutMs: number,
+  retryDelayMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      before ??= new Set(await admin.listTopics());
-      return await ensureTopicsOnce(admin, specs, before);
+      return await attempt();
     } catch (err) {
-      if (!isNotYet(err) || Date.now() - started >= settleMs) throw err;
+      if (!isNotYet(err) || Date.now() >= deadline) throw err;
       await new Promise((r) => setTimeout(r, retryDelayMs));
     }
   }
@@ -162,14 +175,5 @@ export async function subscribeWhenReady(
   timeoutMs = 30_000,
   retryDelayMs = 200,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await consumer.subscribe(subscription);
-      return;
-    } catch (err) {
-      if (!isNotYet(err) || Date.now() >= deadline) throw err;
-      await new Promise((r) => setTimeout(r, retryDelayMs));
-    }
-  }
+  await retryWhileNotYet(() => consumer.subscribe(subscription), timeoutMs, retryDelayMs);
 }
